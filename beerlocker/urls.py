@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from beerlocker.exceptions import api_not_found
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("lockers.urls")),
+    path("api-auth/", include("rest_framework.urls")),
+    # Last: anything else under /api/ is a JSON 404, in debug mode too.
+    re_path(r"^api/", api_not_found),
+]
+
+handler500 = "beerlocker.exceptions.server_error"

@@ -1,0 +1,62 @@
+"""Every write to a locker or an account goes through here: the API, the admin and commands share it."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+
+from lockers.models import Beer
+
+User = get_user_model()
+
+
+@transaction.atomic
+def user_create(*, username: str, password: str, email: str = "") -> User:
+    """Create an account after Django's password validators accept the password."""
+    user = User(username=username, email=email)
+    validate_password(password, user=user)
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(*, user: User, email: str) -> User:
+    """Change the account's e-mail address."""
+    user.email = email
+    user.full_clean()
+    user.save(update_fields=["email"])
+    return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete the account and, by cascade, its beers, clients, grants and tokens."""
+    user.delete()
+
+
+@transaction.atomic
+def beer_create(*, owner: User, name: str, type: str = "", quantity: int = 1) -> Beer:  # noqa: A002
+    """Add a beer to ``owner``'s locker."""
+    beer = Beer(owner=owner, name=name, type=type, quantity=quantity)
+    beer.full_clean()
+    beer.save()
+    return beer
+
+
+@transaction.atomic
+def beer_update(*, beer: Beer, **fields) -> Beer:
+    """Change the given fields of a beer; the owner never changes."""
+    for name, value in fields.items():
+        if name not in {"name", "type", "quantity"}:
+            raise TypeError(f"beer_update() got an unexpected field {name!r}")
+        setattr(beer, name, value)
+    beer.full_clean()
+    beer.save()
+    return beer
+
+
+@transaction.atomic
+def beer_delete(*, beer: Beer) -> None:
+    """Remove a beer from its locker."""
+    beer.delete()

@@ -1,0 +1,69 @@
+from rest_framework import generics, permissions
+from rest_framework.throttling import ScopedRateThrottle
+
+from lockers import services
+from lockers.filters import BeerFilter
+from lockers.models import Beer
+from lockers.serializers import BeerSerializer, SignUpSerializer, UserSerializer
+
+
+class BeerListCreateView(generics.ListCreateAPIView):
+    """The caller's own beers, paginated, filterable by type and searchable by name; POST adds one."""
+
+    serializer_class = BeerSerializer
+    filterset_class = BeerFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "quantity", "created"]
+    token_scopes = {"read": ["beers:read"], "write": ["beers:write"]}
+
+    def get_queryset(self):
+        return Beer.objects.owned_by(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.beer_create(owner=self.request.user, **serializer.validated_data)
+
+
+class BeerDetailView(generics.RetrieveUpdateDestroyAPIView):
+    """One of the caller's beers; another user's beer is a 404, by construction of the queryset."""
+
+    serializer_class = BeerSerializer
+    token_scopes = {"read": ["beers:read"], "write": ["beers:write"]}
+
+    def get_queryset(self):
+        return Beer.objects.owned_by(self.request.user)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.beer_update(beer=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.beer_delete(beer=instance)
+
+
+class UserSignUpView(generics.CreateAPIView):
+    """Anyone may create an account; the response never contains the password."""
+
+    serializer_class = SignUpSerializer
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "signup"
+
+    def perform_create(self, serializer):
+        serializer.instance = services.user_create(**serializer.validated_data)
+
+
+class UserMeView(generics.RetrieveUpdateDestroyAPIView):
+    """The caller's own account: read it, change its e-mail, or delete it with everything it owns."""
+
+    serializer_class = UserSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    # A third-party token may read who it acts for; changing or deleting the account takes the password.
+    token_scopes = {"read": ["profile"]}
+
+    def get_object(self):
+        return self.request.user
+
+    def perform_update(self, serializer):
+        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.user_delete(user=instance)

@@ -1,0 +1,49 @@
+"""Who may call an API view: the one place Basic, session and bearer-token access are combined.
+
+A view lists the token scopes it needs per kind of method::
+
+    token_scopes = {"read": ["beers:read"], "write": ["beers:write"]}
+
+A user signed in with a password (Basic or session) has the user's full access. A bearer token
+must act for a user and hold every scope listed for the method; a kind of method with no entry
+is closed to bearer tokens.
+"""
+
+from oauth2_provider.models import get_access_token_model
+from rest_framework import exceptions, permissions
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    """403 whose ``WWW-Authenticate`` tells the client which scope to ask for (RFC 6750 §3.1)."""
+
+    def __init__(self, scopes):
+        wanted = " ".join(scopes)
+        super().__init__(f"This token does not have the scope this request needs: {wanted}.")
+        # DRF's exception handler copies ``auth_header`` into the WWW-Authenticate header.
+        self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{wanted}"'
+
+
+def required_token_scopes(request, view):
+    """The scopes a bearer token needs for this request, or None when tokens may not make it."""
+    kind = "read" if request.method in permissions.SAFE_METHODS else "write"
+    return getattr(view, "token_scopes", {}).get(kind)
+
+
+class IsUserWithTokenScope(permissions.BasePermission):
+    """A signed-in user; when signed in by bearer token, a token for a user with the view's scopes."""
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if isinstance(token, get_access_token_model()):
+            if token.user_id is None:
+                raise exceptions.PermissionDenied(
+                    "This token was issued to an application, not for a user, so it cannot act as one."
+                )
+            scopes = required_token_scopes(request, view)
+            if scopes is None:
+                raise exceptions.PermissionDenied(
+                    "This endpoint does not accept bearer tokens; sign in with your username and password."
+                )
+            if not token.allow_scopes(scopes):
+                raise InsufficientScope(scopes)
+        return bool(request.user and request.user.is_authenticated)

@@ -1,0 +1,100 @@
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from lockers.models import Beer
+from tests.factories import BeerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def test_admin_lists_beers_with_their_owner_and_searches(admin_client):
+    BeerFactory(name="Orval", owner__username="olga")
+    BeerFactory(name="Duvel", owner__username="dirk")
+
+    response = admin_client.get("/admin/lockers/beer/", {"q": "olga"})
+
+    assert response.status_code == 200
+    assert b"Orval" in response.content
+    assert b"Duvel" not in response.content
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/auth/user/", "/admin/oauthclients/client/", "/admin/oauth2_provider/accesstoken/"]
+)
+def test_admin_pages_for_users_clients_and_tokens_load(admin_client, path):
+    assert admin_client.get(path).status_code == 200
+
+
+def test_seed_demo_creates_the_demo_user_and_prints_a_working_password(capsys):
+    call_command("seed_demo", "--url", "http://127.0.0.1:9999")
+
+    out = capsys.readouterr().out
+    password = out.split("password: ")[1].split()[0]
+    demo = User.objects.get(username="demo")
+    assert demo.check_password(password)
+    assert Beer.objects.filter(owner=demo).count() == 3
+    assert "curl -u demo:" in out
+    assert "http://127.0.0.1:9999/api/beers" in out
+
+
+def test_seed_demo_again_resets_the_password_without_duplicating_beers(capsys):
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    password = capsys.readouterr().out.split("password: ")[-1].split()[0]
+    demo = User.objects.get(username="demo")
+    assert demo.check_password(password)
+    assert Beer.objects.filter(owner=demo).count() == 3
+
+
+def _settings_with(env):
+    """Import the production settings in a fresh interpreter with exactly this environment."""
+    code = (
+        "import beerlocker.settings as s; "
+        "print(s.DEBUG, s.CACHES['default']['BACKEND'], s.DATABASES['default']['ENGINE'])"
+    )
+    return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", code], env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True
+    )
+
+
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
+    result = _settings_with({"DJANGO_DEBUG": "0"})
+
+    assert result.returncode != 0
+    assert "Set DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_settings_read_database_and_redis_from_the_environment():
+    result = _settings_with(
+        {
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "DATABASE_URL": "postgres://u:p@db.example:5432/beerlocker",
+            "REDIS_URL": "redis://127.0.0.1:6379/1",
+        }
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.db.backends.postgresql",
+    ]
+
+
+def test_debug_mode_has_a_development_key_and_local_memory_cache():
+    result = _settings_with({"DJANGO_DEBUG": "1"})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["True", "django.core.cache.backends.locmem.LocMemCache"]

@@ -1,0 +1,131 @@
+"""Every API endpoint takes HTTP Basic, a bearer token or the browser session; nothing else."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from lockers.models import Beer
+from tests.conftest import basic
+from tests.factories import BeerFactory
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("get", "/api/beers"), ("post", "/api/beers"), ("get", "/api/beers/1"), ("get", "/api/users/me")],
+)
+def test_no_credentials_is_a_401_challenging_bearer_and_basic(api_client, method, path):
+    response = getattr(api_client, method)(path)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="api"')
+    assert 'Basic realm="api"' in challenge
+
+
+def test_wrong_password_is_a_401(api_client, user):
+    api_client.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong password"))
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid username/password."}
+    assert "Basic" in response.headers["WWW-Authenticate"]
+
+
+def test_unknown_bearer_token_is_a_401_invalid_token(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-real-token")
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_expired_bearer_token_is_a_401(api_client, user, make_access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user, expires_in=-1)}")
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_bearer_token_with_both_beer_scopes_reads_and_writes(bearer_client, user):
+    client = bearer_client("beers:read beers:write")
+    BeerFactory(owner=user, name="Mine")
+
+    assert client.get("/api/beers").json()["results"][0]["name"] == "Mine"
+    assert client.post("/api/beers", {"name": "Added"}, format="json").status_code == 201
+    assert Beer.objects.filter(owner=user, name="Added").exists()
+
+
+def test_read_only_token_cannot_write_and_is_told_which_scope_it_lacks(bearer_client, user):
+    client = bearer_client("beers:read")
+
+    assert client.get("/api/beers").status_code == 200
+    response = client.post("/api/beers", {"name": "Nope"}, format="json")
+
+    assert response.status_code == 403
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="api", error="insufficient_scope", scope="beers:write"'
+    )
+    assert "beers:write" in response.json()["detail"]
+    assert not Beer.objects.exists()
+
+
+def test_token_without_beer_scopes_cannot_read(bearer_client):
+    response = bearer_client("profile").get("/api/beers")
+
+    assert response.status_code == 403
+    assert 'scope="beers:read"' in response.headers["WWW-Authenticate"]
+
+
+def test_token_without_a_user_never_reaches_the_locker(api_client, make_access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(None)}")
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 403
+    assert "not for a user" in response.json()["detail"]
+
+
+def test_bearer_token_may_read_the_account_but_never_change_or_delete_it(bearer_client, user):
+    client = bearer_client("profile beers:read beers:write")
+
+    assert client.get("/api/users/me").json()["username"] == user.username
+    assert client.patch("/api/users/me", {"email": "x@example.com"}, format="json").status_code == 403
+    assert client.delete("/api/users/me").status_code == 403
+    assert User.objects.filter(pk=user.pk).exists()
+
+
+def test_access_token_in_the_query_string_is_refused(api_client, user, make_access_token):
+    token = make_access_token(user)
+
+    response = api_client.get(f"/api/beers?access_token={token}")
+
+    assert response.status_code == 401
+
+
+def test_session_login_works_and_enforces_csrf(user):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    assert client.get("/api/beers").status_code == 200
+    response = client.post("/api/beers", {"name": "No CSRF"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert not Beer.objects.exists()
+
+
+def test_browsable_api_renders_for_a_session_user(user, client):
+    client.force_login(user)
+
+    response = client.get("/api/beers", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert b"Beer List Create" in response.content
+    assert response["Content-Type"].startswith("text/html")
