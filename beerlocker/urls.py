@@ -5,6 +5,7 @@ from beerlocker.exceptions import api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("lockers.urls")),
     path("api-auth/", include("rest_framework.urls")),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
