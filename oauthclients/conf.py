@@ -1,0 +1,18 @@
+"""The oauthclients app's own settings: ``settings.OAUTHCLIENTS`` overrides these defaults."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Server-wide switches for the grants RFC 9700 discourages; a client must also register for them.
+    "ALLOW_IMPLICIT_GRANT": True,
+    "ALLOW_PASSWORD_GRANT": True,
+    # Scopes only an application token (client credentials, no user) may hold.
+    "APP_SCOPES": ["stats:read"],
+    # What a client may ask for when it registers without a ``scope``.
+    "DEFAULT_CLIENT_SCOPE": "beers:read beers:write",
+}
+
+
+def get(name):
+    """The value of one oauthclients setting."""
+    return getattr(settings, "OAUTHCLIENTS", {}).get(name, DEFAULTS[name])
