@@ -38,10 +38,16 @@ INSTALLED_APPS = [
     "social_django",
     "lockers",
     "oauthclients",
+    # --- web pages and API docs
+    "accounts",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after security: static files are served before sessions or auth are touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -148,6 +154,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
 }
 
@@ -175,6 +182,56 @@ OAUTH2_PROVIDER = {
 OAUTHCLIENTS = {
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+}
+
+# --- Web pages, e-mail and API docs -----------------------------------------
+
+# Hashed, compressed file names in production (run collectstatic); the plain finders while debugging.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Password-reset mail: printed on the console unless EMAIL_URL names a server,
+# e.g. smtp+tls://user:password@smtp.example.com:587
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Beer Locker API",
+    "DESCRIPTION": (
+        "Each user keeps a locker of beers. Authenticate with HTTP Basic (your password: full access) "
+        "or an OAuth 2.0 bearer token (what its scopes allow). Errors are JSON: "
+        '`{"detail": "message"}` or `{"field": ["message", ...]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "beerlocker.schema.document_errors",
+    ],
+    "OAUTH2_FLOWS": ["authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize/",
+    "OAUTH2_TOKEN_URL": "/api/oauth2/token/",
+    "OAUTH2_REFRESH_URL": "/api/oauth2/token/",
+    "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
+    # A developer registers a public client with the docs' redirect URI and pastes its client_id.
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": "beers:read beers:write",
+    },
+    # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
+    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
+    ' + "/api/docs/oauth2-redirect.html"}',
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularSwaggerOauthRedirectView,
+    SpectacularSwaggerView,
+)
 
+import beerlocker.schema  # noqa: F401 - registers the OpenAPI extension for our bearer authentication
 from beerlocker.exceptions import api_not_found
 
 urlpatterns = [
@@ -8,6 +14,17 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("lockers.urls")),
     path("api-auth/", include("rest_framework.urls")),
+    # --- web pages and API docs
+    path("", include("accounts.urls")),
+    path("account/beers/", include("lockers.page_urls")),
+    path("account/", include("oauthclients.page_urls")),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/oauth2-redirect.html",
+        SpectacularSwaggerOauthRedirectView.as_view(),
+        name="api-docs-oauth2-redirect",
+    ),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
 ]
