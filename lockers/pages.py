@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
@@ -30,17 +29,11 @@ class BeerListPageView(OwnBeersMixin, ListView):
 
 
 class _ServiceFormMixin:
-    """Saves through a service; a service's ValidationError becomes the form's errors, nothing is written."""
+    """Saves through the view's ``save()`` (a service), never ``form.save()``."""
 
-    def save(self, form):
-        raise NotImplementedError
-
+    # The ModelForm already ran the model's validation, the same full_clean() the service runs.
     def form_valid(self, form):
-        try:
-            self.object = self.save(form)
-        except ValidationError as error:
-            form.add_error(None, error)
-            return self.form_invalid(form)
+        self.object = self.save(form)
         messages.success(self.request, self.success_message % {"name": self.object.name})
         return HttpResponseRedirect(self.get_success_url())
 
