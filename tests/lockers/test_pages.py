@@ -116,7 +116,9 @@ def test_someone_elses_beer_is_a_404(signed_in, other_user, action):
     beer = BeerFactory(owner=other_user, name="Theirs")
 
     assert signed_in.get(f"/account/beers/{beer.pk}/{action}/").status_code == 404
-    assert signed_in.post(f"/account/beers/{beer.pk}/{action}/", {"name": "Mine", "quantity": 1}).status_code == 404
+    response = signed_in.post(f"/account/beers/{beer.pk}/{action}/", {"name": "Mine", "quantity": 1})
+
+    assert response.status_code == 404
     assert Beer.objects.get().name == "Theirs"
 
 

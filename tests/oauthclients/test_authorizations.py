@@ -26,7 +26,7 @@ def give_refresh_token(user, client, raw, access_token=None):
     return RefreshToken.objects.create(user=user, application=client, token=raw, access_token=access_token)
 
 
-def test_list_shows_each_app_once_with_its_scopes_in_plain_words(signed_in, user, other_user, make_access_token):
+def test_list_shows_each_app_once_with_its_scopes_in_words(signed_in, user, other_user, make_access_token):
     app = ClientFactory(name="Beer Tracker")
     make_access_token(user, scope="beers:read", application=app)
     make_access_token(user, scope="beers:write profile", application=app)
@@ -114,7 +114,7 @@ def test_revoke_removes_every_token_of_that_app_for_this_user_only(
     assert "<h2>Beer Tracker</h2>" not in page
 
 
-def test_revoking_an_app_without_access_is_a_404_and_changes_nothing(signed_in, other_user, make_access_token):
+def test_revoking_an_app_without_access_is_a_404(signed_in, other_user, make_access_token):
     app = ClientFactory()
     make_access_token(other_user, application=app)
 
