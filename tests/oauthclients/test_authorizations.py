@@ -91,7 +91,10 @@ def test_revoke_removes_every_token_of_that_app_for_this_user_only(
     make_access_token(user, application=app)
     give_refresh_token(user, app, "refresh-a")
     Grant.objects.create(
-        user=user, application=app, code="code-a", expires=timezone.now() + timedelta(minutes=1),
+        user=user,
+        application=app,
+        code="code-a",
+        expires=timezone.now() + timedelta(minutes=1),
         redirect_uri="https://client.example.com/callback",
     )
     kept = make_access_token(user, application=kept_app)
