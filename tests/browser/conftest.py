@@ -57,7 +57,8 @@ def phone_page(browser, live_server):
 def screenshot(page, name):
     """Saves the whole page under test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"), full_page=True)
+    filename = re.sub(r"[^a-z0-9-]+", "-", name.lower()) + ".png"
+    page.screenshot(path=str(SCREENSHOTS / filename), full_page=True)
 
 
 def fits_the_screen(page):

@@ -117,7 +117,7 @@ def test_change_and_reset_a_password(page):
 
 def test_pages_fit_a_phone_screen(phone_page):
     user = UserFactory(username="carol")
-    BeerFactory(owner=user, name="A beer with a rather long name for a small screen", type="Saison", quantity=12)
+    BeerFactory(owner=user, name="A beer with a long name for a small screen", type="Saison", quantity=12)
     page = phone_page
     for path, name in [("/", "phone-home"), ("/accounts/signup/", "phone-sign-up")]:
         page.goto(path)
