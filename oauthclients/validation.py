@@ -82,7 +82,8 @@ def _redirect_uri_problem(uri) -> str | None:
         return None
     if is_private_use_scheme(scheme):
         # RFC 8252 §7.1: "com.example.app:/path"; an authority would make it look like a web URL.
-        if parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        rest = uri[len(scheme) + 1 :]
+        if not rest.startswith("/") or rest.startswith("//"):
             return f"{uri!r} must have the form {scheme}:/path for a native app's private-use scheme."
         return None
     return (
