@@ -12,6 +12,7 @@ from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import dynamic_client_registration as dot_dcr
 from rest_framework import exceptions
+from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -27,6 +28,16 @@ class _RegistrationEndpoint:
     token_scopes = {"read": ["clients"], "write": ["clients"]}
 
 
+class _UnreadBody(BaseParser):
+    """Leaves the body to the registration view: authentication needs only headers and the session,
+    and DRF must neither consume the stream nor turn malformed JSON into a 401."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
 class IsAPIUserDCRPermission:
     """Registration for a user signed in the way the API signs users in: Basic, session (with
     CSRF, enforced by DRF's session authentication) or a bearer token for a user with ``clients``.
@@ -36,7 +47,9 @@ class IsAPIUserDCRPermission:
 
     def has_permission(self, request) -> bool:
         drf_request = Request(
-            request, authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+            request,
+            parsers=[_UnreadBody()],
+            authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
         )
         try:
             allowed = IsUserWithTokenScope().has_permission(drf_request, _RegistrationEndpoint)

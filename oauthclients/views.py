@@ -7,6 +7,8 @@ from oauthclients.serializers import ClientSerializer
 
 # A bearer token manages clients only with the ``clients`` scope; a password always may.
 CLIENTS_TOKEN_SCOPES = {"read": ["clients"], "write": ["clients"]}
+# A response carrying a raw secret must not be kept by any cache (as RFC 6749 §5.1 asks for tokens).
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class ClientListCreateView(generics.ListCreateAPIView):
@@ -26,7 +28,7 @@ class ClientListCreateView(generics.ListCreateAPIView):
         data = ClientSerializer(client).data
         if raw_secret is not None:
             data["client_secret"] = raw_secret
-        return Response(data, status=status.HTTP_201_CREATED)
+        return Response(data, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
 class ClientDetailView(generics.RetrieveUpdateDestroyAPIView):
@@ -64,4 +66,4 @@ class ClientRotateSecretView(generics.GenericAPIView):
     def post(self, request, *args, **kwargs):
         client = self.get_object()
         raw_secret = services.client_rotate_secret(client=client)
-        return Response({**self.get_serializer(client).data, "client_secret": raw_secret})
+        return Response({**self.get_serializer(client).data, "client_secret": raw_secret}, headers=NO_STORE)
