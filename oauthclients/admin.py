@@ -4,6 +4,12 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import ngettext
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
 from oauthclients import services
 from oauthclients.models import Client
@@ -11,6 +17,8 @@ from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
 # DOT registers its own admin for the application model; ours replaces it (never shows a secret).
 admin.site.unregister(Client)
+
+_TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
 
 # The service arguments, in RFC 7591 names, and the form fields that hold them.
 _FORM_FIELDS = {
@@ -118,6 +126,13 @@ class ClientAdmin(admin.ModelAdmin):
         if raw_secret is None:
             return super().response_add(request, obj, post_url_continue)
         return _secret_page(request, [(obj, raw_secret)], "Client added: copy its secret now")
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # DOT's token admins refuse deletes to steer staff towards revocation, which would block
+        # deleting any client that has tokens; deleting a client is meant to take its tokens along.
+        perms_needed -= {str(model._meta.verbose_name) for model in _TOKEN_MODELS}
+        return deleted, model_count, perms_needed, protected
 
     def delete_model(self, request, obj):
         services.client_delete(client=obj)
