@@ -159,6 +159,15 @@ def test_rotate_secret_action_shows_new_secrets_once(browser, created, user):
     assert new_secret not in browser.get(CHANGELIST).content.decode()
 
 
+def test_rotate_secret_action_on_confidential_clients_only(browser, created):
+    client, old_secret = created
+    response = browser.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [client.pk]})
+    assert response.status_code == 200
+    assert "skipped" not in response.content.decode()
+    [(_, new_secret)] = response.context["rows"]
+    assert check_password(new_secret, Client.objects.get(pk=client.pk).client_secret)
+
+
 def test_rotate_secret_action_on_public_clients_only_shows_the_list(browser, user):
     public = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
     response = browser.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [public.pk]})

@@ -201,6 +201,16 @@ def test_patch_changes_metadata(basic_client, application):
     assert stored.grant_types == application.grant_types
 
 
+def test_patch_without_a_name_keeps_it(basic_client, application):
+    response = basic_client.patch(
+        f"/api/clients/{application.client_id}", {"scope": "profile"}, format="json"
+    )
+    assert response.status_code == 200
+    stored = Client.objects.get(pk=application.pk)
+    assert stored.scope == "profile"
+    assert stored.name == application.name
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -256,3 +256,25 @@ def test_delete_configuration_removes_the_client_and_its_tokens(registered, user
     assert response.status_code == 204
     assert not Client.objects.filter(pk=client.pk).exists()
     assert token_counts(client) == (0, 0, 0)
+
+
+def test_replace_needs_the_registration_token_and_a_json_body(registered):
+    uri = registered["registration_client_uri"]
+    assert APIClient().put(uri, METADATA, format="json").status_code == 401
+    response = bearer(registered["registration_access_token"]).generic(
+        "PUT", uri, "client_name=x", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert Client.objects.get(client_id=registered["client_id"]).name == "Native Beer"
+
+
+def test_replace_keeps_the_registration_token_when_rotation_is_off(registered, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE": False}
+    token = registered["registration_access_token"]
+    response = bearer(token).put(
+        registered["registration_client_uri"], {**METADATA, "client_name": "Kept"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["registration_access_token"] == token
+    assert Client.objects.get(client_id=registered["client_id"]).name == "Kept"
