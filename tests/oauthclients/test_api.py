@@ -144,7 +144,9 @@ def test_requests_without_credentials_get_401(api_client, application):
 def test_wrong_password_gets_401(application, user):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong"))
-    assert api.get("/api/clients").status_code == 401
+    response = api.get("/api/clients")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid username/password."}
 
 
 def test_bearer_token_without_clients_scope_gets_403(bearer_client):
