@@ -234,6 +234,15 @@ SPECTACULAR_SETTINGS = {
     ' + "/api/docs/oauth2-redirect.html"}',
 }
 
+# --- Client registration (oauthclients) -------------------------------------
+
+# RFC 7591/7592 dynamic client registration at /api/oauth2/register, for users signed in the way
+# the API signs them in (Basic, session with CSRF, or a bearer token with the clients scope).
+OAUTH2_PROVIDER |= {
+    "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauthclients.dcr.IsAPIUserDCRPermission",),
+}
+
 # --- Logging ----------------------------------------------------------------
 
 LOGGING = {

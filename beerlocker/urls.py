@@ -13,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("lockers.urls")),
+    # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
+    path("api/", include("oauthclients.urls")),
     path("api-auth/", include("rest_framework.urls")),
     # --- web pages and API docs
     path("", include("accounts.urls")),
