@@ -39,7 +39,7 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser tab (own cookies) whose relative URLs go to the live server."""
-    context = browser.new_context(base_url=live_server.url)
+    context = browser.new_context(base_url=live_server.url, permissions=["clipboard-read", "clipboard-write"])
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
@@ -48,7 +48,13 @@ def page(browser, live_server):
 @pytest.fixture
 def phone_page(browser, live_server):
     """Like ``page``, at a phone's width."""
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        permissions=["clipboard-read", "clipboard-write"],
+    )
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
