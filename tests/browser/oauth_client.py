@@ -17,6 +17,9 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+PAGE = "<!doctype html><title>Test client</title><h1>Test client</h1><p id='result'>{result}</p>"
+
+
 class OAuthTestClient:
     def __init__(self, server_url, scope="beers:read beers:write"):
         self.server_url = server_url.rstrip("/")
@@ -103,7 +106,7 @@ class OAuthTestClient:
                     status, text = client._callback(query)
                 else:
                     status, text = 404, "Not found"
-                body = f"<!doctype html><title>Test client</title><h1>Test client</h1><p id='result'>{html.escape(text)}</p>"
+                body = PAGE.format(result=html.escape(text))
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.end_headers()
