@@ -16,7 +16,6 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
 PAGE = "<!doctype html><title>Test client</title><h1>Test client</h1><p id='result'>{result}</p>"
 
 
