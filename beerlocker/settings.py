@@ -224,8 +224,10 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_TOKEN_URL": "/api/oauth2/token/",
     "OAUTH2_REFRESH_URL": "/api/oauth2/token/",
     "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
-    # A developer registers a public client with the docs' redirect URI and pastes its client_id.
+    # A developer registers a public client with the docs' redirect URI and enters its client_id
+    # (or the server pre-fills one with API_DOCS_CLIENT_ID).
     "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": env.str("API_DOCS_CLIENT_ID", default=""),
         "usePkceWithAuthorizationCodeGrant": True,
         "scopes": "beers:read beers:write",
     },
