@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from beerlocker.exceptions import api_not_found
+from oauthclients import oauth2_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/oauth2/", include("oauthclients.oauth2_urls")),
+    path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("lockers.urls")),
     path("api-auth/", include("rest_framework.urls")),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.

@@ -47,3 +47,24 @@ class IsUserWithTokenScope(permissions.BasePermission):
             if not token.allow_scopes(scopes):
                 raise InsufficientScope(scopes)
         return bool(request.user and request.user.is_authenticated)
+
+
+class IsApplicationWithTokenScope(permissions.BasePermission):
+    """A bearer token issued to an application itself (client credentials) holding the view's scopes.
+
+    The counterpart of ``IsUserWithTokenScope``: site-wide data is for applications, and a token
+    acting for a user, a password or a session never reaches it.
+    """
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if not isinstance(token, get_access_token_model()) or token.user_id is not None:
+            raise exceptions.PermissionDenied(
+                "This endpoint needs an application token (client credentials grant)."
+            )
+        scopes = required_token_scopes(request, view)
+        if scopes is None:
+            raise exceptions.PermissionDenied("This endpoint does not accept this method with a token.")
+        if not token.allow_scopes(scopes):
+            raise InsufficientScope(scopes)
+        return True
