@@ -58,6 +58,8 @@ class IsApplicationWithTokenScope(permissions.BasePermission):
 
     def has_permission(self, request, view):
         token = request.auth
+        if token is None and not (request.user and request.user.is_authenticated):
+            return False  # DRF answers 401 with the authentication challenge
         if not isinstance(token, get_access_token_model()) or token.user_id is not None:
             raise exceptions.PermissionDenied(
                 "This endpoint needs an application token (client credentials grant)."
