@@ -32,8 +32,9 @@ def oauth_error(error, description, status=400):
 class ClientEndpointMixin:
     """Token-endpoint hygiene: never cached, and a Basic challenge when client auth fails."""
 
-    def dispatch(self, request, *args, **kwargs):
-        response = super().dispatch(request, *args, **kwargs)
+    # ``post``, not ``dispatch``: DOT's dispatch carries the csrf_exempt these client endpoints need.
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         if response.status_code == 401:

@@ -192,3 +192,22 @@ def test_debug_generates_a_development_key_once(tmp_path):
     assert "PRIVATE KEY" in first
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == first
+
+
+@pytest.mark.django_db
+def test_client_endpoints_work_without_a_csrf_token_but_the_consent_form_does_not(user):
+    from django.test import Client as BrowserClient
+
+    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
+    strict = BrowserClient(enforce_csrf_checks=True)
+    response = strict.post(
+        TOKEN, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=client_basic(client.client_id, secret)
+    )
+    assert response.status_code == 200
+    revoke = strict.post(
+        "/api/oauth2/revoke_token",
+        {"token": response.json()["access_token"]},
+        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+    )
+    assert revoke.status_code == 200
+    assert not AccessToken.objects.exists()
