@@ -1,5 +1,6 @@
 """A client library we do not write (authlib) against a live server: code + PKCE + OIDC, end to end."""
 
+import re
 import secrets
 from urllib.parse import urljoin
 
@@ -42,8 +43,6 @@ def approve(browser, authorize_url):
     page = browser.get(authorize_url, timeout=10)
     assert page.status_code == 200
     assert "Allow" in page.text
-    import re
-
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
     fields["allow"] = "Allow"
     response = browser.post(
@@ -86,7 +85,8 @@ def test_authlib_client_runs_code_flow_with_pkce_and_validates_the_id_token(live
     )
     assert token["token_type"] == "Bearer"
 
-    keys = JsonWebKey.import_key_set(requests.get(discovery["jwks_uri"], timeout=10).json())
+    jwks = requests.get(discovery["jwks_uri"], timeout=10).json()
+    keys = JsonWebKey.import_key_set(jwks)
     claims = jwt.decode(
         token["id_token"],
         keys,
@@ -103,3 +103,6 @@ def test_authlib_client_runs_code_flow_with_pkce_and_validates_the_id_token(live
     assert beers.json()["count"] == 0
     userinfo = session.get(discovery["userinfo_endpoint"], timeout=10).json()
     assert userinfo["preferred_username"] == user.username
+    # Close keep-alive connections now, not after the test database is gone.
+    browser.close()
+    session.close()
