@@ -87,6 +87,18 @@ class BeerLockerValidator(OAuth2Validator):
 
     # --- Client authentication --------------------------------------------------------------
 
+    def _load_application(self, client_id, request):
+        # PostgreSQL rejects NUL in a text parameter with a DataError (DOT only catches the
+        # ValueError older drivers raised); no client_id contains one, so it is simply unknown.
+        if client_id and "\x00" in client_id:
+            return None
+        return super()._load_application(client_id, request)
+
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        if "\x00" in (username or "") or "\x00" in (password or ""):
+            return False  # see _load_application: never a username, and a DataError on PostgreSQL
+        return super().validate_user(username, password, client, request, *args, **kwargs)
+
     def _authenticate_basic_auth(self, request):
         # A client registered for the request body must not authenticate with Basic, and
         # vice versa: the method is part of what the client registered (RFC 7591 §2).

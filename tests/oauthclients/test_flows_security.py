@@ -211,3 +211,13 @@ def test_client_endpoints_work_without_a_csrf_token_but_the_consent_form_does_no
     )
     assert revoke.status_code == 200
     assert not AccessToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nul_bytes_anywhere_are_a_clean_oauth_error(browser, api_client):
+    nul_basic = {"HTTP_AUTHORIZATION": client_basic("a\x00b", "secret")}
+    assert browser.get("/api/oauth2/authorize?response_type=code&client_id=a%00b").status_code == 400
+    for path in ("/api/oauth2/revoke_token", "/api/oauth2/introspect"):
+        response = api_client.post(path, {"token": "x\x00"}, **nul_basic)
+        assert response.status_code == 401, path
+        assert response.json()["error"] == "invalid_client"
