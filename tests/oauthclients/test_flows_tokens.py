@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
@@ -344,3 +345,22 @@ def test_query_budget_one_query_authenticates_a_bearer_request(
     assert response.status_code == 200
     assert response.json()["username"]
     assert "oauth2_provider_accesstoken" in captured.captured_queries[0]["sql"]
+
+
+def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
+    from oauth2_provider.views.dynamic_client_registration import _issue_registration_token
+
+    client, _secret = make_client(user=user)
+    raw = _issue_registration_token(client, user)  # exactly what DOT's registration endpoint issues
+    for path in ("/api/beers", "/api/users/me", "/api/stats"):
+        response = bearer(raw).get(path)
+        assert response.status_code == 403, path
+    # Even a view that asked for no particular scope would not accept it.
+    from oauthclients.permissions import IsUserWithTokenScope
+
+    class AnyScopeView:
+        token_scopes = {"read": []}
+
+    request = type("Request", (), {"auth": AccessToken.objects.get(application=client), "method": "GET"})()
+    with pytest.raises(PermissionDenied, match="registration access token"):
+        IsUserWithTokenScope().has_permission(request, AnyScopeView())
