@@ -180,6 +180,7 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["beers:read", "beers:write"],
     "OAUTH2_VALIDATOR_CLASS": "oauthclients.validators.BeerLockerValidator",
+    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2_backends.BeerLockerOAuthLibCore",
     "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,

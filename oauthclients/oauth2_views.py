@@ -9,7 +9,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OauthlibRequest
 
 from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from oauthclients.validators import grant_enabled
@@ -52,6 +54,24 @@ class AuthorizationView(dot_views.AuthorizationView):
             request.GET = request.GET.copy()
             request.GET["approval_prompt"] = "force"
         return super().get(request, *args, **kwargs)
+
+    def handle_no_permission(self):
+        # A signed-out user is sent to sign in only for a request that could succeed: an unknown
+        # client or an unregistered redirect URI gets the error page straight away.
+        prompt = set(self.request.GET.get("prompt", "").split())
+        if self.request.method == "GET" and not prompt & {"none", "create", "login"}:
+            try:
+                self.validate_authorization_request(self.request)
+            except FatalClientError as error:
+                return self.error_response(error, application=None)
+            except OAuthToolkitError:
+                pass  # a redirectable error: the client hears about it once the user is back
+        return super().handle_no_permission()
+
+    def form_invalid(self, form):
+        # A tampered or incomplete consent form: an error page, not a dialog for nothing.
+        error = {"error": "invalid_request", "description": "The authorization request was incomplete."}
+        return self.render_to_response(self.get_context_data(error=error), status=400)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -107,8 +127,6 @@ class IntrospectTokenView(OAuthLibMixin, View):
 
 def authenticated_client(core, request):
     """The client that authenticated this request with its secret (Basic or body), or None."""
-    from oauthlib.common import Request as OauthlibRequest
-
     uri, http_method, body, headers = core._extract_params(request)
     oauth_request = OauthlibRequest(uri, http_method, body, headers)
     if not core.server.request_validator.authenticate_client(oauth_request):

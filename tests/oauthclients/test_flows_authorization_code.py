@@ -128,19 +128,25 @@ def test_unknown_client_or_unregistered_redirect_uri_shows_an_error_page_never_a
 
 
 def test_remembered_consent_skips_the_dialog_unless_prompt_consent(browser, api_client):
-    client, secret = make_client()
-    user_tokens(browser, api_client, client, secret)
-    skipped = browser.get(authorize_url(client))
+    client, secret = make_client(scope="beers:read beers:write profile")
+    user_tokens(browser, api_client, client, secret, scope="beers:read")
+    skipped = browser.get(authorize_url(client, scope="beers:read"))
     assert skipped.status_code == 302
     assert "code" in query(skipped["Location"])
-    asked = browser.get(authorize_url(client, prompt="consent"))
+    asked = browser.get(authorize_url(client, scope="beers:read", prompt="consent"))
     assert asked.status_code == 200
-    assert "Allow" in asked.content.decode()
+    assert "See the beers in your locker" in asked.content.decode()
     # A scope not granted before is asked for again.
-    wider = browser.get(authorize_url(client, scope="beers:read beers:write profile"))
-    assert wider.status_code in (200, 302)
-    if wider.status_code == 302:
-        assert query(wider["Location"])["error"] == "invalid_scope"
+    wider = browser.get(authorize_url(client, scope="beers:read profile"))
+    assert wider.status_code == 200
+    assert "See your username" in wider.content.decode()
+
+
+def test_remembered_consent_ends_when_the_tokens_are_gone(browser, api_client):
+    client, secret = make_client()
+    user_tokens(browser, api_client, client, secret)
+    AccessToken.objects.all().delete()
+    assert browser.get(authorize_url(client)).status_code == 200
 
 
 def test_consent_post_needs_csrf(user):

@@ -221,3 +221,63 @@ def test_nul_bytes_anywhere_are_a_clean_oauth_error(browser, api_client):
         response = api_client.post(path, {"token": "x\x00"}, **nul_basic)
         assert response.status_code == 401, path
         assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query_string", "status"),
+    [
+        ("", 400),
+        ("client_id={cid}&response_type=code&redirect_uri=%ZZ", 400),
+        ("client_id={cid}&response_type=code&state=%", 200),
+        ("client_id={cid}&response_type=magic", 302),
+        ("client_id={cid}&response_type=code&scope=%00", 302),
+        ("client_id={cid}&response_type=code&resource=not-a-url", 302),
+        ("client_id={cid}&response_type=code%20id_token&scope=openid", 302),
+        ("client_id={cid}&response_type=code&prompt=create", 400),
+    ],
+)
+def test_garbage_at_the_authorization_endpoint_never_crashes(browser, query_string, status):
+    client, _secret = make_client()
+    response = browser.get("/api/oauth2/authorize?" + query_string.format(cid=client.client_id))
+    assert response.status_code == status
+    if status == 302:
+        location = response["Location"]
+        assert location.startswith("https://client.example.com/callback")
+        assert query(location)["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"client_id": "nope", "allow": "Allow"},
+        {"redirect_uri": "https://evil.example/cb", "response_type": "code", "allow": "Allow"},
+        {
+            "redirect_uri": "https://evil.example/cb",
+            "response_type": "code",
+            "scope": "beers:read",
+            "allow": "Allow",
+        },
+    ],
+)
+def test_a_tampered_consent_form_is_an_error_page_and_grants_nothing(browser, form):
+    from oauth2_provider.models import get_grant_model
+
+    client, _secret = make_client()
+    response = browser.post("/api/oauth2/authorize", {"client_id": client.client_id, **form})
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert "cannot be completed" in response.content.decode()
+    assert not get_grant_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_signed_out_user_with_an_unknown_client_gets_the_error_page_not_a_sign_in():
+    from django.test import Client as BrowserClient
+
+    response = BrowserClient().get("/api/oauth2/authorize?response_type=code&client_id=nope")
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert "cannot be completed" in response.content.decode()
