@@ -8,6 +8,7 @@ settings. Our clients register RFC 7591 metadata instead, so each check here rea
 
 import hashlib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -151,6 +152,13 @@ class BeerLockerValidator(OAuth2Validator):
             return super().is_pkce_required(client_id, request)
         # Public clients cannot keep a secret, so PKCE is what binds the code to them.
         return is_public(client)
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        # Exact match (DOT), and a scheme we would actually redirect to: https, loopback http, or a
+        # native app's private-use scheme. Checked up front so the user never consents in vain.
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        return urlsplit(redirect_uri).scheme in request.client.get_allowed_schemes()
 
     # --- Scopes -----------------------------------------------------------------------------
 

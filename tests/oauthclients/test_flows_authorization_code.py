@@ -363,3 +363,41 @@ class TestPKCE:
         assert response.status_code in (400, 401)
         assert response.json()["error"] in {"invalid_client", "invalid_request"}
         assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("registered", "used"),
+    [
+        # RFC 8252 §7.3: a loopback redirect may use any port the native app picked.
+        ("http://127.0.0.1/callback", "http://127.0.0.1:53123/callback"),
+        ("http://[::1]/callback", "http://[::1]:53123/callback"),
+        # RFC 8252 §7.1: a private-use scheme.
+        ("com.example.beer:/oauth", "com.example.beer:/oauth"),
+    ],
+)
+def test_native_apps_get_their_loopback_or_private_use_redirect(browser, api_client, registered, used):
+    client, _ = make_client(secret=False, redirect_uris=registered)
+    verifier, challenge = pkce_pair()
+    location = consent(
+        browser, client, redirect_uri=used, code_challenge=challenge, code_challenge_method="S256"
+    )
+    assert location.startswith(used + "?")
+    response = api_client.post(
+        "/api/oauth2/token",
+        {
+            "grant_type": "authorization_code",
+            "code": query(location)["code"],
+            "redirect_uri": used,
+            "client_id": client.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert response.status_code == 200
+
+
+def test_plain_http_outside_loopback_is_never_redirected_to(browser):
+    client, _ = make_client(redirect_uris="http://client.example.com/callback")
+    response = browser.get(authorize_url(client, redirect_uri="http://client.example.com/callback"))
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert not Grant.objects.exists()
