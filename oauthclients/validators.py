@@ -298,3 +298,20 @@ def revoke_tokens_from_code(checksum: str) -> None:
             token_checksum=redemption.access_token_checksum
         ):
             revoke_access_token(access_token)
+
+
+def code_redemptions_prune() -> int:
+    """Forget redeemed codes whose tokens are all gone (a replay then has nothing to revoke)."""
+    # No NULL in the sub-select: "x NOT IN (..., NULL)" is never true in SQL.
+    live_families = (
+        get_refresh_token_model()
+        .objects.filter(revoked__isnull=True, token_family__isnull=False)
+        .values("token_family")
+    )
+    live_access_tokens = get_access_token_model().objects.values("token_checksum")
+    deleted, _ = (
+        AuthorizationCodeRedemption.objects.exclude(refresh_token_family__in=live_families)
+        .exclude(access_token_checksum__in=live_access_tokens)
+        .delete()
+    )
+    return deleted

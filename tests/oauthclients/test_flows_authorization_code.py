@@ -401,3 +401,32 @@ def test_plain_http_outside_loopback_is_never_redirected_to(browser):
     assert response.status_code == 400
     assert not response.has_header("Location")
     assert not Grant.objects.exists()
+
+
+def test_redemption_records_are_pruned_only_once_their_tokens_are_gone(browser, api_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client, secret = make_client()
+    code = query(consent(browser, client))["code"]
+    tokens = exchange_code(api_client, client, secret, code).json()
+    out = StringIO()
+    call_command("pruneredemptions", stdout=out)
+    assert "Pruned 0" in out.getvalue()
+    assert AuthorizationCodeRedemption.objects.count() == 1
+
+    # A rotated family is still alive: the record must stay so a replay can still revoke it.
+    api_client.post(
+        "/api/oauth2/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+    )
+    call_command("pruneredemptions", stdout=StringIO())
+    assert AuthorizationCodeRedemption.objects.count() == 1
+
+    AccessToken.objects.all().delete()
+    RefreshToken.objects.update(revoked=timezone.now())
+    call_command("pruneredemptions", stdout=out)
+    assert "Pruned 1" in out.getvalue()
+    assert not AuthorizationCodeRedemption.objects.exists()
