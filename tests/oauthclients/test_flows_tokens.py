@@ -306,6 +306,7 @@ class TestIntrospection:
         resource_server, rs_secret = make_client(allow_introspection=True)
         response = self.introspect(api_client, resource_server, rs_secret, tokens["access_token"])
         assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store"
         body = response.json()
         assert body["active"] is True
         assert body["username"] == user.username
