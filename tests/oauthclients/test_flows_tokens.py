@@ -153,6 +153,21 @@ class TestPassword:
         assert response.json()["error"] == "unauthorized_client"
         assert not AccessToken.objects.exists()
 
+    def test_a_public_client_cannot_use_it_even_if_registered(self, user, api_client):
+        client, _ = make_client(secret=False, grant_types=[PASSWORD])
+        response = api_client.post(
+            TOKEN,
+            {
+                "grant_type": "password",
+                "username": user.username,
+                "password": USER_PASSWORD,
+                "client_id": client.client_id,
+            },
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "unauthorized_client"
+        assert not AccessToken.objects.exists()
+
     def test_the_server_switch_turns_it_off(self, user, api_client, settings):
         settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ALLOW_PASSWORD_GRANT": False}
         client, secret = make_client(grant_types=[PASSWORD])
