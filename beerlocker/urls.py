@@ -8,10 +8,13 @@ from drf_spectacular.views import (
 
 import beerlocker.schema  # noqa: F401 - registers the OpenAPI extension for our bearer authentication
 from beerlocker.exceptions import api_not_found
+from oauthclients import oauth2_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/oauth2/", include("oauthclients.oauth2_urls")),
+    path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
