@@ -1,6 +1,11 @@
 """OpenAPI wiring for drf-spectacular: our bearer scopes per endpoint and the one error shape."""
 
+from django.views.generic import TemplateView
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework import serializers
 
 from oauthclients.permissions import required_token_scopes
 
@@ -23,6 +28,30 @@ _ERROR_RESPONSES = {
 }
 
 
+class SwaggerView(SpectacularSwaggerView):
+    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        # drf-spectacular sends "unsafe-none" (for a cross-origin authorization server); our consent
+        # and redirect pages are same-origin with COOP same-origin, and a popup whose COOP differs
+        # from its opener's loses window.opener, so the token would never reach the docs page.
+        # Without the header SecurityMiddleware gives this page the site's policy too.
+        del response["Cross-Origin-Opener-Policy"]
+        return response
+
+
+class SwaggerOAuthRedirectView(TemplateView):
+    """Swagger UI's OAuth redirect page, rendered by Django so it carries the site's COOP.
+
+    drf-spectacular redirects to the static file instead, which a static file server may send
+    without that header; the popup then loses window.opener and cannot hand the code back.
+    """
+
+    template_name = "api_docs_oauth2_redirect.html"
+
+
 class BearerScheme(DjangoOAuthToolkitScheme):
     """Documents ``view.token_scopes``: the scopes a bearer token needs, per kind of method."""
 
@@ -33,6 +62,29 @@ class BearerScheme(DjangoOAuthToolkitScheme):
         # drf-spectacular gives the view a mock request with the documented method.
         scopes = required_token_scopes(auto_schema.view.request, auto_schema.view)
         return None if scopes is None else {self.name: scopes}
+
+
+class StatsViewSchema(OpenApiViewExtension):
+    """/api/stats is a plain APIView; its response is described here so the schema names its fields."""
+
+    target_class = "lockers.views.StatsView"
+
+    def view_replacement(self):
+        totals = inline_serializer(
+            "Stats",
+            {
+                "users": serializers.IntegerField(),
+                "beers": serializers.IntegerField(),
+                "bottles": serializers.IntegerField(),
+            },
+        )
+
+        class Fixed(self.target_class):
+            @extend_schema(responses=totals, summary="Site-wide totals (application token, stats:read)")
+            def get(self, request):
+                return super().get(request)
+
+        return Fixed
 
 
 def document_errors(result, generator, request, public):

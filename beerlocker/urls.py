@@ -1,13 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularSwaggerOauthRedirectView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularAPIView
 
-import beerlocker.schema  # noqa: F401 - registers the OpenAPI extension for our bearer authentication
 from beerlocker.exceptions import api_not_found
+from beerlocker.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from oauthclients import oauth2_urls
 
 urlpatterns = [
@@ -24,10 +20,10 @@ urlpatterns = [
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(
         "api/docs/oauth2-redirect.html",
-        SpectacularSwaggerOauthRedirectView.as_view(),
+        SwaggerOAuthRedirectView.as_view(),
         name="api-docs-oauth2-redirect",
     ),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.

@@ -1,5 +1,7 @@
 """API docs: the OpenAPI schema, Swagger UI served without a CDN, the browsable API, static files."""
 
+import io
+
 import pytest
 import yaml
 
@@ -74,12 +76,14 @@ def test_swagger_ui_uses_local_assets_and_pkce(client):
     assert "/api/docs/oauth2-redirect.html" in body + script
 
 
-def test_swagger_oauth2_redirect_page_is_served_locally(client):
+def test_swagger_oauth2_redirect_page_is_served_locally_with_the_sites_opener_policy(client):
+    docs = client.get("/api/docs")
     response = client.get("/api/docs/oauth2-redirect.html", {"code": "abc", "state": "xyz"})
 
-    assert response.status_code == 302
-    assert response.url.startswith("/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html?")
-    assert "code=abc" in response.url
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.js" in response.content.decode()
+    # The popup keeps window.opener only when both pages share one Cross-Origin-Opener-Policy.
+    assert response["Cross-Origin-Opener-Policy"] == docs["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
 def test_static_files_are_served_by_whitenoise(client):
@@ -97,3 +101,18 @@ def test_browsable_api_still_works_with_a_session(client, user):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "Beer List Create" in response.content.decode()
+
+
+def test_schema_generates_without_warnings_and_validates():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", stdout=io.StringIO())
+
+
+def test_app_only_stats_endpoint_is_documented_with_its_scope(schema):
+    operation = schema["paths"]["/api/stats/"]["get"]
+
+    assert {"oauth2": ["stats:read"]} in operation["security"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Stats"
+    }

@@ -20,7 +20,7 @@ PAGE = "<!doctype html><title>Test client</title><h1>Test client</h1><p id='resu
 
 
 class OAuthTestClient:
-    def __init__(self, server_url, scope="beers:read beers:write"):
+    def __init__(self, server_url, scope="beers:read beers:write profile"):
         self.server_url = server_url.rstrip("/")
         self.scope = scope
         self.client_id = self.client_secret = None
