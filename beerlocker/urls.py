@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("lockers.urls")),
+    path("", include("socialaccounts.urls")),
+    path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include("rest_framework.urls")),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
