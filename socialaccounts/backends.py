@@ -115,13 +115,19 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
     # Keep the expiry so a stored token is refreshed (with its refresh token) once it runs out.
     EXTRA_DATA = [*_OpenIdConnectAuth.EXTRA_DATA, ("expires_in", "expires_in")]
 
-    def request(self, url, **kwargs):
-        parts = urlsplit(url)
+    def _require_safe_url(self, url, stage):
+        parts = urlsplit(url or "")
         if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname or "")):
-            # Tokens and client secrets travel on these requests: plain http only on this machine.
-            raise AuthConfigurationError(
-                self, code="invalid_setting", parameter="OIDC_ENDPOINT", stage=kwargs.get("stage", "begin")
-            )
+            # Tokens and client secrets travel to these URLs: plain http only on this machine.
+            raise AuthConfigurationError(self, code="invalid_setting", parameter="OIDC_ENDPOINT", stage=stage)
+
+    def oidc_endpoint(self):
+        endpoint = super().oidc_endpoint()
+        self._require_safe_url(endpoint, "begin")
+        return endpoint
+
+    def request(self, url, **kwargs):
+        self._require_safe_url(url, kwargs.get("stage", "begin"))
         return super().request(url, **kwargs)
 
     def introspection_url(self):
@@ -129,6 +135,7 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
 
     def check_access_token_audience(self, access_token):
         # A bare access token says nothing about its client; RFC 7662 introspection does.
+        self.oidc_endpoint()  # refuses a plain-http issuer before any token is sent anywhere
         url = self.introspection_url()
         if not url:
             raise AuthConfigurationError(

