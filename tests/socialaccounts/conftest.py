@@ -151,7 +151,7 @@ class OIDCProvider:
         payload = {"iss": iss, "sub": sub, "aud": aud, "iat": now, "exp": now + expires_in, **claims}
         return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": "k1"})
 
-    def access_token(self, token="o-token", sub="o-1", client_id=OIDC_KEY, active=True, email="o@example.com"):
+    def access_token(self, token="o-token", sub="o-1", client_id=OIDC_KEY, active=True, email="o@x.example"):
         self.mock.post(
             f"{OIDC_ISSUER}/introspect/",
             json={"active": active, "client_id": client_id, "scope": "openid"},

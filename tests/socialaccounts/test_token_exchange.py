@@ -447,4 +447,3 @@ def test_google_audience_accepts_azp(exchange, mocked):
         json={"sub": "g-2", "email": "g@example.com", "email_verified": True},
     )
     assert exchange("g-token", "google-oauth2").status_code == 200
-
