@@ -115,6 +115,11 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
     # Keep the expiry so a stored token is refreshed (with its refresh token) once it runs out.
     EXTRA_DATA = [*_OpenIdConnectAuth.EXTRA_DATA, ("expires_in", "expires_in")]
 
+    @classmethod
+    def get_title(cls, strategy):
+        # "Sign in with <your provider's name>" rather than the protocol's name.
+        return strategy.setting("OIDC_TITLE") or super().get_title(strategy)
+
     def _require_safe_url(self, url, stage):
         parts = urlsplit(url or "")
         if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname or "")):

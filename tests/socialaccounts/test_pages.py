@@ -160,3 +160,8 @@ def test_password_sign_in_still_works(client, user):
     response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_generic_provider_button_uses_the_configured_title(client, settings):
+    settings.SOCIAL_AUTH_OIDC_TITLE = "Other Beer Locker"
+    assert "Sign in with Other Beer Locker" in client.get("/accounts/login/").content.decode()
