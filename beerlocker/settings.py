@@ -178,6 +178,15 @@ OAUTHCLIENTS = {
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
 }
 
+# --- Client registration (oauthclients) -------------------------------------
+
+# RFC 7591/7592 dynamic client registration at /api/oauth2/register, for users signed in the way
+# the API signs them in (Basic, session with CSRF, or a bearer token with the clients scope).
+OAUTH2_PROVIDER |= {
+    "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
+    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauthclients.dcr.IsAPIUserDCRPermission",),
+}
+
 # --- Social sign-in (socialaccounts, social-auth-app-django) ----------------
 
 # Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.

@@ -7,6 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("lockers.urls")),
+    # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
+    path("api/", include("oauthclients.urls")),
     path("", include("socialaccounts.urls")),
     path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include("rest_framework.urls")),

@@ -1,0 +1,172 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import ngettext
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+
+from oauthclients import services
+from oauthclients.models import Client
+from oauthclients.validation import SUPPORTED_GRANT_TYPES
+
+# DOT registers its own admin for the application model; ours replaces it (never shows a secret).
+admin.site.unregister(Client)
+
+_TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
+
+# The service arguments, in RFC 7591 names, and the form fields that hold them.
+_FORM_FIELDS = {
+    "client_name": "name",
+    "redirect_uris": "redirect_uris",
+    "grant_types": "grant_types",
+    "token_endpoint_auth_method": "token_endpoint_auth_method",
+    "scope": "scope",
+}
+
+
+class ClientAdminForm(forms.ModelForm):
+    """The client's metadata, checked by the same rules as the API (``services.client_validate``)."""
+
+    redirect_uris = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line: https, http on localhost/127.0.0.1/[::1], or com.example.app:/path.",
+    )
+    grant_types = forms.MultipleChoiceField(
+        choices=[(grant, grant) for grant in SUPPORTED_GRANT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Client
+        # The secret and its hash are never a field: rotate it with the action instead.
+        fields = ["user", "name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"]
+        labels = {"name": "Client name", "user": "Owner"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["redirect_uris"] = "\n".join(self.instance.redirect_uris.split())
+
+    def clean_redirect_uris(self):
+        return " ".join(self.cleaned_data["redirect_uris"].split())
+
+    def service_arguments(self) -> dict:
+        """The cleaned form as the services' arguments."""
+        data = {argument: self.cleaned_data.get(field) for argument, field in _FORM_FIELDS.items()}
+        data["redirect_uris"] = (data["redirect_uris"] or "").split()
+        data["grant_types"] = list(data["grant_types"] or [])
+        return data
+
+    def clean(self):
+        cleaned_data = super().clean()
+        try:
+            services.client_validate(
+                client=self.instance if self.instance.pk else None, **self.service_arguments()
+            )
+        except ValidationError as error:
+            for argument, messages in error.message_dict.items():
+                self.add_error(_FORM_FIELDS[argument], messages)
+        return cleaned_data
+
+
+def _secret_page(request, clients_and_secrets, title):
+    """A page that shows new secrets once: never stored, never in messages or cookies, never cached."""
+    response = TemplateResponse(
+        request,
+        "oauthclients/admin/client_secrets.html",
+        {**admin.site.each_context(request), "title": title, "rows": clients_and_secrets},
+    )
+    add_never_cache_headers(response)
+    response["Cache-Control"] += ", no-store"
+    return response
+
+
+@admin.register(Client)
+class ClientAdmin(admin.ModelAdmin):
+    form = ClientAdminForm
+    list_display = ["name", "client_id", "user", "grant_list", "redirect_list", "created"]
+    list_filter = ["token_endpoint_auth_method", "registration_source"]
+    list_select_related = ["user"]
+    search_fields = ["name", "client_id", "user__username", "redirect_uris"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["client_id", "client_type", "registration_source", "created", "updated"]
+    actions = ["rotate_secret", "revoke_tokens"]
+
+    @admin.display(description="grant types")
+    def grant_list(self, client):
+        return ", ".join(client.grant_types)
+
+    @admin.display(description="redirect URIs")
+    def redirect_list(self, client):
+        return ", ".join(client.redirect_uris.split())
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.client_update(client=obj, **form.service_arguments())
+            return
+        client, raw_secret = services.client_create(
+            owner=form.cleaned_data["user"], **form.service_arguments()
+        )
+        # The admin goes on with the object it built; make it the saved client.
+        obj.pk = client.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+        # Kept on this request only, for response_add to show once.
+        request._new_client_secret = raw_secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw_secret = getattr(request, "_new_client_secret", None)
+        if raw_secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        return _secret_page(request, [(obj, raw_secret)], "Client added: copy its secret now")
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # DOT's token admins refuse deletes to steer staff towards revocation, which would block
+        # deleting any client that has tokens; deleting a client is meant to take its tokens along.
+        perms_needed -= {str(model._meta.verbose_name) for model in _TOKEN_MODELS}
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.client_delete(client=obj)
+
+    def delete_queryset(self, request, queryset):
+        for client in queryset:
+            services.client_delete(client=client)
+
+    @admin.action(description="Rotate secret")
+    def rotate_secret(self, request, queryset):
+        rows = []
+        for client in queryset.filter(client_type=Client.CLIENT_CONFIDENTIAL).order_by("name"):
+            rows.append((client, services.client_rotate_secret(client=client)))
+        skipped = queryset.exclude(client_type=Client.CLIENT_CONFIDENTIAL).count()
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%d public client has no secret and was skipped.",
+                    "%d public clients have no secret and were skipped.",
+                    skipped,
+                )
+                % skipped,
+            )
+        if not rows:
+            return None
+        for client, _secret in rows:
+            self.log_change(request, client, "Rotated the client secret.")
+        return _secret_page(request, rows, "New client secrets: copy them now")
+
+    @admin.action(description="Revoke all tokens")
+    def revoke_tokens(self, request, queryset):
+        revoked = sum(services.client_revoke_tokens(client=client) for client in queryset)
+        self.message_user(
+            request,
+            ngettext("Revoked %d token.", "Revoked %d tokens.", revoked) % revoked,
+        )

@@ -1,5 +1,5 @@
 from django.db import models
-from oauth2_provider.models import AbstractApplication
+from oauth2_provider.models import AbstractApplication, ApplicationManager
 
 # RFC 7591 grant type names, as clients register and send them.
 AUTHORIZATION_CODE = "authorization_code"
@@ -20,6 +20,14 @@ _DOT_GRANTS = {
 }
 
 
+class ClientQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """Only the clients ``user`` registered; nothing for an anonymous user."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
+
 class Client(AbstractApplication):
     """An OAuth client: DOT's application with RFC 7591 metadata and several grant types."""
 
@@ -36,6 +44,9 @@ class Client(AbstractApplication):
         blank=True, default="", help_text="Space-separated scopes this client may ask for."
     )
 
+    # DOT's manager (natural keys) with our owner-scoped reads.
+    objects = ApplicationManager.from_queryset(ClientQuerySet)()
+
     class Meta(AbstractApplication.Meta):
         verbose_name = "OAuth client"
 
@@ -51,3 +62,10 @@ class Client(AbstractApplication):
         """True when any of DOT's grant names is covered by this client's registered grant types."""
         registered = set(self.grant_types)
         return any(_DOT_GRANTS.get(grant, {grant}) <= registered for grant in grant_types)
+
+    def get_allowed_schemes(self):
+        """DOT's schemes plus this client's own native-app schemes (RFC 8252 §7.1), which our
+        registration rules admitted; DOT checks these in ``clean()`` and before every redirect."""
+        from oauthclients.validation import private_use_schemes  # validation imports this module
+
+        return [*super().get_allowed_schemes(), *private_use_schemes(self.redirect_uris.split())]

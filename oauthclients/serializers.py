@@ -1,0 +1,50 @@
+from rest_framework import serializers
+
+from oauthclients.models import AUTHORIZATION_CODE, Client
+
+
+class SpaceSeparatedListField(serializers.ListField):
+    """A list in JSON, stored by DOT as one space-separated string."""
+
+    def to_representation(self, data):
+        return super().to_representation(data.split() if isinstance(data, str) else data)
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    """A client's RFC 7591 metadata. Rules live in ``oauthclients.validation``, applied by the
+    services; this only checks JSON types. The secret is never a field: the create and rotate
+    views add the raw one to their own response, once."""
+
+    client_name = serializers.CharField(source="name", max_length=255, trim_whitespace=False)
+    client_id_issued_at = serializers.SerializerMethodField()
+    redirect_uris = SpaceSeparatedListField(child=serializers.CharField(trim_whitespace=False), default=list)
+    # RFC 7591 §2: a client that names no grant type registers for authorization_code.
+    grant_types = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False), default=lambda: [AUTHORIZATION_CODE]
+    )
+    token_endpoint_auth_method = serializers.CharField(default=Client.AuthMethod.CLIENT_SECRET_BASIC)
+    scope = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+
+    class Meta:
+        model = Client
+        fields = [
+            "client_id",
+            "client_id_issued_at",
+            "client_name",
+            "redirect_uris",
+            "grant_types",
+            "token_endpoint_auth_method",
+            "scope",
+        ]
+        read_only_fields = ["client_id"]
+
+    def get_client_id_issued_at(self, client) -> int:
+        # RFC 7591 §3.2.1: seconds since the epoch.
+        return int(client.created.timestamp())
+
+    def service_fields(self) -> dict:
+        """The validated data under the services' (RFC 7591) argument names."""
+        data = dict(self.validated_data)
+        if "name" in data:
+            data["client_name"] = data.pop("name")
+        return data

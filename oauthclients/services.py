@@ -1,0 +1,178 @@
+"""Every write to an OAuth client goes through here: the REST API, DCR, the admin and the command."""
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
+
+from oauthclients.models import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    IMPLICIT,
+    PASSWORD,
+    Client,
+)
+from oauthclients.validation import validate_client_metadata
+
+UPDATABLE_FIELDS = frozenset(
+    {"client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"}
+)
+
+# DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
+# checks (redirect URIs required, HS256), so it gets the first of these that the client registered.
+_PRIMARY_GRANT = (
+    (AUTHORIZATION_CODE, Client.GRANT_AUTHORIZATION_CODE),
+    (IMPLICIT, Client.GRANT_IMPLICIT),
+    (PASSWORD, Client.GRANT_PASSWORD),
+    (CLIENT_CREDENTIALS, Client.GRANT_CLIENT_CREDENTIALS),
+)
+
+
+def _primary_grant(grant_types) -> str:
+    for name, dot_grant in _PRIMARY_GRANT:
+        if name in grant_types:
+            return dot_grant
+    # Token exchange (with or without refresh): a back-channel grant for a confidential client,
+    # which is what DOT's client-credentials value describes.
+    return Client.GRANT_CLIENT_CREDENTIALS
+
+
+def _client_type(token_endpoint_auth_method) -> str:
+    if token_endpoint_auth_method == Client.AuthMethod.NONE:
+        return Client.CLIENT_PUBLIC
+    return Client.CLIENT_CONFIDENTIAL
+
+
+def client_validate(*, client: Client | None = None, client_name, **metadata) -> dict:
+    """The metadata normalised, or every problem in one ValidationError keyed by RFC 7591 field:
+    ``validate_client_metadata``'s rules, a name, and (for an existing ``client``) no switch
+    between public and confidential, since the secret its owner holds would no longer fit."""
+    errors = {}
+    cleaned = {}
+    try:
+        cleaned = validate_client_metadata(**metadata)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not isinstance(client_name, str) or not client_name.strip():
+        errors["client_name"] = ["Give the client a name; users see it on the consent page."]
+    elif len(client_name) > Client._meta.get_field("name").max_length:
+        errors["client_name"] = ["The name is too long (at most 255 characters)."]
+    method = metadata.get("token_endpoint_auth_method")
+    if (
+        client is not None
+        and "token_endpoint_auth_method" not in errors
+        and (_client_type(method) != client.client_type)
+    ):
+        errors["token_endpoint_auth_method"] = [
+            "A client cannot switch between public (none) and confidential; register a new client."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _apply(client: Client, *, client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope):
+    """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
+    client.name = client_name.strip()
+    client.redirect_uris = " ".join(redirect_uris)
+    client.grant_types = grant_types
+    client.token_endpoint_auth_method = token_endpoint_auth_method
+    client.scope = scope
+    client.client_type = _client_type(token_endpoint_auth_method)
+    client.authorization_grant_type = _primary_grant(grant_types)
+    client.full_clean()
+
+
+@transaction.atomic
+def client_create(
+    *,
+    owner: AbstractBaseUser | None,
+    client_name: str,
+    redirect_uris: list[str],
+    grant_types: list[str],
+    token_endpoint_auth_method: str = Client.AuthMethod.CLIENT_SECRET_BASIC,
+    scope: str = "",
+    registration_source: str = Client.RegistrationSource.MANUAL,
+) -> tuple[Client, str | None]:
+    """Register a client for ``owner``; returns it and its raw secret (None for a public client),
+    which exists only in this return value: the database keeps DOT's hash of it."""
+    cleaned = client_validate(
+        client_name=client_name,
+        redirect_uris=redirect_uris,
+        grant_types=grant_types,
+        token_endpoint_auth_method=token_endpoint_auth_method,
+        scope=scope,
+    )
+    raw_secret = generate_client_secret()
+    # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes
+    # whatever is stored, and the hash of "" would let anyone "authenticate" with an empty secret.
+    client = Client(user=owner, client_secret=raw_secret, registration_source=registration_source)
+    _apply(client, client_name=client_name, **cleaned)
+    client.save()
+    if client.client_type == Client.CLIENT_PUBLIC:
+        return client, None
+    return client, raw_secret
+
+
+@transaction.atomic
+def client_update(*, client: Client, **fields) -> Client:
+    """Change some of the client's metadata; the result is validated as a whole (``client_validate``)."""
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"client_update() got unexpected fields {sorted(unknown)!r}")
+    current = {
+        "client_name": client.name,
+        "redirect_uris": client.redirect_uris.split(),
+        "grant_types": list(client.grant_types),
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "scope": client.scope,
+    }
+    merged = {**current, **fields}
+    cleaned = client_validate(client=client, **merged)
+    _apply(client, client_name=merged["client_name"], **cleaned)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def client_rotate_secret(*, client: Client) -> str:
+    """Give a confidential client a new secret and return it raw; the old one stops working at once."""
+    if client.client_type == Client.CLIENT_PUBLIC:
+        raise ValidationError({"token_endpoint_auth_method": ["A public client has no secret to rotate."]})
+    raw_secret = generate_client_secret()
+    client.client_secret = raw_secret
+    client.save(update_fields=["client_secret", "updated"])
+    return raw_secret
+
+
+@transaction.atomic
+def client_revoke_tokens(*, client: Client) -> int:
+    """Revoke every token issued to the client: access tokens are deleted, refresh tokens marked
+    revoked (kept so that replaying one is recognised), and outstanding authorization codes and
+    ID tokens deleted so that nothing can mint a new token. Returns the number of tokens revoked."""
+    now = timezone.now()
+    # ``updated`` is auto_now, which a queryset update does not touch (DOT's revoke_family does the same).
+    refreshed = (
+        get_refresh_token_model()
+        .objects.filter(application=client, revoked__isnull=True)
+        .update(revoked=now, updated=now, access_token=None)
+    )
+    access_tokens = get_access_token_model().objects.filter(application=client)
+    revoked_access = access_tokens.count()
+    access_tokens.delete()
+    get_grant_model().objects.filter(application=client).delete()
+    get_id_token_model().objects.filter(application=client).delete()
+    return revoked_access + refreshed
+
+
+@transaction.atomic
+def client_delete(*, client: Client) -> None:
+    """Delete the client; its grants and tokens go with it (the foreign keys cascade)."""
+    client.delete()

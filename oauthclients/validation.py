@@ -1,0 +1,189 @@
+"""The one set of rules for a client's registration metadata (RFC 7591 names).
+
+The REST API, dynamic client registration, the admin and the ``createclient`` command all call
+:func:`validate_client_metadata`, so a redirect URI or grant that one of them refuses is refused by
+all of them.
+"""
+
+import re
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from oauth2_provider.scopes import get_scopes_backend
+
+from oauthclients import conf
+from oauthclients.models import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    IMPLICIT,
+    PASSWORD,
+    REFRESH_TOKEN,
+    TOKEN_EXCHANGE,
+    Client,
+)
+
+SUPPORTED_GRANT_TYPES = (
+    AUTHORIZATION_CODE,
+    IMPLICIT,
+    PASSWORD,
+    CLIENT_CREDENTIALS,
+    REFRESH_TOKEN,
+    TOKEN_EXCHANGE,
+)
+# Grants whose response goes to a redirect URI (RFC 6749 §3.1.2).
+REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
+# A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1).
+CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+# RFC 3986 §3.1 scheme syntax; RFC 8252 §7.1 asks native apps for a reverse-domain name, so a period.
+_PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
+# Grants RFC 9700 discourages, and the oauthclients setting that switches each off server-wide.
+_SWITCHED_GRANTS = {
+    IMPLICIT: "ALLOW_IMPLICIT_GRANT",
+    PASSWORD: "ALLOW_PASSWORD_GRANT",
+}
+
+
+def is_private_use_scheme(scheme: str) -> bool:
+    """True for a native app's reverse-domain URI scheme such as ``com.example.app`` (RFC 8252 §7.1)."""
+    return bool(_PRIVATE_USE_SCHEME.match(scheme.lower()))
+
+
+def _redirect_uri_problem(uri) -> str | None:
+    """Why ``uri`` may not be registered as a redirect URI, or None when it may."""
+    if not isinstance(uri, str) or not uri:
+        return "Each redirect URI must be a non-empty string."
+    if any(char.isspace() for char in uri):
+        return f"{uri!r} contains whitespace."
+    if "*" in uri:
+        return f"{uri!r} contains a wildcard; register each redirect URI exactly."
+    if "#" in uri:
+        return f"{uri!r} has a fragment (#), which RFC 6749 §3.1.2 forbids."
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return f"{uri!r} is not a valid URI."
+    scheme = parts.scheme.lower()
+    if not scheme:
+        return f"{uri!r} is not an absolute URI; it needs a scheme such as https://."
+    if "@" in parts.netloc:
+        return f"{uri!r} contains user information (user@host), which redirect URIs may not carry."
+    if scheme in {"https", "http"}:
+        if not parts.hostname:
+            return f"{uri!r} has no host."
+        if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            return (
+                f"{uri!r} uses http; use https, or http only on a loopback host "
+                "(localhost, 127.0.0.1 or [::1])."
+            )
+        return None
+    if is_private_use_scheme(scheme):
+        # RFC 8252 §7.1: "com.example.app:/path"; an authority would make it look like a web URL.
+        rest = uri[len(scheme) + 1 :]
+        if not rest.startswith("/") or rest.startswith("//"):
+            return f"{uri!r} must have the form {scheme}:/path for a native app's private-use scheme."
+        return None
+    return (
+        f"{uri!r} uses the scheme {scheme!r}; use https, http on a loopback host, or a native app's "
+        "reverse-domain scheme such as com.example.app:/callback."
+    )
+
+
+def private_use_schemes(redirect_uris) -> list[str]:
+    """The private-use schemes among ``redirect_uris`` (what DOT must allow for this client)."""
+    schemes = {urlsplit(uri).scheme.lower() for uri in redirect_uris}
+    return sorted(scheme for scheme in schemes if is_private_use_scheme(scheme))
+
+
+def _is_list_of_strings(value) -> bool:
+    return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
+
+
+def validate_client_metadata(*, redirect_uris, grant_types, token_endpoint_auth_method, scope) -> dict:
+    """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
+    keyed by RFC 7591 field name listing every problem found."""
+    errors = defaultdict(list)
+
+    # token_endpoint_auth_method
+    if token_endpoint_auth_method not in Client.AuthMethod.values:
+        errors["token_endpoint_auth_method"].append(
+            f"{token_endpoint_auth_method!r} is not supported; use one of "
+            f"{', '.join(Client.AuthMethod.values)}."
+        )
+    is_public = token_endpoint_auth_method == Client.AuthMethod.NONE
+
+    # grant_types
+    grants = []
+    if not _is_list_of_strings(grant_types):
+        errors["grant_types"].append("grant_types must be a list of grant type names.")
+    elif not grant_types:
+        errors["grant_types"].append("Register at least one grant type.")
+    else:
+        grants = list(grant_types)
+        for grant in grants:
+            if grant not in SUPPORTED_GRANT_TYPES:
+                errors["grant_types"].append(
+                    f"{grant!r} is not a supported grant type; use {', '.join(SUPPORTED_GRANT_TYPES)}."
+                )
+            elif grant in _SWITCHED_GRANTS and not conf.get(_SWITCHED_GRANTS[grant]):
+                errors["grant_types"].append(f"The {grant} grant is switched off on this server.")
+            elif is_public and grant in CONFIDENTIAL_ONLY_GRANT_TYPES:
+                errors["grant_types"].append(
+                    f"A public client (token_endpoint_auth_method none) cannot use the {grant} grant; "
+                    "register a confidential client."
+                )
+        duplicates = sorted({grant for grant in grants if grants.count(grant) > 1})
+        if duplicates:
+            errors["grant_types"].append(f"Each grant type may be listed once: {', '.join(duplicates)}.")
+        if set(grants) == {REFRESH_TOKEN}:
+            errors["grant_types"].append("refresh_token needs a grant that issues refresh tokens, too.")
+
+    # redirect_uris
+    uris = []
+    if not _is_list_of_strings(redirect_uris):
+        errors["redirect_uris"].append("redirect_uris must be a list of URIs.")
+    else:
+        uris = list(redirect_uris)
+        for uri in uris:
+            problem = _redirect_uri_problem(uri)
+            if problem:
+                errors["redirect_uris"].append(problem)
+        duplicates = sorted({uri for uri in uris if uris.count(uri) > 1})
+        if duplicates:
+            errors["redirect_uris"].append(f"Each redirect URI may be listed once: {', '.join(duplicates)}.")
+        needing = [grant for grant in REDIRECTING_GRANT_TYPES if grant in grants]
+        if needing and not uris:
+            errors["redirect_uris"].append(
+                f"The {' and '.join(needing)} grant needs at least one redirect URI."
+            )
+
+    # scope
+    scopes = []
+    if not isinstance(scope, str):
+        errors["scope"].append("scope must be a string of space-separated scope names.")
+    else:
+        scopes = list(dict.fromkeys((scope or conf.get("DEFAULT_CLIENT_SCOPE")).split()))
+        known = get_scopes_backend().get_all_scopes()
+        unknown = [name for name in scopes if name not in known]
+        if unknown:
+            errors["scope"].append(
+                f"Unknown scope {', '.join(unknown)}; the server knows {', '.join(known)}."
+            )
+        app_only = [name for name in scopes if name in conf.get("APP_SCOPES")]
+        if app_only and CLIENT_CREDENTIALS not in grants:
+            errors["scope"].append(
+                f"{', '.join(app_only)} can only be held by an application's own token; "
+                "register the client_credentials grant to ask for it."
+            )
+
+    if errors:
+        raise ValidationError(dict(errors))
+    return {
+        "redirect_uris": uris,
+        "grant_types": grants,
+        "token_endpoint_auth_method": token_endpoint_auth_method,
+        "scope": " ".join(scopes),
+    }

@@ -1,0 +1,64 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.core.management import CommandError, call_command
+
+from oauthclients.models import Client
+
+
+def run(*args):
+    out = StringIO()
+    call_command("createclient", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_createclient_prints_the_id_and_the_secret_once(user):
+    output = run(
+        user.username,
+        "Shell Client",
+        "--redirect-uri",
+        "https://shell.example.com/cb",
+        "--redirect-uri",
+        "http://localhost:8080/cb",
+        "--grant-type",
+        "authorization_code",
+        "--grant-type",
+        "refresh_token",
+        "--scope",
+        "beers:read",
+    )
+    client = Client.objects.get()
+    lines = dict(line.split(": ", 1) for line in output.splitlines() if ": " in line)
+    assert lines["client_id"] == client.client_id
+    assert check_password(lines["client_secret"], client.client_secret)
+    assert lines["client_secret"] not in client.client_secret
+    assert client.user == user
+    assert client.name == "Shell Client"
+    assert client.redirect_uris == "https://shell.example.com/cb http://localhost:8080/cb"
+    assert client.grant_types == ["authorization_code", "refresh_token"]
+    assert client.scope == "beers:read"
+
+
+def test_createclient_public_client(user):
+    output = run(user.username, "App", "--redirect-uri", "com.example.app:/cb", "--auth-method", "none")
+    assert "Public client: no secret." in output
+    assert "client_secret" not in output
+    assert Client.objects.get().client_type == Client.CLIENT_PUBLIC
+
+
+def test_createclient_app_client_without_redirect(user):
+    run(user.username, "Stats", "--grant-type", "client_credentials", "--scope", "stats:read")
+    assert Client.objects.get().grant_types == ["client_credentials"]
+
+
+def test_createclient_refuses_invalid_metadata_and_writes_nothing(user):
+    with pytest.raises(CommandError, match="redirect_uris: 'http://shell.example.com/cb' uses http"):
+        run(user.username, "Shell", "--redirect-uri", "http://shell.example.com/cb")
+    assert not Client.objects.exists()
+
+
+def test_createclient_needs_an_existing_owner(db):
+    with pytest.raises(CommandError, match="No user named 'ghost'"):
+        run("ghost", "Shell", "--redirect-uri", "https://shell.example.com/cb")
+    assert not Client.objects.exists()
