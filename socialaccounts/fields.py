@@ -13,20 +13,18 @@ class EncryptedJSONField(models.TextField):
     description = "JSON encrypted at rest"
 
     def from_db_value(self, value, expression, connection):
-        if value is None or value == "":
-            return {}
-        try:
-            return json.loads(cipher().decrypt(value.encode()))
-        except InvalidToken as error:
-            # Wrong or rotated-away key: refuse loudly rather than hand back garbage.
-            raise ValidationError("Stored provider data cannot be decrypted with these keys.") from error
+        return self.to_python(value)
 
     def to_python(self, value):
         if isinstance(value, dict):
             return value
         if not value:
             return {}
-        return json.loads(value)
+        try:
+            return json.loads(cipher().decrypt(value.encode()))
+        except InvalidToken as error:
+            # Wrong or rotated-away key: refuse loudly rather than hand back garbage.
+            raise ValidationError("Stored provider data cannot be decrypted with these keys.") from error
 
     def get_prep_value(self, value):
         if value is None:

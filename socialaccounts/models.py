@@ -6,9 +6,6 @@ from social_django.models import AbstractUserSocialAuth, DjangoStorage
 
 from socialaccounts.fields import EncryptedJSONField
 
-# What a provider returns that is a credential: kept only in the encrypted field, never shown.
-SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "access_token_secret", "oauth_token"})
-
 
 class SocialAccountQuerySet(models.QuerySet):
     def owned_by(self, user):
@@ -37,11 +34,6 @@ class SocialAccount(AbstractUserSocialAuth):
 
     def __str__(self):
         return f"{self.provider}:{self.uid}"
-
-    @property
-    def profile(self):
-        """The non-secret part of what the provider said about the account."""
-        return {key: value for key, value in self.extra_data.items() if key not in SECRET_KEYS}
 
     @property
     def display_name(self):

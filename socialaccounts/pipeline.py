@@ -9,8 +9,7 @@ def associate_by_verified_email(backend, details, response, user=None, *args, **
     """Link to the one existing user with this e-mail, only if the provider verified it and we allow it."""
     if user or not conf.get("ASSOCIATE_BY_VERIFIED_EMAIL"):
         return None
-    email_is_verified = getattr(backend, "email_is_verified", None)
-    if email_is_verified is None or not email_is_verified(details, response):
+    if not backend.email_is_verified(details, response):
         return None
     users = list(get_user_model().objects.filter(email__iexact=details["email"])[:2])
     if len(users) != 1:
@@ -18,10 +17,8 @@ def associate_by_verified_email(backend, details, response, user=None, *args, **
     return {"user": users[0], "is_new": False}
 
 
-def store_profile(backend, details, social=None, *args, **kwargs):
+def store_profile(backend, details, social, *args, **kwargs):
     """Keep the provider's non-secret profile (username, e-mail, name) with the linked account."""
-    if social is None:
-        return
     social.extra_data["profile"] = {
         "username": details.get("username") or "",
         "email": details.get("email") or "",

@@ -117,10 +117,8 @@ def social_account_connect(*, user, provider: str, access_token: str) -> tuple[S
     if backend is None:
         raise ProviderTokenError("invalid_request", "Unknown provider.")
     existing = set(SocialAccount.objects.owned_by(user).values_list("pk", flat=True))
-    result = _verify(backend, access_token, ACCESS_TOKEN_TYPE, user)
-    if result.pk != user.pk:  # the pipeline never switches users when given one, but be certain
-        raise AccountInUse("This provider account is already linked to another user.")
-    account = result.social_user
+    # Given a user, the pipeline links to that user or fails with identity_in_use (AccountInUse).
+    account = _verify(backend, access_token, ACCESS_TOKEN_TYPE, user).social_user
     return account, account.pk not in existing
 
 

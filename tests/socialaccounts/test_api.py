@@ -251,3 +251,21 @@ def test_refresh_someone_elses_is_404(basic_client, other_user, mocked):
     theirs = link(other_user, access_token="t")
     assert basic_client.post(f"{URL}/{theirs.pk}/refresh").status_code == 404
     assert len(mocked.calls) == 0
+
+
+def test_refresh_refuses_a_profile_of_another_account(basic_client, user, mocked):
+    account = link(user, access_token="t", profile={"username": "old"})
+    mocked.get("https://api.github.com/user", json={"id": 999, "login": "someone-else"})
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    assert response.status_code == 400
+    assert response.json() == {"access_token": ["The provider returned a different account."]}
+    account.refresh_from_db()
+    assert account.extra_data["profile"] == {"username": "old"}
+
+
+def test_refresh_without_a_stored_token(basic_client, user, mocked):
+    account = link(user, profile={"username": "old"})
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    assert response.status_code == 400
+    assert "sign in with it again" in response.json()["access_token"][0]
+    assert len(mocked.calls) == 0

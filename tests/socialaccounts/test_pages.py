@@ -165,3 +165,20 @@ def test_password_sign_in_still_works(client, user):
 def test_generic_provider_button_uses_the_configured_title(client, settings):
     settings.SOCIAL_AUTH_OIDC_TITLE = "Other Beer Locker"
     assert "Sign in with Other Beer Locker" in client.get("/accounts/login/").content.decode()
+
+
+def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
+    account = link(user, access_token="stored", profile={"username": "old"})
+    mocked.get("https://api.github.com/user", json={"id": 101, "login": "fresh"})
+    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    assert "Refreshed your github profile." in response.content.decode()
+    assert "fresh" in response.content.decode()
+
+
+def test_refresh_button_reports_a_rejected_token(user, mocked):
+    account = link(user, access_token="revoked", profile={"username": "old"})
+    mocked.get("https://api.github.com/user", status=401, json={"message": "Bad credentials"})
+    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    assert "The provider did not accept the token." in response.content.decode()
+    account.refresh_from_db()
+    assert account.extra_data["profile"] == {"username": "old"}

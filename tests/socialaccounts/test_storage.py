@@ -1,6 +1,7 @@
 """Provider tokens are encrypted at rest with Fernet keys derived from SOCIALACCOUNTS settings."""
 
 import pytest
+from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 
@@ -43,3 +44,11 @@ def test_no_key_configured_refuses_to_store(user, settings):
     with pytest.raises(ImproperlyConfigured), transaction.atomic():
         link(user, access_token="t")
     assert not SocialAccount.objects.exists()
+
+
+def test_serialised_accounts_carry_ciphertext_and_load_back(user):
+    account = link(user, access_token="provider-access-token")
+    dumped = serializers.serialize("json", [account])
+    assert "provider-access-token" not in dumped
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert loaded.object.extra_data["access_token"] == "provider-access-token"

@@ -447,3 +447,37 @@ def test_google_audience_accepts_azp(exchange, mocked):
         json={"sub": "g-2", "email": "g@example.com", "email_verified": True},
     )
     assert exchange("g-token", "google-oauth2").status_code == 200
+
+
+def test_delegation_is_not_supported(exchange, mocked):
+    body = assert_error(exchange("t", "github", actor_token="x"), 400, "invalid_request")
+    assert "actor_token" in body["error_description"]
+    assert len(mocked.calls) == 0
+
+
+def test_oidc_access_token_without_introspection_is_refused(exchange, oidc, settings):
+    settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = ""
+    before = counts()
+    body = assert_error(exchange("o-token", "oidc"), 400, "invalid_request")
+    assert body["error_description"] == "This provider cannot verify that kind of token."
+    assert counts() == before
+
+
+def test_disabled_user_gets_no_token(exchange, mocked):
+    github(mocked)
+    assert exchange("gh-token", "github").status_code == 200
+    User.objects.filter(social_accounts__provider="github").update(is_active=False)
+
+    body = assert_error(exchange("gh-token", "github"), 400, "invalid_grant")
+
+    assert body["error_description"] == "This account is disabled."
+    assert AccessToken.objects.count() == 1
+
+
+def test_loopback_http_issuer_is_allowed(exchange, mocked, settings):
+    settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = "http://localhost:8001/api/oauth2"
+    settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = "http://127.0.0.1:8001/api/oauth2/introspect/"
+    mocked.post("http://127.0.0.1:8001/api/oauth2/introspect/", json={"active": True, "client_id": "other"})
+    # The request reached the loopback provider (and was refused for its audience, not its scheme).
+    body = assert_error(exchange("o-token", "oidc"), 400, "invalid_grant")
+    assert "another application" in body["error_description"]
