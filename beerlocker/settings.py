@@ -5,6 +5,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from oauthclients.keys import load_oidc_private_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -156,6 +158,17 @@ REST_FRAMEWORK = {
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
 
+OAUTHCLIENTS = {
+    "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
+    "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    # A refresh token unused for this long is dead (rotation makes every use a new token).
+    "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
+}
+
+# Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see oauthclients/hashers.py).
+# Listed last so that users' passwords keep the first, slow hasher.
+PASSWORD_HASHERS = [*PASSWORD_HASHERS, "oauthclients.hashers.ClientSecretHasher"]
+
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "openid": "Confirm who you are",
@@ -167,15 +180,43 @@ OAUTH2_PROVIDER = {
         "stats:read": "Read site-wide totals (applications only)",
     },
     "DEFAULT_SCOPES": ["beers:read", "beers:write"],
+    "OAUTH2_VALIDATOR_CLASS": "oauthclients.validators.BeerLockerValidator",
+    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2_backends.BeerLockerOAuthLibCore",
+    "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
-    # RFC 9700: no plaintext token at rest, no access token in the URL query.
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTHCLIENTS["REFRESH_TOKEN_IDLE_SECONDS"],
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Remembered consent: the dialog is skipped when a live token already covers the scopes.
+    "REQUEST_APPROVAL_PROMPT": "auto",
+    # Required unless the validator knows the client is confidential (then PKCE is optional).
+    "PKCE_REQUIRED": True,
+    # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": load_oidc_private_key(
+        pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
+        path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
+        debug=DEBUG,
+        dev_key_path=BASE_DIR / "var" / "oidc.key",
+    ),
+    # Empty: the issuer is <origin>/api/oauth2, derived from the request.
+    "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    # RFC 9700 gates: every one enforced, except the two grants the seeds use while switched on.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-}
-
-OAUTHCLIENTS = {
-    "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
-    "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTHCLIENTS["ALLOW_IMPLICIT_GRANT"],
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": not OAUTHCLIENTS["ALLOW_PASSWORD_GRANT"],
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
 }
 
 # --- Client registration (oauthclients) -------------------------------------

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from beerlocker.exceptions import api_not_found
+from oauthclients import oauth2_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/oauth2/", include("oauthclients.oauth2_urls")),
+    path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),

@@ -10,5 +10,6 @@ urlpatterns = [
     re_path(r"^users/?$", views.UserSignUpView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", views.UserMeView.as_view(), name="user-me"),
     re_path(r"^beers/?$", views.BeerListCreateView.as_view(), name="beer-list"),
+    re_path(r"^stats/?$", views.StatsView.as_view(), name="stats"),
     re_path(r"^beers/(?P<pk>[0-9]{1,18})/?$", views.BeerDetailView.as_view(), name="beer-detail"),
 ]

@@ -1,10 +1,15 @@
+from django.contrib.auth import get_user_model
+from django.db.models import Sum
 from rest_framework import generics, permissions
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from lockers import services
 from lockers.filters import BeerFilter
 from lockers.models import Beer
 from lockers.serializers import BeerSerializer, SignUpSerializer, UserSerializer
+from oauthclients.permissions import IsApplicationWithTokenScope
 
 
 class BeerListCreateView(generics.ListCreateAPIView):
@@ -67,3 +72,20 @@ class UserMeView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance):
         services.user_delete(user=instance)
+
+
+class StatsView(APIView):
+    """Site-wide totals for applications holding ``stats:read``; nothing about any one user."""
+
+    permission_classes = [IsApplicationWithTokenScope]
+    token_scopes = {"read": ["stats:read"]}
+
+    def get(self, request):
+        beers = Beer.objects.aggregate(bottles=Sum("quantity", default=0))
+        return Response(
+            {
+                "users": get_user_model().objects.filter(is_active=True).count(),
+                "beers": Beer.objects.count(),
+                "bottles": beers["bottles"],
+            }
+        )

@@ -46,7 +46,15 @@ class ClientAdminForm(forms.ModelForm):
     class Meta:
         model = Client
         # The secret and its hash are never a field: rotate it with the action instead.
-        fields = ["user", "name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"]
+        fields = [
+            "user",
+            "name",
+            "redirect_uris",
+            "grant_types",
+            "token_endpoint_auth_method",
+            "scope",
+            "allow_introspection",
+        ]
         labels = {"name": "Client name", "user": "Owner"}
 
     def __init__(self, *args, **kwargs):
@@ -92,7 +100,7 @@ def _secret_page(request, clients_and_secrets, title):
 class ClientAdmin(admin.ModelAdmin):
     form = ClientAdminForm
     list_display = ["name", "client_id", "user", "grant_list", "redirect_list", "created"]
-    list_filter = ["token_endpoint_auth_method", "registration_source"]
+    list_filter = ["token_endpoint_auth_method", "registration_source", "allow_introspection"]
     list_select_related = ["user"]
     search_fields = ["name", "client_id", "user__username", "redirect_uris"]
     raw_id_fields = ["user"]
@@ -108,12 +116,15 @@ class ClientAdmin(admin.ModelAdmin):
         return ", ".join(client.redirect_uris.split())
 
     def save_model(self, request, obj, form, change):
+        introspection = form.cleaned_data.get("allow_introspection", False)
         if change:
             services.client_update(client=obj, **form.service_arguments())
+            services.client_set_introspection(client=obj, allowed=introspection)
             return
         client, raw_secret = services.client_create(
             owner=form.cleaned_data["user"], **form.service_arguments()
         )
+        services.client_set_introspection(client=client, allowed=introspection)
         # The admin goes on with the object it built; make it the saved client.
         obj.pk = client.pk
         obj.refresh_from_db()

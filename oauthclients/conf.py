@@ -10,6 +10,8 @@ DEFAULTS = {
     "APP_SCOPES": ["stats:read"],
     # What a client may ask for when it registers without a ``scope``.
     "DEFAULT_CLIENT_SCOPE": "beers:read beers:write",
+    # A refresh token not used for this long is rejected (rotation makes each use a new token).
+    "REFRESH_TOKEN_IDLE_SECONDS": 30 * 24 * 3600,
 }
 
 

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 
@@ -8,6 +10,8 @@ PASSWORD = "password"  # noqa: S105 - a grant type name, not a secret
 CLIENT_CREDENTIALS = "client_credentials"
 REFRESH_TOKEN = "refresh_token"  # noqa: S105
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 # DOT's one-grant-per-application names, mapped to the RFC 7591 names that allow them.
 _DOT_GRANTS = {
@@ -43,6 +47,20 @@ class Client(AbstractApplication):
     scope = models.TextField(
         blank=True, default="", help_text="Space-separated scopes this client may ask for."
     )
+    # A flag an administrator sets, not a scope a client could ask for: introspection reveals
+    # every token's owner and scopes, so only our own resource servers may call it.
+    allow_introspection = models.BooleanField(
+        default=False, help_text="May call the token introspection endpoint (resource servers only)."
+    )
+
+    # DOT's default is "no OpenID Connect"; every client of ours gets RS256 ID tokens.
+    algorithm = models.CharField(
+        max_length=5,
+        choices=AbstractApplication.ALGORITHM_TYPES,
+        default=AbstractApplication.RS256_ALGORITHM,
+        blank=True,
+        verbose_name="algorithm",
+    )
 
     # DOT's manager (natural keys) with our owner-scoped reads.
     objects = ApplicationManager.from_queryset(ClientQuerySet)()
@@ -58,14 +76,42 @@ class Client(AbstractApplication):
     def owner(self):
         return self.user
 
+    def get_allowed_schemes(self):
+        """https, plus http for loopback and the private-use schemes of native apps (RFC 8252 §7)
+        when the client registered such a redirect URI; only ever redirects to registered URIs.
+        DOT checks these in ``clean()`` and before every redirect."""
+        from oauthclients.validation import is_private_use_scheme  # validation imports this module
+
+        schemes = ["https"]
+        for uri in self.redirect_uris.split():
+            parts = urlsplit(uri)
+            if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+                schemes.append("http")
+            elif is_private_use_scheme(parts.scheme):
+                schemes.append(parts.scheme)
+        return list(dict.fromkeys(schemes))
+
     def allows_grant_type(self, *grant_types):
         """True when any of DOT's grant names is covered by this client's registered grant types."""
         registered = set(self.grant_types)
         return any(_DOT_GRANTS.get(grant, {grant}) <= registered for grant in grant_types)
 
-    def get_allowed_schemes(self):
-        """DOT's schemes plus this client's own native-app schemes (RFC 8252 §7.1), which our
-        registration rules admitted; DOT checks these in ``clean()`` and before every redirect."""
-        from oauthclients.validation import private_use_schemes  # validation imports this module
 
-        return [*super().get_allowed_schemes(), *private_use_schemes(self.redirect_uris.split())]
+class AuthorizationCodeRedemption(models.Model):
+    """A redeemed authorization code (by checksum) and what was issued from it, to catch replays.
+
+    DOT deletes a grant when its code is exchanged, so without this record a replayed code looks
+    like any unknown code. RFC 6749 §4.1.2 asks that a replay revoke what the code produced.
+    """
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="code_redemptions", null=True
+    )
+    # Checksums, like DOT's own token columns: the tokens may be revoked or rotated since.
+    access_token_checksum = models.CharField(max_length=64, blank=True)
+    refresh_token_family = models.UUIDField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Code redemption #{self.pk}"

@@ -10,6 +10,7 @@ is closed to bearer tokens.
 """
 
 from oauth2_provider.models import get_access_token_model
+from oauth2_provider.settings import oauth2_settings
 from rest_framework import exceptions, permissions
 
 
@@ -21,6 +22,14 @@ class InsufficientScope(exceptions.PermissionDenied):
         super().__init__(f"This token does not have the scope this request needs: {wanted}.")
         # DRF's exception handler copies ``auth_header`` into the WWW-Authenticate header.
         self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{wanted}"'
+
+
+def refuse_registration_token(token):
+    """A DCR registration access token (RFC 7592) manages one client registration, nothing else."""
+    if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
+        raise exceptions.PermissionDenied(
+            "A client registration access token only manages its registration; it cannot call the API."
+        )
 
 
 def required_token_scopes(request, view):
@@ -35,6 +44,7 @@ class IsUserWithTokenScope(permissions.BasePermission):
     def has_permission(self, request, view):
         token = request.auth
         if isinstance(token, get_access_token_model()):
+            refuse_registration_token(token)
             if token.user_id is None:
                 raise exceptions.PermissionDenied(
                     "This token was issued to an application, not for a user, so it cannot act as one."
@@ -47,3 +57,27 @@ class IsUserWithTokenScope(permissions.BasePermission):
             if not token.allow_scopes(scopes):
                 raise InsufficientScope(scopes)
         return bool(request.user and request.user.is_authenticated)
+
+
+class IsApplicationWithTokenScope(permissions.BasePermission):
+    """A bearer token issued to an application itself (client credentials) holding the view's scopes.
+
+    The counterpart of ``IsUserWithTokenScope``: site-wide data is for applications, and a token
+    acting for a user, a password or a session never reaches it.
+    """
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if token is None and not (request.user and request.user.is_authenticated):
+            return False  # DRF answers 401 with the authentication challenge
+        if not isinstance(token, get_access_token_model()) or token.user_id is not None:
+            raise exceptions.PermissionDenied(
+                "This endpoint needs an application token (client credentials grant)."
+            )
+        refuse_registration_token(token)
+        scopes = required_token_scopes(request, view)
+        if scopes is None:
+            raise exceptions.PermissionDenied("This endpoint does not accept this method with a token.")
+        if not token.allow_scopes(scopes):
+            raise InsufficientScope(scopes)
+        return True

@@ -142,6 +142,17 @@ def client_update(*, client: Client, **fields) -> Client:
 
 
 @transaction.atomic
+def client_set_introspection(*, client: Client, allowed: bool) -> Client:
+    """Let a client (one of our own resource servers) call the introspection endpoint, or stop it.
+
+    An administrator's decision, never part of the metadata an owner registers: introspection
+    reveals every token's owner and scopes."""
+    client.allow_introspection = allowed
+    client.save(update_fields=["allow_introspection", "updated"])
+    return client
+
+
+@transaction.atomic
 def client_rotate_secret(*, client: Client) -> str:
     """Give a confidential client a new secret and return it raw; the old one stops working at once."""
     if client.client_type == Client.CLIENT_PUBLIC:

@@ -17,6 +17,7 @@ from oauthclients.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     IMPLICIT,
+    LOOPBACK_HOSTS,
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
@@ -35,7 +36,6 @@ SUPPORTED_GRANT_TYPES = (
 REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
 # A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1).
 CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # RFC 3986 §3.1 scheme syntax; RFC 8252 §7.1 asks native apps for a reverse-domain name, so a period.
 _PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")

@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 
+from oauthclients.keys import generate_rsa_private_key_pem  # noqa: E402
+
+# A fresh OpenID Connect signing key per test run: tests never depend on a key file on disk.
+os.environ.setdefault("OIDC_RSA_PRIVATE_KEY", generate_rsa_private_key_pem())
+
 from beerlocker.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"] + PASSWORD_HASHERS  # noqa: F405, S303

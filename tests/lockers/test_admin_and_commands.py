@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from lockers.models import Beer
+from oauthclients.keys import generate_rsa_private_key_pem
 from tests.factories import BeerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,8 @@ def test_settings_read_database_and_redis_from_the_environment():
     result = _settings_with(
         {
             "DJANGO_SECRET_KEY": "k" * 50,
+            # Production settings refuse to start without an OpenID Connect signing key.
+            "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
             "DATABASE_URL": "postgres://u:p@db.example:5432/beerlocker",
             "REDIS_URL": "redis://127.0.0.1:6379/1",
         }

@@ -2,6 +2,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
+from django.test import Client as BrowserClient
 from django.utils import timezone
 from oauth2_provider.models import (
     get_access_token_model,
@@ -62,3 +63,11 @@ def token_counts(client):
 @pytest.fixture
 def confidential_client(user):
     return ClientFactory(user=user)
+
+
+@pytest.fixture
+def browser(user):
+    """A web browser with ``user`` signed in (session cookie)."""
+    browser = BrowserClient()
+    browser.force_login(user)
+    return browser

@@ -216,3 +216,21 @@ def test_staff_without_permission_cannot_see_clients(db, user):
     browser = BrowserClient()
     browser.force_login(user)
     assert browser.get(CHANGELIST).status_code == 403
+
+
+def test_only_the_admin_grants_introspection(browser, created, user, basic_client):
+    client, _ = created
+
+    owner_patch = basic_client.patch(
+        f"/api/clients/{client.client_id}", {"allow_introspection": True}, format="json"
+    )
+    assert owner_patch.status_code == 200
+    assert "allow_introspection" not in owner_patch.json()
+    assert Client.objects.get(pk=client.pk).allow_introspection is False
+
+    response = browser.post(
+        f"{CHANGELIST}{client.pk}/change/",
+        add_form(user, name="Tap Room", allow_introspection="on"),
+    )
+    assert response.status_code == 302
+    assert Client.objects.get(pk=client.pk).allow_introspection is True

@@ -163,7 +163,7 @@ def test_registration_access_token_never_acts_as_the_user(registered):
     for path in ["/api/beers", "/api/users/me", "/api/clients"]:
         response = api.get(path)
         assert response.status_code == 403, path
-        assert "issued to an application, not for a user" in response.json()["detail"]
+        assert "registration access token only manages its registration" in response.json()["detail"]
     assert api.post("/api/beers", {"name": "Sneaky"}, format="json").status_code == 403
 
 

@@ -69,7 +69,7 @@ def test_public_client_gets_no_secret_and_an_empty_secret_does_not_match(user):
 
 def test_native_app_redirect_uri_passes_dot_model_checks(user):
     client, _ = services.client_create(owner=user, **{**METADATA, "redirect_uris": ["com.example.app:/cb"]})
-    assert Client.objects.get(pk=client.pk).get_allowed_schemes() == ["http", "https", "com.example.app"]
+    assert Client.objects.get(pk=client.pk).get_allowed_schemes() == ["https", "com.example.app"]
 
 
 @pytest.mark.parametrize(

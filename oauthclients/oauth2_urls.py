@@ -1,0 +1,43 @@
+"""The OAuth 2.0 / OpenID Connect endpoints, mounted by the project at ``/api/oauth2/``.
+
+The namespace is DOT's own (``oauth2_provider``) because DOT reverses these names to build the
+issuer, the discovery documents and the RFC 9207 ``iss``. Every route answers with and without
+its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
+"""
+
+from django.urls import re_path
+from oauth2_provider import views as dot_views
+
+from oauthclients import oauth2_views
+
+app_name = "oauth2_provider"
+
+urlpatterns = [
+    re_path(r"^authorize/?$", oauth2_views.AuthorizationView.as_view(), name="authorize"),
+    re_path(r"^token/?$", oauth2_views.TokenView.as_view(), name="token"),
+    re_path(r"^revoke_token/?$", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
+    re_path(r"^introspect/?$", oauth2_views.IntrospectTokenView.as_view(), name="introspect"),
+    re_path(r"^userinfo/?$", dot_views.UserInfoView.as_view(), name="user-info"),
+    re_path(
+        r"^\.well-known/openid-configuration/?$",
+        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        name="oidc-connect-discovery-info",
+    ),
+    re_path(r"^\.well-known/jwks\.json/?$", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    # RFC 8414's issuer-relative form; the root form is in the project's URLconf.
+    re_path(
+        r"^\.well-known/oauth-authorization-server/?$",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
+]
+
+# RFC 8414 §3: the metadata of issuer <origin>/api/oauth2 lives at the origin's root with the
+# issuer's path appended. Included by the project at the root, outside the /api/ namespace.
+root_urlpatterns = [
+    re_path(
+        r"^\.well-known/oauth-authorization-server/api/oauth2/?$",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata-root",
+    ),
+]

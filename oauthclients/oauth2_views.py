@@ -1,0 +1,195 @@
+"""DOT's OAuth 2.0 / OpenID Connect views with Beer Locker's hardening on top."""
+
+import json
+from urllib.parse import urlsplit
+
+from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import View
+from oauth2_provider import views as dot_views
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OauthlibRequest
+
+from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from oauthclients.validators import grant_enabled
+
+# RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
+CLIENT_CHALLENGE = 'Basic realm="oauth2"'
+TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def oauth_error(error, description, status=400):
+    """An RFC 6749 §5.2 error response."""
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    if status == 401:
+        response["WWW-Authenticate"] = CLIENT_CHALLENGE
+    return response
+
+
+class ClientEndpointMixin:
+    """Token-endpoint hygiene: never cached, and a Basic challenge when client auth fails."""
+
+    # ``post``, not ``dispatch``: DOT's dispatch carries the csrf_exempt these client endpoints need.
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        if response.status_code == 401:
+            # oauthlib names Bearer; the client authenticates with its secret (Basic or body).
+            response["WWW-Authenticate"] = CLIENT_CHALLENGE
+        return response
+
+
+class AuthorizationView(dot_views.AuthorizationView):
+    """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
+
+    def get(self, request, *args, **kwargs):
+        if "consent" in request.GET.get("prompt", "").split():
+            # OIDC prompt=consent: ask again even if these scopes were granted before.
+            request.GET = request.GET.copy()
+            request.GET["approval_prompt"] = "force"
+        return super().get(request, *args, **kwargs)
+
+    def handle_no_permission(self):
+        # A signed-out user is sent to sign in only for a request that could succeed: an unknown
+        # client or an unregistered redirect URI gets the error page straight away.
+        prompt = set(self.request.GET.get("prompt", "").split())
+        if self.request.method == "GET" and not prompt & {"none", "create", "login"}:
+            try:
+                self.validate_authorization_request(self.request)
+            except FatalClientError as error:
+                return self.error_response(error, application=None)
+            except OAuthToolkitError:
+                pass  # a redirectable error: the client hears about it once the user is back
+        return super().handle_no_permission()
+
+    def form_invalid(self, form):
+        # A tampered or incomplete consent form: an error page, not a dialog for nothing.
+        error = {"error": "invalid_request", "description": "The authorization request was incomplete."}
+        return self.render_to_response(self.get_context_data(error=error), status=400)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        application = context.get("application")
+        if application is not None:
+            context["redirect_host"] = urlsplit(context.get("redirect_uri") or "").netloc
+            context["scope_items"] = list(
+                zip(context.get("scopes", []), context.get("scopes_descriptions", []), strict=True)
+            )
+        return context
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        response["X-Frame-Options"] = "DENY"
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        # The page's URL carries state and, after Allow, the redirect carries the code.
+        response["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+class TokenView(ClientEndpointMixin, dot_views.TokenView):
+    """The token endpoint: RFC 6749 JSON for every outcome, never cached."""
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+            # The device flow is not offered (and DOT's handler fails on a missing device_code).
+            return oauth_error("unsupported_grant_type", "This server does not offer the device flow.")
+        return super().post(request, *args, **kwargs)
+
+
+class RevokeTokenView(ClientEndpointMixin, dot_views.RevokeTokenView):
+    """RFC 7009: a client revokes only its own tokens; an unknown token still answers 200."""
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectTokenView(OAuthLibMixin, View):
+    """RFC 7662 for resource servers only: an authenticated client with ``allow_introspection``."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request, *args, **kwargs):
+        core = self.get_oauthlib_core()
+        client = authenticated_client(core, request)
+        if client is None:
+            return oauth_error("invalid_client", "Client authentication failed.", status=401)
+        if not client.allow_introspection:
+            return oauth_error("unauthorized_client", "This client may not introspect tokens.", status=403)
+        response = dot_views.IntrospectTokenView.get_token_response(request.POST.get("token"))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def authenticated_client(core, request):
+    """The client that authenticated this request with its secret (Basic or body), or None."""
+    uri, http_method, body, headers = core._extract_params(request)
+    oauth_request = OauthlibRequest(uri, http_method, body, headers)
+    if not core.server.request_validator.authenticate_client(oauth_request):
+        return None
+    return oauth_request.client
+
+
+def supported_grant_types():
+    """The RFC 7591 grant types this server accepts right now (its switches applied)."""
+    grants = [AUTHORIZATION_CODE, IMPLICIT, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN]
+    return [grant for grant in grants if grant_enabled(grant)]
+
+
+def supported_response_types(oidc):
+    if not grant_enabled(IMPLICIT):
+        return ["code"]
+    if oidc:
+        return [
+            "code",
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ]
+    return ["code", "token"]
+
+
+class DiscoveryMixin:
+    """Rewrite DOT's discovery document so it advertises only what this server really allows."""
+
+    oidc = False
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data.update(
+            grant_types_supported=supported_grant_types(),
+            response_types_supported=supported_response_types(self.oidc),
+            response_modes_supported=["query", "fragment"] if grant_enabled(IMPLICIT) else ["query"],
+            code_challenge_methods_supported=["S256"],
+            token_endpoint_auth_methods_supported=TOKEN_AUTH_METHODS,
+            authorization_response_iss_parameter_supported=True,
+        )
+        data["scopes_supported"] = sorted(data["scopes_supported"])
+        if "revocation_endpoint" in data:
+            data["revocation_endpoint_auth_methods_supported"] = TOKEN_AUTH_METHODS
+        if "introspection_endpoint" in data:
+            data["introspection_endpoint_auth_methods_supported"] = CONFIDENTIAL_AUTH_METHODS
+        if self.oidc:
+            data["id_token_signing_alg_values_supported"] = ["RS256"]
+            data["prompt_values_supported"] = ["none", "login", "consent"]
+        cleaned = JsonResponse(data, status=response.status_code)
+        cleaned["Access-Control-Allow-Origin"] = "*"
+        return cleaned
+
+
+class OAuthServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
+    """RFC 8414 authorization server metadata."""
+
+
+class ConnectDiscoveryInfoView(DiscoveryMixin, dot_views.ConnectDiscoveryInfoView):
+    """OpenID Connect discovery."""
+
+    oidc = True

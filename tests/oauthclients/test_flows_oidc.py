@@ -1,0 +1,152 @@
+"""OpenID Connect and discovery: ID tokens, userinfo, JWKS and the metadata documents."""
+
+import json
+
+import pytest
+from jwcrypto import jwk, jwt
+
+from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
+from tests.oauthclients.oauth import make_client, user_tokens
+from tests.oauthclients.test_flows_tokens import bearer
+
+pytestmark = pytest.mark.django_db
+ISSUER = "http://testserver/api/oauth2"
+
+
+def id_token_claims(api_client, id_token):
+    keys = jwk.JWKSet.from_json(api_client.get("/api/oauth2/.well-known/jwks.json").content)
+    token = jwt.JWT(jwt=id_token, key=keys, algs=["RS256"])
+    return json.loads(token.claims)
+
+
+def test_id_token_is_rs256_signed_by_the_published_key_with_the_issuer(browser, api_client, user):
+    client, secret = make_client(scope="openid profile email beers:read")
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid profile email", nonce="n-123")
+    claims = id_token_claims(api_client, tokens["id_token"])
+    assert claims["iss"] == ISSUER
+    assert claims["aud"] == client.client_id
+    assert claims["sub"] == str(user.pk)
+    assert claims["nonce"] == "n-123"
+    assert claims["preferred_username"] == user.username
+    assert claims["email"] == user.email
+
+
+def test_an_id_token_is_never_accepted_as_a_bearer_token(browser, api_client):
+    client, secret = make_client(scope="openid profile beers:read")
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid profile beers:read")
+    assert bearer(tokens["access_token"]).get("/api/beers").status_code == 200
+    for path in ("/api/beers", "/api/users/me", "/api/oauth2/userinfo"):
+        response = bearer(tokens["id_token"]).get(path)
+        assert response.status_code == 401, path
+        assert "Bearer" in response["WWW-Authenticate"]
+
+
+def test_userinfo_returns_the_claims_the_scopes_allow(browser, api_client, user):
+    client, secret = make_client(scope="openid profile email")
+    tokens = user_tokens(browser, api_client, client, secret)
+    response = bearer(tokens["access_token"]).get("/api/oauth2/userinfo")
+    assert response.status_code == 200
+    assert response.json() == {
+        "sub": str(user.pk),
+        "preferred_username": user.username,
+        "email": user.email,
+        "email_verified": False,
+    }
+    only_openid, only_secret = make_client(scope="openid")
+    narrow = user_tokens(browser, api_client, only_openid, only_secret)
+    assert bearer(narrow["access_token"]).get("/api/oauth2/userinfo/").json() == {"sub": str(user.pk)}
+
+
+def test_userinfo_without_a_token_is_401(api_client):
+    assert api_client.get("/api/oauth2/userinfo").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/oauth2/.well-known/openid-configuration",
+        "/api/oauth2/.well-known/openid-configuration/",
+    ],
+)
+def test_openid_discovery_advertises_only_what_the_server_allows(api_client, path):
+    data = api_client.get(path).json()
+    assert data["issuer"] == ISSUER
+    assert data["authorization_endpoint"] == f"{ISSUER}/authorize"
+    assert data["token_endpoint"] == f"{ISSUER}/token"
+    assert data["userinfo_endpoint"] == f"{ISSUER}/userinfo"
+    assert data["jwks_uri"] == f"{ISSUER}/.well-known/jwks.json"
+    assert data["code_challenge_methods_supported"] == ["S256"]
+    assert data["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert data["authorization_response_iss_parameter_supported"] is True
+    assert set(data["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
+    assert {"sub", "preferred_username", "email", "email_verified"} <= set(data["claims_supported"])
+    assert "stats:read" in data["scopes_supported"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.well-known/oauth-authorization-server/api/oauth2",
+        "/api/oauth2/.well-known/oauth-authorization-server",
+        "/api/oauth2/.well-known/oauth-authorization-server/",
+    ],
+)
+def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path):
+    data = api_client.get(path).json()
+    assert data["issuer"] == ISSUER
+    assert data["token_endpoint"] == f"{ISSUER}/token"
+    assert data["introspection_endpoint"] == f"{ISSUER}/introspect"
+    assert data["revocation_endpoint"] == f"{ISSUER}/revoke_token"
+    assert set(data["grant_types_supported"]) == {
+        "authorization_code",
+        "implicit",
+        "password",
+        "client_credentials",
+        "refresh_token",
+    }
+    assert data["code_challenge_methods_supported"] == ["S256"]
+    assert data["introspection_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+    ]
+
+    settings.OAUTHCLIENTS = {
+        **settings.OAUTHCLIENTS,
+        "ALLOW_IMPLICIT_GRANT": False,
+        "ALLOW_PASSWORD_GRANT": False,
+    }
+    data = api_client.get(path).json()
+    assert set(data["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
+    assert data["response_types_supported"] == ["code"]
+
+
+def test_configured_issuer_is_used_everywhere(api_client, settings):
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": "https://login.example.org/api/oauth2",
+    }
+    data = api_client.get("/api/oauth2/.well-known/openid-configuration").json()
+    assert data["issuer"] == "https://login.example.org/api/oauth2"
+    assert data["token_endpoint"] == "https://login.example.org/api/oauth2/token"
+
+
+def test_jwks_publishes_the_public_key_only(api_client):
+    response = api_client.get("/api/oauth2/.well-known/jwks.json")
+    assert response.status_code == 200
+    (key,) = response.json()["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert "d" not in key and "p" not in key
+
+
+def test_a_client_without_rs256_cannot_ask_for_openid(browser):
+    from tests.oauthclients.oauth import authorize_url, query
+
+    client, _secret = make_client(
+        scope="openid beers:read", algorithm="", grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN]
+    )
+    response = browser.get(authorize_url(client, scope="openid"))
+    assert query(response["Location"])["error"] == "invalid_scope"

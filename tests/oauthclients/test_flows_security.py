@@ -1,0 +1,283 @@
+"""Hardening: nothing secret at rest, RFC 6749 errors for garbage, fast secret hashing, deploy checks."""
+
+import base64
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
+from django.db import connection
+from oauth2_provider.models import get_access_token_model
+
+from oauthclients.keys import generate_rsa_private_key_pem
+from oauthclients.models import CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, Client
+from tests.oauthclients.oauth import TOKEN, client_basic, consent, make_client, query, user_tokens
+
+AccessToken = get_access_token_model()
+REPO = Path(__file__).resolve().parents[2]
+
+
+def all_text_in_database():
+    """Every value of every text-like column of every table, as one string."""
+    dump = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - our own table names
+            dump.extend(str(value) for row in cursor.fetchall() for value in row)
+    return "\n".join(dump)
+
+
+@pytest.mark.django_db
+def test_no_plaintext_token_code_or_secret_in_the_database(browser, api_client):
+    client, secret = make_client(scope="openid beers:read beers:write")
+    pending_code = query(consent(browser, client))["code"]
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read")
+    rotated = api_client.post(
+        TOKEN,
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+    ).json()
+    dump = all_text_in_database()
+    for value in (
+        secret,
+        pending_code,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        tokens["id_token"],
+        rotated["access_token"],
+        rotated["refresh_token"],
+    ):
+        assert value not in dump
+    client.refresh_from_db()
+    assert identify_hasher(client.client_secret).algorithm == "hmac_sha256_client_secret"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "headers", "status", "error"),
+    [
+        ({}, {}, 400, "unsupported_grant_type"),
+        ({"grant_type": "magic"}, {}, 400, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, {}, 400, "unsupported_grant_type"),
+        ({"grant_type": "authorization_code", "code": "x" * 5000}, "basic", 400, "invalid_grant"),
+        ({"grant_type": "authorization_code"}, "basic", 400, "invalid_request"),
+        ({"grant_type": "refresh_token", "refresh_token": "\x00"}, "basic", 400, "invalid_grant"),
+        ({"grant_type": "client_credentials"}, {"HTTP_AUTHORIZATION": "Basic !!!"}, 401, "invalid_client"),
+        (
+            {"grant_type": "client_credentials"},
+            {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"\xff\xfe").decode()},
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "client_credentials", "client_id": "\x00"}, {}, 401, "invalid_client"),
+        ({"grant_type": "password", "username": "\x00", "password": "x"}, "basic", 400, "invalid_grant"),
+        ({"grant_type": "client_credentials", "scope": "nope"}, "basic", 400, "invalid_scope"),
+    ],
+)
+def test_garbage_at_the_token_endpoint_is_rfc6749_json_never_a_500(api_client, data, headers, status, error):
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, "authorization_code"], scope="stats:read"
+    )
+    if headers == "basic":
+        headers = {"HTTP_AUTHORIZATION": client_basic(client.client_id, secret)}
+    response = api_client.post(TOKEN, data, **headers)
+    assert response.status_code == status, response.content
+    assert response.json()["error"] == error
+    assert response["Cache-Control"] == "no-store"
+    if status == 401:
+        assert response["WWW-Authenticate"].startswith("Basic")
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_json_body_or_get_is_an_error_too(api_client):
+    assert api_client.post(TOKEN, {"grant_type": "client_credentials"}, format="json").json()["error"]
+    assert api_client.get(TOKEN).status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_access_token_in_the_query_string_is_refused(browser, api_client):
+    client, secret = make_client()
+    tokens = user_tokens(browser, api_client, client, secret)
+    assert api_client.get(f"/api/beers?access_token={tokens['access_token']}").status_code == 401
+
+
+def test_client_secret_hasher_round_trip_and_salting():
+    secret = "s" * 128
+    first, second = (
+        make_password(secret, hasher="hmac_sha256_client_secret"),
+        make_password(secret, hasher="hmac_sha256_client_secret"),
+    )
+    assert first != second
+    assert secret not in first
+    assert check_password(secret, first)
+    assert not check_password(secret[:-1] + "t", first)
+
+
+def test_users_passwords_keep_the_slow_default_hasher(settings):
+    from beerlocker import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
+    assert project_settings.PASSWORD_HASHERS[-1] == "oauthclients.hashers.ClientSecretHasher"
+
+
+def test_a_new_client_gets_rs256_by_default():
+    assert Client().algorithm == "RS256"
+
+
+def run_manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "OIDC_", "OAUTH2_"))}
+    environment.update(env)
+    return subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "beerlocker.settings",
+    "DJANGO_SECRET_KEY": "p" * 20 + "production-like-secret-key-for-the-check-1234567890",
+    "DJANGO_ALLOWED_HOSTS": "beerlocker.example.com",
+    "DJANGO_SECURE_SSL_REDIRECT": "1",
+    "DJANGO_SECURE_HSTS_SECONDS": "31536000",
+    "DATABASE_URL": "sqlite:////tmp/beerlocker-check-deploy.sqlite3",
+}
+
+
+def test_check_deploy_reports_no_dot_warning_we_could_fix():
+    result = run_manage(
+        "check",
+        "--deploy",
+        OIDC_RSA_PRIVATE_KEY=generate_rsa_private_key_pem(),
+        OAUTH2_ALLOW_IMPLICIT_GRANT="0",
+        OAUTH2_ALLOW_PASSWORD_GRANT="0",
+        **PRODUCTION,
+    )
+    assert "oauth2_provider." not in result.stdout + result.stderr, result.stdout + result.stderr
+    # With the seeds' grants switched on, the only DOT warnings are the two for those grants.
+    result = run_manage(
+        "check", "--deploy", OIDC_RSA_PRIVATE_KEY=generate_rsa_private_key_pem(), **PRODUCTION
+    )
+    output = result.stdout + result.stderr
+    dot_ids = set(re.findall(r"\((oauth2_provider\.[WE]\d+)\)", output))
+    assert dot_ids == {"oauth2_provider.W001", "oauth2_provider.W002"}, output
+
+
+def test_without_debug_and_without_a_key_the_server_refuses_to_start():
+    result = run_manage("check", **PRODUCTION)
+    assert result.returncode != 0
+    assert "OIDC_RSA_PRIVATE_KEY" in result.stderr
+
+
+def test_a_key_file_is_read(tmp_path):
+    key_file = tmp_path / "oidc.pem"
+    key_file.write_text(generate_rsa_private_key_pem())
+    assert run_manage("check", OIDC_RSA_PRIVATE_KEY_FILE=str(key_file), **PRODUCTION).returncode == 0
+    missing = run_manage("check", OIDC_RSA_PRIVATE_KEY_FILE=str(tmp_path / "missing"), **PRODUCTION)
+    assert "OIDC_RSA_PRIVATE_KEY_FILE cannot be read" in missing.stderr
+
+
+def test_debug_generates_a_development_key_once(tmp_path):
+    from oauthclients.keys import load_oidc_private_key
+
+    path = tmp_path / "var" / "oidc.key"
+    first = load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path)
+    assert "PRIVATE KEY" in first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == first
+
+
+@pytest.mark.django_db
+def test_client_endpoints_work_without_a_csrf_token_but_the_consent_form_does_not(user):
+    from django.test import Client as BrowserClient
+
+    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
+    strict = BrowserClient(enforce_csrf_checks=True)
+    response = strict.post(
+        TOKEN, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=client_basic(client.client_id, secret)
+    )
+    assert response.status_code == 200
+    revoke = strict.post(
+        "/api/oauth2/revoke_token",
+        {"token": response.json()["access_token"]},
+        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+    )
+    assert revoke.status_code == 200
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nul_bytes_anywhere_are_a_clean_oauth_error(browser, api_client):
+    nul_basic = {"HTTP_AUTHORIZATION": client_basic("a\x00b", "secret")}
+    assert browser.get("/api/oauth2/authorize?response_type=code&client_id=a%00b").status_code == 400
+    for path in ("/api/oauth2/revoke_token", "/api/oauth2/introspect"):
+        response = api_client.post(path, {"token": "x\x00"}, **nul_basic)
+        assert response.status_code == 401, path
+        assert response.json()["error"] == "invalid_client"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query_string", "status"),
+    [
+        ("", 400),
+        ("client_id={cid}&response_type=code&redirect_uri=%ZZ", 400),
+        ("client_id={cid}&response_type=code&state=%", 200),
+        ("client_id={cid}&response_type=magic", 302),
+        ("client_id={cid}&response_type=code&scope=%00", 302),
+        ("client_id={cid}&response_type=code&resource=not-a-url", 302),
+        ("client_id={cid}&response_type=code%20id_token&scope=openid", 302),
+        ("client_id={cid}&response_type=code&prompt=create", 400),
+    ],
+)
+def test_garbage_at_the_authorization_endpoint_never_crashes(browser, query_string, status):
+    client, _secret = make_client()
+    response = browser.get("/api/oauth2/authorize?" + query_string.format(cid=client.client_id))
+    assert response.status_code == status
+    if status == 302:
+        location = response["Location"]
+        assert location.startswith("https://client.example.com/callback")
+        assert query(location)["error"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "form",
+    [
+        {},
+        {"client_id": "nope", "allow": "Allow"},
+        {"redirect_uri": "https://evil.example/cb", "response_type": "code", "allow": "Allow"},
+        {
+            "redirect_uri": "https://evil.example/cb",
+            "response_type": "code",
+            "scope": "beers:read",
+            "allow": "Allow",
+        },
+    ],
+)
+def test_a_tampered_consent_form_is_an_error_page_and_grants_nothing(browser, form):
+    from oauth2_provider.models import get_grant_model
+
+    client, _secret = make_client()
+    response = browser.post("/api/oauth2/authorize", {"client_id": client.client_id, **form})
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert "cannot be completed" in response.content.decode()
+    assert not get_grant_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_signed_out_user_with_an_unknown_client_gets_the_error_page_not_a_sign_in():
+    from django.test import Client as BrowserClient
+
+    response = BrowserClient().get("/api/oauth2/authorize?response_type=code&client_id=nope")
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+    assert "cannot be completed" in response.content.decode()

@@ -1,0 +1,382 @@
+"""Refresh, implicit, password and client-credentials grants, scopes, revocation and introspection."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.test import APIClient
+
+from lockers.models import Beer
+from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from tests.factories import PASSWORD as USER_PASSWORD
+from tests.factories import BeerFactory
+from tests.oauthclients.oauth import (
+    REDIRECT_URI,
+    authorize_url,
+    client_basic,
+    consent,
+    make_client,
+    query,
+    token_request,
+    user_tokens,
+)
+
+AccessToken = get_access_token_model()
+RefreshToken = get_refresh_token_model()
+pytestmark = pytest.mark.django_db
+TOKEN = "/api/oauth2/token"
+
+
+def bearer(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def refresh(api_client, client, secret, refresh_token, **extra):
+    return token_request(
+        api_client, client, secret, grant_type="refresh_token", refresh_token=refresh_token, **extra
+    )
+
+
+class TestRefresh:
+    def test_rotation_issues_a_new_pair_and_the_old_access_token_dies(self, browser, api_client):
+        client, secret = make_client()
+        first = user_tokens(browser, api_client, client, secret)
+        response = refresh(api_client, client, secret, first["refresh_token"])
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store"
+        second = response.json()
+        assert second["refresh_token"] != first["refresh_token"]
+        assert bearer(second["access_token"]).get("/api/beers").status_code == 200
+        assert bearer(first["access_token"]).get("/api/beers").status_code == 401
+
+    def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(self, browser, api_client):
+        client, secret = make_client()
+        first = user_tokens(browser, api_client, client, secret)
+        second = refresh(api_client, client, secret, first["refresh_token"]).json()
+        replay = refresh(api_client, client, secret, first["refresh_token"])
+        assert replay.status_code == 400
+        assert replay.json()["error"] == "invalid_grant"
+        assert bearer(second["access_token"]).get("/api/beers").status_code == 401
+        assert refresh(api_client, client, secret, second["refresh_token"]).status_code == 400
+        assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
+
+    def test_an_idle_refresh_token_expires(self, browser, api_client, settings):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        RefreshToken.objects.update(created=timezone.now() - timedelta(days=30, seconds=1))
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert AccessToken.objects.count() == 1
+
+    def test_idle_limit_is_configurable(self, browser, api_client, settings):
+        settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "REFRESH_TOKEN_IDLE_SECONDS": 60}
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        RefreshToken.objects.update(created=timezone.now() - timedelta(seconds=61))
+        assert refresh(api_client, client, secret, tokens["refresh_token"]).status_code == 400
+
+    def test_a_refresh_can_narrow_but_never_widen_the_scope(self, browser, api_client):
+        client, secret = make_client(scope="beers:read beers:write profile")
+        tokens = user_tokens(browser, api_client, client, secret, scope="beers:read")
+        wider = refresh(api_client, client, secret, tokens["refresh_token"], scope="beers:read beers:write")
+        assert wider.status_code == 400
+        assert wider.json()["error"] == "invalid_scope"
+        same = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert same.status_code == 200
+        assert same.json()["scope"] == "beers:read"
+
+    def test_another_clients_refresh_token_is_refused(self, browser, api_client):
+        client, secret = make_client()
+        other, other_secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = refresh(api_client, other, other_secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+
+
+class TestImplicit:
+    def test_a_registered_client_gets_a_token_in_the_fragment(self, browser):
+        client, _secret = make_client(grant_types=[IMPLICIT])
+        location = consent(browser, client, response_type="token")
+        assert location.startswith(REDIRECT_URI + "#")
+        params = query(location)
+        assert params["state"] == "xyz-state"
+        assert "refresh_token" not in params
+        assert bearer(params["access_token"]).get("/api/beers").status_code == 200
+
+    def test_a_client_not_registered_for_it_is_refused(self, browser):
+        client, _secret = make_client(grant_types=[AUTHORIZATION_CODE])
+        response = browser.get(authorize_url(client, response_type="token"))
+        assert response.status_code == 302
+        assert query(response["Location"])["error"] == "unauthorized_client"
+
+    def test_the_server_switch_turns_it_off(self, browser, settings):
+        settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ALLOW_IMPLICIT_GRANT": False}
+        client, _secret = make_client(grant_types=[IMPLICIT])
+        response = browser.get(authorize_url(client, response_type="token"))
+        assert response.status_code == 302
+        assert query(response["Location"])["error"] == "unauthorized_client"
+        assert not AccessToken.objects.exists()
+
+
+class TestPassword:
+    def test_a_registered_client_exchanges_the_users_password(self, user, api_client):
+        client, secret = make_client(grant_types=[PASSWORD, REFRESH_TOKEN])
+        response = token_request(
+            api_client, client, secret, grant_type="password", username=user.username, password=USER_PASSWORD
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body["scope"].split()) == {"beers:read", "beers:write"}
+        assert bearer(body["access_token"]).get("/api/beers").status_code == 200
+
+    def test_a_wrong_password_is_invalid_grant(self, user, api_client):
+        client, secret = make_client(grant_types=[PASSWORD])
+        response = token_request(
+            api_client, client, secret, grant_type="password", username=user.username, password="nope"
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert not AccessToken.objects.exists()
+
+    def test_a_client_not_registered_for_it_is_refused(self, user, api_client):
+        client, secret = make_client()
+        response = token_request(
+            api_client, client, secret, grant_type="password", username=user.username, password=USER_PASSWORD
+        )
+        assert response.status_code in (400, 401)
+        assert response.json()["error"] == "unauthorized_client"
+        assert not AccessToken.objects.exists()
+
+    def test_a_public_client_cannot_use_it_even_if_registered(self, user, api_client):
+        client, _ = make_client(secret=False, grant_types=[PASSWORD])
+        response = api_client.post(
+            TOKEN,
+            {
+                "grant_type": "password",
+                "username": user.username,
+                "password": USER_PASSWORD,
+                "client_id": client.client_id,
+            },
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "unauthorized_client"
+        assert not AccessToken.objects.exists()
+
+    def test_the_server_switch_turns_it_off(self, user, api_client, settings):
+        settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ALLOW_PASSWORD_GRANT": False}
+        client, secret = make_client(grant_types=[PASSWORD])
+        response = token_request(
+            api_client, client, secret, grant_type="password", username=user.username, password=USER_PASSWORD
+        )
+        assert response.json()["error"] == "unauthorized_client"
+        assert not AccessToken.objects.exists()
+
+
+class TestClientCredentials:
+    def make(self, **fields):
+        fields.setdefault("scope", "stats:read")
+        return make_client(grant_types=[CLIENT_CREDENTIALS], **fields)
+
+    def test_token_reads_stats_but_never_a_locker(self, api_client, user):
+        BeerFactory(owner=user, quantity=6)
+        BeerFactory(owner=user, quantity=2)
+        client, secret = self.make()
+        response = token_request(api_client, client, secret, grant_type="client_credentials")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["scope"] == "stats:read"
+        assert "refresh_token" not in body
+        assert AccessToken.objects.get().user is None
+
+        stats = bearer(body["access_token"]).get("/api/stats")
+        assert stats.status_code == 200
+        assert stats.json() == {"users": 2, "beers": 2, "bottles": 8}  # user + the client's owner
+
+        beers = bearer(body["access_token"]).get("/api/beers")
+        assert beers.status_code == 403
+        me = bearer(body["access_token"]).get("/api/users/me")
+        assert me.status_code == 403
+
+    def test_user_scopes_are_refused(self, api_client):
+        client, secret = self.make(scope="stats:read beers:read")
+        response = token_request(
+            api_client, client, secret, grant_type="client_credentials", scope="beers:read"
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_scope"
+        assert not AccessToken.objects.exists()
+
+    def test_a_public_client_cannot_use_it(self, api_client):
+        client, _ = make_client(secret=False, grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
+        response = api_client.post(TOKEN, {"grant_type": "client_credentials", "client_id": client.client_id})
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+        assert not AccessToken.objects.exists()
+
+    def test_stats_needs_an_application_token_with_the_scope(self, api_client, basic_client, bearer_client):
+        assert api_client.get("/api/stats").status_code == 401
+        assert basic_client.get("/api/stats").status_code == 403
+        assert bearer_client(scope="beers:read").get("/api/stats").status_code == 403
+
+    def test_stats_refuses_an_application_token_without_the_scope(self, make_access_token):
+        client, _secret = self.make()
+        raw = make_access_token(None, scope="profile", application=client)
+        response = bearer(raw).get("/api/stats")
+        assert response.status_code == 403
+        assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
+
+
+class TestScopes:
+    def test_default_scope_is_the_clients_registered_scope(self, browser, api_client):
+        client, secret = make_client(scope="beers:read profile")
+        tokens = user_tokens(browser, api_client, client, secret)
+        assert set(tokens["scope"].split()) == {"beers:read", "profile"}
+
+    def test_a_scope_outside_the_registration_is_invalid_scope(self, browser):
+        client, _secret = make_client(scope="beers:read")
+        response = browser.get(authorize_url(client, scope="beers:read beers:write"))
+        assert response.status_code == 302
+        assert query(response["Location"])["error"] == "invalid_scope"
+
+    def test_user_tokens_never_carry_app_scopes(self, browser):
+        client, _secret = make_client(scope="beers:read stats:read")
+        response = browser.get(authorize_url(client, scope="stats:read"))
+        assert query(response["Location"])["error"] == "invalid_scope"
+
+    def test_a_read_token_cannot_write(self, browser, api_client):
+        client, secret = make_client(scope="beers:read beers:write")
+        tokens = user_tokens(browser, api_client, client, secret, scope="beers:read")
+        response = bearer(tokens["access_token"]).post("/api/beers", {"name": "Orval"}, format="json")
+        assert response.status_code == 403
+        assert 'scope="beers:write"' in response["WWW-Authenticate"]
+        assert not Beer.objects.exists()
+
+
+class TestRevocation:
+    def test_a_client_revokes_its_own_token(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = api_client.post(
+            "/api/oauth2/revoke_token",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+        )
+        assert response.status_code == 200
+        assert bearer(tokens["access_token"]).get("/api/beers").status_code == 401
+        # Revoking the access token took its refresh token with it.
+        assert refresh(api_client, client, secret, tokens["refresh_token"]).status_code == 400
+
+    def test_another_clients_token_is_left_alone_but_answers_200(self, browser, api_client):
+        client, secret = make_client()
+        other, other_secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = api_client.post(
+            "/api/oauth2/revoke_token",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(other.client_id, other_secret),
+        )
+        assert response.status_code == 200
+        assert bearer(tokens["access_token"]).get("/api/beers").status_code == 200
+
+    def test_an_unknown_token_answers_200(self, api_client):
+        client, secret = make_client()
+        response = api_client.post(
+            "/api/oauth2/revoke_token",
+            {"token": "nope"},
+            HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+        )
+        assert response.status_code == 200
+
+    def test_an_unauthenticated_caller_is_invalid_client(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = api_client.post(
+            "/api/oauth2/revoke_token",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(client.client_id, "wrong"),
+        )
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+        assert response["WWW-Authenticate"].startswith("Basic")
+        assert bearer(tokens["access_token"]).get("/api/beers").status_code == 200
+
+
+class TestIntrospection:
+    def introspect(self, api_client, client, secret, token):
+        return api_client.post(
+            "/api/oauth2/introspect",
+            {"token": token},
+            HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+        )
+
+    def test_a_resource_server_client_sees_the_tokens_details(self, browser, api_client, user):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = self.introspect(api_client, resource_server, rs_secret, tokens["access_token"])
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "no-store"
+        body = response.json()
+        assert body["active"] is True
+        assert body["username"] == user.username
+        assert body["client_id"] == client.client_id
+        assert self.introspect(api_client, resource_server, rs_secret, "unknown").json() == {"active": False}
+
+    def test_an_ordinary_client_may_not_introspect(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = self.introspect(api_client, client, secret, tokens["access_token"])
+        assert response.status_code == 403
+        assert response.json()["error"] == "unauthorized_client"
+        assert "username" not in response.json()
+
+    def test_a_bearer_token_or_no_credentials_cannot_introspect(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        response = api_client.post(
+            "/api/oauth2/introspect",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}",
+        )
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_client"
+        assert api_client.get("/api/oauth2/introspect?token=x").status_code == 405
+
+
+def test_query_budget_one_query_authenticates_a_bearer_request(
+    browser, api_client, django_assert_num_queries
+):
+    client, secret = make_client(scope="beers:read profile")
+    tokens = user_tokens(browser, api_client, client, secret)
+    caller = bearer(tokens["access_token"])
+    # /api/users/me reads nothing else: the one query (token joined with user and client) is all.
+    with django_assert_num_queries(1) as captured:
+        response = caller.get("/api/users/me")
+    assert response.status_code == 200
+    assert response.json()["username"]
+    assert "oauth2_provider_accesstoken" in captured.captured_queries[0]["sql"]
+
+
+def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
+    from oauth2_provider.views.dynamic_client_registration import _issue_registration_token
+
+    client, _secret = make_client(user=user)
+    raw = _issue_registration_token(client, user)  # exactly what DOT's registration endpoint issues
+    for path in ("/api/beers", "/api/users/me", "/api/stats"):
+        response = bearer(raw).get(path)
+        assert response.status_code == 403, path
+    # Even a view that asked for no particular scope would not accept it.
+    from oauthclients.permissions import IsUserWithTokenScope
+
+    class AnyScopeView:
+        token_scopes = {"read": []}
+
+    request = type("Request", (), {"auth": AccessToken.objects.get(application=client), "method": "GET"})()
+    with pytest.raises(PermissionDenied, match="registration access token"):
+        IsUserWithTokenScope().has_permission(request, AnyScopeView())
