@@ -22,7 +22,7 @@ from tests.socialaccounts.conftest import (
     google,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.socialaccounts.urls")]
+pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 GITHUB_CHECK = f"https://api.github.com/applications/{GITHUB_KEY}/token"
