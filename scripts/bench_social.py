@@ -17,9 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ["DATABASE_URL"] = "sqlite://:memory:"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
+import logging  # noqa: E402
+
 import django  # noqa: E402
 
 django.setup()
+logging.getLogger("socialaccounts").setLevel(logging.WARNING)  # one audit line per exchange otherwise
 
 import responses  # noqa: E402
 from django.conf import settings  # noqa: E402
