@@ -134,29 +134,44 @@ def social_account_disconnect(*, account: SocialAccount) -> None:
     account.delete()
 
 
-@transaction.atomic
+def _provider_profile(account, backend, strategy):
+    # get_access_token() renews with the refresh token once the stored expiry has passed, and saves.
+    access_token = account.get_access_token(strategy)
+    if not access_token:
+        raise ProviderTokenError("invalid_grant", "No provider token is stored; sign in with it again.")
+    try:
+        return backend.user_data(access_token) or {}
+    except SocialAuthBaseException as error:
+        # A provider may end a token before the expiry it announced, or announce none: renew once.
+        if error.status_code != 401 or not backend.get_refresh_token(account.extra_data):
+            raise
+    account.refresh_token(strategy)
+    return backend.user_data(account.access_token) or {}
+
+
 def social_account_refresh_profile(*, account: SocialAccount) -> SocialAccount:
-    """Fetch the account's profile from the provider with the stored token (refreshed first if expired)."""
+    """Read the account's profile from the provider with the stored token, renewing the token if needed.
+
+    A renewed token is saved at once, on its own: the provider may have retired the old refresh
+    token, so it must survive a profile request that then fails.
+    """
     strategy = load_strategy()
-    account = SocialAccount.objects.select_for_update().get(pk=account.pk)
     try:
         backend = account.get_backend_instance(strategy)
         if backend is None:
             raise ProviderTokenError("invalid_request", "This provider is not configured any more.")
-        # get_access_token() refreshes with the stored refresh token once the access token has expired.
-        access_token = account.get_access_token(strategy)
-        if not access_token:
-            raise ProviderTokenError("invalid_grant", "No provider token is stored; sign in with it again.")
-        data = backend.user_data(access_token) or {}
+        data = _provider_profile(account, backend, strategy)
     except SocialAuthBaseException as error:
         raise provider_error(error) from error
-    if str(backend.get_user_id(backend.get_user_details(data), data)) != account.uid:
-        raise ProviderTokenError("invalid_grant", "The provider returned a different account.")
     details = backend.get_user_details(data)
-    account.extra_data["profile"] = {
-        "username": details.get("username") or "",
-        "email": details.get("email") or "",
-        "name": details.get("fullname") or "",
-    }
-    account.save(update_fields=["extra_data", "modified"])
+    if str(backend.get_user_id(details, data)) != account.uid:
+        raise ProviderTokenError("invalid_grant", "The provider returned a different account.")
+    with transaction.atomic():
+        account = SocialAccount.objects.select_for_update().get(pk=account.pk)
+        account.extra_data["profile"] = {
+            "username": details.get("username") or "",
+            "email": details.get("email") or "",
+            "name": details.get("fullname") or "",
+        }
+        account.save(update_fields=["extra_data", "modified"])
     return account

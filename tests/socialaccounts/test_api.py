@@ -269,3 +269,41 @@ def test_refresh_without_a_stored_token(basic_client, user, mocked):
     assert response.status_code == 400
     assert "sign in with it again" in response.json()["access_token"][0]
     assert len(mocked.calls) == 0
+
+
+def test_refresh_renews_a_token_the_provider_ended_early(basic_client, user, oidc, mocked):
+    account = link(user, provider="oidc", uid="o-1", access_token="ended", refresh_token="r-1")
+    mocked.get(
+        f"{OIDC_ISSUER}/userinfo/",
+        status=401,
+        json={"error": "invalid_token"},
+        match=[responses.matchers.header_matcher({"Authorization": "Bearer ended"})],
+    )
+    mocked.post(f"{OIDC_ISSUER}/token/", json={"access_token": "renewed", "refresh_token": "r-2"})
+    mocked.get(
+        f"{OIDC_ISSUER}/userinfo/",
+        json={"sub": "o-1", "preferred_username": "olga3"},
+        match=[responses.matchers.header_matcher({"Authorization": "Bearer renewed"})],
+    )
+
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+
+    assert response.status_code == 200, response.content
+    account.refresh_from_db()
+    assert account.extra_data["access_token"] == "renewed"
+    assert account.extra_data["refresh_token"] == "r-2"
+    assert account.extra_data["profile"]["username"] == "olga3"
+
+
+def test_a_renewed_token_is_kept_even_when_the_profile_request_then_fails(basic_client, user, oidc, mocked):
+    account = link(user, provider="oidc", uid="o-1", access_token="ended", refresh_token="r-1")
+    mocked.get(f"{OIDC_ISSUER}/userinfo/", status=401, json={"error": "invalid_token"})
+    mocked.post(f"{OIDC_ISSUER}/token/", json={"access_token": "renewed", "refresh_token": "r-2"})
+
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+
+    assert response.status_code == 400
+    account.refresh_from_db()
+    # The provider rotated the refresh token: losing r-2 would lock the account out.
+    assert account.extra_data["refresh_token"] == "r-2"
+    assert "profile" not in account.extra_data
