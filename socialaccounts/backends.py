@@ -10,6 +10,7 @@ import hmac
 import ipaddress
 from urllib.parse import quote, urlsplit
 
+from requests.auth import HTTPBasicAuth
 from social_core.backends.facebook import API_VERSION
 from social_core.backends.facebook import FacebookOAuth2 as _FacebookOAuth2
 from social_core.backends.github import GithubOAuth2 as _GithubOAuth2
@@ -170,6 +171,17 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
         if not isinstance(userinfo, dict) or not isinstance(userinfo.get("sub"), str) or not userinfo["sub"]:
             raise AuthResponseError(self, claim="sub", code="missing_claim", stage="user_info")
         return userinfo
+
+    def refresh_token_params(self, token, *args, **kwargs):
+        params = super().refresh_token_params(token, *args, **kwargs)
+        if self.use_basic_auth():
+            # Authenticate the way the code exchange did: a client registered for Basic may be
+            # refused when its secret arrives in the body instead.
+            del params["client_id"], params["client_secret"]
+        return params
+
+    def refresh_token_auth(self):
+        return HTTPBasicAuth(*self.get_key_and_secret()) if self.use_basic_auth() else None
 
     def validate_at_hash(self, claims, access_token, key):
         # An ID token sent on its own has no access token to bind to.

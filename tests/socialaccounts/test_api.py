@@ -231,6 +231,9 @@ def test_refresh_with_an_expired_token_uses_the_refresh_token(basic_client, user
     response = basic_client.post(f"{URL}/{account.pk}/refresh")
 
     assert response.status_code == 200, response.content
+    renewal = next(call.request for call in mocked.calls if call.request.url == f"{OIDC_ISSUER}/token/")
+    assert renewal.headers["Authorization"].startswith("Basic ")
+    assert "client_secret" not in renewal.body
     account.refresh_from_db()
     assert account.extra_data["access_token"] == "new"
     assert account.extra_data["profile"]["username"] == "olga2"

@@ -331,3 +331,26 @@ def test_refresh_profile_calls_the_peer_with_the_stored_token(peer, ours):
     assert response.json()["profile"]["username"] == PEER_USER
     account.refresh_from_db()
     assert account.extra_data["profile"]["username"] == PEER_USER
+
+
+def test_an_expired_stored_token_is_renewed_at_the_peer(peer, ours):
+    session = requests.Session()
+    assert browser_sign_in_with_peer(session, ours).status_code == 302
+    account = SocialAccount.objects.get(provider="oidc")
+    old_access, old_refresh = account.extra_data["access_token"], account.extra_data["refresh_token"]
+    account.extra_data["auth_time"] = int(time.time()) - 7200  # issued two hours ago, for an hour
+    account.extra_data["expires_in"] = 3600
+    account.save()
+
+    response = session.post(
+        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
+        timeout=30,
+    )
+
+    assert response.status_code == 200, response.text
+    account.refresh_from_db()
+    assert account.extra_data["access_token"] != old_access
+    # The peer rotates refresh tokens; the new one is what we keep.
+    assert account.extra_data["refresh_token"] != old_refresh
+    assert account.extra_data["profile"]["username"] == PEER_USER
