@@ -39,9 +39,10 @@ class LastSignInMethod(Exception):
 
 def provider_error(error: SocialAuthBaseException) -> Exception:
     """Classify a social-core 7 failure by its structured code, stage and status (never its text)."""
+    backend = getattr(error.backend, "name", "?")
     log.info(
         "social token rejected: backend=%s code=%s stage=%s status=%s",
-        getattr(error.backend, "name", "?"),
+        backend,
         error.code,
         error.stage,
         error.status_code,
@@ -55,11 +56,16 @@ def provider_error(error: SocialAuthBaseException) -> Exception:
     if error.code == "unsupported_feature":
         return ProviderTokenError("invalid_request", "This provider cannot verify that kind of token.")
     if error.code in _OUR_CONFIGURATION:
-        # The provider refused *our* credentials or settings: not the caller's fault, and retrying won't help
-        # until an administrator fixes it, but it is never a 500 with details.
-        log.error("social provider misconfigured: backend=%s parameter=%s", error.backend, error.parameter)
+        # The provider refused *our* credentials or settings: not the caller's fault, and retrying
+        # won't help until an administrator fixes it, but it is never a 500 with details.
+        log.error("social provider misconfigured: backend=%s parameter=%s", backend, error.parameter)
         return ProviderTokenError(
             "temporarily_unavailable", "Sign-in with this provider is not available right now.", status=503
+        )
+    if error.stage == "refresh":
+        # Renewing the stored token failed: only a new sign-in with the provider can help.
+        return ProviderTokenError(
+            "invalid_grant", "The provider no longer accepts the stored token; sign in with it again."
         )
     if error.claim in {"aud", "azp"}:
         return ProviderTokenError("invalid_grant", "The token was issued to another application.")

@@ -310,3 +310,17 @@ def test_a_renewed_token_is_kept_even_when_the_profile_request_then_fails(basic_
     # The provider rotated the refresh token: losing r-2 would lock the account out.
     assert account.extra_data["refresh_token"] == "r-2"
     assert "profile" not in account.extra_data
+
+
+def test_refresh_with_a_revoked_refresh_token_asks_for_a_new_sign_in(basic_client, user, oidc, mocked):
+    expired = int((timezone.now() - timedelta(hours=2)).timestamp())
+    tokens = {"access_token": "old", "refresh_token": "revoked", "expires_in": 60, "auth_time": expired}
+    account = link(user, provider="oidc", uid="o-1", **tokens)
+    mocked.post(f"{OIDC_ISSUER}/token/", status=400, json={"error": "invalid_grant"})
+
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+
+    assert response.status_code == 400
+    assert "sign in with it again" in response.json()["access_token"][0]
+    account.refresh_from_db()
+    assert account.extra_data["access_token"] == "old"
