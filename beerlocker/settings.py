@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "social_django",
     "lockers",
     "oauthclients",
+    "socialaccounts",
     # --- web pages and API docs
     "accounts",
     "drf_spectacular",
@@ -227,15 +228,19 @@ OAUTH2_PROVIDER = {
 
 # --- Web pages, e-mail and API docs -----------------------------------------
 
-# Hashed, compressed file names in production (run collectstatic); the plain finders while debugging.
+# WhiteNoise serves static files in every mode. DJANGO_STATIC_MANIFEST=1 (production, after
+# `collectstatic`): compressed files with hashed names, cached for ever. Off: the files are found
+# in the apps' static directories, so a server started without collectstatic still has its CSS.
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # Password-reset mail: printed on the console unless EMAIL_URL names a server,
 # e.g. smtp+tls://user:password@smtp.example.com:587
@@ -284,6 +289,71 @@ SPECTACULAR_SETTINGS = {
 OAUTH2_PROVIDER |= {
     "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
     "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauthclients.dcr.IsAPIUserDCRPermission",),
+}
+
+# --- Social sign-in (socialaccounts, social-auth-app-django) ----------------
+
+# Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.
+SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="sessionid")
+CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
+
+# social-auth's own names; a provider is active only when its credentials are set.
+SOCIAL_AUTH_GITHUB_KEY = env.str("SOCIAL_AUTH_GITHUB_KEY", default="")
+SOCIAL_AUTH_GITHUB_SECRET = env.str("SOCIAL_AUTH_GITHUB_SECRET", default="")
+SOCIAL_AUTH_GITHUB_SCOPE = ["user:email"]
+SOCIAL_AUTH_GOOGLE_OAUTH2_KEY = env.str("SOCIAL_AUTH_GOOGLE_OAUTH2_KEY", default="")
+SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET = env.str("SOCIAL_AUTH_GOOGLE_OAUTH2_SECRET", default="")
+SOCIAL_AUTH_FACEBOOK_KEY = env.str("SOCIAL_AUTH_FACEBOOK_KEY", default="")
+SOCIAL_AUTH_FACEBOOK_SECRET = env.str("SOCIAL_AUTH_FACEBOOK_SECRET", default="")
+SOCIAL_AUTH_FACEBOOK_SCOPE = ["email"]
+SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = env.str("SOCIAL_AUTH_OIDC_OIDC_ENDPOINT", default="").rstrip("/")
+SOCIAL_AUTH_OIDC_KEY = env.str("SOCIAL_AUTH_OIDC_KEY", default="")
+SOCIAL_AUTH_OIDC_SECRET = env.str("SOCIAL_AUTH_OIDC_SECRET", default="")
+SOCIAL_AUTH_OIDC_INTROSPECTION_URL = env.str("SOCIAL_AUTH_OIDC_INTROSPECTION_URL", default="")
+SOCIAL_AUTH_OIDC_TITLE = env.str("SOCIAL_AUTH_OIDC_TITLE", default="")
+_SOCIAL_BACKENDS = {
+    "socialaccounts.backends.GithubOAuth2": SOCIAL_AUTH_GITHUB_KEY,
+    "socialaccounts.backends.GoogleOAuth2": SOCIAL_AUTH_GOOGLE_OAUTH2_KEY,
+    "socialaccounts.backends.FacebookOAuth2": SOCIAL_AUTH_FACEBOOK_KEY,
+    "socialaccounts.backends.OpenIdConnectAuth": SOCIAL_AUTH_OIDC_KEY and SOCIAL_AUTH_OIDC_OIDC_ENDPOINT,
+}
+AUTHENTICATION_BACKENDS = [
+    *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
+    "django.contrib.auth.backends.ModelBackend",
+]
+SOCIAL_AUTH_STORAGE = "socialaccounts.models.SocialAccountStorage"
+SOCIAL_AUTH_URL_NAMESPACE = "social"
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_LOGIN_ERROR_URL = "login"
+SOCIAL_AUTH_NEW_ASSOCIATION_REDIRECT_URL = "socialaccounts:connections"
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = env.bool("SOCIAL_AUTH_REDIRECT_IS_HTTPS", default=False)
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_names",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    # Only with SOCIALACCOUNTS["ASSOCIATE_BY_VERIFIED_EMAIL"] and a provider-verified address.
+    "socialaccounts.pipeline.associate_by_verified_email",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.social_auth.load_extra_data",
+    "socialaccounts.pipeline.store_profile",
+    "social_core.pipeline.user.user_details",
+)
+MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
+SOCIALACCOUNTS = {
+    # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.
+    "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
+    "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
+}
+# RFC 8693 token exchange on the token endpoint (socialaccounts.grants).
+OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "socialaccounts.grants.Server"
+OAUTH2_PROVIDER["OIDC_SERVER_CLASS"] = "socialaccounts.grants.Server"
+OAUTH2_PROVIDER["SCOPES"] |= {
+    "social:read": "See the accounts you sign in with",
+    "social:write": "Connect and disconnect the accounts you sign in with",
 }
 
 # --- Logging ----------------------------------------------------------------

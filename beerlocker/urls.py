@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
+    path("", include("socialaccounts.urls")),
+    path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include("rest_framework.urls")),
     # --- web pages and API docs
     path("", include("accounts.urls")),

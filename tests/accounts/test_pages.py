@@ -36,6 +36,8 @@ def test_home_signed_in_links_to_the_account_pages(client, user):
 
     assert 'href="/account/beers/"' in body
     assert 'href="/account/apps/"' in body
+    assert 'href="/account/developer/"' in body
+    assert 'href="/account/connections"' in body
     assert user.username in body
 
 

@@ -8,6 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from lockers.models import Beer
+from socialaccounts.models import SocialAccount
 from tests.browser.conftest import fits_the_screen, screenshot
 from tests.factories import PASSWORD, BeerFactory, UserFactory
 
@@ -128,6 +129,20 @@ def test_pages_fit_a_phone_screen(phone_page):
         page.goto(path)
         screenshot(page, name)
         assert fits_the_screen(page), path
+
+
+def test_connected_accounts_page(page, phone_page, settings):
+    settings.SOCIALACCOUNTS = {**settings.SOCIALACCOUNTS, "TOKEN_ENCRYPTION_KEYS": ["browser-" + "k" * 40]}
+    user = UserFactory(username="kim")
+    profile = {"profile": {"username": "kim-gh"}}
+    SocialAccount.objects.create(user=user, provider="github", uid="4242", extra_data=profile)
+    for tab, name in [(page, "connections"), (phone_page, "phone-connections")]:
+        sign_in(tab, "kim")
+        tab.get_by_role("link", name="Connections").click()
+        expect(tab.get_by_role("heading", name="Connected accounts")).to_be_visible()
+        expect(tab.get_by_role("cell", name="kim-gh")).to_be_visible()
+        screenshot(tab, name)
+        assert fits_the_screen(tab)
 
 
 def test_docs_page_loads_and_lists_the_endpoints(page):

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SocialAccountsConfig(AppConfig):
+    name = "socialaccounts"
+    verbose_name = "Social sign-in"

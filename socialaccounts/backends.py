@@ -1,0 +1,205 @@
+"""social-core backends that can also verify a token a client obtained itself (RFC 8693 exchange).
+
+Each backend adds ``exchange_access_token()`` (and the OIDC one ``exchange_id_token()``), which
+first proves the token was issued to *our* application at the provider (the audience check), then
+runs the normal social-auth pipeline. ``email_is_verified()`` says whether the provider vouches for
+the e-mail address, the only case in which an e-mail may link accounts.
+"""
+
+import hmac
+import ipaddress
+from urllib.parse import quote, urlsplit
+
+from requests.auth import HTTPBasicAuth
+from social_core.backends.facebook import API_VERSION
+from social_core.backends.facebook import FacebookOAuth2 as _FacebookOAuth2
+from social_core.backends.github import GithubOAuth2 as _GithubOAuth2
+from social_core.backends.google import GoogleOAuth2 as _GoogleOAuth2
+from social_core.backends.open_id_connect import OpenIdConnectAuth as _OpenIdConnectAuth
+from social_core.exceptions import AuthConfigurationError, AuthCredentialError, AuthResponseError
+
+
+def _wrong_audience(backend):
+    return AuthResponseError(
+        backend,
+        "Token issued to another application",
+        claim="aud",
+        code="invalid_claim",
+        stage="token_validation",
+    )
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class TokenExchangeMixin:
+    """Verify a provider token sent by a client, then sign in or link through the pipeline."""
+
+    def check_access_token_audience(self, access_token):
+        """Raise unless the provider confirms ``access_token`` was issued to our application."""
+        raise NotImplementedError
+
+    def exchange_access_token(self, access_token, user=None):
+        """The local user for a provider access token issued to our application."""
+        self.check_access_token_audience(access_token)
+        return self.do_auth(access_token, user=user)
+
+    def email_is_verified(self, details, response):
+        """True only when the provider asserts the e-mail address is verified."""
+        return False
+
+
+class GithubOAuth2(TokenExchangeMixin, _GithubOAuth2):
+    def check_access_token_audience(self, access_token):
+        # GitHub's token-check API answers 200 only for a live token of *this* OAuth app
+        # (authenticated with its client id and secret) and 404 for any other token.
+        key, secret = self.get_key_and_secret()
+        self.get_json(
+            f"{self.api_url()}applications/{quote(key, safe='')}/token",
+            method="POST",
+            auth=(key, secret),
+            json={"access_token": access_token},
+            headers={"Accept": "application/vnd.github+json"},
+            stage="token_validation",
+        )
+
+    def email_is_verified(self, details, response):
+        email = details.get("email")
+        return bool(email) and any(
+            isinstance(entry, dict) and entry.get("email") == email and entry.get("verified") is True
+            for entry in response.get("emails") or []
+        )
+
+
+class GoogleOAuth2(TokenExchangeMixin, _GoogleOAuth2):
+    TOKENINFO_URL = "https://oauth2.googleapis.com/tokeninfo"
+
+    def check_access_token_audience(self, access_token):
+        # tokeninfo names the client the token was issued to (aud / azp).
+        info = self.get_json(
+            self.TOKENINFO_URL, params={"access_token": access_token}, stage="token_validation"
+        )
+        key, _ = self.get_key_and_secret()
+        if key not in {info.get("aud"), info.get("azp")}:
+            raise _wrong_audience(self)
+
+    def email_is_verified(self, details, response):
+        return bool(details.get("email")) and response.get("email_verified") is True
+
+
+class FacebookOAuth2(TokenExchangeMixin, _FacebookOAuth2):
+    def check_access_token_audience(self, access_token):
+        # debug_token, called with our app token, reports which app the user token belongs to.
+        key, secret = self.get_key_and_secret()
+        version = self.setting("API_VERSION", API_VERSION)
+        info = self.get_json(
+            f"https://graph.facebook.com/v{version}/debug_token",
+            params={"input_token": access_token, "access_token": f"{key}|{secret}"},
+            stage="token_validation",
+        ).get("data")
+        if not isinstance(info, dict) or info.get("is_valid") is not True:
+            raise AuthCredentialError(self, code="credential_rejected", stage="token_validation")
+        if not hmac.compare_digest(str(info.get("app_id", "")), str(key)):
+            raise _wrong_audience(self)
+
+
+class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
+    """The generic OIDC provider: PKCE, loopback-only plain http, and token-only verification."""
+
+    DEFAULT_USE_PKCE = True
+    # Keep the expiry so a stored token is refreshed (with its refresh token) once it runs out.
+    EXTRA_DATA = [*_OpenIdConnectAuth.EXTRA_DATA, ("expires_in", "expires_in")]
+
+    @classmethod
+    def get_title(cls, strategy):
+        # "Sign in with <your provider's name>" rather than the protocol's name.
+        return strategy.setting("OIDC_TITLE") or super().get_title(strategy)
+
+    def _require_safe_url(self, url, stage):
+        parts = urlsplit(url or "")
+        if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname or "")):
+            # Tokens and client secrets travel to these URLs: plain http only on this machine.
+            raise AuthConfigurationError(self, code="invalid_setting", parameter="OIDC_ENDPOINT", stage=stage)
+
+    def oidc_endpoint(self):
+        endpoint = super().oidc_endpoint()
+        self._require_safe_url(endpoint, "begin")
+        return endpoint
+
+    def request(self, url, **kwargs):
+        self._require_safe_url(url, kwargs.get("stage", "begin"))
+        return super().request(url, **kwargs)
+
+    def introspection_url(self):
+        return self.setting("INTROSPECTION_URL") or self.oidc_config().get("introspection_endpoint")
+
+    def check_access_token_audience(self, access_token):
+        # A bare access token says nothing about its client; RFC 7662 introspection does.
+        self.oidc_endpoint()  # refuses a plain-http issuer before any token is sent anywhere
+        url = self.introspection_url()
+        if not url:
+            raise AuthConfigurationError(
+                self,
+                "No introspection endpoint: send an ID token instead",
+                code="unsupported_feature",
+                parameter="INTROSPECTION_URL",
+                stage="token_validation",
+            )
+        key, secret = self.get_key_and_secret()
+        info = self.get_json(
+            url, method="POST", data={"token": access_token}, auth=(key, secret), stage="token_validation"
+        )
+        if info.get("active") is not True:
+            raise AuthCredentialError(self, code="credential_rejected", stage="token_validation")
+        audiences = info.get("aud") or []
+        audiences = [audiences] if isinstance(audiences, str) else audiences
+        if info.get("client_id") != key and key not in audiences:
+            raise _wrong_audience(self)
+
+    def user_data(self, access_token, *args, **kwargs):
+        if self.id_token is not None:
+            return super().user_data(access_token, *args, **kwargs)
+        # Token-only flow: no ID token to compare with, so the UserInfo response, fetched with an
+        # access token the provider has just vouched for, is itself the identity. It must name one.
+        userinfo = self.get_json(self.userinfo_url(), headers={"Authorization": f"Bearer {access_token}"})
+        if not isinstance(userinfo, dict) or not isinstance(userinfo.get("sub"), str) or not userinfo["sub"]:
+            raise AuthResponseError(self, claim="sub", code="missing_claim", stage="user_info")
+        return userinfo
+
+    def refresh_token_params(self, token, *args, **kwargs):
+        params = super().refresh_token_params(token, *args, **kwargs)
+        if self.use_basic_auth():
+            # Authenticate the way the code exchange did: a client registered for Basic may be
+            # refused when its secret arrives in the body instead.
+            del params["client_id"], params["client_secret"]
+        return params
+
+    def refresh_token_auth(self):
+        return HTTPBasicAuth(*self.get_key_and_secret()) if self.use_basic_auth() else None
+
+    def validate_at_hash(self, claims, access_token, key):
+        # An ID token sent on its own has no access token to bind to.
+        return access_token is None or super().validate_at_hash(claims, access_token, key)
+
+    def exchange_id_token(self, id_token, user=None):
+        """The local user for an ID token whose signature, iss, aud (our client id) and exp check out."""
+        claims = self.decode_and_validate_id_token(id_token, None)
+        self.validate_required_id_token_claims(claims)
+        self.validate_temporal_claims(claims)
+        self.id_token = claims
+        return self.strategy.authenticate(backend=self, response=dict(claims), user=user)
+
+    def email_is_verified(self, details, response):
+        source = response if "email_verified" in response else (self.id_token or {})
+        return bool(details.get("email")) and source.get("email_verified") is True
+
+
+BACKENDS = {
+    backend.name: backend for backend in (GithubOAuth2, GoogleOAuth2, FacebookOAuth2, OpenIdConnectAuth)
+}

@@ -1,0 +1,18 @@
+"""The socialaccounts app's own settings: ``settings.SOCIALACCOUNTS`` overrides these defaults."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Keys for the provider tokens kept at rest; the first encrypts, every one decrypts (rotation).
+    "TOKEN_ENCRYPTION_KEYS": [],
+    # Link a provider account to an existing user with the same e-mail address, only when the
+    # provider asserts the address verified. Off: an e-mail match alone is an account takeover.
+    "ASSOCIATE_BY_VERIFIED_EMAIL": False,
+    # The backends the token exchange grant and POST /api/me/social-accounts accept, by name.
+    "TOKEN_BACKENDS": ["github", "google-oauth2", "facebook", "oidc"],
+}
+
+
+def get(name):
+    """The value of one socialaccounts setting."""
+    return getattr(settings, "SOCIALACCOUNTS", {}).get(name, DEFAULTS[name])

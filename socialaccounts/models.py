@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from social_django.managers import UserSocialAuthManager
+from social_django.models import AbstractUserSocialAuth, DjangoStorage
+
+from socialaccounts.fields import EncryptedJSONField
+
+
+class SocialAccountQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """The provider accounts linked to ``user``, oldest first; nothing for an anonymous user."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user).order_by("created", "pk")
+
+
+class SocialAccount(AbstractUserSocialAuth):
+    """A provider account linked to a local user; the provider's tokens are encrypted at rest."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="social_accounts", on_delete=models.CASCADE
+    )
+    # social-core's extra_data (tokens, expiry, provider ids), as one Fernet token.
+    extra_data = EncryptedJSONField(default=dict, blank=True)
+
+    # social-django looks accounts up through its manager's get_social_auth().
+    objects = UserSocialAuthManager.from_queryset(SocialAccountQuerySet)()
+
+    class Meta:
+        verbose_name = "social account"
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "uid"], name="socialaccount_provider_uid_unique"),
+            models.CheckConstraint(condition=~Q(uid=""), name="socialaccount_uid_required"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.uid}"
+
+    @property
+    def display_name(self):
+        profile = self.extra_data.get("profile") or {}
+        return profile.get("username") or profile.get("email") or self.uid
+
+
+class SocialAccountStorage(DjangoStorage):
+    """social-django's storage with our encrypted account model in place of UserSocialAuth."""
+
+    user = SocialAccount

@@ -1,0 +1,27 @@
+"""Our steps in the social-auth pipeline (SOCIAL_AUTH_PIPELINE in settings)."""
+
+from django.contrib.auth import get_user_model
+
+from socialaccounts import conf
+
+
+def associate_by_verified_email(backend, details, response, user=None, *args, **kwargs):
+    """Link to the one existing user with this e-mail, only if the provider verified it and we allow it."""
+    if user or not conf.get("ASSOCIATE_BY_VERIFIED_EMAIL"):
+        return None
+    if not backend.email_is_verified(details, response):
+        return None
+    users = list(get_user_model().objects.filter(email__iexact=details["email"])[:2])
+    if len(users) != 1:
+        return None
+    return {"user": users[0], "is_new": False}
+
+
+def store_profile(backend, details, social, *args, **kwargs):
+    """Keep the provider's non-secret profile (username, e-mail, name) with the linked account."""
+    social.extra_data["profile"] = {
+        "username": details.get("username") or "",
+        "email": details.get("email") or "",
+        "name": details.get("fullname") or "",
+    }
+    social.save(update_fields=["extra_data", "modified"])

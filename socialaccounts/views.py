@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import ListView
+from rest_framework import exceptions, generics, status
+from rest_framework.response import Response
+
+from socialaccounts import services
+from socialaccounts.models import SocialAccount
+from socialaccounts.serializers import SocialAccountConnectSerializer, SocialAccountSerializer
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class ProviderUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "temporarily_unavailable"
+
+
+def _api_error(error: services.ProviderTokenError):
+    if error.status == status.HTTP_503_SERVICE_UNAVAILABLE:
+        return ProviderUnavailable(error.description)
+    return exceptions.ValidationError({"access_token": [error.description]})
+
+
+class SocialAccountListCreateView(generics.ListCreateAPIView):
+    """The caller's linked provider accounts; POST links the account behind a verified provider token."""
+
+    serializer_class = SocialAccountSerializer
+    pagination_class = None
+    token_scopes = {"read": ["social:read"], "write": ["social:write"]}
+
+    def get_queryset(self):
+        return SocialAccount.objects.owned_by(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = SocialAccountConnectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            account, created = services.social_account_connect(user=request.user, **serializer.validated_data)
+        except services.AccountInUse as error:
+            raise Conflict(str(error)) from error
+        except services.ProviderTokenError as error:
+            raise _api_error(error) from error
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(SocialAccountSerializer(account).data, status=answer)
+
+
+class SocialAccountDetailView(generics.RetrieveDestroyAPIView):
+    """One of the caller's linked accounts; DELETE unlinks it unless it is the last way to sign in."""
+
+    serializer_class = SocialAccountSerializer
+    token_scopes = {"read": ["social:read"], "write": ["social:write"]}
+
+    def get_queryset(self):
+        return SocialAccount.objects.owned_by(self.request.user)
+
+    def perform_destroy(self, instance):
+        try:
+            services.social_account_disconnect(account=instance)
+        except services.LastSignInMethod as error:
+            raise Conflict(str(error)) from error
+
+
+class SocialAccountRefreshView(generics.GenericAPIView):
+    """POST: re-read the account's profile from the provider with the stored (server-side) token."""
+
+    serializer_class = SocialAccountSerializer
+    token_scopes = {"write": ["social:write"]}
+
+    def get_queryset(self):
+        return SocialAccount.objects.owned_by(self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            account = services.social_account_refresh_profile(account=self.get_object())
+        except services.ProviderTokenError as error:
+            raise _api_error(error) from error
+        return Response(SocialAccountSerializer(account).data)
+
+
+class ConnectionsView(LoginRequiredMixin, ListView):
+    """The signed-in user's connected accounts, with Connect, Refresh and Disconnect buttons."""
+
+    template_name = "socialaccounts/connections.html"
+    context_object_name = "accounts"
+
+    def get_queryset(self):
+        return SocialAccount.objects.owned_by(self.request.user)
+
+
+class DisconnectView(LoginRequiredMixin, View):
+    """POST (with CSRF): unlink one of the user's accounts, refused when it is the last way to sign in."""
+
+    def post(self, request, pk):
+        account = get_object_or_404(SocialAccount.objects.owned_by(request.user), pk=pk)
+        try:
+            services.social_account_disconnect(account=account)
+        except services.LastSignInMethod as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Disconnected {account.provider}.")
+        return redirect("socialaccounts:connections")
+
+
+class RefreshView(LoginRequiredMixin, View):
+    """POST (with CSRF): refresh one linked account's profile from its provider."""
+
+    def post(self, request, pk):
+        account = get_object_or_404(SocialAccount.objects.owned_by(request.user), pk=pk)
+        try:
+            services.social_account_refresh_profile(account=account)
+        except services.ProviderTokenError as error:
+            messages.error(request, error.description)
+        else:
+            messages.success(request, f"Refreshed your {account.provider} profile.")
+        return redirect("socialaccounts:connections")

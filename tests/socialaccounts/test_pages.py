@@ -1,0 +1,184 @@
+"""The browser side: provider buttons, connections page, sign-in and connect flows (GitHub mocked)."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client as BrowserClient
+from social_core.backends import utils as backend_utils
+
+from socialaccounts.models import SocialAccount
+from tests.factories import PASSWORD, UserFactory
+from tests.socialaccounts.test_api import link
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user, **kwargs):
+    browser = BrowserClient(**kwargs)
+    browser.force_login(user)
+    return browser
+
+
+def test_login_page_has_a_button_per_configured_provider(client):
+    page = client.get("/accounts/login/").content.decode()
+    for title in ("GitHub", "Google", "Facebook", "OpenID Connect"):
+        assert f"Sign in with {title}" in page
+    assert 'action="/social/login/github/"' in page
+
+
+def test_login_page_without_providers_still_works(client, settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    backend_utils.BACKENDSCACHE.clear()
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert "Sign in with" not in response.content.decode()
+
+
+def test_connections_needs_sign_in(client):
+    response = client.get("/account/connections")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_connections_lists_my_accounts_only(user, other_user):
+    link(user, profile={"username": "octo-mine"})
+    link(other_user, uid="202", profile={"username": "octo-theirs"})
+    page = signed_in(user).get("/account/connections").content.decode()
+    assert "octo-mine" in page
+    assert "octo-theirs" not in page
+    assert "Connect GitHub" in page
+
+
+def test_disconnect_needs_csrf(user):
+    account = link(user)
+    browser = signed_in(user, enforce_csrf_checks=True)
+    assert browser.post(f"/account/connections/{account.pk}/disconnect").status_code == 403
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_disconnect_is_post_only(user):
+    account = link(user)
+    assert signed_in(user).get(f"/account/connections/{account.pk}/disconnect").status_code == 405
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_disconnect(user):
+    account = link(user)
+    response = signed_in(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    assert "Disconnected github." in response.content.decode()
+    assert not SocialAccount.objects.exists()
+
+
+def test_disconnect_someone_elses_is_404(user, other_user):
+    theirs = link(other_user)
+    assert signed_in(user).post(f"/account/connections/{theirs.pk}/disconnect").status_code == 404
+    assert SocialAccount.objects.filter(pk=theirs.pk).exists()
+
+
+def test_disconnect_last_way_to_sign_in_is_refused(db):
+    social_only = UserFactory()
+    social_only.set_unusable_password()
+    social_only.save()
+    account = link(social_only)
+    response = signed_in(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    assert "only way to sign in" in response.content.decode()
+    assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+# --- The authorization code flow, with GitHub's HTTP mocked ----------------------------------
+
+
+def start(browser, provider="github", next_url=None):
+    data = {"next": next_url} if next_url else {}
+    response = browser.post(f"/social/login/{provider}/", data)
+    assert response.status_code == 302
+    return parse_qs(urlsplit(response["Location"]).query)
+
+
+def github_callback(mocked, token="gh-browser-token", uid=101, login="octo"):
+    issued = {"access_token": token, "token_type": "bearer"}
+    mocked.post("https://github.com/login/oauth/access_token", json=issued)
+    mocked.get("https://api.github.com/user", json={"id": uid, "login": login, "email": "octo@example.com"})
+    mocked.get("https://api.github.com/user/emails", json=[])
+
+
+def test_browser_sign_in_with_github_creates_and_signs_in_a_user(client, mocked):
+    params = start(client)
+    assert params["client_id"] == ["gh-client-id"]
+    github_callback(mocked)
+
+    response = client.get("/social/complete/github/", {"code": "c0de", "state": params["state"][0]})
+
+    assert response.status_code == 302
+    account = SocialAccount.objects.get(provider="github", uid="101")
+    assert int(client.session["_auth_user_id"]) == account.user.pk
+    # The provider token is kept server side, encrypted, and never sent to the browser.
+    assert account.extra_data["access_token"] == "gh-browser-token"
+    assert "gh-browser-token" not in response.content.decode()
+    assert "gh-browser-token" not in str(client.cookies)
+
+
+def test_browser_callback_with_a_wrong_state_signs_in_nobody(client, mocked):
+    start(client)
+    github_callback(mocked)
+    response = client.get("/social/complete/github/", {"code": "c0de", "state": "forged"})
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert not SocialAccount.objects.exists()
+    assert len(mocked.calls) == 0
+
+
+def test_connect_links_to_the_signed_in_user_without_switching_users(user, mocked):
+    browser = signed_in(user)
+    params = start(browser, next_url="/account/connections")
+    github_callback(mocked)
+
+    response = browser.get("/social/complete/github/", {"code": "c0de", "state": params["state"][0]})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/account/connections"
+    assert int(browser.session["_auth_user_id"]) == user.pk
+    assert SocialAccount.objects.get().user == user
+
+
+def test_connect_account_linked_to_another_user_is_refused(user, other_user, mocked):
+    theirs = link(other_user)
+    browser = signed_in(user)
+    params = start(browser)
+    github_callback(mocked)
+
+    callback = {"code": "c0de", "state": params["state"][0]}
+    response = browser.get("/social/complete/github/", callback, follow=True)
+
+    assert "already associated with another account" in response.content.decode()
+    assert int(browser.session["_auth_user_id"]) == user.pk
+    assert SocialAccount.objects.get() == theirs
+    assert theirs.user == other_user
+
+
+def test_password_sign_in_still_works(client, user):
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_generic_provider_button_uses_the_configured_title(client, settings):
+    settings.SOCIAL_AUTH_OIDC_TITLE = "Other Beer Locker"
+    assert "Sign in with Other Beer Locker" in client.get("/accounts/login/").content.decode()
+
+
+def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
+    account = link(user, access_token="stored", profile={"username": "old"})
+    mocked.get("https://api.github.com/user", json={"id": 101, "login": "fresh"})
+    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    assert "Refreshed your github profile." in response.content.decode()
+    assert "fresh" in response.content.decode()
+
+
+def test_refresh_button_reports_a_rejected_token(user, mocked):
+    account = link(user, access_token="revoked", profile={"username": "old"})
+    mocked.get("https://api.github.com/user", status=401, json={"message": "Bad credentials"})
+    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    assert "The provider did not accept the token." in response.content.decode()
+    account.refresh_from_db()
+    assert account.extra_data["profile"] == {"username": "old"}
