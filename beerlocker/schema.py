@@ -3,7 +3,7 @@
 from django.views.generic import TemplateView
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiViewExtension
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import serializers
 
@@ -79,12 +79,11 @@ class StatsViewSchema(OpenApiViewExtension):
             },
         )
 
-        class Fixed(self.target_class):
-            @extend_schema(responses=totals, summary="Site-wide totals (application token, stats:read)")
-            def get(self, request):
-                return super().get(request)
+        class Documented(self.target_class):
+            pass
 
-        return Fixed
+        summary = "Site-wide totals (application token, stats:read)"
+        return extend_schema_view(get=extend_schema(responses=totals, summary=summary))(Documented)
 
 
 def document_errors(result, generator, request, public):

@@ -136,3 +136,15 @@ def test_revoke_is_post_only_and_needs_csrf(user, make_access_token):
     assert client.get(f"/account/apps/{app.pk}/revoke/").status_code == 405
     assert client.post(f"/account/apps/{app.pk}/revoke/").status_code == 403
     assert AccessToken.objects.filter(user=user, application=app).exists()
+
+
+def test_apps_page_takes_a_fixed_number_of_queries(
+    signed_in, user, make_access_token, django_assert_max_num_queries
+):
+    for _ in range(6):
+        make_access_token(user, application=ClientFactory())
+
+    with django_assert_max_num_queries(6):
+        response = signed_in.get("/account/apps/")
+
+    assert len(response.context["authorizations"]) == 6

@@ -216,3 +216,12 @@ def test_delete_asks_then_deletes_the_client_and_its_tokens(signed_in, user, mak
     assert response.url == "/account/developer/"
     assert not Client.objects.exists()
     assert not AccessToken.objects.exists()
+
+
+def test_list_takes_a_fixed_number_of_queries(signed_in, user, django_assert_max_num_queries):
+    ClientFactory.create_batch(8, user=user)
+
+    with django_assert_max_num_queries(4):
+        response = signed_in.get("/account/developer/")
+
+    assert len(response.context["clients"]) == 8
