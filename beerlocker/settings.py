@@ -348,6 +348,14 @@ SOCIALACCOUNTS = {
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
     "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
 }
+# A configured provider without a key would fail at its first sign-in; fail at start-up instead.
+# Debug mode derives a development key from SECRET_KEY (HKDF with its own label in crypto.py).
+if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"]:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS: provider tokens are stored encrypted."
+        )
+    SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"] = [SECRET_KEY]
 # RFC 8693 token exchange on the token endpoint (socialaccounts.grants).
 OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "socialaccounts.grants.Server"
 OAUTH2_PROVIDER["OIDC_SERVER_CLASS"] = "socialaccounts.grants.Server"

@@ -4,16 +4,18 @@ import json
 from urllib.parse import urlsplit
 
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from oauthclients.models import IMPLICIT
 from oauthclients.validators import grant_enabled
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
@@ -137,9 +139,15 @@ def authenticated_client(core, request):
 
 
 def supported_grant_types():
-    """The RFC 7591 grant types this server accepts right now (its switches applied)."""
-    grants = [AUTHORIZATION_CODE, IMPLICIT, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN]
+    """The grant types this server accepts right now: its token endpoint's own (so a grant another
+    app adds to the server, such as token exchange, is listed) plus implicit, switches applied."""
+    token_grants = get_oauthlib_core().server.grant_types
+    grants = [IMPLICIT, *(grant for grant in token_grants if grant not in UNOFFERED_GRANTS)]
     return [grant for grant in grants if grant_enabled(grant)]
+
+
+# Grants oauthlib's server carries that this server does not offer.
+UNOFFERED_GRANTS = {"urn:ietf:params:oauth:grant-type:device_code"}
 
 
 def supported_response_types(oidc):
@@ -180,6 +188,14 @@ class DiscoveryMixin:
         if "introspection_endpoint" in data:
             data["introspection_endpoint_auth_methods_supported"] = CONFIDENTIAL_AUTH_METHODS
         if self.oidc:
+            # RFC 8414 endpoints, which OpenID Connect discovery may carry too: relying parties
+            # (social-core's OIDC backend among them) find introspection and revocation here.
+            data.setdefault(
+                "revocation_endpoint", request.build_absolute_uri(reverse("oauth2_provider:revoke-token"))
+            )
+            data.setdefault(
+                "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
+            )
             data["id_token_signing_alg_values_supported"] = ["RS256"]
             data["prompt_values_supported"] = ["none", "login", "consent"]
         cleaned = JsonResponse(data, status=response.status_code)

@@ -29,6 +29,7 @@ from oauthclients.models import (
     IMPLICIT,
     PASSWORD,
     REFRESH_TOKEN,
+    TOKEN_EXCHANGE,
     AuthorizationCodeRedemption,
     Client,
 )
@@ -63,7 +64,7 @@ def grant_enabled(grant: str) -> bool:
         return conf.get("ALLOW_IMPLICIT_GRANT")
     if grant == PASSWORD:
         return conf.get("ALLOW_PASSWORD_GRANT")
-    return grant in (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN)
+    return grant in (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN, TOKEN_EXCHANGE)
 
 
 def client_allows(client: Client, *grants: str) -> bool:

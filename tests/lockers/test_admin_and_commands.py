@@ -101,3 +101,26 @@ def test_debug_mode_has_a_development_key_and_local_memory_cache():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:2] == ["True", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+SOCIAL_PROVIDER = {
+    "SOCIAL_AUTH_GITHUB_KEY": "github-client-id",
+    "SOCIAL_AUTH_GITHUB_SECRET": "github-client-secret",
+}
+
+
+def test_a_configured_provider_without_a_token_encryption_key_stops_production_start_up():
+    production = {"DJANGO_SECRET_KEY": "k" * 50, "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem()}
+
+    refused = _settings_with({**production, **SOCIAL_PROVIDER})
+    started = _settings_with({**production, **SOCIAL_PROVIDER, "SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS": "x" * 64})
+
+    assert refused.returncode != 0
+    assert "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS" in refused.stderr
+    assert started.returncode == 0, started.stderr
+
+
+def test_debug_mode_with_a_provider_starts_without_a_token_encryption_key():
+    result = _settings_with({"DJANGO_DEBUG": "1", **SOCIAL_PROVIDER})
+
+    assert result.returncode == 0, result.stderr

@@ -50,6 +50,12 @@ def test_createclient_public_client(user):
 def test_createclient_app_client_without_redirect(user):
     run(user.username, "Stats", "--grant-type", "client_credentials", "--scope", "stats:read")
     assert Client.objects.get().grant_types == ["client_credentials"]
+    assert Client.objects.get().allow_introspection is False
+
+
+def test_createclient_can_allow_introspection(user):
+    run(user.username, "Resource server", "--grant-type", "client_credentials", "--allow-introspection")
+    assert Client.objects.get().allow_introspection is True
 
 
 def test_createclient_refuses_invalid_metadata_and_writes_nothing(user):

@@ -107,6 +107,7 @@ def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path)
         "password",
         "client_credentials",
         "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     }
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["introspection_endpoint_auth_methods_supported"] == [
@@ -120,8 +121,21 @@ def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path)
         "ALLOW_PASSWORD_GRANT": False,
     }
     data = api_client.get(path).json()
-    assert set(data["grant_types_supported"]) == {"authorization_code", "client_credentials", "refresh_token"}
+    assert set(data["grant_types_supported"]) == {
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    }
     assert data["response_types_supported"] == ["code"]
+
+
+def test_openid_discovery_lists_introspection_and_revocation(api_client):
+    data = api_client.get("/api/oauth2/.well-known/openid-configuration").json()
+
+    assert data["introspection_endpoint"] == f"{ISSUER}/introspect"
+    assert data["revocation_endpoint"] == f"{ISSUER}/revoke_token"
+    assert "urn:ietf:params:oauth:grant-type:device_code" not in data["grant_types_supported"]
 
 
 def test_configured_issuer_is_used_everywhere(api_client, settings):

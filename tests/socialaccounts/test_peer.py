@@ -169,7 +169,8 @@ def peer(peer_process, ours, settings):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = peer_process.issuer
     settings.SOCIAL_AUTH_OIDC_KEY, settings.SOCIAL_AUTH_OIDC_SECRET = PEER_CLIENT_ID, PEER_CLIENT_SECRET
-    settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = f"{peer_process.issuer}/introspect"
+    # No SOCIAL_AUTH_OIDC_INTROSPECTION_URL: the peer's discovery document names its endpoint.
+    settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = ""
     return peer_process
 
 

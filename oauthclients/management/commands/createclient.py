@@ -28,6 +28,11 @@ class Command(BaseCommand):
             help="token_endpoint_auth_method; none makes a public client.",
         )
         parser.add_argument("--scope", default="", help="Space-separated scopes (default: the server's).")
+        parser.add_argument(
+            "--allow-introspection",
+            action="store_true",
+            help="Let this client call the introspection endpoint (resource servers, relying parties).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -48,6 +53,8 @@ class Command(BaseCommand):
                 f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
             )
             raise CommandError(problems) from error
+        if options["allow_introspection"]:
+            services.client_set_introspection(client=client, allowed=True)
         self.stdout.write(f"client_id: {client.client_id}")
         if raw_secret is None:
             self.stdout.write("Public client: no secret.")
