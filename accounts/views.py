@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 from django.views.generic import FormView, TemplateView
+from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.forms import SignUpForm
 from lockers import services
@@ -14,12 +16,28 @@ class HomeView(TemplateView):
     template_name = "accounts/home.html"
 
 
+class SignUpThrottle(SimpleRateThrottle):
+    """The API's sign-up rate (``API_SIGNUP_RATE``) and counter: one budget per address for both."""
+
+    scope = "signup"
+
+    def get_cache_key(self, request, view):
+        # The key ScopedRateThrottle gives POST /api/users, so the page is no way around its limit.
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class SignUpView(RedirectURLMixin, FormView):
     """Creates an account with the same rules as ``POST /api/users``, signs it in, follows a safe ``next``."""
 
     template_name = "registration/signup.html"
     form_class = SignUpForm
     next_page = settings.LOGIN_REDIRECT_URL
+
+    def post(self, request, *args, **kwargs):
+        throttle = SignUpThrottle()
+        if not throttle.allow_request(request, self):
+            return render(request, "registration/signup_throttled.html", {"wait": throttle.wait()}, status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         data = form.cleaned_data

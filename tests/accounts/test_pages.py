@@ -6,7 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.test import Client
+from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.views import SignUpThrottle
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +217,17 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
     assert response.status_code == 200
     assert "If an account has that address" in response.content.decode()
     assert mail.outbox == []
+
+
+def test_sign_up_shares_the_apis_rate_limit_and_writes_nothing_past_it(client, api_client, monkeypatch):
+    monkeypatch.setattr(SignUpThrottle, "THROTTLE_RATES", {"signup": "2/hour"})
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"signup": "2/hour"})
+
+    assert client.post("/accounts/signup/", signup_data(username="first")).status_code == 302
+    api = api_client.post("/api/users", {"username": "second", "password": PASSWORD}, format="json")
+    assert api.status_code == 201
+    response = Client().post("/accounts/signup/", signup_data(username="third"))
+
+    assert response.status_code == 429
+    assert "Too many sign-ups" in response.content.decode()
+    assert sorted(User.objects.values_list("username", flat=True)) == ["first", "second"]
