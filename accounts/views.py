@@ -36,7 +36,8 @@ class SignUpView(RedirectURLMixin, FormView):
     def post(self, request, *args, **kwargs):
         throttle = SignUpThrottle()
         if not throttle.allow_request(request, self):
-            return render(request, "registration/signup_throttled.html", {"wait": throttle.wait()}, status=429)
+            context = {"wait": throttle.wait()}
+            return render(request, "registration/signup_throttled.html", context, status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
