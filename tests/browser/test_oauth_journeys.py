@@ -78,6 +78,12 @@ def test_deny_sends_the_user_back_with_access_denied_and_no_token(page, oauth_cl
     expect(page.locator("#result")).to_have_text("Beer Locker said no: access_denied")
     screenshot(page, "test-client-denied")
     assert oauth_client.token is None
+
+    # A redirect URI the client did not register: an error page here, never a redirect there.
+    page.goto(oauth_client.authorize_url().replace("127.0.0.1", "localhost"))
+    expect(page.get_by_role("heading", name="This authorization request cannot be completed")).to_be_visible()
+    screenshot(page, "consent-error")
+    assert oauth_client.token is None
     page.goto("/account/apps/")
     expect(page.get_by_text("No application can use your account.")).to_be_visible()
 

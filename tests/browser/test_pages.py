@@ -42,6 +42,7 @@ def test_sign_up_sign_out_sign_in_and_keep_a_locker(page):
 
     page.goto("/account/beers/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/account/beers/$"))
+    screenshot(page, "sign-in")
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("not my password")
     page.get_by_role("button", name="Sign in").click()
