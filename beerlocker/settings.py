@@ -41,10 +41,16 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
+    # --- web pages and API docs
+    "accounts",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after security: static files are served before sessions or auth are touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,6 +157,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
 }
 
@@ -217,6 +224,62 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+
+# --- Web pages, e-mail and API docs -----------------------------------------
+
+# WhiteNoise serves static files in every mode. DJANGO_STATIC_MANIFEST=1 (production, after
+# `collectstatic`): compressed files with hashed names, cached for ever. Off: the files are found
+# in the apps' static directories, so a server started without collectstatic still has its CSS.
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+
+# Password-reset mail: printed on the console unless EMAIL_URL names a server,
+# e.g. smtp+tls://user:password@smtp.example.com:587
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Beer Locker API",
+    "DESCRIPTION": (
+        "Each user keeps a locker of beers. Authenticate with HTTP Basic (your password: full access) "
+        "or an OAuth 2.0 bearer token (what its scopes allow). Errors are JSON: "
+        '`{"detail": "message"}` or `{"field": ["message", ...]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "beerlocker.schema.document_errors",
+    ],
+    "OAUTH2_FLOWS": ["authorizationCode"],
+    "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize/",
+    "OAUTH2_TOKEN_URL": "/api/oauth2/token/",
+    "OAUTH2_REFRESH_URL": "/api/oauth2/token/",
+    "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
+    # A developer registers a public client with the docs' redirect URI and enters its client_id
+    # (or the server pre-fills one with API_DOCS_CLIENT_ID).
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": env.str("API_DOCS_CLIENT_ID", default=""),
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": "beers:read beers:write",
+    },
+    # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
+    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
+    ' + "/api/docs/oauth2-redirect.html"}',
 }
 
 # --- Client registration (oauthclients) -------------------------------------

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
 
 from beerlocker.exceptions import api_not_found
+from beerlocker.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from oauthclients import oauth2_urls
 
 urlpatterns = [
@@ -15,6 +17,17 @@ urlpatterns = [
     path("", include("socialaccounts.urls")),
     path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include("rest_framework.urls")),
+    # --- web pages and API docs
+    path("", include("accounts.urls")),
+    path("account/beers/", include("lockers.page_urls")),
+    path("account/", include("oauthclients.page_urls")),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/docs/oauth2-redirect.html",
+        SwaggerOAuthRedirectView.as_view(),
+        name="api-docs-oauth2-redirect",
+    ),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
 ]

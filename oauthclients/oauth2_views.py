@@ -89,8 +89,10 @@ class AuthorizationView(dot_views.AuthorizationView):
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         response["Content-Security-Policy"] = "frame-ancestors 'none'"
-        # The page's URL carries state and, after Allow, the redirect carries the code.
-        response["Referrer-Policy"] = "no-referrer"
+        # The page's URL carries state and, after Allow, the redirect carries the code: no Referer
+        # leaves the site. Not "no-referrer": under it browsers send "Origin: null" with the
+        # consent form's POST and Django's CSRF check refuses Allow and Deny alike.
+        response["Referrer-Policy"] = "same-origin"
         return response
 
 

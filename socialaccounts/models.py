@@ -9,7 +9,9 @@ from socialaccounts.fields import EncryptedJSONField
 
 class SocialAccountQuerySet(models.QuerySet):
     def owned_by(self, user):
-        """The provider accounts linked to ``user``, oldest first."""
+        """The provider accounts linked to ``user``, oldest first; nothing for an anonymous user."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
         return self.filter(user=user).order_by("created", "pk")
 
 

@@ -51,7 +51,7 @@ def test_seed_walkthrough_sign_up_authorize_exchange_and_call_the_api():
     assert "See the beers in your locker" in html and "Add, change and remove beers" in html
     assert page["X-Frame-Options"] == "DENY"
     assert page["Content-Security-Policy"] == "frame-ancestors 'none'"
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
     location = consent(browser, client)
     assert location.startswith(REDIRECT_URI + "?")

@@ -1,0 +1,69 @@
+from django import forms
+
+from oauthclients.models import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    IMPLICIT,
+    PASSWORD,
+    REFRESH_TOKEN,
+    TOKEN_EXCHANGE,
+    Client,
+)
+
+GRANT_CHOICES = [
+    (AUTHORIZATION_CODE, "Authorization code: users sign in here and allow your app (with PKCE)"),
+    (REFRESH_TOKEN, "Refresh token: keep access without asking again"),
+    (CLIENT_CREDENTIALS, "Client credentials: your app acting for itself (confidential only)"),
+    (TOKEN_EXCHANGE, "Token exchange: trade a provider's token for ours (confidential only)"),
+    (IMPLICIT, "Implicit (discouraged by RFC 9700)"),
+    (PASSWORD, "Resource owner password (discouraged by RFC 9700; confidential only)"),
+]
+AUTH_METHOD_CHOICES = [
+    (Client.AuthMethod.CLIENT_SECRET_BASIC, "Confidential, secret sent with HTTP Basic (a server-side app)"),
+    (Client.AuthMethod.CLIENT_SECRET_POST, "Confidential, secret sent in the request body"),
+    (Client.AuthMethod.NONE, "Public, no secret (a browser or mobile app; uses PKCE)"),
+]
+
+
+class ClientForm(forms.Form):
+    """A client's registration as the developer types it, under the RFC 7591 names the services take.
+
+    Only the shape is checked here; every rule is ``oauthclients.services.client_validate``'s, the
+    same the REST API and dynamic registration apply, and its errors land on these same fields.
+    """
+
+    client_name = forms.CharField(label="Name", max_length=255, help_text="Users see it on the consent page.")
+    redirect_uris = forms.CharField(
+        label="Redirect URIs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"}),
+        help_text="One per line, exactly as your app sends it: https://, http on localhost, "
+        "or com.example.app:/cb.",
+    )
+    grant_types = forms.MultipleChoiceField(
+        label="Grant types", choices=GRANT_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    token_endpoint_auth_method = forms.ChoiceField(
+        label="Client type", choices=AUTH_METHOD_CHOICES, widget=forms.RadioSelect
+    )
+    scope = forms.CharField(
+        label="Scopes",
+        required=False,
+        help_text="Space-separated, e.g. beers:read beers:write profile. Empty: beers:read beers:write.",
+    )
+
+    @classmethod
+    def initial_for(cls, client):
+        return {
+            "client_name": client.name,
+            "redirect_uris": "\n".join(client.redirect_uris.split()),
+            "grant_types": list(client.grant_types),
+            "token_endpoint_auth_method": client.token_endpoint_auth_method,
+            "scope": client.scope,
+        }
+
+    def service_fields(self) -> dict:
+        """The cleaned data as ``client_create`` / ``client_update`` keyword arguments."""
+        data = dict(self.cleaned_data)
+        data["redirect_uris"] = data["redirect_uris"].split()
+        return data

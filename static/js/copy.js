@@ -1,0 +1,15 @@
+// Copy buttons: <button data-copy="ID"> copies the text of the element with that id.
+// Without JavaScript the buttons stay hidden and the text can still be selected by hand.
+document.querySelectorAll("button[data-copy]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const text = document.getElementById(button.dataset.copy).textContent.trim();
+    const status = document.getElementById(button.dataset.copy + "-status");
+    try {
+      await navigator.clipboard.writeText(text);
+      status.textContent = "Copied.";
+    } catch {
+      status.textContent = "Select the text and copy it by hand.";
+    }
+  });
+});

@@ -1,0 +1,227 @@
+"""Developer applications: register, see client_id, secret shown once, edit, rotate, delete."""
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.test import Client as BrowserClient
+from oauth2_provider.models import get_access_token_model
+
+from oauthclients.models import Client
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+AccessToken = get_access_token_model()
+CALLBACK = "https://app.example.com/callback"
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def registration(**overrides):
+    data = {
+        "client_name": "Beer Tracker",
+        "redirect_uris": f"{CALLBACK}\r\nhttp://localhost:8080/cb",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "client_secret_basic",
+        "scope": "beers:read profile",
+    }
+    return data | overrides
+
+
+@pytest.mark.parametrize(
+    "path", ["/account/developer/", "/account/developer/new/", "/account/developer/abc/edit/"]
+)
+def test_pages_need_sign_in(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response.url == f"/accounts/login/?next={path}"
+
+
+def test_register_a_confidential_client_shows_its_secret_once(signed_in, user):
+    response = signed_in.post("/account/developer/new/", registration())
+
+    assert response.status_code == 200
+    client = Client.objects.get()
+    secret = response.context["client_secret"]
+    body = response.content.decode()
+    assert (client.user, client.name) == (user, "Beer Tracker")
+    assert client.client_type == Client.CLIENT_CONFIDENTIAL
+    assert client.redirect_uris.split() == [CALLBACK, "http://localhost:8080/cb"]
+    assert client.grant_types == ["authorization_code", "refresh_token"]
+    assert client.scope == "beers:read profile"
+    assert secret in body and client.client_id in body
+    assert 'data-copy="client-secret"' in body
+    assert "no-store" in response["Cache-Control"]
+    assert secret not in client.client_secret  # only a hash at rest
+    assert check_password(secret, client.client_secret)
+    detail = signed_in.get(f"/account/developer/{client.client_id}/").content.decode()
+    assert client.client_id in detail
+    assert secret not in detail
+    assert secret not in signed_in.get("/account/developer/").content.decode()
+
+
+def test_register_a_public_client_has_no_secret(signed_in):
+    response = signed_in.post("/account/developer/new/", registration(token_endpoint_auth_method="none"))
+
+    client = Client.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/account/developer/{client.client_id}/"
+    assert client.client_type == Client.CLIENT_PUBLIC
+    assert "a public client has no secret" in signed_in.get(response.url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"client_name": ""}, "client_name"),
+        ({"redirect_uris": "http://app.example.com/cb"}, "redirect_uris"),
+        ({"redirect_uris": "https://app.example.com/*"}, "redirect_uris"),
+        ({"redirect_uris": ""}, "redirect_uris"),
+        ({"grant_types": []}, "grant_types"),
+        ({"grant_types": ["refresh_token"]}, "grant_types"),
+        ({"grant_types": ["made_up"]}, "grant_types"),
+        ({"token_endpoint_auth_method": "none", "grant_types": ["client_credentials"]}, "grant_types"),
+        ({"scope": "beers:read everything"}, "scope"),
+        ({"token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
+    ],
+)
+def test_register_with_what_the_api_refuses_shows_the_error_and_writes_nothing(signed_in, overrides, field):
+    response = signed_in.post("/account/developer/new/", registration(**overrides))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert 'class="errorlist"' in response.content.decode()
+    assert not Client.objects.exists()
+
+
+def test_the_same_rule_gives_the_same_message_as_the_rest_api(signed_in, basic_client):
+    page = signed_in.post("/account/developer/new/", registration(redirect_uris="http://app.example.com/cb"))
+    api = basic_client.post(
+        "/api/clients",
+        {"client_name": "X", "redirect_uris": ["http://app.example.com/cb"]},
+        format="json",
+    )
+
+    assert api.status_code == 400
+    assert page.context["form"].errors["redirect_uris"] == api.json()["redirect_uris"]
+
+
+def test_register_without_csrf_is_refused(user):
+    browser = BrowserClient(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    assert browser.post("/account/developer/new/", registration()).status_code == 403
+    assert not Client.objects.exists()
+
+
+def test_list_shows_only_my_clients(signed_in, user, other_user):
+    ClientFactory(user=user, name="Mine")
+    ClientFactory(user=other_user, name="Theirs")
+
+    body = signed_in.get("/account/developer/").content.decode()
+
+    assert "Mine" in body
+    assert "Theirs" not in body
+
+
+@pytest.mark.parametrize("action", ["", "edit/", "delete/"])
+def test_someone_elses_client_is_a_404(signed_in, other_user, action):
+    client = ClientFactory(user=other_user)
+
+    assert signed_in.get(f"/account/developer/{client.client_id}/{action}").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["edit/", "delete/", "rotate/"])
+def test_writing_to_someone_elses_client_is_a_404_and_changes_nothing(signed_in, other_user, action):
+    client = ClientFactory(user=other_user, name="Theirs")
+    before = Client.objects.values().get()
+
+    response = signed_in.post(f"/account/developer/{client.client_id}/{action}", registration())
+
+    assert response.status_code == 404
+    assert Client.objects.values().get() == before
+
+
+def test_edit_a_client(signed_in, user):
+    client = ClientFactory(user=user, name="Old name")
+
+    page = signed_in.get(f"/account/developer/{client.client_id}/edit/")
+    response = signed_in.post(
+        f"/account/developer/{client.client_id}/edit/",
+        registration(client_name="New name", scope="beers:read"),
+    )
+
+    client.refresh_from_db()
+    assert page.status_code == 200
+    assert 'value="Old name"' in page.content.decode()
+    assert response.status_code == 302
+    assert (client.name, client.scope) == ("New name", "beers:read")
+
+
+def test_edit_refused_changes_nothing(signed_in, user):
+    client = ClientFactory(user=user, name="Old name")
+    before = Client.objects.values().get()
+
+    response = signed_in.post(
+        f"/account/developer/{client.client_id}/edit/",
+        registration(client_name="New name", token_endpoint_auth_method="none"),
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["token_endpoint_auth_method"]
+    assert Client.objects.values().get() == before
+
+
+def test_rotate_shows_a_new_secret_once_and_the_old_one_stops_working(signed_in, user):
+    created = signed_in.post("/account/developer/new/", registration())
+    client = Client.objects.get()
+    old = created.context["client_secret"]
+
+    response = signed_in.post(f"/account/developer/{client.client_id}/rotate/")
+
+    new = response.context["client_secret"]
+    assert response.status_code == 200
+    assert new != old and new in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    assert "The old secret no longer works." in response.content.decode()
+    client.refresh_from_db()
+    assert not check_password(old, client.client_secret)
+    assert check_password(new, client.client_secret)
+    assert signed_in.get(f"/account/developer/{client.client_id}/rotate/").status_code == 405
+
+
+def test_rotate_a_public_client_says_why_not(signed_in, user):
+    client = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
+    before = Client.objects.values().get()
+
+    response = signed_in.post(f"/account/developer/{client.client_id}/rotate/", follow=True)
+
+    assert "A public client has no secret to rotate." in response.content.decode()
+    assert Client.objects.values().get() == before
+
+
+def test_delete_asks_then_deletes_the_client_and_its_tokens(signed_in, user, make_access_token):
+    client = ClientFactory(user=user, name="Beer Tracker")
+    make_access_token(user, application=client)
+
+    page = signed_in.get(f"/account/developer/{client.client_id}/delete/")
+    assert "Delete Beer Tracker?" in page.content.decode()
+    assert Client.objects.exists()
+    response = signed_in.post(f"/account/developer/{client.client_id}/delete/")
+
+    assert response.status_code == 302
+    assert response.url == "/account/developer/"
+    assert not Client.objects.exists()
+    assert not AccessToken.objects.exists()
+
+
+def test_list_takes_a_fixed_number_of_queries(signed_in, user, django_assert_max_num_queries):
+    ClientFactory.create_batch(8, user=user)
+
+    with django_assert_max_num_queries(4):
+        response = signed_in.get("/account/developer/")
+
+    assert len(response.context["clients"]) == 8
