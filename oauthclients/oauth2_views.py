@@ -89,10 +89,15 @@ class AuthorizationView(dot_views.AuthorizationView):
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         response["Content-Security-Policy"] = "frame-ancestors 'none'"
-        # The page's URL carries state and, after Allow, the redirect carries the code: no Referer
-        # leaves the site. Not "no-referrer": under it browsers send "Origin: null" with the
-        # consent form's POST and Django's CSRF check refuses Allow and Deny alike.
-        response["Referrer-Policy"] = "same-origin"
+        # The authorize URL carries state and the redirect to the client carries the code, so no
+        # Referer may leave the site. Every response that sends the browser on (the redirects after
+        # Allow, Deny or remembered consent) is "no-referrer". The HTML page with the Allow/Deny
+        # form is "same-origin", which sends nothing cross-origin either: under "no-referrer"
+        # browsers send "Origin: null" with the form's POST and Django's CSRF check refuses it.
+        is_page = response.get("Content-Type", "").startswith("text/html") and not response.has_header(
+            "Location"
+        )
+        response["Referrer-Policy"] = "same-origin" if is_page else "no-referrer"
         return response
 
 

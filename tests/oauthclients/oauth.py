@@ -62,6 +62,8 @@ def consent(browser, client, allow=True, **params):
         form["allow"] = "Allow"
     response = browser.post(AUTHORIZE, {k: v for k, v in form.items() if v != ""})
     assert response.status_code == 302, response.content
+    # The redirect carries the code (or the refusal) to the client: no Referer may go with it.
+    assert response["Referrer-Policy"] == "no-referrer"
     return response["Location"]
 
 

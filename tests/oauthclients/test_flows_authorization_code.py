@@ -133,6 +133,7 @@ def test_remembered_consent_skips_the_dialog_unless_prompt_consent(browser, api_
     skipped = browser.get(authorize_url(client, scope="beers:read"))
     assert skipped.status_code == 302
     assert "code" in query(skipped["Location"])
+    assert skipped["Referrer-Policy"] == "no-referrer"
     asked = browser.get(authorize_url(client, scope="beers:read", prompt="consent"))
     assert asked.status_code == 200
     assert "See the beers in your locker" in asked.content.decode()
