@@ -44,6 +44,7 @@ Try it:
        -d '{{"name": "Westvleteren 12", "type": "Quadrupel", "quantity": 1}}' {url}/api/beers
   curl -H 'Content-Type: application/json' \\
        -d '{{"username": "alice", "password": "a long passphrase"}}' {url}/api/users
-Browsable API: {url}/api/beers (sign in at {url}/api-auth/login/)
+Web: {url}/ (sign in at {url}/accounts/login/)   API docs: {url}/api/docs
+Browsable API: {url}/api/beers (after signing in)
 """
         )
