@@ -110,3 +110,12 @@ def document_errors(result, generator, request, public):
                 if secured or (status == "404" and "{" in path):
                     responses.setdefault(status, {"description": description, "content": error_ref})
     return result
+
+
+def slashless_paths(result, generator, request, public):
+    """List each path the way the routes are reversed and the seeds call them: /api/beers, not /api/beers/.
+
+    Our routes end in ``/?`` (both forms work); drf-spectacular spells that with the slash.
+    """
+    result["paths"] = {path.rstrip("/") or path: item for path, item in result["paths"].items()}
+    return result

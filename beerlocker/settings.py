@@ -264,11 +264,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "beerlocker.schema.document_errors",
+        "beerlocker.schema.slashless_paths",
     ],
     "OAUTH2_FLOWS": ["authorizationCode"],
-    "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize/",
-    "OAUTH2_TOKEN_URL": "/api/oauth2/token/",
-    "OAUTH2_REFRESH_URL": "/api/oauth2/token/",
+    "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",
+    "OAUTH2_TOKEN_URL": "/api/oauth2/token",
+    "OAUTH2_REFRESH_URL": "/api/oauth2/token",
     "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
     # A developer registers a public client with the docs' redirect URI and enters its client_id
     # (or the server pre-fills one with API_DOCS_CLIENT_ID).

@@ -16,7 +16,7 @@ def schema(client):
 
 
 def test_schema_lists_every_endpoint(schema):
-    assert set(schema["paths"]) >= {"/api/users/", "/api/users/me/", "/api/beers/", "/api/beers/{id}/"}
+    assert set(schema["paths"]) >= {"/api/users", "/api/users/me", "/api/beers", "/api/beers/{id}"}
 
 
 def test_schema_documents_basic_bearer_with_pkce_and_session(schema):
@@ -24,8 +24,8 @@ def test_schema_documents_basic_bearer_with_pkce_and_session(schema):
 
     assert schemes["basicAuth"] == {"type": "http", "scheme": "basic"}
     flow = schemes["oauth2"]["flows"]["authorizationCode"]
-    assert flow["authorizationUrl"] == "/api/oauth2/authorize/"
-    assert flow["tokenUrl"] == "/api/oauth2/token/"
+    assert flow["authorizationUrl"] == "/api/oauth2/authorize"
+    assert flow["tokenUrl"] == "/api/oauth2/token"
     assert flow["scopes"]["beers:read"] == "See the beers in your locker"
     assert "cookieAuth" in schemes
 
@@ -33,10 +33,10 @@ def test_schema_documents_basic_bearer_with_pkce_and_session(schema):
 @pytest.mark.parametrize(
     ("path", "method", "scopes"),
     [
-        ("/api/beers/", "get", ["beers:read"]),
-        ("/api/beers/", "post", ["beers:write"]),
-        ("/api/beers/{id}/", "delete", ["beers:write"]),
-        ("/api/users/me/", "get", ["profile"]),
+        ("/api/beers", "get", ["beers:read"]),
+        ("/api/beers", "post", ["beers:write"]),
+        ("/api/beers/{id}", "delete", ["beers:write"]),
+        ("/api/users/me", "get", ["profile"]),
     ],
 )
 def test_each_operation_names_the_token_scopes_it_needs(schema, path, method, scopes):
@@ -47,7 +47,7 @@ def test_each_operation_names_the_token_scopes_it_needs(schema, path, method, sc
 
 
 def test_operations_closed_to_tokens_do_not_offer_oauth2(schema):
-    security = schema["paths"]["/api/users/me/"]["patch"]["security"]
+    security = schema["paths"]["/api/users/me"]["patch"]["security"]
 
     assert not any("oauth2" in requirement for requirement in security)
 
@@ -57,11 +57,11 @@ def test_error_shape_is_documented_on_every_operation(schema):
     assert components["Error"]["properties"] == {"detail": {"type": "string"}}
     assert components["ValidationError"]["additionalProperties"]["type"] == "array"
 
-    beers = schema["paths"]["/api/beers/"]
+    beers = schema["paths"]["/api/beers"]
     assert set(beers["post"]["responses"]) >= {"201", "400", "401", "403"}
     error = beers["get"]["responses"]["401"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/Error"}
-    assert "404" in schema["paths"]["/api/beers/{id}/"]["get"]["responses"]
+    assert "404" in schema["paths"]["/api/beers/{id}"]["get"]["responses"]
 
 
 def test_swagger_ui_uses_local_assets_and_pkce(client):
@@ -110,7 +110,7 @@ def test_schema_generates_without_warnings_and_validates():
 
 
 def test_app_only_stats_endpoint_is_documented_with_its_scope(schema):
-    operation = schema["paths"]["/api/stats/"]["get"]
+    operation = schema["paths"]["/api/stats"]["get"]
 
     assert {"oauth2": ["stats:read"]} in operation["security"]
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
