@@ -14,6 +14,7 @@ from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
+from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import IMPLICIT
 from oauthclients.validators import grant_enabled
@@ -51,11 +52,24 @@ class AuthorizationView(dot_views.AuthorizationView):
     """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
 
     def get(self, request, *args, **kwargs):
-        if "consent" in request.GET.get("prompt", "").split():
+        prompt = request.GET.get("prompt", "").split()
+        if "consent" in prompt:
             # OIDC prompt=consent: ask again even if these scopes were granted before.
             request.GET = request.GET.copy()
             request.GET["approval_prompt"] = "force"
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        if "none" in prompt and response.status_code == 200 and getattr(self, "oauth2_data", None):
+            # OIDC Core §3.1.2.1: prompt=none never shows a page; the dialog was about to be shown
+            # because these scopes were not granted before, so the client hears consent_required.
+            return self.consent_required()
+        return response
+
+    def consent_required(self):
+        data = self.oauth2_data
+        error = errors.ConsentRequired(state=data.get("state"))
+        return self.error_response(
+            OAuthToolkitError(error=error, redirect_uri=data["redirect_uri"]), data["application"]
+        )
 
     def handle_no_permission(self):
         # A signed-out user is sent to sign in only for a request that could succeed: an unknown

@@ -268,6 +268,19 @@ class BeerLockerValidator(OAuth2Validator):
         idle = timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
         return request.refresh_token_instance.created + idle > timezone.now()
 
+    # --- OpenID Connect prompt=none -------------------------------------------------------------
+
+    def validate_silent_login(self, request):
+        # oauthlib asks this for prompt=none but cannot see the browser's session. The
+        # authorization view decides: a signed-out user gets login_required (DOT's
+        # handle_no_permission) and nothing is issued before the user is known.
+        return True
+
+    def validate_silent_authorization(self, request):
+        # Likewise the view: without remembered consent for these scopes it answers
+        # consent_required instead of showing the dialog (AuthorizationView.get).
+        return True
+
     # --- Bearer tokens -------------------------------------------------------------------------
 
     def validate_jwt_bearer_token(self, token, scopes, request):
