@@ -17,7 +17,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import IMPLICIT
-from oauthclients.validators import grant_enabled
+from oauthclients.validators import grant_enabled, is_disabled_accounts_token
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
 CLIENT_CHALLENGE = 'Basic realm="oauth2"'
@@ -136,7 +136,12 @@ class IntrospectTokenView(OAuthLibMixin, View):
             return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if not client.allow_introspection:
             return oauth_error("unauthorized_client", "This client may not introspect tokens.", status=403)
-        response = dot_views.IntrospectTokenView.get_token_response(request.POST.get("token"))
+        token = request.POST.get("token")
+        if token is not None and is_disabled_accounts_token(token):
+            # DOT's answer looks only at expiry; a deactivated user's token is no longer live.
+            response = JsonResponse({"active": False})
+        else:
+            response = dot_views.IntrospectTokenView.get_token_response(token)
         response["Cache-Control"] = "no-store"
         return response
 

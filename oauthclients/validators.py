@@ -79,6 +79,18 @@ def is_public(client: Client) -> bool:
     )
 
 
+def account_disabled(user) -> bool:
+    """True for a user an administrator deactivated (``is_active=False``): Django's way to lock an
+    account, which Basic, session and password sign-in already honour, so tokens must too."""
+    return user is not None and not user.is_active
+
+
+def is_disabled_accounts_token(token: str) -> bool:
+    """True when ``token`` is an access token acting for a deactivated user."""
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    return get_access_token_model().objects.filter(token_checksum=checksum, user__is_active=False).exists()
+
+
 def registered_scopes(client: Client) -> set[str]:
     """The scopes a client may ask for: its registered ``scope``, else the server default."""
     return set((client.scope or conf.get("DEFAULT_CLIENT_SCOPE")).split())
@@ -194,7 +206,8 @@ class BeerLockerValidator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if super().validate_code(client_id, code_checksum(code), client, request, *args, **kwargs):
-            return True
+            # A code issued just before the user was deactivated buys no token.
+            return not account_disabled(request.user)
         revoke_tokens_from_code(code_checksum(code))
         return False
 
@@ -266,7 +279,10 @@ class BeerLockerValidator(OAuth2Validator):
         # Rotation issues a new refresh token on every use, so the current one's age is the
         # time since the client last refreshed: past the idle limit the session is over.
         idle = timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
-        return request.refresh_token_instance.created + idle > timezone.now()
+        if request.refresh_token_instance.created + idle <= timezone.now():
+            return False
+        # Rotation would otherwise keep a deactivated user's session alive for ever.
+        return not account_disabled(request.user)
 
     # --- OpenID Connect prompt=none -------------------------------------------------------------
 
@@ -282,6 +298,18 @@ class BeerLockerValidator(OAuth2Validator):
         return True
 
     # --- Bearer tokens -------------------------------------------------------------------------
+
+    def validate_bearer_token(self, token, scopes, request):
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        if account_disabled(request.user):
+            # DOT hands over the token's user as is; DRF counts any user object as authenticated.
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The account this token acts for is disabled.",
+            }
+            return False
+        return True
 
     def validate_jwt_bearer_token(self, token, scopes, request):
         # DOT accepts an ID token as a bearer token. An ID token tells a client who signed in;

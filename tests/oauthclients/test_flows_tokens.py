@@ -380,3 +380,54 @@ def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
     request = type("Request", (), {"auth": AccessToken.objects.get(application=client), "method": "GET"})()
     with pytest.raises(PermissionDenied, match="registration access token"):
         IsUserWithTokenScope().has_permission(request, AnyScopeView())
+
+
+class TestDisabledAccount:
+    """Deactivating a user (``is_active=False``, Django's way to lock an account; Basic, session,
+    password and token exchange already refuse it) also ends what OAuth clients hold for it."""
+
+    @pytest.fixture
+    def disabled(self, browser, api_client, user):
+        client, secret = make_client(scope="openid beers:read beers:write")
+        tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        return client, secret, tokens
+
+    def test_its_access_tokens_stop_working(self, disabled):
+        _client, _secret, tokens = disabled
+        response = bearer(tokens["access_token"]).get("/api/beers")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert bearer(tokens["access_token"]).get("/api/oauth2/userinfo").status_code == 401
+
+    def test_its_refresh_token_mints_nothing(self, disabled, api_client):
+        client, secret, tokens = disabled
+        before = (AccessToken.objects.count(), RefreshToken.objects.count())
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert (AccessToken.objects.count(), RefreshToken.objects.count()) == before
+
+    def test_introspection_reports_its_tokens_inactive(self, disabled, api_client):
+        _client, _secret, tokens = disabled
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = api_client.post(
+            "/api/oauth2/introspect",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(resource_server.client_id, rs_secret),
+        )
+        assert response.status_code == 200
+        assert response.json() == {"active": False}
+
+    def test_a_code_issued_before_it_was_disabled_is_refused(self, browser, api_client, user):
+        client, secret = make_client()
+        code = query(consent(browser, client))["code"]
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        response = token_request(
+            api_client, client, secret, grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert not AccessToken.objects.exists()
