@@ -282,7 +282,19 @@ class BeerLockerValidator(OAuth2Validator):
         if request.refresh_token_instance.created + idle <= timezone.now():
             return False
         # Rotation would otherwise keep a deactivated user's session alive for ever.
-        return not account_disabled(request.user)
+        if account_disabled(request.user):
+            return False
+        # Nothing left that the client may still ask for: no token rather than an empty one.
+        return bool(self.get_original_scopes(refresh_token, request).split())
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        # oauthlib lets a refresh keep (or ask for) whatever was granted, even after the owner
+        # narrowed the client's registered scope; a refresh never outlasts that registration.
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        if isinstance(original, str):
+            original = original.split()
+        allowed = self._allowed_scopes(request.client, request)
+        return " ".join(scope for scope in original if scope in allowed)
 
     # --- OpenID Connect prompt=none -------------------------------------------------------------
 

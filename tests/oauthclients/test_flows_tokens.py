@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
+from oauthclients import services
 from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory
@@ -89,6 +90,32 @@ class TestRefresh:
         same = refresh(api_client, client, secret, tokens["refresh_token"])
         assert same.status_code == 200
         assert same.json()["scope"] == "beers:read"
+
+    def test_a_refresh_keeps_only_what_the_client_may_still_ask_for(self, browser, api_client, user):
+        client, secret = make_client(scope="beers:read beers:write")
+        tokens = user_tokens(browser, api_client, client, secret, scope="beers:read beers:write")
+        # The owner narrows what the client may ask for, e.g. after a leak of its refresh tokens.
+        services.client_update(client=client, scope="beers:read")
+        wider = refresh(api_client, client, secret, tokens["refresh_token"], scope="beers:read beers:write")
+        assert wider.status_code == 400
+        assert wider.json()["error"] == "invalid_scope"
+        narrowed = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert narrowed.status_code == 200
+        assert narrowed.json()["scope"] == "beers:read"
+        assert AccessToken.objects.get(application=client).scope == "beers:read"
+        caller = bearer(narrowed.json()["access_token"])
+        assert caller.get("/api/beers").status_code == 200
+        assert caller.post("/api/beers", {"name": "Stout"}).status_code == 403
+        assert not Beer.objects.exists()
+
+    def test_a_refresh_with_nothing_left_to_grant_is_refused(self, browser, api_client):
+        client, secret = make_client(scope="beers:read beers:write profile")
+        tokens = user_tokens(browser, api_client, client, secret, scope="profile")
+        services.client_update(client=client, scope="beers:read")
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert AccessToken.objects.get(application=client).scope == "profile"
 
     def test_another_clients_refresh_token_is_refused(self, browser, api_client):
         client, secret = make_client()
