@@ -217,7 +217,15 @@ class BeerLockerValidator(OAuth2Validator):
         )
 
     def get_code_challenge(self, code, request):
-        return super().get_code_challenge(code_checksum(code), request)
+        challenge = super().get_code_challenge(code_checksum(code), request)
+        if challenge is None and request.code_verifier is not None:
+            # RFC 9700 §2.1.1, PKCE downgrade: oauthlib ignores a verifier when the code has no
+            # challenge, so a code injected from a flow without PKCE would pass as this client's.
+            raise errors.InvalidGrantError(
+                description="code_verifier sent, but the authorization request had no code_challenge.",
+                request=request,
+            )
+        return challenge
 
     def get_code_challenge_method(self, code, request):
         return super().get_code_challenge_method(code_checksum(code), request)

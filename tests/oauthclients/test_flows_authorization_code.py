@@ -338,6 +338,17 @@ class TestPKCE:
         assert response.json()["error"] == "invalid_grant"
         assert not AccessToken.objects.exists()
 
+    def test_a_verifier_for_a_code_issued_without_pkce_is_refused(self, browser, api_client):
+        # RFC 9700 §2.1.1 (PKCE downgrade): a client that sends a code_verifier believes it started
+        # the flow with a challenge; a code without one was injected from another flow.
+        client, secret = make_client()
+        code = query(consent(browser, client))["code"]
+        verifier, _challenge = pkce_pair()
+        response = exchange_code(api_client, client, secret, code, code_verifier=verifier)
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert not AccessToken.objects.exists()
+
     def test_confidential_client_may_use_pkce_and_then_must_send_the_verifier(self, browser, api_client):
         client, secret = make_client()
         _verifier, challenge = pkce_pair()
