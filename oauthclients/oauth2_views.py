@@ -11,7 +11,8 @@ from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
@@ -63,6 +64,15 @@ class AuthorizationView(dot_views.AuthorizationView):
             # because these scopes were not granted before, so the client hears consent_required.
             return self.consent_required()
         return response
+
+    def redirect(self, redirect_to, application):
+        # RFC 9207 §2: every authorization response names the issuer, errors included. DOT adds
+        # ``iss`` to successful responses only, yet discovery (authorization_response_iss_
+        # parameter_supported) tells clients to reject any response without it. Idempotent.
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+            redirect_to = _add_iss_to_redirect(redirect_to, issuer)
+        return super().redirect(redirect_to, application)
 
     def consent_required(self):
         data = self.oauth2_data

@@ -86,7 +86,28 @@ def test_deny_redirects_with_access_denied_and_state_and_issues_nothing(browser)
     assert location.startswith(REDIRECT_URI)
     assert params["error"] == "access_denied"
     assert params["state"] == "xyz-state"
+    # RFC 9207: error responses carry the issuer too; discovery says every response does, so
+    # a client that checks (as RFC 9207 §2.4 asks) would otherwise reject the answer.
+    assert params["iss"] == "http://testserver/api/oauth2"
     assert "code" not in params
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"scope": "root"}, "invalid_scope"),
+        ({"response_type": "token"}, "unauthorized_client"),
+        ({"code_challenge": "a" * 43, "code_challenge_method": "plain"}, "invalid_request"),
+    ],
+)
+def test_every_error_redirect_names_the_issuer(browser, params, error):
+    client, _secret = make_client()
+    response = browser.get(authorize_url(client, **params))
+    assert response.status_code == 302
+    answer = query(response["Location"])
+    assert answer["error"] == error
+    assert answer["iss"] == "http://testserver/api/oauth2"
     assert not Grant.objects.exists()
 
 

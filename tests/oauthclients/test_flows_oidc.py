@@ -175,7 +175,7 @@ def test_prompt_none_signed_out_answers_login_required(db):
     response = BrowserClient().get(authorize_url(client, scope="openid", prompt="none", nonce="n"))
     assert response.status_code == 302
     assert response["Location"].startswith(f"{REDIRECT_URI}?")
-    assert query(response["Location"]) == {"error": "login_required", "state": "xyz-state"}
+    assert query(response["Location"]) == {"error": "login_required", "state": "xyz-state", "iss": ISSUER}
     assert not get_grant_model().objects.exists()
 
 
@@ -187,6 +187,7 @@ def test_prompt_none_without_earlier_consent_answers_consent_required(browser):
     answer = query(response["Location"])
     assert answer["error"] == "consent_required"
     assert answer["state"] == "xyz-state"
+    assert answer["iss"] == ISSUER
     assert "code" not in answer
     assert not get_grant_model().objects.exists()
 
