@@ -11,12 +11,14 @@ from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
+from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import IMPLICIT
-from oauthclients.validators import grant_enabled
+from oauthclients.validators import grant_enabled, is_disabled_accounts_token
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
 CLIENT_CHALLENGE = 'Basic realm="oauth2"'
@@ -51,11 +53,33 @@ class AuthorizationView(dot_views.AuthorizationView):
     """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
 
     def get(self, request, *args, **kwargs):
-        if "consent" in request.GET.get("prompt", "").split():
+        prompt = request.GET.get("prompt", "").split()
+        if "consent" in prompt:
             # OIDC prompt=consent: ask again even if these scopes were granted before.
             request.GET = request.GET.copy()
             request.GET["approval_prompt"] = "force"
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        if "none" in prompt and response.status_code == 200 and getattr(self, "oauth2_data", None):
+            # OIDC Core §3.1.2.1: prompt=none never shows a page; the dialog was about to be shown
+            # because these scopes were not granted before, so the client hears consent_required.
+            return self.consent_required()
+        return response
+
+    def redirect(self, redirect_to, application):
+        # RFC 9207 §2: every authorization response names the issuer, errors included. DOT adds
+        # ``iss`` to successful responses only, yet discovery (authorization_response_iss_
+        # parameter_supported) tells clients to reject any response without it. Idempotent.
+        if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
+            issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+            redirect_to = _add_iss_to_redirect(redirect_to, issuer)
+        return super().redirect(redirect_to, application)
+
+    def consent_required(self):
+        data = self.oauth2_data
+        error = errors.ConsentRequired(state=data.get("state"))
+        return self.error_response(
+            OAuthToolkitError(error=error, redirect_uri=data["redirect_uri"]), data["application"]
+        )
 
     def handle_no_permission(self):
         # A signed-out user is sent to sign in only for a request that could succeed: an unknown
@@ -129,7 +153,12 @@ class IntrospectTokenView(OAuthLibMixin, View):
             return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if not client.allow_introspection:
             return oauth_error("unauthorized_client", "This client may not introspect tokens.", status=403)
-        response = dot_views.IntrospectTokenView.get_token_response(request.POST.get("token"))
+        token = request.POST.get("token")
+        if token is not None and is_disabled_accounts_token(token):
+            # DOT's answer looks only at expiry; a deactivated user's token is no longer live.
+            response = JsonResponse({"active": False})
+        else:
+            response = dot_views.IntrospectTokenView.get_token_response(token)
         response["Cache-Control"] = "no-store"
         return response
 

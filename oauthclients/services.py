@@ -19,7 +19,7 @@ from oauthclients.models import (
     PASSWORD,
     Client,
 )
-from oauthclients.validation import validate_client_metadata
+from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
     {"client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"}
@@ -62,6 +62,8 @@ def client_validate(*, client: Client | None = None, client_name, **metadata) ->
         errors.update(error.message_dict)
     if not isinstance(client_name, str) or not client_name.strip():
         errors["client_name"] = ["Give the client a name; users see it on the consent page."]
+    elif has_control_character(client_name):
+        errors["client_name"] = ["The name contains a control character; use plain text."]
     elif len(client_name) > Client._meta.get_field("name").max_length:
         errors["client_name"] = ["The name is too long (at most 255 characters)."]
     method = metadata.get("token_endpoint_auth_method")

@@ -6,6 +6,7 @@ all of them.
 """
 
 import re
+import unicodedata
 from collections import defaultdict
 from urllib.parse import urlsplit
 
@@ -46,6 +47,12 @@ _SWITCHED_GRANTS = {
 }
 
 
+def has_control_character(text: str) -> bool:
+    """True when ``text`` holds a control character (NUL, ESC, DEL, ...), which no URI or name needs
+    and which PostgreSQL refuses outright for NUL (a DataError, so a 500, if it got that far)."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def is_private_use_scheme(scheme: str) -> bool:
     """True for a native app's reverse-domain URI scheme such as ``com.example.app`` (RFC 8252 §7.1)."""
     return bool(_PRIVATE_USE_SCHEME.match(scheme.lower()))
@@ -55,6 +62,8 @@ def _redirect_uri_problem(uri) -> str | None:
     """Why ``uri`` may not be registered as a redirect URI, or None when it may."""
     if not isinstance(uri, str) or not uri:
         return "Each redirect URI must be a non-empty string."
+    if has_control_character(uri):
+        return f"{uri!r} contains a control character."
     if any(char.isspace() for char in uri):
         return f"{uri!r} contains whitespace."
     if "*" in uri:

@@ -79,6 +79,18 @@ def is_public(client: Client) -> bool:
     )
 
 
+def account_disabled(user) -> bool:
+    """True for a user an administrator deactivated (``is_active=False``): Django's way to lock an
+    account, which Basic, session and password sign-in already honour, so tokens must too."""
+    return user is not None and not user.is_active
+
+
+def is_disabled_accounts_token(token: str) -> bool:
+    """True when ``token`` is an access token acting for a deactivated user."""
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    return get_access_token_model().objects.filter(token_checksum=checksum, user__is_active=False).exists()
+
+
 def registered_scopes(client: Client) -> set[str]:
     """The scopes a client may ask for: its registered ``scope``, else the server default."""
     return set((client.scope or conf.get("DEFAULT_CLIENT_SCOPE")).split())
@@ -194,7 +206,8 @@ class BeerLockerValidator(OAuth2Validator):
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if super().validate_code(client_id, code_checksum(code), client, request, *args, **kwargs):
-            return True
+            # A code issued just before the user was deactivated buys no token.
+            return not account_disabled(request.user)
         revoke_tokens_from_code(code_checksum(code))
         return False
 
@@ -204,7 +217,15 @@ class BeerLockerValidator(OAuth2Validator):
         )
 
     def get_code_challenge(self, code, request):
-        return super().get_code_challenge(code_checksum(code), request)
+        challenge = super().get_code_challenge(code_checksum(code), request)
+        if challenge is None and request.code_verifier is not None:
+            # RFC 9700 §2.1.1, PKCE downgrade: oauthlib ignores a verifier when the code has no
+            # challenge, so a code injected from a flow without PKCE would pass as this client's.
+            raise errors.InvalidGrantError(
+                description="code_verifier sent, but the authorization request had no code_challenge.",
+                request=request,
+            )
+        return challenge
 
     def get_code_challenge_method(self, code, request):
         return super().get_code_challenge_method(code_checksum(code), request)
@@ -266,9 +287,49 @@ class BeerLockerValidator(OAuth2Validator):
         # Rotation issues a new refresh token on every use, so the current one's age is the
         # time since the client last refreshed: past the idle limit the session is over.
         idle = timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
-        return request.refresh_token_instance.created + idle > timezone.now()
+        if request.refresh_token_instance.created + idle <= timezone.now():
+            return False
+        # Rotation would otherwise keep a deactivated user's session alive for ever.
+        if account_disabled(request.user):
+            return False
+        # Nothing left that the client may still ask for: no token rather than an empty one.
+        return bool(self.get_original_scopes(refresh_token, request).split())
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        # oauthlib lets a refresh keep (or ask for) whatever was granted, even after the owner
+        # narrowed the client's registered scope; a refresh never outlasts that registration.
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        if isinstance(original, str):
+            original = original.split()
+        allowed = self._allowed_scopes(request.client, request)
+        return " ".join(scope for scope in original if scope in allowed)
+
+    # --- OpenID Connect prompt=none -------------------------------------------------------------
+
+    def validate_silent_login(self, request):
+        # oauthlib asks this for prompt=none but cannot see the browser's session. The
+        # authorization view decides: a signed-out user gets login_required (DOT's
+        # handle_no_permission) and nothing is issued before the user is known.
+        return True
+
+    def validate_silent_authorization(self, request):
+        # Likewise the view: without remembered consent for these scopes it answers
+        # consent_required instead of showing the dialog (AuthorizationView.get).
+        return True
 
     # --- Bearer tokens -------------------------------------------------------------------------
+
+    def validate_bearer_token(self, token, scopes, request):
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        if account_disabled(request.user):
+            # DOT hands over the token's user as is; DRF counts any user object as authenticated.
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The account this token acts for is disabled.",
+            }
+            return False
+        return True
 
     def validate_jwt_bearer_token(self, token, scopes, request):
         # DOT accepts an ID token as a bearer token. An ID token tells a client who signed in;

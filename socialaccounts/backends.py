@@ -45,6 +45,14 @@ class TokenExchangeMixin:
         """Raise unless the provider confirms ``access_token`` was issued to our application."""
         raise NotImplementedError
 
+    def get_json_object(self, url, **kwargs):
+        """``get_json`` for an answer that must be a JSON object; anything else is malformed."""
+        data = self.get_json(url, **kwargs)
+        if not isinstance(data, dict):
+            # Valid JSON of the wrong shape would otherwise fail on .get() as a 500.
+            raise AuthResponseError(self, code="malformed_response", stage=kwargs.get("stage", "unknown"))
+        return data
+
     def exchange_access_token(self, access_token, user=None):
         """The local user for a provider access token issued to our application."""
         self.check_access_token_audience(access_token)
@@ -82,7 +90,7 @@ class GoogleOAuth2(TokenExchangeMixin, _GoogleOAuth2):
 
     def check_access_token_audience(self, access_token):
         # tokeninfo names the client the token was issued to (aud / azp).
-        info = self.get_json(
+        info = self.get_json_object(
             self.TOKENINFO_URL, params={"access_token": access_token}, stage="token_validation"
         )
         key, _ = self.get_key_and_secret()
@@ -98,7 +106,7 @@ class FacebookOAuth2(TokenExchangeMixin, _FacebookOAuth2):
         # debug_token, called with our app token, reports which app the user token belongs to.
         key, secret = self.get_key_and_secret()
         version = self.setting("API_VERSION", API_VERSION)
-        info = self.get_json(
+        info = self.get_json_object(
             f"https://graph.facebook.com/v{version}/debug_token",
             params={"input_token": access_token, "access_token": f"{key}|{secret}"},
             stage="token_validation",
@@ -152,7 +160,7 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
                 stage="token_validation",
             )
         key, secret = self.get_key_and_secret()
-        info = self.get_json(
+        info = self.get_json_object(
             url, method="POST", data={"token": access_token}, auth=(key, secret), stage="token_validation"
         )
         if info.get("active") is not True:

@@ -120,6 +120,11 @@ def test_session_needs_csrf(user):
         ({"token_endpoint_auth_method": "none"}, "invalid_client_metadata", "public client"),
         ({"scope": "root"}, "invalid_client_metadata", "Unknown scope root"),
         ({"client_name": 7}, "invalid_client_metadata", "client_name: Give the client a name"),
+        # NUL reached PostgreSQL as a DataError (500); other control characters were stored as is.
+        ({"redirect_uris": ["https://example.com/cb\u0000"]}, "invalid_redirect_uri", "control character"),
+        ({"redirect_uris": ["https://example.com/c\u007fb"]}, "invalid_redirect_uri", "control character"),
+        ({"client_name": "Beer\u0000"}, "invalid_client_metadata", "name contains a control"),
+        ({"client_name": "Beer\u001b[31m"}, "invalid_client_metadata", "name contains a control"),
     ],
 )
 def test_invalid_metadata_is_refused_with_the_shared_rules(basic_client, changes, error, message):

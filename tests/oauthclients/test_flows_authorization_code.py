@@ -86,7 +86,28 @@ def test_deny_redirects_with_access_denied_and_state_and_issues_nothing(browser)
     assert location.startswith(REDIRECT_URI)
     assert params["error"] == "access_denied"
     assert params["state"] == "xyz-state"
+    # RFC 9207: error responses carry the issuer too; discovery says every response does, so
+    # a client that checks (as RFC 9207 §2.4 asks) would otherwise reject the answer.
+    assert params["iss"] == "http://testserver/api/oauth2"
     assert "code" not in params
+    assert not Grant.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"scope": "root"}, "invalid_scope"),
+        ({"response_type": "token"}, "unauthorized_client"),
+        ({"code_challenge": "a" * 43, "code_challenge_method": "plain"}, "invalid_request"),
+    ],
+)
+def test_every_error_redirect_names_the_issuer(browser, params, error):
+    client, _secret = make_client()
+    response = browser.get(authorize_url(client, **params))
+    assert response.status_code == 302
+    answer = query(response["Location"])
+    assert answer["error"] == error
+    assert answer["iss"] == "http://testserver/api/oauth2"
     assert not Grant.objects.exists()
 
 
@@ -335,6 +356,17 @@ class TestPKCE:
         code = query(consent(browser, client, code_challenge=challenge, code_challenge_method="S256"))["code"]
         other_verifier, _ = pkce_pair()
         response = exchange_code(api_client, client, None, code, code_verifier=other_verifier)
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert not AccessToken.objects.exists()
+
+    def test_a_verifier_for_a_code_issued_without_pkce_is_refused(self, browser, api_client):
+        # RFC 9700 §2.1.1 (PKCE downgrade): a client that sends a code_verifier believes it started
+        # the flow with a challenge; a code without one was injected from another flow.
+        client, secret = make_client()
+        code = query(consent(browser, client))["code"]
+        verifier, _challenge = pkce_pair()
+        response = exchange_code(api_client, client, secret, code, code_verifier=verifier)
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_grant"
         assert not AccessToken.objects.exists()

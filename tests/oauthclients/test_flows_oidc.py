@@ -3,10 +3,12 @@
 import json
 
 import pytest
+from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
+from oauth2_provider.models import get_grant_model
 
 from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
-from tests.oauthclients.oauth import make_client, user_tokens
+from tests.oauthclients.oauth import REDIRECT_URI, authorize_url, make_client, query, user_tokens
 from tests.oauthclients.test_flows_tokens import bearer
 
 pytestmark = pytest.mark.django_db
@@ -164,3 +166,46 @@ def test_a_client_without_rs256_cannot_ask_for_openid(browser):
     )
     response = browser.get(authorize_url(client, scope="openid"))
     assert query(response["Location"])["error"] == "invalid_scope"
+
+
+# OpenID Connect Core §3.1.2.1: with prompt=none the server shows no page at all; it answers the
+# client at once (silent sign-in, in a hidden frame or a background redirect). Discovery lists it.
+def test_prompt_none_signed_out_answers_login_required(db):
+    client, _secret = make_client(scope="openid beers:read")
+    response = BrowserClient().get(authorize_url(client, scope="openid", prompt="none", nonce="n"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{REDIRECT_URI}?")
+    assert query(response["Location"]) == {"error": "login_required", "state": "xyz-state", "iss": ISSUER}
+    assert not get_grant_model().objects.exists()
+
+
+def test_prompt_none_without_earlier_consent_answers_consent_required(browser):
+    client, _secret = make_client(scope="openid beers:read")
+    response = browser.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{REDIRECT_URI}?")
+    answer = query(response["Location"])
+    assert answer["error"] == "consent_required"
+    assert answer["state"] == "xyz-state"
+    assert answer["iss"] == ISSUER
+    assert "code" not in answer
+    assert not get_grant_model().objects.exists()
+
+
+def test_prompt_none_with_remembered_consent_signs_in_silently(browser, api_client):
+    client, secret = make_client(scope="openid beers:read")
+    user_tokens(browser, api_client, client, secret, scope="openid beers:read", nonce="n-1")
+    response = browser.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n-2"))
+    assert response.status_code == 302
+    answer = query(response["Location"])
+    assert "error" not in answer
+    assert answer["code"]
+    assert answer["state"] == "xyz-state"
+
+
+def test_prompt_none_with_another_value_is_invalid(browser):
+    client, _secret = make_client(scope="openid beers:read")
+    response = browser.get(authorize_url(client, scope="openid", prompt="none consent", nonce="n"))
+    assert response.status_code == 302
+    assert query(response["Location"])["error"] == "invalid_request"
+    assert not get_grant_model().objects.exists()

@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
+from oauthclients import services
 from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory
@@ -89,6 +90,32 @@ class TestRefresh:
         same = refresh(api_client, client, secret, tokens["refresh_token"])
         assert same.status_code == 200
         assert same.json()["scope"] == "beers:read"
+
+    def test_a_refresh_keeps_only_what_the_client_may_still_ask_for(self, browser, api_client, user):
+        client, secret = make_client(scope="beers:read beers:write")
+        tokens = user_tokens(browser, api_client, client, secret, scope="beers:read beers:write")
+        # The owner narrows what the client may ask for, e.g. after a leak of its refresh tokens.
+        services.client_update(client=client, scope="beers:read")
+        wider = refresh(api_client, client, secret, tokens["refresh_token"], scope="beers:read beers:write")
+        assert wider.status_code == 400
+        assert wider.json()["error"] == "invalid_scope"
+        narrowed = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert narrowed.status_code == 200
+        assert narrowed.json()["scope"] == "beers:read"
+        assert AccessToken.objects.get(application=client).scope == "beers:read"
+        caller = bearer(narrowed.json()["access_token"])
+        assert caller.get("/api/beers").status_code == 200
+        assert caller.post("/api/beers", {"name": "Stout"}).status_code == 403
+        assert not Beer.objects.exists()
+
+    def test_a_refresh_with_nothing_left_to_grant_is_refused(self, browser, api_client):
+        client, secret = make_client(scope="beers:read beers:write profile")
+        tokens = user_tokens(browser, api_client, client, secret, scope="profile")
+        services.client_update(client=client, scope="beers:read")
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert AccessToken.objects.get(application=client).scope == "profile"
 
     def test_another_clients_refresh_token_is_refused(self, browser, api_client):
         client, secret = make_client()
@@ -380,3 +407,54 @@ def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
     request = type("Request", (), {"auth": AccessToken.objects.get(application=client), "method": "GET"})()
     with pytest.raises(PermissionDenied, match="registration access token"):
         IsUserWithTokenScope().has_permission(request, AnyScopeView())
+
+
+class TestDisabledAccount:
+    """Deactivating a user (``is_active=False``, Django's way to lock an account; Basic, session,
+    password and token exchange already refuse it) also ends what OAuth clients hold for it."""
+
+    @pytest.fixture
+    def disabled(self, browser, api_client, user):
+        client, secret = make_client(scope="openid beers:read beers:write")
+        tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        return client, secret, tokens
+
+    def test_its_access_tokens_stop_working(self, disabled):
+        _client, _secret, tokens = disabled
+        response = bearer(tokens["access_token"]).get("/api/beers")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        assert bearer(tokens["access_token"]).get("/api/oauth2/userinfo").status_code == 401
+
+    def test_its_refresh_token_mints_nothing(self, disabled, api_client):
+        client, secret, tokens = disabled
+        before = (AccessToken.objects.count(), RefreshToken.objects.count())
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert (AccessToken.objects.count(), RefreshToken.objects.count()) == before
+
+    def test_introspection_reports_its_tokens_inactive(self, disabled, api_client):
+        _client, _secret, tokens = disabled
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = api_client.post(
+            "/api/oauth2/introspect",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(resource_server.client_id, rs_secret),
+        )
+        assert response.status_code == 200
+        assert response.json() == {"active": False}
+
+    def test_a_code_issued_before_it_was_disabled_is_refused(self, browser, api_client, user):
+        client, secret = make_client()
+        code = query(consent(browser, client))["code"]
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        response = token_request(
+            api_client, client, secret, grant_type="authorization_code", code=code, redirect_uri=REDIRECT_URI
+        )
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert not AccessToken.objects.exists()

@@ -280,6 +280,26 @@ def test_provider_unreachable_is_503(exchange, mocked, issuer, url, method):
     assert counts() == before
 
 
+@pytest.mark.parametrize(
+    ("issuer", "url", "method"),
+    [
+        ("google-oauth2", "https://oauth2.googleapis.com/tokeninfo", "GET"),
+        ("facebook", f"{FB}/debug_token", "GET"),
+        ("oidc", "https://idp.example.com/introspect/", "POST"),
+    ],
+)
+@pytest.mark.parametrize("payload", [["active", True], "ok", 1])
+def test_a_token_check_answer_that_is_not_a_json_object_is_refused(
+    exchange, mocked, oidc, issuer, url, method, payload
+):
+    # Valid JSON of the wrong shape (a proxy's error page, a changed API) used to be a 500.
+    mocked.add(method, url, json=payload)
+    before = counts()
+    body = assert_error(exchange("token", issuer), 400, "invalid_grant")
+    assert body["error_description"] == "The provider did not accept the token."
+    assert counts() == before
+
+
 def test_provider_failing_after_verification_leaves_nothing_behind(exchange, mocked):
     mocked.post(f"https://api.github.com/applications/{GITHUB_KEY}/token", json={"id": 1})
     mocked.get("https://api.github.com/user", status=502, json={"message": "Bad gateway"})
