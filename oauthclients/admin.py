@@ -54,8 +54,16 @@ class ClientAdminForm(forms.ModelForm):
             "token_endpoint_auth_method",
             "scope",
             "allow_introspection",
+            "skip_authorization",
         ]
-        labels = {"name": "Client name", "user": "Owner"}
+        labels = {"name": "Client name", "user": "Owner", "skip_authorization": "First-party client"}
+        help_texts = {
+            "allow_introspection": "May call the token introspection endpoint (our resource servers only).",
+            "skip_authorization": (
+                "One of our own apps: no consent screen, may use token exchange and the first-party "
+                "scopes (connecting sign-in methods). Never for a third party."
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,7 +108,12 @@ def _secret_page(request, clients_and_secrets, title):
 class ClientAdmin(admin.ModelAdmin):
     form = ClientAdminForm
     list_display = ["name", "client_id", "user", "grant_list", "redirect_list", "created"]
-    list_filter = ["token_endpoint_auth_method", "registration_source", "allow_introspection"]
+    list_filter = [
+        "token_endpoint_auth_method",
+        "registration_source",
+        "allow_introspection",
+        "skip_authorization",
+    ]
     list_select_related = ["user"]
     search_fields = ["name", "client_id", "user__username", "redirect_uris"]
     raw_id_fields = ["user"]
@@ -116,15 +129,18 @@ class ClientAdmin(admin.ModelAdmin):
         return ", ".join(client.redirect_uris.split())
 
     def save_model(self, request, obj, form, change):
-        introspection = form.cleaned_data.get("allow_introspection", False)
+        trust = {
+            "allow_introspection": form.cleaned_data.get("allow_introspection", False),
+            "first_party": form.cleaned_data.get("skip_authorization", False),
+        }
         if change:
             services.client_update(client=obj, **form.service_arguments())
-            services.client_set_introspection(client=obj, allowed=introspection)
+            services.client_set_trust(client=obj, **trust)
             return
         client, raw_secret = services.client_create(
             owner=form.cleaned_data["user"], **form.service_arguments()
         )
-        services.client_set_introspection(client=client, allowed=introspection)
+        services.client_set_trust(client=client, **trust)
         # The admin goes on with the object it built; make it the saved client.
         obj.pk = client.pk
         obj.refresh_from_db()

@@ -8,6 +8,9 @@ DEFAULTS = {
     "ALLOW_PASSWORD_GRANT": True,
     # Scopes only an application token (client credentials, no user) may hold.
     "APP_SCOPES": ["stats:read"],
+    # Scopes only a first-party client (DOT's ``skip_authorization``, set by an administrator) may
+    # hold: connecting a sign-in method to an account would let a third party sign in as the user.
+    "FIRST_PARTY_SCOPES": ["social:write"],
     # What a client may ask for when it registers without a ``scope``.
     "DEFAULT_CLIENT_SCOPE": "beers:read beers:write",
     # A refresh token not used for this long is rejected (rotation makes each use a new token).

@@ -144,13 +144,16 @@ def client_update(*, client: Client, **fields) -> Client:
 
 
 @transaction.atomic
-def client_set_introspection(*, client: Client, allowed: bool) -> Client:
-    """Let a client (one of our own resource servers) call the introspection endpoint, or stop it.
+def client_set_trust(*, client: Client, allow_introspection: bool, first_party: bool) -> Client:
+    """Set what only an administrator decides, never part of the metadata an owner registers.
 
-    An administrator's decision, never part of the metadata an owner registers: introspection
-    reveals every token's owner and scopes."""
-    client.allow_introspection = allowed
-    client.save(update_fields=["allow_introspection", "updated"])
+    ``allow_introspection``: the client (one of our resource servers or relying parties) may call
+    the introspection endpoint, which reveals every token's owner and scopes. ``first_party``
+    (DOT's ``skip_authorization``): the client is ours; it skips the consent screen, may use token
+    exchange and may hold the first-party scopes (``OAUTHCLIENTS["FIRST_PARTY_SCOPES"]``)."""
+    client.allow_introspection = allow_introspection
+    client.skip_authorization = first_party
+    client.save(update_fields=["allow_introspection", "skip_authorization", "updated"])
     return client
 
 

@@ -178,6 +178,8 @@ class BeerLockerValidator(OAuth2Validator):
     def _allowed_scopes(self, client, request):
         app_scopes = set(conf.get("APP_SCOPES"))
         allowed = registered_scopes(client)
+        if not client.skip_authorization:
+            allowed -= set(conf.get("FIRST_PARTY_SCOPES"))
         if request.grant_type == "client_credentials":
             # No user is behind the token, so it may hold only application-level scopes.
             return allowed & app_scopes

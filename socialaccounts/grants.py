@@ -83,6 +83,14 @@ class TokenExchangeGrant(GrantTypeBase):
         # than through the validator, whose grant table covers RFC 6749's grants only.
         if TOKEN_EXCHANGE not in _registered_grants(request.client):
             raise errors.UnauthorizedClientError(request=request)
+        # The exchange issues our tokens with no consent screen, so only a first-party client (DOT's
+        # skip_authorization, which only an administrator sets) may use it, as Keycloak requires an
+        # explicit token-exchange permission per client.
+        if not request.client.skip_authorization:
+            raise errors.UnauthorizedClientError(
+                description="Token exchange is for first-party clients; an administrator marks a client so.",
+                request=request,
+            )
         for param in ("subject_token", "subject_token_type", "subject_issuer"):
             if not getattr(request, param, None):
                 raise errors.InvalidRequestError(description=f"Missing {param} parameter.", request=request)

@@ -218,19 +218,24 @@ def test_staff_without_permission_cannot_see_clients(db, user):
     assert browser.get(CHANGELIST).status_code == 403
 
 
-def test_only_the_admin_grants_introspection(browser, created, user, basic_client):
+def test_only_the_admin_grants_introspection_and_first_party_trust(browser, created, user, basic_client):
     client, _ = created
 
     owner_patch = basic_client.patch(
-        f"/api/clients/{client.client_id}", {"allow_introspection": True}, format="json"
+        f"/api/clients/{client.client_id}",
+        {"allow_introspection": True, "skip_authorization": True},
+        format="json",
     )
     assert owner_patch.status_code == 200
     assert "allow_introspection" not in owner_patch.json()
-    assert Client.objects.get(pk=client.pk).allow_introspection is False
+    assert "skip_authorization" not in owner_patch.json()
+    stored = Client.objects.get(pk=client.pk)
+    assert (stored.allow_introspection, stored.skip_authorization) == (False, False)
 
     response = browser.post(
         f"{CHANGELIST}{client.pk}/change/",
-        add_form(user, name="Tap Room", allow_introspection="on"),
+        add_form(user, name="Tap Room", allow_introspection="on", skip_authorization="on"),
     )
     assert response.status_code == 302
-    assert Client.objects.get(pk=client.pk).allow_introspection is True
+    stored = Client.objects.get(pk=client.pk)
+    assert (stored.allow_introspection, stored.skip_authorization) == (True, True)

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
-from oauthclients.models import Client
+from oauthclients.models import TOKEN_EXCHANGE, Client
 
 
 def run(*args):
@@ -56,6 +56,12 @@ def test_createclient_app_client_without_redirect(user):
 def test_createclient_can_allow_introspection(user):
     run(user.username, "Resource server", "--grant-type", "client_credentials", "--allow-introspection")
     assert Client.objects.get().allow_introspection is True
+    assert Client.objects.get().skip_authorization is False
+
+
+def test_createclient_can_mark_a_first_party_client(user):
+    run(user.username, "Our mobile app", "--grant-type", TOKEN_EXCHANGE, "--first-party")
+    assert Client.objects.get().skip_authorization is True
 
 
 def test_createclient_refuses_invalid_metadata_and_writes_nothing(user):

@@ -18,6 +18,7 @@ from tests.oauthclients.oauth import (
     authorize_url,
     client_basic,
     consent,
+    exchange_code,
     make_client,
     query,
     token_request,
@@ -275,6 +276,26 @@ class TestScopes:
         client, _secret = make_client(scope="beers:read stats:read")
         response = browser.get(authorize_url(client, scope="stats:read"))
         assert query(response["Location"])["error"] == "invalid_scope"
+
+    def test_a_third_party_client_never_gets_a_first_party_scope(self, browser, api_client):
+        client, secret = make_client(scope="beers:read social:write")
+
+        asked = browser.get(authorize_url(client, scope="social:write"))
+        assert query(asked["Location"])["error"] == "invalid_scope"
+
+        tokens = user_tokens(browser, api_client, client, secret)
+        assert tokens["scope"] == "beers:read"
+
+    def test_a_first_party_client_gets_first_party_scopes_without_a_consent_screen(self, browser, api_client):
+        client, secret = make_client(scope="beers:read social:write")
+        services.client_set_trust(client=client, allow_introspection=False, first_party=True)
+
+        response = browser.get(authorize_url(client, scope="beers:read social:write"))
+
+        assert response.status_code == 302
+        code = query(response["Location"])["code"]
+        tokens = exchange_code(api_client, client, secret, code).json()
+        assert set(tokens["scope"].split()) == {"beers:read", "social:write"}
 
     def test_a_read_token_cannot_write(self, browser, api_client):
         client, secret = make_client(scope="beers:read beers:write")

@@ -65,8 +65,9 @@ def mocked():
 
 @pytest.fixture
 def exchange_client(db):
-    """A confidential client registered for token exchange (and refresh)."""
+    """A first-party confidential client registered for token exchange (and refresh)."""
     return ClientFactory(
+        skip_authorization=True,
         client_secret=CLIENT_SECRET,
         grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
         authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,

@@ -224,6 +224,7 @@ def spa_tokens(ours, peer):
 def exchange_client(db):
     raw = generate_client_secret()
     client = ClientFactory(
+        skip_authorization=True,
         client_secret=raw,
         grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
         authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,

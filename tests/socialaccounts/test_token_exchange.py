@@ -8,6 +8,7 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
 from socialaccounts.models import SocialAccount
 from tests.factories import ClientFactory, UserFactory
 from tests.socialaccounts.conftest import (
@@ -88,7 +89,12 @@ def test_scope_can_be_narrowed(exchange, mocked):
 def test_public_client_sends_only_its_client_id(api_client, mocked):
     from oauthclients.models import TOKEN_EXCHANGE, Client
 
-    public = ClientFactory(client_type=Client.CLIENT_PUBLIC, client_secret="", grant_types=[TOKEN_EXCHANGE])
+    public = ClientFactory(
+        client_type=Client.CLIENT_PUBLIC,
+        client_secret="",
+        grant_types=[TOKEN_EXCHANGE],
+        skip_authorization=True,
+    )
     github(mocked)
     response = api_client.post(
         TOKEN_URL,
@@ -447,6 +453,23 @@ def test_client_not_registered_for_token_exchange(exchange, mocked):
     client = ClientFactory(client_secret="exchange-client-secret")  # authorization_code + refresh_token
     before = counts()
     assert_error(exchange("gh-token", "github", client=client), 400, "unauthorized_client")
+    assert counts() == before
+    assert len(mocked.calls) == 0
+
+
+def test_third_party_client_registered_for_token_exchange_is_still_refused(exchange, mocked):
+    # Any user may register a client for the grant; only an administrator makes one first-party.
+    client = ClientFactory(
+        client_secret="exchange-client-secret",
+        grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
+        authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,
+    )
+    before = counts()
+
+    response = exchange("gh-token", "github", client=client)
+
+    assert_error(response, 400, "unauthorized_client")
+    assert "first-party" in response.json()["error_description"]
     assert counts() == before
     assert len(mocked.calls) == 0
 

@@ -33,6 +33,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Let this client call the introspection endpoint (resource servers, relying parties).",
         )
+        parser.add_argument(
+            "--first-party",
+            action="store_true",
+            help="One of our own apps: no consent screen, token exchange, first-party scopes.",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -53,8 +58,12 @@ class Command(BaseCommand):
                 f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
             )
             raise CommandError(problems) from error
-        if options["allow_introspection"]:
-            services.client_set_introspection(client=client, allowed=True)
+        if options["allow_introspection"] or options["first_party"]:
+            services.client_set_trust(
+                client=client,
+                allow_introspection=options["allow_introspection"],
+                first_party=options["first_party"],
+            )
         self.stdout.write(f"client_id: {client.client_id}")
         if raw_secret is None:
             self.stdout.write("Public client: no secret.")
