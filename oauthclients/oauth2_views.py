@@ -13,6 +13,7 @@ from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import oidc as oidc_views
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
@@ -64,6 +65,19 @@ class AuthorizationView(dot_views.AuthorizationView):
             # because these scopes were not granted before, so the client hears consent_required.
             return self.consent_required()
         return response
+
+    def validate_authorization_request(self, request):
+        scopes, credentials = super().validate_authorization_request(request)
+        hint = request.GET.get("id_token_hint")
+        if hint and request.user.is_authenticated and not id_token_names(hint, request.user):
+            # OIDC Core §3.1.2.1: the client asked for the user its ID token names; someone else
+            # (or no one we can verify) is signed in here, so no code is issued for them.
+            error = errors.LoginRequired(
+                state=credentials.get("state"),
+                description="The signed-in user is not the one id_token_hint names.",
+            )
+            raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
+        return scopes, credentials
 
     def redirect(self, redirect_to, application):
         # RFC 9207 §2: every authorization response names the issuer, errors included. DOT adds
@@ -161,6 +175,15 @@ class IntrospectTokenView(OAuthLibMixin, View):
             response = dot_views.IntrospectTokenView.get_token_response(token)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def id_token_names(hint, user) -> bool:
+    """True when ``hint`` is an ID token we signed (expired or not) whose ``sub`` is ``user``."""
+    try:
+        _id_token, claims = oidc_views._load_id_token(hint)
+    except ValueError:  # a JWS whose payload is not JSON: not an ID token of ours
+        return False
+    return claims is not None and claims.get("sub") == str(user.pk)
 
 
 def authenticated_client(core, request):

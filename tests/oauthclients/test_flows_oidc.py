@@ -209,3 +209,72 @@ def test_prompt_none_with_another_value_is_invalid(browser):
     assert response.status_code == 302
     assert query(response["Location"])["error"] == "invalid_request"
     assert not get_grant_model().objects.exists()
+
+
+@pytest.fixture
+def id_token_and_client(browser, api_client):
+    """An ID token issued to ``browser``'s user, its client (with remembered consent) and secret."""
+    client, secret = make_client(scope="openid beers:read")
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read", nonce="n-1")
+    return tokens["id_token"], client
+
+
+def test_id_token_hint_of_the_signed_in_user_signs_in_silently(browser, id_token_and_client):
+    id_token, client = id_token_and_client
+    codes_before = get_grant_model().objects.count()
+
+    response = browser.get(
+        authorize_url(client, scope="openid beers:read", prompt="none", nonce="n-2", id_token_hint=id_token)
+    )
+
+    assert response.status_code == 302
+    assert query(response["Location"])["code"]
+    assert get_grant_model().objects.count() == codes_before + 1
+
+
+@pytest.mark.parametrize("prompt", ["none", ""])
+def test_id_token_hint_of_someone_else_gets_login_required_and_no_code(
+    browser, id_token_and_client, other_user, prompt
+):
+    id_token, client = id_token_and_client
+    someone_else = BrowserClient()
+    someone_else.force_login(other_user)
+    codes_before = get_grant_model().objects.count()
+
+    response = someone_else.get(
+        authorize_url(client, scope="openid beers:read", prompt=prompt, nonce="n-2", id_token_hint=id_token)
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{REDIRECT_URI}?")
+    answer = query(response["Location"])
+    assert answer["error"] == "login_required"
+    assert answer["state"] == "xyz-state"
+    assert "code" not in answer
+    assert get_grant_model().objects.count() == codes_before
+
+
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "garbage",
+        # A well-formed JWS whose payload is not JSON.
+        "eyJhbGciOiJub25lIn0.bm90LWpzb24.",
+        # Signed by someone else's key, naming a client of ours.
+        "forged",
+    ],
+)
+def test_unverifiable_id_token_hint_gets_login_required_not_a_500(browser, id_token_and_client, hint):
+    _id_token, client = id_token_and_client
+    if hint == "forged":
+        key = jwk.JWK.generate(kty="RSA", size=2048)
+        forged = jwt.JWT(header={"alg": "RS256"}, claims={"aud": client.client_id, "sub": "1", "jti": "x"})
+        forged.make_signed_token(key)
+        hint = forged.serialize()
+
+    response = browser.get(
+        authorize_url(client, scope="openid", prompt="none", nonce="n", id_token_hint=hint)
+    )
+
+    assert response.status_code == 302
+    assert query(response["Location"])["error"] == "login_required"
