@@ -118,6 +118,11 @@ class BeerLockerValidator(OAuth2Validator):
         # vice versa: the method is part of what the client registered (RFC 7591 §2).
         if not super()._authenticate_basic_auth(request):
             return False
+        # A client_id in the body that names another client is a failed authentication
+        # (invalid_client), not oauthlib's later "server_error" for the discrepancy.
+        body_client_id = getattr(request, "client_id", None)
+        if body_client_id and body_client_id != request.client.client_id:
+            return False
         return request.client.token_endpoint_auth_method == Client.AuthMethod.CLIENT_SECRET_BASIC
 
     def _authenticate_request_body(self, request):

@@ -284,6 +284,20 @@ def test_wrong_client_secret_is_invalid_client_with_a_basic_challenge(browser, a
     assert not AccessToken.objects.exists()
 
 
+def test_a_body_client_id_naming_another_client_is_invalid_client(browser, api_client):
+    client, secret = make_client()
+    other, _other_secret = make_client()
+    code = query(consent(browser, client))["code"]
+
+    response = exchange_code(api_client, client, secret, code, client_id=other.client_id)
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert not AccessToken.objects.exists()
+    # The code was not spent on the failed attempt.
+    assert exchange_code(api_client, client, secret, code).status_code == 200
+
+
 def test_the_registered_token_endpoint_auth_method_is_enforced(browser, api_client):
     basic_client, basic_secret = make_client()
     code = query(consent(browser, basic_client))["code"]
