@@ -1,5 +1,7 @@
 """Web pages about OAuth clients: the applications a user let in, and the ones they registered."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -48,6 +50,41 @@ class OwnClientsMixin(LoginRequiredMixin):
         return Client.objects.owned_by(self.request.user).order_by("-created", "-id")
 
 
+# A form whose answer shows a new secret carries a one-time token, so that reloading that answer
+# (the browser re-sends the POST) neither registers a second client nor rotates the secret the
+# user just copied. The secret itself is never kept anywhere to show again.
+_SUBMISSIONS = "oauthclients.secret_form_submissions"
+
+
+def issue_submission(request) -> str:
+    """A fresh one-time token for a form that shows a secret (the last 20 are kept per session)."""
+    token = secrets.token_urlsafe(16)
+    request.session[_SUBMISSIONS] = [*request.session.get(_SUBMISSIONS, [])[-19:], token]
+    return token
+
+
+def spend_submission(request) -> bool:
+    """True once per issued token; False for a replayed or forged one."""
+    token = request.POST.get("submission", "")
+    issued = request.session.get(_SUBMISSIONS, [])
+    if token not in issued:
+        return False
+    issued.remove(token)
+    request.session[_SUBMISSIONS] = issued
+    return True
+
+
+def already_submitted(request, client=None):
+    messages.info(
+        request,
+        "That form was already sent, and a secret is shown only once. "
+        "If you did not copy it, rotate the secret.",
+    )
+    if client is None:
+        return redirect("oauthclients-web:client-list")
+    return redirect("oauthclients-web:client-detail", client_id=client.client_id)
+
+
 def secret_page(request, client, raw_secret, *, created):
     """The one page that ever shows a client secret; no cache may keep it."""
     context = {"client": client, "client_secret": raw_secret, "created": created}
@@ -73,6 +110,14 @@ class ClientCreatePageView(LoginRequiredMixin, FormView):
         "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN],
     }
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(submission=issue_submission(self.request), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not spend_submission(request):
+            return already_submitted(request)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         try:
             client, raw_secret = services.client_create(owner=self.request.user, **form.service_fields())
@@ -89,6 +134,9 @@ class ClientDetailPageView(OwnClientsMixin, DetailView):
     """One of the signed-in user's clients: its client_id and registration, never its secret."""
 
     template_name = "oauthclients/client_detail.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(submission=issue_submission(self.request), **kwargs)
 
 
 class ClientUpdatePageView(OwnClientsMixin, SingleObjectMixin, FormView):
@@ -123,6 +171,8 @@ class ClientRotatePageView(OwnClientsMixin, SingleObjectMixin, View):
 
     def post(self, request, client_id):
         client = self.get_object()
+        if not spend_submission(request):
+            return already_submitted(request, client)
         try:
             raw_secret = services.client_rotate_secret(client=client)
         except ValidationError as error:

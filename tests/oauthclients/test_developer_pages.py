@@ -30,6 +30,18 @@ def registration(**overrides):
     return data | overrides
 
 
+def register(browser, **overrides):
+    """Open the registration form (it carries a one-time token) and send it."""
+    token = browser.get("/account/developer/new/").context["submission"]
+    return browser.post("/account/developer/new/", {**registration(**overrides), "submission": token})
+
+
+def rotate(browser, client, **kwargs):
+    """Press "Rotate secret" on the client's page (the button carries a one-time token)."""
+    token = browser.get(f"/account/developer/{client.client_id}/").context["submission"]
+    return browser.post(f"/account/developer/{client.client_id}/rotate/", {"submission": token}, **kwargs)
+
+
 @pytest.mark.parametrize(
     "path", ["/account/developer/", "/account/developer/new/", "/account/developer/abc/edit/"]
 )
@@ -41,7 +53,7 @@ def test_pages_need_sign_in(client, path):
 
 
 def test_register_a_confidential_client_shows_its_secret_once(signed_in, user):
-    response = signed_in.post("/account/developer/new/", registration())
+    response = register(signed_in)
 
     assert response.status_code == 200
     client = Client.objects.get()
@@ -64,7 +76,7 @@ def test_register_a_confidential_client_shows_its_secret_once(signed_in, user):
 
 
 def test_register_a_public_client_has_no_secret(signed_in):
-    response = signed_in.post("/account/developer/new/", registration(token_endpoint_auth_method="none"))
+    response = register(signed_in, token_endpoint_auth_method="none")
 
     client = Client.objects.get()
     assert response.status_code == 302
@@ -89,7 +101,7 @@ def test_register_a_public_client_has_no_secret(signed_in):
     ],
 )
 def test_register_with_what_the_api_refuses_shows_the_error_and_writes_nothing(signed_in, overrides, field):
-    response = signed_in.post("/account/developer/new/", registration(**overrides))
+    response = register(signed_in, **overrides)
 
     assert response.status_code == 200
     assert response.context["form"].errors[field]
@@ -98,7 +110,7 @@ def test_register_with_what_the_api_refuses_shows_the_error_and_writes_nothing(s
 
 
 def test_the_same_rule_gives_the_same_message_as_the_rest_api(signed_in, basic_client):
-    page = signed_in.post("/account/developer/new/", registration(redirect_uris="http://app.example.com/cb"))
+    page = register(signed_in, redirect_uris="http://app.example.com/cb")
     api = basic_client.post(
         "/api/clients",
         {"client_name": "X", "redirect_uris": ["http://app.example.com/cb"]},
@@ -176,11 +188,11 @@ def test_edit_refused_changes_nothing(signed_in, user):
 
 
 def test_rotate_shows_a_new_secret_once_and_the_old_one_stops_working(signed_in, user):
-    created = signed_in.post("/account/developer/new/", registration())
+    created = register(signed_in)
     client = Client.objects.get()
     old = created.context["client_secret"]
 
-    response = signed_in.post(f"/account/developer/{client.client_id}/rotate/")
+    response = rotate(signed_in, client)
 
     new = response.context["client_secret"]
     assert response.status_code == 200
@@ -197,7 +209,7 @@ def test_rotate_a_public_client_says_why_not(signed_in, user):
     client = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
     before = Client.objects.values().get()
 
-    response = signed_in.post(f"/account/developer/{client.client_id}/rotate/", follow=True)
+    response = rotate(signed_in, client, follow=True)
 
     assert "A public client has no secret to rotate." in response.content.decode()
     assert Client.objects.values().get() == before
@@ -225,3 +237,44 @@ def test_list_takes_a_fixed_number_of_queries(signed_in, user, django_assert_max
         response = signed_in.get("/account/developer/")
 
     assert len(response.context["clients"]) == 8
+
+
+def test_reloading_the_secret_page_does_not_register_a_second_client(signed_in):
+    token = signed_in.get("/account/developer/new/").context["submission"]
+    form = {**registration(), "submission": token}
+    first = signed_in.post("/account/developer/new/", form)
+
+    again = signed_in.post("/account/developer/new/", form, follow=True)
+
+    assert first.status_code == 200
+    assert Client.objects.count() == 1
+    assert again.redirect_chain == [("/account/developer/", 302)]
+    assert "a secret is shown only once" in again.content.decode()
+    assert first.context["client_secret"] not in again.content.decode()
+
+
+def test_reloading_the_rotated_secret_does_not_rotate_it_again(signed_in, user):
+    client = ClientFactory(user=user)
+    token = signed_in.get(f"/account/developer/{client.client_id}/").context["submission"]
+    rotated = signed_in.post(f"/account/developer/{client.client_id}/rotate/", {"submission": token})
+    secret = rotated.context["client_secret"]
+
+    again = signed_in.post(
+        f"/account/developer/{client.client_id}/rotate/", {"submission": token}, follow=True
+    )
+
+    client.refresh_from_db()
+    assert check_password(secret, client.client_secret)
+    assert again.redirect_chain == [(f"/account/developer/{client.client_id}/", 302)]
+    assert "a secret is shown only once" in again.content.decode()
+
+
+def test_a_form_without_its_one_time_token_changes_nothing(signed_in, user):
+    client = ClientFactory(user=user)
+    before = Client.objects.values().get()
+
+    created = signed_in.post("/account/developer/new/", registration())
+    rotated = signed_in.post(f"/account/developer/{client.client_id}/rotate/")
+
+    assert (created.status_code, rotated.status_code) == (302, 302)
+    assert list(Client.objects.values()) == [before]
