@@ -7,17 +7,12 @@ authorized while the user has an unexpired access token or an unrevoked refresh 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from oauth2_provider.models import (
-    get_access_token_model,
-    get_application_model,
-    get_grant_model,
-    get_id_token_model,
-    get_refresh_token_model,
-)
+from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
 from oauth2_provider.scopes import get_scopes_backend
+
+from oauthclients import services
 
 
 @dataclass
@@ -73,13 +68,6 @@ def authorized_clients(user):
     )
 
 
-@transaction.atomic
 def authorization_revoke(*, user, client) -> None:
     """Removes every token, code and ID token ``client`` holds for ``user``: its access stops at once."""
-    # Refresh tokens are marked revoked, not deleted, so DOT still recognizes a replayed one.
-    get_refresh_token_model().objects.filter(user=user, application=client, revoked__isnull=True).update(
-        revoked=timezone.now(), access_token=None
-    )
-    get_access_token_model().objects.filter(user=user, application=client).delete()
-    get_id_token_model().objects.filter(user=user, application=client).delete()
-    get_grant_model().objects.filter(user=user, application=client).delete()
+    services.client_revoke_tokens(client=client, user=user)

@@ -169,22 +169,24 @@ def client_rotate_secret(*, client: Client) -> str:
 
 
 @transaction.atomic
-def client_revoke_tokens(*, client: Client) -> int:
-    """Revoke every token issued to the client: access tokens are deleted, refresh tokens marked
-    revoked (kept so that replaying one is recognised), and outstanding authorization codes and
-    ID tokens deleted so that nothing can mint a new token. Returns the number of tokens revoked."""
+def client_revoke_tokens(*, client: Client, user: AbstractBaseUser | None = None) -> int:
+    """Revoke every token issued to the client (only those for ``user`` when given): access tokens
+    are deleted, refresh tokens marked revoked (kept so that replaying one is recognised), and
+    outstanding authorization codes and ID tokens deleted so that nothing can mint a new token.
+    Returns the number of tokens revoked."""
+    scope = {"application": client} if user is None else {"application": client, "user": user}
     now = timezone.now()
     # ``updated`` is auto_now, which a queryset update does not touch (DOT's revoke_family does the same).
     refreshed = (
         get_refresh_token_model()
-        .objects.filter(application=client, revoked__isnull=True)
+        .objects.filter(**scope, revoked__isnull=True)
         .update(revoked=now, updated=now, access_token=None)
     )
-    access_tokens = get_access_token_model().objects.filter(application=client)
+    access_tokens = get_access_token_model().objects.filter(**scope)
     revoked_access = access_tokens.count()
     access_tokens.delete()
-    get_grant_model().objects.filter(application=client).delete()
-    get_id_token_model().objects.filter(application=client).delete()
+    get_grant_model().objects.filter(**scope).delete()
+    get_id_token_model().objects.filter(**scope).delete()
     return revoked_access + refreshed
 
 
