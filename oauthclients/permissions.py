@@ -38,6 +38,16 @@ def required_token_scopes(request, view):
     return getattr(view, "token_scopes", {}).get(kind)
 
 
+def require_token_scopes(request, view, token, *, refusal):
+    """Raise unless ``token`` holds the scopes the view lists for this method (``refusal`` when it
+    lists none: tokens may not make this request at all)."""
+    scopes = required_token_scopes(request, view)
+    if scopes is None:
+        raise exceptions.PermissionDenied(refusal)
+    if not token.allow_scopes(scopes):
+        raise InsufficientScope(scopes)
+
+
 class IsUserWithTokenScope(permissions.BasePermission):
     """A signed-in user; when signed in by bearer token, a token for a user with the view's scopes."""
 
@@ -49,13 +59,14 @@ class IsUserWithTokenScope(permissions.BasePermission):
                 raise exceptions.PermissionDenied(
                     "This token was issued to an application, not for a user, so it cannot act as one."
                 )
-            scopes = required_token_scopes(request, view)
-            if scopes is None:
-                raise exceptions.PermissionDenied(
+            require_token_scopes(
+                request,
+                view,
+                token,
+                refusal=(
                     "This endpoint does not accept bearer tokens; sign in with your username and password."
-                )
-            if not token.allow_scopes(scopes):
-                raise InsufficientScope(scopes)
+                ),
+            )
         return bool(request.user and request.user.is_authenticated)
 
 
@@ -75,9 +86,7 @@ class IsApplicationWithTokenScope(permissions.BasePermission):
                 "This endpoint needs an application token (client credentials grant)."
             )
         refuse_registration_token(token)
-        scopes = required_token_scopes(request, view)
-        if scopes is None:
-            raise exceptions.PermissionDenied("This endpoint does not accept this method with a token.")
-        if not token.allow_scopes(scopes):
-            raise InsufficientScope(scopes)
+        require_token_scopes(
+            request, view, token, refusal="This endpoint does not accept this method with a token."
+        )
         return True
