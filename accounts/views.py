@@ -60,8 +60,6 @@ class SignUpView(RedirectURLMixin, FormView):
 
 def _on_form_fields(error):
     """A service ValidationError keyed by the form's field names (the password is ``password1``)."""
-    if not hasattr(error, "error_dict"):
-        return ValidationError({"password1": error.messages})
     return ValidationError(
         {
             ("password1" if field == "password" else field): errors

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from lockers.models import Beer
@@ -11,9 +12,13 @@ User = get_user_model()
 
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "") -> User:
-    """Create an account after Django's password validators accept the password."""
+    """Create an account after Django's password validators accept the password (their messages
+    keyed by ``password``, so the API and the sign-up page show them on that field)."""
     user = User(username=username, email=email)
-    validate_password(password, user=user)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
     user.set_password(password)
     user.full_clean()
     user.save()
