@@ -168,7 +168,9 @@ def test_remembered_consent_ends_when_the_tokens_are_gone(browser, api_client):
     client, secret = make_client()
     user_tokens(browser, api_client, client, secret)
     AccessToken.objects.all().delete()
-    assert browser.get(authorize_url(client)).status_code == 200
+    page = browser.get(authorize_url(client))
+    assert page.status_code == 200
+    assert "See the beers in your locker" in page.content.decode()  # the dialog asks again
 
 
 def test_consent_post_needs_csrf(user):
@@ -223,7 +225,9 @@ def test_replay_after_a_refresh_also_revokes_the_rotated_tokens(browser, api_cli
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
         HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
     ).json()
-    assert exchange_code(api_client, client, secret, code).status_code == 400
+    replay = exchange_code(api_client, client, secret, code)
+    assert replay.status_code == 400
+    assert replay.json()["error"] == "invalid_grant"
     bearer = APIClient()
     bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated['access_token']}")
     assert bearer.get("/api/beers").status_code == 401

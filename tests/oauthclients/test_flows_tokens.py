@@ -80,7 +80,10 @@ class TestRefresh:
         client, secret = make_client()
         tokens = user_tokens(browser, api_client, client, secret)
         RefreshToken.objects.update(created=timezone.now() - timedelta(seconds=61))
-        assert refresh(api_client, client, secret, tokens["refresh_token"]).status_code == 400
+        response = refresh(api_client, client, secret, tokens["refresh_token"])
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_grant"
+        assert AccessToken.objects.count() == 1
 
     def test_a_refresh_can_narrow_but_never_widen_the_scope(self, browser, api_client):
         client, secret = make_client(scope="beers:read beers:write profile")
@@ -416,9 +419,15 @@ def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
 
     client, _secret = make_client(user=user)
     raw = _issue_registration_token(client, user)  # exactly what DOT's registration endpoint issues
-    for path in ("/api/beers", "/api/users/me", "/api/stats"):
+    refusals = {
+        "/api/beers": "registration access token",
+        "/api/users/me": "registration access token",
+        "/api/stats": "needs an application token",
+    }
+    for path, refusal in refusals.items():
         response = bearer(raw).get(path)
         assert response.status_code == 403, path
+        assert refusal in response.json()["detail"], path
     # Even a view that asked for no particular scope would not accept it.
     from oauthclients.permissions import IsUserWithTokenScope
 

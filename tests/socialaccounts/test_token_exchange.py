@@ -489,7 +489,11 @@ def test_google_audience_accepts_azp(exchange, mocked):
         "https://www.googleapis.com/oauth2/v3/userinfo",
         json={"sub": "g-2", "email": "g@example.com", "email_verified": True},
     )
-    assert exchange("g-token", "google-oauth2").status_code == 200
+    response = exchange("g-token", "google-oauth2")
+
+    assert response.status_code == 200
+    assert response.json()["access_token"]
+    assert SocialAccount.objects.filter(provider="google-oauth2", uid="g-2").exists()
 
 
 def test_delegation_is_not_supported(exchange, mocked):
