@@ -136,11 +136,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauthclients.authentication.BearerAuthentication",
+        "api.authentication.BearerAuthentication",
         "rest_framework.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["oauthclients.permissions.IsUserWithTokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -150,13 +150,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "lockers.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
 }
@@ -263,8 +263,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "beerlocker.schema.document_errors",
-        "beerlocker.schema.slashless_paths",
+        "api.schema.document_errors",
+        "api.schema.slashless_paths",
     ],
     "OAUTH2_FLOWS": ["authorizationCode"],
     "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",

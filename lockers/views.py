@@ -1,15 +1,14 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
-from rest_framework import generics, permissions
+from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from api.permissions import IsApplicationWithTokenScope
 from lockers import services
 from lockers.filters import BeerFilter
 from lockers.models import Beer
-from lockers.serializers import BeerSerializer, SignUpSerializer, UserSerializer
-from oauthclients.permissions import IsApplicationWithTokenScope
+from lockers.serializers import BeerSerializer
 
 
 class BeerListCreateView(generics.ListCreateAPIView):
@@ -42,36 +41,6 @@ class BeerDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance):
         services.beer_delete(beer=instance)
-
-
-class UserSignUpView(generics.CreateAPIView):
-    """Anyone may create an account; the response never contains the password."""
-
-    serializer_class = SignUpSerializer
-    permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "signup"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.user_create(**serializer.validated_data)
-
-
-class UserMeView(generics.RetrieveUpdateDestroyAPIView):
-    """The caller's own account: read it, change its e-mail, or delete it with everything it owns."""
-
-    serializer_class = UserSerializer
-    http_method_names = ["get", "patch", "delete", "head", "options"]
-    # A third-party token may read who it acts for; changing or deleting the account takes the password.
-    token_scopes = {"read": ["profile"]}
-
-    def get_object(self):
-        return self.request.user
-
-    def perform_update(self, serializer):
-        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.user_delete(user=instance)
 
 
 class StatsView(APIView):
