@@ -100,3 +100,31 @@ def test_debug_mode_with_a_provider_starts_without_a_token_encryption_key():
     result = _settings_with({"DJANGO_DEBUG": "1", **SOCIAL_PROVIDER})
 
     assert result.returncode == 0, result.stderr
+
+
+def test_email_url_names_the_mail_server_in_djangos_own_settings():
+    code = (
+        "import beerlocker.settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, "
+        "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "1",
+        "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
+        "EMAIL_URL": "smtp+tls://mailer:s3cret@smtp.example.com:587",
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        "587",
+        "mailer",
+        "s3cret",
+        "True",
+        "False",
+    ]
