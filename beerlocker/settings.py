@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
-    # --- web pages and API docs
+    # --- users (API, sign-up, account pages) and the API docs
     "accounts",
     "drf_spectacular",
     "drf_spectacular_sidecar",
