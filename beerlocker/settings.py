@@ -343,6 +343,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
     "social_core.pipeline.social_auth.social_user",
+    # X through OAuth 1.0a and OAuth 2.0: one X account, one user.
+    "socialaccounts.pipeline.associate_same_account",
     # Only with SOCIALACCOUNTS["ASSOCIATE_BY_VERIFIED_EMAIL"] and a provider-verified address.
     "socialaccounts.pipeline.associate_by_verified_email",
     "social_core.pipeline.user.get_username",

@@ -235,6 +235,11 @@ def _x_details(username, response):
     }
 
 
+# X names an account by the same user id through both protocols (v1.1 ``id`` = v2 ``id``), so an
+# X account linked through one protocol is the same person when it signs in through the other.
+SAME_ACCOUNT_AS = {"twitter": ("twitter-oauth2",), "twitter-oauth2": ("twitter",)}
+
+
 class TwitterOAuth2(TokenExchangeMixin, _TwitterOAuth2):
     """X through OAuth 2.0 (authorization code + PKCE); offline.access for a refresh token."""
 

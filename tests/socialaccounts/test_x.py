@@ -452,3 +452,41 @@ def test_the_mock_checks_signatures(x, mocked):
     assert requests.get(X_VERIFY_CREDENTIALS, auth=ours, timeout=5).status_code == 401
     good = OAuth1(X_KEY, X_SECRET, "tok", "sec")
     assert requests.get(X_VERIFY_CREDENTIALS, auth=good, timeout=5).status_code == 200
+
+
+# --- One X account, whichever protocol: the same user -----------------------------------------
+
+
+def test_an_app_exchanging_oauth1_signs_in_the_user_who_signed_in_on_the_web_with_oauth2(exchange, x):
+    web_user = UserFactory()
+    link(web_user, provider="twitter-oauth2", uid=UID)
+    before = User.objects.count()
+
+    response = exchange(x.pair(), "twitter")
+
+    assert response.status_code == 200, response.content
+    assert User.objects.count() == before
+    assert SocialAccount.objects.get(provider="twitter").user == web_user
+    assert AccessToken.objects.get().user == web_user
+
+
+def test_oauth2_sign_in_finds_the_user_linked_through_oauth1(client, x, mocked):
+    app_user = UserFactory()
+    link(app_user, provider="twitter", uid=UID)
+    params = start_oauth2(client)
+    x_issues_oauth2_tokens(mocked, x)
+
+    client.get("/social/complete/twitter-oauth2/", {"code": "c0de", "state": params["state"]})
+
+    assert int(client.session["_auth_user_id"]) == app_user.pk
+    assert SocialAccount.objects.get(provider="twitter-oauth2").user == app_user
+
+
+def test_connecting_an_x_account_someone_else_linked_through_the_other_protocol_is_409(basic_client, x):
+    theirs = link(UserFactory(), provider="twitter-oauth2", uid=UID)
+
+    response = basic_client.post(URL, {"provider": "twitter", "access_token": x.pair()}, format="json")
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "This provider account is already linked to another user."}
+    assert list(SocialAccount.objects.all()) == [theirs]
