@@ -437,6 +437,16 @@ def test_refresh_of_an_oauth1_pair_x_no_longer_accepts(basic_client, user, x):
     assert account.extra_data["profile"] == {"username": "old-name"}
 
 
+def test_refresh_of_an_oauth1_link_stored_without_its_secret_sends_nothing(basic_client, user, mocked):
+    account = link(
+        user, provider="twitter", uid=UID, access_token={"oauth_token": "t"}, profile={"username": "x"}
+    )
+    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    assert response.status_code == 400
+    assert response.json() == {"access_token": ["The provider did not accept the token."]}
+    assert len(mocked.calls) == 0
+
+
 def test_x_users_me_without_data_is_a_clear_error_not_a_500(basic_client, user, mocked):
     account = link(user, provider="twitter-oauth2", uid=UID, access_token="t", profile={"username": "x"})
     mocked.get(X_USERS_ME, json={"errors": [{"title": "Not Found Error"}]})
