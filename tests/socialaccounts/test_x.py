@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from requests_oauthlib import OAuth1
+from social_core.backends import utils as backend_utils
 
 from socialaccounts.backends import TwitterOAuth2
 from socialaccounts.models import SocialAccount
@@ -210,10 +211,21 @@ def test_oauth1_connect_while_signed_in_keeps_the_signed_in_user(user, x, mocked
     assert User.objects.count() == 1
 
 
-def test_login_page_offers_x_for_each_configured_protocol(client, settings):
+def test_login_page_offers_one_x_button_oauth2_when_both_protocols_are_configured(client):
     page = client.get("/accounts/login/").content.decode()
-    assert "Sign in with X" in page
+    assert page.count("Sign in with X<") == 1
     assert 'action="/social/login/twitter-oauth2/"' in page
+    assert 'action="/social/login/twitter/"' not in page
+
+
+def test_login_page_offers_oauth1_when_only_its_keys_are_set(client, settings):
+    settings.AUTHENTICATION_BACKENDS = [
+        "socialaccounts.backends.TwitterOAuth",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    backend_utils.BACKENDSCACHE.clear()
+    page = client.get("/accounts/login/").content.decode()
+    assert "Sign in with X<" in page
     assert 'action="/social/login/twitter/"' in page
 
 
@@ -222,6 +234,7 @@ def test_x_is_not_offered_without_its_keys(client, settings):
         "socialaccounts.backends.GithubOAuth2",
         "django.contrib.auth.backends.ModelBackend",
     ]
+    backend_utils.BACKENDSCACHE.clear()
     page = client.get("/accounts/login/").content.decode()
     assert "Sign in with X" not in page
     assert client.post("/social/login/twitter-oauth2/").status_code == 404
