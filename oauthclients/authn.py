@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.utils.module_loading import import_string
 from oauth2_provider.models import get_grant_model
 
-from oauthclients.models import CodeAuthentication
+from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication
 
 # The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
 ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret
@@ -106,11 +106,24 @@ def code_authentication_record(*, code_checksum: str, auth_time: int | None, acr
 
 def id_token_authentication(request, code_checksum: str | None) -> tuple[int | None, str | None]:
     """(auth_time, acr) for an ID token: from the authorization request's session when issued at
-    the authorization endpoint, from the code's record at the token endpoint, else unknown."""
+    the authorization endpoint, from the code's record at the token endpoint, from the code that
+    started the token family on a refresh, else unknown."""
     if getattr(request, "auth_time", None) is not None:
         return request.auth_time, getattr(request, "acr", None)
     if code_checksum:
         record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
         if record is not None:
             return int(record.auth_time.timestamp()), record.acr or None
+    family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
+    if family is not None:
+        # A refresh: the sign-in behind the code that started this refresh token family.
+        redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
+        if redemption is not None and redemption.auth_time is not None:
+            return int(redemption.auth_time.timestamp()), redemption.acr or None
     return None, None
+
+
+def code_sign_in(code_checksum: str) -> dict:
+    """The sign-in recorded for a code, as AuthorizationCodeRedemption fields (empty if none)."""
+    record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
+    return {"auth_time": record.auth_time, "acr": record.acr} if record is not None else {}

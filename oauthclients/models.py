@@ -112,6 +112,10 @@ class AuthorizationCodeRedemption(models.Model):
     # Checksums, like DOT's own token columns: the tokens may be revoked or rotated since.
     access_token_checksum = models.CharField(max_length=64, blank=True)
     refresh_token_family = models.UUIDField(null=True, blank=True)
+    # The sign-in behind the code (from CodeAuthentication), for the ID tokens a refresh issues
+    # later: OIDC Core §12.2 keeps auth_time (and acr) those of the original authentication.
+    auth_time = models.DateTimeField(null=True, blank=True)
+    acr = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -273,6 +273,7 @@ class BeerLockerValidator(OAuth2Validator):
         checksum = code_checksum(code)
         issued = getattr(request, "issued_access_token", None)
         refresh = getattr(request, "issued_refresh_token", None)
+        sign_in = authn.code_sign_in(checksum)  # read before the grant (and its record) goes
         with transaction.atomic():
             try:
                 super().invalidate_authorization_code(client_id, checksum, request, *args, **kwargs)
@@ -287,6 +288,7 @@ class BeerLockerValidator(OAuth2Validator):
                 application=request.client,
                 access_token_checksum=issued.token_checksum if issued is not None else "",
                 refresh_token_family=refresh.token_family if refresh is not None else None,
+                **sign_in,
             )
 
     # --- Refresh tokens: idle expiry -----------------------------------------------------------

@@ -3,10 +3,7 @@ import pytest
 from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
 from tests.factories import UserFactory
 from tests.oauthclients.oauth import make_client
-from tests.oidc_conformance.rp import REDIRECT_URI, RelyingParty, sign_in
-
-# The suite's static client: a confidential web client, as the Basic plan's configuration sets up.
-STATIC_CLIENT_SCOPE = "openid profile email beers:read"
+from tests.oidc_conformance.rp import REDIRECT_URI, STATIC_CLIENT_SCOPE, RelyingParty, sign_in
 
 
 @pytest.fixture

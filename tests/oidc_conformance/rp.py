@@ -20,6 +20,8 @@ from tests.factories import PASSWORD
 
 DISCOVERY = "/api/oauth2/.well-known/openid-configuration"
 REDIRECT_URI = "https://rp.example.com/callback"
+# The suite's static clients: confidential web clients, as the Basic plan's configuration sets up.
+STATIC_CLIENT_SCOPE = "openid profile email beers:read"
 LOGIN_PATH = "/accounts/login/"
 
 

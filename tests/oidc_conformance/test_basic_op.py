@@ -14,7 +14,11 @@ import pytest
 from django.test import Client as BrowserClient
 
 from oauthclients import authn
+from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from tests.factories import UserFactory
+from tests.oauthclients.oauth import make_client, pkce_pair
 from tests.oidc_conformance.rp import (
+    STATIC_CLIENT_SCOPE,
     RelyingParty,
     auth_request,
     authorize,
@@ -24,6 +28,7 @@ from tests.oidc_conformance.rp import (
     exchange,
     follow_sign_in,
     is_consent_page,
+    sign_in,
     token_request,
     userinfo,
     validate_id_token,
@@ -119,9 +124,6 @@ def test_oidcc_scope_profile(signed_in, api_client, static_rp, end_user):
 
 def test_oidcc_scope_profile_omits_names_the_user_has_not_set(api_client, static_rp):
     """oidcc-scope-profile for a user without names or address: those claims are absent, not ""."""
-    from tests.factories import UserFactory
-    from tests.oidc_conformance.rp import sign_in
-
     bare = UserFactory(first_name="", last_name="", email="")
     browser = sign_in(bare)
     _request, tokens, claims = run_flow(browser, api_client, static_rp, scope="openid profile email")
@@ -349,8 +351,6 @@ def test_oidcc_ensure_post_request_succeeds_when_consent_is_remembered(signed_in
 
 def test_oidcc_server_client_secret_post(signed_in, api_client, static_rp):
     """oidcc-server-client-secret-post: the same flow with client_secret_post."""
-    from oauthclients.models import Client
-
     Client.objects.filter(client_id=static_rp.client_id).update(
         token_endpoint_auth_method=Client.AuthMethod.CLIENT_SECRET_POST
     )
@@ -415,27 +415,41 @@ def test_oidcc_ensure_request_object_with_redirect_uri(api_client):
     assert "request_object_signing_alg_values_supported" not in config
 
 
-def test_oidcc_refresh_token(signed_in, api_client, static_rp):
-    """oidcc-refresh-token: the refresh token buys new tokens (CheckIfTokenEndpointResponseError,
-    ValidateExpiresIn); a new ID token keeps iss, sub and aud (EnsureIdTokenFromRefreshTokenHas-
-    SameIssSubAud...); the old refresh token no longer works (rotation)."""
+def test_oidcc_refresh_token(signed_in, api_client, static_rp, end_user):
+    """oidcc-refresh-token: the refresh token buys new tokens (RefreshTokenRequestSteps:
+    CheckTokenEndpointHttpStatus200, CheckTokenEndpointCacheHeaders, CheckTokenTypeIsBearer,
+    EnsureAccessTokenValuesAreDifferent) and a new ID token that CompareIdTokenClaims accepts
+    (OIDC Core §12.2: same iss, sub, aud, auth_time and acr, a later iat), even after the user
+    signed in somewhere else meanwhile; the second client's refresh token does not work for the
+    first client (performSecondClientTests)."""
+    assert "refresh_token" in discovery(api_client)["grant_types_supported"]
     _request, tokens, first = run_flow(signed_in, api_client, static_rp, scope="openid profile")
+    time.sleep(1.1)  # WaitForOneSecond, and a later sign-in elsewhere moves the account's last_login
+    sign_in(end_user)
     refreshed = token_request(
         api_client, static_rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )
     assert refreshed.status_code == 200, refreshed.content
+    assert refreshed["Cache-Control"] == "no-store"
     fresh = refreshed.json()
-    assert fresh["access_token"] != tokens["access_token"]
-    if "id_token" in fresh:
-        second = validate_id_token(api_client, static_rp, fresh["id_token"])
-        assert (second["iss"], second["sub"], second["aud"]) == (first["iss"], first["sub"], first["aud"])
+    assert fresh["token_type"] == "Bearer" and fresh["access_token"] != tokens["access_token"]
+    second = validate_id_token(api_client, static_rp, fresh["id_token"])
+    for claim in ("iss", "sub", "aud", "auth_time", "acr"):
+        assert second[claim] == first[claim], claim
+    assert second["iat"] > first["iat"]
     validate_userinfo(userinfo(api_client, fresh["access_token"]), first)
+
+    client2, secret2 = make_client(scope=STATIC_CLIENT_SCOPE, grant_types=(AUTHORIZATION_CODE, REFRESH_TOKEN))
+    rp2 = RelyingParty(client2.client_id, secret2, redirect_uri="https://client.example.com/callback")
+    _request, tokens2, _claims = run_flow(signed_in, api_client, rp2)
+    stolen = token_request(
+        api_client, static_rp, {"grant_type": "refresh_token", "refresh_token": tokens2["refresh_token"]}
+    )
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
 
 
 def test_oidcc_ensure_request_with_valid_pkce_succeeds(signed_in, api_client, static_rp):
     """oidcc-ensure-request-with-valid-pkce-succeeds: S256 challenge, verifier at the token endpoint."""
-    from tests.oauthclients.oauth import pkce_pair
-
     verifier, challenge = pkce_pair()
     request = auth_request(static_rp, code_challenge=challenge, code_challenge_method="S256")
     code = code_from(authorize(signed_in, static_rp, request), static_rp, request)
