@@ -13,6 +13,7 @@ from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import oidc as oidc_views
@@ -119,6 +120,13 @@ class AuthorizationView(dot_views.AuthorizationView):
         if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
             issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
             redirect_to = _add_iss_to_redirect(redirect_to, issuer)
+        if application is None:
+            # DOT names no client for an error raised while validating the request, so only the
+            # server-wide schemes (https) would be allowed; the redirect URI was already checked
+            # against this client, whose loopback http or private-use scheme applies.
+            application = (
+                get_application_model().objects.filter(client_id=self.request.GET.get("client_id")).first()
+            )
         response = super().redirect(redirect_to, application)  # checks the scheme
         if self.request.GET.get("response_mode") == response_modes.FORM_POST:
             return response_modes.form_post_response(

@@ -394,6 +394,17 @@ def test_oidcc_request_objects_rejected_as_unsupported(
     assert "code" not in params
 
 
+def test_request_objects_are_refused_to_a_loopback_client_too(signed_in):
+    """The refusal reaches a client on loopback http (a native or local app) like any other."""
+    client, secret = make_client(scope="openid", redirect_uris="http://127.0.0.1:9000/cb")
+    rp = RelyingParty(client.client_id, secret, redirect_uri="http://127.0.0.1:9000/cb")
+    request = auth_request(rp, request="eyJhbGciOiJub25lIn0.e30.")
+    response = signed_in.get("/api/oauth2/authorize", request)
+    assert response.status_code == 302
+    _mode, params = callback(response, rp)
+    assert params["error"] == "request_not_supported" and params["state"] == request["state"]
+
+
 def test_oidcc_claims_essential(signed_in, api_client, static_rp):
     """oidcc-claims-essential: claims={"userinfo":{"name":{"essential":true}}} succeeds
     (EnsureUserInfoContainsName is a warning: the claims parameter is not supported, as discovery
