@@ -1,14 +1,15 @@
 from django import forms
 
-from oauthclients.models import (
+from oauthclients import conf
+from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     IMPLICIT,
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
-    Client,
 )
+from oauthclients.models import Client
 
 GRANT_CHOICES = [
     (AUTHORIZATION_CODE, "Authorization code: users sign in here and allow your app (with PKCE)"),
@@ -49,8 +50,12 @@ class ClientForm(forms.Form):
     scope = forms.CharField(
         label="Scopes",
         required=False,
-        help_text="Space-separated, e.g. beers:read beers:write profile. Empty: beers:read beers:write.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = conf.get("DEFAULT_CLIENT_SCOPE")
+        self.fields["scope"].help_text = f"Space-separated, e.g. {default} profile. Empty: {default}."
 
     @classmethod
     def initial_for(cls, client):

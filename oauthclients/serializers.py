@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from oauthclients.models import AUTHORIZATION_CODE, Client
+from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.models import Client
 
 
 class SpaceSeparatedListField(serializers.ListField):

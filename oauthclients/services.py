@@ -12,13 +12,14 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauthclients.models import (
+from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     IMPLICIT,
     PASSWORD,
-    Client,
+    is_public_auth_method,
 )
+from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
@@ -45,7 +46,7 @@ def _primary_grant(grant_types) -> str:
 
 
 def _client_type(token_endpoint_auth_method) -> str:
-    if token_endpoint_auth_method == Client.AuthMethod.NONE:
+    if is_public_auth_method(token_endpoint_auth_method):
         return Client.CLIENT_PUBLIC
     return Client.CLIENT_CONFIDENTIAL
 

@@ -24,7 +24,8 @@ def make_credentials():
     from oauth2_provider.models import get_access_token_model, set_token_value
 
     from lockers import services
-    from oauthclients.models import AUTHORIZATION_CODE, Client
+    from oauthclients.grants import AUTHORIZATION_CODE
+    from oauthclients.models import Client
 
     password = secrets.token_urlsafe(16)
     user = services.user_create(username="bench-api", password=password)

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from lockers.models import Beer
 from oauthclients import services
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory
 from tests.oauthclients.oauth import (

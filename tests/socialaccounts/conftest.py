@@ -7,7 +7,8 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from social_core.backends import utils as backend_utils
 
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
+from oauthclients.models import Client
 from socialaccounts.backends import OpenIdConnectAuth
 from tests.factories import ClientFactory
 

@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from oauthclients import services
-from oauthclients.models import AUTHORIZATION_CODE, Client
+from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.models import Client
 from oauthclients.permissions import IsUserWithTokenScope
 from oauthclients.serializers import ClientSerializer
 
