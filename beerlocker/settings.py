@@ -236,10 +236,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register, for users signed in the
-    # way the API signs them in (Basic, session with CSRF, or a bearer token with the clients scope).
+    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauthclients.oauth2.dcr),
+    # for users signed in the way the API signs them in.
     "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
-    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauthclients.oauth2.dcr.IsAPIUserDCRPermission",),
 }
 
 # --- Web pages, e-mail and API docs -----------------------------------------

@@ -206,8 +206,3 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
     def email_is_verified(self, details, response):
         source = response if "email_verified" in response else (self.id_token or {})
         return bool(details.get("email")) and source.get("email_verified") is True
-
-
-BACKENDS = {
-    backend.name: backend for backend in (GithubOAuth2, GoogleOAuth2, FacebookOAuth2, OpenIdConnectAuth)
-}

@@ -1,85 +1,65 @@
-"""RFC 7591 / 7592 dynamic client registration: DOT's views, with our services and validation.
+"""RFC 7591 / 7592 dynamic client registration, owned here outright.
 
-DOT's views keep a single grant per client and check metadata their own way; these subclasses keep
-DOT's switch (``DCR_ENABLED``), permission setting and registration-access-token checks, and route
-every write through ``oauthclients.services`` so DCR obeys the same rules as the REST API.
+DOT's views keep a single grant per client and check metadata their own way. These honour DOT's
+``DCR_*`` settings (``DCR_ENABLED``, ``DCR_REGISTRATION_SCOPE``, the registration token's
+lifetime and rotation) and route every write through ``oauthclients.services``, so DCR obeys the
+same rules as the REST API.
 """
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_access_token_model, set_token_value
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import dynamic_client_registration as dot_dcr
+from oauth2_provider.utils import parse_bearer_token
 from rest_framework import exceptions
-from rest_framework.parsers import BaseParser
-from rest_framework.request import Request
-from rest_framework.settings import api_settings
+from rest_framework.parsers import JSONParser
+from rest_framework.views import APIView
 
 from oauthclients import services
-from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.grants import AUTHORIZATION_CODE, TokenEndpointAuthMethod
 from oauthclients.models import Client
 from oauthclients.permissions import IsUserWithTokenScope
 from oauthclients.serializers import ClientSerializer
 
-
-class _RegistrationEndpoint:
-    """Stands in for a DRF view: registering a client takes the same token scope as the REST API."""
-
-    token_scopes = {"read": ["clients"], "write": ["clients"]}
-
-
-class _UnreadBody(BaseParser):
-    """Leaves the body to the registration view: authentication needs only headers and the session,
-    and DRF must neither consume the stream nor turn malformed JSON into a 401."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return {}
+SIGN_IN = "Sign in (Basic, session, or a bearer token with the clients scope)."
+JSON_ONLY = "Send the client metadata as application/json."
+NOT_JSON = "Request body must be valid JSON"
+NOT_AN_OBJECT = "Request body must be a JSON object"
 
 
-class IsAPIUserDCRPermission:
-    """Registration for a user signed in the way the API signs users in: Basic, session (with
-    CSRF, enforced by DRF's session authentication) or a bearer token for a user with ``clients``.
-
-    DOT's view reads the owner from ``request.user``, so this sets it to the authenticated user.
-    """
-
-    def has_permission(self, request) -> bool:
-        drf_request = Request(
-            request,
-            parsers=[_UnreadBody()],
-            authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
+def registration_error(error: str, description: str, status: int = 400) -> JsonResponse:
+    """An RFC 7591 §3.2.2 error; a 401 carries the Bearer challenge (RFC 6750 §3)."""
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    if status == 401:
+        # No error code in the challenge when no bearer token was tried (RFC 6750 §3.1).
+        response["WWW-Authenticate"] = (
+            f'Bearer error="invalid_token", error_description="{description}"'
+            if error == "invalid_token"
+            else "Bearer"
         )
-        try:
-            allowed = IsUserWithTokenScope().has_permission(drf_request, _RegistrationEndpoint)
-        except exceptions.APIException:
-            return False
-        if allowed:
-            request.user = drf_request.user
-        return allowed
+    return response
 
 
 def _metadata_error(error: ValidationError) -> JsonResponse:
-    """RFC 7591 §3.2.2: ``invalid_redirect_uri`` when a redirect URI is at fault, else
-    ``invalid_client_metadata``; the description carries every message, keyed by field."""
+    """``invalid_redirect_uri`` when a redirect URI is at fault, else ``invalid_client_metadata``;
+    the description carries every message, keyed by field (never an exception's repr)."""
     code = "invalid_redirect_uri" if "redirect_uris" in error.message_dict else "invalid_client_metadata"
-    return dot_dcr._error_response(code, dot_dcr._validation_error_description(error))
-
-
-def _read_json(request):
-    """The request's JSON object, or an error response.
-
-    Only ``application/json`` is read (RFC 7591 §3.1): a cross-site HTML form cannot send it, which
-    is what keeps a browser's cached Basic credentials from registering clients (the view is
-    ``csrf_exempt``, as DOT's is).
-    """
-    if request.content_type != "application/json":
-        return None, dot_dcr._error_response(
-            "invalid_client_metadata", "Send the client metadata as application/json."
-        )
-    return dot_dcr._parse_metadata(request.body)
+    description = "; ".join(
+        f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+    )
+    return registration_error(code, description)
 
 
 def _service_arguments(data: dict) -> dict:
@@ -90,16 +70,29 @@ def _service_arguments(data: dict) -> dict:
         # RFC 7591 §2: the defaults when a client leaves these out.
         "grant_types": data.get("grant_types", [AUTHORIZATION_CODE]),
         "token_endpoint_auth_method": data.get(
-            "token_endpoint_auth_method", Client.AuthMethod.CLIENT_SECRET_BASIC
+            "token_endpoint_auth_method", TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
         ),
         "scope": data.get("scope", ""),
     }
 
 
-def _issue_registration_token(client: Client) -> str:
-    # Issued with no user, unlike DOT's: a token that manages one client registration must never
-    # act as a person on the API, and the API refuses user-less tokens wherever a user is needed.
-    return dot_dcr._issue_registration_token(client, None)
+def registration_token_issue(*, client: Client) -> str:
+    """A new registration access token for ``client``; returns its raw value (only its checksum is
+    stored). Issued with no user: a token that manages one client registration must never act as a
+    person on the API, and the API refuses user-less tokens wherever a user is needed."""
+    seconds = oauth2_settings.DCR_REGISTRATION_TOKEN_EXPIRE_SECONDS
+    expires = (
+        datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+        if seconds is None
+        else timezone.now() + timedelta(seconds=seconds)
+    )
+    raw = generate_client_secret()
+    token = get_access_token_model()(
+        application=client, user=None, expires=expires, scope=oauth2_settings.DCR_REGISTRATION_SCOPE
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
 
 
 def _registration_response(request, client: Client, registration_token: str, raw_secret=None, status=200):
@@ -119,20 +112,49 @@ def _registration_response(request, client: Client, registration_token: str, raw
     return response
 
 
-class ClientRegistrationView(dot_dcr.DynamicClientRegistrationView):
-    """RFC 7591 ``POST /api/oauth2/register``: a signed-in user registers a client; the response
-    carries its secret and registration access token, both shown this once."""
+class DCREnabledMixin:
+    """404 unless ``OAUTH2_PROVIDER["DCR_ENABLED"]``."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not oauth2_settings.DCR_ENABLED:
+            return JsonResponse({"error": "not_found"}, status=404)
+        return super().dispatch(request, *args, **kwargs)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ClientRegistrationView(DCREnabledMixin, APIView):
+    """RFC 7591 ``POST /api/oauth2/register``: a user signed in the way the API signs users in
+    (Basic, session with CSRF, or a bearer token with ``clients``) registers a client; the response
+    carries its secret and registration access token, both shown this once.
+
+    Only ``application/json`` is read (RFC 7591 §3.1): a cross-site HTML form cannot send it, which
+    is what keeps a browser's cached Basic credentials from registering clients.
+    """
+
+    permission_classes = [IsUserWithTokenScope]
+    # An OAuth endpoint like the token endpoint: RFC 7591 documents it, not the API schema.
+    schema = None
+    token_scopes = {"read": ["clients"], "write": ["clients"]}
+    parser_classes = [JSONParser]
+
+    def handle_exception(self, exc):
+        # RFC 7591 error JSON, not DRF's {"detail": ...}.
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            return registration_error("access_denied", SIGN_IN, status=401)
+        if isinstance(exc, exceptions.PermissionDenied):
+            return registration_error("access_denied", SIGN_IN, status=401)
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            return registration_error("invalid_client_metadata", JSON_ONLY)
+        if isinstance(exc, exceptions.ParseError):
+            return registration_error("invalid_client_metadata", NOT_JSON)
+        return super().handle_exception(exc)
 
     def post(self, request, *args, **kwargs):
-        if not dot_dcr._check_permissions(request):
-            return dot_dcr._error_response(
-                "access_denied",
-                "Sign in (Basic, session, or a bearer token with the clients scope).",
-                status=401,
-            )
-        data, error = _read_json(request)
-        if error:
-            return error
+        if request.stream is None:
+            return registration_error("invalid_client_metadata", NOT_JSON)
+        data = request.data
+        if not isinstance(data, dict):
+            return registration_error("invalid_client_metadata", NOT_AN_OBJECT)
         try:
             with transaction.atomic():
                 client, raw_secret = services.client_create(
@@ -140,46 +162,92 @@ class ClientRegistrationView(dot_dcr.DynamicClientRegistrationView):
                     registration_source=Client.RegistrationSource.DCR,
                     **_service_arguments(data),
                 )
-                registration_token = _issue_registration_token(client)
+                registration_token = registration_token_issue(client=client)
         except ValidationError as exc:
             return _metadata_error(exc)
         return _registration_response(request, client, registration_token, raw_secret, status=201)
 
 
-class ClientConfigurationView(dot_dcr.DynamicClientRegistrationManagementView):
+def _read_json(request):
+    """The request's JSON object, or an error response (RFC 7592 §2.2 sends the full metadata)."""
+    if request.content_type != "application/json":
+        return None, registration_error("invalid_client_metadata", JSON_ONLY)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None, registration_error("invalid_client_metadata", NOT_JSON)
+    if not isinstance(data, dict):
+        return None, registration_error("invalid_client_metadata", NOT_AN_OBJECT)
+    return data, None
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class ClientConfigurationView(DCREnabledMixin, View):
     """RFC 7592 ``/api/oauth2/register/{client_id}``: read, replace or delete a dynamically
-    registered client with its registration access token (DOT checks the token)."""
+    registered client with its registration access token."""
 
-    def get(self, request, client_id, *args, **kwargs):
-        auth = self._authenticate_registration_request(request, client_id)
-        if isinstance(auth, HttpResponse):
-            return auth
-        return _registration_response(request, auth.application, auth.presented_token)
+    http_method_names = ["get", "put", "delete", "options"]
 
-    def put(self, request, client_id, *args, **kwargs):
-        auth = self._authenticate_registration_request(request, client_id)
-        if isinstance(auth, HttpResponse):
-            return auth
+    def authenticate(self, request, client_id):
+        """The registration token presented for ``client_id`` and its raw value, or an error."""
+        presented = parse_bearer_token(request.headers.get("Authorization", ""))
+        if presented is None:
+            return None, registration_error("invalid_token", "Registration access token required", 401)
+        checksum = hashlib.sha256(presented.encode()).hexdigest()
+        tokens = get_access_token_model().objects.select_related("application")
+        token = tokens.filter(token_checksum=checksum).first()
+        if token is None:
+            return None, registration_error("invalid_token", "Invalid registration access token", 401)
+        if not token.is_valid([oauth2_settings.DCR_REGISTRATION_SCOPE]):
+            return None, registration_error(
+                "invalid_token", "Registration access token is expired or invalid", 401
+            )
+        client = token.application
+        # 401, not 403 or 404: the token is not valid for this URI, and whether the client exists
+        # is not revealed.
+        if client is None or client.client_id != client_id:
+            return None, registration_error("invalid_token", "Token does not match client_id", 401)
+        # Only a dynamically registered client is managed here, so a token that carries the
+        # registration scope by mistake cannot reconfigure a manual client.
+        if client.registration_source != Client.RegistrationSource.DCR:
+            return None, registration_error(
+                "invalid_token", "Token was not issued by the registration endpoint", 401
+            )
+        return (token, presented), None
+
+    def get(self, request, client_id):
+        auth, error = self.authenticate(request, client_id)
+        if error:
+            return error
+        token, presented = auth
+        return _registration_response(request, token.application, presented)
+
+    def put(self, request, client_id):
+        auth, error = self.authenticate(request, client_id)
+        if error:
+            return error
+        token, registration_token = auth
         data, error = _read_json(request)
         if error:
             return error
         if data.get("client_id", client_id) != client_id:
             # RFC 7592 §2.2: the body's client_id must be the one being replaced.
-            return dot_dcr._error_response("invalid_client_metadata", "client_id does not match the URL.")
-        registration_token = auth.presented_token
+            return registration_error("invalid_client_metadata", "client_id does not match the URL.")
         try:
             with transaction.atomic():
-                client = services.client_update(client=auth.application, **_service_arguments(data))
+                client = services.client_update(client=token.application, **_service_arguments(data))
                 if oauth2_settings.DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE:
-                    registration_token = _issue_registration_token(client)
-                    auth.registration_token.delete()
+                    registration_token = registration_token_issue(client=client)
+                    token.delete()
         except ValidationError as exc:
             return _metadata_error(exc)
         return _registration_response(request, client, registration_token)
 
-    def delete(self, request, client_id, *args, **kwargs):
-        auth = self._authenticate_registration_request(request, client_id)
-        if isinstance(auth, HttpResponse):
-            return auth
-        services.client_delete(client=auth.application)
+    def delete(self, request, client_id):
+        auth, error = self.authenticate(request, client_id)
+        if error:
+            return error
+        token, _presented = auth
+        services.client_delete(client=token.application)
         return HttpResponse(status=204)
