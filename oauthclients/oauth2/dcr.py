@@ -27,10 +27,10 @@ from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from api.permissions import IsUserWithTokenScope
 from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE, TokenEndpointAuthMethod
 from oauthclients.models import Client
-from oauthclients.permissions import IsUserWithTokenScope
 from oauthclients.serializers import ClientSerializer
 
 SIGN_IN = "Sign in (Basic, session, or a bearer token with the clients scope)."

@@ -23,7 +23,7 @@ def test_authorization_code_flow_runs_in_a_project_with_oauthclients_alone():
             "no:cacheprovider",
             "--ds=tests.standalone.oauthclients_settings",
             "--confcutdir=tests/standalone",
-            "tests/standalone/oauthclients_flow.py",
+            "tests/standalone/oauthclients_project.py",
         ],
         cwd=ROOT,
         capture_output=True,

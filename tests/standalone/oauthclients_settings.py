@@ -1,7 +1,9 @@
 """A minimal project that installs oauthclients alone (with DOT, DRF and Django's contrib apps).
 
 Nothing from beerlocker, lockers, accounts or socialaccounts: it proves oauthclients is a
-reusable app. Run by tests/oauthclients/test_standalone.py in a pytest subprocess.
+reusable app. Run by tests/oauthclients/test_standalone.py in a pytest subprocess. ``api`` is a
+plain package (no app to install): its authentication, permission, pagination and error handler
+are the policy this project chooses.
 """
 
 from oauthclients.keys import generate_rsa_private_key_pem
@@ -41,10 +43,12 @@ USE_TZ = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauthclients.authentication.BearerAuthentication",
+        "api.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["oauthclients.permissions.IsUserWithTokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"

@@ -1,6 +1,8 @@
 """The authorization-code flow in a project with oauthclients alone (tests.standalone settings).
 
-Not collected by the main run (no test_ prefix): tests/oauthclients/test_standalone.py runs it.
+Run by tests/oauthclients/test_standalone.py in a fresh pytest process with
+``--ds=tests.standalone.oauthclients_settings`` and no conftest. Not named test_*.py, so the main
+suite never collects it under the main settings.
 """
 
 import base64
@@ -72,5 +74,4 @@ def test_authorization_code_flow_with_pkce_reaches_a_protected_endpoint(client):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
     listed = api.get("/api/clients")
     assert listed.status_code == 200, listed.content
-    # No DEFAULT_PAGINATION_CLASS in this project: a plain list.
-    assert [row["client_name"] for row in listed.json()] == ["Standalone App"]
+    assert [row["client_name"] for row in listed.json()["results"]] == ["Standalone App"]
