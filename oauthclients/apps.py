@@ -1,6 +1,26 @@
 from django.apps import AppConfig
+from django.core import checks
+
+
+def oidc_signing_key_check(app_configs, **kwargs):
+    """Settings read a debug-mode key only if it exists; say how to make one before an ID token
+    fails to sign."""
+    from oauth2_provider.settings import oauth2_settings
+
+    if oauth2_settings.OIDC_ENABLED and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+        return [
+            checks.Warning(
+                "No OpenID Connect signing key: ID tokens cannot be issued.",
+                hint="Run `manage.py createoidckey` (make run does), or set OIDC_RSA_PRIVATE_KEY.",
+                id="oauthclients.W001",
+            )
+        ]
+    return []
 
 
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
     verbose_name = "OAuth clients"
+
+    def ready(self):
+        checks.register(oidc_signing_key_check)

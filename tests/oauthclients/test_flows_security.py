@@ -189,6 +189,7 @@ def test_a_key_file_is_read(tmp_path):
 def test_createoidckey_generates_the_development_key_once_and_debug_settings_read_it(tmp_path, settings):
     from django.core.management import call_command
 
+    from oauthclients.apps import oidc_signing_key_check
     from oauthclients.keys import load_oidc_private_key
 
     path = tmp_path / "var" / "oidc.key"
@@ -196,6 +197,8 @@ def test_createoidckey_generates_the_development_key_once_and_debug_settings_rea
     assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == ""
     assert not path.exists()
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "OIDC_DEV_KEY_FILE": str(path)}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}
+    assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.W001"]
     call_command("createoidckey", stdout=io.StringIO())
     first = load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path)
     assert "PRIVATE KEY" in first
