@@ -59,13 +59,8 @@ class ClientForm(forms.Form):
 
     @classmethod
     def initial_for(cls, client):
-        return {
-            "client_name": client.name,
-            "redirect_uris": "\n".join(client.redirect_uris.split()),
-            "grant_types": list(client.grant_types),
-            "token_endpoint_auth_method": client.token_endpoint_auth_method,
-            "scope": client.scope,
-        }
+        metadata = client.metadata()
+        return {**metadata, "redirect_uris": "\n".join(metadata["redirect_uris"])}
 
     def service_fields(self) -> dict:
         """The cleaned data as ``client_create`` / ``client_update`` keyword arguments."""

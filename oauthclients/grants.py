@@ -71,5 +71,9 @@ CONFIDENTIAL_AUTH_METHODS = [
     TokenEndpointAuthMethod.CLIENT_SECRET_POST.value,
 ]
 
+# RFC 7591 §2: what a client registers when it leaves these out.
+DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)
+DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+
 # What a client may ask for when it registers without a ``scope`` (OAUTHCLIENTS overrides it).
 DEFAULT_SCOPE = "beers:read beers:write"

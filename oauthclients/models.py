@@ -90,6 +90,16 @@ class Client(AbstractApplication):
                 schemes.append(parts.scheme)
         return list(dict.fromkeys(schemes))
 
+    def metadata(self) -> dict:
+        """The client's registration under its RFC 7591 names (the services' arguments)."""
+        return {
+            "client_name": self.name,
+            "redirect_uris": self.redirect_uris.split(),
+            "grant_types": list(self.grant_types),
+            "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "scope": self.scope,
+        }
+
     def allows_grant(self, *grants: str) -> bool:
         """The client registered every one of these grants and the server has them switched on."""
         return all(grant in self.grant_types and grant_enabled(grant) for grant in grants)

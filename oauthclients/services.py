@@ -15,6 +15,7 @@ from oauth2_provider.models import (
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     IMPLICIT,
     PASSWORD,
     is_public_auth_method,
@@ -100,7 +101,7 @@ def client_create(
     client_name: str,
     redirect_uris: list[str],
     grant_types: list[str],
-    token_endpoint_auth_method: str = Client.AuthMethod.CLIENT_SECRET_BASIC,
+    token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     scope: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
@@ -130,14 +131,7 @@ def client_update(*, client: Client, **fields) -> Client:
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise TypeError(f"client_update() got unexpected fields {sorted(unknown)!r}")
-    current = {
-        "client_name": client.name,
-        "redirect_uris": client.redirect_uris.split(),
-        "grant_types": list(client.grant_types),
-        "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "scope": client.scope,
-    }
-    merged = {**current, **fields}
+    merged = {**client.metadata(), **fields}
     cleaned = client_validate(client=client, **merged)
     _apply(client, client_name=merged["client_name"], **cleaned)
     client.save()

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from api.permissions import IsUserWithTokenScope
 from oauthclients import services
-from oauthclients.grants import AUTHORIZATION_CODE, TokenEndpointAuthMethod
+from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
 from oauthclients.models import Client
 from oauthclients.serializers import ClientSerializer
 
@@ -68,9 +68,9 @@ def _service_arguments(data: dict) -> dict:
         "client_name": data.get("client_name", ""),
         "redirect_uris": data.get("redirect_uris", []),
         # RFC 7591 §2: the defaults when a client leaves these out.
-        "grant_types": data.get("grant_types", [AUTHORIZATION_CODE]),
+        "grant_types": data.get("grant_types", list(DEFAULT_GRANT_TYPES)),
         "token_endpoint_auth_method": data.get(
-            "token_endpoint_auth_method", TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+            "token_endpoint_auth_method", DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
         ),
         "scope": data.get("scope", ""),
     }
