@@ -198,10 +198,9 @@ OAUTH2_PROVIDER = {
         "social:read": "See the accounts you sign in with",
         "social:write": "Connect and disconnect the accounts you sign in with",
     },
-    # One server class for both (OIDC_ENABLED picks OIDC_SERVER_CLASS); extra grants come from
-    # OAUTHCLIENTS["EXTRA_GRANTS"].
-    "OAUTH2_SERVER_CLASS": "oauthclients.oauth2.server.Server",
-    "OIDC_SERVER_CLASS": "oauthclients.oauth2.server.Server",
+    # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
+    # from OAUTHCLIENTS["EXTRA_GRANTS"].
+    **dict.fromkeys(["OAUTH2_SERVER_CLASS", "OIDC_SERVER_CLASS"], "oauthclients.oauth2.server.Server"),
     "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
     "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
     "APPLICATION_ADMIN_CLASS": "oauthclients.admin.ClientAdmin",
