@@ -214,9 +214,11 @@ def id_token_names(hint, user) -> bool:
 
 def authenticated_client(core, request):
     """The client that authenticated this request with its secret (Basic or body), or None."""
-    body = core.extract_body(request)
+    # The query is left out: client credentials travel in the header or the body, and a malformed
+    # query must not turn into a ValueError here.
+    uri = request.build_absolute_uri(request.path)
     oauth_request = OauthlibRequest(
-        request.build_absolute_uri(), request.method, body, core.extract_headers(request)
+        uri, request.method, core.extract_body(request), core.extract_headers(request)
     )
     if not core.server.request_validator.authenticate_client(oauth_request):
         return None

@@ -379,6 +379,18 @@ class TestIntrospection:
         assert body["client_id"] == client.client_id
         assert self.introspect(api_client, resource_server, rs_secret, "unknown").json() == {"active": False}
 
+    def test_a_malformed_query_does_not_break_client_authentication(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = api_client.post(
+            "/api/oauth2/introspect?x=100%zz",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(resource_server.client_id, rs_secret),
+        )
+        assert response.status_code == 200
+        assert response.json()["active"] is True
+
     def test_an_ordinary_client_may_not_introspect(self, browser, api_client):
         client, secret = make_client()
         tokens = user_tokens(browser, api_client, client, secret)
