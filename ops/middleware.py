@@ -67,13 +67,13 @@ class RequestLogMiddleware:
             # Django turns an exception inside the stack into a 500 response before it reaches here.
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            self._log(request, response, (time.perf_counter() - started) * 1000)
+            self._log(request, response, request_id, (time.perf_counter() - started) * 1000)
             return response
         finally:
             request_id_var.reset(reset)
 
     @staticmethod
-    def _log(request, response, duration_ms):
+    def _log(request, response, request_id, duration_ms):
         path = loggable_path(request)
         status = response.status_code
         log.log(
@@ -88,5 +88,6 @@ class RequestLogMiddleware:
                 "path": path,
                 "status": status,
                 "duration_ms": round(duration_ms, 1),
+                "request_id": request_id,
             },
         )
