@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from django.conf import settings
 from django.db import connection
@@ -24,6 +25,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
+
+
+# What only PostgreSQL can show: a database two processes share, connections that persist.
+# On SQLite the test database is in this process's memory; CI's PostgreSQL leg runs these.
+needs_postgres = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs a PostgreSQL database that other processes share (runs in CI's PostgreSQL leg)",
+)
 
 
 def is_postgres() -> bool:
