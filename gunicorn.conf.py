@@ -54,3 +54,7 @@ if os.environ.get("DJANGO_LOG_FORMAT") == "json":
             "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False}
         },
     }
+
+# gunicorn 25+'s control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl): several
+# instances on one host would fight over it, and nothing here uses it.
+control_socket_disable = True

@@ -81,10 +81,10 @@ def wait_ready(url: str, timeout: float = 30, process: subprocess.Popen | None =
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode} before {url} was ready")
         try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or a worker still loading the app on a busy machine
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not become ready")
 
@@ -116,7 +116,11 @@ class Gunicorn:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_ready(self.url, process=self.process)
+        try:
+            wait_ready(self.url, process=self.process)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def log(self) -> str:

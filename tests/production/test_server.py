@@ -3,6 +3,7 @@
 import json
 import os
 import runpy
+import signal
 import subprocess
 import sys
 
@@ -62,6 +63,7 @@ def test_gunicorn_workers_follow_the_machine_or_web_concurrency(monkeypatch):
 
 
 def make_serve(env, port):
+    """`make serve` in a process group of its own: gunicorn runs as make's child."""
     return subprocess.Popen(  # noqa: S603
         ["make", "--no-print-directory", "serve", f"HOST={HOST}", f"PORT={port}"],  # noqa: S607
         cwd=REPO,
@@ -69,7 +71,15 @@ def make_serve(env, port):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
+
+
+def stop(process):
+    """What Ctrl-C does: signal the whole group (make and the gunicorn it started)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    return output
 
 
 def test_make_serve_refuses_a_database_with_unapplied_migrations(tmp_path):
@@ -101,8 +111,7 @@ def test_make_serve_runs_gunicorn_with_debug_off(tmp_path):
         # Django's plain 404, not the debug page listing the URLconf.
         assert "The requested resource was not found" in missing.text and "URLconf" not in missing.text
     finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
+        output = stop(process)
     assert "Booting worker" in output
 
 
