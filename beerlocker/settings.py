@@ -49,7 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Load-balancer probes (/healthz, /readyz) answered before host checks and logging (ops/health.py).
+    # Keep first: load-balancer probes (/healthz, /readyz) are answered before host checks, logging
+    # and any rate limit added below (ops/health.py).
     "ops.health.HealthCheckMiddleware",
     # Then: times the whole stack, logs one line per request, echoes X-Request-ID (ops/middleware.py).
     "ops.middleware.RequestLogMiddleware",
