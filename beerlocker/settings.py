@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each signed-in session's last activity, address and browser (accounts.sessions).
+    "accounts.middleware.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
@@ -108,6 +110,10 @@ PASSWORD_HASHERS = [
     # oauthclients/hashers.py). Listed last so that users' passwords keep the first, slow hasher.
     "oauthclients.hashers.ClientSecretHasher",
 ]
+# Sessions in accounts.UserSession, one row per browser with the user beside it, so a user's
+# sessions are listed and ended without decoding every row. With a shared cache (Redis), reads go
+# through it; never with the per-process local cache, which other processes could serve stale.
+SESSION_ENGINE = "accounts.session_engines." + ("cached_db" if REDIS_URL else "db")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -178,6 +184,8 @@ OAUTHCLIENTS = {
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
+    # Signing a user's browsers out is for our own applications only (see accounts' session API).
+    "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
 }
 
 OAUTH2_PROVIDER = {
@@ -189,6 +197,9 @@ OAUTH2_PROVIDER = {
         "beers:write": "Add, change and remove beers in your locker",
         "clients": "Manage the OAuth applications you registered",
         "stats:read": "Read site-wide totals (applications only)",
+        "sessions:read": "See where you are signed in (browsers, addresses)",
+        "sessions:write": "Sign your browsers out",
+        "activity:read": "See your account's security activity",
     },
     "DEFAULT_SCOPES": ["beers:read", "beers:write"],
     "OAUTH2_VALIDATOR_CLASS": "oauthclients.validators.BeerLockerValidator",

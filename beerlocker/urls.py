@@ -8,6 +8,7 @@ from oauthclients import oauth2_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2_urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
