@@ -14,6 +14,7 @@ from accounts import services
 from accounts.forms import SignUpForm
 from accounts.models import UserSession
 from accounts.sessions import current_session, describe_user_agent
+from api.signals import rate_limited
 
 
 class HomeView(TemplateView):
@@ -42,6 +43,7 @@ class SignUpView(RedirectURLMixin, FormView):
     def post(self, request, *args, **kwargs):
         throttle = SignUpThrottle()
         if not throttle.allow_request(request, self):
+            rate_limited.send(sender=type(self), request=request, scope=throttle.scope)
             context = {"wait": throttle.wait()}
             return render(request, "registration/signup_throttled.html", context, status=429)
         return super().post(request, *args, **kwargs)

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "socialaccounts",
     # --- users (API, sign-up, account pages) and the API docs
     "accounts",
+    # --- the security activity log (listens to the apps' signals)
+    "activity",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Each signed-in session's last activity, address and browser (accounts.sessions).
     "accounts.middleware.SessionActivityMiddleware",
+    # The address and User-Agent every activity event records.
+    "activity.context.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
@@ -359,6 +363,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.associate_user",
     "social_core.pipeline.social_auth.load_extra_data",
     "socialaccounts.pipeline.store_profile",
+    # Sends socialaccounts.signals.account_linked for a new link (the activity log listens).
+    "socialaccounts.pipeline.announce_new_link",
     "social_core.pipeline.user.user_details",
 )
 SOCIALACCOUNTS = {
@@ -380,6 +386,13 @@ OAUTH2_PROVIDER["OIDC_SERVER_CLASS"] = "socialaccounts.grants.Server"
 OAUTH2_PROVIDER["SCOPES"] |= {
     "social:read": "See the accounts you sign in with",
     "social:write": "Connect and disconnect the accounts you sign in with",
+}
+
+# --- Security activity log (activity) -------------------------------------
+
+ACTIVITY = {
+    # Events older than this are deleted by `manage.py pruneactivity` (run it daily).
+    "RETENTION_DAYS": env.int("ACTIVITY_RETENTION_DAYS", default=180),
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/oauth2/", include("oauthclients.oauth2_urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),
+    path("api/", include("activity.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
+    path("account/activity/", include("activity.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

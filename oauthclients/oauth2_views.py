@@ -18,7 +18,8 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients.models import IMPLICIT
+from oauthclients import signals
+from oauthclients.models import IMPLICIT, Client
 from oauthclients.validators import grant_enabled, is_disabled_accounts_token
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
@@ -107,6 +108,17 @@ class AuthorizationView(dot_views.AuthorizationView):
             except OAuthToolkitError:
                 pass  # a redirectable error: the client hears about it once the user is back
         return super().handle_no_permission()
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        result = super().create_authorization_response(request, scopes, credentials, allow)
+        if allow and request.method == "POST":
+            # Allow pressed on the consent page (answers given on GET are remembered consent or a
+            # first-party client): announced only once the code or token was issued.
+            client = Client.objects.get(client_id=credentials["client_id"])
+            signals.consent_given.send(
+                sender=Client, client=client, user=request.user, scopes=scopes.split() if scopes else []
+            )
+        return result
 
     def form_invalid(self, form):
         # A tampered or incomplete consent form: an error page, not a dialog for nothing.

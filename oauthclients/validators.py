@@ -22,7 +22,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients import conf
+from oauthclients import conf, signals
 from oauthclients.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -290,6 +290,7 @@ class BeerLockerValidator(OAuth2Validator):
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            announce_reuse(refresh_token, client)
             return False
         # Rotation issues a new refresh token on every use, so the current one's age is the
         # time since the client last refreshed: past the idle limit the session is over.
@@ -353,6 +354,20 @@ class BeerLockerValidator(OAuth2Validator):
             # Beer Locker does not verify addresses yet; say so rather than claim it.
             "email_verified": lambda request: False,
         }
+
+
+def announce_reuse(refresh_token: str, client: Client) -> None:
+    """Send ``refresh_token_reuse_detected`` when a refused refresh token is a revoked one of this
+    client's: DOT (REFRESH_TOKEN_REUSE_PROTECTION) has just revoked its family."""
+    checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
+    revoked = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=checksum, application=client, revoked__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    if revoked is not None:
+        signals.refresh_token_reuse_detected.send(sender=type(client), client=client, user=revoked.user)
 
 
 def revoke_tokens_from_code(checksum: str) -> None:
