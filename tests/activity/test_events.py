@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core import mail
@@ -11,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.models import UserSession
 from accounts.pages import SignUpThrottle
 from activity.models import Event, Kind
 from activity.services import event_record
@@ -260,6 +262,27 @@ def test_connecting_a_provider_is_recorded_and_mailed_and_disconnecting_recorded
     assert message.to == [user.email]
     assert message.subject == "A github account can now sign in to your Beer Locker account"
     assert "gh-token" not in message.body + json.dumps(linked.details)
+
+
+def test_browser_sign_in_with_a_provider_is_a_session_and_a_provider_sign_in(mocked):
+    client = browser()
+    started = client.post("/social/login/github/")
+    state = parse_qs(urlsplit(started["Location"]).query)["state"][0]
+    mocked.post("https://github.com/login/oauth/access_token", json={"access_token": "gh-web-token"})
+    mocked.get("https://api.github.com/user", json={"id": 7, "login": "octo", "email": "octo@example.com"})
+    mocked.get("https://api.github.com/user/emails", json=[])
+
+    response = client.get("/social/complete/github/", {"code": "web-c0de", "state": state})
+
+    assert response.status_code == 302
+    event = only(Kind.SIGN_IN)
+    assert event.details == {"method": "provider", "provider": "github"}
+    assert event.ip == "203.0.113.7"
+    session = UserSession.objects.get(session_key=client.session.session_key)
+    assert session.user == event.user and session.user_agent == FIREFOX
+    assert client.get(reverse("accounts:sessions")).status_code == 200
+    stored = json.dumps(list(Event.objects.values("details")))
+    assert "gh-web-token" not in stored and "web-c0de" not in stored
 
 
 def test_token_exchange_is_a_sign_in_by_token_exchange(
