@@ -17,6 +17,7 @@ from accounts.services import EndedBy, session_end
 from accounts.signals import session_ended
 from tests.conftest import basic
 from tests.factories import PASSWORD, UserFactory
+from tests.oauthclients.oauth import authorize_url, make_client, query, user_tokens
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -417,3 +418,23 @@ def test_deleting_the_user_deletes_their_sessions(user):
     user.delete()
 
     assert not UserSession.objects.exists()
+
+
+# --- the scopes through a real authorization -----------------------------------------------------
+
+
+def test_a_third_party_app_may_read_sessions_with_consent_but_never_end_them(user):
+    client, secret = make_client(scope="sessions:read sessions:write")
+    here = browser(user)
+
+    asked = here.get(authorize_url(client, scope="sessions:write"))
+    assert query(asked["Location"])["error"] == "invalid_scope"
+
+    tokens = user_tokens(here, APIClient(), client, secret, scope="sessions:read")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+    listed = api.get("/api/me/sessions")
+    assert listed.status_code == 200
+    assert [entry["browser"] for entry in listed.json()["results"]] == ["Firefox 128.0"]
+    assert api.post("/api/me/sessions/end-others").status_code == 403
+    assert signed_in(here)
