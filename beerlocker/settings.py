@@ -207,6 +207,10 @@ OAUTHCLIENTS = {
     "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
+    # Back-channel logout: the ID token's sid is the browser session's public id, and every end
+    # of a session (accounts.services.session_end) queues logout tokens.
+    "SESSION_ID_FUNCTION": "accounts.sessions.session_public_id",
+    "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
 }
 
 OAUTH2_PROVIDER = {
@@ -252,6 +256,12 @@ OAUTH2_PROVIDER = {
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
+    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout): the confirmation page
+    # only when the request cannot be tied to this user's browser session; signing out ends the
+    # session (and tells clients by back-channel logout) but leaves apps' tokens alone.
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
     "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     # RFC 9700 gates: every one enforced, except the two grants the seeds use while switched on.

@@ -24,6 +24,9 @@ _FORM_FIELDS = {
     "grant_types": "grant_types",
     "token_endpoint_auth_method": "token_endpoint_auth_method",
     "scope": "scope",
+    "post_logout_redirect_uris": "post_logout_redirect_uris",
+    "backchannel_logout_uri": "backchannel_logout_uri",
+    "backchannel_logout_session_required": "backchannel_logout_session_required",
 }
 
 
@@ -39,6 +42,11 @@ class ClientAdminForm(forms.ModelForm):
         choices=[(grant, grant) for grant in SUPPORTED_GRANT_TYPES],
         widget=forms.CheckboxSelectMultiple,
     )
+    post_logout_redirect_uris = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Where RP-initiated logout may return the browser; one per line, as redirect URIs.",
+    )
 
     class Meta:
         model = Client
@@ -50,6 +58,9 @@ class ClientAdminForm(forms.ModelForm):
             "grant_types",
             "token_endpoint_auth_method",
             "scope",
+            "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
             "allow_introspection",
             "skip_authorization",
         ]
@@ -66,14 +77,23 @@ class ClientAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["redirect_uris"] = "\n".join(self.instance.redirect_uris.split())
+            self.initial["post_logout_redirect_uris"] = "\n".join(
+                self.instance.post_logout_redirect_uris.split()
+            )
 
     def clean_redirect_uris(self):
         return " ".join(self.cleaned_data["redirect_uris"].split())
+
+    def clean_post_logout_redirect_uris(self):
+        return " ".join(self.cleaned_data["post_logout_redirect_uris"].split())
 
     def service_arguments(self) -> dict:
         """The cleaned form as the services' arguments."""
         data = {argument: self.cleaned_data.get(field) for argument, field in _FORM_FIELDS.items()}
         data["redirect_uris"] = (data["redirect_uris"] or "").split()
+        data["post_logout_redirect_uris"] = (data["post_logout_redirect_uris"] or "").split()
+        data["backchannel_logout_uri"] = data["backchannel_logout_uri"] or ""
+        data["backchannel_logout_session_required"] = bool(data["backchannel_logout_session_required"])
         data["grant_types"] = list(data["grant_types"] or [])
         return data
 

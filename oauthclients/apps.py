@@ -25,8 +25,10 @@ class OAuthClientsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from oauthclients.oauth2 import authn
+        from oauthclients.oauth2 import authn, backchannel
 
         # Django's login() is the one step every sign-in method shares (password, sign-up, social).
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")
         checks.register(oidc_signing_key_check)
+        # Back-channel logout hears of every session's end from the project's signal.
+        backchannel.connect_session_ended()

@@ -22,6 +22,12 @@ DEFAULTS = {
     "OIDC_DEV_KEY_FILE": "var/oidc.key",
     # A refresh token not used for this long is rejected (rotation makes each use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": 30 * 24 * 3600,
+    # Back-channel logout (oauthclients.oauth2.backchannel): a dotted path to a function(request)
+    # returning the browser session's public id (the ID token's sid); None derives one from the
+    # session key by HMAC. And the dotted path of a signal sent when a browser session ends (with
+    # ``session`` having ``public_id`` and ``user_id``, or ``user`` and ``session_public_id``).
+    "SESSION_ID_FUNCTION": None,
+    "SESSION_ENDED_SIGNAL": None,
 }
 
 

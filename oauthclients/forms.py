@@ -51,6 +51,21 @@ class ClientForm(forms.Form):
         label="Scopes",
         required=False,
     )
+    post_logout_redirect_uris = forms.CharField(
+        label="Post-logout redirect URIs",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"}),
+        help_text="Where signing out (RP-initiated logout) may send users back to; one per line, "
+        "same rules as redirect URIs.",
+    )
+    backchannel_logout_uri = forms.CharField(
+        label="Back-channel logout URI",
+        required=False,
+        help_text="We POST a logout token here when a user's session ends (https).",
+    )
+    backchannel_logout_session_required = forms.BooleanField(
+        label="Logout tokens must name the session (sid)", required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,10 +75,15 @@ class ClientForm(forms.Form):
     @classmethod
     def initial_for(cls, client):
         metadata = client.metadata()
-        return {**metadata, "redirect_uris": "\n".join(metadata["redirect_uris"])}
+        return {
+            **metadata,
+            "redirect_uris": "\n".join(metadata["redirect_uris"]),
+            "post_logout_redirect_uris": "\n".join(metadata["post_logout_redirect_uris"]),
+        }
 
     def service_fields(self) -> dict:
         """The cleaned data as ``client_create`` / ``client_update`` keyword arguments."""
         data = dict(self.cleaned_data)
         data["redirect_uris"] = data["redirect_uris"].split()
+        data["post_logout_redirect_uris"] = data["post_logout_redirect_uris"].split()
         return data

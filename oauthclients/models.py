@@ -1,5 +1,6 @@
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 from oauth2_provider.settings import oauth2_settings
@@ -52,6 +53,10 @@ class Client(AbstractApplication):
     allow_introspection = models.BooleanField(
         default=False, help_text="May call the token introspection endpoint (resource servers only)."
     )
+    # OpenID Connect Back-Channel Logout 1.0 §2.2 (DOT's post_logout_redirect_uris serves
+    # RP-Initiated Logout): where this server POSTs a logout token when a session ends.
+    backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="")
+    backchannel_logout_session_required = models.BooleanField(default=False)
 
     # DOT's default is "no OpenID Connect"; every client of ours gets RS256 ID tokens.
     algorithm = models.CharField(
@@ -83,7 +88,7 @@ class Client(AbstractApplication):
         from oauthclients.validation import is_private_use_scheme  # validation imports this module
 
         schemes = ["https"]
-        for uri in self.redirect_uris.split():
+        for uri in [*self.redirect_uris.split(), *self.post_logout_redirect_uris.split()]:
             parts = urlsplit(uri)
             if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
                 schemes.append("http")
@@ -99,6 +104,9 @@ class Client(AbstractApplication):
             "grant_types": list(self.grant_types),
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
             "scope": self.scope,
+            "post_logout_redirect_uris": self.post_logout_redirect_uris.split(),
+            "backchannel_logout_uri": self.backchannel_logout_uri,
+            "backchannel_logout_session_required": self.backchannel_logout_session_required,
         }
 
     def allows_grant(self, *grants: str) -> bool:
@@ -145,6 +153,8 @@ class AuthorizationCodeRedemption(models.Model):
     # later: OIDC Core §12.2 keeps auth_time (and acr) those of the original authentication.
     auth_time = models.DateTimeField(null=True, blank=True)
     acr = models.CharField(max_length=100, blank=True)
+    # The browser session's public id (the ID token's sid), for refreshed ID tokens too.
+    sid = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -163,6 +173,66 @@ class CodeAuthentication(models.Model):
     )
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=100, blank=True)
+    # The browser session's public id (the ID token's sid); "" when the session has none.
+    sid = models.CharField(max_length=64, blank=True)
 
     def __str__(self):
         return f"Authentication for grant #{self.grant_id}"
+
+
+class SessionClient(models.Model):
+    """A client that received a code or tokens in a browser session (by the session's public id):
+    who must hear of it when that session ends (Back-Channel Logout 1.0 §2.7)."""
+
+    sid = models.CharField(max_length=64)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="session_grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The issuer the client's ID tokens named: its logout token must name the same (§2.6).
+    issuer = models.CharField(max_length=2000)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sid", "client"], name="session_client_once")]
+
+    def __str__(self):
+        return f"{self.client_id} in session {self.sid}"
+
+
+class LogoutDeliveryQuerySet(models.QuerySet):
+    def due(self, now):
+        """Pending deliveries whose next attempt is due, oldest first."""
+        return self.filter(status=LogoutDelivery.Status.PENDING, next_attempt__lte=now).order_by(
+            "next_attempt"
+        )
+
+
+class LogoutDelivery(models.Model):
+    """One back-channel logout token to POST to one client: the outbox ``manage.py logoutworker``
+    delivers, retrying with backoff, and the record of how it went. The token itself is signed at
+    each attempt (fresh ``iat``/``exp``/``jti``); only what goes in it is kept."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="logout_deliveries")
+    issuer = models.CharField(max_length=2000)
+    # The token's subject: the user's id as the ID tokens carry it, and the session's public id.
+    sub = models.CharField(max_length=255)
+    sid = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt = models.DateTimeField(db_index=True)
+    # What the last attempt got: "HTTP 200", "HTTP 503", "timeout", "connection error" (never a body).
+    last_outcome = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    delivered = models.DateTimeField(null=True, blank=True)
+
+    objects = LogoutDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "logout deliveries"
+
+    def __str__(self):
+        return f"Logout for {self.client_id} ({self.status})"

@@ -25,6 +25,12 @@ class ClientSerializer(serializers.ModelSerializer):
     )
     token_endpoint_auth_method = serializers.CharField(default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD)
     scope = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    # RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2 registration metadata.
+    post_logout_redirect_uris = SpaceSeparatedListField(
+        child=serializers.CharField(trim_whitespace=False), default=list
+    )
+    backchannel_logout_uri = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
+    backchannel_logout_session_required = serializers.BooleanField(default=False)
 
     class Meta:
         model = Client
@@ -36,6 +42,9 @@ class ClientSerializer(serializers.ModelSerializer):
             "grant_types",
             "token_endpoint_auth_method",
             "scope",
+            "post_logout_redirect_uris",
+            "backchannel_logout_uri",
+            "backchannel_logout_session_required",
         ]
         read_only_fields = ["client_id"]
 

@@ -25,7 +25,16 @@ from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
-    {"client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"}
+    {
+        "client_name",
+        "redirect_uris",
+        "grant_types",
+        "token_endpoint_auth_method",
+        "scope",
+        "post_logout_redirect_uris",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
+    }
 )
 
 # DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
@@ -83,10 +92,24 @@ def client_validate(*, client: Client | None = None, client_name, **metadata) ->
     return cleaned
 
 
-def _apply(client: Client, *, client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope):
+def _apply(
+    client: Client,
+    *,
+    client_name,
+    redirect_uris,
+    grant_types,
+    token_endpoint_auth_method,
+    scope,
+    post_logout_redirect_uris,
+    backchannel_logout_uri,
+    backchannel_logout_session_required,
+):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
     client.redirect_uris = " ".join(redirect_uris)
+    client.post_logout_redirect_uris = " ".join(post_logout_redirect_uris)
+    client.backchannel_logout_uri = backchannel_logout_uri
+    client.backchannel_logout_session_required = backchannel_logout_session_required
     client.grant_types = grant_types
     client.token_endpoint_auth_method = token_endpoint_auth_method
     client.scope = scope
@@ -105,6 +128,9 @@ def client_create(
     token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     scope: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
+    post_logout_redirect_uris: list[str] = (),
+    backchannel_logout_uri: str = "",
+    backchannel_logout_session_required: bool = False,
 ) -> tuple[Client, str | None]:
     """Register a client for ``owner``; returns it and its raw secret (None for a public client),
     which exists only in this return value: the database keeps DOT's hash of it."""
@@ -114,6 +140,9 @@ def client_create(
         grant_types=grant_types,
         token_endpoint_auth_method=token_endpoint_auth_method,
         scope=scope,
+        post_logout_redirect_uris=post_logout_redirect_uris,
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=backchannel_logout_session_required,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes

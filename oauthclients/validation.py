@@ -96,10 +96,58 @@ def _is_list_of_strings(value) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
 
 
-def validate_client_metadata(*, redirect_uris, grant_types, token_endpoint_auth_method, scope) -> dict:
+def _uri_list_problems(uris, field: str) -> list[str]:
+    """Every problem with a list of redirect-style URIs (``_redirect_uri_problem``, duplicates)."""
+    if not _is_list_of_strings(uris):
+        return [f"{field} must be a list of URIs."]
+    problems = [problem for uri in uris if (problem := _redirect_uri_problem(uri))]
+    duplicates = sorted({uri for uri in uris if list(uris).count(uri) > 1})
+    if duplicates:
+        problems.append(f"Each URI may be listed once: {', '.join(duplicates)}.")
+    return problems
+
+
+def _backchannel_logout_uri_problem(uri) -> str | None:
+    """Back-Channel Logout 1.0 §2.2: an absolute https URI (http only on a loopback host, for
+    development), no fragment; the server POSTs to it, so no private-use scheme either."""
+    if not isinstance(uri, str):
+        return "backchannel_logout_uri must be a URI string."
+    if not uri:
+        return None
+    problem = _redirect_uri_problem(uri)
+    if problem:
+        return problem
+    if urlsplit(uri).scheme.lower() not in {"https", "http"}:
+        return f"{uri!r} must be an https URI (http only on a loopback host)."
+    return None
+
+
+def validate_client_metadata(
+    *,
+    redirect_uris,
+    grant_types,
+    token_endpoint_auth_method,
+    scope,
+    post_logout_redirect_uris=(),
+    backchannel_logout_uri="",
+    backchannel_logout_session_required=False,
+) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
     errors = defaultdict(list)
+
+    # OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2: logout
+    # redirects obey the redirect URI rules (registered exactly, never open).
+    errors["post_logout_redirect_uris"] += _uri_list_problems(
+        post_logout_redirect_uris, "post_logout_redirect_uris"
+    )
+    if problem := _backchannel_logout_uri_problem(backchannel_logout_uri):
+        errors["backchannel_logout_uri"].append(problem)
+    if not isinstance(backchannel_logout_session_required, bool):
+        errors["backchannel_logout_session_required"].append(
+            "backchannel_logout_session_required must be true or false."
+        )
+    errors = defaultdict(list, {key: value for key, value in errors.items() if value})
 
     # token_endpoint_auth_method
     if token_endpoint_auth_method not in TokenEndpointAuthMethod.values:
@@ -180,4 +228,7 @@ def validate_client_metadata(*, redirect_uris, grant_types, token_endpoint_auth_
         "grant_types": grants,
         "token_endpoint_auth_method": token_endpoint_auth_method,
         "scope": " ".join(scopes),
+        "post_logout_redirect_uris": list(post_logout_redirect_uris),
+        "backchannel_logout_uri": backchannel_logout_uri,
+        "backchannel_logout_session_required": backchannel_logout_session_required,
     }

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 from oauth2_provider.models import get_grant_model
 
 from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication
+from oauthclients.oauth2 import backchannel
 
 # The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
 ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret
@@ -91,16 +92,23 @@ def reauthentication_requested(request) -> None:
 def authorization_credentials(request) -> dict:
     """What the validator needs to know about the sign-in behind an authorization response."""
     auth_time, acr = session_authentication(request)
-    return {"auth_time": int(auth_time) if auth_time is not None else None, "acr": acr}
+    return {
+        "auth_time": int(auth_time) if auth_time is not None else None,
+        "acr": acr,
+        # The browser session's public id: the ID token's sid (Back-Channel Logout 1.0 §2.1).
+        "sid": backchannel.session_id(request),
+    }
 
 
-def code_authentication_record(*, code_checksum: str, auth_time: int | None, acr: str | None) -> None:
+def code_authentication_record(
+    *, code_checksum: str, auth_time: int | None, acr: str | None, sid: str | None = None
+) -> None:
     """Keep the sign-in behind a just-issued authorization code with its grant."""
     if auth_time is None:
         return
     grant = get_grant_model().objects.get(code=code_checksum)
     CodeAuthentication.objects.create(
-        grant=grant, auth_time=datetime.fromtimestamp(auth_time, tz=UTC), acr=acr or ""
+        grant=grant, auth_time=datetime.fromtimestamp(auth_time, tz=UTC), acr=acr or "", sid=sid or ""
     )
 
 
@@ -123,7 +131,25 @@ def id_token_authentication(request, code_checksum: str | None) -> tuple[int | N
     return None, None
 
 
+def id_token_sid(request, code_checksum: str | None) -> str | None:
+    """The session (``sid``) behind an ID token, found the way ``id_token_authentication`` finds
+    the sign-in: the authorization request, the code's record, or the code that began a refresh
+    token family."""
+    if getattr(request, "sid", None):
+        return request.sid
+    if code_checksum:
+        record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
+        return (record.sid or None) if record is not None else None
+    family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
+    if family is not None:
+        redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
+        return (redemption.sid or None) if redemption is not None else None
+    return None
+
+
 def code_sign_in(code_checksum: str) -> dict:
     """The sign-in recorded for a code, as AuthorizationCodeRedemption fields (empty if none)."""
     record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
-    return {"auth_time": record.auth_time, "acr": record.acr} if record is not None else {}
+    if record is None:
+        return {}
+    return {"auth_time": record.auth_time, "acr": record.acr, "sid": record.sid}

@@ -76,6 +76,9 @@ def _service_arguments(data: dict) -> dict:
         # Without a scope, a client registered here is a relying party too (OIDC Registration):
         # openid plus the default client scope.
         "scope": data.get("scope") or oidc_features.registration_default_scope(),
+        "post_logout_redirect_uris": data.get("post_logout_redirect_uris", []),
+        "backchannel_logout_uri": data.get("backchannel_logout_uri", ""),
+        "backchannel_logout_session_required": data.get("backchannel_logout_session_required", False),
     }
 
 

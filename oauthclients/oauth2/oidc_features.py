@@ -14,7 +14,7 @@ from oauthclients.oauth2 import authn, response_modes
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]
 # Claims of the ID token itself, released with every one (beside sub and the scope claims).
-ID_TOKEN_CLAIMS = ["acr", "auth_time"]
+ID_TOKEN_CLAIMS = ["acr", "auth_time", "sid"]
 
 
 def discovery_metadata(request, *, oidc: bool) -> dict:
@@ -30,6 +30,9 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
             "request_uri_parameter_supported": False,
             "claims_parameter_supported": False,
             "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
+            # Back-Channel Logout 1.0 §2.1: logout tokens to registered clients, always with sid.
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
         }
     return data
 

@@ -8,6 +8,7 @@ its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
 from django.urls import re_path
 from oauth2_provider import views as dot_views
 
+from oauthclients.oauth2 import logout
 from oauthclients.oauth2 import views as oauth2_views
 
 app_name = "oauth2_provider"
@@ -23,6 +24,8 @@ urlpatterns = [
         oauth2_views.ConnectDiscoveryInfoView.as_view(),
         name="oidc-connect-discovery-info",
     ),
+    # OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
+    re_path(r"^logout/?$", logout.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
     re_path(r"^\.well-known/jwks\.json/?$", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     # RFC 8414's issuer-relative form; the root form is in the project's URLconf.
     re_path(

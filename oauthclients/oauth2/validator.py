@@ -30,7 +30,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn, claims, codes
+from oauthclients.oauth2 import authn, backchannel, claims, codes
 from oauthclients.oauth2.compat import CompatValidatorMixin
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
@@ -193,6 +193,20 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             code_checksum=stored["code"],
             auth_time=getattr(request, "auth_time", None),
             acr=getattr(request, "acr", None),
+            sid=getattr(request, "sid", None),
+        )
+        self._record_session_client(request)
+
+    def _record_session_client(self, request):
+        # Back-channel logout: the session (sid, set only at the authorization endpoint) reached
+        # this client, which must hear when it ends.
+        if not getattr(request, "sid", None):
+            return
+        backchannel.session_client_record(
+            sid=request.sid,
+            user=request.user,
+            client=request.client,
+            issuer=self.get_oidc_issuer_endpoint(request),
         )
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
@@ -231,6 +245,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         if request.grant_type != AUTHORIZATION_CODE:
+            self._record_session_client(request)  # implicit and hybrid: tokens in the browser
             return super().save_bearer_token(token, request, *args, **kwargs)
         # The code is spent in the same transaction as the tokens it buys are saved, and a replay
         # revokes them: one function, whatever order oauthlib calls the validator in.
@@ -326,6 +341,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             id_claims["auth_time"] = auth_time
         if acr:
             id_claims["acr"] = acr
+        # Back-Channel Logout 1.0 §2.1: the session's public id, never the session key.
+        sid = authn.id_token_sid(request, codes.code_checksum(code) if code else None)
+        if sid:
+            id_claims["sid"] = sid
         return id_claims, expiration_time
 
 

@@ -22,6 +22,9 @@ METADATA_KEYS = {
     "grant_types",
     "token_endpoint_auth_method",
     "scope",
+    "post_logout_redirect_uris",
+    "backchannel_logout_uri",
+    "backchannel_logout_session_required",
 }
 
 

@@ -159,7 +159,47 @@ def test_public_client_with_code_grant_is_accepted():
 
 def test_result_is_normalised():
     cleaned = validate_client_metadata(**{**VALID, "scope": "beers:write  beers:read beers:write"})
-    assert cleaned == {**VALID, "scope": "beers:write beers:read"}
+    assert cleaned == {
+        **VALID,
+        "scope": "beers:write beers:read",
+        "post_logout_redirect_uris": [],
+        "backchannel_logout_uri": "",
+        "backchannel_logout_session_required": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("post_logout_redirect_uris", ["http://evil.example.com/bye"], "uses http"),
+        ("post_logout_redirect_uris", ["https://app.example.com/*"], "wildcard"),
+        ("post_logout_redirect_uris", ["https://a.example/x#f"], "fragment"),
+        ("post_logout_redirect_uris", ["https://a.example/x", "https://a.example/x"], "listed once"),
+        ("post_logout_redirect_uris", "https://a.example/x", "must be a list"),
+        ("backchannel_logout_uri", "https://a.example/x#f", "fragment"),
+        ("backchannel_logout_uri", "com.example.app:/logout", "must be an https URI"),
+        ("backchannel_logout_uri", "http://internal.example/logout", "uses http"),
+        ("backchannel_logout_uri", ["https://a.example/x"], "must be a URI string"),
+        ("backchannel_logout_session_required", "yes", "true or false"),
+    ],
+)
+def test_logout_metadata_follows_the_redirect_uri_rules(field, value, message):
+    with pytest.raises(ValidationError) as caught:
+        validate_client_metadata(**{**VALID, field: value})
+    assert list(caught.value.message_dict) == [field]
+    assert message in " ".join(caught.value.message_dict[field])
+
+
+def test_logout_metadata_is_kept_when_valid():
+    cleaned = validate_client_metadata(
+        **VALID,
+        post_logout_redirect_uris=["https://app.example.com/bye", "http://127.0.0.1:8000/bye"],
+        backchannel_logout_uri="https://app.example.com/backchannel",
+        backchannel_logout_session_required=True,
+    )
+    assert cleaned["post_logout_redirect_uris"] == ["https://app.example.com/bye", "http://127.0.0.1:8000/bye"]
+    assert cleaned["backchannel_logout_uri"] == "https://app.example.com/backchannel"
+    assert cleaned["backchannel_logout_session_required"] is True
 
 
 def test_empty_scope_means_the_default_client_scope(settings):

@@ -1,0 +1,226 @@
+"""OpenID Connect Back-Channel Logout 1.0, the provider's side.
+
+- A browser session is named by its public id, the ID token's ``sid`` (``session_id``): the
+  project's session id when ``OAUTHCLIENTS["SESSION_ID_FUNCTION"]`` names one (Beer Locker:
+  ``accounts.sessions.session_public_id``), else an HMAC of the session key, never the key itself.
+- Every client that gets a code or tokens at the authorization endpoint in a session is recorded
+  with it (``session_client_record``, a ``SessionClient`` row).
+- When the session ends (``session_ended``: the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]``
+  names is connected to it), each of those clients that registered a ``backchannel_logout_uri`` gets
+  a ``LogoutDelivery`` row, in the same transaction as the end of the session: the outbox.
+- ``manage.py logoutworker`` delivers the outbox outside any user's request (``deliver_due``): it
+  signs a logout token (§2.4) per attempt and POSTs it (§2.5), retrying with backoff; a slow or
+  failing client costs the worker a timeout, never the user a thing.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from jwcrypto import jwt
+from oauth2_provider.settings import oauth2_settings
+
+from oauthclients import conf
+from oauthclients.models import Client, LogoutDelivery, SessionClient
+
+logger = logging.getLogger(__name__)
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+LOGOUT_TOKEN_TYPE = "logout+jwt"  # noqa: S105 - a media type, not a secret
+# A logout token is for immediate use (§2.4 recommends a short lifetime).
+LOGOUT_TOKEN_LIFETIME_SECONDS = 120
+# Attempt n+1 waits BACKOFF_BASE_SECONDS * 2**n (capped); after MAX_ATTEMPTS the delivery fails.
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+MAX_ATTEMPTS = 8
+REQUEST_TIMEOUT_SECONDS = 5
+
+
+# --- The session's public id (the ID token's sid) ---------------------------------------------
+
+
+def session_id(request) -> str | None:
+    """The ``sid`` of the request's signed-in browser session, or None without one."""
+    path = conf.get("SESSION_ID_FUNCTION")
+    if path:
+        return import_string(path)(request) or None
+    key = getattr(getattr(request, "session", None), "session_key", None)
+    if not key:
+        return None
+    # A stable derivation that cannot be reversed into the key (which is a bearer secret).
+    digest = hmac.new(settings.SECRET_KEY.encode(), b"oauthclients.sid:" + key.encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+# --- Which clients a session reached ------------------------------------------------------------
+
+
+def session_client_record(*, sid: str | None, user, client: Client, issuer: str) -> None:
+    """Remember that ``client`` received a code or tokens for ``user`` in session ``sid``."""
+    if not sid or user is None or not getattr(user, "pk", None):
+        return
+    SessionClient.objects.update_or_create(sid=sid, client=client, defaults={"user": user, "issuer": issuer})
+
+
+# --- The end of a session: the outbox ----------------------------------------------------------
+
+
+@transaction.atomic
+def session_logout_enqueue(*, user_id, sid: str) -> int:
+    """Queue a logout token for every client that received tokens in session ``sid`` of the user
+    and registered a ``backchannel_logout_uri``; returns how many were queued. The session's
+    records go: a later session has a new sid."""
+    reached = SessionClient.objects.filter(sid=sid, user_id=user_id).select_related("client")
+    now = timezone.now()
+    deliveries = [
+        LogoutDelivery(
+            client=record.client,
+            issuer=record.issuer,
+            sub=str(user_id),
+            sid=sid,
+            next_attempt=now,
+        )
+        for record in reached
+        if record.client.backchannel_logout_uri
+    ]
+    LogoutDelivery.objects.bulk_create(deliveries)
+    reached.delete()
+    return len(deliveries)
+
+
+def session_ended(sender, **kwargs) -> None:
+    """Receiver for the project's "session ended" signal. Accepts the ``accounts`` shape
+    (``session`` with ``public_id`` and ``user_id``) and the plain one (``user``,
+    ``session_public_id``), so the adapter stays this small."""
+    session = kwargs.get("session")
+    if session is not None:
+        user_id, sid = session.user_id, session.public_id
+    else:
+        user = kwargs.get("user")
+        user_id, sid = getattr(user, "pk", None), kwargs.get("session_public_id")
+    if user_id is not None and sid:
+        session_logout_enqueue(user_id=user_id, sid=sid)
+
+
+def connect_session_ended() -> None:
+    """Connect ``session_ended`` to the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]`` names."""
+    path = conf.get("SESSION_ENDED_SIGNAL")
+    if path:
+        import_string(path).connect(session_ended, dispatch_uid="oauthclients.backchannel_logout")
+
+
+# --- The logout token and its delivery ---------------------------------------------------------
+
+
+def logout_token(delivery: LogoutDelivery) -> str:
+    """A signed logout token (§2.4) for ``delivery``: fresh ``iat``, ``exp`` and ``jti`` each time,
+    ``sub`` and ``sid``, the back-channel logout event, never a ``nonce``; typ ``logout+jwt``."""
+    client = delivery.client
+    now = int(time.time())
+    claims = {
+        "iss": delivery.issuer,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + LOGOUT_TOKEN_LIFETIME_SECONDS,
+        "jti": uuid.uuid4().hex,
+        "sub": delivery.sub,
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+    }
+    if delivery.sid:
+        claims["sid"] = delivery.sid
+    key = client.jwk_key
+    header = {"typ": LOGOUT_TOKEN_TYPE, "alg": client.algorithm}
+    if client.algorithm == Client.RS256_ALGORITHM:
+        header["kid"] = key.thumbprint()
+    token = jwt.JWT(header=json.dumps(header), claims=json.dumps(claims))
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def _post(delivery: LogoutDelivery) -> tuple[bool, str]:
+    """POST the logout token (§2.5); (delivered, outcome). Only 200 and 204 count (§2.8)."""
+    try:
+        response = requests.post(
+            delivery.client.backchannel_logout_uri,
+            data={"logout_token": logout_token(delivery)},
+            timeout=REQUEST_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        return False, "timeout"
+    except requests.RequestException as error:
+        return False, f"connection error ({type(error).__name__})"
+    return response.status_code in (200, 204), f"HTTP {response.status_code}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt."""
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
+
+
+def _claim(delivery_id: int) -> LogoutDelivery | None:
+    """Lock one due delivery for this worker (others skip it), pushing its next attempt past the
+    request timeout so a crashed worker's claim expires on its own."""
+    with transaction.atomic():
+        delivery = (
+            LogoutDelivery.objects.select_for_update(skip_locked=True)
+            .due(timezone.now())
+            .filter(pk=delivery_id)
+            .select_related("client")
+            .first()
+        )
+        if delivery is None:
+            return None
+        delivery.next_attempt = timezone.now() + timedelta(seconds=REQUEST_TIMEOUT_SECONDS * 4)
+        delivery.save(update_fields=["next_attempt"])
+        return delivery
+
+
+def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
+    """Send one attempt (outside any transaction: the POST may take seconds) and record the outcome."""
+    delivered, outcome = _post(delivery)
+    delivery.attempts += 1
+    delivery.last_outcome = outcome
+    now = timezone.now()
+    if delivered:
+        delivery.status = LogoutDelivery.Status.DELIVERED
+        delivery.delivered = now
+    elif delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status = LogoutDelivery.Status.FAILED
+    else:
+        delivery.next_attempt = now + backoff(delivery.attempts)
+    delivery.save(update_fields=["attempts", "last_outcome", "status", "delivered", "next_attempt"])
+    logger.info(
+        "back-channel logout to client %s: %s (attempt %d, %s)",
+        delivery.client.client_id,
+        outcome,
+        delivery.attempts,
+        delivery.status,
+    )
+    return delivery
+
+
+def deliver_due(*, limit: int = 100) -> int:
+    """Attempt every due delivery (at most ``limit``); returns how many were attempted."""
+    ids = list(LogoutDelivery.objects.due(timezone.now()).values_list("pk", flat=True)[:limit])
+    attempted = 0
+    for delivery_id in ids:
+        delivery = _claim(delivery_id)
+        if delivery is not None:
+            delivery_attempt(delivery=delivery)
+            attempted += 1
+    return attempted
+
+
+def backchannel_logout_supported() -> bool:
+    """Whether this server sends logout tokens (it needs ID tokens to name what it logs out)."""
+    return bool(oauth2_settings.OIDC_ENABLED)

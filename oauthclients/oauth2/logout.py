@@ -1,0 +1,73 @@
+"""OpenID Connect RP-Initiated Logout 1.0 on DOT's ``RPInitiatedLogoutView``.
+
+DOT does the protocol: it checks ``id_token_hint`` (signature, our ``iss``), that ``client_id``
+matches it, and that ``post_logout_redirect_uri`` is one the client registered (exactly, our
+``post_logout_redirect_uris``, validated like redirect URIs), adds ``state`` to the redirect, and
+signs the browser out with Django's ``logout()``, which ends the session through the one
+``session_end`` service and so queues back-channel logout tokens. Settings
+(``OIDC_RP_INITIATED_LOGOUT_*`` in ``OAUTH2_PROVIDER``) keep tokens issued to apps alive: ending a
+browser session is not revoking a phone's grant.
+
+What this subclass adds:
+- an unknown ``client_id`` is the same 400 page as any invalid request, not a 500;
+- the user is asked to confirm unless the ID token names both the signed-in user and this very
+  browser session (its ``sid``), so a link from anywhere cannot sign a person out silently.
+"""
+
+import json
+
+from jwcrypto import jwt
+from jwcrypto.common import JWException
+from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import InvalidOIDCClientError
+from oauth2_provider.models import get_application_model
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.utils import jwk_from_pem
+
+from oauthclients.oauth2 import backchannel
+
+
+class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
+    """``end_session_endpoint``: signs the browser out and returns it only to a registered URI."""
+
+    template_name = "oauth2_provider/logout_confirm.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.hint_sid = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_request_application(self, id_token, client_id):
+        if client_id:
+            application = get_application_model().objects.filter(client_id=client_id).first()
+            if application is None:
+                raise InvalidOIDCClientError()
+            return application
+        return id_token.application if id_token else None
+
+    def validate_logout_request_user(self, id_token_hint, client_id):
+        id_token = super().validate_logout_request_user(id_token_hint, client_id)
+        if id_token is not None:
+            # The session the ID token was issued in: remembered with its code (CodeAuthentication,
+            # then AuthorizationCodeRedemption) and signed into the token as ``sid``.
+            self.hint_sid = _signed_sid(id_token_hint)
+        return id_token
+
+    def must_prompt(self, token_user):
+        if super().must_prompt(token_user):
+            return True
+        # The ID token belongs to the signed-in user; it must also come from this browser session.
+        return not self.request.user.is_anonymous and (
+            self.hint_sid is None or self.hint_sid != backchannel.session_id(self.request)
+        )
+
+
+def _signed_sid(id_token_hint: str) -> str | None:
+    """The ``sid`` claim of an ID token DOT has just verified (signature and issuer); None when
+    it has none or is not one of our RS256 tokens."""
+    try:
+        token = jwt.JWT(
+            jwt=id_token_hint, key=jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY), check_claims={}
+        )
+        return json.loads(token.claims).get("sid")
+    except (JWException, ValueError, TypeError):
+        return None
