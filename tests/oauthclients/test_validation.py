@@ -197,7 +197,10 @@ def test_logout_metadata_is_kept_when_valid():
         backchannel_logout_uri="https://app.example.com/backchannel",
         backchannel_logout_session_required=True,
     )
-    assert cleaned["post_logout_redirect_uris"] == ["https://app.example.com/bye", "http://127.0.0.1:8000/bye"]
+    assert cleaned["post_logout_redirect_uris"] == [
+        "https://app.example.com/bye",
+        "http://127.0.0.1:8000/bye",
+    ]
     assert cleaned["backchannel_logout_uri"] == "https://app.example.com/backchannel"
     assert cleaned["backchannel_logout_session_required"] is True
 
