@@ -1,0 +1,388 @@
+"""OpenID Connect logout as the provider: RP-Initiated Logout 1.0 and Back-Channel Logout 1.0."""
+
+import base64
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+import responses
+from django.core.management import call_command
+from django.test import Client as BrowserClient
+from django.urls import reverse
+from django.utils import timezone
+from jwcrypto import jwk, jwt
+from oauth2_provider.models import get_access_token_model
+
+from accounts.models import UserSession
+from oauthclients.models import LogoutDelivery, SessionClient
+from oauthclients.oauth2 import backchannel
+from tests.factories import PASSWORD
+from tests.oauthclients.oauth import authorize_url, make_client, user_tokens
+
+pytestmark = pytest.mark.django_db
+ISSUER = "http://testserver/api/oauth2"
+LOGOUT = "/api/oauth2/logout"
+BACKCHANNEL_URI = "https://rp.example.com/backchannel-logout"
+BYE = "https://client.example.com/bye"
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def signed_in_browser(user):
+    """A browser signed in through the sign-in form (a real, stamped session)."""
+    browser = BrowserClient()
+    response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def is_signed_in(browser) -> bool:
+    return browser.get(reverse("accounts:sessions")).status_code == 200
+
+
+def session_of(browser) -> UserSession:
+    return UserSession.objects.get(session_key=browser.session.session_key)
+
+
+def verified(api_client, token, typ="JWT"):
+    keys = jwk.JWKSet.from_json(api_client.get("/api/oauth2/.well-known/jwks.json").content)
+    parsed = jwt.JWT(jwt=token, key=keys, algs=["RS256"], check_claims={})
+    assert json.loads(parsed.header)["typ"] == typ
+    return json.loads(parsed.claims)
+
+
+@pytest.fixture
+def rp(user):
+    """A relying party that registered logout URIs; its secret."""
+    client, secret = make_client(
+        scope="openid profile beers:read",
+        post_logout_redirect_uris=BYE,
+        backchannel_logout_uri=BACKCHANNEL_URI,
+        backchannel_logout_session_required=True,
+    )
+    return client, secret
+
+
+@pytest.fixture
+def signed_in(user, rp, api_client):
+    """A browser signed in as ``user`` that signed in to ``rp``: (browser, id_token)."""
+    browser = signed_in_browser(user)
+    client, secret = rp
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid profile", nonce="n-1")
+    return browser, tokens["id_token"]
+
+
+# --- Discovery and registration ----------------------------------------------------------------
+
+
+def test_discovery_advertises_the_logout_endpoints(api_client):
+    data = api_client.get("/api/oauth2/.well-known/openid-configuration").json()
+    assert data["end_session_endpoint"] == f"{ISSUER}/logout"
+    assert data["backchannel_logout_supported"] is True
+    assert data["backchannel_logout_session_supported"] is True
+    assert "sid" in data["claims_supported"]
+    assert "frontchannel_logout_supported" not in data
+
+
+def test_api_registers_and_changes_the_logout_metadata(basic_client):
+    response = basic_client.post(
+        "/api/clients",
+        {
+            "client_name": "RP",
+            "redirect_uris": ["https://rp.example.com/cb"],
+            "post_logout_redirect_uris": ["https://rp.example.com/bye"],
+            "backchannel_logout_uri": BACKCHANNEL_URI,
+            "backchannel_logout_session_required": True,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["post_logout_redirect_uris"] == ["https://rp.example.com/bye"]
+    assert body["backchannel_logout_uri"] == BACKCHANNEL_URI
+    assert body["backchannel_logout_session_required"] is True
+
+    url = f"/api/clients/{body['client_id']}"
+    refused = basic_client.patch(
+        url, {"post_logout_redirect_uris": ["https://evil.example/*"]}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "post_logout_redirect_uris" in refused.json()
+    assert basic_client.get(url).json()["post_logout_redirect_uris"] == ["https://rp.example.com/bye"]
+
+
+def test_dcr_registers_the_logout_metadata_and_refuses_a_bad_backchannel_uri(basic_client):
+    base = {"client_name": "RP", "redirect_uris": ["https://rp.example.com/cb"]}
+    bad = basic_client.post(
+        "/api/oauth2/register",
+        {**base, "backchannel_logout_uri": "https://rp.example.com/x#frag"},
+        format="json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "invalid_client_metadata"
+    assert "backchannel_logout_uri" in bad.json()["error_description"]
+
+    good = basic_client.post(
+        "/api/oauth2/register",
+        {
+            **base,
+            "post_logout_redirect_uris": ["https://rp.example.com/bye"],
+            "backchannel_logout_uri": BACKCHANNEL_URI,
+        },
+        format="json",
+    )
+    assert good.status_code == 201, good.content
+    assert good.json()["post_logout_redirect_uris"] == ["https://rp.example.com/bye"]
+    assert good.json()["backchannel_logout_uri"] == BACKCHANNEL_URI
+
+
+def test_portal_form_saves_the_logout_metadata(user, confidential_client):
+    browser = BrowserClient()
+    browser.force_login(user)
+    url = reverse("oauthclients-web:client-update", args=[confidential_client.client_id])
+    form = browser.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data |= {
+        "post_logout_redirect_uris": "https://client.example.com/bye\nhttp://localhost:8000/bye",
+        "backchannel_logout_uri": BACKCHANNEL_URI,
+        "backchannel_logout_session_required": "on",
+    }
+    response = browser.post(url, data)
+    assert response.status_code == 302, response.content
+    confidential_client.refresh_from_db()
+    assert (
+        confidential_client.post_logout_redirect_uris
+        == "https://client.example.com/bye http://localhost:8000/bye"
+    )
+    assert confidential_client.backchannel_logout_uri == BACKCHANNEL_URI
+    assert confidential_client.backchannel_logout_session_required is True
+
+
+# --- sid in ID tokens ---------------------------------------------------------------------------
+
+
+def test_id_token_carries_the_sessions_public_id_never_its_key(signed_in, api_client, rp):
+    browser, id_token = signed_in
+    claims = verified(api_client, id_token)
+    session = session_of(browser)
+    assert claims["sid"] == session.public_id
+    assert session.session_key not in id_token
+    assert SessionClient.objects.filter(sid=session.public_id, client=rp[0]).exists()
+
+
+def test_a_refreshed_id_token_keeps_the_sid(user, rp, api_client):
+    browser = signed_in_browser(user)
+    client, secret = rp
+    tokens = user_tokens(browser, api_client, client, secret, scope="openid")
+    refreshed = api_client.post(
+        "/api/oauth2/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        HTTP_AUTHORIZATION=_basic(client.client_id, secret),
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert verified(api_client, refreshed.json()["id_token"])["sid"] == session_of(browser).public_id
+
+
+def _basic(client_id, secret):
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+# --- RP-Initiated Logout ------------------------------------------------------------------------
+
+
+def test_logout_with_this_sessions_id_token_signs_out_and_returns_with_state(signed_in, rp):
+    browser, id_token = signed_in
+    response = browser.get(
+        LOGOUT, {"id_token_hint": id_token, "post_logout_redirect_uri": BYE, "state": "s-1"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{BYE}?state=s-1"
+    assert not is_signed_in(browser)
+
+
+def test_logout_to_an_unregistered_uri_is_refused_and_nobody_is_redirected(signed_in):
+    browser, id_token = signed_in
+    response = browser.get(
+        LOGOUT, {"id_token_hint": id_token, "post_logout_redirect_uri": "https://evil.example.com/"}
+    )
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert b"cannot be completed" in response.content
+    assert is_signed_in(browser)
+
+
+def test_a_redirect_without_a_client_is_refused(signed_in):
+    browser, _id_token = signed_in
+    response = browser.get(LOGOUT, {"post_logout_redirect_uri": BYE})
+    assert response.status_code == 400
+    assert "Location" not in response
+    assert is_signed_in(browser)
+
+
+def test_an_unknown_client_id_is_a_400_page_not_a_500(signed_in):
+    browser, _id_token = signed_in
+    response = browser.get(LOGOUT, {"client_id": "nobody", "post_logout_redirect_uri": BYE})
+    assert response.status_code == 400
+    assert is_signed_in(browser)
+
+
+def test_a_client_id_that_does_not_match_the_hint_is_refused(signed_in, user):
+    browser, id_token = signed_in
+    other, _secret = make_client(post_logout_redirect_uris=BYE)
+    response = browser.get(LOGOUT, {"id_token_hint": id_token, "client_id": other.client_id})
+    assert response.status_code == 400
+    assert is_signed_in(browser)
+
+
+def test_logout_without_a_hint_asks_first_and_signs_out_only_when_confirmed(signed_in, rp):
+    browser, _id_token = signed_in
+    client, _secret = rp
+    page = browser.get(LOGOUT, {"client_id": client.client_id, "post_logout_redirect_uri": BYE, "state": "s"})
+    assert page.status_code == 200
+    assert b"Sign out of Beer Locker?" in page.content
+    assert client.name.encode() in page.content
+    assert is_signed_in(browser)
+
+    form = {"client_id": client.client_id, "post_logout_redirect_uri": BYE, "state": "s"}
+    stay = browser.post(LOGOUT, form)
+    assert stay.status_code == 400  # logout_denied: nothing happens
+    assert is_signed_in(browser)
+
+    confirmed = browser.post(LOGOUT, {**form, "allow": "true"})
+    assert confirmed.status_code == 302
+    assert confirmed["Location"] == f"{BYE}?state=s"
+    assert not is_signed_in(browser)
+
+
+def test_a_hint_from_another_session_of_the_same_user_asks_first(signed_in, user):
+    _browser, id_token = signed_in
+    elsewhere = signed_in_browser(user)
+    page = elsewhere.get(LOGOUT, {"id_token_hint": id_token, "post_logout_redirect_uri": BYE})
+    assert page.status_code == 200
+    assert b"Sign out of Beer Locker?" in page.content
+    assert is_signed_in(elsewhere)
+
+
+def test_logout_leaves_the_apps_tokens_alone(signed_in, rp, api_client):
+    browser, id_token = signed_in
+    client, _secret = rp
+    before = get_access_token_model().objects.filter(application=client).count()
+    browser.get(LOGOUT, {"id_token_hint": id_token})
+    assert get_access_token_model().objects.filter(application=client).count() == before == 1
+
+
+# --- Back-Channel Logout ------------------------------------------------------------------------
+
+
+@responses.activate
+def test_signing_out_queues_a_logout_token_without_calling_the_client(signed_in, rp):
+    browser, _id_token = signed_in
+    sid = session_of(browser).public_id
+    browser.post(reverse("logout"))
+    assert not is_signed_in(browser)
+    assert len(responses.calls) == 0  # nothing left the server during the user's request
+    delivery = LogoutDelivery.objects.get()
+    assert (delivery.client, delivery.sid, delivery.status) == (rp[0], sid, LogoutDelivery.Status.PENDING)
+    assert not SessionClient.objects.filter(sid=sid).exists()
+
+
+@responses.activate
+def test_the_worker_posts_a_signed_logout_token(signed_in, rp, user, api_client):
+    browser, _id_token = signed_in
+    sid = session_of(browser).public_id
+    responses.post(BACKCHANNEL_URI, status=200)
+    browser.post(reverse("logout"))
+
+    call_command("logoutworker", "--once")
+
+    assert len(responses.calls) == 1
+    request = responses.calls[0].request
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    token = parse_qs(request.body)["logout_token"][0]
+    claims = verified(api_client, token, typ="logout+jwt")
+    assert claims["iss"] == ISSUER
+    assert claims["aud"] == rp[0].client_id
+    assert claims["sub"] == str(user.pk)
+    assert claims["sid"] == sid
+    assert claims["events"] == {EVENT: {}}
+    assert "nonce" not in claims
+    assert claims["jti"]
+    assert claims["iat"] <= claims["exp"] <= claims["iat"] + 300
+    delivery = LogoutDelivery.objects.get()
+    assert delivery.status == LogoutDelivery.Status.DELIVERED
+    assert (delivery.attempts, delivery.last_outcome) == (1, "HTTP 200")
+
+
+@responses.activate
+def test_a_failing_client_is_retried_with_backoff_then_given_up(signed_in, rp):
+    browser, _id_token = signed_in
+    responses.post(BACKCHANNEL_URI, status=503)
+    browser.post(reverse("logout"))
+
+    call_command("logoutworker", "--once")
+    delivery = LogoutDelivery.objects.get()
+    assert delivery.status == LogoutDelivery.Status.PENDING
+    assert (delivery.attempts, delivery.last_outcome) == (1, "HTTP 503")
+    assert delivery.next_attempt > timezone.now() + timedelta(seconds=25)
+
+    call_command("logoutworker", "--once")  # not due yet: nothing sent
+    assert len(responses.calls) == 1
+
+    for _attempt in range(backchannel.MAX_ATTEMPTS - 1):
+        LogoutDelivery.objects.update(next_attempt=timezone.now())
+        call_command("logoutworker", "--once")
+    delivery.refresh_from_db()
+    assert delivery.status == LogoutDelivery.Status.FAILED
+    assert delivery.attempts == backchannel.MAX_ATTEMPTS
+    assert len(responses.calls) == backchannel.MAX_ATTEMPTS
+
+
+@responses.activate
+def test_a_client_that_times_out_is_recorded_and_retried(signed_in, rp):
+    browser, _id_token = signed_in
+    responses.post(BACKCHANNEL_URI, body=requests.Timeout())
+    browser.post(reverse("logout"))
+    call_command("logoutworker", "--once")
+    delivery = LogoutDelivery.objects.get()
+    assert (delivery.status, delivery.last_outcome) == (LogoutDelivery.Status.PENDING, "timeout")
+
+
+def test_a_password_change_tells_the_clients_of_the_other_sessions(user, rp, api_client):
+    elsewhere = signed_in_browser(user)
+    client, secret = rp
+    user_tokens(elsewhere, api_client, client, secret, scope="openid")
+    ended_sid = session_of(elsewhere).public_id
+    here = signed_in_browser(user)
+    # Consent is remembered now: the authorization endpoint answers at once with a code.
+    assert here.get(authorize_url(client, scope="openid")).status_code == 302
+    kept_sid = session_of(here).public_id
+    response = here.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "A-new-pass-9182", "new_password2": "A-new-pass-9182"},
+    )
+    assert response.status_code == 302, response.content
+    assert list(LogoutDelivery.objects.values_list("sid", flat=True)) == [ended_sid]
+    assert SessionClient.objects.filter(sid=kept_sid).exists()
+
+
+def test_a_client_without_a_backchannel_uri_gets_nothing(user, api_client):
+    browser = signed_in_browser(user)
+    client, secret = make_client(scope="openid")
+    user_tokens(browser, api_client, client, secret, scope="openid")
+    browser.post(reverse("logout"))
+    assert not LogoutDelivery.objects.exists()
+    assert not SessionClient.objects.exists()
+
+
+def test_the_logout_endpoint_query_never_reaches_another_origin(signed_in):
+    # state cannot smuggle a second URL: it is one query parameter of the registered URI.
+    browser, id_token = signed_in
+    response = browser.get(
+        LOGOUT
+        + "?"
+        + urlencode({"id_token_hint": id_token, "post_logout_redirect_uri": BYE, "state": "x&next=//evil"})
+    )
+    location = urlsplit(response["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "client.example.com", "/bye")
+    assert parse_qs(location.query) == {"state": ["x&next=//evil"]}
