@@ -13,7 +13,7 @@ from activity.models import Kind
 from activity.services import event_record
 from api.signals import rate_limited
 from oauthclients import signals as clients
-from oauthclients.models import PASSWORD, TOKEN_EXCHANGE
+from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
 from socialaccounts import signals as social
 
 

@@ -16,7 +16,7 @@ from accounts.models import UserSession
 from accounts.pages import SignUpThrottle
 from activity.models import Event, Kind
 from activity.services import event_record
-from oauthclients.models import REFRESH_TOKEN
+from oauthclients.grants import REFRESH_TOKEN
 from socialaccounts.models import SocialAccount
 from tests.conftest import basic
 from tests.factories import PASSWORD, UserFactory
