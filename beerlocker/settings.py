@@ -201,16 +201,16 @@ OAUTHCLIENTS = {
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
-    # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
-    "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
-    # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
-    "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # Back-channel logout: the ID token's sid is the browser session's public id, and every end
     # of a session (accounts.services.session_end) queues logout tokens.
     "SESSION_ID_FUNCTION": "accounts.sessions.session_public_id",
     "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
+    # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
+    "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
+    "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }
 
 OAUTH2_PROVIDER = {
@@ -222,11 +222,11 @@ OAUTH2_PROVIDER = {
         "beers:write": "Add, change and remove beers in your locker",
         "clients": "Manage the OAuth applications you registered",
         "stats:read": "Read site-wide totals (applications only)",
-        "social:read": "See the accounts you sign in with",
-        "social:write": "Connect and disconnect the accounts you sign in with",
         "sessions:read": "See where you are signed in (browsers, addresses)",
         "sessions:write": "Sign your browsers out",
         "activity:read": "See your account's security activity",
+        "social:read": "See the accounts you sign in with",
+        "social:write": "Connect and disconnect the accounts you sign in with",
     },
     # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
     # from OAUTHCLIENTS["EXTRA_GRANTS"].

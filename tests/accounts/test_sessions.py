@@ -438,3 +438,27 @@ def test_a_third_party_app_may_read_sessions_with_consent_but_never_end_them(use
     assert [entry["browser"] for entry in listed.json()["results"]] == ["Firefox 128.0"]
     assert api.post("/api/me/sessions/end-others").status_code == 403
     assert signed_in(here)
+
+
+def test_the_async_session_api_fills_the_same_columns(user):
+    from asgiref.sync import async_to_sync
+
+    from accounts.session_engines import IP_KEY, PUBLIC_ID_KEY, STARTED_KEY, USER_AGENT_KEY
+    from accounts.session_engines.db import SessionStore
+
+    store = SessionStore()
+    store.update(
+        {
+            "_auth_user_id": str(user.pk),
+            PUBLIC_ID_KEY: "async-id",
+            STARTED_KEY: 1_800_000_000,
+            IP_KEY: "192.0.2.1",
+            USER_AGENT_KEY: FIREFOX_LINUX,
+        }
+    )
+
+    async_to_sync(store.asave)()
+
+    session = UserSession.objects.get(session_key=store.session_key)
+    assert (session.user, session.public_id, session.ip) == (user, "async-id", "192.0.2.1")
+    assert session.started.timestamp() == 1_800_000_000

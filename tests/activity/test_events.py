@@ -418,3 +418,17 @@ def test_an_api_client_without_a_browser_records_no_address_problem(user):
     api.get("/api/users/me")
 
     assert only(Kind.SIGN_IN_FAILED).ip is None
+
+
+def test_an_account_without_an_address_gets_no_mail_but_the_event(django_capture_on_commit_callbacks):
+    user = UserFactory(email="")
+    client = browser(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("password_change"),
+            {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+
+    assert only(Kind.PASSWORD_CHANGED).user == user
+    assert mail.outbox == []
