@@ -402,12 +402,16 @@ SOCIAL_AUTH_PIPELINE = (
     "socialaccounts.pipeline.store_profile",
     # Sends socialaccounts.signals.account_linked for a new link (the activity log listens).
     "socialaccounts.pipeline.announce_new_link",
+    # The OpenID provider's session (iss, sub, sid) behind this sign-in, for back-channel logout.
+    "socialaccounts.backchannel.remember_provider_session",
     "social_core.pipeline.user.user_details",
 )
 SOCIALACCOUNTS = {
     # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
     "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
+    # A provider's back-channel logout token ends sessions through accounts' one session_end service.
+    "END_SESSIONS": "beerlocker.adapters.end_user_sessions_where",
 }
 # A configured provider without a key would fail at its first sign-in; fail at start-up instead.
 # Debug mode derives a development key from SECRET_KEY (HKDF with its own label in crypto.py).

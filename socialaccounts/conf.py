@@ -11,6 +11,11 @@ DEFAULTS = {
     # The backends the token exchange grant and POST /api/me/social-accounts accept, by name.
     # twitter-oauth2 is listed so its tokens are refused with the reason, not as an unknown issuer.
     "TOKEN_BACKENDS": ["github", "google-oauth2", "facebook", "oidc", "twitter", "twitter-oauth2"],
+    # Back-channel logout (socialaccounts.backchannel): dotted path of a function
+    # ``(*, user_id, where) -> int`` that ends the user's browser sessions whose data satisfies
+    # ``where(data)`` through the project's session service, returning how many ended. None: a
+    # valid logout token is accepted but no session can be found to end.
+    "END_SESSIONS": None,
 }
 
 

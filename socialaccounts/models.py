@@ -53,3 +53,21 @@ class SocialAccountStorage(DjangoStorage):
     """social-django's storage with our encrypted account model in place of UserSocialAuth."""
 
     user = SocialAccount
+
+
+class ProviderSession(models.Model):
+    """An OpenID provider's session (``iss`` + ``sid``, and the account's ``sub``) behind a local
+    sign-in, so the provider's back-channel logout token can name what to end here. The local
+    session carries the same three facts in its data (``socialaccounts.backchannel``)."""
+
+    issuer = models.CharField(max_length=2000)
+    sid = models.CharField(max_length=255, blank=True)
+    sub = models.CharField(max_length=255)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sid"]), models.Index(fields=["sub"])]
+
+    def __str__(self):
+        return f"Provider session for user #{self.user_id}"

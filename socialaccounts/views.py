@@ -1,12 +1,20 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import ListView
 from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
+from social_core.backends.open_id_connect import OpenIdConnectAuth
+from social_core.exceptions import AuthConfigurationError
+from social_django.utils import load_backend, load_strategy
 
-from socialaccounts import services
+from socialaccounts import backchannel, services
 from socialaccounts.models import SocialAccount
 from socialaccounts.serializers import SocialAccountConnectSerializer, SocialAccountSerializer
 
@@ -119,3 +127,34 @@ class RefreshView(LoginRequiredMixin, View):
         else:
             messages.success(request, f"Refreshed your {account.provider_title} profile.")
         return redirect("socialaccounts:connections")
+
+
+@method_decorator([csrf_exempt, login_not_required, never_cache], name="dispatch")
+class BackChannelLogoutView(View):
+    """``POST /social/backchannel-logout/<backend>/``: an OpenID provider's logout token (Back-Channel
+    Logout 1.0 §2.5) ends the local sessions its sign-in created. 200 when accepted; 400 with an
+    ``error`` JSON body for a missing or invalid token (§2.8); 404 for a backend that is not an
+    OpenID Connect one or not configured."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, backend):
+        try:
+            oidc = load_backend(load_strategy(request), backend, redirect_uri=None)
+        except AuthConfigurationError:
+            oidc = None
+        if not isinstance(oidc, OpenIdConnectAuth) or not oidc.get_key_and_secret()[0]:
+            return JsonResponse({"error": "not_found"}, status=404)
+        token = request.POST.get("logout_token")
+        if not token:
+            return _logout_error("invalid_request", "Send logout_token as application/x-www-form-urlencoded.")
+        try:
+            claims = backchannel.logout_token_claims(oidc, token)
+        except backchannel.InvalidLogoutToken as error:
+            return _logout_error("invalid_request", str(error))
+        backchannel.provider_logout(backend_name=backend, claims=claims)
+        return HttpResponse(status=200)
+
+
+def _logout_error(error: str, description: str) -> JsonResponse:
+    return JsonResponse({"error": error, "error_description": description}, status=400)

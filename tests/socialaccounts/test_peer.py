@@ -26,7 +26,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from oauthclients.keys import generate_rsa_private_key_pem
 from oauthclients.models import Client
-from socialaccounts.models import SocialAccount
+from socialaccounts.models import ProviderSession, SocialAccount
 from tests.factories import PASSWORD, ClientFactory, UserFactory
 from tests.socialaccounts.conftest import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
 
@@ -67,12 +67,18 @@ class Peer:
         }
         self.process = None
 
-    def manage(self, *args):
-        subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-            [sys.executable, "manage.py", *args], cwd=REPO, env=self.env, check=True, capture_output=True
-        )
+    def manage(self, *args) -> str:
+        """Run a management command against the peer's database; returns its standard output."""
+        return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
-    def start(self, redirect_uri):
+    def start(self, redirect_uri, backchannel_logout_uri=""):
         self.manage("migrate", "--noinput")
         self.manage(
             "shell",
@@ -84,7 +90,8 @@ class Peer:
             f" client_id={PEER_CLIENT_ID!r}, client_secret={PEER_CLIENT_SECRET!r},"
             " client_type='confidential', authorization_grant_type='authorization-code',"
             " grant_types=['authorization_code', 'refresh_token'], algorithm='RS256',"
-            f" redirect_uris={redirect_uri!r}, allow_introspection=True, scope='openid profile email')\n",
+            f" redirect_uris={redirect_uri!r}, allow_introspection=True, scope='openid profile email',"
+            f" backchannel_logout_uri={backchannel_logout_uri!r})\n",
         )
         self.process = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "runserver", "--noreload", f"{LOCAL_HOST}:{self.port}"],
@@ -165,7 +172,10 @@ def ours(live_server, settings):
 @pytest.fixture
 def peer(peer_process, ours, settings):
     if peer_process.process is None:
-        peer_process.start(redirect_uri=f"{ours}/social/complete/oidc/")
+        peer_process.start(
+            redirect_uri=f"{ours}/social/complete/oidc/",
+            backchannel_logout_uri=f"{ours}/social/backchannel-logout/oidc/",
+        )
     settings.ALLOWED_HOSTS = [LOCAL_HOST, "localhost"]
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = peer_process.issuer
@@ -357,3 +367,54 @@ def test_an_expired_stored_token_is_renewed_at_the_peer(peer, ours):
     # The peer rotates refresh tokens; the new one is what we keep.
     assert account.extra_data["refresh_token"] != old_refresh
     assert account.extra_data["profile"]["username"] == PEER_USER
+
+
+# --- (e) back-channel logout: signing out at the peer signs the person out here ---------------
+
+
+def test_signing_out_at_the_peer_signs_out_here_once_the_peers_worker_runs(peer, ours):
+    session = requests.Session()
+    assert browser_sign_in_with_peer(session, ours).status_code == 302
+    assert session.get(f"{ours}/api/users/me", timeout=10).status_code == 200
+    remembered = ProviderSession.objects.get()
+    assert (remembered.issuer, remembered.sub, remembered.user.username) == (
+        peer.issuer,
+        remembered.sub,
+        PEER_USER,
+    )
+    assert remembered.sid  # the peer's ID token named its session
+
+    # Sign out at the peer, as the person would in that tab: its page's form, its CSRF cookie.
+    signed_out = session.post(
+        f"{peer.url}/accounts/logout/",
+        data={"csrfmiddlewaretoken": session.cookies["peer_csrftoken"]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert signed_out.status_code == 302, signed_out.text[:300]
+    # Nothing reached us during the peer's sign-out: the logout token waits in the peer's outbox.
+    assert session.get(f"{ours}/api/users/me", timeout=10).status_code == 200
+
+    assert peer.manage("logoutworker", "--once").strip() == "1 logout deliveries attempted."
+
+    assert session.get(f"{ours}/api/users/me", timeout=10).status_code in (401, 403)
+    assert not ProviderSession.objects.exists()
+    outcome = peer.manage(
+        "shell",
+        "-c",
+        "from oauthclients.models import LogoutDelivery\n"
+        "d = LogoutDelivery.objects.get()\n"
+        "print(d.status, d.attempts, d.last_outcome)\n",
+    )
+    assert outcome.strip().splitlines()[-1] == "delivered 1 HTTP 200"
+
+
+def test_a_forged_logout_token_is_refused_with_400(peer, ours):
+    session = requests.Session()
+    assert browser_sign_in_with_peer(session, ours).status_code == 302
+    forged = requests.post(
+        f"{ours}/social/backchannel-logout/oidc/", data={"logout_token": "e30.e30.c2ln"}, timeout=10
+    )
+    assert forged.status_code == 400
+    assert forged.json()["error"] == "invalid_request"
+    assert session.get(f"{ours}/api/users/me", timeout=10).status_code == 200
