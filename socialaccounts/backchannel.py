@@ -48,7 +48,9 @@ def logout_token_claims(backend, token: str) -> dict:
         key = backend.find_valid_key(token)
     except (jwt.PyJWTError, ValueError, SocialAuthBaseException) as error:
         raise InvalidLogoutToken("The logout token is not a signed JWT.") from error
-    if header.get("typ") not in (None, "logout+jwt"):
+    # §2.4's explicit type, or none at all (the events claim and the nonce rule tell an ID token
+    # apart): any other type is another kind of JWT.
+    if header.get("typ") not in (None, "JWT", "logout+jwt"):
         raise InvalidLogoutToken("The token is not a logout token (typ).")
     if key is None:
         raise InvalidLogoutToken("The logout token's signature does not verify with the provider's keys.")

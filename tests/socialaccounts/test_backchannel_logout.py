@@ -1,0 +1,162 @@
+"""Back-Channel Logout 1.0 as the relying party: POST /social/backchannel-logout/oidc/.
+
+The provider is a mocked third party (its discovery document and JWKS, via ``responses``); the
+logout tokens are signed with its key. The local sessions are real ones, signed in through the
+sign-in form and marked as the pipeline marks a sign-in through the provider.
+"""
+
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
+
+from socialaccounts.backchannel import SESSION_KEY
+from socialaccounts.models import ProviderSession
+from tests.factories import PASSWORD
+from tests.socialaccounts.conftest import OIDC_ISSUER, OIDC_KEY
+
+pytestmark = pytest.mark.django_db
+URL = "/social/backchannel-logout/oidc/"
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    cache.clear()
+
+
+def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
+    """A browser signed in here through the provider's session ``sid`` (as the pipeline leaves it)."""
+    browser = Client()
+    assert (
+        browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
+    session = browser.session
+    session[SESSION_KEY] = {"iss": OIDC_ISSUER, "sub": sub, "sid": sid}
+    session.save()
+    ProviderSession.objects.create(issuer=OIDC_ISSUER, sub=sub, sid=sid, user=user)
+    return browser
+
+
+def is_signed_in(browser) -> bool:
+    return browser.get(reverse("accounts:sessions")).status_code == 200
+
+
+def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):
+    now = int(time.time())
+    payload = {
+        "iss": OIDC_ISSUER,
+        "aud": OIDC_KEY,
+        "iat": now,
+        "exp": now + 120,
+        "jti": uuid.uuid4().hex,
+        "sub": "o-1",
+        "sid": "op-sid-1",
+        "events": {EVENT: {}},
+        **claims,
+    }
+    for name in drop:
+        payload.pop(name)
+    headers = {"kid": "k1", "typ": typ or ""}  # PyJWT leaves out an empty typ
+    return jwt.encode(payload, key or oidc.key, algorithm="RS256", headers=headers)
+
+
+def post(api_client, token):
+    return api_client.post(URL, {"logout_token": token})
+
+
+def test_a_valid_token_ends_the_session_of_that_provider_session_only(oidc, api_client, user):
+    target = provider_browser(user, sid="op-sid-1")
+    other = provider_browser(user, sid="op-sid-2")
+    response = post(api_client, logout_token(oidc))
+    assert response.status_code == 200
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert not is_signed_in(target)
+    assert is_signed_in(other)
+    assert list(ProviderSession.objects.values_list("sid", flat=True)) == ["op-sid-2"]
+
+
+def test_a_token_with_sub_only_ends_every_session_from_that_provider_account(oidc, api_client, user):
+    first, second = provider_browser(user, sid="a"), provider_browser(user, sid="b")
+    password_only = Client()
+    password_only.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    response = post(api_client, logout_token(oidc, drop=("sid",)))
+    assert response.status_code == 200
+    assert not is_signed_in(first) and not is_signed_in(second)
+    assert is_signed_in(password_only)  # not signed in through the provider: not the provider's to end
+
+
+@pytest.mark.parametrize("typ", [None, "JWT"])
+def test_a_token_without_the_explicit_type_is_accepted(oidc, api_client, user, typ):
+    # §2.4 recommends typ logout+jwt; the events claim and the absent nonce already keep an ID
+    # token from passing as a logout token, so providers that do not type them still work.
+    browser = provider_browser(user)
+    assert post(api_client, logout_token(oidc, typ=typ)).status_code == 200
+    assert not is_signed_in(browser)
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (
+            lambda oidc: logout_token(
+                oidc, key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            ),
+            "signature",
+        ),
+        (lambda oidc: logout_token(oidc, iss="https://evil.example.com"), "iss"),
+        (lambda oidc: logout_token(oidc, aud="another-client"), "aud"),
+        (lambda oidc: logout_token(oidc, drop=("iat",)), "iat"),
+        (lambda oidc: logout_token(oidc, iat=int(time.time()) - 3600, exp=int(time.time()) + 60), "too old"),
+        (
+            lambda oidc: logout_token(oidc, iat=int(time.time()) - 3600, exp=int(time.time()) - 3000),
+            "expired",
+        ),
+        (lambda oidc: logout_token(oidc, drop=("jti",)), "jti"),
+        (lambda oidc: logout_token(oidc, drop=("events",)), "event"),
+        (lambda oidc: logout_token(oidc, events={"urn:other": {}}), "event"),
+        (lambda oidc: logout_token(oidc, nonce="n-1"), "nonce"),
+        (lambda oidc: logout_token(oidc, drop=("sub", "sid")), "neither sub nor sid"),
+        (lambda oidc: logout_token(oidc, typ="at+jwt"), "typ"),
+        (lambda oidc: "not-a-jwt", "not a signed JWT"),
+    ],
+)
+def test_an_invalid_token_is_400_and_ends_nothing(oidc, api_client, user, make, reason):
+    browser = provider_browser(user)
+    response = post(api_client, make(oidc))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert reason in body["error_description"].lower() or reason in body["error_description"]
+    assert is_signed_in(browser)
+    assert ProviderSession.objects.count() == 1
+
+
+def test_a_replayed_token_is_refused(oidc, api_client, user):
+    token = logout_token(oidc)
+    assert post(api_client, token).status_code == 200
+    browser = provider_browser(user)
+    replay = post(api_client, token)
+    assert replay.status_code == 400
+    assert "already used" in replay.json()["error_description"]
+    assert is_signed_in(browser)
+
+
+def test_no_logout_token_is_400(oidc, api_client):
+    response = api_client.post(URL, {})
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_only_openid_connect_backends_have_the_endpoint(api_client):
+    assert api_client.post("/social/backchannel-logout/github/", {"logout_token": "x"}).status_code == 404
+    assert api_client.post("/social/backchannel-logout/nobody/", {"logout_token": "x"}).status_code == 404
+
+
+def test_get_is_not_allowed(api_client):
+    assert api_client.get(URL).status_code == 405
