@@ -32,3 +32,10 @@ else:  # pragma: no cover - a project without django.contrib.auth's admin
 @admin.register(User)
 class UserAdmin(UserAdminBase):
     actions = [*(UserAdminBase.actions or []), end_all_sessions]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # A deactivated account is signed out everywhere, through the one service (so
+            # back-channel logout tells the applications too).
+            services.user_sessions_end(user=obj, by=services.EndedBy.ADMIN, actor=request.user)

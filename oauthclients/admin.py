@@ -12,7 +12,7 @@ from oauth2_provider.models import (
 )
 
 from oauthclients import services
-from oauthclients.models import Client
+from oauthclients.models import Client, LogoutDelivery
 from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
 _TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
@@ -215,3 +215,28 @@ class ClientAdmin(admin.ModelAdmin):
             request,
             ngettext("Revoked %d token.", "Revoked %d tokens.", revoked) % revoked,
         )
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(admin.ModelAdmin):
+    """Back-channel logout deliveries and how each went, read-only (``logoutworker`` writes them)."""
+
+    list_display = [
+        "client",
+        "sub",
+        "status",
+        "attempts",
+        "last_outcome",
+        "created",
+        "delivered",
+        "next_attempt",
+    ]
+    list_filter = ["status", "created"]
+    search_fields = ["client__name", "client__client_id", "sub"]
+    list_select_related = ["client"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

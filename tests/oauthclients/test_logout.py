@@ -386,3 +386,52 @@ def test_the_logout_endpoint_query_never_reaches_another_origin(signed_in):
     location = urlsplit(response["Location"])
     assert (location.scheme, location.netloc, location.path) == ("https", "client.example.com", "/bye")
     assert parse_qs(location.query) == {"state": ["x&next=//evil"]}
+
+
+def test_an_administrator_deactivating_the_account_tells_its_clients(signed_in, rp, user, admin_client):
+    browser, _id_token = signed_in
+    sid = session_of(browser).public_id
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in ("username", "email", "first_name", "last_name")}
+    data |= {"date_joined_0": "2026-01-01", "date_joined_1": "10:00:00"}
+    # is_active unticked: a checkbox that is off is absent from the POST.
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert not user.is_active
+    assert not is_signed_in(browser)
+    assert list(LogoutDelivery.objects.values_list("client", "sid")) == [(rp[0].pk, sid)]
+
+
+def test_admin_edits_the_logout_metadata_through_the_one_validator(admin_client, confidential_client):
+    url = reverse("admin:oauthclients_client_change", args=[confidential_client.pk])
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
+    refused = admin_client.post(url, {**data, "backchannel_logout_uri": "http://intranet.example/logout"})
+    assert refused.status_code == 200
+    assert "uses http" in str(refused.context["adminform"].form.errors["backchannel_logout_uri"])
+    confidential_client.refresh_from_db()
+    assert confidential_client.backchannel_logout_uri == ""
+
+    saved = admin_client.post(
+        url,
+        {
+            **data,
+            "post_logout_redirect_uris": "https://client.example.com/bye",
+            "backchannel_logout_uri": BACKCHANNEL_URI,
+        },
+    )
+    assert saved.status_code == 302
+    confidential_client.refresh_from_db()
+    assert confidential_client.post_logout_redirect_uris == "https://client.example.com/bye"
+    assert confidential_client.backchannel_logout_uri == BACKCHANNEL_URI
+
+
+def test_admin_lists_deliveries_read_only(admin_client, signed_in):
+    browser, _id_token = signed_in
+    browser.post(reverse("logout"))
+    page = admin_client.get(reverse("admin:oauthclients_logoutdelivery_changelist"))
+    assert page.status_code == 200
+    assert b"Pending" in page.content
+    assert admin_client.get(reverse("admin:oauthclients_logoutdelivery_add")).status_code == 403
