@@ -75,3 +75,31 @@ def test_createclient_needs_an_existing_owner(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         run("ghost", "Shell", "--redirect-uri", "https://shell.example.com/cb")
     assert not Client.objects.exists()
+
+
+def test_createclient_registers_logout_uris_through_the_one_validator(user):
+    with pytest.raises(CommandError, match="backchannel_logout_uri: .* uses http"):
+        run(
+            user.username,
+            "RP",
+            "--redirect-uri",
+            "https://rp.example/cb",
+            "--backchannel-logout-uri",
+            "http://rp.example/bc",
+        )
+    assert not Client.objects.exists()
+    run(
+        user.username,
+        "RP",
+        "--redirect-uri",
+        "https://rp.example/cb",
+        "--post-logout-redirect-uri",
+        "https://rp.example/bye",
+        "--backchannel-logout-uri",
+        "https://rp.example/bc",
+    )
+    client = Client.objects.get()
+    assert (client.post_logout_redirect_uris, client.backchannel_logout_uri) == (
+        "https://rp.example/bye",
+        "https://rp.example/bc",
+    )

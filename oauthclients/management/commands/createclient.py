@@ -30,6 +30,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--scope", default="", help="Space-separated scopes (default: the server's).")
         parser.add_argument(
+            "--post-logout-redirect-uri",
+            action="append",
+            default=[],
+            dest="post_logout_redirect_uris",
+            help="Where RP-initiated logout may return the browser; repeat for several.",
+        )
+        parser.add_argument(
+            "--backchannel-logout-uri", default="", help="Where back-channel logout tokens are POSTed."
+        )
+        parser.add_argument(
             "--allow-introspection",
             action="store_true",
             help="Let this client call the introspection endpoint (resource servers, relying parties).",
@@ -53,6 +63,8 @@ class Command(BaseCommand):
                 grant_types=options["grant_types"] or [AUTHORIZATION_CODE],
                 token_endpoint_auth_method=options["auth_method"],
                 scope=options["scope"],
+                post_logout_redirect_uris=options["post_logout_redirect_uris"],
+                backchannel_logout_uri=options["backchannel_logout_uri"],
             )
         except ValidationError as error:
             problems = "; ".join(
