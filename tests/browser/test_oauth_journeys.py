@@ -225,3 +225,42 @@ def test_form_post_response_mode_reaches_the_client_under_a_strict_csp(browser, 
     finally:
         context.close()
         oauth_client.close()
+
+
+def test_an_application_asks_to_sign_me_out_and_i_confirm(page, live_server):
+    """RP-initiated logout without an ID token: the confirmation page, then back to the app's registered page."""
+    sign_up(page, "gwen")
+    owner = get_user_model().objects.get(username="gwen")
+    bye = f"{live_server.url}/?signed-out-by=beer-tracker"
+    client, _secret = services.client_create(
+        owner=owner,
+        client_name="Beer Tracker",
+        redirect_uris=[f"{live_server.url}/cb"],
+        grant_types=["authorization_code"],
+        post_logout_redirect_uris=[bye],
+    )
+    page.goto(f"/api/oauth2/logout?client_id={client.client_id}&post_logout_redirect_uri={bye}&state=st-1")
+    expect(page.get_by_role("heading", name="Sign out of Beer Locker?")).to_be_visible()
+    expect(page.get_by_text("Beer Tracker asks to sign you out")).to_be_visible()
+    assert fits_the_screen(page)
+    screenshot(page, "logout-confirm")
+
+    page.locator("#logoutForm").get_by_role("button", name="Stay signed in").click()
+    expect(page.get_by_role("heading", name="This sign-out request cannot be completed")).to_be_visible()
+    page.goto("/")
+    expect(page.get_by_text("Signed in as gwen")).to_be_visible()
+
+    page.goto(f"/api/oauth2/logout?client_id={client.client_id}&post_logout_redirect_uri={bye}&state=st-1")
+    page.locator("#logoutForm").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"signed-out-by=beer-tracker&state=st-1$"))
+    expect(page.get_by_text("Signed in as gwen")).to_have_count(0)
+
+
+def test_a_logout_link_to_an_unregistered_page_goes_nowhere(page, live_server):
+    sign_up(page, "hana")
+    page.goto("/api/oauth2/logout?client_id=nobody&post_logout_redirect_uri=https://evil.example.com/")
+    expect(page.get_by_role("heading", name="This sign-out request cannot be completed")).to_be_visible()
+    assert page.url.startswith(live_server.url)
+    screenshot(page, "logout-error")
+    page.goto("/")
+    expect(page.get_by_text("Signed in as hana")).to_be_visible()

@@ -157,6 +157,9 @@ def test_portal_form_saves_the_logout_metadata(user, confidential_client):
     )
     assert confidential_client.backchannel_logout_uri == BACKCHANNEL_URI
     assert confidential_client.backchannel_logout_session_required is True
+    detail = browser.get(reverse("oauthclients-web:client-detail", args=[confidential_client.client_id]))
+    assert b"<code>http://localhost:8000/bye</code>" in detail.content
+    assert f"<code>{BACKCHANNEL_URI}</code> (sid required)".encode() in detail.content
 
 
 # --- sid in ID tokens ---------------------------------------------------------------------------
