@@ -228,7 +228,7 @@ def test_form_post_response_mode_reaches_the_client_under_a_strict_csp(browser, 
 
 
 def test_an_application_asks_to_sign_me_out_and_i_confirm(page, live_server):
-    """RP-initiated logout without an ID token: the confirmation page, then back to the app's registered page."""
+    """RP-initiated logout without an ID token: confirmation, then back to the registered page."""
     sign_up(page, "gwen")
     owner = get_user_model().objects.get(username="gwen")
     bye = f"{live_server.url}/?signed-out-by=beer-tracker"
