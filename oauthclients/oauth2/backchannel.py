@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from jwcrypto import jwt
-from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
 from oauthclients.models import Client, LogoutDelivery, SessionClient
@@ -222,5 +221,5 @@ def deliver_due(*, limit: int = 100) -> int:
 
 
 def backchannel_logout_supported() -> bool:
-    """Whether this server sends logout tokens (it needs ID tokens to name what it logs out)."""
-    return bool(oauth2_settings.OIDC_ENABLED)
+    """Whether this server sends logout tokens: only when it hears of sessions ending."""
+    return bool(conf.get("SESSION_ENDED_SIGNAL"))

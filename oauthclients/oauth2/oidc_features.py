@@ -9,7 +9,7 @@ from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.oauth2 import authn, response_modes
+from oauthclients.oauth2 import authn, backchannel, response_modes
 
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]
@@ -30,10 +30,11 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
             "request_uri_parameter_supported": False,
             "claims_parameter_supported": False,
             "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
-            # Back-Channel Logout 1.0 §2.1: logout tokens to registered clients, always with sid.
-            "backchannel_logout_supported": True,
-            "backchannel_logout_session_supported": True,
         }
+        # Back-Channel Logout 1.0 §2.1: logout tokens to registered clients, always with sid,
+        # when the project tells us of sessions ending (OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]).
+        supported = backchannel.backchannel_logout_supported()
+        data |= {"backchannel_logout_supported": supported, "backchannel_logout_session_supported": supported}
     return data
 
 
