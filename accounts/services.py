@@ -19,6 +19,7 @@ class EndedBy(models.TextChoices):
     ADMIN = "admin", "Ended by an administrator"
     PASSWORD_CHANGE = "password_change", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
+    PROVIDER_LOGOUT = "provider_logout", "Signed out at the sign-in provider"
 
 
 @transaction.atomic

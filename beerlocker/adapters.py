@@ -15,6 +15,6 @@ def end_user_sessions_where(*, user_id, where) -> int:
     ended = 0
     for session in UserSession.objects.live().filter(user_id=user_id).select_for_update():
         if where(session.get_decoded()):
-            services.session_end(session=session, by=services.EndedBy.SIGN_OUT, actor=None)
+            services.session_end(session=session, by=services.EndedBy.PROVIDER_LOGOUT, actor=None)
             ended += 1
     return ended

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
+from activity.models import Event, Kind
 from socialaccounts.backchannel import SESSION_KEY
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
@@ -79,6 +80,9 @@ def test_a_valid_token_ends_the_session_of_that_provider_session_only(oidc, api_
     assert not is_signed_in(target)
     assert is_signed_in(other)
     assert list(ProviderSession.objects.values_list("sid", flat=True)) == ["op-sid-2"]
+    # Ended through the one session service: the user's activity says why.
+    event = Event.objects.get(kind=Kind.SESSION_ENDED)
+    assert (event.user, event.details["reason"]) == (user, "provider_logout")
 
 
 def test_a_token_with_sub_only_ends_every_session_from_that_provider_account(oidc, api_client, user):
