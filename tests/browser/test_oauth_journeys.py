@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 
 from oauthclients.models import Client
-from tests.browser.conftest import fits_the_screen, screenshot
-from tests.browser.oauth_client import OAuthTestClient
 from tests.factories import PASSWORD
+from tests.support.browser import fits_the_screen, screenshot
+from tests.support.oauth_client import OAuthTestClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,7 +8,7 @@ from social_core.backends import utils as backend_utils
 
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, UserFactory
-from tests.socialaccounts.test_api import link
+from tests.support.providers import link
 
 pytestmark = pytest.mark.django_db
 

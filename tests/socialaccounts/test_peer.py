@@ -24,10 +24,9 @@ from django.contrib.auth import get_user_model
 from oauth2_provider.generators import generate_client_secret
 
 from oauthclients.keys import generate_rsa_private_key_pem
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
 from socialaccounts.models import SocialAccount
-from tests.factories import PASSWORD, ClientFactory, UserFactory
-from tests.socialaccounts.conftest import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
+from tests.factories import PASSWORD, UserFactory
+from tests.support.providers import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -220,20 +219,8 @@ def spa_tokens(ours, peer):
     return response.json()
 
 
-@pytest.fixture
-def exchange_client(db):
-    raw = generate_client_secret()
-    client = ClientFactory(
-        skip_authorization=True,
-        client_secret=raw,
-        grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
-        authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,
-    )
-    return client, raw
-
-
-def exchange(ours, exchange_client, subject_token, token_type):
-    client, secret = exchange_client
+def exchange(ours, client, subject_token, token_type):
+    """A token exchange at our live server, as ``client`` (the ``exchange_client`` fixture)."""
     return requests.post(
         f"{ours}/api/oauth2/token",
         data={
@@ -242,7 +229,7 @@ def exchange(ours, exchange_client, subject_token, token_type):
             "subject_token_type": token_type,
             "subject_issuer": "oidc",
         },
-        auth=(client.client_id, secret),
+        auth=(client.client_id, client.raw_secret),
         timeout=30,
     )
 

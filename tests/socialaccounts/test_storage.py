@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, transaction
 
 from socialaccounts.models import SocialAccount
-from tests.socialaccounts.test_api import link
+from tests.support.providers import link
 
 pytestmark = pytest.mark.django_db
 
