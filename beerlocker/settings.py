@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
 ]
 
 ROOT_URLCONF = "beerlocker.urls"
@@ -102,6 +104,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see
+    # oauthclients/hashers.py). Listed last so that users' passwords keep the first, slow hasher.
+    "oauthclients.hashers.ClientSecretHasher",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -109,6 +114,9 @@ LOGOUT_REDIRECT_URL = "/"
 
 # --- Security ---------------------------------------------------------------
 
+# Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.
+SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="sessionid")
+CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -136,11 +144,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauthclients.authentication.BearerAuthentication",
+        "api.authentication.BearerAuthentication",
         "rest_framework.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["oauthclients.permissions.IsUserWithTokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -150,13 +158,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "lockers.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
 }
@@ -171,10 +179,6 @@ OAUTHCLIENTS = {
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
 }
-
-# Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see oauthclients/hashers.py).
-# Listed last so that users' passwords keep the first, slow hasher.
-PASSWORD_HASHERS = [*PASSWORD_HASHERS, "oauthclients.hashers.ClientSecretHasher"]
 
 OAUTH2_PROVIDER = {
     "SCOPES": {
@@ -245,7 +249,14 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # Password-reset mail: printed on the console unless EMAIL_URL names a server,
 # e.g. smtp+tls://user:password@smtp.example.com:587
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = EMAIL_CONFIG["EMAIL_HOST"]
+EMAIL_PORT = EMAIL_CONFIG["EMAIL_PORT"]
+EMAIL_HOST_USER = EMAIL_CONFIG["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = EMAIL_CONFIG["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
 
 SPECTACULAR_SETTINGS = {
@@ -263,8 +274,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "beerlocker.schema.document_errors",
-        "beerlocker.schema.slashless_paths",
+        "api.schema.document_errors",
+        "api.schema.slashless_paths",
     ],
     "OAUTH2_FLOWS": ["authorizationCode"],
     "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",
@@ -293,10 +304,6 @@ OAUTH2_PROVIDER |= {
 }
 
 # --- Social sign-in (socialaccounts, social-auth-app-django) ----------------
-
-# Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.
-SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="sessionid")
-CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
 
 # social-auth's own names; a provider is active only when its credentials are set.
 SOCIAL_AUTH_GITHUB_KEY = env.str("SOCIAL_AUTH_GITHUB_KEY", default="")
@@ -343,7 +350,6 @@ SOCIAL_AUTH_PIPELINE = (
     "socialaccounts.pipeline.store_profile",
     "social_core.pipeline.user.user_details",
 )
-MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
 SOCIALACCOUNTS = {
     # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),

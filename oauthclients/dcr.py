@@ -16,9 +16,9 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from api.permissions import IsUserWithTokenScope
 from oauthclients import services
 from oauthclients.models import AUTHORIZATION_CODE, Client
-from oauthclients.permissions import IsUserWithTokenScope
 from oauthclients.serializers import ClientSerializer
 
 

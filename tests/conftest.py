@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.test import Client as BrowserClient
 from rest_framework.test import APIClient
 
-from tests.factories import ClientFactory, UserFactory
+from tests.factories import PASSWORD, ClientFactory, UserFactory
 from tests.support.http import basic_api, bearer_api
 from tests.support.oauth import DEFAULT_SCOPE, mint_tokens
 
@@ -39,7 +39,7 @@ def api_client():
 @pytest.fixture
 def basic_client(user):
     """An API client signed in as ``user`` with HTTP Basic."""
-    return basic_api(user.username)
+    return basic_api(user.username, PASSWORD)
 
 
 @pytest.fixture

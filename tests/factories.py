@@ -9,8 +9,9 @@ RS256".
 import factory
 from django.contrib.auth import get_user_model
 
-from lockers import services as locker_services
+from accounts.services import user_create
 from lockers.models import Beer
+from lockers.services import beer_create
 from oauthclients import services as client_services
 from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
 
@@ -42,7 +43,7 @@ class UserFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *, username, email, password, **extra):
-        user = locker_services.user_create(username=username, email=email, password=password or PASSWORD)
+        user = user_create(username=username, email=email, password=password or PASSWORD)
         if password is None:
             user.set_unusable_password()
             extra["password"] = user.password
@@ -62,7 +63,7 @@ class BeerFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *, owner, name, type, quantity):  # noqa: A002 - the service's name
-        return locker_services.beer_create(owner=owner, name=name, type=type, quantity=quantity)
+        return beer_create(owner=owner, name=name, type=type, quantity=quantity)
 
 
 class ClientFactory(factory.Factory):

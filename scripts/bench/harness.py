@@ -55,12 +55,13 @@ def configure(**environment):
 def seed_user(username, *, beers=0):
     """A user created by ``user_create`` with ``beers`` beers from ``beer_create``; returns
     ``(user, password)``."""
-    from lockers import services
+    from accounts.services import user_create
+    from lockers.services import beer_create
 
     password = secrets.token_urlsafe(16)
-    user = services.user_create(username=username, password=password)
+    user = user_create(username=username, password=password)
     for number in range(beers):
-        services.beer_create(owner=user, name=f"Beer {number}", type="Ale", quantity=number)
+        beer_create(owner=user, name=f"Beer {number}", type="Ale", quantity=number)
     return user, password
 
 

@@ -1,13 +1,13 @@
-"""HTTP helpers: Authorization headers and API clients that carry them."""
+"""HTTP helpers: Authorization headers and API clients that carry them.
+
+Imports no app of ours, so a test project that installs one app alone can use it too."""
 
 import base64
 
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD
 
-
-def basic_auth_header(username, password=PASSWORD):
+def basic_auth_header(username, password):
     """An HTTP Basic ``Authorization`` value (a user's name and password, or a client's id and secret)."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
@@ -24,7 +24,7 @@ def bearer_api(token):
     return api
 
 
-def basic_api(username, password=PASSWORD):
+def basic_api(username, password):
     """A fresh API client that signs every request in with HTTP Basic."""
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=basic_auth_header(username, password))

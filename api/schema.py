@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import serializers
 
-from oauthclients.permissions import required_token_scopes
+from api.permissions import required_token_scopes
 
 ERROR = {
     "type": "object",
@@ -55,7 +55,7 @@ class SwaggerOAuthRedirectView(TemplateView):
 class BearerScheme(DjangoOAuthToolkitScheme):
     """Documents ``view.token_scopes``: the scopes a bearer token needs, per kind of method."""
 
-    target_class = "oauthclients.authentication.BearerAuthentication"
+    target_class = "api.authentication.BearerAuthentication"
     priority = 1
 
     def get_security_requirement(self, auto_schema):
