@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from oauthclients.models import Client
 from tests.factories import ClientFactory
-from tests.support.http import basic_auth_header
+from tests.support.http import basic_api, basic_auth_header, bearer_api
 from tests.support.oauth import token_counts
 
 NEW_CLIENT = {
@@ -142,8 +142,7 @@ def test_requests_without_credentials_get_401(api_client, application):
 
 
 def test_wrong_password_gets_401(application, user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong"))
+    api = basic_api(user.username, "wrong")
     response = api.get("/api/clients")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid username/password."}
@@ -244,8 +243,7 @@ def test_delete_removes_the_client_and_its_tokens(basic_client, user, applicatio
     assert response.status_code == 204
     assert not Client.objects.filter(pk=application.pk).exists()
     assert token_counts(application) == (0, 0, 0)
-    bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    bearer = bearer_api(raw_token)
     assert bearer.get("/api/beers").status_code == 401
 
 

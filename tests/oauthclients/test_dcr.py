@@ -4,7 +4,7 @@ from rest_framework.test import APIClient
 
 from oauthclients.models import Client
 from tests.factories import ClientFactory
-from tests.support.http import basic_auth_header, bearer_api
+from tests.support.http import basic_api, bearer_api
 from tests.support.oauth import AccessToken, token_counts
 
 REGISTER = "/api/oauth2/register"
@@ -30,8 +30,7 @@ def test_registration_needs_a_signed_in_user(db, api_client):
 
 
 def test_wrong_password_cannot_register(user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong"))
+    api = basic_api(user.username, "wrong")
     assert register(api).status_code == 401
     assert not Client.objects.exists()
 

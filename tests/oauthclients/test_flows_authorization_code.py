@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, AuthorizationCodeRedemption, Client
 from tests.factories import make_client
-from tests.support.http import basic_auth_header
+from tests.support.http import basic_auth_header, bearer_api
 from tests.support.oauth import (
     AUTHORIZE,
     REDIRECT_URI,
@@ -19,6 +19,7 @@ from tests.support.oauth import (
     exchange_code,
     pkce_pair,
     query,
+    refresh,
     user_tokens,
 )
 
@@ -68,8 +69,7 @@ def test_seed_walkthrough_sign_up_authorize_exchange_and_call_the_api():
     assert set(body["scope"].split()) == {"beers:read", "beers:write"}
     assert body["refresh_token"]
 
-    bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access_token']}")
+    bearer = bearer_api(body["access_token"])
     beers = bearer.get("/api/beers")
     assert beers.status_code == 200
     assert [beer["name"] for beer in beers.json()["results"]] == ["Orval"]
@@ -201,16 +201,10 @@ def test_a_replayed_code_fails_and_revokes_every_token_issued_from_it(signed_in,
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
 
-    bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
-    assert bearer.get("/api/beers").status_code == 401
-    refresh = api_client.post(
-        "/api/oauth2/token",
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-    )
-    assert refresh.status_code == 400
-    assert refresh.json()["error"] == "invalid_grant"
+    assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 401
+    refreshed = refresh(api_client, client, secret, tokens["refresh_token"])
+    assert refreshed.status_code == 400
+    assert refreshed.json()["error"] == "invalid_grant"
     assert not AccessToken.objects.exists()
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
 
@@ -219,16 +213,11 @@ def test_replay_after_a_refresh_also_revokes_the_rotated_tokens(signed_in, api_c
     client, secret = make_client()
     code = query(consent(signed_in, client))["code"]
     tokens = exchange_code(api_client, client, secret, code).json()
-    rotated = api_client.post(
-        "/api/oauth2/token",
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-    ).json()
+    rotated = refresh(api_client, client, secret, tokens["refresh_token"]).json()
     replay = exchange_code(api_client, client, secret, code)
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
-    bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {rotated['access_token']}")
+    bearer = bearer_api(rotated["access_token"])
     assert bearer.get("/api/beers").status_code == 401
 
 
@@ -477,11 +466,7 @@ def test_redemption_records_are_pruned_only_once_their_tokens_are_gone(signed_in
     assert AuthorizationCodeRedemption.objects.count() == 1
 
     # A rotated family is still alive: the record must stay so a replay can still revoke it.
-    api_client.post(
-        "/api/oauth2/token",
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-    )
+    refresh(api_client, client, secret, tokens["refresh_token"])
     call_command("pruneredemptions", stdout=StringIO())
     assert AuthorizationCodeRedemption.objects.count() == 1
 

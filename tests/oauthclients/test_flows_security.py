@@ -16,7 +16,7 @@ from oauthclients.keys import generate_rsa_private_key_pem
 from oauthclients.models import CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, Client
 from tests.factories import make_client
 from tests.support.http import basic_auth_header
-from tests.support.oauth import TOKEN, consent, query, user_tokens
+from tests.support.oauth import REVOKE, TOKEN, client_post, consent, query, refresh, user_tokens
 
 AccessToken = get_access_token_model()
 REPO = Path(__file__).resolve().parents[2]
@@ -37,11 +37,7 @@ def test_no_plaintext_token_code_or_secret_in_the_database(signed_in, api_client
     client, secret = make_client(scope="openid beers:read beers:write")
     pending_code = query(consent(signed_in, client))["code"]
     tokens = user_tokens(signed_in, api_client, client, secret, scope="openid beers:read")
-    rotated = api_client.post(
-        TOKEN,
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-    ).json()
+    rotated = refresh(api_client, client, secret, tokens["refresh_token"]).json()
     dump = all_text_in_database()
     for value in (
         secret,
@@ -208,11 +204,7 @@ def test_client_endpoints_work_without_a_csrf_token_but_the_consent_form_does_no
         HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
     )
     assert response.status_code == 200
-    revoke = strict.post(
-        "/api/oauth2/revoke_token",
-        {"token": response.json()["access_token"]},
-        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-    )
+    revoke = client_post(strict, REVOKE, client, secret, token=response.json()["access_token"])
     assert revoke.status_code == 200
     assert not AccessToken.objects.exists()
 

@@ -12,13 +12,17 @@ from oauthclients import services
 from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory, make_client, store_as_is
-from tests.support.http import basic_auth_header, bearer_api
+from tests.support.http import bearer_api
 from tests.support.oauth import (
+    INTROSPECT,
     REDIRECT_URI,
+    REVOKE,
     authorize_url,
+    client_post,
     consent,
     exchange_code,
     query,
+    refresh,
     token_request,
     user_tokens,
 )
@@ -27,12 +31,6 @@ AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
 pytestmark = pytest.mark.django_db
 TOKEN = "/api/oauth2/token"
-
-
-def refresh(api_client, client, secret, refresh_token, **extra):
-    return token_request(
-        api_client, client, secret, grant_type="refresh_token", refresh_token=refresh_token, **extra
-    )
 
 
 class TestRefresh:
@@ -310,11 +308,7 @@ class TestRevocation:
     def test_a_client_revokes_its_own_token(self, signed_in, api_client):
         client, secret = make_client()
         tokens = user_tokens(signed_in, api_client, client, secret)
-        response = api_client.post(
-            "/api/oauth2/revoke_token",
-            {"token": tokens["access_token"]},
-            HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-        )
+        response = client_post(api_client, REVOKE, client, secret, token=tokens["access_token"])
         assert response.status_code == 200
         assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 401
         # Revoking the access token took its refresh token with it.
@@ -324,31 +318,19 @@ class TestRevocation:
         client, secret = make_client()
         other, other_secret = make_client()
         tokens = user_tokens(signed_in, api_client, client, secret)
-        response = api_client.post(
-            "/api/oauth2/revoke_token",
-            {"token": tokens["access_token"]},
-            HTTP_AUTHORIZATION=basic_auth_header(other.client_id, other_secret),
-        )
+        response = client_post(api_client, REVOKE, other, other_secret, token=tokens["access_token"])
         assert response.status_code == 200
         assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 200
 
     def test_an_unknown_token_answers_200(self, api_client):
         client, secret = make_client()
-        response = api_client.post(
-            "/api/oauth2/revoke_token",
-            {"token": "nope"},
-            HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-        )
+        response = client_post(api_client, REVOKE, client, secret, token="nope")
         assert response.status_code == 200
 
     def test_an_unauthenticated_caller_is_invalid_client(self, signed_in, api_client):
         client, secret = make_client()
         tokens = user_tokens(signed_in, api_client, client, secret)
-        response = api_client.post(
-            "/api/oauth2/revoke_token",
-            {"token": tokens["access_token"]},
-            HTTP_AUTHORIZATION=basic_auth_header(client.client_id, "wrong"),
-        )
+        response = client_post(api_client, REVOKE, client, "wrong", token=tokens["access_token"])
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_client"
         assert response["WWW-Authenticate"].startswith("Basic")
@@ -356,30 +338,27 @@ class TestRevocation:
 
 
 class TestIntrospection:
-    def introspect(self, api_client, client, secret, token):
-        return api_client.post(
-            "/api/oauth2/introspect",
-            {"token": token},
-            HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
-        )
-
     def test_a_resource_server_client_sees_the_tokens_details(self, signed_in, api_client, user):
         client, secret = make_client()
         tokens = user_tokens(signed_in, api_client, client, secret)
         resource_server, rs_secret = make_client(allow_introspection=True)
-        response = self.introspect(api_client, resource_server, rs_secret, tokens["access_token"])
+        response = client_post(
+            api_client, INTROSPECT, resource_server, rs_secret, token=tokens["access_token"]
+        )
         assert response.status_code == 200
         assert response["Cache-Control"] == "no-store"
         body = response.json()
         assert body["active"] is True
         assert body["username"] == user.username
         assert body["client_id"] == client.client_id
-        assert self.introspect(api_client, resource_server, rs_secret, "unknown").json() == {"active": False}
+        assert client_post(api_client, INTROSPECT, resource_server, rs_secret, token="unknown").json() == {
+            "active": False
+        }
 
     def test_an_ordinary_client_may_not_introspect(self, signed_in, api_client):
         client, secret = make_client()
         tokens = user_tokens(signed_in, api_client, client, secret)
-        response = self.introspect(api_client, client, secret, tokens["access_token"])
+        response = client_post(api_client, INTROSPECT, client, secret, token=tokens["access_token"])
         assert response.status_code == 403
         assert response.json()["error"] == "unauthorized_client"
         assert "username" not in response.json()
@@ -466,10 +445,8 @@ class TestDisabledAccount:
     def test_introspection_reports_its_tokens_inactive(self, disabled, api_client):
         _client, _secret, tokens = disabled
         resource_server, rs_secret = make_client(allow_introspection=True)
-        response = api_client.post(
-            "/api/oauth2/introspect",
-            {"token": tokens["access_token"]},
-            HTTP_AUTHORIZATION=basic_auth_header(resource_server.client_id, rs_secret),
+        response = client_post(
+            api_client, INTROSPECT, resource_server, rs_secret, token=tokens["access_token"]
         )
         assert response.status_code == 200
         assert response.json() == {"active": False}

@@ -21,6 +21,8 @@ Grant = get_grant_model()
 
 AUTHORIZE = "/api/oauth2/authorize"
 TOKEN = "/api/oauth2/token"  # noqa: S105 - a URL
+REVOKE = "/api/oauth2/revoke_token"
+INTROSPECT = "/api/oauth2/introspect"
 DEFAULT_SCOPE = "beers:read beers:write"
 
 
@@ -121,9 +123,22 @@ def exchange_code(api_client, client, secret, code, **extra):
     return api_client.post(TOKEN, data, **headers)
 
 
+def client_post(api_client, path, client, secret, **data):
+    """POST ``data`` to an OAuth endpoint (``TOKEN``, ``REVOKE``, ``INTROSPECT``) as ``client``,
+    authenticated with HTTP Basic and ``secret``."""
+    return api_client.post(path, data, HTTP_AUTHORIZATION=client_auth_header(client, secret))
+
+
 def token_request(api_client, client, secret, **data):
     """POST ``data`` to the token endpoint as ``client`` (HTTP Basic with ``secret``)."""
-    return api_client.post(TOKEN, data, HTTP_AUTHORIZATION=client_auth_header(client, secret))
+    return client_post(api_client, TOKEN, client, secret, **data)
+
+
+def refresh(api_client, client, secret, refresh_token, **extra):
+    """Use ``refresh_token`` at the token endpoint as ``client``."""
+    return token_request(
+        api_client, client, secret, grant_type="refresh_token", refresh_token=refresh_token, **extra
+    )
 
 
 def user_tokens(browser, api_client, client, secret, **params):
