@@ -41,7 +41,7 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
-    # --- web pages and API docs
+    # --- users (API, sign-up, account pages) and the API docs
     "accounts",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -319,11 +319,20 @@ SOCIAL_AUTH_OIDC_KEY = env.str("SOCIAL_AUTH_OIDC_KEY", default="")
 SOCIAL_AUTH_OIDC_SECRET = env.str("SOCIAL_AUTH_OIDC_SECRET", default="")
 SOCIAL_AUTH_OIDC_INTROSPECTION_URL = env.str("SOCIAL_AUTH_OIDC_INTROSPECTION_URL", default="")
 SOCIAL_AUTH_OIDC_TITLE = env.str("SOCIAL_AUTH_OIDC_TITLE", default="")
+# X: OAuth 2.0 (PKCE; offline.access for a refresh token) and, for old consumer keys, OAuth 1.0a.
+SOCIAL_AUTH_TWITTER_OAUTH2_KEY = env.str("SOCIAL_AUTH_TWITTER_OAUTH2_KEY", default="")
+SOCIAL_AUTH_TWITTER_OAUTH2_SECRET = env.str("SOCIAL_AUTH_TWITTER_OAUTH2_SECRET", default="")
+SOCIAL_AUTH_TWITTER_OAUTH2_SCOPE = ["offline.access"]  # added to users.read tweet.read
+SOCIAL_AUTH_TWITTER_KEY = env.str("SOCIAL_AUTH_TWITTER_KEY", default="")
+SOCIAL_AUTH_TWITTER_SECRET = env.str("SOCIAL_AUTH_TWITTER_SECRET", default="")
 _SOCIAL_BACKENDS = {
     "socialaccounts.backends.GithubOAuth2": SOCIAL_AUTH_GITHUB_KEY,
     "socialaccounts.backends.GoogleOAuth2": SOCIAL_AUTH_GOOGLE_OAUTH2_KEY,
     "socialaccounts.backends.FacebookOAuth2": SOCIAL_AUTH_FACEBOOK_KEY,
     "socialaccounts.backends.OpenIdConnectAuth": SOCIAL_AUTH_OIDC_KEY and SOCIAL_AUTH_OIDC_OIDC_ENDPOINT,
+    "socialaccounts.backends.TwitterOAuth2": SOCIAL_AUTH_TWITTER_OAUTH2_KEY
+    and SOCIAL_AUTH_TWITTER_OAUTH2_SECRET,
+    "socialaccounts.backends.TwitterOAuth": SOCIAL_AUTH_TWITTER_KEY and SOCIAL_AUTH_TWITTER_SECRET,
 }
 AUTHENTICATION_BACKENDS = [
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
@@ -341,6 +350,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
     "social_core.pipeline.social_auth.social_user",
+    # X through OAuth 1.0a and OAuth 2.0: one X account, one user.
+    "socialaccounts.pipeline.associate_same_account",
     # Only with SOCIALACCOUNTS["ASSOCIATE_BY_VERIFIED_EMAIL"] and a provider-verified address.
     "socialaccounts.pipeline.associate_by_verified_email",
     "social_core.pipeline.user.get_username",

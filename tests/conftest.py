@@ -2,11 +2,10 @@
 
 import pytest
 from django.core.cache import cache
-from django.test import Client as BrowserClient
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, ClientFactory, UserFactory
-from tests.support.http import basic_api, bearer_api
+from tests.support.http import basic_api, bearer_api, signed_in_as
 from tests.support.oauth import DEFAULT_SCOPE, mint_tokens
 
 _THE_USER = object()  # access_token()'s default: the ``user`` fixture, made only when asked for
@@ -45,9 +44,7 @@ def basic_client(user):
 @pytest.fixture
 def signed_in(user):
     """A web browser (Django's test client) with ``user`` signed in by session cookie."""
-    browser = BrowserClient()
-    browser.force_login(user)
-    return browser
+    return signed_in_as(user)
 
 
 @pytest.fixture

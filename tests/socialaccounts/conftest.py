@@ -20,7 +20,12 @@ from tests.support.providers import (
     OIDC_ISSUER,
     OIDC_KEY,
     OIDC_SECRET,
+    X_KEY,
+    X_OAUTH2_KEY,
+    X_OAUTH2_SECRET,
+    X_SECRET,
     OIDCProvider,
+    XProvider,
 )
 
 
@@ -35,6 +40,9 @@ def social_settings(settings):
     settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = OIDC_ISSUER
     settings.SOCIAL_AUTH_OIDC_KEY, settings.SOCIAL_AUTH_OIDC_SECRET = OIDC_KEY, OIDC_SECRET
     settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = f"{OIDC_ISSUER}/introspect/"
+    settings.SOCIAL_AUTH_TWITTER_OAUTH2_KEY = X_OAUTH2_KEY
+    settings.SOCIAL_AUTH_TWITTER_OAUTH2_SECRET = X_OAUTH2_SECRET
+    settings.SOCIAL_AUTH_TWITTER_KEY, settings.SOCIAL_AUTH_TWITTER_SECRET = X_KEY, X_SECRET
     settings.AUTHENTICATION_BACKENDS = ALL_BACKENDS
     # social-core caches the loaded backend classes process-wide; follow this test's settings.
     backend_utils.BACKENDSCACHE.clear()
@@ -84,3 +92,9 @@ def exchange(api_client, exchange_client):
 @pytest.fixture
 def oidc(mocked):
     return OIDCProvider(mocked)
+
+
+@pytest.fixture
+def x(mocked):
+    """A mocked X (OAuth 2.0 and OAuth 1.0a)."""
+    return XProvider(mocked)

@@ -36,6 +36,7 @@ def test_list_shows_only_my_accounts_and_never_tokens(basic_client, user, other_
         {
             "id": mine.pk,
             "provider": "github",
+            "provider_title": "GitHub",
             "uid": "101",
             "profile": {"username": "octo"},
             "created": response.json()[0]["created"],

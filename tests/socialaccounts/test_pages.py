@@ -3,20 +3,14 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client as BrowserClient
 from social_core.backends import utils as backend_utils
 
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, UserFactory
+from tests.support.http import signed_in_as
 from tests.support.providers import link
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in_as(user, **kwargs):
-    browser = BrowserClient(**kwargs)
-    browser.force_login(user)
-    return browser
 
 
 def test_login_page_has_a_button_per_configured_provider(client):
@@ -65,7 +59,7 @@ def test_disconnect_is_post_only(user):
 def test_disconnect(user):
     account = link(user)
     response = signed_in_as(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
-    assert "Disconnected github." in response.content.decode()
+    assert "Disconnected GitHub." in response.content.decode()
     assert not SocialAccount.objects.exists()
 
 
@@ -171,7 +165,7 @@ def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
     account = link(user, access_token="stored", profile={"username": "old"})
     mocked.get("https://api.github.com/user", json={"id": 101, "login": "fresh"})
     response = signed_in_as(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
-    assert "Refreshed your github profile." in response.content.decode()
+    assert "Refreshed your GitHub profile." in response.content.decode()
     assert "fresh" in response.content.decode()
 
 

@@ -4,6 +4,7 @@ Imports no app of ours, so a test project that installs one app alone can use it
 
 import base64
 
+from django.test import Client as BrowserClient
 from rest_framework.test import APIClient
 
 
@@ -29,3 +30,11 @@ def basic_api(username, password):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=basic_auth_header(username, password))
     return api
+
+
+def signed_in_as(user, **kwargs):
+    """A fresh web browser (Django's test client, ``kwargs`` for it) with ``user`` signed in; the
+    ``signed_in`` fixture is this for the ``user`` fixture."""
+    browser = BrowserClient(**kwargs)
+    browser.force_login(user)
+    return browser
