@@ -303,6 +303,15 @@ def test_connect_the_peer_account_to_a_signed_in_user(peer, ours):
 # --- (d) call the provider's API with the stored token ----------------------------------------
 
 
+def refresh_profile(session, ours, account):
+    """Press "refresh" on the linked account as the signed-in browser ``session`` (CSRF and all)."""
+    return session.post(
+        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
+        timeout=30,
+    )
+
+
 def test_refresh_profile_calls_the_peer_with_the_stored_token(peer, ours):
     session = requests.Session()
     assert browser_sign_in_with_peer(session, ours).status_code == 302
@@ -310,11 +319,7 @@ def test_refresh_profile_calls_the_peer_with_the_stored_token(peer, ours):
     account.extra_data["profile"] = {"username": "stale"}
     account.save()
 
-    response = session.post(
-        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
-        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
-        timeout=30,
-    )
+    response = refresh_profile(session, ours, account)
 
     assert response.status_code == 200, response.text
     assert response.json()["profile"]["username"] == PEER_USER
@@ -331,11 +336,7 @@ def test_an_expired_stored_token_is_renewed_at_the_peer(peer, ours):
     account.extra_data["expires_in"] = 3600
     account.save()
 
-    response = session.post(
-        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
-        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
-        timeout=30,
-    )
+    response = refresh_profile(session, ours, account)
 
     assert response.status_code == 200, response.text
     account.refresh_from_db()
