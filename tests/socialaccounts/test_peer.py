@@ -219,7 +219,7 @@ def spa_tokens(ours, peer):
     return response.json()
 
 
-def exchange(ours, client, subject_token, token_type):
+def exchange_over_http(ours, client, subject_token, token_type):
     """A token exchange at our live server, as ``client`` (the ``exchange_client`` fixture)."""
     return requests.post(
         f"{ours}/api/oauth2/token",
@@ -240,13 +240,13 @@ def exchange(ours, client, subject_token, token_type):
 def test_exchange_a_peer_access_token_and_id_token(peer, ours, exchange_client):
     tokens = spa_tokens(ours, peer)
 
-    by_access_token = exchange(ours, exchange_client, tokens["access_token"], ACCESS_TOKEN_TYPE)
+    by_access_token = exchange_over_http(ours, exchange_client, tokens["access_token"], ACCESS_TOKEN_TYPE)
     assert by_access_token.status_code == 200, by_access_token.text
     assert by_access_token.json()["issued_token_type"] == ACCESS_TOKEN_TYPE
     account = SocialAccount.objects.get(provider="oidc")
     assert account.user.username == PEER_USER
 
-    by_id_token = exchange(ours, exchange_client, tokens["id_token"], ID_TOKEN_TYPE)
+    by_id_token = exchange_over_http(ours, exchange_client, tokens["id_token"], ID_TOKEN_TYPE)
     assert by_id_token.status_code == 200, by_id_token.text
     # Same peer account, same local user: no second user, no second link.
     assert SocialAccount.objects.get(provider="oidc") == account
@@ -258,7 +258,7 @@ def test_exchange_a_peer_access_token_and_id_token(peer, ours, exchange_client):
 
 def test_exchange_refuses_a_forged_peer_token(peer, ours, exchange_client):
     before = get_user_model().objects.count()
-    response = exchange(ours, exchange_client, "not-a-peer-token", ACCESS_TOKEN_TYPE)
+    response = exchange_over_http(ours, exchange_client, "not-a-peer-token", ACCESS_TOKEN_TYPE)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
     assert get_user_model().objects.count() == before
