@@ -5,6 +5,11 @@ variables, an in-memory SQLite database, migrated), seeds with the ``seed_*`` he
 call the same services the API and the admin call, and measures with :func:`rate` or
 :func:`timings`. Nothing here imports the tests. Requests go through Django's test client in this
 process, so the numbers are the application's own cost, without a server or a network.
+
+To measure through a real server instead, configure with a database file that another process
+can open (``configure(DATABASE_URL="sqlite:///...")``), seed, and start the server with this
+process's ``os.environ``: configuration is environment variables only, so it sees the same
+settings and data. A ``serve()`` beside ``http()`` is where that belongs.
 """
 
 import base64
