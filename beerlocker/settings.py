@@ -172,6 +172,8 @@ REST_FRAMEWORK = {
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
+# Named (DOT's default) so oauthclients.CodeAuthentication's migration can depend on it.
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
 OAUTHCLIENTS = {
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
@@ -183,7 +185,7 @@ OAUTHCLIENTS = {
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "openid": "Confirm who you are",
-        "profile": "See your username",
+        "profile": "See your name and username",
         "email": "See your e-mail address",
         "beers:read": "See the beers in your locker",
         "beers:write": "Add, change and remove beers in your locker",
