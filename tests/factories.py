@@ -13,7 +13,8 @@ from accounts.services import user_create
 from lockers.models import Beer
 from lockers.services import beer_create
 from oauthclients import services as client_services
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.models import Client
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
 REDIRECT_URI = "https://client.example.com/callback"

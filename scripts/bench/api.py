@@ -19,7 +19,7 @@ def main(argv=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from oauthclients.models import AUTHORIZATION_CODE
+    from oauthclients.grants import AUTHORIZATION_CODE
 
     user, password = harness.seed_user("bench-api", beers=100)
     client, _secret = harness.seed_client(user, name="bench", grant_types=[AUTHORIZATION_CODE])

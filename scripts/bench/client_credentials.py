@@ -18,7 +18,7 @@ def main(argv=None):
     from django.contrib.auth.hashers import make_password
     from oauth2_provider.settings import oauth2_settings
 
-    from oauthclients.models import CLIENT_CREDENTIALS
+    from oauthclients.grants import CLIENT_CREDENTIALS
 
     owner, _password = harness.seed_user("bench")
     http = harness.http()

@@ -94,9 +94,12 @@ def mint_access_token(user, client, scope):
     from oauthlib.common import Request
     from oauthlib.oauth2 import BearerToken
 
+    from oauthclients.grants import PASSWORD
+
     request = Request("https://testserver/api/oauth2/token")
     request.client, request.client_id, request.user = client, client.client_id, user
-    request.scopes, request.grant_type = scope.split(), "authorization_code"
+    # Saved as the password grant saves its token: the code grant's path spends a code.
+    request.scopes, request.grant_type = scope.split(), PASSWORD
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     token = BearerToken(validator).create_token(request)
     validator.save_bearer_token(token, request)

@@ -46,7 +46,7 @@ def main(argv=None):
     logging.getLogger("socialaccounts").setLevel(logging.WARNING)  # one audit line per exchange otherwise
     import responses
 
-    from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE
+    from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
     from socialaccounts.models import SocialAccount
 
     owner, _password = harness.seed_user("bench-owner")

@@ -8,7 +8,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 from rest_framework.test import APIClient
 
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, AuthorizationCodeRedemption, Client
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS
+from oauthclients.models import AuthorizationCodeRedemption, Client
 from tests.factories import make_client
 from tests.support.http import basic_auth_header, bearer_api
 from tests.support.oauth import (

@@ -7,7 +7,7 @@ from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_grant_model
 
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from tests.factories import make_client
 from tests.support.http import bearer_api
 from tests.support.oauth import REDIRECT_URI, authorize_url, query, user_tokens

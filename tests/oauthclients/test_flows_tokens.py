@@ -9,7 +9,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from lockers.models import Beer
 from oauthclients import services
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory, make_client, store_as_is
 from tests.support.http import bearer_api
@@ -354,6 +354,16 @@ class TestIntrospection:
         assert client_post(api_client, INTROSPECT, resource_server, rs_secret, token="unknown").json() == {
             "active": False
         }
+
+    def test_a_malformed_query_does_not_break_client_authentication(self, signed_in, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(signed_in, api_client, client, secret)
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = client_post(
+            api_client, f"{INTROSPECT}?x=100%zz", resource_server, rs_secret, token=tokens["access_token"]
+        )
+        assert response.status_code == 200
+        assert response.json()["active"] is True
 
     def test_an_ordinary_client_may_not_introspect(self, signed_in, api_client):
         client, secret = make_client()

@@ -2,7 +2,7 @@ import pytest
 import responses
 from social_core.backends import utils as backend_utils
 
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts.backends import OpenIdConnectAuth
 from tests.factories import ClientFactory
 from tests.support.http import client_auth_header

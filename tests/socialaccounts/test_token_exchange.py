@@ -8,7 +8,7 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts.models import SocialAccount
 from tests.factories import ClientFactory, UserFactory
 from tests.support.http import client_auth_header

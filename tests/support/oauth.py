@@ -12,6 +12,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request
 from oauthlib.oauth2 import BearerToken
 
+from oauthclients.grants import CLIENT_CREDENTIALS, PASSWORD
 from tests.factories import REDIRECT_URI, ClientFactory
 from tests.support.http import client_auth_header
 
@@ -33,8 +34,10 @@ def _token_request(client, user, scope, **attributes):
     request = Request(f"https://testserver{TOKEN}")
     request.client, request.client_id, request.user = client, client.client_id, user
     request.scopes = scope.split()
-    # A user's token comes from the code grant; an application's own from client credentials.
-    request.grant_type = "authorization_code" if user is not None else "client_credentials"
+    # Saved as the grants that issue a token without a code save theirs: a user's as the password
+    # grant does (the code grant's path spends a code, which a minted token has none of), an
+    # application's own as client credentials does.
+    request.grant_type = PASSWORD if user is not None else CLIENT_CREDENTIALS
     for name, value in attributes.items():
         setattr(request, name, value)
     return request
