@@ -45,11 +45,17 @@ INSTALLED_APPS = [
     "socialaccounts",
     # --- users (API, sign-up, account pages) and the API docs
     "accounts",
+    "ops",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
+    # Keep first: load-balancer probes (/healthz, /readyz) are answered before host checks, logging
+    # and any rate limit added below (ops/health.py).
+    "ops.health.HealthCheckMiddleware",
+    # Then: times the whole stack, logs one line per request, echoes X-Request-ID (ops/middleware.py).
+    "ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -85,7 +91,12 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# Persistent connections on PostgreSQL: opening one per request costs several times the request
+# itself. Health checks make a connection that died with a restarted server be replaced before use
+# instead of failing the request. SQLite opens a file, not a socket: a connection per request.
+_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60 if _IS_POSTGRES else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -382,9 +393,43 @@ if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"
 
 # --- Logging ----------------------------------------------------------------
 
+# One handler, on the root logger only: every event is one line (Django's own "django" logger
+# would otherwise print it a second time through its console handler in debug mode).
+# DJANGO_LOG_FORMAT=json writes JSON lines. The request log (ops.middleware) writes one line per
+# request; off by default under `make run`, whose runserver prints its own.
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOGGING_CONFIG = "ops.logformat.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {"request_id": {"()": "ops.middleware.RequestIdFilter"}},
+    "formatters": {
+        "text": {"()": "ops.logformat.TextFormatter"},
+        "json": {"()": "ops.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env.str("DJANGO_LOG_FORMAT", default="text") == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Propagate to root and nothing else: Django's default config gives "django" its own handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # 4xx warnings ("Not Found: /x") repeat the request line; 5xx still log with their traceback.
+        "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+        "py.warnings": {"handlers": [], "propagate": True},
+        "ops.requests": {
+            "handlers": [],
+            "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=not DEBUG) else "WARNING",
+            "propagate": True,
+        },
+        # Their DEBUG lines can carry request bodies (tokens, codes, secrets): never below INFO.
+        **{
+            name: {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}
+            for name in ("oauthlib", "oauth2_provider", "social_core", "requests_oauthlib", "urllib3")
+        },
+    },
 }
