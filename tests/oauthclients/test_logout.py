@@ -18,8 +18,8 @@ from oauth2_provider.models import get_access_token_model
 from accounts.models import UserSession
 from oauthclients.models import LogoutDelivery, SessionClient
 from oauthclients.oauth2 import backchannel
-from tests.factories import PASSWORD
-from tests.oauthclients.oauth import authorize_url, make_client, user_tokens
+from tests.factories import PASSWORD, make_client
+from tests.support.oauth import authorize_url, user_tokens
 
 pytestmark = pytest.mark.django_db
 ISSUER = "http://testserver/api/oauth2"
@@ -137,10 +137,10 @@ def test_dcr_registers_the_logout_metadata_and_refuses_a_bad_backchannel_uri(bas
     assert good.json()["backchannel_logout_uri"] == BACKCHANNEL_URI
 
 
-def test_portal_form_saves_the_logout_metadata(user, confidential_client):
+def test_portal_form_saves_the_logout_metadata(user, application):
     browser = BrowserClient()
     browser.force_login(user)
-    url = reverse("oauthclients-web:client-update", args=[confidential_client.client_id])
+    url = reverse("oauthclients-web:client-update", args=[application.client_id])
     form = browser.get(url).context["form"]
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data |= {
@@ -150,14 +150,11 @@ def test_portal_form_saves_the_logout_metadata(user, confidential_client):
     }
     response = browser.post(url, data)
     assert response.status_code == 302, response.content
-    confidential_client.refresh_from_db()
-    assert (
-        confidential_client.post_logout_redirect_uris
-        == "https://client.example.com/bye http://localhost:8000/bye"
-    )
-    assert confidential_client.backchannel_logout_uri == BACKCHANNEL_URI
-    assert confidential_client.backchannel_logout_session_required is True
-    detail = browser.get(reverse("oauthclients-web:client-detail", args=[confidential_client.client_id]))
+    application.refresh_from_db()
+    assert application.post_logout_redirect_uris == "https://client.example.com/bye http://localhost:8000/bye"
+    assert application.backchannel_logout_uri == BACKCHANNEL_URI
+    assert application.backchannel_logout_session_required is True
+    detail = browser.get(reverse("oauthclients-web:client-detail", args=[application.client_id]))
     assert b"<code>http://localhost:8000/bye</code>" in detail.content
     assert f"<code>{BACKCHANNEL_URI}</code> (sid required)".encode() in detail.content
 
@@ -407,15 +404,15 @@ def test_an_administrator_deactivating_the_account_tells_its_clients(signed_in, 
     assert list(LogoutDelivery.objects.values_list("client", "sid")) == [(rp[0].pk, sid)]
 
 
-def test_admin_edits_the_logout_metadata_through_the_one_validator(admin_client, confidential_client):
-    url = reverse("admin:oauthclients_client_change", args=[confidential_client.pk])
+def test_admin_edits_the_logout_metadata_through_the_one_validator(admin_client, application):
+    url = reverse("admin:oauthclients_client_change", args=[application.pk])
     form = admin_client.get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, False)}
     refused = admin_client.post(url, {**data, "backchannel_logout_uri": "http://intranet.example/logout"})
     assert refused.status_code == 200
     assert "uses http" in str(refused.context["adminform"].form.errors["backchannel_logout_uri"])
-    confidential_client.refresh_from_db()
-    assert confidential_client.backchannel_logout_uri == ""
+    application.refresh_from_db()
+    assert application.backchannel_logout_uri == ""
 
     saved = admin_client.post(
         url,
@@ -426,9 +423,9 @@ def test_admin_edits_the_logout_metadata_through_the_one_validator(admin_client,
         },
     )
     assert saved.status_code == 302
-    confidential_client.refresh_from_db()
-    assert confidential_client.post_logout_redirect_uris == "https://client.example.com/bye"
-    assert confidential_client.backchannel_logout_uri == BACKCHANNEL_URI
+    application.refresh_from_db()
+    assert application.post_logout_redirect_uris == "https://client.example.com/bye"
+    assert application.backchannel_logout_uri == BACKCHANNEL_URI
 
 
 def test_admin_lists_deliveries_read_only(admin_client, signed_in):

@@ -19,7 +19,7 @@ from activity.models import Event, Kind
 from socialaccounts.backchannel import SESSION_KEY
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
-from tests.socialaccounts.conftest import OIDC_ISSUER, OIDC_KEY
+from tests.support.providers import OIDC_ISSUER, OIDC_KEY
 
 pytestmark = pytest.mark.django_db
 URL = "/social/backchannel-logout/oidc/"
