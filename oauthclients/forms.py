@@ -52,11 +52,11 @@ class ClientForm(forms.Form):
         required=False,
     )
     post_logout_redirect_uris = forms.CharField(
-        label="Post-logout redirect URIs",
+        label="Return pages after sign-out",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"}),
-        help_text="Where signing out (RP-initiated logout) may send users back to; one per line, "
-        "same rules as redirect URIs.",
+        help_text="post_logout_redirect_uris: where signing out (RP-initiated logout) may send users "
+        "back to; one per line, same rules as redirect URIs.",
     )
     backchannel_logout_uri = forms.CharField(
         label="Back-channel logout URI",
@@ -64,7 +64,7 @@ class ClientForm(forms.Form):
         help_text="We POST a logout token here when a user's session ends (https).",
     )
     backchannel_logout_session_required = forms.BooleanField(
-        label="Logout tokens must name the session (sid)", required=False
+        label="Require the session id (sid) in logout tokens", required=False
     )
 
     def __init__(self, *args, **kwargs):
