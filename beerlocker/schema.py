@@ -1,6 +1,7 @@
 """OpenAPI wiring for drf-spectacular: our bearer scopes per endpoint and the one error shape."""
 
 from django.views.generic import TemplateView
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -50,6 +51,12 @@ class SwaggerOAuthRedirectView(TemplateView):
     """
 
     template_name = "api_docs_oauth2_redirect.html"
+
+
+class LimitedBasicScheme(BasicScheme):
+    """Our Basic authentication (with its guessing limits) is HTTP Basic in the schema."""
+
+    target_class = "oauthclients.authentication.BasicAuthentication"
 
 
 class BearerScheme(DjangoOAuthToolkitScheme):

@@ -1,5 +1,6 @@
 """Beer Locker settings: everything that differs between deployments comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "oauth2_provider",
     "social_django",
+    "axes",
     "lockers",
     "oauthclients",
     "socialaccounts",
@@ -57,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last (django-axes): turns a sign-in page's lockout into the page that says to wait.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "beerlocker.urls"
@@ -120,6 +124,25 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front append to X-Forwarded-For. 0: the client's address is
+# REMOTE_ADDR and X-Forwarded-For is ignored (a client could write anything in it).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
+# Password and client-secret guessing (django-axes, counted in the cache: Redis in production, so
+# every instance counts together). Per account (or client) and per address, known or unknown
+# username alike: AUTH_FAILURE_LIMIT failures lock out for AUTH_LOCKOUT_SECONDS after the last one.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("AUTH_LOCKOUT_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts refused during a lockout do not extend it: the lockout lifts by itself.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "api.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "api.limits.lockout_response"
+AXES_ENABLE_ADMIN = False
+if not REDIS_URL:
+    # The local-memory cache counts per process: right for one development server and the tests.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Internationalization and static files ---------------------------------
 
@@ -137,7 +160,7 @@ REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "oauthclients.authentication.BearerAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "oauthclients.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["oauthclients.permissions.IsUserWithTokenScope"],
@@ -159,6 +182,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
+    # DRF's throttles find the client's address the way api.limits.client_ip does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
@@ -319,6 +344,8 @@ _SOCIAL_BACKENDS = {
     "socialaccounts.backends.OpenIdConnectAuth": SOCIAL_AUTH_OIDC_KEY and SOCIAL_AUTH_OIDC_OIDC_ENDPOINT,
 }
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out password sign-in before any password is checked.
+    "api.limits.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
 ]

@@ -162,7 +162,13 @@ class IntrospectTokenView(OAuthLibMixin, View):
 
     def post(self, request, *args, **kwargs):
         core = self.get_oauthlib_core()
-        client = authenticated_client(core, request)
+        try:
+            client = authenticated_client(core, request)
+        except errors.OAuth2Error as error:  # too many failed attempts (api.limits)
+            response = oauth_error(error.error, error.description, status=error.status_code)
+            for header, value in error.headers.items():
+                response[header] = value
+            return response
         if client is None:
             return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if not client.allow_introspection:

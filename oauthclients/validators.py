@@ -22,6 +22,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
+from api import limits
 from oauthclients import conf
 from oauthclients.models import (
     AUTHORIZATION_CODE,
@@ -111,7 +112,22 @@ class BeerLockerValidator(OAuth2Validator):
     def validate_user(self, username, password, client, request, *args, **kwargs):
         if "\x00" in (username or "") or "\x00" in (password or ""):
             return False  # see _load_application: never a username, and a DataError on PostgreSQL
+        # The password grant is a door to every account: limited like the sign-in page (the
+        # failure itself is counted by django-axes through Django's authenticate()).
+        if limits.is_user_locked(self.build_http_request(request), username):
+            raise limits.OAuthTooManyAttempts(request=request)
         return super().validate_user(username, password, client, request, *args, **kwargs)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # Client secrets are guessable like passwords: limited per client and address.
+        http_request = self.build_http_request(request)
+        client_id = limits.presented_client_id(request)
+        if limits.is_client_locked(http_request, client_id):
+            raise limits.OAuthTooManyAttempts(request=request)
+        if super().authenticate_client(request, *args, **kwargs):
+            return True
+        limits.client_secret_failed(http_request, client_id)
+        return False
 
     def _authenticate_basic_auth(self, request):
         # A client registered for the request body must not authenticate with Basic, and
