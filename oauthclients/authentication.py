@@ -3,9 +3,31 @@ from rest_framework import authentication, exceptions
 
 from api import limits
 
+HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
+
+
+def token_outside_header(request) -> bool:
+    """True when the request carries ``access_token`` in its query string or form body (RFC 6750
+    §2.2/§2.3): the README promises the header only, and a URL's token lands in access logs."""
+    return "access_token" in request.GET or "access_token" in request.POST
+
+
+class TokenOutsideHeader(exceptions.APIException):
+    """RFC 6750 §3.1 ``invalid_request``: 400 with the Bearer challenge naming the error."""
+
+    status_code = 400
+    default_code = "invalid_request"
+    default_detail = HEADER_ONLY_MESSAGE
+    auth_header = f'Bearer realm="api", error="invalid_request", error_description="{HEADER_ONLY_MESSAGE}"'
+
 
 class BearerAuthentication(OAuth2Authentication):
-    """DOT's bearer authentication whose 401 challenge also names Basic, the API's other way in."""
+    """DOT's bearer authentication, header only, whose 401 challenge also names Basic."""
+
+    def authenticate(self, request):
+        if token_outside_header(request):
+            raise TokenOutsideHeader()
+        return super().authenticate(request)
 
     def authenticate_header(self, request):
         return f'{super().authenticate_header(request)}, Basic realm="{self.www_authenticate_realm}"'
