@@ -5,7 +5,7 @@ from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 
 from oauthclients.permissions import required_token_scopes
@@ -29,8 +29,9 @@ _ERROR_RESPONSES = {
 }
 
 
-class SwaggerView(SpectacularSwaggerView):
-    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back."""
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back;
+    its start-up script is a separate request, so the Content-Security-Policy needs no inline script."""
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):

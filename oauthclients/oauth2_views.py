@@ -126,7 +126,6 @@ class AuthorizationView(dot_views.AuthorizationView):
     def dispatch(self, request, *args, **kwargs):
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
-        response["Content-Security-Policy"] = "frame-ancestors 'none'"
         # The authorize URL carries state and the redirect to the client carries the code, so no
         # Referer may leave the site. Every response that sends the browser on (the redirects after
         # Allow, Deny or remembered consent) is "no-referrer". The HTML page with the Allow/Deny

@@ -23,6 +23,7 @@ def configure():
         DJANGO_SETTINGS_MODULE="beerlocker.settings",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_DEBUG="0",
+        DJANGO_SECURE_SSL_REDIRECT="0",  # the test client speaks http
         DJANGO_ALLOWED_HOSTS="testserver",
         DATABASE_URL="sqlite://:memory:",
         OIDC_RSA_PRIVATE_KEY=generate_rsa_private_key_pem(),
