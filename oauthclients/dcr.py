@@ -83,7 +83,10 @@ def _read_json(request):
         return None, dot_dcr._error_response(
             "invalid_client_metadata", "Send the client metadata as application/json."
         )
-    return dot_dcr._parse_metadata(request.body)
+    try:
+        return dot_dcr._parse_metadata(request.body)
+    except RecursionError:  # nested deeper than json can decode: malformed JSON too
+        return None, dot_dcr._error_response("invalid_client_metadata", "Request body must be valid JSON")
 
 
 def _service_arguments(data: dict) -> dict:

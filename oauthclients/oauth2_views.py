@@ -11,6 +11,7 @@ from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import oidc as oidc_views
@@ -108,6 +109,12 @@ class AuthorizationView(dot_views.AuthorizationView):
                 pass  # a redirectable error: the client hears about it once the user is back
         return super().handle_no_permission()
 
+    def form_valid(self, form):
+        # DOT looks the client up with .get(): a tampered form naming no client would be a 500.
+        if not get_application_model().objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
     def form_invalid(self, form):
         # A tampered or incomplete consent form: an error page, not a dialog for nothing.
         error = {"error": "invalid_request", "description": "The authorization request was incomplete."}
@@ -186,7 +193,7 @@ def id_token_names(hint, user) -> bool:
     """True when ``hint`` is an ID token we signed (expired or not) whose ``sub`` is ``user``."""
     try:
         _id_token, claims = oidc_views._load_id_token(hint)
-    except ValueError:  # a JWS whose payload is not JSON: not an ID token of ours
+    except (ValueError, TypeError):  # a JWS whose payload is not a JSON object: not an ID token of ours
         return False
     return claims is not None and claims.get("sub") == str(user.pk)
 

@@ -109,6 +109,15 @@ class BeerLockerValidator(OAuth2Validator):
             return None
         return super()._load_application(client_id, request)
 
+    def _get_client_by_audience(self, audience):
+        # DOT's documented customization point for an ID token's (unverified) aud: a number or
+        # null from a crafted id_token_hint names no client, rather than a TypeError in the query.
+        if isinstance(audience, str):
+            audience = [audience]
+        if not isinstance(audience, list) or not all(isinstance(aud, str) for aud in audience):
+            return None
+        return super()._get_client_by_audience(audience)
+
     def validate_user(self, username, password, client, request, *args, **kwargs):
         if "\x00" in (username or "") or "\x00" in (password or ""):
             return False  # see _load_application: never a username, and a DataError on PostgreSQL
