@@ -5,7 +5,7 @@ User = get_user_model()
 
 
 class SignUpForm(forms.Form):
-    """The sign-up fields; the account itself is created by ``lockers.services.user_create``."""
+    """The sign-up fields; the account itself is created by ``accounts.services.user_create``."""
 
     username = forms.CharField(
         max_length=150,

@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import re_path
 
 from accounts import views
 
-app_name = "accounts"
+app_name = "accounts-api"
 
+# Both with and without the trailing slash, like every API route.
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
+    re_path(r"^users/?$", views.UserSignUpView.as_view(), name="user-list"),
+    re_path(r"^users/me/?$", views.UserMeView.as_view(), name="user-me"),
 ]

@@ -1,68 +1,37 @@
-from django.conf import settings
-from django.contrib.auth import login
-from django.contrib.auth.views import RedirectURLMixin
-from django.core.exceptions import ValidationError
-from django.shortcuts import render
-from django.views.generic import FormView, TemplateView
-from rest_framework.throttling import SimpleRateThrottle
+"""The user API: sign-up and the caller's own account. The pages are in ``accounts.pages``."""
 
-from accounts.forms import SignUpForm
-from lockers import services
+from rest_framework import generics, permissions
+from rest_framework.throttling import ScopedRateThrottle
+
+from accounts import services
+from accounts.serializers import SignUpSerializer, UserSerializer
 
 
-class HomeView(TemplateView):
-    """What Beer Locker is, and where to go from here."""
+class UserSignUpView(generics.CreateAPIView):
+    """Anyone may create an account; the response never contains the password."""
 
-    template_name = "accounts/home.html"
+    serializer_class = SignUpSerializer
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "signup"
 
-
-class SignUpThrottle(SimpleRateThrottle):
-    """The API's sign-up rate (``API_SIGNUP_RATE``) and counter: one budget per address for both."""
-
-    scope = "signup"
-
-    def get_cache_key(self, request, view):
-        # The key ScopedRateThrottle gives POST /api/users, so the page is no way around its limit.
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def perform_create(self, serializer):
+        serializer.instance = services.user_create(**serializer.validated_data)
 
 
-class SignUpView(RedirectURLMixin, FormView):
-    """Creates an account with the same rules as ``POST /api/users``, signs it in, follows a safe ``next``."""
+class UserMeView(generics.RetrieveUpdateDestroyAPIView):
+    """The caller's own account: read it, change its e-mail, or delete it with everything it owns."""
 
-    template_name = "registration/signup.html"
-    form_class = SignUpForm
-    next_page = settings.LOGIN_REDIRECT_URL
+    serializer_class = UserSerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    # A third-party token may read who it acts for; changing or deleting the account takes the password.
+    token_scopes = {"read": ["profile"]}
 
-    def post(self, request, *args, **kwargs):
-        throttle = SignUpThrottle()
-        if not throttle.allow_request(request, self):
-            context = {"wait": throttle.wait()}
-            return render(request, "registration/signup_throttled.html", context, status=429)
-        return super().post(request, *args, **kwargs)
+    def get_object(self):
+        return self.request.user
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            user = services.user_create(
-                username=data["username"], email=data["email"], password=data["password1"]
-            )
-        except ValidationError as error:
-            # The service's validators (unique username, password rules) speak for the form's fields.
-            form.add_error(None, _on_form_fields(error))
-            return self.form_invalid(form)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return super().form_valid(form)
+    def perform_update(self, serializer):
+        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
 
-    def get_context_data(self, **kwargs):
-        # Only a ``next`` that passed RedirectURLMixin's same-host check is carried through the form.
-        return super().get_context_data(next=self.get_redirect_url(), **kwargs)
-
-
-def _on_form_fields(error):
-    """A service ValidationError keyed by the form's field names (the password is ``password1``)."""
-    return ValidationError(
-        {
-            ("password1" if field == "password" else field): errors
-            for field, errors in error.error_dict.items()
-        }
-    )
+    def perform_destroy(self, instance):
+        services.user_delete(user=instance)

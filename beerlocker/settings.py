@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
-    # --- web pages and API docs
+    # --- users (API, sign-up, account pages) and the API docs
     "accounts",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
+    "social_django.middleware.SocialAuthExceptionMiddleware",
     # Last (django-axes): turns a sign-in page's lockout into the page that says to wait.
     "axes.middleware.AxesMiddleware",
 ]
@@ -109,6 +111,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see
+    # oauthclients/hashers.py). Listed last so that users' passwords keep the first, slow hasher.
+    "oauthclients.hashers.ClientSecretHasher",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -116,6 +121,9 @@ LOGOUT_REDIRECT_URL = "/"
 
 # --- Security ---------------------------------------------------------------
 
+# Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.
+SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="sessionid")
+CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -183,11 +191,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauthclients.authentication.BearerAuthentication",
-        "oauthclients.authentication.BasicAuthentication",
+        "api.authentication.BearerAuthentication",
+        "api.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["oauthclients.permissions.IsUserWithTokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -197,13 +205,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "lockers.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "EXCEPTION_HANDLER": "beerlocker.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
     # DRF's throttles find the client's address the way api.limits.client_ip does.
@@ -213,6 +221,8 @@ REST_FRAMEWORK = {
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
+# Named (DOT's default) so oauthclients.CodeAuthentication's migration can depend on it.
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
 OAUTHCLIENTS = {
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
@@ -221,14 +231,10 @@ OAUTHCLIENTS = {
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
 }
 
-# Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see oauthclients/hashers.py).
-# Listed last so that users' passwords keep the first, slow hasher.
-PASSWORD_HASHERS = [*PASSWORD_HASHERS, "oauthclients.hashers.ClientSecretHasher"]
-
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "openid": "Confirm who you are",
-        "profile": "See your username",
+        "profile": "See your name and username",
         "email": "See your e-mail address",
         "beers:read": "See the beers in your locker",
         "beers:write": "Add, change and remove beers in your locker",
@@ -294,7 +300,14 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # Password-reset mail: printed on the console unless EMAIL_URL names a server,
 # e.g. smtp+tls://user:password@smtp.example.com:587
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_HOST = EMAIL_CONFIG["EMAIL_HOST"]
+EMAIL_PORT = EMAIL_CONFIG["EMAIL_PORT"]
+EMAIL_HOST_USER = EMAIL_CONFIG["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = EMAIL_CONFIG["EMAIL_FILE_PATH"]
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
 
 SPECTACULAR_SETTINGS = {
@@ -315,8 +328,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "beerlocker.schema.document_errors",
-        "beerlocker.schema.slashless_paths",
+        "api.schema.document_errors",
+        "api.schema.slashless_paths",
     ],
     "OAUTH2_FLOWS": ["authorizationCode"],
     "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",
@@ -346,10 +359,6 @@ OAUTH2_PROVIDER |= {
 
 # --- Social sign-in (socialaccounts, social-auth-app-django) ----------------
 
-# Two instances on one host (e.g. a second Beer Locker as the OIDC provider) need distinct cookies.
-SESSION_COOKIE_NAME = env.str("DJANGO_SESSION_COOKIE_NAME", default="sessionid")
-CSRF_COOKIE_NAME = env.str("DJANGO_CSRF_COOKIE_NAME", default="csrftoken")
-
 # social-auth's own names; a provider is active only when its credentials are set.
 SOCIAL_AUTH_GITHUB_KEY = env.str("SOCIAL_AUTH_GITHUB_KEY", default="")
 SOCIAL_AUTH_GITHUB_SECRET = env.str("SOCIAL_AUTH_GITHUB_SECRET", default="")
@@ -364,11 +373,20 @@ SOCIAL_AUTH_OIDC_KEY = env.str("SOCIAL_AUTH_OIDC_KEY", default="")
 SOCIAL_AUTH_OIDC_SECRET = env.str("SOCIAL_AUTH_OIDC_SECRET", default="")
 SOCIAL_AUTH_OIDC_INTROSPECTION_URL = env.str("SOCIAL_AUTH_OIDC_INTROSPECTION_URL", default="")
 SOCIAL_AUTH_OIDC_TITLE = env.str("SOCIAL_AUTH_OIDC_TITLE", default="")
+# X: OAuth 2.0 (PKCE; offline.access for a refresh token) and, for old consumer keys, OAuth 1.0a.
+SOCIAL_AUTH_TWITTER_OAUTH2_KEY = env.str("SOCIAL_AUTH_TWITTER_OAUTH2_KEY", default="")
+SOCIAL_AUTH_TWITTER_OAUTH2_SECRET = env.str("SOCIAL_AUTH_TWITTER_OAUTH2_SECRET", default="")
+SOCIAL_AUTH_TWITTER_OAUTH2_SCOPE = ["offline.access"]  # added to users.read tweet.read
+SOCIAL_AUTH_TWITTER_KEY = env.str("SOCIAL_AUTH_TWITTER_KEY", default="")
+SOCIAL_AUTH_TWITTER_SECRET = env.str("SOCIAL_AUTH_TWITTER_SECRET", default="")
 _SOCIAL_BACKENDS = {
     "socialaccounts.backends.GithubOAuth2": SOCIAL_AUTH_GITHUB_KEY,
     "socialaccounts.backends.GoogleOAuth2": SOCIAL_AUTH_GOOGLE_OAUTH2_KEY,
     "socialaccounts.backends.FacebookOAuth2": SOCIAL_AUTH_FACEBOOK_KEY,
     "socialaccounts.backends.OpenIdConnectAuth": SOCIAL_AUTH_OIDC_KEY and SOCIAL_AUTH_OIDC_OIDC_ENDPOINT,
+    "socialaccounts.backends.TwitterOAuth2": SOCIAL_AUTH_TWITTER_OAUTH2_KEY
+    and SOCIAL_AUTH_TWITTER_OAUTH2_SECRET,
+    "socialaccounts.backends.TwitterOAuth": SOCIAL_AUTH_TWITTER_KEY and SOCIAL_AUTH_TWITTER_SECRET,
 }
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out password sign-in before any password is checked.
@@ -388,6 +406,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.social_uid",
     "social_core.pipeline.social_auth.auth_allowed",
     "social_core.pipeline.social_auth.social_user",
+    # X through OAuth 1.0a and OAuth 2.0: one X account, one user.
+    "socialaccounts.pipeline.associate_same_account",
     # Only with SOCIALACCOUNTS["ASSOCIATE_BY_VERIFIED_EMAIL"] and a provider-verified address.
     "socialaccounts.pipeline.associate_by_verified_email",
     "social_core.pipeline.user.get_username",
@@ -397,7 +417,6 @@ SOCIAL_AUTH_PIPELINE = (
     "socialaccounts.pipeline.store_profile",
     "social_core.pipeline.user.user_details",
 )
-MIDDLEWARE += ["social_django.middleware.SocialAuthExceptionMiddleware"]
 SOCIALACCOUNTS = {
     # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),

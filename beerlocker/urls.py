@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from beerlocker.exceptions import api_not_found
-from beerlocker.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
+from api.exceptions import api_not_found
+from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from oauthclients import oauth2_urls
 
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2_urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
+    path("api/", include("accounts.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -18,7 +19,7 @@ urlpatterns = [
     path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include("rest_framework.urls")),
     # --- web pages and API docs
-    path("", include("accounts.urls")),
+    path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
@@ -32,4 +33,4 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
 ]
 
-handler500 = "beerlocker.exceptions.server_error"
+handler500 = "api.exceptions.server_error"

@@ -6,7 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
-from lockers import services
+from lockers import conf, services
 from lockers.forms import BeerForm
 from lockers.models import Beer
 
@@ -25,7 +25,9 @@ class BeerListPageView(OwnBeersMixin, ListView):
 
     template_name = "lockers/beer_list.html"
     context_object_name = "beers"
-    paginate_by = 20
+
+    def get_paginate_by(self, queryset):
+        return conf.get("PAGE_SIZE")
 
 
 class _ServiceFormMixin:

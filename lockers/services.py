@@ -1,44 +1,11 @@
-"""Every write to a locker or an account goes through here: the API, the admin and commands share it."""
+"""Every write to a locker goes through here: the API, the pages and commands share it."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from lockers.models import Beer
 
 User = get_user_model()
-
-
-@transaction.atomic
-def user_create(*, username: str, password: str, email: str = "") -> User:
-    """Create an account after Django's password validators accept the password (their messages
-    keyed by ``password``, so the API and the sign-up page show them on that field)."""
-    user = User(username=username, email=email)
-    try:
-        validate_password(password, user=user)
-    except ValidationError as error:
-        raise ValidationError({"password": error.error_list}) from error
-    user.set_password(password)
-    user.full_clean()
-    user.save()
-    return user
-
-
-@transaction.atomic
-def user_update(*, user: User, email: str | None = None) -> User:
-    """Change the account's e-mail address (a PATCH without one changes nothing)."""
-    if email is not None:
-        user.email = email
-    user.full_clean()
-    user.save(update_fields=["email"])
-    return user
-
-
-@transaction.atomic
-def user_delete(*, user: User) -> None:
-    """Delete the account and, by cascade, its beers, clients, grants and tokens."""
-    user.delete()
 
 
 @transaction.atomic

@@ -1,41 +1,42 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Sum
-from rest_framework import generics, permissions
+from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from lockers import services
+from api.permissions import IsApplicationWithTokenScope
+from lockers import conf, services
 from lockers.filters import BeerFilter
 from lockers.models import Beer
-from lockers.serializers import BeerSerializer, SignUpSerializer, UserSerializer
-from oauthclients.permissions import IsApplicationWithTokenScope
+from lockers.serializers import BeerSerializer
 
 
-class BeerListCreateView(generics.ListCreateAPIView):
-    """The caller's own beers, paginated, filterable by type and searchable by name; POST adds one."""
+class OwnBeersMixin:
+    """Starts from the caller's own beers; a bearer token needs ``LOCKERS["BEER_TOKEN_SCOPES"]``."""
 
     serializer_class = BeerSerializer
-    filterset_class = BeerFilter
-    search_fields = ["name"]
-    ordering_fields = ["name", "quantity", "created"]
-    token_scopes = {"read": ["beers:read"], "write": ["beers:write"]}
+
+    @property
+    def token_scopes(self):
+        return conf.get("BEER_TOKEN_SCOPES")
 
     def get_queryset(self):
         return Beer.objects.owned_by(self.request.user)
+
+
+class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
+    """The caller's own beers, paginated, filterable by type and searchable by name; POST adds one."""
+
+    filterset_class = BeerFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "quantity", "created"]
 
     def perform_create(self, serializer):
         serializer.instance = services.beer_create(owner=self.request.user, **serializer.validated_data)
 
 
-class BeerDetailView(generics.RetrieveUpdateDestroyAPIView):
+class BeerDetailView(OwnBeersMixin, generics.RetrieveUpdateDestroyAPIView):
     """One of the caller's beers; another user's beer is a 404, by construction of the queryset."""
-
-    serializer_class = BeerSerializer
-    token_scopes = {"read": ["beers:read"], "write": ["beers:write"]}
-
-    def get_queryset(self):
-        return Beer.objects.owned_by(self.request.user)
 
     def perform_update(self, serializer):
         serializer.instance = services.beer_update(beer=serializer.instance, **serializer.validated_data)
@@ -44,41 +45,14 @@ class BeerDetailView(generics.RetrieveUpdateDestroyAPIView):
         services.beer_delete(beer=instance)
 
 
-class UserSignUpView(generics.CreateAPIView):
-    """Anyone may create an account; the response never contains the password."""
-
-    serializer_class = SignUpSerializer
-    permission_classes = [permissions.AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "signup"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.user_create(**serializer.validated_data)
-
-
-class UserMeView(generics.RetrieveUpdateDestroyAPIView):
-    """The caller's own account: read it, change its e-mail, or delete it with everything it owns."""
-
-    serializer_class = UserSerializer
-    http_method_names = ["get", "patch", "delete", "head", "options"]
-    # A third-party token may read who it acts for; changing or deleting the account takes the password.
-    token_scopes = {"read": ["profile"]}
-
-    def get_object(self):
-        return self.request.user
-
-    def perform_update(self, serializer):
-        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.user_delete(user=instance)
-
-
 class StatsView(APIView):
     """Site-wide totals for applications holding ``stats:read``; nothing about any one user."""
 
     permission_classes = [IsApplicationWithTokenScope]
-    token_scopes = {"read": ["stats:read"]}
+
+    @property
+    def token_scopes(self):
+        return conf.get("STATS_TOKEN_SCOPES")
 
     def get(self, request):
         beers = Beer.objects.aggregate(bottles=Sum("quantity", default=0))

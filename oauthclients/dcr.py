@@ -16,9 +16,9 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from oauthclients import services
+from api.permissions import IsUserWithTokenScope
+from oauthclients import oidc_features, services
 from oauthclients.models import AUTHORIZATION_CODE, Client
-from oauthclients.permissions import IsUserWithTokenScope
 from oauthclients.serializers import ClientSerializer
 
 
@@ -89,6 +89,12 @@ def _read_json(request):
         return None, dot_dcr._error_response("invalid_client_metadata", "Request body must be valid JSON")
 
 
+def _unsupported(data: dict):
+    """An ``invalid_client_metadata`` response for metadata asking what the server does not do."""
+    problem = oidc_features.unsupported_registration_metadata(data)
+    return dot_dcr._error_response("invalid_client_metadata", problem) if problem else None
+
+
 def _service_arguments(data: dict) -> dict:
     """RFC 7591 metadata as the services' arguments; other members are ignored (RFC 7591 §2)."""
     return {
@@ -99,7 +105,9 @@ def _service_arguments(data: dict) -> dict:
         "token_endpoint_auth_method": data.get(
             "token_endpoint_auth_method", Client.AuthMethod.CLIENT_SECRET_BASIC
         ),
-        "scope": data.get("scope", ""),
+        # Without a scope, a client registered here is a relying party too (OIDC Registration):
+        # openid plus the default client scope.
+        "scope": data.get("scope") or oidc_features.registration_default_scope(),
     }
 
 
@@ -138,6 +146,7 @@ class ClientRegistrationView(dot_dcr.DynamicClientRegistrationView):
                 status=401,
             )
         data, error = _read_json(request)
+        error = error or _unsupported(data)
         if error:
             return error
         try:
@@ -168,6 +177,7 @@ class ClientConfigurationView(dot_dcr.DynamicClientRegistrationManagementView):
         if isinstance(auth, HttpResponse):
             return auth
         data, error = _read_json(request)
+        error = error or _unsupported(data)
         if error:
             return error
         if data.get("client_id", client_id) != client_id:

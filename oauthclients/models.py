@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
+from oauth2_provider.settings import oauth2_settings
 
 # RFC 7591 grant type names, as clients register and send them.
 AUTHORIZATION_CODE = "authorization_code"
@@ -111,7 +112,28 @@ class AuthorizationCodeRedemption(models.Model):
     # Checksums, like DOT's own token columns: the tokens may be revoked or rotated since.
     access_token_checksum = models.CharField(max_length=64, blank=True)
     refresh_token_family = models.UUIDField(null=True, blank=True)
+    # The sign-in behind the code (from CodeAuthentication), for the ID tokens a refresh issues
+    # later: OIDC Core §12.2 keeps auth_time (and acr) those of the original authentication.
+    auth_time = models.DateTimeField(null=True, blank=True)
+    acr = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
         return f"Code redemption #{self.pk}"
+
+
+class CodeAuthentication(models.Model):
+    """When and how the user signed in, for the ID token an authorization code will buy.
+
+    The token endpoint has no browser session, so ``auth_time`` and ``acr`` travel with the code;
+    the row goes when DOT deletes the grant (the code is redeemed or expires).
+    """
+
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, related_name="authentication"
+    )
+    auth_time = models.DateTimeField()
+    acr = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"Authentication for grant #{self.grant_id}"

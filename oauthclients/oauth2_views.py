@@ -3,7 +3,9 @@
 import json
 from urllib.parse import urlsplit
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +21,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
+from oauthclients import authn, authorization_requests, oidc_features, response_modes
 from oauthclients.models import IMPLICIT
 from oauthclients.validators import grant_enabled, is_disabled_accounts_token
 
@@ -51,11 +54,16 @@ class ClientEndpointMixin:
         return response
 
 
+# CSRF is checked in dispatch: only a POST that passes it answers the consent dialog; any other
+# POST is an authorization request, as harmless cross-site as the same request by GET.
+@method_decorator(csrf_exempt, name="dispatch")
 class AuthorizationView(dot_views.AuthorizationView):
     """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
 
     def get(self, request, *args, **kwargs):
         prompt = request.GET.get("prompt", "").split()
+        if "none" not in prompt and authn.reauthentication_due(request, request.GET):
+            return self.reauthenticate(request)
         if "consent" in prompt:
             # OIDC prompt=consent: ask again even if these scopes were granted before.
             request.GET = request.GET.copy()
@@ -78,7 +86,32 @@ class AuthorizationView(dot_views.AuthorizationView):
                 description="The signed-in user is not the one id_token_hint names.",
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
+        authorization_requests.require_redirect_uri(request.GET, scopes)
+        authorization_requests.refuse_request_objects(request.GET, credentials)
+        prompt = request.GET.get("prompt", "").split()
+        if "none" in prompt and authn.reauthentication_due(request, request.GET):
+            # OIDC Core §3.1.2.1: max_age has passed and prompt=none forbids asking to sign in.
+            error = errors.LoginRequired(
+                state=credentials.get("state"), description="max_age has passed since the user signed in."
+            )
+            raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         return scopes, credentials
+
+    def reauthenticate(self, request):
+        """max_age has passed since the user signed in: sign in again, then back to this request."""
+        try:
+            self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        authn.reauthentication_requested(request)
+        return redirect_to_login(
+            request.get_full_path(), resolve_url(self.get_login_url()), self.get_redirect_field_name()
+        )
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # When and how the user signed in, for the ID token (auth_time, acr).
+        credentials = {**credentials, **authn.authorization_credentials(request)}
+        return super().create_authorization_response(request, scopes, credentials, allow)
 
     def redirect(self, redirect_to, application):
         # RFC 9207 §2: every authorization response names the issuer, errors included. DOT adds
@@ -87,7 +120,19 @@ class AuthorizationView(dot_views.AuthorizationView):
         if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
             issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
             redirect_to = _add_iss_to_redirect(redirect_to, issuer)
-        return super().redirect(redirect_to, application)
+        if application is None:
+            # DOT names no client for an error raised while validating the request, so only the
+            # server-wide schemes (https) would be allowed; the redirect URI was already checked
+            # against this client, whose loopback http or private-use scheme applies.
+            application = (
+                get_application_model().objects.filter(client_id=self.request.GET.get("client_id")).first()
+            )
+        response = super().redirect(redirect_to, application)  # checks the scheme
+        if self.request.GET.get("response_mode") == response_modes.FORM_POST:
+            return response_modes.form_post_response(
+                self.request, redirect_to, self.request.GET.get("redirect_uri")
+            )
+        return response
 
     def consent_required(self):
         data = self.oauth2_data
@@ -131,6 +176,9 @@ class AuthorizationView(dot_views.AuthorizationView):
         return context
 
     def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and not authorization_requests.is_consent_submission(request):
+            # Not the consent form's answer (no valid CSRF token): a POSTed authorization request.
+            authorization_requests.post_as_get(request)
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         # The authorize URL carries state and the redirect to the client carries the code, so no
@@ -246,11 +294,11 @@ class DiscoveryMixin:
         data.update(
             grant_types_supported=supported_grant_types(),
             response_types_supported=supported_response_types(self.oidc),
-            response_modes_supported=["query", "fragment"] if grant_enabled(IMPLICIT) else ["query"],
             code_challenge_methods_supported=["S256"],
             token_endpoint_auth_methods_supported=TOKEN_AUTH_METHODS,
             authorization_response_iss_parameter_supported=True,
         )
+        data.update(oidc_features.discovery_metadata(request, oidc=self.oidc))
         data["scopes_supported"] = sorted(data["scopes_supported"])
         if "revocation_endpoint" in data:
             data["revocation_endpoint_auth_methods_supported"] = TOKEN_AUTH_METHODS
@@ -265,7 +313,7 @@ class DiscoveryMixin:
             data.setdefault(
                 "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
             )
-            data["id_token_signing_alg_values_supported"] = ["RS256"]
+            data["claims_supported"] = sorted({*data["claims_supported"], *oidc_features.ID_TOKEN_CLAIMS})
             data["prompt_values_supported"] = ["none", "login", "consent"]
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"

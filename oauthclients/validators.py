@@ -23,7 +23,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from api import limits
-from oauthclients import conf
+from oauthclients import authn, claims, conf
 from oauthclients.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -99,6 +99,9 @@ def registered_scopes(client: Client) -> set[str]:
 
 class BeerLockerValidator(OAuth2Validator):
     """DOT's validator, held to each client's registration and to the project's hardening rules."""
+
+    # Which scope releases each claim: oauthclients.claims is the one table.
+    oidc_claim_scope = {"sub": "openid", **claims.claim_scopes()}
 
     # --- Client authentication --------------------------------------------------------------
 
@@ -295,6 +298,7 @@ class BeerLockerValidator(OAuth2Validator):
         checksum = code_checksum(code)
         issued = getattr(request, "issued_access_token", None)
         refresh = getattr(request, "issued_refresh_token", None)
+        sign_in = authn.code_sign_in(checksum)  # read before the grant (and its record) goes
         with transaction.atomic():
             try:
                 super().invalidate_authorization_code(client_id, checksum, request, *args, **kwargs)
@@ -309,6 +313,7 @@ class BeerLockerValidator(OAuth2Validator):
                 application=request.client,
                 access_token_checksum=issued.token_checksum if issued is not None else "",
                 refresh_token_family=refresh.token_family if refresh is not None else None,
+                **sign_in,
             )
 
     # --- Refresh tokens: idle expiry -----------------------------------------------------------
@@ -372,12 +377,31 @@ class BeerLockerValidator(OAuth2Validator):
 
     def get_additional_claims(self):
         # Request-agnostic (callables), so discovery can list the claims in claims_supported.
-        return {
-            "preferred_username": lambda request: request.user.get_username(),
-            "email": lambda request: request.user.email,
-            # Beer Locker does not verify addresses yet; say so rather than claim it.
-            "email_verified": lambda request: False,
-        }
+        return claims.claim_readers()
+
+    def get_oidc_claims(self, token, token_handler, request):
+        # OIDC Core §5.3.2: a claim without a value is left out, never "" or null.
+        return claims.without_empty(super().get_oidc_claims(token, token_handler, request))
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        id_claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        # DOT's auth_time is the account's last sign-in anywhere; ours is this session's, carried
+        # with the code (OIDC Core §2), and acr says how the user signed in.
+        code = getattr(request, "code", None)
+        auth_time, acr = authn.id_token_authentication(request, code_checksum(code) if code else None)
+        if auth_time is not None:
+            id_claims["auth_time"] = auth_time
+        if acr:
+            id_claims["acr"] = acr
+        return id_claims, expiration_time
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        super().save_authorization_code(client_id, code, request, *args, **kwargs)
+        authn.code_authentication_record(
+            code_checksum=code_checksum(code["code"]),
+            auth_time=getattr(request, "auth_time", None),
+            acr=getattr(request, "acr", None),
+        )
 
 
 def revoke_tokens_from_code(checksum: str) -> None:

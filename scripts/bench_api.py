@@ -23,13 +23,14 @@ def make_credentials():
     from django.utils import timezone
     from oauth2_provider.models import get_access_token_model, set_token_value
 
-    from lockers import services
+    from accounts.services import user_create
+    from lockers.services import beer_create
     from oauthclients.models import AUTHORIZATION_CODE, Client
 
     password = secrets.token_urlsafe(16)
-    user = services.user_create(username="bench-api", password=password)
+    user = user_create(username="bench-api", password=password)
     for number in range(100):
-        services.beer_create(owner=user, name=f"Beer {number}", type="Ale", quantity=number)
+        beer_create(owner=user, name=f"Beer {number}", type="Ale", quantity=number)
     client = Client.objects.create(
         user=user,
         name="bench",

@@ -11,12 +11,20 @@ import ipaddress
 from urllib.parse import quote, urlsplit
 
 from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth1
 from social_core.backends.facebook import API_VERSION
 from social_core.backends.facebook import FacebookOAuth2 as _FacebookOAuth2
 from social_core.backends.github import GithubOAuth2 as _GithubOAuth2
 from social_core.backends.google import GoogleOAuth2 as _GoogleOAuth2
 from social_core.backends.open_id_connect import OpenIdConnectAuth as _OpenIdConnectAuth
-from social_core.exceptions import AuthConfigurationError, AuthCredentialError, AuthResponseError
+from social_core.backends.twitter import TwitterOAuth as _TwitterOAuth
+from social_core.backends.twitter_oauth2 import TwitterOAuth2 as _TwitterOAuth2
+from social_core.exceptions import (
+    AuthConfigurationError,
+    AuthCredentialError,
+    AuthInputError,
+    AuthResponseError,
+)
 
 
 def _wrong_audience(backend):
@@ -208,6 +216,178 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
         return bool(details.get("email")) and source.get("email_verified") is True
 
 
+def _x_profile(backend, data, stage):
+    # X's JSON must name the account: an id, and a username to show. Anything else is malformed,
+    # not a KeyError (500) in social-core's get_user_details.
+    if not isinstance(data, dict) or not str(data.get("id") or "").isdigit():
+        raise AuthResponseError(backend, claim="id", code="missing_claim", stage=stage)
+    return data
+
+
+def _x_details(username, response):
+    # No e-mail, ever: X does not return one by default, and an address must never link accounts.
+    return {
+        "username": username or "",
+        "email": "",
+        "fullname": response.get("name") or "",
+        "first_name": "",
+        "last_name": "",
+    }
+
+
+# X names an account by the same user id through both protocols (v1.1 ``id`` = v2 ``id``), so an
+# X account linked through one protocol is the same person when it signs in through the other.
+SAME_ACCOUNT_AS = {"twitter": ("twitter-oauth2",), "twitter-oauth2": ("twitter",)}
+
+
+class TwitterOAuth2(TokenExchangeMixin, _TwitterOAuth2):
+    """X through OAuth 2.0 (authorization code + PKCE); offline.access for a refresh token."""
+
+    # RFC 7636 names the method "S256" (case-sensitive); social-core 7 sends "s256".
+    PKCE_DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    # Keep the refresh token and expiry (social-core's list has neither) so a stored token is renewed.
+    EXTRA_DATA = [
+        ("id", "id"),
+        ("username", "username"),
+        ("refresh_token", "refresh_token", True),
+        ("expires_in", "expires_in"),
+        ("scope", "scope"),
+    ]
+    EXCHANGE_REFUSAL = (
+        "X cannot tell us which app an OAuth 2.0 token was issued to, so it could be another "
+        "app's token: sign in with X in the browser, or exchange an OAuth 1.0a token and secret "
+        "(subject_issuer=twitter)."
+    )
+
+    def check_access_token_audience(self, access_token):
+        # X has no introspection or token-info endpoint for OAuth 2.0 tokens: /2/users/me answers
+        # for any app's token. Refuse before the token is sent anywhere.
+        raise AuthConfigurationError(
+            self,
+            code="unsupported_feature",
+            parameter="subject_token",
+            stage="token_validation",
+            context={"description": self.EXCHANGE_REFUSAL},
+        )
+
+    def user_data(self, access_token, *args, **kwargs):
+        answer = self.get_json(
+            "https://api.twitter.com/2/users/me",
+            params={"user.fields": "id,name,username"},
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
+        data = answer.get("data") if isinstance(answer, dict) else None
+        return _x_profile(self, data, "user_info")
+
+    def get_user_details(self, response):
+        return _x_details(response.get("username"), response)
+
+    def get_provider_error(self, data, *, stage="callback", status_code=None, retry_after=None):
+        error = super().get_provider_error(
+            data, stage=stage, status_code=status_code, retry_after=retry_after
+        )
+        if stage == "refresh" and error is not None and error.provider_code == "invalid_request":
+            # X answers a spent or revoked refresh token with invalid_request ("Value passed for the
+            # token was invalid."), which social-core reads as our misconfiguration. It is the
+            # token's: only a new sign-in with X helps. (Wrong client credentials are unauthorized_client.)
+            return AuthCredentialError(
+                self,
+                code="reauthentication_required",
+                stage=stage,
+                provider_code=error.provider_code,
+                status_code=status_code,
+            )
+        return error
+
+    def refresh_token_params(self, token, *args, **kwargs):
+        # X authenticates a confidential client by Basic only (as at the code exchange); its docs
+        # keep client_id in the body.
+        params = super().refresh_token_params(token, *args, **kwargs)
+        del params["client_secret"]
+        return params
+
+    def refresh_token_auth(self):
+        return HTTPBasicAuth(*self.get_key_and_secret())
+
+
+_PAIR_NEEDED = "Send X's OAuth 1.0a token with its secret: oauth_token:oauth_token_secret."
+
+
+class TwitterOAuth(TokenExchangeMixin, _TwitterOAuth):
+    """X through OAuth 1.0a; the token and its secret are kept together, encrypted."""
+
+    PAIR_SEPARATOR = ":"  # as in HTTP Basic's id:secret; X's tokens and secrets never contain one
+    VERIFY_CREDENTIALS_URL = "https://api.twitter.com/1.1/account/verify_credentials.json"
+
+    def token_credentials(self, value):
+        """The ``oauth_token:oauth_token_secret`` pair a client sends, as social-core's token dict."""
+        token, separator, secret = value.partition(self.PAIR_SEPARATOR)
+        if not separator or not token or not secret:
+            raise AuthInputError(
+                self,
+                code="missing_parameter",
+                parameter="subject_token",
+                stage="token_validation",
+                context={"description": _PAIR_NEEDED},
+            )
+        return {"oauth_token": token, "oauth_token_secret": secret}
+
+    def exchange_access_token(self, access_token, user=None):
+        """The local user for an ``oauth_token:oauth_token_secret`` pair issued to our consumer key.
+
+        The audience check is the profile request itself: verify_credentials is signed with OUR
+        consumer key and secret plus the pair, and X answers 401 ("Could not authenticate you") to
+        a pair issued to another consumer key, or revoked. That one call raises before the pipeline
+        writes anything.
+        """
+        return self.do_auth(self.token_credentials(access_token), user=user)
+
+    def resource_auth(self, token):
+        """Signs a request to X's API with our consumer key and secret and the user's token pair.
+
+        social-core's oauth_auth() also adds the sign-in's oauth_callback and oauth_verifier, which
+        need a browser request to build and have no place on an API call (RFC 5849 3.1, 2.3).
+        """
+        if not isinstance(token, dict) or not token.get("oauth_token") or not token.get("oauth_token_secret"):
+            raise AuthResponseError(self, claim="oauth_token_secret", code="missing_claim", stage="user_info")
+        key, secret = self.get_key_and_secret()
+        return OAuth1(
+            key,
+            secret,
+            resource_owner_key=token["oauth_token"],
+            resource_owner_secret=token["oauth_token_secret"],
+        )
+
+    def user_data(self, access_token, *args, **kwargs):
+        # Without include_email: X's e-mail is never wanted (it must not link accounts).
+        data = self.get_json(
+            self.VERIFY_CREDENTIALS_URL,
+            params={"skip_status": "true", "include_entities": "false"},
+            auth=self.resource_auth(access_token),
+        )
+        return _x_profile(self, data, "user_info")
+
+    def get_user_details(self, response):
+        return _x_details(response.get("screen_name"), response)
+
+
 BACKENDS = {
-    backend.name: backend for backend in (GithubOAuth2, GoogleOAuth2, FacebookOAuth2, OpenIdConnectAuth)
+    backend.name: backend
+    for backend in (
+        GithubOAuth2,
+        GoogleOAuth2,
+        FacebookOAuth2,
+        OpenIdConnectAuth,
+        TwitterOAuth2,
+        TwitterOAuth,
+    )
 }
+
+
+def provider_title(provider):
+    """The name people know a provider by ("X" for both of X's protocols), else its backend name."""
+    # Imported here: social_django.utils loads SOCIAL_AUTH_STORAGE, our models, which import this module.
+    from social_django.utils import load_strategy  # noqa: PLC0415
+
+    backend = BACKENDS.get(provider)
+    return backend.get_title(load_strategy()) if backend else provider

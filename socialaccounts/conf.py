@@ -9,7 +9,8 @@ DEFAULTS = {
     # provider asserts the address verified. Off: an e-mail match alone is an account takeover.
     "ASSOCIATE_BY_VERIFIED_EMAIL": False,
     # The backends the token exchange grant and POST /api/me/social-accounts accept, by name.
-    "TOKEN_BACKENDS": ["github", "google-oauth2", "facebook", "oidc"],
+    # twitter-oauth2 is listed so its tokens are refused with the reason, not as an unknown issuer.
+    "TOKEN_BACKENDS": ["github", "google-oauth2", "facebook", "oidc", "twitter", "twitter-oauth2"],
 }
 
 

@@ -4,6 +4,7 @@ from django.db.models import Q
 from social_django.managers import UserSocialAuthManager
 from social_django.models import AbstractUserSocialAuth, DjangoStorage
 
+from socialaccounts.backends import provider_title
 from socialaccounts.fields import EncryptedJSONField
 
 
@@ -41,6 +42,11 @@ class SocialAccount(AbstractUserSocialAuth):
     def display_name(self):
         profile = self.extra_data.get("profile") or {}
         return profile.get("username") or profile.get("email") or self.uid
+
+    @property
+    def provider_title(self):
+        """The provider as people know it ("GitHub", "X"), not the backend name ("twitter-oauth2")."""
+        return provider_title(self.provider)
 
 
 class SocialAccountStorage(DjangoStorage):

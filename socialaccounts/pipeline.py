@@ -1,8 +1,29 @@
 """Our steps in the social-auth pipeline (SOCIAL_AUTH_PIPELINE in settings)."""
 
 from django.contrib.auth import get_user_model
+from social_core.exceptions import AuthAssociationError
 
 from socialaccounts import conf
+from socialaccounts.backends import SAME_ACCOUNT_AS
+
+
+def associate_same_account(backend, uid, user=None, social=None, *args, **kwargs):
+    """Sign in (or connect) as the user who linked this very account through the provider's other protocol.
+
+    X's OAuth 2.0 and OAuth 1.0a backends name one X account by one user id: without this, web
+    sign-in (OAuth 2.0) and an app's token exchange (OAuth 1.0a) would make two local users.
+    """
+    if social is not None:
+        return None
+    storage = backend.strategy.storage.user
+    for provider in SAME_ACCOUNT_AS.get(backend.name, ()):
+        sibling = storage.get_social_auth(provider, str(uid))
+        if sibling is None:
+            continue
+        if user and sibling.user != user:
+            raise AuthAssociationError(backend, code="identity_in_use", stage="pipeline")
+        return {"user": sibling.user, "is_new": False}
+    return None
 
 
 def associate_by_verified_email(backend, details, response, user=None, *args, **kwargs):

@@ -7,10 +7,11 @@ class SocialAccountSerializer(serializers.ModelSerializer):
     """A linked provider account as the API shows it: never a token."""
 
     profile = serializers.SerializerMethodField()
+    provider_title = serializers.CharField(read_only=True)
 
     class Meta:
         model = SocialAccount
-        fields = ["id", "provider", "uid", "profile", "created", "modified"]
+        fields = ["id", "provider", "provider_title", "uid", "profile", "created", "modified"]
         read_only_fields = fields
 
     def get_profile(self, account) -> dict:

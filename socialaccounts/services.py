@@ -54,7 +54,12 @@ def provider_error(error: SocialAuthBaseException) -> Exception:
             "temporarily_unavailable", "The provider could not be reached; try again later.", status=503
         )
     if error.code == "unsupported_feature":
-        return ProviderTokenError("invalid_request", "This provider cannot verify that kind of token.")
+        # Our backends say why in context["description"] (e.g. X's OAuth 2.0 tokens name no app).
+        description = error.context.get("description") or "This provider cannot verify that kind of token."
+        return ProviderTokenError("invalid_request", description)
+    if error.code == "missing_parameter" and error.stage == "token_validation":
+        # The token as sent is incomplete (an X OAuth 1.0a token without its secret).
+        return ProviderTokenError("invalid_request", error.context.get("description") or "Incomplete token.")
     if error.code in _OUR_CONFIGURATION:
         # The provider refused *our* credentials or settings: not the caller's fault, and retrying
         # won't help until an administrator fixes it, but it is never a 500 with details.

@@ -104,7 +104,7 @@ class DisconnectView(LoginRequiredMixin, View):
         except services.LastSignInMethod as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Disconnected {account.provider}.")
+            messages.success(request, f"Disconnected {account.provider_title}.")
         return redirect("socialaccounts:connections")
 
 
@@ -118,5 +118,5 @@ class RefreshView(LoginRequiredMixin, View):
         except services.ProviderTokenError as error:
             messages.error(request, error.description)
         else:
-            messages.success(request, f"Refreshed your {account.provider} profile.")
+            messages.success(request, f"Refreshed your {account.provider_title} profile.")
         return redirect("socialaccounts:connections")

@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.views import SignUpThrottle
+from accounts.pages import SignUpThrottle
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

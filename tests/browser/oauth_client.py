@@ -20,9 +20,10 @@ PAGE = "<!doctype html><title>Test client</title><h1>Test client</h1><p id='resu
 
 
 class OAuthTestClient:
-    def __init__(self, server_url, scope="beers:read beers:write profile"):
+    def __init__(self, server_url, scope="beers:read beers:write profile", response_mode=None):
         self.server_url = server_url.rstrip("/")
         self.scope = scope
+        self.response_mode = response_mode  # None: the response type's default (query)
         self.client_id = self.client_secret = None
         self.pending = {}  # state -> code_verifier
         self.token = None
@@ -50,6 +51,8 @@ class OAuthTestClient:
             "code_challenge": challenge,
             "code_challenge_method": "S256",
         }
+        if self.response_mode:
+            query["response_mode"] = self.response_mode
         return f"{self.server_url}/api/oauth2/authorize/?{urllib.parse.urlencode(query)}"
 
     def _post_token(self, form):
@@ -93,6 +96,20 @@ class OAuthTestClient:
         client = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - response_mode=form_post delivers the callback by POST
+                url = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+                status, text = client._callback(form) if url.path == "/callback" else (404, "Not found")
+                self._page(status, text)
+
+            def _page(self, status, text):
+                body = PAGE.format(result=html.escape(text))
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
             def do_GET(self):  # noqa: N802 - http.server's name
                 url = urllib.parse.urlsplit(self.path)
                 if url.path == "/login":
@@ -105,11 +122,7 @@ class OAuthTestClient:
                     status, text = client._callback(query)
                 else:
                     status, text = 404, "Not found"
-                body = PAGE.format(result=html.escape(text))
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.end_headers()
-                self.wfile.write(body.encode())
+                self._page(status, text)
 
             def log_message(self, *args):
                 pass  # keep the test output quiet

@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from oauthclients import services
 from oauthclients.models import Client
 from tests.browser.conftest import fits_the_screen, screenshot
 from tests.browser.oauth_client import OAuthTestClient
@@ -184,3 +186,42 @@ def test_authorize_in_the_api_docs_with_pkce_then_try_the_api(page, live_server)
     status = operation.locator(".live-responses-table td.response-col_status:not(.col_header)").first
     expect(status).to_have_text("200")
     screenshot(page, "api-docs-try-it")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_form_post_response_mode_reaches_the_client_under_a_strict_csp(browser, live_server, javascript):
+    """response_mode=form_post: the page POSTs the code to the client by its static script (under
+    its CSP, which forbids inline script), or by its button when JavaScript is off."""
+    oauth_client = OAuthTestClient(live_server.url, response_mode="form_post")
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    violations = []
+    page.on(
+        "console", lambda message: "Content Security Policy" in message.text and violations.append(message)
+    )
+    try:
+        page.goto("/accounts/signup/")
+        page.get_by_label("Username").fill("fay")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password again").fill(PASSWORD)
+        page.get_by_role("button", name="Sign up").click()
+        expect(page.get_by_text("Signed in as fay")).to_be_visible()
+        client, secret = services.client_create(
+            owner=get_user_model().objects.get(username="fay"),
+            client_name="Form Poster",
+            redirect_uris=[oauth_client.redirect_uri],
+            grant_types=["authorization_code"],
+            scope=oauth_client.scope,
+        )
+        oauth_client.client_id, oauth_client.client_secret = client.client_id, secret
+        page.goto(f"{oauth_client.url}/login")
+        page.get_by_role("button", name="Allow").click()
+        if not javascript:
+            page.get_by_role("button", name="Continue").click()
+        expect(page.locator("#result")).to_have_text("Signed in with Beer Locker. API answered 200.")
+        assert oauth_client.callbacks and set(oauth_client.callbacks[0]) == {"code", "state", "iss"}
+        assert not violations
+    finally:
+        context.close()
+        oauth_client.close()

@@ -3,9 +3,7 @@ import sys
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 
-from lockers.models import Beer
 from oauthclients.keys import generate_rsa_private_key_pem
 from tests.factories import BeerFactory, UserFactory
 
@@ -35,28 +33,6 @@ def test_admin_lists_beers_with_their_owner_and_searches(admin_client):
 )
 def test_admin_pages_for_users_clients_and_tokens_load(admin_client, path):
     assert admin_client.get(path).status_code == 200
-
-
-def test_seed_demo_creates_the_demo_user_and_prints_a_working_password(capsys):
-    call_command("seed_demo", "--url", "http://127.0.0.1:9999")
-
-    out = capsys.readouterr().out
-    password = out.split("password: ")[1].split()[0]
-    demo = User.objects.get(username="demo")
-    assert demo.check_password(password)
-    assert Beer.objects.filter(owner=demo).count() == 3
-    assert "curl -u demo:" in out
-    assert "http://127.0.0.1:9999/api/beers" in out
-
-
-def test_seed_demo_again_resets_the_password_without_duplicating_beers(capsys):
-    call_command("seed_demo")
-    call_command("seed_demo")
-
-    password = capsys.readouterr().out.split("password: ")[-1].split()[0]
-    demo = User.objects.get(username="demo")
-    assert demo.check_password(password)
-    assert Beer.objects.filter(owner=demo).count() == 3
 
 
 def _settings_with(env):
@@ -124,3 +100,31 @@ def test_debug_mode_with_a_provider_starts_without_a_token_encryption_key():
     result = _settings_with({"DJANGO_DEBUG": "1", **SOCIAL_PROVIDER})
 
     assert result.returncode == 0, result.stderr
+
+
+def test_email_url_names_the_mail_server_in_djangos_own_settings():
+    code = (
+        "import beerlocker.settings as s; "
+        "print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD, "
+        "s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_DEBUG": "1",
+        "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
+        "EMAIL_URL": "smtp+tls://mailer:s3cret@smtp.example.com:587",
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "smtp.example.com",
+        "587",
+        "mailer",
+        "s3cret",
+        "True",
+        "False",
+    ]

@@ -132,3 +132,20 @@ def test_browsable_api_renders_for_a_session_user(user, client):
     assert response.status_code == 200
     assert b"Beer List Create" in response.content
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_lockers_setting_names_the_scopes_a_token_needs(bearer_client, settings):
+    settings.LOCKERS = {"BEER_TOKEN_SCOPES": {"read": ["profile"]}}
+
+    allowed = bearer_client("profile").get("/api/beers")
+    refused = bearer_client("beers:read beers:write").get("/api/beers")
+    no_writes = bearer_client("profile").post("/api/beers", {"name": "Nope"}, format="json")
+
+    assert (allowed.status_code, allowed.json()["results"]) == (200, [])
+    assert refused.status_code == 403
+    assert (
+        refused.headers["WWW-Authenticate"]
+        == 'Bearer realm="api", error="insufficient_scope", scope="profile"'
+    )
+    assert no_writes.status_code == 403
+    assert not Beer.objects.exists()

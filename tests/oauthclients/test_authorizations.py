@@ -38,7 +38,8 @@ def test_list_shows_each_app_once_with_its_scopes_in_words(signed_in, user, othe
     assert response.status_code == 200
     assert body.count("<h2>Beer Tracker</h2>") == 1
     assert "Not mine" not in body
-    for words in ("See the beers in your locker", "Add, change and remove beers", "See your username"):
+    words_shown = ("See the beers in your locker", "Add, change and remove beers", "See your name")
+    for words in words_shown:
         assert words in body
     assert "Access granted" in body and "Last used" in body
 

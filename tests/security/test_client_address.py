@@ -4,7 +4,7 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.throttling import ScopedRateThrottle
 
-from accounts.views import SignUpThrottle
+from accounts.pages import SignUpThrottle
 from api.limits import client_ip
 from tests.conftest import basic
 from tests.factories import PASSWORD

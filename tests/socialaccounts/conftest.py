@@ -1,10 +1,14 @@
 import base64
+import json
 import time
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
 import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
+from oauthlib.oauth1.rfc5849 import signature
 from social_core.backends import utils as backend_utils
 
 from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
@@ -15,6 +19,8 @@ GITHUB_KEY, GITHUB_SECRET = "gh-client-id", "gh-client-secret"
 GOOGLE_KEY, GOOGLE_SECRET = "google-client-id.apps.googleusercontent.com", "google-secret"
 FACEBOOK_KEY, FACEBOOK_SECRET = "1234567890", "fb-secret"
 OIDC_ISSUER, OIDC_KEY, OIDC_SECRET = "https://idp.example.com", "oidc-client-id", "oidc-secret"
+X_OAUTH2_KEY, X_OAUTH2_SECRET = "x-oauth2-client-id", "x-oauth2-client-secret"
+X_KEY, X_SECRET = "x-consumer-key", "x-consumer-secret"
 CLIENT_SECRET = "exchange-client-secret"
 TOKEN_URL = "/api/oauth2/token"
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -26,6 +32,8 @@ ALL_BACKENDS = [
     "socialaccounts.backends.GoogleOAuth2",
     "socialaccounts.backends.FacebookOAuth2",
     "socialaccounts.backends.OpenIdConnectAuth",
+    "socialaccounts.backends.TwitterOAuth2",
+    "socialaccounts.backends.TwitterOAuth",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -41,6 +49,9 @@ def social_settings(settings):
     settings.SOCIAL_AUTH_OIDC_OIDC_ENDPOINT = OIDC_ISSUER
     settings.SOCIAL_AUTH_OIDC_KEY, settings.SOCIAL_AUTH_OIDC_SECRET = OIDC_KEY, OIDC_SECRET
     settings.SOCIAL_AUTH_OIDC_INTROSPECTION_URL = f"{OIDC_ISSUER}/introspect/"
+    settings.SOCIAL_AUTH_TWITTER_OAUTH2_KEY = X_OAUTH2_KEY
+    settings.SOCIAL_AUTH_TWITTER_OAUTH2_SECRET = X_OAUTH2_SECRET
+    settings.SOCIAL_AUTH_TWITTER_KEY, settings.SOCIAL_AUTH_TWITTER_SECRET = X_KEY, X_SECRET
     settings.AUTHENTICATION_BACKENDS = ALL_BACKENDS
     # social-core caches the loaded backend classes process-wide; follow this test's settings.
     backend_utils.BACKENDSCACHE.clear()
@@ -169,3 +180,67 @@ class OIDCProvider:
 @pytest.fixture
 def oidc(mocked):
     return OIDCProvider(mocked)
+
+
+X_API = "https://api.twitter.com"
+X_VERIFY_CREDENTIALS = f"{X_API}/1.1/account/verify_credentials.json"
+X_OAUTH2_TOKEN = f"{X_API}/2/oauth2/token"
+X_USERS_ME = f"{X_API}/2/users/me"
+X_COULD_NOT_AUTHENTICATE = {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
+X_UID = 2244994945
+OTHER_APP_KEY, OTHER_APP_SECRET = "another-apps-consumer-key", "another-apps-consumer-secret"
+
+
+class XProvider:
+    """A mocked X. verify_credentials checks the OAuth 1.0a signature as X does: the request must be
+    signed with the consumer key the token was issued to, that consumer's secret and the token secret.
+    """
+
+    consumers = {X_KEY: X_SECRET, OTHER_APP_KEY: OTHER_APP_SECRET}
+
+    def __init__(self, mock):
+        self.mock = mock
+        self.pairs = {}
+        mock.add_callback(responses.GET, X_VERIFY_CREDENTIALS, callback=self._verify_credentials)
+
+    def pair(self, token="2244994945-xTok", secret="xSecret", *, consumer_key=X_KEY, uid=X_UID, **profile):
+        """An OAuth 1.0a token issued by X to ``consumer_key``; returns it as a client sends it."""
+        self.pairs[token] = (consumer_key, secret, {"id": uid, "id_str": str(uid), **profile})
+        return f"{token}:{secret}"
+
+    def _verify_credentials(self, request):
+        # requests-oauthlib sends the Authorization header as bytes.
+        headers = {
+            name: value.decode() if isinstance(value, bytes) else value
+            for name, value in request.headers.items()
+        }
+        oauth = dict(signature.collect_parameters(headers=headers, exclude_oauth_signature=False))
+        consumer_key, token_secret, profile = self.pairs.get(oauth.get("oauth_token"), (None, None, None))
+        signed = SimpleNamespace(
+            params=signature.collect_parameters(urlsplit(request.url).query, headers=headers),
+            uri=request.url,
+            http_method=request.method,
+            signature=oauth.get("oauth_signature", ""),
+        )
+        if (
+            profile is None
+            or oauth.get("oauth_consumer_key") != consumer_key
+            or not signature.verify_hmac_sha1(signed, self.consumers[consumer_key], token_secret)
+        ):
+            return 401, {}, json.dumps(X_COULD_NOT_AUTHENTICATE)
+        body = {"screen_name": "xavier", "name": "Xavier", **profile}
+        return 200, {}, json.dumps(body)
+
+    def bearer(self, token="x-access-token", *, uid=str(X_UID), username="xavier"):
+        """An OAuth 2.0 access token /2/users/me answers for."""
+        self.mock.get(
+            X_USERS_ME,
+            json={"data": {"id": uid, "name": "Xavier", "username": username}},
+            match=[responses.matchers.header_matcher({"Authorization": f"Bearer {token}"})],
+        )
+        return token
+
+
+@pytest.fixture
+def x(mocked):
+    return XProvider(mocked)

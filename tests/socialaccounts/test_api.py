@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 URL = "/api/me/social-accounts"
 
 
-ID_KEYS = {"github": "id", "oidc": "sub", "google-oauth2": "sub", "facebook": "id"}
+ID_KEYS = {
+    "github": "id",
+    "oidc": "sub",
+    "google-oauth2": "sub",
+    "facebook": "id",
+    "twitter": "id",
+    "twitter-oauth2": "id",
+}
 
 
 def link(user, provider="github", uid="101", **extra_data):
@@ -46,6 +53,7 @@ def test_list_shows_only_my_accounts_and_never_tokens(basic_client, user, other_
         {
             "id": mine.pk,
             "provider": "github",
+            "provider_title": "GitHub",
             "uid": "101",
             "profile": {"username": "octo"},
             "created": response.json()[0]["created"],

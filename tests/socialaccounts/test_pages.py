@@ -65,7 +65,7 @@ def test_disconnect_is_post_only(user):
 def test_disconnect(user):
     account = link(user)
     response = signed_in(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
-    assert "Disconnected github." in response.content.decode()
+    assert "Disconnected GitHub." in response.content.decode()
     assert not SocialAccount.objects.exists()
 
 
@@ -171,7 +171,7 @@ def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
     account = link(user, access_token="stored", profile={"username": "old"})
     mocked.get("https://api.github.com/user", json={"id": 101, "login": "fresh"})
     response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
-    assert "Refreshed your github profile." in response.content.decode()
+    assert "Refreshed your GitHub profile." in response.content.decode()
     assert "fresh" in response.content.decode()
 
 

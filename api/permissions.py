@@ -9,8 +9,7 @@ must act for a user and hold every scope listed for the method; a kind of method
 is closed to bearer tokens.
 """
 
-from oauth2_provider.models import get_access_token_model
-from oauth2_provider.settings import oauth2_settings
+from django.apps import apps
 from rest_framework import exceptions, permissions
 
 
@@ -24,8 +23,23 @@ class InsufficientScope(exceptions.PermissionDenied):
         self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{wanted}"'
 
 
+def access_token(request):
+    """The django-oauth-toolkit access token the request was authenticated with, else None.
+
+    DOT is imported only when installed, so an app using these classes (``lockers``) also runs in
+    a project without an OAuth server: there, no request carries a token.
+    """
+    if not apps.is_installed("oauth2_provider"):
+        return None
+    from oauth2_provider.models import get_access_token_model
+
+    return request.auth if isinstance(request.auth, get_access_token_model()) else None
+
+
 def refuse_registration_token(token):
     """A DCR registration access token (RFC 7592) manages one client registration, nothing else."""
+    from oauth2_provider.settings import oauth2_settings  # only ever called with a DOT token
+
     if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
         raise exceptions.PermissionDenied(
             "A client registration access token only manages its registration; it cannot call the API."
@@ -52,8 +66,8 @@ class IsUserWithTokenScope(permissions.BasePermission):
     """A signed-in user; when signed in by bearer token, a token for a user with the view's scopes."""
 
     def has_permission(self, request, view):
-        token = request.auth
-        if isinstance(token, get_access_token_model()):
+        token = access_token(request)
+        if token is not None:
             refuse_registration_token(token)
             if token.user_id is None:
                 raise exceptions.PermissionDenied(
@@ -78,10 +92,10 @@ class IsApplicationWithTokenScope(permissions.BasePermission):
     """
 
     def has_permission(self, request, view):
-        token = request.auth
-        if token is None and not (request.user and request.user.is_authenticated):
+        if request.auth is None and not (request.user and request.user.is_authenticated):
             return False  # DRF answers 401 with the authentication challenge
-        if not isinstance(token, get_access_token_model()) or token.user_id is not None:
+        token = access_token(request)
+        if token is None or token.user_id is not None:
             raise exceptions.PermissionDenied(
                 "This endpoint needs an application token (client credentials grant)."
             )

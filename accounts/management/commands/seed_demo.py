@@ -4,8 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from lockers import services
+# accounts is a project-level app: it may call a domain app's services (never the reverse).
+from accounts.services import user_create
 from lockers.models import Beer
+from lockers.services import beer_create
 
 DEMO_BEERS = [
     ("Pliny the Elder", "Double IPA", 2),
@@ -26,13 +28,13 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
-            user = services.user_create(username=username, password=password, email=f"{username}@example.com")
+            user = user_create(username=username, password=password, email=f"{username}@example.com")
         else:
             user.set_password(password)
             user.save(update_fields=["password"])
         if not Beer.objects.owned_by(user).exists():
             for name, beer_type, quantity in DEMO_BEERS:
-                services.beer_create(owner=user, name=name, type=beer_type, quantity=quantity)
+                beer_create(owner=user, name=name, type=beer_type, quantity=quantity)
         self.stdout.write(
             f"""
 Beer Locker is starting on {url}/

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import pages
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", pages.HomeView.as_view(), name="home"),
+    path("accounts/signup/", pages.SignUpView.as_view(), name="signup"),
+]

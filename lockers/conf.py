@@ -1,0 +1,18 @@
+"""The lockers app's own settings: ``settings.LOCKERS`` overrides these defaults."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # The scopes a bearer token needs on the beer endpoints, per kind of method (see
+    # api.permissions): name them after the scopes your authorization server grants.
+    "BEER_TOKEN_SCOPES": {"read": ["beers:read"], "write": ["beers:write"]},
+    # The scopes an application token needs on /api/stats.
+    "STATS_TOKEN_SCOPES": {"read": ["stats:read"]},
+    # Beers per page on the "My locker" page (the API's page size is REST_FRAMEWORK's).
+    "PAGE_SIZE": 20,
+}
+
+
+def get(name):
+    """The value of one lockers setting."""
+    return getattr(settings, "LOCKERS", {}).get(name, DEFAULTS[name])

@@ -1,0 +1,129 @@
+"""How and when the user signed in: ``auth_time``, ``acr`` and ``max_age`` (OIDC Core §2, §3.1.2.1).
+
+Every sign-in (the password form, sign-up, a social provider, Django's test client) goes through
+``django.contrib.auth.login``, whose ``user_logged_in`` signal calls ``record_sign_in``: the time
+and the method go into the session. The authorization endpoint reads them back to decide whether
+``max_age`` forces a new sign-in, and hands them to the validator with the request's credentials;
+the validator keeps them with the authorization code (``CodeAuthentication``) so the token endpoint,
+which has no browser session, can put them in the ID token.
+"""
+
+import time
+from datetime import UTC, datetime
+
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
+from django.utils.module_loading import import_string
+from oauth2_provider.models import get_grant_model
+
+from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication
+
+# The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
+ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret
+ACR_PROVIDER = "urn:beerlocker:acr:provider"
+ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER]
+
+SESSION_AUTH_TIME = "oidc_auth_time"
+SESSION_ACR = "oidc_acr"
+# When the authorization endpoint last sent this browser to sign in again (max_age): a sign-in
+# after it satisfies the request, however long the user then took (max_age=0 included).
+SESSION_REAUTH_REQUESTED = "oidc_reauth_requested"
+
+
+def acr_for_backend(backend_path: str | None) -> str | None:
+    """The password ``acr`` for Django's own backends, the provider one for any other (social
+    sign-in); None when the backend is not known."""
+    try:
+        backend = import_string(backend_path) if backend_path else None
+    except ImportError:
+        return None
+    if not isinstance(backend, type):
+        return None
+    return ACR_PASSWORD if issubclass(backend, ModelBackend) else ACR_PROVIDER
+
+
+def record_sign_in(sender, request, user, **kwargs) -> None:
+    """``user_logged_in`` receiver: remember in the session when and how the user signed in."""
+    if request is None or not hasattr(request, "session"):
+        return
+    request.session[SESSION_AUTH_TIME] = time.time()
+    # login() names the backend in the session (authenticate() also sets user.backend, but a
+    # sign-up's login(user, backend=...) does not).
+    backend = request.session.get(BACKEND_SESSION_KEY) or getattr(user, "backend", None)
+    request.session[SESSION_ACR] = acr_for_backend(backend)
+
+
+def session_authentication(request) -> tuple[float | None, str | None]:
+    """(auth_time, acr) of the signed-in user's session; a session from before this was tracked
+    falls back to the account's last sign-in and an unknown method."""
+    auth_time = request.session.get(SESSION_AUTH_TIME)
+    if auth_time is None and request.user.last_login is not None:
+        auth_time = request.user.last_login.timestamp()
+    return auth_time, request.session.get(SESSION_ACR)
+
+
+def parse_max_age(value) -> int | None:
+    """``max_age`` as seconds, or None when absent or not a non-negative integer."""
+    if value is None or not str(value).isdigit():
+        return None
+    return int(value)
+
+
+def reauthentication_due(request, params) -> bool:
+    """True when the request carries a ``max_age`` that the session's last sign-in exceeds."""
+    max_age = parse_max_age(params.get("max_age"))
+    if max_age is None or not request.user.is_authenticated:
+        return False
+    auth_time, _acr = session_authentication(request)
+    if auth_time is None:
+        return True
+    requested = request.session.get(SESSION_REAUTH_REQUESTED)
+    if requested is not None and auth_time >= requested:
+        return False  # signed in again since we asked: that is the re-authentication
+    return time.time() - auth_time > max_age
+
+
+def reauthentication_requested(request) -> None:
+    """Note that this browser is being sent to sign in again (see ``reauthentication_due``)."""
+    request.session[SESSION_REAUTH_REQUESTED] = time.time()
+
+
+def authorization_credentials(request) -> dict:
+    """What the validator needs to know about the sign-in behind an authorization response."""
+    auth_time, acr = session_authentication(request)
+    return {"auth_time": int(auth_time) if auth_time is not None else None, "acr": acr}
+
+
+def code_authentication_record(*, code_checksum: str, auth_time: int | None, acr: str | None) -> None:
+    """Keep the sign-in behind a just-issued authorization code with its grant."""
+    if auth_time is None:
+        return
+    grant = get_grant_model().objects.get(code=code_checksum)
+    CodeAuthentication.objects.create(
+        grant=grant, auth_time=datetime.fromtimestamp(auth_time, tz=UTC), acr=acr or ""
+    )
+
+
+def id_token_authentication(request, code_checksum: str | None) -> tuple[int | None, str | None]:
+    """(auth_time, acr) for an ID token: from the authorization request's session when issued at
+    the authorization endpoint, from the code's record at the token endpoint, from the code that
+    started the token family on a refresh, else unknown."""
+    if getattr(request, "auth_time", None) is not None:
+        return request.auth_time, getattr(request, "acr", None)
+    if code_checksum:
+        record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
+        if record is not None:
+            return int(record.auth_time.timestamp()), record.acr or None
+    family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
+    if family is not None:
+        # A refresh: the sign-in behind the code that started this refresh token family.
+        redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
+        if redemption is not None and redemption.auth_time is not None:
+            return int(redemption.auth_time.timestamp()), redemption.acr or None
+    return None, None
+
+
+def code_sign_in(code_checksum: str) -> dict:
+    """The sign-in recorded for a code, as AuthorizationCodeRedemption fields (empty if none)."""
+    record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
+    return {"auth_time": record.auth_time, "acr": record.acr} if record is not None else {}

@@ -1,0 +1,54 @@
+"""The OpenID Connect features this server offers, stated once for discovery and registration.
+
+Discovery must advertise exactly what the server does: the response modes it builds
+(``response_modes``), the ``acr`` values it achieves (``authn``), the claims it releases
+(``claims``), and the request objects and signed userinfo responses it does not offer.
+"""
+
+from django.urls import reverse
+from oauth2_provider.settings import oauth2_settings
+
+from oauthclients import authn, conf, response_modes
+
+# ID tokens are signed with the server's RSA key, and with nothing else.
+ID_TOKEN_SIGNING_ALGS = ["RS256"]
+# Claims of the ID token itself, released with every one (beside sub and the scope claims).
+ID_TOKEN_CLAIMS = ["acr", "auth_time"]
+
+
+def discovery_metadata(request, *, oidc: bool) -> dict:
+    """What discovery adds to DOT's document (RFC 8414 and, with ``oidc``, OpenID Connect)."""
+    data = {"response_modes_supported": response_modes.RESPONSE_MODES_SUPPORTED}
+    if oauth2_settings.DCR_ENABLED:
+        data["registration_endpoint"] = request.build_absolute_uri(reverse("oauthclients:dcr-register"))
+    if oidc:
+        data |= {
+            "acr_values_supported": authn.ACR_VALUES_SUPPORTED,
+            # OIDC Discovery's defaults are request_uri_parameter_supported: true; neither is offered.
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "claims_parameter_supported": False,
+            "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
+        }
+    return data
+
+
+def unsupported_registration_metadata(data: dict) -> str | None:
+    """Why RFC 7591 / OIDC Registration metadata asks for something this server does not do, or
+    None. Better refused than registered and silently ignored."""
+    userinfo_alg = data.get("userinfo_signed_response_alg")
+    if userinfo_alg is not None:
+        return "userinfo_signed_response_alg is not supported: userinfo responses are plain JSON."
+    id_token_alg = data.get("id_token_signed_response_alg")
+    if id_token_alg is not None and id_token_alg not in ID_TOKEN_SIGNING_ALGS:
+        return f"id_token_signed_response_alg must be one of: {', '.join(ID_TOKEN_SIGNING_ALGS)}."
+    for name in ("request_object_signing_alg", "request_uris"):
+        if data.get(name) is not None:
+            return f"{name} is not supported: this server processes no request objects."
+    return None
+
+
+def registration_default_scope() -> str:
+    """The scope of a client registered by DCR without one: ``openid`` and the default client
+    scope, so a relying party registered as the OpenID conformance suite registers signs users in."""
+    return " ".join(dict.fromkeys(["openid", *conf.get("DEFAULT_CLIENT_SCOPE").split()]))

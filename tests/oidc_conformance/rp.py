@@ -1,0 +1,265 @@
+"""A relying party that does what the OpenID Foundation conformance suite's OP tests do.
+
+Each helper names the suite's conditions it re-creates (net.openid.conformance.condition.client.*),
+so a test reads like the module it stands for. The browser signs in through the real sign-in form.
+"""
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.test import Client as BrowserClient
+from jwcrypto import jwk, jwt
+
+from tests.factories import PASSWORD
+
+DISCOVERY = "/api/oauth2/.well-known/openid-configuration"
+REDIRECT_URI = "https://rp.example.com/callback"
+# The suite's static clients: confidential web clients, as the Basic plan's configuration sets up.
+STATIC_CLIENT_SCOPE = "openid profile email beers:read"
+LOGIN_PATH = "/accounts/login/"
+
+
+@dataclass
+class RelyingParty:
+    """A registered client as the suite configures it (static, or registered by DCR)."""
+
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str = REDIRECT_URI
+    auth_method: str = "client_secret_basic"
+
+
+def sign_in(user, browser=None) -> BrowserClient:
+    """A browser signed in with the user's password, through the sign-in page."""
+    browser = browser or BrowserClient()
+    response = browser.post(LOGIN_PATH, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def discovery(api_client) -> dict:
+    """GetDynamicServerConfiguration + CheckServerConfiguration."""
+    response = api_client.get(DISCOVERY)
+    assert response.status_code == 200
+    config = response.json()
+    for field in ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri"):
+        assert config.get(field), field
+    return config
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def server_keys(api_client, config) -> jwk.JWKSet:
+    """FetchServerKeys + ValidateServerJWKs + CheckForKeyIdInServerJWKs."""
+    keys = api_client.get(path_of(config["jwks_uri"])).json()["keys"]
+    assert keys and all(key.get("kid") for key in keys)
+    assert all("d" not in key for key in keys)  # never a private part
+    return jwk.JWKSet.from_json(json.dumps({"keys": keys}))
+
+
+def auth_request(rp: RelyingParty, **params) -> dict:
+    """CreateAuthorizationEndpointRequestFromClientInformation + CreateRandomStateValue +
+    CreateRandomNonceValue (None drops a parameter)."""
+    request = {
+        "client_id": rp.client_id,
+        "redirect_uri": rp.redirect_uri,
+        "scope": "openid",
+        "response_type": "code",
+        "state": secrets.token_urlsafe(12),
+        "nonce": secrets.token_urlsafe(12),
+        **params,
+    }
+    return {key: value for key, value in request.items() if value is not None}
+
+
+class _FormPostPage(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields, self.scripts = None, {}, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.action = attrs.get("action")
+        elif tag == "input" and attrs.get("type") == "hidden":
+            self.fields[attrs["name"]] = attrs.get("value", "")
+        elif tag == "script":
+            self.scripts.append(attrs)
+
+
+def callback(response, rp: RelyingParty) -> tuple[str, dict]:
+    """(where the response went, its parameters): a redirect's query or fragment, or a form_post
+    page's fields. CheckMatchingCallbackParameters: it goes to the registered redirect URI."""
+    if response.status_code == 302:
+        location = response["Location"]
+        parts = urlsplit(location)
+        own = dict(parse_qsl(urlsplit(rp.redirect_uri).query))
+        params = {k: v for k, v in parse_qsl(parts.query) if own.get(k) != v}
+        assert location.startswith(rp.redirect_uri.split("?")[0])
+        if parts.fragment:
+            return "fragment", params | dict(parse_qsl(parts.fragment))
+        return "query", params
+    assert response.status_code == 200, response.content
+    page = _FormPostPage()
+    page.feed(response.content.decode())
+    assert page.action == rp.redirect_uri
+    return "form_post", page.fields
+
+
+def is_consent_page(response) -> bool:
+    return response.status_code == 200 and b'id="authorizationForm"' in response.content
+
+
+def answer_consent(browser, page, *, allow=True):
+    """The user clicks Allow (or Deny) in the dialog: the form posts to its own page's URL."""
+    form = page.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields if name != "allow"}
+    if allow:
+        data["allow"] = "Allow"
+    return browser.post(page.request["PATH_INFO"] + "?" + page.request["QUERY_STRING"], data)
+
+
+def authorize(browser, rp: RelyingParty, request: dict, *, method="GET"):
+    """BuildPlainRedirectToAuthorizationEndpoint, then the user: consents if asked. Returns the
+    final response (a redirect to the client, a form_post page, or a sign-in redirect)."""
+    if method == "GET":
+        response = browser.get("/api/oauth2/authorize?" + urlencode(request))
+    else:
+        response = browser.post("/api/oauth2/authorize", request)
+    if is_consent_page(response):
+        response = answer_consent(browser, response)
+    return response
+
+
+def follow_sign_in(browser, user, response):
+    """ExpectSecondLoginPage: the server sent the browser to sign in; the user does, and is sent
+    back to the authorization request (consenting if asked)."""
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert location.path == LOGIN_PATH
+    next_url = dict(parse_qsl(location.query))["next"]
+    assert next_url.startswith("/api/oauth2/authorize")
+    signed_in = browser.post(
+        f"{LOGIN_PATH}?{location.query}", {"username": user.username, "password": PASSWORD, "next": next_url}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == next_url
+    back = browser.get(next_url)
+    if is_consent_page(back):
+        back = answer_consent(browser, back)
+    return back
+
+
+def code_from(response, rp: RelyingParty, request: dict) -> str:
+    """CheckIfAuthorizationEndpointError + CheckMatchingStateParameter +
+    ExtractAuthorizationCodeFromAuthorizationResponse (+ RFC 9207 iss)."""
+    _mode, params = callback(response, rp)
+    assert "error" not in params, params
+    assert params.get("state") == request.get("state")
+    assert params["iss"] == "http://testserver/api/oauth2"
+    return params["code"]
+
+
+def token_request(api_client, rp: RelyingParty, data: dict):
+    """CallTokenEndpoint with the client's authentication (AddBasicAuthClientSecretAuthentication-
+    Parameters or AddFormBasedClientSecretAuthenticationParameters)."""
+    headers = {}
+    data = dict(data)
+    if rp.auth_method == "client_secret_basic":
+        raw = f"{rp.client_id}:{rp.client_secret}".encode()
+        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(raw).decode()
+    else:
+        data |= {"client_id": rp.client_id, "client_secret": rp.client_secret}
+    return api_client.post("/api/oauth2/token", data, **headers)
+
+
+def exchange(api_client, rp: RelyingParty, code: str) -> dict:
+    """CreateTokenEndpointRequestForAuthorizationCodeGrant + CheckIfTokenEndpointResponseError +
+    CheckForAccessTokenValue + ExtractIdTokenFromTokenResponse + ValidateExpiresIn."""
+    response = token_request(
+        api_client, rp, {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
+    )
+    assert response.status_code == 200, response.content
+    tokens = response.json()
+    assert tokens["access_token"] and tokens["token_type"].lower() == "bearer"
+    assert isinstance(tokens["expires_in"], int) and tokens["expires_in"] > 0
+    assert tokens["id_token"]
+    return tokens
+
+
+def at_hash(access_token: str) -> str:
+    digest = hashlib.sha256(access_token.encode()).digest()
+    return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode()
+
+
+def validate_id_token(api_client, rp: RelyingParty, id_token: str, *, nonce=None, access_token=None) -> dict:
+    """ValidateIdToken + ValidateIdTokenNonce + ValidateIdTokenSignature(+UsingKid) +
+    CheckForSubjectInIdToken (+ ValidateAtHash when present); returns the claims."""
+    config = discovery(api_client)
+    keys = server_keys(api_client, config)
+    header = _header(id_token)
+    assert header["alg"] in config["id_token_signing_alg_values_supported"]
+    assert header["alg"] == "RS256"
+    assert keys.get_key(header["kid"]) is not None  # ValidateIdTokenSignatureUsingKid
+    claims = json.loads(jwt.JWT(jwt=id_token, key=keys, algs=["RS256"]).claims)
+    now = time.time()
+    assert claims["iss"] == config["issuer"]
+    aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    assert rp.client_id in aud
+    if len(aud) > 1:
+        assert claims.get("azp") == rp.client_id
+    assert claims["exp"] > now
+    assert claims["iat"] <= now + 5
+    assert isinstance(claims["sub"], str) and claims["sub"]
+    if nonce is not None:
+        assert claims["nonce"] == nonce
+    else:
+        assert "nonce" not in claims
+    if "auth_time" in claims:
+        assert isinstance(claims["auth_time"], int) and claims["auth_time"] <= now + 5
+    if access_token is not None and "at_hash" in claims:
+        assert claims["at_hash"] == at_hash(access_token)
+    # OIDC Core §5.3.2: no claim without a value.
+    assert all(value not in ("", None, [], {}) for value in claims.values()), claims
+    return claims
+
+
+def _header(token: str) -> dict:
+    encoded = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
+def userinfo(api_client, access_token: str, *, method="GET", where="header"):
+    """CallUserInfoEndpointWithBearerToken (GET, or POST with the token in the header or body)."""
+    if method == "GET":
+        return api_client.get("/api/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+    if where == "header":
+        return api_client.post("/api/oauth2/userinfo", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+    return api_client.post("/api/oauth2/userinfo", {"access_token": access_token})
+
+
+def validate_userinfo(response, id_token_claims: dict) -> dict:
+    """ExtractUserInfoFromUserInfoEndpointResponse + EnsureUserInfoContainsSub +
+    VerifyUserInfoAndIdTokenInTokenEndpointSameSub + ValidateUserInfoStandardClaims (types, and
+    no empty values)."""
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/json")
+    info = response.json()
+    assert info["sub"] == id_token_claims["sub"]
+    for name in ("name", "given_name", "family_name", "preferred_username", "email"):
+        if name in info:
+            assert isinstance(info[name], str) and info[name]
+    if "email_verified" in info:
+        assert isinstance(info["email_verified"], bool)
+    if "updated_at" in info:
+        assert isinstance(info["updated_at"], int)  # EnsureUserInfoUpdatedAtValid
+    assert all(value not in ("", None, [], {}) for value in info.values()), info
+    return info
