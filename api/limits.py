@@ -7,9 +7,6 @@ Past ``AXES_FAILURE_LIMIT`` failures the account or address is refused, correct 
 until ``AXES_COOLOFF_TIME`` has passed since its last counted failure.
 """
 
-import base64
-from urllib.parse import unquote_plus
-
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
@@ -109,16 +106,3 @@ class OAuthTooManyAttempts(errors.OAuth2Error):
     @property
     def headers(self):
         return {"Retry-After": str(retry_after()), "Cache-Control": "no-store"}
-
-
-def presented_client_id(oauth_request) -> str:
-    """The client_id a token-endpoint request names: from HTTP Basic (RFC 6749 §2.3.1) or the body."""
-    authorization = oauth_request.headers.get("Authorization", "")
-    scheme, _, encoded = authorization.partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-        except (ValueError, UnicodeDecodeError):
-            return ""
-        return unquote_plus(decoded.partition(":")[0])
-    return oauth_request.client_id or ""

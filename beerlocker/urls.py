@@ -4,12 +4,16 @@ from drf_spectacular.views import SpectacularAPIView
 
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
-from oauthclients import oauth2_urls
+from oauthclients.oauth2 import urls as oauth2_urls
+from ops import health
 
 urlpatterns = [
+    # Load-balancer probes: liveness (no dependencies) and readiness (database and cache).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/oauth2/", include("oauthclients.oauth2_urls")),
+    path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),
     path("api/", include("lockers.urls")),

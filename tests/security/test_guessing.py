@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model
 
-from oauthclients.models import PASSWORD as PASSWORD_GRANT
-from oauthclients.models import REFRESH_TOKEN
+from oauthclients.grants import PASSWORD as PASSWORD_GRANT
+from oauthclients.grants import REFRESH_TOKEN
 from tests.conftest import basic
 from tests.factories import PASSWORD, UserFactory
 from tests.oauthclients.oauth import TOKEN, client_basic, make_client
