@@ -7,9 +7,7 @@ Past ``AXES_FAILURE_LIMIT`` failures the account or address is refused, correct 
 until ``AXES_COOLOFF_TIME`` has passed since its last counted failure.
 """
 
-from axes.backends import AxesStandaloneBackend
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off
+from django.apps import apps
 from django.http import JsonResponse
 from django.shortcuts import render
 from oauthlib.oauth2.rfc6749 import errors
@@ -28,8 +26,16 @@ def client_ip(request) -> str | None:
     return BaseThrottle().get_ident(request)
 
 
+def enabled() -> bool:
+    """Whether the project installs django-axes (Beer Locker does; a project that reuses an app
+    without it, e.g. oauthclients alone, simply has no guessing limits)."""
+    return apps.is_installed("axes")
+
+
 def retry_after() -> int:
     """Seconds until a refused account or address may try again (at most; the counter's own expiry)."""
+    from axes.helpers import get_cool_off  # axes' models load only once the app is installed
+
     return int(get_cool_off().total_seconds())
 
 
@@ -39,18 +45,6 @@ def wait_message() -> str:
         "Too many failed attempts for this account or from this address. "
         f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
     )
-
-
-class PasswordGuessingBackend(AxesStandaloneBackend):
-    """First in ``AUTHENTICATION_BACKENDS``: refuses a password sign-in for a locked account or
-    address before any password is checked. Sign-ins without a password (social) pass through, and
-    so do calls without a request (management commands, the test client's ``login()``): every HTTP
-    door passes its request."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        if password is None or request is None:
-            return None
-        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 class TooManyAttempts(exceptions.APIException):
@@ -66,16 +60,28 @@ class TooManyAttempts(exceptions.APIException):
 
 def is_user_locked(request, username) -> bool:
     """Whether password attempts for ``username`` (known or not) or from this address are refused."""
+    if not enabled():
+        return False
+    from axes.handlers.proxy import AxesProxyHandler
+
     return AxesProxyHandler.is_locked(request, {"username": username})
 
 
 def is_client_locked(request, client_id) -> bool:
     """Whether secret attempts for this client or from this address are refused."""
+    if not enabled():
+        return False
+    from axes.handlers.proxy import AxesProxyHandler
+
     return AxesProxyHandler.is_locked(request, {"username": CLIENT_PREFIX + (client_id or "")})
 
 
 def client_secret_failed(request, client_id) -> None:
     """Count a failed client authentication (a wrong or missing secret) for the client and address."""
+    if not enabled():
+        return
+    from axes.handlers.proxy import AxesProxyHandler
+
     AxesProxyHandler.user_login_failed(
         sender=client_secret_failed,
         credentials={"username": CLIENT_PREFIX + (client_id or "")},

@@ -404,7 +404,7 @@ _SOCIAL_BACKENDS = {
 }
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out password sign-in before any password is checked.
-    "api.limits.PasswordGuessingBackend",
+    "api.backends.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
 ]
