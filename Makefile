@@ -20,8 +20,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+# First the port: when it is taken (a first `make run` still serving), stop before changing anything.
+# The first start writes .env (debug on, a generated secret key), so every `manage.py` command in the
+# docs works from the shell afterwards; the demo and admin passwords stay in var/ across restarts.
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on http://$(HOST):$(PORT)
+	@$(BIN)/python scripts/devserver.py $(HOST) $(PORT)
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
