@@ -29,7 +29,10 @@ _ERROR_RESPONSES = {
 
 
 class SwaggerView(SpectacularSwaggerView):
-    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back."""
+    """Swagger UI under the site's header and its own Cross-Origin-Opener-Policy, so its OAuth popup
+    can report back."""
+
+    template_name = "api_docs.html"
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):

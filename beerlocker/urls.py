@@ -1,12 +1,35 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
+from api.views import ApiRootView
 from oauthclients import oauth2_urls
 
+# One sign-in page for the whole site: the admin's and the browsable API's lead to it, keeping `next`.
+sign_in = RedirectView.as_view(pattern_name="login", query_string=True)
+api_auth_urls = ([path("login/", sign_in, name="login")], "rest_framework")
+
+api_root = ApiRootView.as_view(
+    endpoints={
+        "users": "accounts-api:user-list",
+        "me": "accounts-api:user-me",
+        "beers": "lockers:beer-list",
+        "stats": "lockers:stats",
+        "clients": "oauthclients:client-list",
+        "client_registration": "oauthclients:dcr-register",
+        "social_accounts": "socialaccounts:account-list",
+        "openid_configuration": "oauth2_provider:oidc-connect-discovery-info",
+        "docs": "api-docs",
+        "schema": "schema",
+    }
+)
+
 urlpatterns = [
+    path("admin/login/", sign_in),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2_urls")),
@@ -17,7 +40,7 @@ urlpatterns = [
     path("api/", include("oauthclients.urls")),
     path("", include("socialaccounts.urls")),
     path("social/", include("social_django.urls", namespace="social")),
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include(api_auth_urls)),
     # --- web pages and API docs
     path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
@@ -29,8 +52,11 @@ urlpatterns = [
         SwaggerOAuthRedirectView.as_view(),
         name="api-docs-oauth2-redirect",
     ),
+    re_path(r"^api/?$", api_root, name="api-root"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"))),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
 ]
 
+handler404 = "api.exceptions.not_found"
 handler500 = "api.exceptions.server_error"

@@ -100,7 +100,7 @@ def test_browsable_api_still_works_with_a_session(client, user):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
-    assert "Beer List Create" in response.content.decode()
+    assert "My beers" in response.content.decode()
 
 
 def test_schema_generates_without_warnings_and_validates():

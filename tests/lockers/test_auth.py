@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
@@ -42,16 +43,30 @@ def test_unknown_bearer_token_is_a_401_invalid_token(api_client):
     response = api_client.get("/api/beers")
 
     assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert 'Basic realm="api"' in response.headers["WWW-Authenticate"]
 
 
-def test_expired_bearer_token_is_a_401(api_client, user, make_access_token):
+def test_expired_bearer_token_is_a_401_that_says_so(api_client, user, make_access_token):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user, expires_in=-1)}")
 
     response = api_client.get("/api/beers")
 
     assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_revoked_bearer_token_is_a_401_that_says_so(api_client, user, make_access_token):
+    token = make_access_token(user)
+    AccessToken.objects.get(user=user).revoke()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
 
 
 def test_bearer_token_with_both_beer_scopes_reads_and_writes(bearer_client, user):
@@ -127,7 +142,7 @@ def test_browsable_api_renders_for_a_session_user(user, client):
     response = client.get("/api/beers", HTTP_ACCEPT="text/html")
 
     assert response.status_code == 200
-    assert b"Beer List Create" in response.content
+    assert b"My beers" in response.content
     assert response["Content-Type"].startswith("text/html")
 
 
