@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-browser check format demo clean
+.PHONY: run serve lb test test-browser check format demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,26 @@ run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on http://$(HOST):$(PORT)
 	@$(BIN)/python scripts/devserver.py $(HOST) $(PORT)
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(BIN)/python manage.py createoidckey
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production: debug off, on DATABASE_URL / REDIS_URL, gunicorn configured by gunicorn.conf.py
+# (WEB_CONCURRENCY workers, default 2 x cores + 1). It refuses to start on a database with unapplied
+# migrations: migrating is a deploy step run once (`manage.py migrate`), not something each of N
+# instances should race to do at start-up.
+serve: export DJANGO_DEBUG := 0
+serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see README "Deploying"
+	@$(BIN)/python manage.py migrate --check --plan >/dev/null 2>&1 || { \
+		$(BIN)/python manage.py migrate --check --plan; \
+		echo "make serve: refusing to start: unapplied migrations (listed above), or the error above." >&2; \
+		echo "Apply migrations once per deploy: DJANGO_DEBUG=0 $(BIN)/python manage.py migrate" >&2; \
+		exit 1; }
+	exec $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT)
+
+# Two gunicorn instances behind nginx on random free ports, sharing DATABASE_URL and REDIS_URL.
+lb: $(VENV)/.installed  ## the two-instance load-balancer example (scripts/lb/run.py --help)
+	$(BIN)/python scripts/lb/run.py $(LB_ARGS)
 
 test: $(VENV)/.installed-test  ## install the test dependencies and run the whole suite
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)

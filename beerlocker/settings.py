@@ -6,7 +6,9 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
 from oauthclients.keys import load_oidc_private_key
+from oauthclients.oauth2.server import pkce_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,11 +48,17 @@ INSTALLED_APPS = [
     "socialaccounts",
     # --- users (API, sign-up, account pages) and the API docs
     "accounts",
+    "ops",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
+    # Keep first: load-balancer probes (/healthz, /readyz) are answered before host checks, logging
+    # and any rate limit added below (ops/health.py).
+    "ops.health.HealthCheckMiddleware",
+    # Then: times the whole stack, logs one line per request, echoes X-Request-ID (ops/middleware.py).
+    "ops.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -86,7 +94,12 @@ TEMPLATES = [
 # --- Data -------------------------------------------------------------------
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=0))
+# Persistent connections on PostgreSQL: opening one per request costs several times the request
+# itself. Health checks make a connection that died with a restarted server be replaced before use
+# instead of failing the request. SQLite opens a file, not a socket: a connection per request.
+_IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60 if _IS_POSTGRES else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DJANGO_CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -175,14 +188,16 @@ REST_FRAMEWORK = {
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
-# Named (DOT's default) so oauthclients.CodeAuthentication's migration can depend on it.
-OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 
 OAUTHCLIENTS = {
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
+    # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
+    "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
+    "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }
 
 OAUTH2_PROVIDER = {
@@ -194,10 +209,15 @@ OAUTH2_PROVIDER = {
         "beers:write": "Add, change and remove beers in your locker",
         "clients": "Manage the OAuth applications you registered",
         "stats:read": "Read site-wide totals (applications only)",
+        "social:read": "See the accounts you sign in with",
+        "social:write": "Connect and disconnect the accounts you sign in with",
     },
-    "DEFAULT_SCOPES": ["beers:read", "beers:write"],
-    "OAUTH2_VALIDATOR_CLASS": "oauthclients.validators.BeerLockerValidator",
-    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2_backends.BeerLockerOAuthLibCore",
+    # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
+    # from OAUTHCLIENTS["EXTRA_GRANTS"].
+    **dict.fromkeys(["OAUTH2_SERVER_CLASS", "OIDC_SERVER_CLASS"], "oauthclients.oauth2.server.Server"),
+    "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
+    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
+    "APPLICATION_ADMIN_CLASS": "oauthclients.admin.ClientAdmin",
     "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
@@ -207,8 +227,8 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # Remembered consent: the dialog is skipped when a live token already covers the scopes.
     "REQUEST_APPROVAL_PROMPT": "auto",
-    # Required unless the validator knows the client is confidential (then PKCE is optional).
-    "PKCE_REQUIRED": True,
+    # Required unless the client is confidential (then PKCE is optional); S256 only (server.py).
+    "PKCE_REQUIRED": pkce_required,
     # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "OIDC_ENABLED": True,
@@ -216,12 +236,12 @@ OAUTH2_PROVIDER = {
         pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
         path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
         debug=DEBUG,
-        dev_key_path=BASE_DIR / "var" / "oidc.key",
+        dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
-    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
     # RFC 9700 gates: every one enforced, except the two grants the seeds use while switched on.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
@@ -233,6 +253,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauthclients.oauth2.dcr),
+    # for users signed in the way the API signs them in.
+    "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
 }
 
 # --- Web pages, e-mail and API docs -----------------------------------------
@@ -292,20 +315,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_OAUTH2_CONFIG": {
         "clientId": env.str("API_DOCS_CLIENT_ID", default=""),
         "usePkceWithAuthorizationCodeGrant": True,
-        "scopes": "beers:read beers:write",
+        "scopes": DEFAULT_SCOPE,
     },
     # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
     "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
     ' + "/api/docs/oauth2-redirect.html"}',
-}
-
-# --- Client registration (oauthclients) -------------------------------------
-
-# RFC 7591/7592 dynamic client registration at /api/oauth2/register, for users signed in the way
-# the API signs them in (Basic, session with CSRF, or a bearer token with the clients scope).
-OAUTH2_PROVIDER |= {
-    "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
-    "DCR_REGISTRATION_PERMISSION_CLASSES": ("oauthclients.dcr.IsAPIUserDCRPermission",),
 }
 
 # --- Social sign-in (socialaccounts, social-auth-app-django) ----------------
@@ -379,19 +393,46 @@ if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"
             "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS: provider tokens are stored encrypted."
         )
     SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"] = [SECRET_KEY]
-# RFC 8693 token exchange on the token endpoint (socialaccounts.grants).
-OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "socialaccounts.grants.Server"
-OAUTH2_PROVIDER["OIDC_SERVER_CLASS"] = "socialaccounts.grants.Server"
-OAUTH2_PROVIDER["SCOPES"] |= {
-    "social:read": "See the accounts you sign in with",
-    "social:write": "Connect and disconnect the accounts you sign in with",
-}
 
 # --- Logging ----------------------------------------------------------------
 
+# One handler, on the root logger only: every event is one line (Django's own "django" logger
+# would otherwise print it a second time through its console handler in debug mode).
+# DJANGO_LOG_FORMAT=json writes JSON lines. The request log (ops.middleware) writes one line per
+# request; off by default under `make run`, whose runserver prints its own.
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOGGING_CONFIG = "ops.logformat.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "filters": {"request_id": {"()": "ops.middleware.RequestIdFilter"}},
+    "formatters": {
+        "text": {"()": "ops.logformat.TextFormatter"},
+        "json": {"()": "ops.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env.str("DJANGO_LOG_FORMAT", default="text") == "json" else "text",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Propagate to root and nothing else: Django's default config gives "django" its own handler.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # 4xx warnings ("Not Found: /x") repeat the request line; 5xx still log with their traceback.
+        "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+        "py.warnings": {"handlers": [], "propagate": True},
+        "ops.requests": {
+            "handlers": [],
+            "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=not DEBUG) else "WARNING",
+            "propagate": True,
+        },
+        # Their DEBUG lines can carry request bodies (tokens, codes, secrets): never below INFO.
+        **{
+            name: {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}
+            for name in ("oauthlib", "oauth2_provider", "social_core", "requests_oauthlib", "urllib3")
+        },
+    },
 }

@@ -7,7 +7,8 @@ from drf_spectacular.views import SpectacularAPIView
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from api.views import ApiRootView
-from oauthclients import oauth2_urls
+from oauthclients.oauth2 import urls as oauth2_urls
+from ops import health
 
 # One sign-in page for the whole site: the admin's and the browsable API's lead to it, keeping `next`.
 sign_in = RedirectView.as_view(pattern_name="login", query_string=True)
@@ -29,10 +30,13 @@ api_root = ApiRootView.as_view(
 )
 
 urlpatterns = [
+    # Load-balancer probes: liveness (no dependencies) and readiness (database and cache).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/login/", sign_in),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/oauth2/", include("oauthclients.oauth2_urls")),
+    path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),
     path("api/", include("lockers.urls")),

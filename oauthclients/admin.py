@@ -15,9 +15,6 @@ from oauthclients import services
 from oauthclients.models import Client
 from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
-# DOT registers its own admin for the application model; ours replaces it (never shows a secret).
-admin.site.unregister(Client)
-
 _TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
 
 # The service arguments, in RFC 7591 names, and the form fields that hold them.
@@ -104,8 +101,9 @@ def _secret_page(request, clients_and_secrets, title):
     return response
 
 
-@admin.register(Client)
 class ClientAdmin(admin.ModelAdmin):
+    """The client admin (never shows a secret); DOT registers it (``APPLICATION_ADMIN_CLASS``)."""
+
     form = ClientAdminForm
     list_display = ["name", "client_id", "user", "grant_list", "redirect_list", "created"]
     list_filter = [

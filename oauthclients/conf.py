@@ -2,6 +2,8 @@
 
 from django.conf import settings
 
+from oauthclients.grants import DEFAULT_SCOPE
+
 DEFAULTS = {
     # Server-wide switches for the grants RFC 9700 discourages; a client must also register for them.
     "ALLOW_IMPLICIT_GRANT": True,
@@ -12,7 +14,12 @@ DEFAULTS = {
     # hold: connecting a sign-in method to an account would let a third party sign in as the user.
     "FIRST_PARTY_SCOPES": ["social:write"],
     # What a client may ask for when it registers without a ``scope``.
-    "DEFAULT_CLIENT_SCOPE": "beers:read beers:write",
+    "DEFAULT_CLIENT_SCOPE": DEFAULT_SCOPE,
+    # Grants other apps add to the token endpoint: {grant type name: dotted path of an oauthlib
+    # grant class}, each built with the server's request validator (oauthclients.oauth2.server).
+    "EXTRA_GRANTS": {},
+    # Debug only: where `make run` (``manage.py createoidckey``) keeps the development signing key.
+    "OIDC_DEV_KEY_FILE": "var/oidc.key",
     # A refresh token not used for this long is rejected (rotation makes each use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": 30 * 24 * 3600,
 }

@@ -1,14 +1,15 @@
 from django import forms
 
-from oauthclients.models import (
+from oauthclients import conf
+from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     IMPLICIT,
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
-    Client,
 )
+from oauthclients.models import Client
 
 GRANT_CHOICES = [
     (AUTHORIZATION_CODE, "Authorization code: users sign in here and allow your app (with PKCE)"),
@@ -49,18 +50,17 @@ class ClientForm(forms.Form):
     scope = forms.CharField(
         label="Scopes",
         required=False,
-        help_text="Space-separated, e.g. beers:read beers:write profile. Empty: beers:read beers:write.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        default = conf.get("DEFAULT_CLIENT_SCOPE")
+        self.fields["scope"].help_text = f"Space-separated, e.g. {default} profile. Empty: {default}."
 
     @classmethod
     def initial_for(cls, client):
-        return {
-            "client_name": client.name,
-            "redirect_uris": "\n".join(client.redirect_uris.split()),
-            "grant_types": list(client.grant_types),
-            "token_endpoint_auth_method": client.token_endpoint_auth_method,
-            "scope": client.scope,
-        }
+        metadata = client.metadata()
+        return {**metadata, "redirect_uris": "\n".join(metadata["redirect_uris"])}
 
     def service_fields(self) -> dict:
         """The cleaned data as ``client_create`` / ``client_update`` keyword arguments."""

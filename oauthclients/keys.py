@@ -16,8 +16,9 @@ def generate_rsa_private_key_pem() -> str:
 
 
 def load_oidc_private_key(*, pem: str, path: str, debug: bool, dev_key_path: Path) -> str:
-    """The PEM from ``pem`` or the file at ``path``; in debug only, a key generated once into
-    ``dev_key_path`` (an ignored file) so a fresh checkout runs with no set-up.
+    """The PEM from ``pem`` or the file at ``path``; in debug only, the development key in
+    ``dev_key_path`` (an ignored file ``make run`` creates with ``createoidckey``), or "" before
+    it exists. Never writes anything: settings call this at import.
 
     Without debug and without a key the server refuses to start: ID tokens signed with a key
     nobody configured would change on every restart and fail every relying party's checks.
@@ -32,10 +33,17 @@ def load_oidc_private_key(*, pem: str, path: str, debug: bool, dev_key_path: Pat
     if not debug:
         raise ImproperlyConfigured(
             "Set OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE to sign OpenID Connect ID tokens "
-            "(or DJANGO_DEBUG=1 for local development, which generates one into var/oidc.key)."
+            "(or DJANGO_DEBUG=1 for local development, where `make run` generates one into var/oidc.key)."
         )
-    if not dev_key_path.is_file():
-        dev_key_path.parent.mkdir(parents=True, exist_ok=True)
-        dev_key_path.touch(mode=0o600)
-        dev_key_path.write_text(generate_rsa_private_key_pem())
-    return dev_key_path.read_text()
+    return dev_key_path.read_text() if dev_key_path.is_file() else ""
+
+
+def dev_key_create(dev_key_path: Path) -> bool:
+    """Generate the development signing key into ``dev_key_path`` (owner-only) unless it exists;
+    True when a key was written."""
+    if dev_key_path.is_file():
+        return False
+    dev_key_path.parent.mkdir(parents=True, exist_ok=True)
+    dev_key_path.touch(mode=0o600)
+    dev_key_path.write_text(generate_rsa_private_key_pem())
+    return True

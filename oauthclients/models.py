@@ -4,25 +4,27 @@ from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 from oauth2_provider.settings import oauth2_settings
 
-# RFC 7591 grant type names, as clients register and send them.
-AUTHORIZATION_CODE = "authorization_code"
-IMPLICIT = "implicit"
-PASSWORD = "password"  # noqa: S105 - a grant type name, not a secret
-CLIENT_CREDENTIALS = "client_credentials"
-REFRESH_TOKEN = "refresh_token"  # noqa: S105
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105
+from oauthclients import conf
+from oauthclients.grants import (
+    CLIENT_CREDENTIALS,
+    IMPLICIT,
+    PASSWORD,
+    RESPONSE_TYPE_GRANTS,
+    GrantType,
+    TokenEndpointAuthMethod,
+    is_public_auth_method,
+)
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
-# DOT's one-grant-per-application names, mapped to the RFC 7591 names that allow them.
-_DOT_GRANTS = {
-    AbstractApplication.GRANT_AUTHORIZATION_CODE: {AUTHORIZATION_CODE},
-    AbstractApplication.GRANT_IMPLICIT: {IMPLICIT},
-    AbstractApplication.GRANT_PASSWORD: {PASSWORD},
-    AbstractApplication.GRANT_CLIENT_CREDENTIALS: {CLIENT_CREDENTIALS},
-    # A hybrid response returns a code and a token from the authorization endpoint.
-    AbstractApplication.GRANT_OPENID_HYBRID: {AUTHORIZATION_CODE, IMPLICIT},
-}
+
+def grant_enabled(grant: str) -> bool:
+    """Whether the server allows this grant type at all (the ``OAUTHCLIENTS`` switches)."""
+    if grant == IMPLICIT:
+        return conf.get("ALLOW_IMPLICIT_GRANT")
+    if grant == PASSWORD:
+        return conf.get("ALLOW_PASSWORD_GRANT")
+    return grant in GrantType.values
 
 
 class ClientQuerySet(models.QuerySet):
@@ -36,10 +38,7 @@ class ClientQuerySet(models.QuerySet):
 class Client(AbstractApplication):
     """An OAuth client: DOT's application with RFC 7591 metadata and several grant types."""
 
-    class AuthMethod(models.TextChoices):
-        CLIENT_SECRET_BASIC = "client_secret_basic", "HTTP Basic with the client secret"
-        CLIENT_SECRET_POST = "client_secret_post", "Client secret in the request body"
-        NONE = "none", "None (public client)"
+    AuthMethod = TokenEndpointAuthMethod
 
     grant_types = models.JSONField(default=list, blank=True, help_text="RFC 7591 grant type names.")
     token_endpoint_auth_method = models.CharField(
@@ -70,12 +69,12 @@ class Client(AbstractApplication):
         verbose_name = "OAuth client"
 
     @property
-    def client_name(self) -> str:
-        return self.name
-
-    @property
-    def owner(self):
-        return self.user
+    def is_public(self) -> bool:
+        """A client without a secret (RFC 6749 §2.1): the one definition of public vs confidential."""
+        return (
+            is_public_auth_method(self.token_endpoint_auth_method)
+            or self.client_type == AbstractApplication.CLIENT_PUBLIC
+        )
 
     def get_allowed_schemes(self):
         """https, plus http for loopback and the private-use schemes of native apps (RFC 8252 §7)
@@ -92,10 +91,40 @@ class Client(AbstractApplication):
                 schemes.append(parts.scheme)
         return list(dict.fromkeys(schemes))
 
-    def allows_grant_type(self, *grant_types):
-        """True when any of DOT's grant names is covered by this client's registered grant types."""
-        registered = set(self.grant_types)
-        return any(_DOT_GRANTS.get(grant, {grant}) <= registered for grant in grant_types)
+    def metadata(self) -> dict:
+        """The client's registration under its RFC 7591 names (the services' arguments)."""
+        return {
+            "client_name": self.name,
+            "redirect_uris": self.redirect_uris.split(),
+            "grant_types": list(self.grant_types),
+            "token_endpoint_auth_method": self.token_endpoint_auth_method,
+            "scope": self.scope,
+        }
+
+    def allows_grant(self, *grants: str) -> bool:
+        """The client registered every one of these grants and the server has them switched on."""
+        return all(grant in self.grant_types and grant_enabled(grant) for grant in grants)
+
+    def allows_response_type(self, response_type: str) -> bool:
+        """The client holds every grant this authorization-endpoint response type needs."""
+        grants = RESPONSE_TYPE_GRANTS.get(response_type)
+        return grants is not None and self.allows_grant(*grants)
+
+    def registered_scopes(self) -> set[str]:
+        """The scopes the client may ask for: its registered ``scope``, else the server default."""
+        return set((self.scope or conf.get("DEFAULT_CLIENT_SCOPE")).split())
+
+    def allowed_scopes(self, grant_type: str) -> set[str]:
+        """The scopes a token issued through ``grant_type`` may carry for this client."""
+        app_scopes = set(conf.get("APP_SCOPES"))
+        allowed = self.registered_scopes()
+        if not self.skip_authorization:
+            allowed -= set(conf.get("FIRST_PARTY_SCOPES"))
+        if grant_type == CLIENT_CREDENTIALS:
+            # No user is behind the token, so it may hold only application-level scopes.
+            return allowed & app_scopes
+        # A token that acts for a user never carries application-level scopes.
+        return allowed - app_scopes
 
 
 class AuthorizationCodeRedemption(models.Model):

@@ -15,7 +15,8 @@ from django.views.generic.detail import SingleObjectMixin
 
 from oauthclients import authorizations, services
 from oauthclients.forms import ClientForm
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.models import Client
 
 
 class AuthorizedAppListPageView(LoginRequiredMixin, TemplateView):

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from oauthclients.models import AUTHORIZATION_CODE, Client
+from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
+from oauthclients.models import Client
 
 
 class SpaceSeparatedListField(serializers.ListField):
@@ -18,11 +19,11 @@ class ClientSerializer(serializers.ModelSerializer):
     client_name = serializers.CharField(source="name", max_length=255, trim_whitespace=False)
     client_id_issued_at = serializers.SerializerMethodField()
     redirect_uris = SpaceSeparatedListField(child=serializers.CharField(trim_whitespace=False), default=list)
-    # RFC 7591 §2: a client that names no grant type registers for authorization_code.
+    # RFC 7591 §2: the defaults when a client leaves these out.
     grant_types = serializers.ListField(
-        child=serializers.CharField(trim_whitespace=False), default=lambda: [AUTHORIZATION_CODE]
+        child=serializers.CharField(trim_whitespace=False), default=lambda: list(DEFAULT_GRANT_TYPES)
     )
-    token_endpoint_auth_method = serializers.CharField(default=Client.AuthMethod.CLIENT_SECRET_BASIC)
+    token_endpoint_auth_method = serializers.CharField(default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD)
     scope = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
 
     class Meta:

@@ -12,13 +12,15 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from oauthclients.models import (
+from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     IMPLICIT,
     PASSWORD,
-    Client,
+    is_public_auth_method,
 )
+from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
@@ -45,7 +47,7 @@ def _primary_grant(grant_types) -> str:
 
 
 def _client_type(token_endpoint_auth_method) -> str:
-    if token_endpoint_auth_method == Client.AuthMethod.NONE:
+    if is_public_auth_method(token_endpoint_auth_method):
         return Client.CLIENT_PUBLIC
     return Client.CLIENT_CONFIDENTIAL
 
@@ -99,7 +101,7 @@ def client_create(
     client_name: str,
     redirect_uris: list[str],
     grant_types: list[str],
-    token_endpoint_auth_method: str = Client.AuthMethod.CLIENT_SECRET_BASIC,
+    token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     scope: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
@@ -129,14 +131,7 @@ def client_update(*, client: Client, **fields) -> Client:
     unknown = set(fields) - UPDATABLE_FIELDS
     if unknown:
         raise TypeError(f"client_update() got unexpected fields {sorted(unknown)!r}")
-    current = {
-        "client_name": client.name,
-        "redirect_uris": client.redirect_uris.split(),
-        "grant_types": list(client.grant_types),
-        "token_endpoint_auth_method": client.token_endpoint_auth_method,
-        "scope": client.scope,
-    }
-    merged = {**current, **fields}
+    merged = {**client.metadata(), **fields}
     cleaned = client_validate(client=client, **merged)
     _apply(client, client_name=merged["client_name"], **cleaned)
     client.save()

@@ -1,6 +1,7 @@
 from django.urls import re_path
 
-from oauthclients import dcr, views
+from oauthclients import views
+from oauthclients.oauth2 import dcr
 
 app_name = "oauthclients"
 

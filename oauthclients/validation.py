@@ -14,29 +14,20 @@ from django.core.exceptions import ValidationError
 from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
-from oauthclients.models import (
-    AUTHORIZATION_CODE,
+from oauthclients.grants import (
     CLIENT_CREDENTIALS,
+    CONFIDENTIAL_ONLY_GRANT_TYPES,
     IMPLICIT,
-    LOOPBACK_HOSTS,
     PASSWORD,
+    REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
-    TOKEN_EXCHANGE,
-    Client,
+    GrantType,
+    TokenEndpointAuthMethod,
+    is_public_auth_method,
 )
+from oauthclients.models import LOOPBACK_HOSTS
 
-SUPPORTED_GRANT_TYPES = (
-    AUTHORIZATION_CODE,
-    IMPLICIT,
-    PASSWORD,
-    CLIENT_CREDENTIALS,
-    REFRESH_TOKEN,
-    TOKEN_EXCHANGE,
-)
-# Grants whose response goes to a redirect URI (RFC 6749 §3.1.2).
-REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
-# A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1).
-CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
+SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
 
 # RFC 3986 §3.1 scheme syntax; RFC 8252 §7.1 asks native apps for a reverse-domain name, so a period.
 _PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
@@ -101,12 +92,6 @@ def _redirect_uri_problem(uri) -> str | None:
     )
 
 
-def private_use_schemes(redirect_uris) -> list[str]:
-    """The private-use schemes among ``redirect_uris`` (what DOT must allow for this client)."""
-    schemes = {urlsplit(uri).scheme.lower() for uri in redirect_uris}
-    return sorted(scheme for scheme in schemes if is_private_use_scheme(scheme))
-
-
 def _is_list_of_strings(value) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
 
@@ -117,12 +102,12 @@ def validate_client_metadata(*, redirect_uris, grant_types, token_endpoint_auth_
     errors = defaultdict(list)
 
     # token_endpoint_auth_method
-    if token_endpoint_auth_method not in Client.AuthMethod.values:
+    if token_endpoint_auth_method not in TokenEndpointAuthMethod.values:
         errors["token_endpoint_auth_method"].append(
             f"{token_endpoint_auth_method!r} is not supported; use one of "
-            f"{', '.join(Client.AuthMethod.values)}."
+            f"{', '.join(TokenEndpointAuthMethod.values)}."
         )
-    is_public = token_endpoint_auth_method == Client.AuthMethod.NONE
+    is_public = is_public_auth_method(token_endpoint_auth_method)
 
     # grant_types
     grants = []

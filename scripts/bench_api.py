@@ -25,7 +25,8 @@ def make_credentials():
 
     from accounts.services import user_create
     from lockers.services import beer_create
-    from oauthclients.models import AUTHORIZATION_CODE, Client
+    from oauthclients.grants import AUTHORIZATION_CODE
+    from oauthclients.models import Client
 
     password = secrets.token_urlsafe(16)
     user = user_create(username="bench-api", password=password)

@@ -40,7 +40,8 @@ def make_client(hasher):
     from django.contrib.auth.hashers import make_password
     from oauth2_provider.generators import generate_client_secret
 
-    from oauthclients.models import CLIENT_CREDENTIALS, Client
+    from oauthclients.grants import CLIENT_CREDENTIALS
+    from oauthclients.models import Client
 
     owner, _ = get_user_model().objects.get_or_create(username="bench")
     raw = generate_client_secret()

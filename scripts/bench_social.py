@@ -40,7 +40,8 @@ def percentiles(samples):
 def main(rounds):
     setup_test_environment()
     call_command("migrate", verbosity=0)
-    from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
+    from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
+    from oauthclients.models import Client
     from socialaccounts.models import SocialAccount
     from tests.factories import ClientFactory
     from tests.socialaccounts.conftest import (

@@ -6,14 +6,12 @@ import logging
 from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
-from oauthlib.openid import Server as OpenIDServer
 
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts import services
 
 log = logging.getLogger(__name__)
 
-TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type name
-REFRESH_TOKEN = "refresh_token"  # noqa: S105
 SUBJECT_TOKEN_TYPES = {services.ACCESS_TOKEN_TYPE, services.ID_TOKEN_TYPE}
 _SINGLE_PARAMS = (
     "grant_type",
@@ -30,20 +28,34 @@ def _registered_grants(client):
 
 
 class TokenExchangeGrant(GrantTypeBase):
-    """External-to-internal exchange (Keycloak's parameters): the client must be registered for it."""
+    """External-to-internal exchange (Keycloak's parameters): the client must be registered for it.
+
+    Plugged into the token endpoint by ``OAUTHCLIENTS["EXTRA_GRANTS"]`` (oauthclients.oauth2.server).
+    """
+
+    def __init__(self, request_validator=None, **kwargs):
+        super().__init__(request_validator, **kwargs)
+        self.token_modifiers = []
+
+    def register_token_modifier(self, modifier):
+        """oauthlib's hook: ``modifier(token, token_handler, request)`` returns the token to issue."""
+        super().register_token_modifier(modifier)
+        self.token_modifiers.append(modifier)
 
     def create_token_response(self, request, token_handler):
-        headers = self._get_default_headers()
+        # RFC 6749 §5.1: token responses are JSON and never cached.
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache"}
         try:
             # One transaction: a user or link created for this token never outlives a failed issue.
             with transaction.atomic():
-                token = self._exchange(request, token_handler)
+                token = self.exchange(request, token_handler)
         except errors.OAuth2Error as e:
             headers.update(e.headers)
             return headers, e.json, e.status_code
         return headers, json.dumps(token), 200
 
-    def _exchange(self, request, token_handler):
+    def exchange(self, request, token_handler):
+        """Validate the request, sign the provider's user in, and issue (and save) our token."""
         self.validate_token_request(request)
         try:
             request.user = services.social_sign_in_with_token(
@@ -59,8 +71,8 @@ class TokenExchangeGrant(GrantTypeBase):
         with_refresh = REFRESH_TOKEN in _registered_grants(request.client)
         token = token_handler.create_token(request, refresh_token=with_refresh)
         token["issued_token_type"] = services.ACCESS_TOKEN_TYPE
-        for modifier in self._token_modifiers:
-            token = modifier(token)
+        for modifier in self.token_modifiers:
+            token = modifier(token, token_handler, request)
         self.request_validator.save_token(token, request)
         log.info(
             "token exchange: client=%s provider=%s user=%s",
@@ -111,12 +123,3 @@ class TokenExchangeGrant(GrantTypeBase):
         self.validate_scopes(request)
         for validator in self.custom_validators.post_token:
             validator(request)
-
-
-class Server(OpenIDServer):
-    """oauthlib's OpenID Connect server with the token exchange grant on the token endpoint."""
-
-    def __init__(self, request_validator, *args, **kwargs):
-        super().__init__(request_validator, *args, **kwargs)
-        self.token_exchange_grant = TokenExchangeGrant(request_validator)
-        self.grant_types[TOKEN_EXCHANGE] = self.token_exchange_grant

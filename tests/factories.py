@@ -2,7 +2,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from lockers.models import Beer
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.models import Client
 
 PASSWORD = "correct horse battery staple"  # noqa: S105
 

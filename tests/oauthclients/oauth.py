@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from oauth2_provider.generators import generate_client_secret
 
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.models import Client
 from tests.factories import ClientFactory
 
 AUTHORIZE = "/api/oauth2/authorize"

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 
-from oauthclients.models import TOKEN_EXCHANGE, Client
+from oauthclients.grants import TOKEN_EXCHANGE
+from oauthclients.models import Client
 
 
 def run(*args):

@@ -8,7 +8,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 from rest_framework.test import APIClient
 
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, AuthorizationCodeRedemption
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS
+from oauthclients.models import AuthorizationCodeRedemption
 from tests.conftest import basic
 from tests.oauthclients.oauth import (
     AUTHORIZE,

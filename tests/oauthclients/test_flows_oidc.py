@@ -7,7 +7,7 @@ from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_grant_model
 
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from tests.oauthclients.oauth import REDIRECT_URI, authorize_url, make_client, query, user_tokens
 from tests.oauthclients.test_flows_tokens import bearer
 

@@ -1,6 +1,7 @@
 """Hardening: nothing secret at rest, RFC 6749 errors for garbage, fast secret hashing, deploy checks."""
 
 import base64
+import io
 import os
 import re
 import subprocess
@@ -12,8 +13,9 @@ from django.contrib.auth.hashers import check_password, identify_hasher, make_pa
 from django.db import connection
 from oauth2_provider.models import get_access_token_model
 
+from oauthclients.grants import CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN
 from oauthclients.keys import generate_rsa_private_key_pem
-from oauthclients.models import CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, Client
+from oauthclients.models import Client
 from tests.oauthclients.oauth import TOKEN, client_basic, consent, make_client, query, user_tokens
 
 AccessToken = get_access_token_model()
@@ -184,13 +186,24 @@ def test_a_key_file_is_read(tmp_path):
     assert "OIDC_RSA_PRIVATE_KEY_FILE cannot be read" in missing.stderr
 
 
-def test_debug_generates_a_development_key_once(tmp_path):
+def test_createoidckey_generates_the_development_key_once_and_debug_settings_read_it(tmp_path, settings):
+    from django.core.management import call_command
+
+    from oauthclients.apps import oidc_signing_key_check
     from oauthclients.keys import load_oidc_private_key
 
     path = tmp_path / "var" / "oidc.key"
+    # Importing settings (this function) never writes: before `make run` made it, there is no key.
+    assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == ""
+    assert not path.exists()
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "OIDC_DEV_KEY_FILE": str(path)}
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}
+    assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.W001"]
+    call_command("createoidckey", stdout=io.StringIO())
     first = load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path)
     assert "PRIVATE KEY" in first
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    call_command("createoidckey", stdout=io.StringIO())
     assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == first
 
 

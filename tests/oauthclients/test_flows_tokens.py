@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from lockers.models import Beer
 from oauthclients import services
-from oauthclients.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, IMPLICIT, PASSWORD, REFRESH_TOKEN
 from tests.factories import PASSWORD as USER_PASSWORD
 from tests.factories import BeerFactory
 from tests.oauthclients.oauth import (
@@ -378,6 +378,18 @@ class TestIntrospection:
         assert body["username"] == user.username
         assert body["client_id"] == client.client_id
         assert self.introspect(api_client, resource_server, rs_secret, "unknown").json() == {"active": False}
+
+    def test_a_malformed_query_does_not_break_client_authentication(self, browser, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(browser, api_client, client, secret)
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        response = api_client.post(
+            "/api/oauth2/introspect?x=100%zz",
+            {"token": tokens["access_token"]},
+            HTTP_AUTHORIZATION=client_basic(resource_server.client_id, rs_secret),
+        )
+        assert response.status_code == 200
+        assert response.json()["active"] is True
 
     def test_an_ordinary_client_may_not_introspect(self, browser, api_client):
         client, secret = make_client()

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from oauthclients.models import TOKEN_EXCHANGE
+from oauthclients.grants import TOKEN_EXCHANGE
 from oauthclients.validation import validate_client_metadata
 
 VALID = {

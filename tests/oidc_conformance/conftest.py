@@ -1,6 +1,6 @@
 import pytest
 
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from tests.factories import UserFactory
 from tests.oauthclients.oauth import make_client
 from tests.oidc_conformance.rp import REDIRECT_URI, STATIC_CLIENT_SCOPE, RelyingParty, sign_in

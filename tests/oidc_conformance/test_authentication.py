@@ -1,9 +1,9 @@
-"""auth_time and acr are recorded by every sign-in method (oauthclients.authn)."""
+"""auth_time and acr are recorded by every sign-in method (oauthclients.oauth2.authn)."""
 
 import pytest
 from django.test import Client as BrowserClient
 
-from oauthclients import authn
+from oauthclients.oauth2 import authn
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

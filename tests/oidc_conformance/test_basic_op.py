@@ -13,8 +13,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.test import Client as BrowserClient
 
-from oauthclients import authn
-from oauthclients.models import AUTHORIZATION_CODE, REFRESH_TOKEN, Client
+from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
+from oauthclients.models import Client
+from oauthclients.oauth2 import authn
 from tests.factories import UserFactory
 from tests.oauthclients.oauth import make_client, pkce_pair
 from tests.oidc_conformance.rp import (

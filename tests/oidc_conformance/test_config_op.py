@@ -4,8 +4,8 @@ condition.client.CheckDisc*, OIDCCCheckDisc*, ValidateServerJWKs)."""
 
 import pytest
 
-from oauthclients import authn
-from oauthclients.response_modes import RESPONSE_MODES_SUPPORTED
+from oauthclients.oauth2 import authn
+from oauthclients.oauth2.response_modes import RESPONSE_MODES_SUPPORTED
 from tests.oidc_conformance.rp import DISCOVERY, discovery, server_keys
 
 pytestmark = pytest.mark.django_db

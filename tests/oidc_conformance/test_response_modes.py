@@ -6,7 +6,7 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 
-from oauthclients.models import AUTHORIZATION_CODE, IMPLICIT
+from oauthclients.grants import AUTHORIZATION_CODE, IMPLICIT
 from tests.oauthclients.oauth import make_client
 from tests.oidc_conformance.rp import (
     REDIRECT_URI,

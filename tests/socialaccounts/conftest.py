@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from oauthlib.oauth1.rfc5849 import signature
 from social_core.backends import utils as backend_utils
 
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
+from oauthclients.models import Client
 from socialaccounts.backends import OpenIdConnectAuth
 from tests.factories import ClientFactory
 

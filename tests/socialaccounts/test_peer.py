@@ -23,8 +23,9 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.generators import generate_client_secret
 
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from oauthclients.keys import generate_rsa_private_key_pem
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
+from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, ClientFactory, UserFactory
 from tests.socialaccounts.conftest import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE

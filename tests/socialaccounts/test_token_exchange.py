@@ -8,7 +8,8 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
-from oauthclients.models import REFRESH_TOKEN, TOKEN_EXCHANGE, Client
+from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
+from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
 from tests.factories import ClientFactory, UserFactory
 from tests.socialaccounts.conftest import (
@@ -87,7 +88,8 @@ def test_scope_can_be_narrowed(exchange, mocked):
 
 
 def test_public_client_sends_only_its_client_id(api_client, mocked):
-    from oauthclients.models import TOKEN_EXCHANGE, Client
+    from oauthclients.grants import TOKEN_EXCHANGE
+    from oauthclients.models import Client
 
     public = ClientFactory(
         client_type=Client.CLIENT_PUBLIC,

@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from oauthclients import services
-from oauthclients.models import AUTHORIZATION_CODE, Client
+from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.models import Client
 
 
 class Command(BaseCommand):

@@ -8,7 +8,8 @@ Discovery must advertise exactly what the server does: the response modes it bui
 from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
-from oauthclients import authn, conf, response_modes
+from oauthclients import conf
+from oauthclients.oauth2 import authn, response_modes
 
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]

@@ -8,7 +8,7 @@ its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
 from django.urls import re_path
 from oauth2_provider import views as dot_views
 
-from oauthclients import oauth2_views
+from oauthclients.oauth2 import views as oauth2_views
 
 app_name = "oauth2_provider"
 

@@ -10,25 +10,34 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
+from jwcrypto import jwk, jwt
+from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
-from oauth2_provider.models import get_application_model
-from oauth2_provider.oauth2_backends import _add_iss_to_redirect, get_oauthlib_core
+from oauth2_provider.models import get_application_model, get_id_token_model
+from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.views import oidc as oidc_views
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients import authn, authorization_requests, oidc_features, response_modes
-from oauthclients.models import IMPLICIT
-from oauthclients.validators import grant_enabled, is_disabled_accounts_token
+from oauthclients.grants import (
+    CODE_CHALLENGE_METHOD,
+    CONFIDENTIAL_AUTH_METHODS,
+    DEVICE_CODE,
+    IMPLICIT,
+    OAUTH2_RESPONSE_TYPES,
+    RESPONSE_TYPE_GRANTS,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+)
+from oauthclients.models import grant_enabled
+from oauthclients.oauth2 import authn, authorization_requests, oidc_features, response_modes
+from oauthclients.oauth2.compat import add_iss_to_redirect
+from oauthclients.oauth2.validator import is_disabled_accounts_token
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
 CLIENT_CHALLENGE = 'Basic realm="oauth2"'
-TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 def oauth_error(error, description, status=400):
@@ -119,7 +128,7 @@ class AuthorizationView(dot_views.AuthorizationView):
         # parameter_supported) tells clients to reject any response without it. Idempotent.
         if oauth2_settings.COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS:
             issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
-            redirect_to = _add_iss_to_redirect(redirect_to, issuer)
+            redirect_to = add_iss_to_redirect(redirect_to, issuer)
         if application is None:
             # DOT names no client for an error raised while validating the request, so only the
             # server-wide schemes (https) would be allowed; the redirect URI was already checked
@@ -192,7 +201,7 @@ class TokenView(ClientEndpointMixin, dot_views.TokenView):
     """The token endpoint: RFC 6749 JSON for every outcome, never cached."""
 
     def post(self, request, *args, **kwargs):
-        if request.POST.get("grant_type") == "urn:ietf:params:oauth:grant-type:device_code":
+        if request.POST.get("grant_type") == DEVICE_CODE:
             # The device flow is not offered (and DOT's handler fails on a missing device_code).
             return oauth_error("unsupported_grant_type", "This server does not offer the device flow.")
         return super().post(request, *args, **kwargs)
@@ -226,19 +235,39 @@ class IntrospectTokenView(OAuthLibMixin, View):
         return response
 
 
+def _signing_keys() -> jwk.JWKSet:
+    """The server's ID-token keys (the active one and any kept for verification only)."""
+    keys = jwk.JWKSet()
+    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
+        key = jwk.JWK.from_pem(pem.encode())
+        keys.add(jwk.JWK(**{**key.export_public(as_dict=True), "kid": key.thumbprint()}))
+    return keys
+
+
 def id_token_names(hint, user) -> bool:
-    """True when ``hint`` is an ID token we signed (expired or not) whose ``sub`` is ``user``."""
+    """True when ``hint`` is an ID token we signed and issued (expired or not) whose ``sub`` is
+    ``user``."""
     try:
-        _id_token, claims = oidc_views._load_id_token(hint)
-    except ValueError:  # a JWS whose payload is not JSON: not an ID token of ours
+        # No claim checks: an expired ID token still names who signed in (OIDC Core §3.1.2.1).
+        claims = json.loads(jwt.JWT(jwt=hint, key=_signing_keys(), check_claims={}).claims)
+    except (JWException, ValueError, TypeError):  # not a JWS of ours, or a payload that is not JSON
         return False
-    return claims is not None and claims.get("sub") == str(user.pk)
+    if (
+        not isinstance(claims, dict)
+        or not get_id_token_model().objects.filter(jti=claims.get("jti")).exists()
+    ):
+        return False
+    return claims.get("sub") == str(user.pk)
 
 
 def authenticated_client(core, request):
     """The client that authenticated this request with its secret (Basic or body), or None."""
-    uri, http_method, body, headers = core._extract_params(request)
-    oauth_request = OauthlibRequest(uri, http_method, body, headers)
+    # The query is left out: client credentials travel in the header or the body, and a malformed
+    # query must not turn into a ValueError here.
+    uri = request.build_absolute_uri(request.path)
+    oauth_request = OauthlibRequest(
+        uri, request.method, core.extract_body(request), core.extract_headers(request)
+    )
     if not core.server.request_validator.authenticate_client(oauth_request):
         return None
     return oauth_request.client
@@ -253,23 +282,16 @@ def supported_grant_types():
 
 
 # Grants oauthlib's server carries that this server does not offer.
-UNOFFERED_GRANTS = {"urn:ietf:params:oauth:grant-type:device_code"}
+UNOFFERED_GRANTS = {DEVICE_CODE}
 
 
 def supported_response_types(oidc):
-    if not grant_enabled(IMPLICIT):
-        return ["code"]
-    if oidc:
-        return [
-            "code",
-            "token",
-            "id_token",
-            "id_token token",
-            "code id_token",
-            "code token",
-            "code id_token token",
-        ]
-    return ["code", "token"]
+    response_types = RESPONSE_TYPE_GRANTS if oidc else OAUTH2_RESPONSE_TYPES
+    return [
+        response_type
+        for response_type in response_types
+        if all(grant_enabled(grant) for grant in RESPONSE_TYPE_GRANTS[response_type])
+    ]
 
 
 class DiscoveryMixin:
@@ -283,14 +305,14 @@ class DiscoveryMixin:
         data.update(
             grant_types_supported=supported_grant_types(),
             response_types_supported=supported_response_types(self.oidc),
-            code_challenge_methods_supported=["S256"],
-            token_endpoint_auth_methods_supported=TOKEN_AUTH_METHODS,
+            code_challenge_methods_supported=[CODE_CHALLENGE_METHOD],
+            token_endpoint_auth_methods_supported=TOKEN_ENDPOINT_AUTH_METHODS,
             authorization_response_iss_parameter_supported=True,
         )
         data.update(oidc_features.discovery_metadata(request, oidc=self.oidc))
         data["scopes_supported"] = sorted(data["scopes_supported"])
         if "revocation_endpoint" in data:
-            data["revocation_endpoint_auth_methods_supported"] = TOKEN_AUTH_METHODS
+            data["revocation_endpoint_auth_methods_supported"] = TOKEN_ENDPOINT_AUTH_METHODS
         if "introspection_endpoint" in data:
             data["introspection_endpoint_auth_methods_supported"] = CONFIDENTIAL_AUTH_METHODS
         if self.oidc:

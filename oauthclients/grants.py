@@ -1,0 +1,79 @@
+"""The OAuth vocabulary, named once: grant types, response types, token endpoint auth methods and the
+default scope. Every other module (models, services, validation, forms, the server, socialaccounts'
+token exchange, settings) imports these names; none spells them out again.
+
+Imported by settings too, so nothing here touches models or the database.
+"""
+
+from django.db.models import TextChoices
+
+
+class GrantType(TextChoices):
+    """RFC 7591 grant type names, as clients register them and send them to the token endpoint."""
+
+    AUTHORIZATION_CODE = "authorization_code", "Authorization code"
+    IMPLICIT = "implicit", "Implicit"
+    PASSWORD = "password", "Resource owner password"  # noqa: S105 - a grant type name, not a secret
+    CLIENT_CREDENTIALS = "client_credentials", "Client credentials"
+    REFRESH_TOKEN = "refresh_token", "Refresh token"  # noqa: S105
+    TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange", "Token exchange"  # noqa: S105
+
+
+# Short names for the members, as the rest of the code reads them.
+AUTHORIZATION_CODE = GrantType.AUTHORIZATION_CODE
+IMPLICIT = GrantType.IMPLICIT
+PASSWORD = GrantType.PASSWORD
+CLIENT_CREDENTIALS = GrantType.CLIENT_CREDENTIALS
+REFRESH_TOKEN = GrantType.REFRESH_TOKEN
+TOKEN_EXCHANGE = GrantType.TOKEN_EXCHANGE
+
+# oauthlib's device flow: its server carries the grant, this server does not offer it.
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+
+# Grants whose response goes to a redirect URI (RFC 6749 §3.1.2).
+REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
+# A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1).
+CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
+
+# The authorization endpoint's response types (OAuth 2.0 Multiple Response Types), each with the
+# grants a client must hold to use it. The first two are plain OAuth; the rest need OpenID Connect.
+RESPONSE_TYPE_GRANTS = {
+    "code": frozenset({AUTHORIZATION_CODE}),
+    "token": frozenset({IMPLICIT}),
+    "id_token": frozenset({IMPLICIT}),
+    "id_token token": frozenset({IMPLICIT}),
+    "code id_token": frozenset({AUTHORIZATION_CODE, IMPLICIT}),
+    "code token": frozenset({AUTHORIZATION_CODE, IMPLICIT}),
+    "code id_token token": frozenset({AUTHORIZATION_CODE, IMPLICIT}),
+}
+OAUTH2_RESPONSE_TYPES = ("code", "token")
+
+# PKCE: S256 only (RFC 9700 §2.1.1).
+CODE_CHALLENGE_METHOD = "S256"
+
+
+class TokenEndpointAuthMethod(TextChoices):
+    """How a client authenticates at the token endpoint (RFC 7591 ``token_endpoint_auth_method``)."""
+
+    CLIENT_SECRET_BASIC = "client_secret_basic", "HTTP Basic with the client secret"
+    CLIENT_SECRET_POST = "client_secret_post", "Client secret in the request body"
+    NONE = "none", "None (public client)"
+
+
+def is_public_auth_method(method: str) -> bool:
+    """A client that authenticates with ``none`` holds no secret: it is public (RFC 6749 §2.1)."""
+    return method == TokenEndpointAuthMethod.NONE
+
+
+TOKEN_ENDPOINT_AUTH_METHODS = list(TokenEndpointAuthMethod.values)
+CONFIDENTIAL_AUTH_METHODS = [
+    TokenEndpointAuthMethod.CLIENT_SECRET_BASIC.value,
+    TokenEndpointAuthMethod.CLIENT_SECRET_POST.value,
+]
+
+# RFC 7591 §2: what a client registers when it leaves these out.
+DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)
+DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+
+# What a client may ask for when it registers without a ``scope`` (OAUTHCLIENTS overrides it).
+DEFAULT_SCOPE = "beers:read beers:write"

@@ -1,0 +1,60 @@
+"""The oauthlib server behind every endpoint (``OAUTH2_SERVER_CLASS`` and ``OIDC_SERVER_CLASS``).
+
+oauthlib's OpenID Connect server, plus:
+
+- the extra grants another app plugs in through ``OAUTHCLIENTS["EXTRA_GRANTS"]``, a mapping of
+  grant type name to the dotted path of an oauthlib grant class (socialaccounts registers RFC 8693
+  token exchange this way); each is built with the server's request validator;
+- PKCE held to S256 (RFC 9700 §2.1.1), a custom ``pre_auth`` validator on every grant that issues
+  codes, so a "plain" challenge is refused before the user is asked anything.
+
+Imported by settings (``pkce_required``), so models are imported inside functions only.
+"""
+
+from django.utils.module_loading import import_string
+from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.oauth2.rfc6749.endpoints import TokenEndpoint
+from oauthlib.openid import Server as OpenIDServer
+
+from oauthclients import conf
+from oauthclients.grants import CODE_CHALLENGE_METHOD
+
+
+def pkce_required(client_id: str) -> bool:
+    """DOT's ``PKCE_REQUIRED``: always, except for a confidential client, whose secret binds the
+    code to it (an unknown client is refused elsewhere, so True costs nothing)."""
+    from oauthclients.models import Client  # settings import this module
+
+    if not isinstance(client_id, str) or "\x00" in client_id:
+        return True
+    client = Client.objects.filter(client_id=client_id).first()
+    return client is None or client.is_public
+
+
+def require_s256(request) -> dict:
+    """Refuse "plain", or no method (which RFC 7636 reads as plain), when a challenge is sent."""
+    if request.code_challenge is not None and request.code_challenge_method != CODE_CHALLENGE_METHOD:
+        raise errors.InvalidRequestError(
+            description=f'code_challenge_method must be "{CODE_CHALLENGE_METHOD}".', request=request
+        )
+    return {}
+
+
+class Server(OpenIDServer):
+    """oauthlib's OpenID Connect server with the app-registered extra grants and S256-only PKCE."""
+
+    def __init__(self, request_validator, *args, **kwargs):
+        super().__init__(request_validator, *args, **kwargs)
+        for grant in (self.auth_grant, self.openid_connect_auth, self.openid_connect_hybrid):
+            grant.custom_validators.pre_auth.append(require_s256)
+        extra = {
+            grant_type: import_string(path)(request_validator)
+            for grant_type, path in conf.get("EXTRA_GRANTS").items()
+        }
+        # The token endpoint's public constructor, again, with the extra grants beside oauthlib's.
+        TokenEndpoint.__init__(
+            self,
+            default_grant_type=self.default_grant_type,
+            default_token_type=self.default_token_type,
+            grant_types={**self.grant_types, **extra},
+        )

@@ -1,0 +1,328 @@
+"""Beer Locker's OAuth 2.0 rules on top of DOT's request validator (``OAUTH2_VALIDATOR_CLASS``).
+
+DOT answers "is this client allowed X?" from one ``authorization_grant_type`` and the server-wide
+settings. Our clients register RFC 7591 metadata instead, so each check here asks the client
+(``Client.allows_grant``, ``allows_response_type``, ``allowed_scopes``, ``is_public``). Only
+public validator methods are overridden; what DOT offers no hook for is in ``compat``.
+"""
+
+import base64
+import binascii
+import hashlib
+from datetime import timedelta
+from urllib.parse import unquote_plus, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.utils import timezone
+from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import get_scopes_backend
+from oauthlib.oauth2.rfc6749 import errors
+
+from oauthclients import conf
+from oauthclients.grants import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    CONFIDENTIAL_ONLY_GRANT_TYPES,
+    PASSWORD,
+    REFRESH_TOKEN,
+    TokenEndpointAuthMethod,
+)
+from oauthclients.models import Client
+from oauthclients.oauth2 import authn, claims, codes
+from oauthclients.oauth2.compat import CompatValidatorMixin
+
+# The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
+_TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN)
+
+
+def load_client(client_id, request) -> Client | None:
+    """The usable client called ``client_id``, or None; reuses the one already on ``request``."""
+    # PostgreSQL rejects NUL in a text parameter with a DataError; no client_id contains one.
+    if not isinstance(client_id, str) or not client_id or "\x00" in client_id:
+        return None
+    client = request.client
+    if not (isinstance(client, Client) and client.client_id == client_id):
+        client = Client.objects.filter(client_id=client_id).first()
+    if client is None or not client.is_usable(request):
+        return None
+    return client
+
+
+def basic_credentials(request) -> tuple[str, str] | None:
+    """The client_id and secret of an HTTP Basic ``Authorization`` header (RFC 6749 §2.3.1: each
+    form-urlencoded), or None when there is no well-formed one. Never logged: it holds the secret."""
+    scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme != "Basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded).decode(
+            getattr(request, "encoding", None) or settings.DEFAULT_CHARSET
+        )
+    except (binascii.Error, UnicodeDecodeError, LookupError):
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def presented_client_credentials(request) -> bool:
+    """The client sent a secret, in a Basic header or in the body."""
+    return basic_credentials(request) is not None or bool(getattr(request, "client_secret", None))
+
+
+def _authenticate(request, client_id, secret, method) -> bool:
+    client = load_client(client_id, request)
+    # The method is part of the registration: a client_secret_post client never uses Basic, etc.
+    if client is None or client.token_endpoint_auth_method != method:
+        return False
+    if not check_password(secret, client.client_secret):  # DOT's hasher; constant time
+        return False
+    request.client = client
+    return True
+
+
+def authenticate_client(request) -> bool:
+    """RFC 6749 §2.3.1 client authentication, with the method the client registered: HTTP Basic
+    first, then the request body. Sets ``request.client`` on success."""
+    basic = basic_credentials(request)
+    if basic is not None:
+        client_id, secret = basic
+        # A client_id in the body that names another client is a failed authentication
+        # (invalid_client), not oauthlib's later "server_error" for the discrepancy.
+        body_client_id = getattr(request, "client_id", None)
+        if (not body_client_id or body_client_id == client_id) and _authenticate(
+            request, client_id, secret, TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
+        ):
+            return True
+    secret = getattr(request, "client_secret", None) or ""
+    return _authenticate(request, request.client_id, secret, TokenEndpointAuthMethod.CLIENT_SECRET_POST)
+
+
+def account_disabled(user) -> bool:
+    """True for a user an administrator deactivated (``is_active=False``): Django's way to lock an
+    account, which Basic, session and password sign-in already honour, so tokens must too."""
+    return user is not None and not user.is_active
+
+
+def is_disabled_accounts_token(token: str) -> bool:
+    """True when ``token`` is an access token acting for a deactivated user."""
+    checksum = hashlib.sha256(token.encode()).hexdigest()
+    return get_access_token_model().objects.filter(token_checksum=checksum, user__is_active=False).exists()
+
+
+class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
+    """DOT's validator, held to each client's registration and to the project's hardening rules."""
+
+    # Which scope releases each claim: oauthclients.oauth2.claims is the one table.
+    oidc_claim_scope = {"sub": "openid", **claims.claim_scopes()}
+
+    # --- Client authentication --------------------------------------------------------------
+
+    def validate_client_id(self, client_id, request, *args, **kwargs):
+        request.client = load_client(client_id, request)
+        return request.client is not None
+
+    def validate_user(self, username, password, client, request, *args, **kwargs):
+        if "\x00" in (username or "") or "\x00" in (password or ""):
+            return False  # never a username, and a DataError on PostgreSQL (see load_client)
+        return super().validate_user(username, password, client, request, *args, **kwargs)
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # The method (Basic or body) is part of what the client registered (RFC 7591 §2).
+        return authenticate_client(request)
+
+    def client_authentication_required(self, request, *args, **kwargs):
+        # DOT decides by client_type alone; a client registered with a secret must always use it.
+        if presented_client_credentials(request):
+            return True
+        client = load_client(request.client_id, request)
+        # Unknown client: authentication is required (oauthlib's default), and will fail.
+        return client is None or not client.is_public
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        client = load_client(client_id, request)
+        if client is None or not client.is_public:
+            return False
+        request.client = client
+        return True
+
+    # --- Grants -----------------------------------------------------------------------------
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type not in _TOKEN_ENDPOINT_GRANTS:
+            return False
+        if grant_type in CONFIDENTIAL_ONLY_GRANT_TYPES and request.client.is_public:
+            # Both grants trust the client to hold a secret; a public client holds none.
+            return False
+        return request.client.allows_grant(grant_type)
+
+    def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
+        return client.allows_response_type(response_type)
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        # Exact match (DOT), and a scheme we would actually redirect to: https, loopback http, or a
+        # native app's private-use scheme. Checked up front so the user never consents in vain.
+        if not super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs):
+            return False
+        return urlsplit(redirect_uri).scheme in request.client.get_allowed_schemes()
+
+    # --- Scopes -----------------------------------------------------------------------------
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if not scopes or not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        if "openid" in scopes and client.algorithm != AbstractApplication.RS256_ALGORITHM:
+            # ID tokens are signed with the server's RSA key only.
+            return False
+        return set(scopes) <= client.allowed_scopes(request.grant_type)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        # A request without ``scope`` gets what the client registered (RFC 6749 §3.3).
+        known = set(get_scopes_backend().get_all_scopes())
+        return sorted(request.client.allowed_scopes(request.grant_type) & known)
+
+    # --- Authorization codes: stored as checksums (codes.py), spent with the tokens they buy --
+
+    def save_authorization_code(self, client_id, code, request, *args, **kwargs):
+        stored = {**code, "code": codes.code_checksum(code["code"])}
+        super().save_authorization_code(client_id, stored, request, *args, **kwargs)
+        authn.code_authentication_record(
+            code_checksum=stored["code"],
+            auth_time=getattr(request, "auth_time", None),
+            acr=getattr(request, "acr", None),
+        )
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        checksum = codes.code_checksum(code)
+        if super().validate_code(client_id, checksum, client, request, *args, **kwargs):
+            # A code issued just before the user was deactivated buys no token.
+            return not account_disabled(request.user)
+        codes.revoke_tokens_from_code(checksum)
+        return False
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        checksum = codes.code_checksum(code)
+        return super().confirm_redirect_uri(client_id, checksum, redirect_uri, client, *args, **kwargs)
+
+    def get_code_challenge(self, code, request):
+        challenge = super().get_code_challenge(codes.code_checksum(code), request)
+        if challenge is None and request.code_verifier is not None:
+            # RFC 9700 §2.1.1, PKCE downgrade: oauthlib ignores a verifier when the code has no
+            # challenge, so a code injected from a flow without PKCE would pass as this client's.
+            raise errors.InvalidGrantError(
+                description="code_verifier sent, but the authorization request had no code_challenge.",
+                request=request,
+            )
+        return challenge
+
+    def get_code_challenge_method(self, code, request):
+        return super().get_code_challenge_method(codes.code_checksum(code), request)
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        checksum = codes.code_checksum(code)
+        return super().get_authorization_code_scopes(client_id, checksum, redirect_uri, request)
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        checksum = codes.code_checksum(code)
+        return super().get_authorization_code_nonce(client_id, checksum, redirect_uri, request)
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type != AUTHORIZATION_CODE:
+            return super().save_bearer_token(token, request, *args, **kwargs)
+        # The code is spent in the same transaction as the tokens it buys are saved, and a replay
+        # revokes them: one function, whatever order oauthlib calls the validator in.
+        return codes.code_exchange(
+            code=request.code,
+            client=request.client,
+            token=token,
+            save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
+                token, request, *args, **kwargs
+            ),
+        )
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        # Nothing left to do: ``codes.code_exchange`` (from save_bearer_token) deleted the code
+        # with the tokens it bought saved, in one transaction.
+        pass
+
+    # --- Refresh tokens: idle expiry -----------------------------------------------------------
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            return False
+        # Rotation issues a new refresh token on every use, so the current one's age is the
+        # time since the client last refreshed: past the idle limit the session is over.
+        idle = timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
+        if request.refresh_token_instance.created + idle <= timezone.now():
+            return False
+        # Rotation would otherwise keep a deactivated user's session alive for ever.
+        if account_disabled(request.user):
+            return False
+        # Nothing left that the client may still ask for: no token rather than an empty one.
+        return bool(self.get_original_scopes(refresh_token, request).split())
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        # oauthlib lets a refresh keep (or ask for) whatever was granted, even after the owner
+        # narrowed the client's registered scope; a refresh never outlasts that registration.
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        if isinstance(original, str):
+            original = original.split()
+        allowed = request.client.allowed_scopes(request.grant_type)
+        return " ".join(scope for scope in original if scope in allowed)
+
+    # --- OpenID Connect prompt=none -------------------------------------------------------------
+
+    def validate_silent_login(self, request):
+        # oauthlib asks this for prompt=none but cannot see the browser's session. The
+        # authorization view decides: a signed-out user gets login_required (DOT's
+        # handle_no_permission) and nothing is issued before the user is known.
+        return True
+
+    def validate_silent_authorization(self, request):
+        # Likewise the view: without remembered consent for these scopes it answers
+        # consent_required instead of showing the dialog (AuthorizationView.get).
+        return True
+
+    # --- Bearer tokens -------------------------------------------------------------------------
+
+    def validate_bearer_token(self, token, scopes, request):
+        if not super().validate_bearer_token(token, scopes, request):
+            return False
+        if account_disabled(request.user):
+            # DOT hands over the token's user as is; DRF counts any user object as authenticated.
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The account this token acts for is disabled.",
+            }
+            return False
+        return True
+
+    def validate_jwt_bearer_token(self, token, scopes, request):
+        # DOT accepts an ID token as a bearer token. An ID token tells a client who signed in;
+        # it is not an authorization to call the API, and it cannot be revoked like a token.
+        return False
+
+    # --- OpenID Connect claims -----------------------------------------------------------------
+
+    def get_additional_claims(self):
+        # Request-agnostic (callables), so discovery can list the claims in claims_supported.
+        return claims.claim_readers()
+
+    def get_oidc_claims(self, token, token_handler, request):
+        # OIDC Core §5.3.2: a claim without a value is left out, never "" or null.
+        return claims.without_empty(super().get_oidc_claims(token, token_handler, request))
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        id_claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)
+        # DOT's auth_time is the account's last sign-in anywhere; ours is this session's, carried
+        # with the code (OIDC Core §2), and acr says how the user signed in.
+        code = getattr(request, "code", None)
+        auth_time, acr = authn.id_token_authentication(request, codes.code_checksum(code) if code else None)
+        if auth_time is not None:
+            id_claims["auth_time"] = auth_time
+        if acr:
+            id_claims["acr"] = acr
+        return id_claims, expiration_time

@@ -1,0 +1,34 @@
+"""oauthclients in a project of its own: only it, DOT, DRF and Django's contrib apps installed.
+
+A separate pytest process, because a settings module (INSTALLED_APPS, URLs, migrations) is
+fixed for the life of a process. ``--confcutdir`` keeps this suite's conftest (which needs the
+whole project) out of it.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_authorization_code_flow_runs_in_a_project_with_oauthclients_alone():
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--ds=tests.standalone.oauthclients_settings",
+            "--confcutdir=tests/standalone",
+            "tests/standalone/oauthclients_project.py",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
