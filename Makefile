@@ -36,7 +36,7 @@ run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on 
 # migrations: migrating is a deploy step run once (`manage.py migrate`), not something each of N
 # instances should race to do at start-up.
 serve: export DJANGO_DEBUG := 0
-serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see README "Deploying"
+serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see docs/deploying.md
 	@$(BIN)/python manage.py migrate --check --plan >/dev/null 2>&1 || { \
 		$(BIN)/python manage.py migrate --check --plan; \
 		echo "make serve: refusing to start: unapplied migrations (listed above), or the error above." >&2; \
