@@ -1,19 +1,49 @@
 from django.conf import settings
-from django.contrib.auth import login
-from django.contrib.auth.views import RedirectURLMixin
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import PasswordResetView, RedirectURLMixin
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.generic import FormView, TemplateView
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
-from accounts.forms import SignUpForm
+from accounts.forms import PasswordResetForm, SignUpForm
 
 
 class HomeView(TemplateView):
     """What Beer Locker is, and where to go from here."""
 
     template_name = "accounts/home.html"
+
+
+class PasswordSetView(LoginRequiredMixin, FormView):
+    """A first password for a user who signed up through a provider (no old password to give)."""
+
+    template_name = "registration/password_set_form.html"
+    form_class = SetPasswordForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_usable_password():
+            return redirect("password_change")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        user = services.user_set_password(user=self.request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, user)  # setting it keeps this browser signed in
+        messages.success(self.request, "Your password is set: you can now sign in with it.")
+        return redirect("socialaccounts:connections")
+
+
+class PasswordResetPage(PasswordResetView):
+    """Django's reset page, whose e-mail also reaches users who have no password yet."""
+
+    form_class = PasswordResetForm
 
 
 class SignUpThrottle(SimpleRateThrottle):

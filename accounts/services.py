@@ -36,3 +36,16 @@ def user_update(*, user: User, email: str) -> User:
 def user_delete(*, user: User) -> None:
     """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens)."""
     user.delete()
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Set the password after Django's validators accept it; for a user who signed up through a
+    provider and has none, this is the first one (then they may disconnect that provider)."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
+from accounts.pages import PasswordResetPage
 from api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
 from ops import health
@@ -35,6 +36,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/login/", sign_in),
     path("admin/", admin.site.urls),
+    # Before Django's own: its reset e-mail skips users who signed up through a provider.
+    path("accounts/password_reset/", PasswordResetPage.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
