@@ -4,9 +4,9 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts.pages import PasswordResetPage
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
-from accounts.pages import PasswordResetPage
 from api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
 from ops import health
