@@ -8,11 +8,10 @@ from rest_framework.views import APIView
 
 
 class ApiRootView(APIView):
-    """Lists the API's endpoints as absolute links, with the docs and the OpenAPI schema.
+    """Every endpoint of the API, as links, with the interactive docs and the OpenAPI schema."""
 
-    The project names the endpoints (``endpoints``: key -> URL name) where it wires the URLs,
-    so this view knows no app.
-    """
+    # (The browsable API shows that docstring to visitors.) The project names the endpoints
+    # (key -> URL name) where it wires the URLs, so this view knows no app.
 
     name = "Beer Locker API"
     # A map of public URLs: nothing in it depends on who asks.
