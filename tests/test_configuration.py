@@ -136,3 +136,30 @@ def test_port_check_sees_a_listening_server():
         port = server.getsockname()[1]
         assert port_is_free("127.0.0.1", port) is False
     assert port_is_free("127.0.0.1", port) is True
+
+
+def test_a_second_make_run_on_a_taken_port_stops_and_changes_nothing(tmp_path):
+    import socket
+
+    project = _project_copy(tmp_path)
+    venv = ROOT / ".venv"
+    with socket.socket() as first_server:
+        first_server.bind(("127.0.0.1", 0))
+        first_server.listen()
+        port = first_server.getsockname()[1]
+        # -o: never (re)install into the shared virtualenv from this copy.
+        result = subprocess.run(  # noqa: S603
+            ["make", "-o", f"{venv}/.installed", "run", f"PORT={port}", f"VENV={venv}"],  # noqa: S607
+            cwd=project,
+            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is in use" in result.stderr
+    assert "Nothing was changed" in result.stderr
+    assert not (project / ".env").exists()
+    assert not (project / "db.sqlite3").exists()
+    assert not (project / "var").exists()
