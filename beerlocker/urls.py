@@ -4,7 +4,6 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.pages import PasswordResetPage
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from api.views import ApiRootView
@@ -24,6 +23,8 @@ api_root = ApiRootView.as_view(
         "clients": "oauthclients:client-list",
         "client_registration": "oauthclients:dcr-register",
         "social_accounts": "socialaccounts:account-list",
+        "sessions": "accounts-api:session-list",
+        "activity": "activity-api:event-list",
         "openid_configuration": "oauth2_provider:oidc-connect-discovery-info",
         "docs": "api-docs",
         "schema": "schema",
@@ -36,12 +37,12 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/login/", sign_in),
     path("admin/", admin.site.urls),
-    # Before Django's own: its reset e-mail skips users who signed up through a provider.
-    path("accounts/password_reset/", PasswordResetPage.as_view(), name="password_reset"),
+    path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),
+    path("api/", include("activity.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -52,6 +53,7 @@ urlpatterns = [
     path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
+    path("account/activity/", include("activity.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(
