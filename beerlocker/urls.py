@@ -10,8 +10,10 @@ from api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
 from ops import health
 
-# One sign-in page for the whole site: the admin's and the browsable API's lead to it, keeping `next`.
+# One sign-in page for the whole site: the browsable API's leads to it, keeping `next`; the admin
+# shows it at /admin/login/ (its staff-only form, so a sign-in there is recorded as the admin's).
 sign_in = RedirectView.as_view(pattern_name="login", query_string=True)
+admin.site.login_template = "registration/login.html"
 api_auth_urls = ([path("login/", sign_in, name="login")], "rest_framework")
 
 api_root = ApiRootView.as_view(
@@ -35,7 +37,6 @@ urlpatterns = [
     # Load-balancer probes: liveness (no dependencies) and readiness (database and cache).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("admin/login/", sign_in),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),

@@ -7,6 +7,7 @@ from django.urls import path
 
 from api.exceptions import not_found, server_error
 from beerlocker.urls import urlpatterns as site_urlpatterns
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -66,28 +67,26 @@ def test_wrong_password_in_a_browser_is_still_a_401(client, user):
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize(
-    ("path", "target"),
-    [
-        ("/api-auth/login/?next=/api/beers", "/accounts/login/?next=/api/beers"),
-        ("/admin/login/?next=/admin/", "/accounts/login/?next=/admin/"),
-    ],
-)
-def test_every_sign_in_leads_to_the_sites_sign_in_page(client, path, target):
-    response = client.get(path)
+def test_the_browsable_apis_sign_in_leads_to_the_sites_sign_in_page(client):
+    response = client.get("/api-auth/login/?next=/api/beers")
 
     assert response.status_code == 302
-    assert response["Location"] == target
-    page = client.get(target)
-    assert SITE_HEADER in page.content.decode()
+    assert response["Location"] == "/accounts/login/?next=/api/beers"
+    assert SITE_HEADER in client.get(response["Location"]).content.decode()
 
 
-def test_signed_out_admin_ends_on_the_sites_sign_in_page_and_an_administrator_gets_in(client, admin_user):
+def test_the_admins_sign_in_is_the_sites_sign_in_page_and_lets_only_staff_in(client, user, admin_user):
     response = client.get("/admin/", follow=True)
 
-    assert response.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
-    assert SITE_HEADER in response.content.decode()
-    client.post("/accounts/login/?next=/admin/", {"username": admin_user.username, "password": "password"})
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/admin/login/?next=/admin/"
+    assert SITE_HEADER in page
+    assert '<form method="post" action="/admin/login/"' in page
+    assert "Django administration" not in page
+    refused = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD})
+    assert "staff account" in refused.content.decode()
+    assert client.get("/admin/").status_code == 302
+    client.post("/admin/login/?next=/admin/", {"username": admin_user.username, "password": "password"})
     assert client.get("/admin/").status_code == 200
 
 
