@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from rest_framework.throttling import SimpleRateThrottle
@@ -16,6 +17,12 @@ from accounts.forms import PasswordResetForm, SignUpForm
 from accounts.models import UserSession
 from accounts.sessions import current_session, describe_user_agent
 from api.signals import rate_limited
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico: the site's icon, a static file (its hashed name in production,
+    looked up per request so importing the URLs never needs the manifest)."""
+    return redirect(static("favicon.svg"))
 
 
 class HomeView(TemplateView):

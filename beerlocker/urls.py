@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import pages
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
 from api.views import ApiRootView
@@ -63,7 +63,7 @@ urlpatterns = [
         name="api-docs-oauth2-redirect",
     ),
     re_path(r"^api/?$", api_root, name="api-root"),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"))),
+    path("favicon.ico", pages.favicon),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
 ]

@@ -150,8 +150,7 @@ def shared_env(lb_url: str, workers: int) -> dict:
 
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     if not env.get("OIDC_RSA_PRIVATE_KEY") and not env.get("OIDC_RSA_PRIVATE_KEY_FILE"):
-        sys.path.insert(0, str(REPO))
-        from oauthclients.keys import generate_rsa_private_key_pem
+        from oauthclients.keys import generate_rsa_private_key_pem  # the venv's editable install
 
         env["OIDC_RSA_PRIVATE_KEY"] = generate_rsa_private_key_pem()
     env.update(
@@ -160,6 +159,7 @@ def shared_env(lb_url: str, workers: int) -> dict:
         DJANGO_ALLOWED_HOSTS=env.get("DJANGO_ALLOWED_HOSTS") or f"{HOST},localhost",
         # Plain http on loopback in this example; behind TLS, leave secure cookies on.
         DJANGO_SECURE_COOKIES=env.get("DJANGO_SECURE_COOKIES") or "0",
+        DJANGO_SECURE_SSL_REDIRECT=env.get("DJANGO_SECURE_SSL_REDIRECT") or "0",
         OIDC_ISSUER=env.get("OIDC_ISSUER") or f"{lb_url}/api/oauth2",
         WEB_CONCURRENCY=str(workers),
     )

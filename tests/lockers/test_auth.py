@@ -6,8 +6,8 @@ from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
-from tests.conftest import basic
 from tests.factories import BeerFactory
+from tests.support.http import basic_auth_header
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -28,7 +28,7 @@ def test_no_credentials_is_a_401_challenging_bearer_and_basic(api_client, method
 
 
 def test_wrong_password_is_a_401(api_client, user):
-    api_client.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong password"))
+    api_client.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong password"))
 
     response = api_client.get("/api/beers")
 
@@ -48,8 +48,8 @@ def test_unknown_bearer_token_is_a_401_invalid_token(api_client):
     assert 'Basic realm="api"' in response.headers["WWW-Authenticate"]
 
 
-def test_expired_bearer_token_is_a_401_that_says_so(api_client, user, make_access_token):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user, expires_in=-1)}")
+def test_expired_bearer_token_is_a_401_that_says_so(api_client, user, access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(expires_in=-1)}")
 
     response = api_client.get("/api/beers")
 
@@ -58,8 +58,8 @@ def test_expired_bearer_token_is_a_401_that_says_so(api_client, user, make_acces
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_revoked_bearer_token_is_a_401_that_says_so(api_client, user, make_access_token):
-    token = make_access_token(user)
+def test_revoked_bearer_token_is_a_401_that_says_so(api_client, user, access_token):
+    token = access_token()
     AccessToken.objects.get(user=user).revoke()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
@@ -99,8 +99,8 @@ def test_token_without_beer_scopes_cannot_read(bearer_client):
     assert 'scope="beers:read"' in response.headers["WWW-Authenticate"]
 
 
-def test_token_without_a_user_never_reaches_the_locker(api_client, make_access_token):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(None)}")
+def test_token_without_a_user_never_reaches_the_locker(api_client, access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user=None)}")
 
     response = api_client.get("/api/beers")
 
@@ -117,12 +117,15 @@ def test_bearer_token_may_read_the_account_but_never_change_or_delete_it(bearer_
     assert User.objects.filter(pk=user.pk).exists()
 
 
-def test_access_token_in_the_query_string_is_refused(api_client, user, make_access_token):
-    token = make_access_token(user)
+def test_access_token_in_the_query_string_is_refused(api_client, user, access_token):
+    token = access_token()
 
     response = api_client.get(f"/api/beers?access_token={token}")
 
-    assert response.status_code == 401
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Send the access token in the Authorization header (Bearer), not in the URL or body."
+    }
 
 
 def test_session_login_works_and_enforces_csrf(user):
@@ -161,3 +164,24 @@ def test_lockers_setting_names_the_scopes_a_token_needs(bearer_client, settings)
     )
     assert no_writes.status_code == 403
     assert not Beer.objects.exists()
+
+
+def test_basic_delete_without_a_body_works_as_runserver_passes_it(basic_client, user):
+    """wsgiref (make run's server) reports a request without a body as text/plain."""
+    beer = BeerFactory(owner=user)
+
+    response = basic_client.delete(f"/api/beers/{beer.pk}", CONTENT_TYPE="text/plain", CONTENT_LENGTH="0")
+
+    assert response.status_code == 204
+    assert not Beer.objects.filter(pk=beer.pk).exists()
+
+
+def test_basic_delete_with_a_form_body_is_still_refused(basic_client, user):
+    beer = BeerFactory(owner=user)
+
+    response = basic_client.generic(
+        "DELETE", f"/api/beers/{beer.pk}", "a=1", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 415
+    assert Beer.objects.filter(pk=beer.pk).exists()
