@@ -6,7 +6,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
-from oauthclients.keys import load_oidc_private_key
+from oauthclients.keys import load_inactive_oidc_keys, load_oidc_private_key
 from oauthclients.oauth2.server import pkce_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -197,6 +197,14 @@ OAUTHCLIENTS = {
     "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }
 
+# The key that signs ID tokens (README "Rotating the signing key").
+_OIDC_KEY = load_oidc_private_key(
+    pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
+    path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
+    debug=DEBUG,
+    dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
+)
+
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "openid": "Confirm who you are",
@@ -229,11 +237,12 @@ OAUTH2_PROVIDER = {
     # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": load_oidc_private_key(
-        pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
-        path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
-        debug=DEBUG,
-        dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
+    # Previous signing keys: published in the JWKS and verifying, never signing (key rotation).
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": load_inactive_oidc_keys(
+        pems=env.str("OIDC_RSA_PRIVATE_KEYS_INACTIVE", default="", multiline=True),
+        paths=env.list("OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES", default=[]),
+        active=_OIDC_KEY,
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
