@@ -225,6 +225,12 @@ OAUTH2_PROVIDER = {
     "APPLICATION_ADMIN_CLASS": "oauthclients.admin.ClientAdmin",
     "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
+    # cleartokens deletes in batches, each its own short statement (row locks on one batch only),
+    # pausing between them so that a backlog of millions never holds the tables for long.
+    "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env.int("OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_SIZE", default=1000),
+    "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": env.float(
+        "OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL", default=0.05
+    ),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
     "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTHCLIENTS["REFRESH_TOKEN_IDLE_SECONDS"],
