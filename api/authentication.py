@@ -1,7 +1,12 @@
 import hashlib
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
+
+
+def _application_may_refuse() -> bool:
+    """The client model overrides DOT's ``is_usable`` (which accepts every request)."""
+    return get_application_model().is_usable is not AbstractApplication.is_usable
 
 
 def bearer_token(request) -> str | None:
@@ -23,16 +28,15 @@ def usable_access_token(request, token: str):
     restricted to resources (RFC 8707) is left to DOT, which knows how to match the audience.
     """
     checksum = hashlib.sha256(token.encode()).hexdigest()
-    access_token = (
-        get_access_token_model()
-        .objects.select_related("application", "user")
-        .filter(token_checksum=checksum)
-        .first()
-    )
+    # The client row is read only when the client model can refuse (DOT's is_usable is True).
+    related = ("user", "application") if _application_may_refuse() else ("user",)
+    # token_checksum is unique: no ORDER BY (``first()``) needed to pick one row.
+    found = get_access_token_model().objects.select_related(*related).filter(token_checksum=checksum)[:1]
+    access_token = next(iter(found), None)
     if access_token is None or access_token.resource or access_token.is_expired():
         return None
-    application = access_token.application
-    if application is not None and not application.is_usable(request):
+    refusable = _application_may_refuse() and access_token.application_id is not None
+    if refusable and not access_token.application.is_usable(request):
         return None
     if access_token.user is not None and not access_token.user.is_active:
         return None

@@ -31,10 +31,20 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
     search_fields = ["name"]
     ordering_fields = ["name", "quantity", "created"]
 
+    # The query parameters that are not about filtering, searching or ordering.
+    PAGING_PARAMS = frozenset({"page", "page_size", "format"})
+
+    def filter_queryset(self, queryset):
+        # Without a filter, search or ordering parameter the backends change nothing (the model's
+        # order is the default), but django-filter still builds and validates a form per request.
+        if not set(self.request.query_params) - self.PAGING_PARAMS:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def count_cache_key(self, request):
         """Where a long locker's page ``count`` is cached (api.pagination): only for the whole
         locker; a filtered, searched or reordered list is counted as asked."""
-        if set(request.query_params) - {"page", "page_size", "format"}:
+        if set(request.query_params) - self.PAGING_PARAMS:
             return None
         return caching.beer_count_key(request.user.pk)
 

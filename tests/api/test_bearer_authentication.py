@@ -96,3 +96,15 @@ def test_a_token_in_the_query_string_is_refused_as_dot_refuses_it(access_token):
     response = api.get("/api/beers", {"access_token": token})
 
     assert response.status_code == 401
+
+
+def test_a_token_whose_client_the_model_refuses_is_refused(access_token, monkeypatch):
+    from oauthclients.models import Client
+
+    api = bearer_api(access_token("beers:read"))
+    monkeypatch.setattr(Client, "is_usable", lambda self, request: False)
+
+    response = api.get("/api/beers")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]

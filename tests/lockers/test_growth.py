@@ -131,3 +131,20 @@ def test_stats_may_be_stale_for_at_most_the_configured_seconds(stats_api, user, 
     assert stats(stats_api)[0]["beers"] == 1  # within STATS_CACHE_SECONDS
     settings.LOCKERS = {"STATS_CACHE_SECONDS": 0}
     assert stats(stats_api)[0] == {"users": 2, "beers": 2, "bottles": 7}
+
+
+def test_the_beer_serializer_says_exactly_what_drfs_generic_loop_says(user):
+    from rest_framework import serializers
+
+    from lockers.serializers import BeerSerializer
+
+    beers = [
+        BeerFactory(owner=user, name="Ale ünïcode", type="", quantity=0),
+        BeerFactory(owner=user, quantity=7),
+    ]
+
+    fast = BeerSerializer(beers, many=True).data
+    generic = [serializers.ModelSerializer.to_representation(BeerSerializer(), beer) for beer in beers]
+
+    assert [dict(item) for item in fast] == [dict(item) for item in generic]
+    assert fast[0]["created"].endswith("Z") and fast[0]["type"] == "" and fast[0]["quantity"] == 0
