@@ -257,12 +257,11 @@ def introspection(token: str) -> dict:
     A revoked token no longer exists (DOT deletes it), so it is inactive like an unknown one.
     """
     checksum = hashlib.sha256(token.encode()).hexdigest()
-    access_token = (
-        get_access_token_model()
-        .objects.select_related("user", "application")
-        .filter(token_checksum=checksum)
-        .first()
+    # token_checksum is unique: the one row, without first()'s ORDER BY.
+    found = (
+        get_access_token_model().objects.select_related("user", "application").filter(token_checksum=checksum)
     )
+    access_token = next(iter(found[:1]), None)
     if access_token is None or not access_token.is_valid() or account_disabled(access_token.user):
         return {"active": False}
     data = {"active": True, "scope": access_token.scope, "exp": int(access_token.expires.timestamp())}
