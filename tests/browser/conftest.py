@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.support.browser import PHONE
+
 # The live server runs in a thread while Playwright's sync API holds an event loop in this one;
 # Django's async-safety guard would refuse every ORM call made from the test body.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -21,7 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 375, "height": 740}
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -26,6 +25,7 @@ from oauth2_provider.generators import generate_client_secret
 from oauthclients.keys import generate_rsa_private_key_pem
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, UserFactory
+from tests.support.forms import post_form
 from tests.support.providers import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,31 +104,6 @@ class Peer:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
-
-
-class FormParser(HTMLParser):
-    """Every POST form on a page: its action and its inputs' names and values."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and attrs.get("method", "").lower() == "post":
-            self.forms.append((attrs.get("action") or "", {}))
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1][1][attrs["name"]] = attrs.get("value") or ""
-
-
-def post_form(session, page, having, **values):
-    """Submit the page's form that has an input named ``having``, as a browser would."""
-    parser = FormParser()
-    parser.feed(page.text)
-    action, fields = next(form for form in parser.forms if having in form[1])
-    return session.post(
-        urljoin(page.url, action), data={**fields, **values}, allow_redirects=False, timeout=10
-    )
 
 
 def peer_authorize(session, authorize_url, ours):

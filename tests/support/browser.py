@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+PHONE = {"width": 375, "height": 740}  # a phone's viewport, CSS pixels
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
