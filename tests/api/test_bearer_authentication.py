@@ -88,16 +88,6 @@ def test_a_token_restricted_to_another_resource_is_left_to_dot_which_refuses_it(
     assert "not valid for this resource" in response["WWW-Authenticate"]
 
 
-def test_a_token_in_the_query_string_is_refused_as_dot_refuses_it(access_token):
-    token = access_token("beers:read")
-    api = bearer_api("unused")
-    api.credentials()
-
-    response = api.get("/api/beers", {"access_token": token})
-
-    assert response.status_code == 401
-
-
 def test_a_token_whose_client_the_model_refuses_is_refused(access_token, monkeypatch):
     from oauthclients.models import Client
 
