@@ -64,7 +64,8 @@ def usable_access_token(request, token: str):
 
 
 class BearerAuthentication(OAuth2Authentication):
-    """DOT's bearer authentication, header only, whose 401 challenge also names Basic.
+    """DOT's bearer authentication, header only, whose 401 says what is wrong with a token that was
+    sent (unknown, expired or revoked) and whose challenge also names Basic.
 
     A token in the ``Authorization`` header that is valid right now is accepted after one indexed
     query (``usable_access_token``), without oauthlib's resource-endpoint round trip, which costs
@@ -73,6 +74,8 @@ class BearerAuthentication(OAuth2Authentication):
     ``invalid_token`` challenge as before or accepts what the fast path left to it. Scopes are
     not checked here in either case: ``api.permissions`` checks them per view.
     """
+
+    invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message
 
     def authenticate(self, request):
         if token_outside_header(request):
@@ -86,7 +89,11 @@ class BearerAuthentication(OAuth2Authentication):
         access_token = usable_access_token(request, token) if token else None
         if access_token is not None:
             return access_token.user, access_token
-        return super().authenticate(request)
+        authenticated = super().authenticate(request)
+        # DOT records an error when the bearer token it was given is refused.
+        if authenticated is None and getattr(request, "oauth2_error", None):
+            raise exceptions.AuthenticationFailed(self.invalid_token_message)
+        return authenticated
 
     def authenticate_header(self, request):
         return f'{super().authenticate_header(request)}, Basic realm="{self.www_authenticate_realm}"'
@@ -113,10 +120,21 @@ class BasicAuthentication(authentication.BasicAuthentication):
         return super().authenticate_credentials(userid, password, request)
 
 
+def _has_body(request) -> bool:
+    meta = request.META
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    try:
+        return int(meta.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True
+
+
 def refuse_browser_write(request):
     """415 unless the write's body is JSON (a DELETE may have no body at all)."""
     content_type = request.content_type.split(";")[0].strip().lower()
-    if not content_type and request.method == "DELETE":
+    if request.method == "DELETE" and (not content_type or not _has_body(request)):
+        # runserver (wsgiref) reports a body-less request as text/plain: no body is no form.
         return
     if content_type == "application/json" or content_type.endswith("+json"):
         return

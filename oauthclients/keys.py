@@ -2,7 +2,7 @@
 
 One key signs (``OIDC_RSA_PRIVATE_KEY``); the previous ones (``OIDC_RSA_PRIVATE_KEYS_INACTIVE``,
 DOT's setting) sign nothing but stay in the JWKS, so ID tokens they signed keep verifying at relying
-parties and as ``id_token_hint`` here until they expire. README "Rotating the signing key".
+parties and as ``id_token_hint`` here until they expire. docs/oauth.md "Rotating the signing key".
 """
 
 import re
