@@ -76,6 +76,8 @@ def _service_arguments(data: dict) -> dict:
         # Without a scope, a client registered here is a relying party too (OIDC Registration):
         # openid plus the default client scope.
         "scope": data.get("scope") or oidc_features.registration_default_scope(),
+        "jwks": data.get("jwks"),
+        "jwks_uri": data.get("jwks_uri", ""),
     }
 
 

@@ -23,6 +23,7 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.grants import (
+    CLIENT_KEY_SIGNING_ALGS,
     CODE_CHALLENGE_METHOD,
     CONFIDENTIAL_AUTH_METHODS,
     DEVICE_CODE,
@@ -307,6 +308,8 @@ class DiscoveryMixin:
             response_types_supported=supported_response_types(self.oidc),
             code_challenge_methods_supported=[CODE_CHALLENGE_METHOD],
             token_endpoint_auth_methods_supported=TOKEN_ENDPOINT_AUTH_METHODS,
+            # private_key_jwt assertions are verified with these (OIDC Discovery, RFC 8414 §2).
+            token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
             authorization_response_iss_parameter_supported=True,
         )
         data.update(oidc_features.discovery_metadata(request, oidc=self.oidc))

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.test import Client as BrowserClient
@@ -33,6 +34,8 @@ class RelyingParty:
     client_secret: str | None
     redirect_uri: str = REDIRECT_URI
     auth_method: str = "client_secret_basic"
+    # The client's own key (tests.oauthclients.client_keys.ClientKey) for private_key_jwt.
+    key: Any = None
 
 
 def sign_in(user, browser=None) -> BrowserClient:
@@ -170,10 +173,16 @@ def code_from(response, rp: RelyingParty, request: dict) -> str:
 
 def token_request(api_client, rp: RelyingParty, data: dict):
     """CallTokenEndpoint with the client's authentication (AddBasicAuthClientSecretAuthentication-
-    Parameters or AddFormBasedClientSecretAuthenticationParameters)."""
+    Parameters, AddFormBasedClientSecretAuthenticationParameters or a private_key_jwt assertion)."""
     headers = {}
     data = dict(data)
-    if rp.auth_method == "client_secret_basic":
+    if rp.auth_method == "private_key_jwt":
+        # AddPrivateKeyJwtClientAuthToTokenEndpointRequest: iss=sub=client_id, aud=token endpoint.
+        data |= {
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": rp.key.assertion(rp.client_id),
+        }
+    elif rp.auth_method == "client_secret_basic":
         raw = f"{rp.client_id}:{rp.client_secret}".encode()
         headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(raw).decode()
     else:

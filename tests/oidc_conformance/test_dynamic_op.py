@@ -1,20 +1,22 @@
 """The OpenID Foundation's Dynamic OP plan (oidcc-dynamic-certification-test-plan), module by
 module, with clients registered at the registration endpoint discovery names.
 
-Two differences from the official plan, both in the README: the plan's variant authenticates
-clients with private_key_jwt, which Beer Locker does not offer, so these run with
-client_secret_basic; and registering needs a signed-in user (HTTP Basic here), where the suite
-registers anonymously. Modules whose conditions need what the server does not offer are tests of
-the refusal (request objects, signed userinfo) or of the skip condition (pairwise sectors).
+The plan's client variant authenticates with private_key_jwt (the *_rp / keyed modules here do;
+the rest still use client_secret_basic). Registering still needs a signed-in user (HTTP Basic
+here), where the suite registers anonymously. Modules whose conditions need what the server does
+not offer are tests of the refusal (request objects, signed userinfo) or of the skip condition
+(pairwise sectors).
 """
 
 import base64
 
 import pytest
+import responses
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
 from tests.factories import PASSWORD
+from tests.oauthclients.client_keys import ClientKey, public_jwks
 from tests.oidc_conformance.rp import (
     RelyingParty,
     auth_request,
@@ -33,6 +35,7 @@ from tests.oidc_conformance.test_config_op import verify_discovery
 
 pytestmark = pytest.mark.django_db
 REDIRECT = "https://rp.example.com/dynamic/callback"
+CLIENT_JWKS_URI = "https://rp.example.com/jwks.json"
 
 
 def registrar(user) -> APIClient:
@@ -231,19 +234,65 @@ def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
     assert refreshed.json()["access_token"] != tokens["access_token"]
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "oidcc-registration-jwks-uri",
-        "oidcc-refresh-token-rp-key-rotation",
-        "oidcc-ensure-client-assertion-with-iss-aud-succeeds",
-    ],
-)
-def test_private_key_jwt_modules_are_not_applicable(api_client, end_user, module):
-    """oidcc-registration-jwks-uri / oidcc-refresh-token-rp-key-rotation / oidcc-ensure-client-
-    assertion-with-iss-aud-succeeds need private_key_jwt, which discovery does not list and
-    registration refuses."""
-    assert "private_key_jwt" not in discovery(api_client)["token_endpoint_auth_methods_supported"]
-    response = register(end_user, api_client, token_endpoint_auth_method="private_key_jwt")
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_client_metadata"
+def keyed_rp(user, api_client, key, **metadata) -> RelyingParty:
+    """The plan's client variant: token_endpoint_auth_method=private_key_jwt with its keys."""
+    metadata = {"token_endpoint_auth_method": "private_key_jwt", **metadata}
+    if "jwks_uri" not in metadata:
+        metadata["jwks"] = public_jwks(key)
+    response = register(user, api_client, **metadata)
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert "client_secret" not in data  # nothing to keep secret: the client holds its private key
+    assert data["token_endpoint_auth_method"] == "private_key_jwt"
+    redirect_uri = metadata.get("redirect_uris", [REDIRECT])[0]
+    return RelyingParty(data["client_id"], None, redirect_uri, auth_method="private_key_jwt", key=key)
+
+
+def test_oidcc_ensure_client_assertion_with_iss_aud_succeeds(end_user, signed_in, api_client):
+    """oidcc-ensure-client-assertion-with-iss-aud-succeeds: an assertion whose aud is the issuer
+    (not the token endpoint) authenticates too."""
+    key = ClientKey()
+    rp = keyed_rp(end_user, api_client, key)
+    request = auth_request(rp)
+    code = code_from(authorize(signed_in, rp, request), rp, request)
+    issuer = discovery(api_client)["issuer"]
+    response = api_client.post(
+        "/api/oauth2/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": rp.redirect_uri,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": key.assertion(rp.client_id, audience=issuer),
+        },
+    )
+    assert response.status_code == 200, response.content
+    validate_id_token(api_client, rp, response.json()["id_token"], nonce=request["nonce"])
+
+
+@responses.activate
+def test_oidcc_registration_jwks_uri(end_user, signed_in, api_client):
+    """oidcc-registration-jwks-uri: registered with jwks_uri (not jwks), the client's assertions
+    verify with the keys fetched from there."""
+    key = ClientKey()
+    responses.get(CLIENT_JWKS_URI, json=public_jwks(key))
+    rp = keyed_rp(end_user, api_client, key, jwks_uri=CLIENT_JWKS_URI)
+    run_flow(signed_in, api_client, rp)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_oidcc_refresh_token_rp_key_rotation(end_user, signed_in, api_client):
+    """oidcc-refresh-token-rp-key-rotation: after the client rotates the key at its jwks_uri, its
+    refresh request signed with the new key (new kid) succeeds."""
+    old_key, new_key = ClientKey(kid="one"), ClientKey(kid="two")
+    responses.get(CLIENT_JWKS_URI, json=public_jwks(old_key))
+    rp = keyed_rp(end_user, api_client, old_key, jwks_uri=CLIENT_JWKS_URI)
+    _request, tokens, _claims = run_flow(signed_in, api_client, rp)
+    responses.replace(responses.GET, CLIENT_JWKS_URI, json=public_jwks(new_key))
+    rp.key = new_key
+    refreshed = token_request(
+        api_client, rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.content
+    assert refreshed.json()["access_token"] != tokens["access_token"]
