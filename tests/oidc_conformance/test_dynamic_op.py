@@ -1,21 +1,15 @@
 """The OpenID Foundation's Dynamic OP plan (oidcc-dynamic-certification-test-plan), module by
-module, with clients registered at the registration endpoint discovery names.
-
-The plan's client variant authenticates with private_key_jwt (the *_rp / keyed modules here do;
-the rest still use client_secret_basic). Registering still needs a signed-in user (HTTP Basic
-here), where the suite registers anonymously. Modules whose conditions need what the server does
-not offer are tests of the refusal (request objects, signed userinfo) or of the skip condition
-(pairwise sectors).
+module, with the plan's own client variant: clients registered anonymously (OAUTH2_DCR_OPEN=1) at
+the registration endpoint discovery names, authenticating with private_key_jwt. Modules whose
+conditions need what the server does not offer are tests of the refusal (request objects, signed
+userinfo) or of the skip condition (pairwise sectors).
 """
-
-import base64
 
 import pytest
 import responses
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
-from tests.factories import PASSWORD
 from tests.oauthclients.client_keys import ClientKey, public_jwks
 from tests.oidc_conformance.rp import (
     RelyingParty,
@@ -38,37 +32,43 @@ REDIRECT = "https://rp.example.com/dynamic/callback"
 CLIENT_JWKS_URI = "https://rp.example.com/jwks.json"
 
 
-def registrar(user) -> APIClient:
-    api = APIClient()
-    raw = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
-    api.credentials(HTTP_AUTHORIZATION=f"Basic {raw}")
-    return api
+@pytest.fixture(autouse=True)
+def open_registration(settings):
+    """The suite registers anonymously (no initial access token): OAUTH2_DCR_OPEN=1."""
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "DCR_OPEN": True}
 
 
-def register(user, api_client, **metadata):
-    """CreateDynamicRegistrationRequest + CallDynamicRegistrationEndpoint, at the discovered
-    registration_endpoint; the suite sends no scope."""
+def register(api_client, key=None, **metadata):
+    """CreateDynamicRegistrationRequest + AddPublicJwksToDynamicRegistrationRequest +
+    CallDynamicRegistrationEndpoint, anonymously, at the discovered registration_endpoint, with
+    the plan's client variant (private_key_jwt); the suite sends no scope."""
     endpoint = discovery(api_client)["registration_endpoint"]
     body = {
         "client_name": "OIDF conformance",
         "redirect_uris": [REDIRECT],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
-        "token_endpoint_auth_method": "client_secret_basic",
+        "token_endpoint_auth_method": "private_key_jwt",
         "contacts": ["certification@oidf.org"],
         **metadata,
     }
-    return registrar(user).post(endpoint.removeprefix("http://testserver"), body, format="json")
+    if "jwks_uri" not in body and "jwks" not in body:
+        body["jwks"] = public_jwks(key or ClientKey())
+    return APIClient().post(endpoint.removeprefix("http://testserver"), body, format="json")
 
 
-def registered_rp(user, api_client, **metadata) -> RelyingParty:
-    """... + EnsureHttpStatusCodeIs201 + ExtractDynamicRegistrationResponse."""
-    response = register(user, api_client, **metadata)
+def registered_rp(api_client, key=None, **metadata) -> RelyingParty:
+    """... + EnsureHttpStatusCodeIs201 + ExtractDynamicRegistrationResponse: a private_key_jwt
+    client (no secret issued) holding ``key``."""
+    key = key or ClientKey()
+    response = register(api_client, key, **metadata)
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["client_id"] and data["client_secret"]
+    assert data["client_id"] and "client_secret" not in data
+    assert data["token_endpoint_auth_method"] == "private_key_jwt"
+    assert Client.objects.get(client_id=data["client_id"]).user is None  # anonymous
     redirect_uri = metadata.get("redirect_uris", [REDIRECT])[0]
-    return RelyingParty(data["client_id"], data["client_secret"], redirect_uri=redirect_uri)
+    return RelyingParty(data["client_id"], None, redirect_uri, auth_method="private_key_jwt", key=key)
 
 
 def refused(response, field_hint: str):
@@ -91,7 +91,7 @@ def test_oidcc_discovery_endpoint_verification_dynamic(api_client):
 def test_oidcc_server_dynamic(end_user, signed_in, api_client):
     """oidcc-server (dynamic_client, OP-Registration-Endpoint / -Dynamic): register without a
     scope, then the code flow with scope=openid, and userinfo."""
-    rp = registered_rp(end_user, api_client)
+    rp = registered_rp(api_client)
     assert "openid" in Client.objects.get(client_id=rp.client_id).scope.split()
     _request, tokens, claims = run_flow(signed_in, api_client, rp)
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
@@ -99,7 +99,7 @@ def test_oidcc_server_dynamic(end_user, signed_in, api_client):
 
 def test_oidcc_idtoken_rs256(end_user, signed_in, api_client):
     """oidcc-idtoken-rs256: registered with id_token_signed_response_alg=RS256, the ID token is RS256."""
-    rp = registered_rp(end_user, api_client, id_token_signed_response_alg="RS256")
+    rp = registered_rp(api_client, id_token_signed_response_alg="RS256")
     run_flow(signed_in, api_client, rp)
 
 
@@ -107,23 +107,21 @@ def test_oidcc_idtoken_unsigned_dynamic(end_user, api_client):
     """oidcc-idtoken-unsigned (dynamic): "none" is not in id_token_signing_alg_values_supported
     (the suite skips), and a registration asking for it is refused, not silently signed RS256."""
     assert "none" not in discovery(api_client)["id_token_signing_alg_values_supported"]
-    refused(
-        register(end_user, api_client, id_token_signed_response_alg="none"), "id_token_signed_response_alg"
-    )
+    refused(register(api_client, id_token_signed_response_alg="none"), "id_token_signed_response_alg")
 
 
 def test_oidcc_userinfo_rs256(end_user, api_client):
     """oidcc-userinfo-rs256: signed userinfo is not offered (no userinfo_signing_alg_values_
     supported), so registering userinfo_signed_response_alg=RS256 is an error that says so."""
     assert "userinfo_signing_alg_values_supported" not in discovery(api_client)
-    response = register(end_user, api_client, userinfo_signed_response_alg="RS256")
+    response = register(api_client, userinfo_signed_response_alg="RS256")
     refused(response, "userinfo_signed_response_alg is not supported")
 
 
 def test_oidcc_ensure_redirect_uri_in_authorization_request(end_user, signed_in, api_client):
     """oidcc-ensure-redirect-uri-in-authorization-request: an OpenID request without redirect_uri
     gets an error page (ExpectRedirectUriMissingErrorPage), though one redirect URI is registered."""
-    rp = registered_rp(end_user, api_client)
+    rp = registered_rp(api_client)
     request = auth_request(rp, redirect_uri=None)
     response = signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 400
@@ -135,7 +133,7 @@ def test_oidcc_redirect_uri_query_ok(end_user, signed_in, api_client):
     """oidcc-redirect-uri-query-OK: a registered redirect URI with a query works, and the response
     keeps that query (CheckMatchingCallbackParameters)."""
     uri = "https://rp.example.com/dynamic/callback?foo=bar"
-    rp = registered_rp(end_user, api_client, redirect_uris=[uri])
+    rp = registered_rp(api_client, redirect_uris=[uri])
     request = auth_request(rp)
     response = authorize(signed_in, rp, request)
     assert response["Location"].startswith(uri + "&")
@@ -155,7 +153,7 @@ def test_oidcc_redirect_uri_query_mismatch_and_added(
 ):
     """oidcc-redirect-uri-query-mismatch / -added: a redirect URI whose query differs from the
     registered one is an error page (ExpectRedirectUriErrorPage), never a redirect."""
-    rp = registered_rp(end_user, api_client, redirect_uris=[registered])
+    rp = registered_rp(api_client, redirect_uris=[registered])
     response = signed_in.get("/api/oauth2/authorize", auth_request(rp, redirect_uri=requested))
     assert response.status_code == 400
     assert not response.has_header("Location")
@@ -164,7 +162,7 @@ def test_oidcc_redirect_uri_query_mismatch_and_added(
 def test_oidcc_redirect_uri_regfrag(end_user, api_client):
     """oidcc-redirect-uri-regfrag: registering a redirect URI with a fragment is refused
     (invalid_redirect_uri; OIDC Registration §2, RFC 6749 §3.1.2)."""
-    refused(register(end_user, api_client, redirect_uris=[f"{REDIRECT}#foo"]), "fragment")
+    refused(register(api_client, redirect_uris=[f"{REDIRECT}#foo"]), "fragment")
 
 
 @pytest.mark.parametrize(
@@ -178,7 +176,7 @@ def test_oidcc_redirect_uri_regfrag(end_user, api_client):
 def test_oidcc_registration_display_uris(end_user, signed_in, api_client, module, member):
     """oidcc-registration-logo-uri / -policy-uri / -tos-uri: registration with the member
     succeeds and the flow completes (the suite asks for a screenshot of the consent page)."""
-    rp = registered_rp(end_user, api_client, **{member: f"https://rp.example.com/{member}"})
+    rp = registered_rp(api_client, **{member: f"https://rp.example.com/{member}"})
     run_flow(signed_in, api_client, rp)
 
 
@@ -205,8 +203,8 @@ def test_oidcc_request_uri_modules(end_user, signed_in, api_client, module, meta
     request_uri is not supported and discovery says so; registering for it is refused, and a
     request_uri sent anyway is refused with request_uri_not_supported and the state."""
     assert discovery(api_client)["request_uri_parameter_supported"] is False
-    refused(register(end_user, api_client, **metadata), hint)
-    rp = registered_rp(end_user, api_client)
+    refused(register(api_client, **metadata), hint)
+    rp = registered_rp(api_client)
     request = auth_request(rp, request_uri="https://rp.example.com/ro")
     _mode, params = callback(authorize(signed_in, rp, request), rp)
     assert params["error"] == "request_uri_not_supported"
@@ -216,7 +214,7 @@ def test_oidcc_request_uri_modules(end_user, signed_in, api_client, module, meta
 def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(end_user, signed_in, api_client):
     """oidcc-ensure-request-object-with-redirect-uri (dynamic): a request object by value is
     refused with request_not_supported, redirected with the state."""
-    rp = registered_rp(end_user, api_client)
+    rp = registered_rp(api_client)
     request = auth_request(rp, request="eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJ4In0.")
     _mode, params = callback(authorize(signed_in, rp, request), rp)
     assert params["error"] == "request_not_supported"
@@ -225,7 +223,7 @@ def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(end_user, signed_
 
 def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
     """oidcc-refresh-token (dynamic): a registered client refreshes its tokens."""
-    rp = registered_rp(end_user, api_client)
+    rp = registered_rp(api_client)
     _request, tokens, _claims = run_flow(signed_in, api_client, rp)
     refreshed = token_request(
         api_client, rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
@@ -234,25 +232,11 @@ def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
     assert refreshed.json()["access_token"] != tokens["access_token"]
 
 
-def keyed_rp(user, api_client, key, **metadata) -> RelyingParty:
-    """The plan's client variant: token_endpoint_auth_method=private_key_jwt with its keys."""
-    metadata = {"token_endpoint_auth_method": "private_key_jwt", **metadata}
-    if "jwks_uri" not in metadata:
-        metadata["jwks"] = public_jwks(key)
-    response = register(user, api_client, **metadata)
-    assert response.status_code == 201, response.content
-    data = response.json()
-    assert "client_secret" not in data  # nothing to keep secret: the client holds its private key
-    assert data["token_endpoint_auth_method"] == "private_key_jwt"
-    redirect_uri = metadata.get("redirect_uris", [REDIRECT])[0]
-    return RelyingParty(data["client_id"], None, redirect_uri, auth_method="private_key_jwt", key=key)
-
-
 def test_oidcc_ensure_client_assertion_with_iss_aud_succeeds(end_user, signed_in, api_client):
     """oidcc-ensure-client-assertion-with-iss-aud-succeeds: an assertion whose aud is the issuer
     (not the token endpoint) authenticates too."""
     key = ClientKey()
-    rp = keyed_rp(end_user, api_client, key)
+    rp = registered_rp(api_client, key)
     request = auth_request(rp)
     code = code_from(authorize(signed_in, rp, request), rp, request)
     issuer = discovery(api_client)["issuer"]
@@ -276,7 +260,7 @@ def test_oidcc_registration_jwks_uri(end_user, signed_in, api_client):
     verify with the keys fetched from there."""
     key = ClientKey()
     responses.get(CLIENT_JWKS_URI, json=public_jwks(key))
-    rp = keyed_rp(end_user, api_client, key, jwks_uri=CLIENT_JWKS_URI)
+    rp = registered_rp(api_client, key, jwks_uri=CLIENT_JWKS_URI)
     run_flow(signed_in, api_client, rp)
     assert len(responses.calls) == 1
 
@@ -287,7 +271,7 @@ def test_oidcc_refresh_token_rp_key_rotation(end_user, signed_in, api_client):
     refresh request signed with the new key (new kid) succeeds."""
     old_key, new_key = ClientKey(kid="one"), ClientKey(kid="two")
     responses.get(CLIENT_JWKS_URI, json=public_jwks(old_key))
-    rp = keyed_rp(end_user, api_client, old_key, jwks_uri=CLIENT_JWKS_URI)
+    rp = registered_rp(api_client, old_key, jwks_uri=CLIENT_JWKS_URI)
     _request, tokens, _claims = run_flow(signed_in, api_client, rp)
     responses.replace(responses.GET, CLIENT_JWKS_URI, json=public_jwks(new_key))
     rp.key = new_key
