@@ -84,6 +84,9 @@ JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 # The JWS algorithms we verify client assertions (and request objects) with: the keys a client
 # registers are RSA or EC P-256. Advertised as token_endpoint_auth_signing_alg_values_supported.
 CLIENT_KEY_SIGNING_ALGS = ["RS256", "ES256"]
+# Request objects (OIDC Core §6): unsigned, or signed with the client's keys.
+UNSIGNED_ALG = "none"
+REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED_ALG, *CLIENT_KEY_SIGNING_ALGS]
 
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)

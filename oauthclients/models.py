@@ -51,6 +51,10 @@ class Client(AbstractApplication):
     # private_key_jwt client assertions and signed request objects.
     jwks = models.JSONField(null=True, blank=True, help_text="The client's public JSON Web Key Set.")
     jwks_uri = models.URLField(max_length=2000, blank=True, help_text="Where the client publishes its keys.")
+    # OIDC Registration §2: where the client publishes request objects (the only URLs the server
+    # fetches a request_uri from), and the one algorithm its request objects must use.
+    request_uris = models.JSONField(default=list, blank=True, help_text="Registered request_uri values.")
+    request_object_signing_alg = models.CharField(max_length=10, blank=True)
     # A flag an administrator sets, not a scope a client could ask for: introspection reveals
     # every token's owner and scopes, so only our own resource servers may call it.
     allow_introspection = models.BooleanField(
@@ -105,6 +109,8 @@ class Client(AbstractApplication):
             "scope": self.scope,
             "jwks": self.jwks,
             "jwks_uri": self.jwks_uri,
+            "request_uris": list(self.request_uris),
+            "request_object_signing_alg": self.request_object_signing_alg,
         }
 
     def allows_grant(self, *grants: str) -> bool:

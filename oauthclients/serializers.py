@@ -29,6 +29,10 @@ class ClientSerializer(serializers.ModelSerializer):
     # by reference; only the JSON types are checked here, the rules are the services'.
     jwks = serializers.JSONField(required=False, allow_null=True, default=None)
     jwks_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    request_uris = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False), required=False, default=list
+    )
+    request_object_signing_alg = serializers.CharField(required=False, allow_blank=True, default="")
 
     class Meta:
         model = Client
@@ -42,6 +46,8 @@ class ClientSerializer(serializers.ModelSerializer):
             "scope",
             "jwks",
             "jwks_uri",
+            "request_uris",
+            "request_object_signing_alg",
         ]
         read_only_fields = ["client_id"]
 
@@ -52,8 +58,8 @@ class ClientSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         # RFC 7591 §3.2.1 returns the metadata registered: a client without keys has neither member.
-        for name in ("jwks", "jwks_uri"):
-            if data.get(name) in (None, ""):
+        for name in ("jwks", "jwks_uri", "request_uris", "request_object_signing_alg"):
+            if data.get(name) in (None, "", []):
                 data.pop(name, None)
         return data
 

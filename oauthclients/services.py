@@ -25,7 +25,17 @@ from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
-    {"client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope", "jwks", "jwks_uri"}
+    {
+        "client_name",
+        "redirect_uris",
+        "grant_types",
+        "token_endpoint_auth_method",
+        "scope",
+        "jwks",
+        "jwks_uri",
+        "request_uris",
+        "request_object_signing_alg",
+    }
 )
 
 # DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
@@ -93,11 +103,15 @@ def _apply(
     scope,
     jwks=None,
     jwks_uri="",
+    request_uris=(),
+    request_object_signing_alg="",
 ):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
     client.jwks = jwks
     client.jwks_uri = jwks_uri
+    client.request_uris = list(request_uris)
+    client.request_object_signing_alg = request_object_signing_alg
     client.redirect_uris = " ".join(redirect_uris)
     client.grant_types = grant_types
     client.token_endpoint_auth_method = token_endpoint_auth_method
@@ -118,6 +132,8 @@ def client_create(
     scope: str = "",
     jwks: dict | None = None,
     jwks_uri: str = "",
+    request_uris: list[str] = (),
+    request_object_signing_alg: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
     """Register a client for ``owner``; returns it and its raw secret (None for a client that
@@ -131,6 +147,8 @@ def client_create(
         scope=scope,
         jwks=jwks,
         jwks_uri=jwks_uri,
+        request_uris=request_uris,
+        request_object_signing_alg=request_object_signing_alg,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes

@@ -25,6 +25,8 @@ from oauthclients.grants import (
     PASSWORD,
     REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
+    REQUEST_OBJECT_SIGNING_ALGS,
+    UNSIGNED_ALG,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
@@ -150,7 +152,15 @@ def _is_list_of_strings(value) -> bool:
 
 
 def validate_client_metadata(
-    *, redirect_uris, grant_types, token_endpoint_auth_method, scope, jwks=None, jwks_uri=""
+    *,
+    redirect_uris,
+    grant_types,
+    token_endpoint_auth_method,
+    scope,
+    jwks=None,
+    jwks_uri="",
+    request_uris=(),
+    request_object_signing_alg="",
 ) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
@@ -166,6 +176,28 @@ def validate_client_metadata(
     elif jwks_uri and (problem := fetch_url_problem(jwks_uri, name="jwks_uri")):
         errors["jwks_uri"].append(problem)
     keyless = jwks is None and not jwks_uri
+
+    # request_uris / request_object_signing_alg (OIDC Registration §2)
+    request_uris = [] if request_uris is None else request_uris
+    if not _is_list_of_strings(request_uris):
+        errors["request_uris"].append("request_uris must be a list of https URLs.")
+    else:
+        request_uris = list(request_uris)
+        for uri in request_uris:
+            if problem := fetch_url_problem(uri, name="Each request_uri"):
+                errors["request_uris"].append(problem)
+    request_object_signing_alg = request_object_signing_alg or ""
+    if request_object_signing_alg and (
+        not isinstance(request_object_signing_alg, str)
+        or request_object_signing_alg not in REQUEST_OBJECT_SIGNING_ALGS
+    ):
+        errors["request_object_signing_alg"].append(
+            f"request_object_signing_alg must be one of: {', '.join(REQUEST_OBJECT_SIGNING_ALGS)}."
+        )
+    elif request_object_signing_alg not in ("", UNSIGNED_ALG) and keyless:
+        errors["request_object_signing_alg"].append(
+            "Signed request objects need the client's public keys: register jwks or jwks_uri."
+        )
     if token_endpoint_auth_method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT and keyless:
         errors["token_endpoint_auth_method"].append(
             "private_key_jwt needs the client's public keys: register jwks or jwks_uri."
@@ -252,4 +284,6 @@ def validate_client_metadata(
         "scope": " ".join(scopes),
         "jwks": jwks,
         "jwks_uri": jwks_uri,
+        "request_uris": request_uris,
+        "request_object_signing_alg": request_object_signing_alg,
     }

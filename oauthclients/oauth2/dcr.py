@@ -79,6 +79,8 @@ def _service_arguments(data: dict) -> dict:
         "scope": data.get("scope") or oidc_features.registration_default_scope(),
         "jwks": data.get("jwks"),
         "jwks_uri": data.get("jwks_uri", ""),
+        "request_uris": data.get("request_uris", []),
+        "request_object_signing_alg": data.get("request_object_signing_alg", ""),
     }
 
 

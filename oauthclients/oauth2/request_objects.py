@@ -22,7 +22,7 @@ from django.http import QueryDict
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS
+from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, UNSIGNED_ALG
 from oauthclients.models import Client
 from oauthclients.oauth2.client_keys import (
     UnverifiedJWT,
@@ -32,9 +32,6 @@ from oauthclients.oauth2.client_keys import (
     verified_claims,
 )
 
-UNSIGNED = "none"
-# request_object_signing_alg_values_supported
-REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED, *CLIENT_KEY_SIGNING_ALGS]
 MAX_REQUEST_OBJECT_BYTES = 16 * 1024
 PARAMETERS = ("request", "request_uri")
 # JWT claims about the object itself, never authorization request parameters.
@@ -85,7 +82,7 @@ def _claims(client: Client, token: str, issuer: str) -> dict:
             "invalid_request_object", f"The client registered request objects signed with {registered_alg}."
         )
     try:
-        if alg == UNSIGNED:
+        if alg == UNSIGNED_ALG:
             return unverified_payload(token)
         claims = verified_claims(client, token, algs=CLIENT_KEY_SIGNING_ALGS)
     except UnverifiedJWT as exc:
@@ -132,10 +129,30 @@ def _replace_query(request, params: QueryDict) -> None:
     request.GET = params
 
 
+def error_for(request, credentials):
+    """The OAuth error for the request object this request carried, redirected to the client with
+    its ``state``, or None when there was none or it resolved."""
+    from oauth2_provider.exceptions import OAuthToolkitError
+    from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+
+    problem = getattr(request, "request_object_error", None)
+    if problem is None:
+        return None
+    return OAuthToolkitError(
+        error=CustomOAuth2Error(
+            error=problem.error,
+            description=problem.description,
+            state=credentials.get("state"),
+            request=credentials.get("request"),
+        ),
+        redirect_uri=credentials["redirect_uri"],
+    )
+
+
 def resolve(request) -> None:
     """Replace an authorization request carrying a request object with the request it stands
-    for. On failure the object is dropped and ``request.request_object_error`` says why (the
-    view answers it once the client and redirect URI are validated)."""
+    for. On failure ``request.request_object_error`` says why (the view answers it once the
+    client and redirect URI are validated)."""
     query = request.GET
     if not enabled() or not any(name in query for name in PARAMETERS):
         return
@@ -149,8 +166,6 @@ def resolve(request) -> None:
         claims = _claims(client, token, oauth2_settings.oidc_issuer(request))
         _replace_query(request, _merged(query, claims))
     except RequestObjectError as error:
+        # The query stays as sent (oauthlib ignores these parameters), so a sign-in in between
+        # comes back to the same failing request rather than to one without its object.
         request.request_object_error = error
-        stripped = query.copy()
-        for name in PARAMETERS:
-            stripped.pop(name, None)
-        _replace_query(request, stripped)

@@ -33,7 +33,7 @@ from oauthclients.grants import (
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
 from oauthclients.models import grant_enabled
-from oauthclients.oauth2 import authn, authorization_requests, oidc_features, response_modes
+from oauthclients.oauth2 import authn, authorization_requests, oidc_features, request_objects, response_modes
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.validator import is_disabled_accounts_token
 
@@ -97,7 +97,10 @@ class AuthorizationView(dot_views.AuthorizationView):
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         authorization_requests.require_redirect_uri(request.GET, scopes)
-        authorization_requests.refuse_request_objects(request.GET, credentials)
+        if not request_objects.enabled():
+            authorization_requests.refuse_request_objects(request.GET, credentials)
+        elif error := request_objects.error_for(request, credentials):
+            raise error
         prompt = request.GET.get("prompt", "").split()
         if "none" in prompt and authn.reauthentication_due(request, request.GET):
             # OIDC Core §3.1.2.1: max_age has passed and prompt=none forbids asking to sign in.
@@ -183,6 +186,9 @@ class AuthorizationView(dot_views.AuthorizationView):
         if request.method == "POST" and not authorization_requests.is_consent_submission(request):
             # Not the consent form's answer (no valid CSRF token): a POSTed authorization request.
             authorization_requests.post_as_get(request)
+        if request.method == "GET":
+            # OIDC Core §6: a request object stands for the request; from here on it is the request.
+            request_objects.resolve(request)
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         response.setdefault("Content-Security-Policy", "frame-ancestors 'none'")

@@ -68,4 +68,6 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "scope": "beers:read",
         "jwks": None,
         "jwks_uri": "",
+        "request_uris": [],
+        "request_object_signing_alg": "",
     }

@@ -180,7 +180,14 @@ def test_public_client_with_code_grant_is_accepted():
 
 def test_result_is_normalised():
     cleaned = validate_client_metadata(**{**VALID, "scope": "beers:write  beers:read beers:write"})
-    assert cleaned == {**VALID, "scope": "beers:write beers:read", "jwks": None, "jwks_uri": ""}
+    assert cleaned == {
+        **VALID,
+        "scope": "beers:write beers:read",
+        "jwks": None,
+        "jwks_uri": "",
+        "request_uris": [],
+        "request_object_signing_alg": "",
+    }
 
 
 def test_private_key_jwt_with_keys_by_value_or_reference():

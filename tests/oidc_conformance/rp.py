@@ -118,6 +118,18 @@ def callback(response, rp: RelyingParty) -> tuple[str, dict]:
     return "form_post", page.fields
 
 
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def request_object(claims: dict, key=None) -> str:
+    """ConvertAuthorizationEndpointRequestToRequestObject + SerializeRequestObjectWithNullAlgorithm
+    (no ``key``) or SignRequestObject (with the client's ``key``)."""
+    if key is None:
+        return f"{_b64({'alg': 'none'})}.{_b64(claims)}."
+    return key.sign(claims)
+
+
 def is_consent_page(response) -> bool:
     return response.status_code == 200 and b'id="authorizationForm"' in response.content
 

@@ -42,9 +42,10 @@ def verify_discovery(api_client, *, secure=False) -> dict:
         config["claims_supported"]
     )
     # CheckDiscEndpointRequestParameterSupported / RequestUriParameterSupported: booleans that say
-    # what the authorization endpoint does (it refuses both).
-    assert config["request_parameter_supported"] is False
-    assert config["request_uri_parameter_supported"] is False
+    # what the authorization endpoint does (it processes both), with the algorithms it accepts.
+    assert config["request_parameter_supported"] is True
+    assert config["request_uri_parameter_supported"] is True
+    assert config["request_object_signing_alg_values_supported"] == ["none", "RS256", "ES256"]
     # CheckDiscEndpointGrantTypesSupported / ResponseModesSupported / acr_values_supported:
     # exactly what the server does.
     assert "authorization_code" in config["grant_types_supported"]

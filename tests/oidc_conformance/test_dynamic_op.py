@@ -19,6 +19,7 @@ from tests.oidc_conformance.rp import (
     code_from,
     discovery,
     exchange,
+    request_object,
     token_request,
     userinfo,
     validate_id_token,
@@ -187,38 +188,59 @@ def test_oidcc_registration_sector(api_client, module):
     assert "pairwise" not in discovery(api_client)["subject_types_supported"]
 
 
+REQUEST_URI = "https://rp.example.com/requests/ro-1"
+
+
+@responses.activate
 @pytest.mark.parametrize(
-    ("module", "metadata", "hint"),
-    [
-        ("oidcc-request-uri-unsigned", {"request_uris": ["https://rp.example.com/ro"]}, "request_uris"),
-        (
-            "oidcc-request-uri-signed-rs256",
-            {"request_object_signing_alg": "RS256"},
-            "request_object_signing_alg",
-        ),
-    ],
+    "signed", [False, True], ids=["oidcc-request-uri-unsigned", "oidcc-request-uri-signed-rs256"]
 )
-def test_oidcc_request_uri_modules(end_user, signed_in, api_client, module, metadata, hint):
-    """oidcc-request-uri-unsigned / -signed-rs256 (CheckDiscEndpointRequestUriParameterSupported):
-    request_uri is not supported and discovery says so; registering for it is refused, and a
-    request_uri sent anyway is refused with request_uri_not_supported and the state."""
-    assert discovery(api_client)["request_uri_parameter_supported"] is False
-    refused(register(api_client, **metadata), hint)
-    rp = registered_rp(api_client)
-    request = auth_request(rp, request_uri="https://rp.example.com/ro")
-    _mode, params = callback(authorize(signed_in, rp, request), rp)
-    assert params["error"] == "request_uri_not_supported"
-    assert params["state"] == request["state"]
+def test_oidcc_request_uri(signed_in, api_client, signed):
+    """oidcc-request-uri-unsigned / -signed-rs256: the client registers request_uris (CreateRandom-
+    RequestUri + AddRequestUriToDynamicRegistrationRequest; -signed also request_object_signing_alg
+    RS256), then sends only client_id, response_type, scope and request_uri; the server fetches the
+    object (unsigned, or RS256 with the client's iss and the issuer as aud) and completes the flow
+    with the state and nonce inside it."""
+    config = discovery(api_client)
+    assert config["request_uri_parameter_supported"] is True  # CheckDiscEndpointRequestUriParameterSupported
+    assert "RS256" in config["request_object_signing_alg_values_supported"]
+    key = ClientKey()
+    extra = {"request_object_signing_alg": "RS256"} if signed else {}
+    rp = registered_rp(api_client, key, request_uris=[REQUEST_URI + "#hash"], **extra)
+    inside = auth_request(rp)
+    claims = {**inside, "iss": rp.client_id, "aud": config["issuer"]} if signed else inside
+    body = request_object(claims, key if signed else None)
+    responses.get(REQUEST_URI, body=body, content_type="application/jose")
+    outer = {"client_id": rp.client_id, "response_type": "code", "scope": "openid"}
+    outer["request_uri"] = REQUEST_URI
+    code = code_from(authorize(signed_in, rp, outer), rp, inside)
+    tokens = exchange(api_client, rp, code)
+    validate_id_token(api_client, rp, tokens["id_token"], nonce=inside["nonce"])
+    assert len(responses.calls) == 1
 
 
-def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(end_user, signed_in, api_client):
-    """oidcc-ensure-request-object-with-redirect-uri (dynamic): a request object by value is
-    refused with request_not_supported, redirected with the state."""
+@responses.activate
+def test_oidcc_request_uri_signed_with_another_key_is_refused(signed_in, api_client):
+    """The RS256 module's negative: an object signed with a key the client did not register is
+    invalid_request_object, redirected with the outer state, and no code is issued."""
+    rp = registered_rp(api_client, request_uris=[REQUEST_URI], request_object_signing_alg="RS256")
+    inside = auth_request(rp)
+    responses.get(REQUEST_URI, body=request_object(inside, ClientKey()))
+    outer = {**inside, "request_uri": REQUEST_URI}
+    _mode, params = callback(authorize(signed_in, rp, outer), rp)
+    assert params["error"] == "invalid_request_object"
+    assert params["state"] == inside["state"]
+    assert "code" not in params
+
+
+def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(signed_in, api_client):
+    """oidcc-ensure-request-object-with-redirect-uri (dynamic): the redirect_uri inside the request
+    object wins over an invalid one in the query."""
     rp = registered_rp(api_client)
-    request = auth_request(rp, request="eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJ4In0.")
-    _mode, params = callback(authorize(signed_in, rp, request), rp)
-    assert params["error"] == "request_not_supported"
-    assert params["state"] == request["state"]
+    inside = auth_request(rp)
+    outer = {**inside, "redirect_uri": "https://attacker.example/cb", "request": request_object(inside)}
+    code = code_from(authorize(signed_in, rp, outer), rp, inside)
+    validate_id_token(api_client, rp, exchange(api_client, rp, code)["id_token"], nonce=inside["nonce"])
 
 
 def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
