@@ -87,6 +87,8 @@ CLIENT_KEY_SIGNING_ALGS = ["RS256", "ES256"]
 # Request objects (OIDC Core §6): unsigned, or signed with the client's keys.
 UNSIGNED_ALG = "none"
 REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED_ALG, *CLIENT_KEY_SIGNING_ALGS]
+# Userinfo responses a client may ask to have signed (OIDC Core §5.3.2), with the server's OIDC key.
+USERINFO_SIGNING_ALGS = ["RS256"]
 
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)

@@ -55,6 +55,8 @@ class Client(AbstractApplication):
     # fetches a request_uri from), and the one algorithm its request objects must use.
     request_uris = models.JSONField(default=list, blank=True, help_text="Registered request_uri values.")
     request_object_signing_alg = models.CharField(max_length=10, blank=True)
+    # OIDC Registration §2: empty for plain JSON userinfo, else a JWT signed with our OIDC key.
+    userinfo_signed_response_alg = models.CharField(max_length=10, blank=True)
     # A flag an administrator sets, not a scope a client could ask for: introspection reveals
     # every token's owner and scopes, so only our own resource servers may call it.
     allow_introspection = models.BooleanField(
@@ -111,6 +113,7 @@ class Client(AbstractApplication):
             "jwks_uri": self.jwks_uri,
             "request_uris": list(self.request_uris),
             "request_object_signing_alg": self.request_object_signing_alg,
+            "userinfo_signed_response_alg": self.userinfo_signed_response_alg,
         }
 
     def allows_grant(self, *grants: str) -> bool:

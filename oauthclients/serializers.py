@@ -33,6 +33,7 @@ class ClientSerializer(serializers.ModelSerializer):
         child=serializers.CharField(trim_whitespace=False), required=False, default=list
     )
     request_object_signing_alg = serializers.CharField(required=False, allow_blank=True, default="")
+    userinfo_signed_response_alg = serializers.CharField(required=False, allow_blank=True, default="")
 
     class Meta:
         model = Client
@@ -48,6 +49,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "jwks_uri",
             "request_uris",
             "request_object_signing_alg",
+            "userinfo_signed_response_alg",
         ]
         read_only_fields = ["client_id"]
 
@@ -58,7 +60,13 @@ class ClientSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         # RFC 7591 §3.2.1 returns the metadata registered: a client without keys has neither member.
-        for name in ("jwks", "jwks_uri", "request_uris", "request_object_signing_alg"):
+        for name in (
+            "jwks",
+            "jwks_uri",
+            "request_uris",
+            "request_object_signing_alg",
+            "userinfo_signed_response_alg",
+        ):
             if data.get(name) in (None, "", []):
                 data.pop(name, None)
         return data

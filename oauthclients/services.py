@@ -35,6 +35,7 @@ UPDATABLE_FIELDS = frozenset(
         "jwks_uri",
         "request_uris",
         "request_object_signing_alg",
+        "userinfo_signed_response_alg",
     }
 )
 
@@ -105,6 +106,7 @@ def _apply(
     jwks_uri="",
     request_uris=(),
     request_object_signing_alg="",
+    userinfo_signed_response_alg="",
 ):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
@@ -112,6 +114,7 @@ def _apply(
     client.jwks_uri = jwks_uri
     client.request_uris = list(request_uris)
     client.request_object_signing_alg = request_object_signing_alg
+    client.userinfo_signed_response_alg = userinfo_signed_response_alg
     client.redirect_uris = " ".join(redirect_uris)
     client.grant_types = grant_types
     client.token_endpoint_auth_method = token_endpoint_auth_method
@@ -134,6 +137,7 @@ def client_create(
     jwks_uri: str = "",
     request_uris: list[str] = (),
     request_object_signing_alg: str = "",
+    userinfo_signed_response_alg: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
     """Register a client for ``owner``; returns it and its raw secret (None for a client that
@@ -149,6 +153,7 @@ def client_create(
         jwks_uri=jwks_uri,
         request_uris=request_uris,
         request_object_signing_alg=request_object_signing_alg,
+        userinfo_signed_response_alg=userinfo_signed_response_alg,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes

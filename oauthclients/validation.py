@@ -27,6 +27,7 @@ from oauthclients.grants import (
     REFRESH_TOKEN,
     REQUEST_OBJECT_SIGNING_ALGS,
     UNSIGNED_ALG,
+    USERINFO_SIGNING_ALGS,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
@@ -161,6 +162,7 @@ def validate_client_metadata(
     jwks_uri="",
     request_uris=(),
     request_object_signing_alg="",
+    userinfo_signed_response_alg="",
 ) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
@@ -176,6 +178,12 @@ def validate_client_metadata(
     elif jwks_uri and (problem := fetch_url_problem(jwks_uri, name="jwks_uri")):
         errors["jwks_uri"].append(problem)
     keyless = jwks is None and not jwks_uri
+
+    userinfo_signed_response_alg = userinfo_signed_response_alg or ""
+    if userinfo_signed_response_alg and userinfo_signed_response_alg not in USERINFO_SIGNING_ALGS:
+        errors["userinfo_signed_response_alg"].append(
+            f"userinfo_signed_response_alg must be one of: {', '.join(USERINFO_SIGNING_ALGS)}."
+        )
 
     # request_uris / request_object_signing_alg (OIDC Registration §2)
     request_uris = [] if request_uris is None else request_uris
@@ -286,4 +294,5 @@ def validate_client_metadata(
         "jwks_uri": jwks_uri,
         "request_uris": request_uris,
         "request_object_signing_alg": request_object_signing_alg,
+        "userinfo_signed_response_alg": userinfo_signed_response_alg,
     }

@@ -81,6 +81,7 @@ def _service_arguments(data: dict) -> dict:
         "jwks_uri": data.get("jwks_uri", ""),
         "request_uris": data.get("request_uris", []),
         "request_object_signing_alg": data.get("request_object_signing_alg", ""),
+        "userinfo_signed_response_alg": data.get("userinfo_signed_response_alg", ""),
     }
 
 

@@ -3,14 +3,14 @@
 Discovery must advertise exactly what the server does: the response modes it builds
 (``response_modes``), the ``acr`` values it achieves (``authn``), the claims it releases
 (``claims``), the request objects it processes (``request_objects``, unless switched off), and
-the signed userinfo responses it does not offer.
+the signed userinfo responses it offers (``userinfo``).
 """
 
 from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.grants import REQUEST_OBJECT_SIGNING_ALGS
+from oauthclients.grants import REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
 from oauthclients.oauth2 import authn, request_objects, response_modes
 
 # ID tokens are signed with the server's RSA key, and with nothing else.
@@ -32,6 +32,8 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
             "request_uri_parameter_supported": request_objects.enabled(),
             "claims_parameter_supported": False,
             "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
+            # OIDC Core §5.3.2: for clients that register userinfo_signed_response_alg.
+            "userinfo_signing_alg_values_supported": USERINFO_SIGNING_ALGS,
         }
         if request_objects.enabled():
             data["request_object_signing_alg_values_supported"] = REQUEST_OBJECT_SIGNING_ALGS
@@ -41,9 +43,6 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
 def unsupported_registration_metadata(data: dict) -> str | None:
     """Why RFC 7591 / OIDC Registration metadata asks for something this server does not do, or
     None. Better refused than registered and silently ignored."""
-    userinfo_alg = data.get("userinfo_signed_response_alg")
-    if userinfo_alg is not None:
-        return "userinfo_signed_response_alg is not supported: userinfo responses are plain JSON."
     id_token_alg = data.get("id_token_signed_response_alg")
     if id_token_alg is not None and id_token_alg not in ID_TOKEN_SIGNING_ALGS:
         return f"id_token_signed_response_alg must be one of: {', '.join(ID_TOKEN_SIGNING_ALGS)}."

@@ -30,7 +30,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn, claims, client_assertions, codes
+from oauthclients.oauth2 import authn, claims, client_assertions, codes, userinfo
 from oauthclients.oauth2.compat import CompatValidatorMixin
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
@@ -321,6 +321,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def get_oidc_claims(self, token, token_handler, request):
         # OIDC Core §5.3.2: a claim without a value is left out, never "" or null.
         return claims.without_empty(super().get_oidc_claims(token, token_handler, request))
+
+    def get_userinfo_claims(self, request):
+        # A client that registered userinfo_signed_response_alg gets a signed JWT (OIDC Core §5.3.2).
+        return userinfo.signed_userinfo(super().get_userinfo_claims(request), request)
 
     def get_id_token_dictionary(self, token, token_handler, request):
         id_claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)

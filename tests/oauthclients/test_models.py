@@ -70,4 +70,5 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "jwks_uri": "",
         "request_uris": [],
         "request_object_signing_alg": "",
+        "userinfo_signed_response_alg": "",
     }

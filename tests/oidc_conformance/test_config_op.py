@@ -51,8 +51,8 @@ def verify_discovery(api_client, *, secure=False) -> dict:
     assert "authorization_code" in config["grant_types_supported"]
     assert config["response_modes_supported"] == RESPONSE_MODES_SUPPORTED
     assert config["acr_values_supported"] == authn.ACR_VALUES_SUPPORTED
-    # userinfo is plain JSON only: no signing algorithms advertised.
-    assert "userinfo_signing_alg_values_supported" not in config
+    # userinfo is plain JSON, or RS256-signed for a client that registers for it.
+    assert config["userinfo_signing_alg_values_supported"] == ["RS256"]
     return config
 
 

@@ -5,8 +5,12 @@ conditions need what the server does not offer are tests of the refusal (request
 userinfo) or of the skip condition (pairwise sectors).
 """
 
+import base64
+import json
+
 import pytest
 import responses
+from jwcrypto import jwt
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
@@ -20,6 +24,7 @@ from tests.oidc_conformance.rp import (
     discovery,
     exchange,
     request_object,
+    server_keys,
     token_request,
     userinfo,
     validate_id_token,
@@ -111,12 +116,32 @@ def test_oidcc_idtoken_unsigned_dynamic(end_user, api_client):
     refused(register(api_client, id_token_signed_response_alg="none"), "id_token_signed_response_alg")
 
 
-def test_oidcc_userinfo_rs256(end_user, api_client):
-    """oidcc-userinfo-rs256: signed userinfo is not offered (no userinfo_signing_alg_values_
-    supported), so registering userinfo_signed_response_alg=RS256 is an error that says so."""
-    assert "userinfo_signing_alg_values_supported" not in discovery(api_client)
-    response = register(api_client, userinfo_signed_response_alg="RS256")
-    refused(response, "userinfo_signed_response_alg is not supported")
+def test_oidcc_userinfo_rs256(signed_in, api_client):
+    """oidcc-userinfo-rs256: registered with userinfo_signed_response_alg=RS256
+    (CheckDiscEndpointUserinfoSigningAlgValuesSupportedContainsRS256), userinfo answers
+    application/jwt, RS256-signed with a key from the server's JWKS, with iss = the issuer,
+    aud = the client_id and the ID token's sub (ValidateUserInfoResponseSignature,
+    EnsureUserInfoContainsSub, VerifyUserInfoAndIdTokenInTokenEndpointSameSub)."""
+    config = discovery(api_client)
+    assert "RS256" in config["userinfo_signing_alg_values_supported"]
+    rp = registered_rp(api_client, userinfo_signed_response_alg="RS256")
+    _request, tokens, id_claims = run_flow(signed_in, api_client, rp)
+    response = userinfo(api_client, tokens["access_token"])
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/jwt")
+    signed = response.content.decode()
+    assert json.loads(base64.urlsafe_b64decode(signed.split(".")[0] + "=="))["alg"] == "RS256"
+    info = json.loads(jwt.JWT(jwt=signed, key=server_keys(api_client, config), algs=["RS256"]).claims)
+    assert info["iss"] == config["issuer"]
+    assert info["aud"] == rp.client_id
+    assert info["sub"] == id_claims["sub"]
+
+
+def test_userinfo_stays_plain_json_for_other_clients(signed_in, api_client):
+    """A client that registered no userinfo_signed_response_alg keeps application/json."""
+    rp = registered_rp(api_client)
+    _request, tokens, claims = run_flow(signed_in, api_client, rp)
+    validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
 def test_oidcc_ensure_redirect_uri_in_authorization_request(end_user, signed_in, api_client):
