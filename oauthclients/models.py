@@ -16,6 +16,8 @@ from oauthclients.grants import (
 )
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# RFC 7591 §2 URLs about the client, for people to look at (never fetched by the server).
+DISPLAY_URI_FIELDS = ("logo_uri", "policy_uri", "tos_uri")
 
 
 def grant_enabled(grant: str) -> bool:
@@ -57,6 +59,10 @@ class Client(AbstractApplication):
     request_object_signing_alg = models.CharField(max_length=10, blank=True)
     # OIDC Registration §2: empty for plain JSON userinfo, else a JWT signed with our OIDC key.
     userinfo_signed_response_alg = models.CharField(max_length=10, blank=True)
+    # RFC 7591 §2 display metadata, shown on the consent page and returned as registered.
+    logo_uri = models.URLField(max_length=2000, blank=True)
+    policy_uri = models.URLField(max_length=2000, blank=True)
+    tos_uri = models.URLField(max_length=2000, blank=True)
     # A flag an administrator sets, not a scope a client could ask for: introspection reveals
     # every token's owner and scopes, so only our own resource servers may call it.
     allow_introspection = models.BooleanField(
@@ -114,6 +120,7 @@ class Client(AbstractApplication):
             "request_uris": list(self.request_uris),
             "request_object_signing_alg": self.request_object_signing_alg,
             "userinfo_signed_response_alg": self.userinfo_signed_response_alg,
+            **{name: getattr(self, name) for name in DISPLAY_URI_FIELDS},
         }
 
     def allows_grant(self, *grants: str) -> bool:

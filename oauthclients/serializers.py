@@ -34,6 +34,9 @@ class ClientSerializer(serializers.ModelSerializer):
     )
     request_object_signing_alg = serializers.CharField(required=False, allow_blank=True, default="")
     userinfo_signed_response_alg = serializers.CharField(required=False, allow_blank=True, default="")
+    logo_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    policy_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    tos_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
     class Meta:
         model = Client
@@ -50,6 +53,9 @@ class ClientSerializer(serializers.ModelSerializer):
             "request_uris",
             "request_object_signing_alg",
             "userinfo_signed_response_alg",
+            "logo_uri",
+            "policy_uri",
+            "tos_uri",
         ]
         read_only_fields = ["client_id"]
 
@@ -66,6 +72,9 @@ class ClientSerializer(serializers.ModelSerializer):
             "request_uris",
             "request_object_signing_alg",
             "userinfo_signed_response_alg",
+            "logo_uri",
+            "policy_uri",
+            "tos_uri",
         ):
             if data.get(name) in (None, "", []):
                 data.pop(name, None)

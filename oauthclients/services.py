@@ -36,6 +36,9 @@ UPDATABLE_FIELDS = frozenset(
         "request_uris",
         "request_object_signing_alg",
         "userinfo_signed_response_alg",
+        "logo_uri",
+        "policy_uri",
+        "tos_uri",
     }
 )
 
@@ -107,6 +110,9 @@ def _apply(
     request_uris=(),
     request_object_signing_alg="",
     userinfo_signed_response_alg="",
+    logo_uri="",
+    policy_uri="",
+    tos_uri="",
 ):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
@@ -115,6 +121,7 @@ def _apply(
     client.request_uris = list(request_uris)
     client.request_object_signing_alg = request_object_signing_alg
     client.userinfo_signed_response_alg = userinfo_signed_response_alg
+    client.logo_uri, client.policy_uri, client.tos_uri = logo_uri, policy_uri, tos_uri
     client.redirect_uris = " ".join(redirect_uris)
     client.grant_types = grant_types
     client.token_endpoint_auth_method = token_endpoint_auth_method
@@ -138,6 +145,9 @@ def client_create(
     request_uris: list[str] = (),
     request_object_signing_alg: str = "",
     userinfo_signed_response_alg: str = "",
+    logo_uri: str = "",
+    policy_uri: str = "",
+    tos_uri: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
     """Register a client for ``owner``; returns it and its raw secret (None for a client that
@@ -154,6 +164,9 @@ def client_create(
         request_uris=request_uris,
         request_object_signing_alg=request_object_signing_alg,
         userinfo_signed_response_alg=userinfo_signed_response_alg,
+        logo_uri=logo_uri,
+        policy_uri=policy_uri,
+        tos_uri=tos_uri,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes

@@ -32,7 +32,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
-from oauthclients.models import LOOPBACK_HOSTS
+from oauthclients.models import DISPLAY_URI_FIELDS, LOOPBACK_HOSTS
 
 SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
 
@@ -163,6 +163,9 @@ def validate_client_metadata(
     request_uris=(),
     request_object_signing_alg="",
     userinfo_signed_response_alg="",
+    logo_uri="",
+    policy_uri="",
+    tos_uri="",
 ) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
@@ -178,6 +181,11 @@ def validate_client_metadata(
     elif jwks_uri and (problem := fetch_url_problem(jwks_uri, name="jwks_uri")):
         errors["jwks_uri"].append(problem)
     keyless = jwks is None and not jwks_uri
+
+    display_uris = {"logo_uri": logo_uri or "", "policy_uri": policy_uri or "", "tos_uri": tos_uri or ""}
+    for name in DISPLAY_URI_FIELDS:
+        if display_uris[name] and (problem := fetch_url_problem(display_uris[name], name=name)):
+            errors[name].append(problem)
 
     userinfo_signed_response_alg = userinfo_signed_response_alg or ""
     if userinfo_signed_response_alg and userinfo_signed_response_alg not in USERINFO_SIGNING_ALGS:
@@ -295,4 +303,5 @@ def validate_client_metadata(
         "request_uris": request_uris,
         "request_object_signing_alg": request_object_signing_alg,
         "userinfo_signed_response_alg": userinfo_signed_response_alg,
+        **display_uris,
     }

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
 from oauthclients.grants import CLIENT_CREDENTIALS, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
-from oauthclients.models import Client
+from oauthclients.models import DISPLAY_URI_FIELDS, Client
 from oauthclients.oauth2 import oidc_features
 from oauthclients.serializers import ClientSerializer
 
@@ -82,6 +82,7 @@ def _service_arguments(data: dict) -> dict:
         "request_uris": data.get("request_uris", []),
         "request_object_signing_alg": data.get("request_object_signing_alg", ""),
         "userinfo_signed_response_alg": data.get("userinfo_signed_response_alg", ""),
+        **{name: data.get(name, "") for name in DISPLAY_URI_FIELDS},
     }
 
 

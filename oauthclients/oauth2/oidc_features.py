@@ -43,6 +43,11 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
 def unsupported_registration_metadata(data: dict) -> str | None:
     """Why RFC 7591 / OIDC Registration metadata asks for something this server does not do, or
     None. Better refused than registered and silently ignored."""
+    subject_type = data.get("subject_type")
+    if subject_type is not None and subject_type != "public":
+        return "subject_type must be public: this server issues no pairwise subject identifiers."
+    if data.get("sector_identifier_uri") is not None:
+        return "sector_identifier_uri is not supported: this server issues no pairwise subject identifiers."
     id_token_alg = data.get("id_token_signed_response_alg")
     if id_token_alg is not None and id_token_alg not in ID_TOKEN_SIGNING_ALGS:
         return f"id_token_signed_response_alg must be one of: {', '.join(ID_TOKEN_SIGNING_ALGS)}."

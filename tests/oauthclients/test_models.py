@@ -71,4 +71,7 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "request_uris": [],
         "request_object_signing_alg": "",
         "userinfo_signed_response_alg": "",
+        "logo_uri": "",
+        "policy_uri": "",
+        "tos_uri": "",
     }

@@ -116,6 +116,9 @@ def test_refused_redirect_uris(uri, message):
         ({"jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": ED_X}]}}, "jwks", "RSA or EC P-256"),
         ({"jwks": PUBLIC_JWKS, "jwks_uri": "https://rp.example.com/jwks"}, "jwks", "not both"),
         ({"jwks_uri": "http://rp.example.com/jwks"}, "jwks_uri", "must use https"),
+        ({"logo_uri": "javascript:alert(1)"}, "logo_uri", "must be an https URL"),
+        ({"policy_uri": "http://rp.example.com/policy"}, "policy_uri", "must use https"),
+        ({"tos_uri": ["https://rp.example.com/tos"]}, "tos_uri", "must be a non-empty URL"),
         ({"userinfo_signed_response_alg": "none"}, "userinfo_signed_response_alg", "must be one of: RS256"),
         ({"jwks_uri": "http://127.0.0.1:8000/jwks"}, "jwks_uri", "must use https"),
         ({"jwks_uri": "https://user@rp.example.com/jwks"}, "jwks_uri", "no user information"),
@@ -189,6 +192,9 @@ def test_result_is_normalised():
         "request_uris": [],
         "request_object_signing_alg": "",
         "userinfo_signed_response_alg": "",
+        "logo_uri": "",
+        "policy_uri": "",
+        "tos_uri": "",
     }
 
 

@@ -192,25 +192,41 @@ def test_oidcc_redirect_uri_regfrag(end_user, api_client):
 
 
 @pytest.mark.parametrize(
-    ("module", "member"),
+    ("module", "member", "shown"),
     [
-        ("oidcc-registration-logo-uri", "logo_uri"),
-        ("oidcc-registration-policy-uri", "policy_uri"),
-        ("oidcc-registration-tos-uri", "tos_uri"),
+        ("oidcc-registration-logo-uri", "logo_uri", b'<img src="https://rp.example.com/logo_uri"'),
+        ("oidcc-registration-policy-uri", "policy_uri", b'href="https://rp.example.com/policy_uri"'),
+        ("oidcc-registration-tos-uri", "tos_uri", b'href="https://rp.example.com/tos_uri"'),
     ],
 )
-def test_oidcc_registration_display_uris(end_user, signed_in, api_client, module, member):
-    """oidcc-registration-logo-uri / -policy-uri / -tos-uri: registration with the member
-    succeeds and the flow completes (the suite asks for a screenshot of the consent page)."""
-    rp = registered_rp(api_client, **{member: f"https://rp.example.com/{member}"})
+def test_oidcc_registration_display_uris(signed_in, api_client, module, member, shown):
+    """oidcc-registration-logo-uri / -policy-uri / -tos-uri: registration with the member succeeds
+    and returns it as registered; the page the suite screenshots (ExpectLoginPageWithLogo and
+    friends: here the consent page) shows it; the flow completes."""
+    uri = f"https://rp.example.com/{member}"
+    response = register(api_client, **{member: uri})
+    assert response.status_code == 201, response.content
+    assert response.json()[member] == uri
+    client = Client.objects.get(client_id=response.json()["client_id"])
+    assert getattr(client, member) == uri
+    rp = registered_rp(api_client, **{member: uri})
+    page = signed_in.get("/api/oauth2/authorize", auth_request(rp))
+    assert page.status_code == 200
+    assert shown in page.content
     run_flow(signed_in, api_client, rp)
 
 
 @pytest.mark.parametrize("module", ["oidcc-registration-sector-uri", "oidcc-registration-sector-bad"])
 def test_oidcc_registration_sector(api_client, module):
     """oidcc-registration-sector-uri / -sector-bad: skipped, since subject_types_supported does not
-    include pairwise (the modules' onConfigure)."""
+    include pairwise (the modules' onConfigure); a registration asking for pairwise subjects or a
+    sector_identifier_uri anyway is refused rather than silently given public ones."""
     assert "pairwise" not in discovery(api_client)["subject_types_supported"]
+    refused(register(api_client, subject_type="pairwise"), "subject_type must be public")
+    refused(
+        register(api_client, sector_identifier_uri="https://rp.example.com/redirect_uris.json"),
+        "sector_identifier_uri is not supported",
+    )
 
 
 REQUEST_URI = "https://rp.example.com/requests/ro-1"
