@@ -12,8 +12,9 @@ from oauthclients import services
 from oauthclients.grants import CLIENT_CREDENTIALS, TokenEndpointAuthMethod
 from oauthclients.models import ClientAssertionUse
 from oauthclients.oauth2.client_keys import JWKS_CACHE_SECONDS
-from tests.oauthclients.client_keys import ISSUER, JWT_BEARER, TOKEN_ENDPOINT, ClientKey, public_jwks
-from tests.oauthclients.oauth import TOKEN, client_basic
+from tests.support.client_keys import ISSUER, JWT_BEARER, TOKEN_ENDPOINT, ClientKey, public_jwks
+from tests.support.http import basic_auth_header
+from tests.support.oauth import TOKEN
 
 pytestmark = pytest.mark.django_db
 AccessToken = get_access_token_model()
@@ -140,7 +141,7 @@ def test_one_method_per_request(api_client, user):
             "client_assertion_type": JWT_BEARER,
             "client_assertion": RSA_KEY.assertion(client.client_id),
         },
-        HTTP_AUTHORIZATION=client_basic(client.client_id, "x"),
+        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, "x"),
     )
     assert_invalid_client(basic)
 

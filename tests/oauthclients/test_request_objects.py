@@ -8,7 +8,6 @@ import responses
 from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.validation import validate_client_metadata
-from tests.oauthclients.client_keys import ISSUER, ClientKey, public_jwks
 from tests.oidc_conformance.rp import (
     RelyingParty,
     auth_request,
@@ -18,6 +17,7 @@ from tests.oidc_conformance.rp import (
     request_object,
     sign_in,
 )
+from tests.support.client_keys import ISSUER, ClientKey, public_jwks
 
 pytestmark = pytest.mark.django_db
 REDIRECT = "https://rp.example.com/cb"

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from oauthclients.grants import TOKEN_EXCHANGE
 from oauthclients.validation import validate_client_metadata
-from tests.oauthclients.client_keys import ClientKey, public_jwks
+from tests.support.client_keys import ClientKey, public_jwks
 
 _KEY = ClientKey()
 PUBLIC_JWKS = public_jwks(_KEY)

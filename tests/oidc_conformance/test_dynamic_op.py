@@ -1,8 +1,8 @@
 """The OpenID Foundation's Dynamic OP plan (oidcc-dynamic-certification-test-plan), module by
 module, with the plan's own client variant: clients registered anonymously (OAUTH2_DCR_OPEN=1) at
-the registration endpoint discovery names, authenticating with private_key_jwt. Modules whose
-conditions need what the server does not offer are tests of the refusal (request objects, signed
-userinfo) or of the skip condition (pairwise sectors).
+the registration endpoint discovery names, authenticating with private_key_jwt. Modules the
+server skips (pairwise sectors, unsigned ID tokens) are tests of the skip condition and of the
+registration refusal.
 """
 
 import base64
@@ -14,7 +14,6 @@ from jwcrypto import jwt
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
-from tests.oauthclients.client_keys import ClientKey, public_jwks
 from tests.oidc_conformance.rp import (
     RelyingParty,
     auth_request,
@@ -24,14 +23,15 @@ from tests.oidc_conformance.rp import (
     discovery,
     exchange,
     request_object,
+    run_flow,
     server_keys,
     token_request,
     userinfo,
     validate_id_token,
     validate_userinfo,
+    verify_discovery,
 )
-from tests.oidc_conformance.test_basic_op import run_flow
-from tests.oidc_conformance.test_config_op import verify_discovery
+from tests.support.client_keys import ClientKey, public_jwks
 
 pytestmark = pytest.mark.django_db
 REDIRECT = "https://rp.example.com/dynamic/callback"
@@ -94,29 +94,29 @@ def test_oidcc_discovery_endpoint_verification_dynamic(api_client):
     assert config["registration_endpoint"] == "http://testserver/api/oauth2/register"
 
 
-def test_oidcc_server_dynamic(end_user, signed_in, api_client):
+def test_oidcc_server_dynamic(password_signed_in, api_client):
     """oidcc-server (dynamic_client, OP-Registration-Endpoint / -Dynamic): register without a
     scope, then the code flow with scope=openid, and userinfo."""
     rp = registered_rp(api_client)
     assert "openid" in Client.objects.get(client_id=rp.client_id).scope.split()
-    _request, tokens, claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, claims = run_flow(password_signed_in, api_client, rp)
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
-def test_oidcc_idtoken_rs256(end_user, signed_in, api_client):
+def test_oidcc_idtoken_rs256(password_signed_in, api_client):
     """oidcc-idtoken-rs256: registered with id_token_signed_response_alg=RS256, the ID token is RS256."""
     rp = registered_rp(api_client, id_token_signed_response_alg="RS256")
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
 
 
-def test_oidcc_idtoken_unsigned_dynamic(end_user, api_client):
+def test_oidcc_idtoken_unsigned_dynamic(api_client):
     """oidcc-idtoken-unsigned (dynamic): "none" is not in id_token_signing_alg_values_supported
     (the suite skips), and a registration asking for it is refused, not silently signed RS256."""
     assert "none" not in discovery(api_client)["id_token_signing_alg_values_supported"]
     refused(register(api_client, id_token_signed_response_alg="none"), "id_token_signed_response_alg")
 
 
-def test_oidcc_userinfo_rs256(signed_in, api_client):
+def test_oidcc_userinfo_rs256(password_signed_in, api_client):
     """oidcc-userinfo-rs256: registered with userinfo_signed_response_alg=RS256
     (CheckDiscEndpointUserinfoSigningAlgValuesSupportedContainsRS256), userinfo answers
     application/jwt, RS256-signed with a key from the server's JWKS, with iss = the issuer,
@@ -125,7 +125,7 @@ def test_oidcc_userinfo_rs256(signed_in, api_client):
     config = discovery(api_client)
     assert "RS256" in config["userinfo_signing_alg_values_supported"]
     rp = registered_rp(api_client, userinfo_signed_response_alg="RS256")
-    _request, tokens, id_claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, id_claims = run_flow(password_signed_in, api_client, rp)
     response = userinfo(api_client, tokens["access_token"])
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/jwt")
@@ -137,31 +137,31 @@ def test_oidcc_userinfo_rs256(signed_in, api_client):
     assert info["sub"] == id_claims["sub"]
 
 
-def test_userinfo_stays_plain_json_for_other_clients(signed_in, api_client):
+def test_userinfo_stays_plain_json_for_other_clients(password_signed_in, api_client):
     """A client that registered no userinfo_signed_response_alg keeps application/json."""
     rp = registered_rp(api_client)
-    _request, tokens, claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, claims = run_flow(password_signed_in, api_client, rp)
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
-def test_oidcc_ensure_redirect_uri_in_authorization_request(end_user, signed_in, api_client):
+def test_oidcc_ensure_redirect_uri_in_authorization_request(password_signed_in, api_client):
     """oidcc-ensure-redirect-uri-in-authorization-request: an OpenID request without redirect_uri
     gets an error page (ExpectRedirectUriMissingErrorPage), though one redirect URI is registered."""
     rp = registered_rp(api_client)
     request = auth_request(rp, redirect_uri=None)
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 400
     assert not response.has_header("Location")
     assert b"must send redirect_uri" in response.content
 
 
-def test_oidcc_redirect_uri_query_ok(end_user, signed_in, api_client):
+def test_oidcc_redirect_uri_query_ok(password_signed_in, api_client):
     """oidcc-redirect-uri-query-OK: a registered redirect URI with a query works, and the response
     keeps that query (CheckMatchingCallbackParameters)."""
     uri = "https://rp.example.com/dynamic/callback?foo=bar"
     rp = registered_rp(api_client, redirect_uris=[uri])
     request = auth_request(rp)
-    response = authorize(signed_in, rp, request)
+    response = authorize(password_signed_in, rp, request)
     assert response["Location"].startswith(uri + "&")
     tokens = exchange(api_client, rp, code_from(response, rp, request))
     validate_id_token(api_client, rp, tokens["id_token"], nonce=request["nonce"])
@@ -175,17 +175,17 @@ def test_oidcc_redirect_uri_query_ok(end_user, signed_in, api_client):
     ],
 )
 def test_oidcc_redirect_uri_query_mismatch_and_added(
-    end_user, signed_in, api_client, module, registered, requested
+    password_signed_in, api_client, module, registered, requested
 ):
     """oidcc-redirect-uri-query-mismatch / -added: a redirect URI whose query differs from the
     registered one is an error page (ExpectRedirectUriErrorPage), never a redirect."""
     rp = registered_rp(api_client, redirect_uris=[registered])
-    response = signed_in.get("/api/oauth2/authorize", auth_request(rp, redirect_uri=requested))
+    response = password_signed_in.get("/api/oauth2/authorize", auth_request(rp, redirect_uri=requested))
     assert response.status_code == 400
     assert not response.has_header("Location")
 
 
-def test_oidcc_redirect_uri_regfrag(end_user, api_client):
+def test_oidcc_redirect_uri_regfrag(api_client):
     """oidcc-redirect-uri-regfrag: registering a redirect URI with a fragment is refused
     (invalid_redirect_uri; OIDC Registration §2, RFC 6749 §3.1.2)."""
     refused(register(api_client, redirect_uris=[f"{REDIRECT}#foo"]), "fragment")
@@ -199,7 +199,7 @@ def test_oidcc_redirect_uri_regfrag(end_user, api_client):
         ("oidcc-registration-tos-uri", "tos_uri", b'href="https://rp.example.com/tos_uri"'),
     ],
 )
-def test_oidcc_registration_display_uris(signed_in, api_client, module, member, shown):
+def test_oidcc_registration_display_uris(password_signed_in, api_client, module, member, shown):
     """oidcc-registration-logo-uri / -policy-uri / -tos-uri: registration with the member succeeds
     and returns it as registered; the page the suite screenshots (ExpectLoginPageWithLogo and
     friends: here the consent page) shows it; the flow completes."""
@@ -210,10 +210,10 @@ def test_oidcc_registration_display_uris(signed_in, api_client, module, member, 
     client = Client.objects.get(client_id=response.json()["client_id"])
     assert getattr(client, member) == uri
     rp = registered_rp(api_client, **{member: uri})
-    page = signed_in.get("/api/oauth2/authorize", auth_request(rp))
+    page = password_signed_in.get("/api/oauth2/authorize", auth_request(rp))
     assert page.status_code == 200
     assert shown in page.content
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
 
 
 @pytest.mark.parametrize("module", ["oidcc-registration-sector-uri", "oidcc-registration-sector-bad"])
@@ -236,7 +236,7 @@ REQUEST_URI = "https://rp.example.com/requests/ro-1"
 @pytest.mark.parametrize(
     "signed", [False, True], ids=["oidcc-request-uri-unsigned", "oidcc-request-uri-signed-rs256"]
 )
-def test_oidcc_request_uri(signed_in, api_client, signed):
+def test_oidcc_request_uri(password_signed_in, api_client, signed):
     """oidcc-request-uri-unsigned / -signed-rs256: the client registers request_uris (CreateRandom-
     RequestUri + AddRequestUriToDynamicRegistrationRequest; -signed also request_object_signing_alg
     RS256), then sends only client_id, response_type, scope and request_uri; the server fetches the
@@ -254,40 +254,40 @@ def test_oidcc_request_uri(signed_in, api_client, signed):
     responses.get(REQUEST_URI, body=body, content_type="application/jose")
     outer = {"client_id": rp.client_id, "response_type": "code", "scope": "openid"}
     outer["request_uri"] = REQUEST_URI
-    code = code_from(authorize(signed_in, rp, outer), rp, inside)
+    code = code_from(authorize(password_signed_in, rp, outer), rp, inside)
     tokens = exchange(api_client, rp, code)
     validate_id_token(api_client, rp, tokens["id_token"], nonce=inside["nonce"])
     assert len(responses.calls) == 1
 
 
 @responses.activate
-def test_oidcc_request_uri_signed_with_another_key_is_refused(signed_in, api_client):
+def test_oidcc_request_uri_signed_with_another_key_is_refused(password_signed_in, api_client):
     """The RS256 module's negative: an object signed with a key the client did not register is
     invalid_request_object, redirected with the outer state, and no code is issued."""
     rp = registered_rp(api_client, request_uris=[REQUEST_URI], request_object_signing_alg="RS256")
     inside = auth_request(rp)
     responses.get(REQUEST_URI, body=request_object(inside, ClientKey()))
     outer = {**inside, "request_uri": REQUEST_URI}
-    _mode, params = callback(authorize(signed_in, rp, outer), rp)
+    _mode, params = callback(authorize(password_signed_in, rp, outer), rp)
     assert params["error"] == "invalid_request_object"
     assert params["state"] == inside["state"]
     assert "code" not in params
 
 
-def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(signed_in, api_client):
+def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(password_signed_in, api_client):
     """oidcc-ensure-request-object-with-redirect-uri (dynamic): the redirect_uri inside the request
     object wins over an invalid one in the query."""
     rp = registered_rp(api_client)
     inside = auth_request(rp)
     outer = {**inside, "redirect_uri": "https://attacker.example/cb", "request": request_object(inside)}
-    code = code_from(authorize(signed_in, rp, outer), rp, inside)
+    code = code_from(authorize(password_signed_in, rp, outer), rp, inside)
     validate_id_token(api_client, rp, exchange(api_client, rp, code)["id_token"], nonce=inside["nonce"])
 
 
-def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
+def test_oidcc_refresh_token_dynamic(password_signed_in, api_client):
     """oidcc-refresh-token (dynamic): a registered client refreshes its tokens."""
     rp = registered_rp(api_client)
-    _request, tokens, _claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, _claims = run_flow(password_signed_in, api_client, rp)
     refreshed = token_request(
         api_client, rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )
@@ -295,13 +295,13 @@ def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
     assert refreshed.json()["access_token"] != tokens["access_token"]
 
 
-def test_oidcc_ensure_client_assertion_with_iss_aud_succeeds(end_user, signed_in, api_client):
+def test_oidcc_ensure_client_assertion_with_iss_aud_succeeds(password_signed_in, api_client):
     """oidcc-ensure-client-assertion-with-iss-aud-succeeds: an assertion whose aud is the issuer
     (not the token endpoint) authenticates too."""
     key = ClientKey()
     rp = registered_rp(api_client, key)
     request = auth_request(rp)
-    code = code_from(authorize(signed_in, rp, request), rp, request)
+    code = code_from(authorize(password_signed_in, rp, request), rp, request)
     issuer = discovery(api_client)["issuer"]
     response = api_client.post(
         "/api/oauth2/token",
@@ -318,24 +318,24 @@ def test_oidcc_ensure_client_assertion_with_iss_aud_succeeds(end_user, signed_in
 
 
 @responses.activate
-def test_oidcc_registration_jwks_uri(end_user, signed_in, api_client):
+def test_oidcc_registration_jwks_uri(password_signed_in, api_client):
     """oidcc-registration-jwks-uri: registered with jwks_uri (not jwks), the client's assertions
     verify with the keys fetched from there."""
     key = ClientKey()
     responses.get(CLIENT_JWKS_URI, json=public_jwks(key))
     rp = registered_rp(api_client, key, jwks_uri=CLIENT_JWKS_URI)
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
     assert len(responses.calls) == 1
 
 
 @responses.activate
-def test_oidcc_refresh_token_rp_key_rotation(end_user, signed_in, api_client):
+def test_oidcc_refresh_token_rp_key_rotation(password_signed_in, api_client):
     """oidcc-refresh-token-rp-key-rotation: after the client rotates the key at its jwks_uri, its
     refresh request signed with the new key (new kid) succeeds."""
     old_key, new_key = ClientKey(kid="one"), ClientKey(kid="two")
     responses.get(CLIENT_JWKS_URI, json=public_jwks(old_key))
     rp = registered_rp(api_client, old_key, jwks_uri=CLIENT_JWKS_URI)
-    _request, tokens, _claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, _claims = run_flow(password_signed_in, api_client, rp)
     responses.replace(responses.GET, CLIENT_JWKS_URI, json=public_jwks(new_key))
     rp.key = new_key
     refreshed = token_request(

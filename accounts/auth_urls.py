@@ -1,0 +1,12 @@
+"""Django's password change and reset views with what follows them (other sessions end, the
+``password_changed`` signal). Included before ``django.contrib.auth.urls`` under the same names and
+paths, so every ``{% url 'password_change' %}`` reaches these."""
+
+from django.urls import path
+
+from accounts import pages
+
+urlpatterns = [
+    path("password_change/", pages.PasswordChangeView.as_view(), name="password_change"),
+    path("reset/<uidb64>/<token>/", pages.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+]
