@@ -156,8 +156,10 @@ def resolve(request) -> None:
     query = request.GET
     if not enabled() or not any(name in query for name in PARAMETERS):
         return
-    client = Client.objects.filter(client_id=query.get("client_id") or "").first()
-    if "\x00" in (query.get("client_id") or "") or client is None:
+    client_id = query.get("client_id") or ""
+    # PostgreSQL refuses NUL in a text parameter (a DataError); no client_id holds one.
+    client = None if "\x00" in client_id else Client.objects.filter(client_id=client_id).first()
+    if client is None:
         return  # DOT answers an unknown client with its error page
     try:
         if all(query.get(name) for name in PARAMETERS):

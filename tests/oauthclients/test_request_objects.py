@@ -73,6 +73,15 @@ def test_unusable_request_objects_are_refused(user, rp, case, make, error):
     refused_with(browser, rp, request, error)
 
 
+def test_a_nul_client_id_with_a_request_object_is_an_error_page(user):
+    """Never a DataError (500) on PostgreSQL: no client_id holds NUL, so DOT's error page."""
+    response = sign_in(user).get(
+        "/api/oauth2/authorize", {"client_id": "a\x00b", "response_type": "code", "request": "x.y.z"}
+    )
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
 def test_both_request_and_request_uri_is_invalid(user, rp):
     request = auth_request(rp, request=request_object({}), request_uri=REQUEST_URI)
     refused_with(sign_in(user), rp, request, "invalid_request")
