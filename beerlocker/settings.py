@@ -239,7 +239,11 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": env.str("API_SIGNUP_RATE", default="30/hour"),
+        # Anonymous dynamic client registrations per address (only with OAUTH2_DCR_OPEN=1).
+        "dcr": env.str("API_DCR_RATE", default="20/hour"),
+    },
     # DRF's throttles find the client's address the way api.limits.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
@@ -257,6 +261,9 @@ OAUTHCLIENTS = {
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
     "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
+    # certification run or an open ecosystem only. Such clients have no owner; see the README.
+    "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
     "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }

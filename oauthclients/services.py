@@ -20,12 +20,27 @@ from oauthclients.grants import (
     IMPLICIT,
     PASSWORD,
     is_public_auth_method,
+    uses_client_secret,
 )
 from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
 UPDATABLE_FIELDS = frozenset(
-    {"client_name", "redirect_uris", "grant_types", "token_endpoint_auth_method", "scope"}
+    {
+        "client_name",
+        "redirect_uris",
+        "grant_types",
+        "token_endpoint_auth_method",
+        "scope",
+        "jwks",
+        "jwks_uri",
+        "request_uris",
+        "request_object_signing_alg",
+        "userinfo_signed_response_alg",
+        "logo_uri",
+        "policy_uri",
+        "tos_uri",
+    }
 )
 
 # DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
@@ -83,9 +98,31 @@ def client_validate(*, client: Client | None = None, client_name, **metadata) ->
     return cleaned
 
 
-def _apply(client: Client, *, client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope):
+def _apply(
+    client: Client,
+    *,
+    client_name,
+    redirect_uris,
+    grant_types,
+    token_endpoint_auth_method,
+    scope,
+    jwks=None,
+    jwks_uri="",
+    request_uris=(),
+    request_object_signing_alg="",
+    userinfo_signed_response_alg="",
+    logo_uri="",
+    policy_uri="",
+    tos_uri="",
+):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
+    client.jwks = jwks
+    client.jwks_uri = jwks_uri
+    client.request_uris = list(request_uris)
+    client.request_object_signing_alg = request_object_signing_alg
+    client.userinfo_signed_response_alg = userinfo_signed_response_alg
+    client.logo_uri, client.policy_uri, client.tos_uri = logo_uri, policy_uri, tos_uri
     client.redirect_uris = " ".join(redirect_uris)
     client.grant_types = grant_types
     client.token_endpoint_auth_method = token_endpoint_auth_method
@@ -104,16 +141,33 @@ def client_create(
     grant_types: list[str],
     token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     scope: str = "",
+    jwks: dict | None = None,
+    jwks_uri: str = "",
+    request_uris: list[str] = (),
+    request_object_signing_alg: str = "",
+    userinfo_signed_response_alg: str = "",
+    logo_uri: str = "",
+    policy_uri: str = "",
+    tos_uri: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
 ) -> tuple[Client, str | None]:
-    """Register a client for ``owner``; returns it and its raw secret (None for a public client),
-    which exists only in this return value: the database keeps DOT's hash of it."""
+    """Register a client for ``owner``; returns it and its raw secret (None for a client that
+    authenticates without one: public, or private_key_jwt), which exists only in this return
+    value: the database keeps DOT's hash of it."""
     cleaned = client_validate(
         client_name=client_name,
         redirect_uris=redirect_uris,
         grant_types=grant_types,
         token_endpoint_auth_method=token_endpoint_auth_method,
         scope=scope,
+        jwks=jwks,
+        jwks_uri=jwks_uri,
+        request_uris=request_uris,
+        request_object_signing_alg=request_object_signing_alg,
+        userinfo_signed_response_alg=userinfo_signed_response_alg,
+        logo_uri=logo_uri,
+        policy_uri=policy_uri,
+        tos_uri=tos_uri,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes
@@ -122,7 +176,7 @@ def client_create(
     _apply(client, client_name=client_name, **cleaned)
     client.save()
     signals.client_registered.send(sender=Client, client=client)
-    if client.client_type == Client.CLIENT_PUBLIC:
+    if not uses_client_secret(client.token_endpoint_auth_method):
         return client, None
     return client, raw_secret
 
@@ -159,6 +213,10 @@ def client_rotate_secret(*, client: Client) -> str:
     """Give a confidential client a new secret and return it raw; the old one stops working at once."""
     if client.client_type == Client.CLIENT_PUBLIC:
         raise ValidationError({"token_endpoint_auth_method": ["A public client has no secret to rotate."]})
+    if not uses_client_secret(client.token_endpoint_auth_method):
+        raise ValidationError(
+            {"token_endpoint_auth_method": ["This client authenticates with its keys; it has no secret."]}
+        )
     raw_secret = generate_client_secret()
     client.client_secret = raw_secret
     client.save(update_fields=["client_secret", "updated"])

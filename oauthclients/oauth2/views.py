@@ -28,6 +28,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients import signals
 from oauthclients.grants import (
+    CLIENT_KEY_SIGNING_ALGS,
     CODE_CHALLENGE_METHOD,
     CONFIDENTIAL_AUTH_METHODS,
     DEVICE_CODE,
@@ -37,7 +38,7 @@ from oauthclients.grants import (
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
 from oauthclients.models import Client, grant_enabled
-from oauthclients.oauth2 import authn, authorization_requests, oidc_features, response_modes
+from oauthclients.oauth2 import authn, authorization_requests, oidc_features, request_objects, response_modes
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.validator import account_disabled
 
@@ -101,7 +102,10 @@ class AuthorizationView(dot_views.AuthorizationView):
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         authorization_requests.require_redirect_uri(request.GET, scopes)
-        authorization_requests.refuse_request_objects(request.GET, credentials)
+        if not request_objects.enabled():
+            authorization_requests.refuse_request_objects(request.GET, credentials)
+        elif error := request_objects.error_for(request, credentials):
+            raise error
         prompt = request.GET.get("prompt", "").split()
         if "none" in prompt and authn.reauthentication_due(request, request.GET):
             # OIDC Core §3.1.2.1: max_age has passed and prompt=none forbids asking to sign in.
@@ -201,6 +205,9 @@ class AuthorizationView(dot_views.AuthorizationView):
         if request.method == "POST" and not authorization_requests.is_consent_submission(request):
             # Not the consent form's answer (no valid CSRF token): a POSTed authorization request.
             authorization_requests.post_as_get(request)
+        if request.method == "GET":
+            # OIDC Core §6: a request object stands for the request; from here on it is the request.
+            request_objects.resolve(request)
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         # The authorize URL carries state and the redirect to the client carries the code, so no
@@ -370,6 +377,8 @@ class DiscoveryMixin:
             response_types_supported=supported_response_types(self.oidc),
             code_challenge_methods_supported=[CODE_CHALLENGE_METHOD],
             token_endpoint_auth_methods_supported=TOKEN_ENDPOINT_AUTH_METHODS,
+            # private_key_jwt assertions are verified with these (OIDC Discovery, RFC 8414 §2).
+            token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
             authorization_response_iss_parameter_supported=True,
         )
         data.update(oidc_features.discovery_metadata(request, oidc=self.oidc))

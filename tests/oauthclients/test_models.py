@@ -66,4 +66,12 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN],
         "token_endpoint_auth_method": TokenEndpointAuthMethod.CLIENT_SECRET_BASIC,
         "scope": "beers:read",
+        "jwks": None,
+        "jwks_uri": "",
+        "request_uris": [],
+        "request_object_signing_alg": "",
+        "userinfo_signed_response_alg": "",
+        "logo_uri": "",
+        "policy_uri": "",
+        "tos_uri": "",
     }
