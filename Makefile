@@ -67,6 +67,9 @@ clean:
 test-browser: $(VENV)/.installed-test  ## run the browser journeys, screenshots in test-artifacts/screenshots/
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
-# Benchmarks (scripts/bench/): in-process, production settings, seeded through the services.
-bench: $(VENV)/.installed-test  ## run the benchmarks; BENCH=api (or client_credentials, social) for one
-	$(BIN)/python -m scripts.bench $(BENCH)
+# Benchmarks (scripts/bench/), production settings, seeded through the services. `served` (issue 10):
+# gunicorn on PostgreSQL (BENCH_DATABASE_URL, default bl_bench, DROPPED and re-created) and Redis
+# (BENCH_REDIS_URL) next to the two baselines, load from wrk (apt-get install wrk) or a Python fallback.
+# The others run in-process. Growth case: make bench BENCH=served BENCH_ARGS="--growth --scale 1.0"
+bench: $(VENV)/.installed-test  ## run the benchmarks; BENCH=served (or api, client_credentials, social) for one
+	$(BIN)/python -m scripts.bench $(BENCH) $(if $(BENCH_ARGS),-- $(BENCH_ARGS))

@@ -9,7 +9,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
-from oauthclients.keys import load_oidc_private_key
+from oauthclients.keys import load_inactive_oidc_keys, load_oidc_private_key
 from oauthclients.oauth2.server import pkce_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -239,7 +239,11 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": env.str("API_SIGNUP_RATE", default="30/hour"),
+        # Anonymous dynamic client registrations per address (only with OAUTH2_DCR_OPEN=1).
+        "dcr": env.str("API_DCR_RATE", default="20/hour"),
+    },
     # DRF's throttles find the client's address the way api.limits.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
@@ -261,9 +265,20 @@ OAUTHCLIENTS = {
     "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
     # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
     "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
+    # certification run or an open ecosystem only. Such clients have no owner; see the README.
+    "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
     "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }
+
+# The key that signs ID tokens (docs/oauth.md "Rotating the signing key").
+_OIDC_KEY = load_oidc_private_key(
+    pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
+    path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
+    debug=DEBUG,
+    dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
+)
 
 OAUTH2_PROVIDER = {
     "SCOPES": {
@@ -288,6 +303,12 @@ OAUTH2_PROVIDER = {
     "APPLICATION_ADMIN_CLASS": "oauthclients.admin.ClientAdmin",
     "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
+    # cleartokens deletes in batches, each its own short statement (row locks on one batch only),
+    # pausing between them so that a backlog of millions never holds the tables for long.
+    "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env.int("OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_SIZE", default=1000),
+    "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": env.float(
+        "OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL", default=0.05
+    ),
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
     "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTHCLIENTS["REFRESH_TOKEN_IDLE_SECONDS"],
@@ -300,11 +321,12 @@ OAUTH2_PROVIDER = {
     # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": load_oidc_private_key(
-        pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
-        path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
-        debug=DEBUG,
-        dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
+    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
+    # Previous signing keys: published in the JWKS and verifying, never signing (key rotation).
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": load_inactive_oidc_keys(
+        pems=env.str("OIDC_RSA_PRIVATE_KEYS_INACTIVE", default="", multiline=True),
+        paths=env.list("OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES", default=[]),
+        active=_OIDC_KEY,
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),

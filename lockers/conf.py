@@ -8,6 +8,8 @@ DEFAULTS = {
     "BEER_TOKEN_SCOPES": {"read": ["beers:read"], "write": ["beers:write"]},
     # The scopes an application token needs on /api/stats.
     "STATS_TOKEN_SCOPES": {"read": ["stats:read"]},
+    # GET /api/stats answers totals at most this many seconds old (0: computed on every call).
+    "STATS_CACHE_SECONDS": 30,
     # Beers per page on the "My locker" page (the API's page size is REST_FRAMEWORK's).
     "PAGE_SIZE": 20,
 }

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from lockers import caching
 from lockers.models import Beer
 
 User = get_user_model()
@@ -14,6 +15,7 @@ def beer_create(*, owner: User, name: str, type: str = "", quantity: int = 1) ->
     beer = Beer(owner=owner, name=name, type=type, quantity=quantity)
     beer.full_clean()
     beer.save()
+    caching.locker_changed(owner.pk)
     return beer
 
 
@@ -33,3 +35,4 @@ def beer_update(*, beer: Beer, **fields) -> Beer:
 def beer_delete(*, beer: Beer) -> None:
     """Remove a beer from its locker."""
     beer.delete()
+    caching.locker_changed(beer.owner_id)

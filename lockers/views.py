@@ -1,11 +1,11 @@
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import IsApplicationWithTokenScope
-from lockers import conf, services
+from lockers import caching, conf, services
 from lockers.filters import BeerFilter
 from lockers.models import Beer
 from lockers.serializers import BeerSerializer
@@ -32,6 +32,23 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
     filterset_class = BeerFilter
     search_fields = ["name"]
     ordering_fields = ["name", "quantity", "created"]
+
+    # The query parameters that are not about filtering, searching or ordering.
+    PAGING_PARAMS = frozenset({"page", "page_size", "format"})
+
+    def filter_queryset(self, queryset):
+        # Without a filter, search or ordering parameter the backends change nothing (the model's
+        # order is the default), but django-filter still builds and validates a form per request.
+        if not set(self.request.query_params) - self.PAGING_PARAMS:
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def count_cache_key(self, request):
+        """Where a long locker's page ``count`` is cached (api.pagination): only for the whole
+        locker; a filtered, searched or reordered list is counted as asked."""
+        if set(request.query_params) - self.PAGING_PARAMS:
+            return None
+        return caching.beer_count_key(request.user.pk)
 
     def perform_create(self, serializer):
         serializer.instance = services.beer_create(owner=self.request.user, **serializer.validated_data)
@@ -61,11 +78,14 @@ class StatsView(APIView):
         return conf.get("STATS_TOKEN_SCOPES")
 
     def get(self, request):
-        beers = Beer.objects.aggregate(bottles=Sum("quantity", default=0))
-        return Response(
-            {
-                "users": get_user_model().objects.filter(is_active=True).count(),
-                "beers": Beer.objects.count(),
-                "bottles": beers["bottles"],
-            }
-        )
+        # Whole-table counts: recomputed at most every STATS_CACHE_SECONDS, not on every call.
+        return Response(caching.stats(site_totals, seconds=conf.get("STATS_CACHE_SECONDS")))
+
+
+def site_totals():
+    beers = Beer.objects.aggregate(beers=Count("id"), bottles=Sum("quantity", default=0))
+    return {
+        "users": get_user_model().objects.filter(is_active=True).count(),
+        "beers": beers["beers"],
+        "bottles": beers["bottles"],
+    }

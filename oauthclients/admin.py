@@ -12,6 +12,7 @@ from oauth2_provider.models import (
 )
 
 from oauthclients import services
+from oauthclients.grants import SECRET_AUTH_METHODS
 from oauthclients.models import Client, LogoutDelivery
 from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
@@ -99,9 +100,11 @@ class ClientAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        # The metadata this form does not show (keys, request objects, display URIs) is kept.
+        kept = self.instance.metadata() if self.instance.pk else {}
         try:
             services.client_validate(
-                client=self.instance if self.instance.pk else None, **self.service_arguments()
+                client=self.instance if self.instance.pk else None, **{**kept, **self.service_arguments()}
             )
         except ValidationError as error:
             for argument, messages in error.message_dict.items():
@@ -189,15 +192,19 @@ class ClientAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate secret")
     def rotate_secret(self, request, queryset):
         rows = []
-        for client in queryset.filter(client_type=Client.CLIENT_CONFIDENTIAL).order_by("name"):
+        # Public and private_key_jwt clients hold no secret of ours.
+        with_secret = queryset.filter(
+            client_type=Client.CLIENT_CONFIDENTIAL, token_endpoint_auth_method__in=SECRET_AUTH_METHODS
+        )
+        for client in with_secret.order_by("name"):
             rows.append((client, services.client_rotate_secret(client=client)))
-        skipped = queryset.exclude(client_type=Client.CLIENT_CONFIDENTIAL).count()
+        skipped = queryset.count() - len(rows)
         if skipped:
             self.message_user(
                 request,
                 ngettext(
-                    "%d public client has no secret and was skipped.",
-                    "%d public clients have no secret and were skipped.",
+                    "%d client has no secret (public, or authenticates with its keys) and was skipped.",
+                    "%d clients have no secret (public, or authenticate with their keys) and were skipped.",
                     skipped,
                 )
                 % skipped,

@@ -18,6 +18,10 @@ DEFAULTS = {
     # Grants other apps add to the token endpoint: {grant type name: dotted path of an oauthlib
     # grant class}, each built with the server's request validator (oauthclients.oauth2.server).
     "EXTRA_GRANTS": {},
+    # Request objects (OIDC Core §6, request and request_uri); off, they are refused as before.
+    "REQUEST_OBJECTS": True,
+    # RFC 7591 registration without a signed-in user (oauthclients.oauth2.dcr): off unless asked.
+    "DCR_OPEN": False,
     # Debug only: where `make run` (``manage.py createoidckey``) keeps the development signing key.
     "OIDC_DEV_KEY_FILE": "var/oidc.key",
     # A refresh token not used for this long is rejected (rotation makes each use a new token).

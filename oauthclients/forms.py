@@ -22,6 +22,10 @@ GRANT_CHOICES = [
 AUTH_METHOD_CHOICES = [
     (Client.AuthMethod.CLIENT_SECRET_BASIC, "Confidential, secret sent with HTTP Basic (a server-side app)"),
     (Client.AuthMethod.CLIENT_SECRET_POST, "Confidential, secret sent in the request body"),
+    (
+        Client.AuthMethod.PRIVATE_KEY_JWT,
+        "Confidential, signed JWT (private_key_jwt; register your keys with the API: jwks or jwks_uri)",
+    ),
     (Client.AuthMethod.NONE, "Public, no secret (a browser or mobile app; uses PKCE)"),
 ]
 

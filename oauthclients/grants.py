@@ -57,6 +57,8 @@ class TokenEndpointAuthMethod(TextChoices):
 
     CLIENT_SECRET_BASIC = "client_secret_basic", "HTTP Basic with the client secret"
     CLIENT_SECRET_POST = "client_secret_post", "Client secret in the request body"
+    # OIDC Core §9 / RFC 7523 §2.2: a JWT signed with a key the client registered (jwks or jwks_uri).
+    PRIVATE_KEY_JWT = "private_key_jwt", "JWT signed with the client's registered private key"
     NONE = "none", "None (public client)"
 
 
@@ -65,11 +67,28 @@ def is_public_auth_method(method: str) -> bool:
     return method == TokenEndpointAuthMethod.NONE
 
 
+def uses_client_secret(method: str) -> bool:
+    """The client authenticates with a secret we issued (Basic or body), so it is shown one."""
+    return method in SECRET_AUTH_METHODS
+
+
 TOKEN_ENDPOINT_AUTH_METHODS = list(TokenEndpointAuthMethod.values)
-CONFIDENTIAL_AUTH_METHODS = [
+SECRET_AUTH_METHODS = [
     TokenEndpointAuthMethod.CLIENT_SECRET_BASIC.value,
     TokenEndpointAuthMethod.CLIENT_SECRET_POST.value,
 ]
+CONFIDENTIAL_AUTH_METHODS = [*SECRET_AUTH_METHODS, TokenEndpointAuthMethod.PRIVATE_KEY_JWT.value]
+
+# RFC 7523 §2.2: the client_assertion_type of a JWT client assertion.
+JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# The JWS algorithms we verify client assertions (and request objects) with: the keys a client
+# registers are RSA or EC P-256. Advertised as token_endpoint_auth_signing_alg_values_supported.
+CLIENT_KEY_SIGNING_ALGS = ["RS256", "ES256"]
+# Request objects (OIDC Core §6): unsigned, or signed with the client's keys.
+UNSIGNED_ALG = "none"
+REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED_ALG, *CLIENT_KEY_SIGNING_ALGS]
+# Userinfo responses a client may ask to have signed (OIDC Core §5.3.2), with the server's OIDC key.
+USERINFO_SIGNING_ALGS = ["RS256"]
 
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)

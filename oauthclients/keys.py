@@ -1,5 +1,11 @@
-"""Where the OpenID Connect signing key comes from. Imported by settings, so no models here."""
+"""Where the OpenID Connect signing keys come from. Imported by settings, so no models here.
 
+One key signs (``OIDC_RSA_PRIVATE_KEY``); the previous ones (``OIDC_RSA_PRIVATE_KEYS_INACTIVE``,
+DOT's setting) sign nothing but stay in the JWKS, so ID tokens they signed keep verifying at relying
+parties and as ``id_token_hint`` here until they expire. docs/oauth.md "Rotating the signing key".
+"""
+
+import re
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +42,52 @@ def load_oidc_private_key(*, pem: str, path: str, debug: bool, dev_key_path: Pat
             "(or DJANGO_DEBUG=1 for local development, where `make run` generates one into var/oidc.key)."
         )
     return dev_key_path.read_text() if dev_key_path.is_file() else ""
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
+
+
+def load_inactive_oidc_keys(*, pems: str, paths: list[str], active: str) -> list[str]:
+    """The previous signing keys, still published and still verifying, never signing: the PEM
+    blocks in ``pems`` (concatenated) then the file at each of ``paths``, without ``active`` and
+    without repeats. Each must be an RSA private key, or the server refuses to start: a key that
+    silently fails to load would break every token it signed at the next rotation."""
+    blocks = _PEM_BLOCK.findall(pems)
+    if pems.strip() and not blocks:
+        raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEYS_INACTIVE holds no PEM private key.")
+    for path in paths:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES: {path} cannot be read: {exc.strerror}."
+            ) from exc
+        found = _PEM_BLOCK.findall(text)
+        if not found:
+            raise ImproperlyConfigured(
+                f"OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES: {path} holds no PEM private key."
+            )
+        blocks.extend(found)
+    keys = []
+    for block in blocks:
+        try:
+            key = serialization.load_pem_private_key(block.encode(), password=None)
+        except (ValueError, TypeError) as exc:
+            raise ImproperlyConfigured(f"An inactive OIDC signing key cannot be loaded: {exc}.") from exc
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ImproperlyConfigured("An inactive OIDC signing key is not an RSA key.")
+        if _same_key(block, active) or any(_same_key(block, kept) for kept in keys):
+            continue
+        keys.append(block)
+    return keys
+
+
+def _same_key(pem: str, other: str) -> bool:
+    if not other:
+        return False
+    public = serialization.load_pem_private_key(pem.encode(), password=None).public_key()
+    other_public = serialization.load_pem_private_key(other.encode(), password=None).public_key()
+    return public.public_numbers() == other_public.public_numbers()
 
 
 def dev_key_create(dev_key_path: Path) -> bool:

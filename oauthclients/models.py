@@ -17,6 +17,8 @@ from oauthclients.grants import (
 )
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# RFC 7591 §2 URLs about the client, for people to look at (never fetched by the server).
+DISPLAY_URI_FIELDS = ("logo_uri", "policy_uri", "tos_uri")
 
 
 def grant_enabled(grant: str) -> bool:
@@ -48,6 +50,20 @@ class Client(AbstractApplication):
     scope = models.TextField(
         blank=True, default="", help_text="Space-separated scopes this client may ask for."
     )
+    # RFC 7591 §2: the client's public keys, by value or by reference (never both), for
+    # private_key_jwt client assertions and signed request objects.
+    jwks = models.JSONField(null=True, blank=True, help_text="The client's public JSON Web Key Set.")
+    jwks_uri = models.URLField(max_length=2000, blank=True, help_text="Where the client publishes its keys.")
+    # OIDC Registration §2: where the client publishes request objects (the only URLs the server
+    # fetches a request_uri from), and the one algorithm its request objects must use.
+    request_uris = models.JSONField(default=list, blank=True, help_text="Registered request_uri values.")
+    request_object_signing_alg = models.CharField(max_length=10, blank=True)
+    # OIDC Registration §2: empty for plain JSON userinfo, else a JWT signed with our OIDC key.
+    userinfo_signed_response_alg = models.CharField(max_length=10, blank=True)
+    # RFC 7591 §2 display metadata, shown on the consent page and returned as registered.
+    logo_uri = models.URLField(max_length=2000, blank=True)
+    policy_uri = models.URLField(max_length=2000, blank=True)
+    tos_uri = models.URLField(max_length=2000, blank=True)
     # A flag an administrator sets, not a scope a client could ask for: introspection reveals
     # every token's owner and scopes, so only our own resource servers may call it.
     allow_introspection = models.BooleanField(
@@ -107,6 +123,12 @@ class Client(AbstractApplication):
             "post_logout_redirect_uris": self.post_logout_redirect_uris.split(),
             "backchannel_logout_uri": self.backchannel_logout_uri,
             "backchannel_logout_session_required": self.backchannel_logout_session_required,
+            "jwks": self.jwks,
+            "jwks_uri": self.jwks_uri,
+            "request_uris": list(self.request_uris),
+            "request_object_signing_alg": self.request_object_signing_alg,
+            "userinfo_signed_response_alg": self.userinfo_signed_response_alg,
+            **{name: getattr(self, name) for name in DISPLAY_URI_FIELDS},
         }
 
     def allows_grant(self, *grants: str) -> bool:
@@ -236,3 +258,23 @@ class LogoutDelivery(models.Model):
 
     def __str__(self):
         return f"Logout for {self.client_id} ({self.status})"
+
+
+class ClientAssertionUse(models.Model):
+    """A private_key_jwt client assertion already used, by its ``jti``, until it expires.
+
+    RFC 7523 §3 lets the server refuse a replayed assertion; the unique constraint makes "first
+    use wins" atomic across processes and instances, whatever cache each one has.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assertion_uses")
+    jti_checksum = models.CharField(max_length=64)
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "jti_checksum"], name="unique_client_assertion_jti")
+        ]
+
+    def __str__(self):
+        return f"Assertion use #{self.pk}"

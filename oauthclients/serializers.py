@@ -31,6 +31,18 @@ class ClientSerializer(serializers.ModelSerializer):
     )
     backchannel_logout_uri = serializers.CharField(allow_blank=True, default="", trim_whitespace=False)
     backchannel_logout_session_required = serializers.BooleanField(default=False)
+    # RFC 7591 §2: the client's public keys (private_key_jwt, signed request objects), by value or
+    # by reference; only the JSON types are checked here, the rules are the services'.
+    jwks = serializers.JSONField(required=False, allow_null=True, default=None)
+    jwks_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    request_uris = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=False), required=False, default=list
+    )
+    request_object_signing_alg = serializers.CharField(required=False, allow_blank=True, default="")
+    userinfo_signed_response_alg = serializers.CharField(required=False, allow_blank=True, default="")
+    logo_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    policy_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    tos_uri = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
 
     class Meta:
         model = Client
@@ -45,12 +57,37 @@ class ClientSerializer(serializers.ModelSerializer):
             "post_logout_redirect_uris",
             "backchannel_logout_uri",
             "backchannel_logout_session_required",
+            "jwks",
+            "jwks_uri",
+            "request_uris",
+            "request_object_signing_alg",
+            "userinfo_signed_response_alg",
+            "logo_uri",
+            "policy_uri",
+            "tos_uri",
         ]
         read_only_fields = ["client_id"]
 
     def get_client_id_issued_at(self, client) -> int:
         # RFC 7591 §3.2.1: seconds since the epoch.
         return int(client.created.timestamp())
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # RFC 7591 §3.2.1 returns the metadata registered: a client without keys has neither member.
+        for name in (
+            "jwks",
+            "jwks_uri",
+            "request_uris",
+            "request_object_signing_alg",
+            "userinfo_signed_response_alg",
+            "logo_uri",
+            "policy_uri",
+            "tos_uri",
+        ):
+            if data.get(name) in (None, "", []):
+                data.pop(name, None)
+        return data
 
     def service_fields(self) -> dict:
         """The validated data under the services' (RFC 7591) argument names."""

@@ -20,6 +20,7 @@ from oauthclients.grants import (
     IMPLICIT,
     PASSWORD,
     is_public_auth_method,
+    uses_client_secret,
 )
 from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
@@ -34,6 +35,14 @@ UPDATABLE_FIELDS = frozenset(
         "post_logout_redirect_uris",
         "backchannel_logout_uri",
         "backchannel_logout_session_required",
+        "jwks",
+        "jwks_uri",
+        "request_uris",
+        "request_object_signing_alg",
+        "userinfo_signed_response_alg",
+        "logo_uri",
+        "policy_uri",
+        "tos_uri",
     }
 )
 
@@ -103,9 +112,23 @@ def _apply(
     post_logout_redirect_uris,
     backchannel_logout_uri,
     backchannel_logout_session_required,
+    jwks=None,
+    jwks_uri="",
+    request_uris=(),
+    request_object_signing_alg="",
+    userinfo_signed_response_alg="",
+    logo_uri="",
+    policy_uri="",
+    tos_uri="",
 ):
     """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
     client.name = client_name.strip()
+    client.jwks = jwks
+    client.jwks_uri = jwks_uri
+    client.request_uris = list(request_uris)
+    client.request_object_signing_alg = request_object_signing_alg
+    client.userinfo_signed_response_alg = userinfo_signed_response_alg
+    client.logo_uri, client.policy_uri, client.tos_uri = logo_uri, policy_uri, tos_uri
     client.redirect_uris = " ".join(redirect_uris)
     client.post_logout_redirect_uris = " ".join(post_logout_redirect_uris)
     client.backchannel_logout_uri = backchannel_logout_uri
@@ -127,13 +150,22 @@ def client_create(
     grant_types: list[str],
     token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     scope: str = "",
+    jwks: dict | None = None,
+    jwks_uri: str = "",
+    request_uris: list[str] = (),
+    request_object_signing_alg: str = "",
+    userinfo_signed_response_alg: str = "",
+    logo_uri: str = "",
+    policy_uri: str = "",
+    tos_uri: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
     post_logout_redirect_uris: list[str] = (),
     backchannel_logout_uri: str = "",
     backchannel_logout_session_required: bool = False,
 ) -> tuple[Client, str | None]:
-    """Register a client for ``owner``; returns it and its raw secret (None for a public client),
-    which exists only in this return value: the database keeps DOT's hash of it."""
+    """Register a client for ``owner``; returns it and its raw secret (None for a client that
+    authenticates without one: public, or private_key_jwt), which exists only in this return
+    value: the database keeps DOT's hash of it."""
     cleaned = client_validate(
         client_name=client_name,
         redirect_uris=redirect_uris,
@@ -143,6 +175,14 @@ def client_create(
         post_logout_redirect_uris=post_logout_redirect_uris,
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=backchannel_logout_session_required,
+        jwks=jwks,
+        jwks_uri=jwks_uri,
+        request_uris=request_uris,
+        request_object_signing_alg=request_object_signing_alg,
+        userinfo_signed_response_alg=userinfo_signed_response_alg,
+        logo_uri=logo_uri,
+        policy_uri=policy_uri,
+        tos_uri=tos_uri,
     )
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes
@@ -151,7 +191,7 @@ def client_create(
     _apply(client, client_name=client_name, **cleaned)
     client.save()
     signals.client_registered.send(sender=Client, client=client)
-    if client.client_type == Client.CLIENT_PUBLIC:
+    if not uses_client_secret(client.token_endpoint_auth_method):
         return client, None
     return client, raw_secret
 
@@ -188,6 +228,10 @@ def client_rotate_secret(*, client: Client) -> str:
     """Give a confidential client a new secret and return it raw; the old one stops working at once."""
     if client.client_type == Client.CLIENT_PUBLIC:
         raise ValidationError({"token_endpoint_auth_method": ["A public client has no secret to rotate."]})
+    if not uses_client_secret(client.token_endpoint_auth_method):
+        raise ValidationError(
+            {"token_endpoint_auth_method": ["This client authenticates with its keys; it has no secret."]}
+        )
     raw_secret = generate_client_secret()
     client.client_secret = raw_secret
     client.save(update_fields=["client_secret", "updated"])

@@ -5,12 +5,16 @@ The REST API, dynamic client registration, the admin and the ``createclient`` co
 all of them.
 """
 
+import json
 import re
 import unicodedata
 from collections import defaultdict
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from jwcrypto import jwk
+from jwcrypto.common import JWException
 from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
@@ -21,11 +25,14 @@ from oauthclients.grants import (
     PASSWORD,
     REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
+    REQUEST_OBJECT_SIGNING_ALGS,
+    UNSIGNED_ALG,
+    USERINFO_SIGNING_ALGS,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
-from oauthclients.models import LOOPBACK_HOSTS
+from oauthclients.models import DISPLAY_URI_FIELDS, LOOPBACK_HOSTS
 
 SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
 
@@ -92,6 +99,55 @@ def _redirect_uri_problem(uri) -> str | None:
     )
 
 
+# A registered key set is stored in the database and parsed on every assertion: keep it small.
+MAX_JWKS_BYTES = 16 * 1024
+# The key types client assertions and request objects are verified with (RS256, ES256).
+_CLIENT_KEY_TYPES = {"RSA": None, "EC": "P-256"}
+
+
+def fetch_url_problem(uri, *, name: str) -> str | None:
+    """Why the server may not fetch ``uri`` (a jwks_uri, a request_uri), or None: https only,
+    and http only on a loopback host while DEBUG is on (a development relying party)."""
+    if not isinstance(uri, str) or not uri:
+        return f"{name} must be a non-empty URL."
+    if has_control_character(uri) or any(char.isspace() for char in uri):
+        return f"{name} contains whitespace or a control character."
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return f"{name} is not a valid URL."
+    if "@" in parts.netloc or not parts.hostname:
+        return f"{name} must be an https URL with a host and no user information."
+    if parts.scheme == "https" or (
+        parts.scheme == "http" and settings.DEBUG and parts.hostname in LOOPBACK_HOSTS
+    ):
+        return None
+    return f"{name} must use https."
+
+
+def client_jwks_problem(jwks) -> str | None:
+    """Why ``jwks`` is not a usable public key set for a client, or None."""
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
+        return 'jwks must be a JSON Web Key Set: an object with a non-empty "keys" list.'
+    if len(json.dumps(jwks)) > MAX_JWKS_BYTES:
+        return f"jwks is too large (at most {MAX_JWKS_BYTES} bytes)."
+    for entry in jwks["keys"]:
+        if not isinstance(entry, dict):
+            return "Each key in jwks must be a JSON object."
+        try:
+            key = jwk.JWK(**entry)
+        except (JWException, ValueError, TypeError):
+            return "jwks holds a key that is not a valid JSON Web Key."
+        if key.has_private:
+            return "jwks must hold public keys only; never send a private key."
+        kty = entry.get("kty")
+        curve = _CLIENT_KEY_TYPES.get(kty)
+        if kty not in _CLIENT_KEY_TYPES or (curve and entry.get("crv") != curve):
+            return "jwks keys must be RSA or EC P-256 keys (for RS256 or ES256)."
+    return None
+
+
 def _is_list_of_strings(value) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
 
@@ -131,6 +187,14 @@ def validate_client_metadata(
     post_logout_redirect_uris=(),
     backchannel_logout_uri="",
     backchannel_logout_session_required=False,
+    jwks=None,
+    jwks_uri="",
+    request_uris=(),
+    request_object_signing_alg="",
+    userinfo_signed_response_alg="",
+    logo_uri="",
+    policy_uri="",
+    tos_uri="",
 ) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
@@ -148,6 +212,53 @@ def validate_client_metadata(
             "backchannel_logout_session_required must be true or false."
         )
     errors = defaultdict(list, {key: value for key, value in errors.items() if value})
+    # jwks / jwks_uri (RFC 7591 §2: never both)
+    jwks_uri = jwks_uri or ""
+    if jwks is not None and jwks_uri:
+        errors["jwks"].append("Register jwks or jwks_uri, not both.")
+    elif jwks is not None:
+        if problem := client_jwks_problem(jwks):
+            errors["jwks"].append(problem)
+    elif jwks_uri and (problem := fetch_url_problem(jwks_uri, name="jwks_uri")):
+        errors["jwks_uri"].append(problem)
+    keyless = jwks is None and not jwks_uri
+
+    display_uris = {"logo_uri": logo_uri or "", "policy_uri": policy_uri or "", "tos_uri": tos_uri or ""}
+    for name in DISPLAY_URI_FIELDS:
+        if display_uris[name] and (problem := fetch_url_problem(display_uris[name], name=name)):
+            errors[name].append(problem)
+
+    userinfo_signed_response_alg = userinfo_signed_response_alg or ""
+    if userinfo_signed_response_alg and userinfo_signed_response_alg not in USERINFO_SIGNING_ALGS:
+        errors["userinfo_signed_response_alg"].append(
+            f"userinfo_signed_response_alg must be one of: {', '.join(USERINFO_SIGNING_ALGS)}."
+        )
+
+    # request_uris / request_object_signing_alg (OIDC Registration §2)
+    request_uris = [] if request_uris is None else request_uris
+    if not _is_list_of_strings(request_uris):
+        errors["request_uris"].append("request_uris must be a list of https URLs.")
+    else:
+        request_uris = list(request_uris)
+        for uri in request_uris:
+            if problem := fetch_url_problem(uri, name="Each request_uri"):
+                errors["request_uris"].append(problem)
+    request_object_signing_alg = request_object_signing_alg or ""
+    if request_object_signing_alg and (
+        not isinstance(request_object_signing_alg, str)
+        or request_object_signing_alg not in REQUEST_OBJECT_SIGNING_ALGS
+    ):
+        errors["request_object_signing_alg"].append(
+            f"request_object_signing_alg must be one of: {', '.join(REQUEST_OBJECT_SIGNING_ALGS)}."
+        )
+    elif request_object_signing_alg not in ("", UNSIGNED_ALG) and keyless:
+        errors["request_object_signing_alg"].append(
+            "Signed request objects need the client's public keys: register jwks or jwks_uri."
+        )
+    if token_endpoint_auth_method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT and keyless:
+        errors["token_endpoint_auth_method"].append(
+            "private_key_jwt needs the client's public keys: register jwks or jwks_uri."
+        )
 
     # token_endpoint_auth_method
     if token_endpoint_auth_method not in TokenEndpointAuthMethod.values:
@@ -231,4 +342,10 @@ def validate_client_metadata(
         "post_logout_redirect_uris": list(post_logout_redirect_uris),
         "backchannel_logout_uri": backchannel_logout_uri,
         "backchannel_logout_session_required": backchannel_logout_session_required,
+        "jwks": jwks,
+        "jwks_uri": jwks_uri,
+        "request_uris": request_uris,
+        "request_object_signing_alg": request_object_signing_alg,
+        "userinfo_signed_response_alg": userinfo_signed_response_alg,
+        **display_uris,
     }

@@ -24,13 +24,14 @@ from oauth2_provider.models import get_access_token_model, set_token_value
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import parse_bearer_token
 from rest_framework import exceptions
+from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from api.parsers import JSONParser
 from api.permissions import IsUserWithTokenScope
-from oauthclients import services
-from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
-from oauthclients.models import Client
+from oauthclients import conf, services
+from oauthclients.grants import CLIENT_CREDENTIALS, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
+from oauthclients.models import DISPLAY_URI_FIELDS, Client
 from oauthclients.oauth2 import oidc_features
 from oauthclients.serializers import ClientSerializer
 
@@ -79,6 +80,12 @@ def _service_arguments(data: dict) -> dict:
         "post_logout_redirect_uris": data.get("post_logout_redirect_uris", []),
         "backchannel_logout_uri": data.get("backchannel_logout_uri", ""),
         "backchannel_logout_session_required": data.get("backchannel_logout_session_required", False),
+        "jwks": data.get("jwks"),
+        "jwks_uri": data.get("jwks_uri", ""),
+        "request_uris": data.get("request_uris", []),
+        "request_object_signing_alg": data.get("request_object_signing_alg", ""),
+        "userinfo_signed_response_alg": data.get("userinfo_signed_response_alg", ""),
+        **{name: data.get(name, "") for name in DISPLAY_URI_FIELDS},
     }
 
 
@@ -86,6 +93,34 @@ def _unsupported(data: dict) -> JsonResponse | None:
     """``invalid_client_metadata`` for metadata asking what the server does not do, else None."""
     problem = oidc_features.unsupported_registration_metadata(data)
     return registration_error("invalid_client_metadata", problem) if problem else None
+
+
+def _ownerless_problem(arguments: dict) -> JsonResponse | None:
+    """An anonymously registered client is a relying party: it acts for the users who sign in
+    through it, never for itself (client credentials would hand application scopes to anyone)."""
+    if CLIENT_CREDENTIALS in (arguments.get("grant_types") or []):
+        return registration_error(
+            "invalid_client_metadata",
+            "grant_types: a client registered without a signed-in owner cannot use client_credentials.",
+        )
+    return None
+
+
+class MayRegister(IsUserWithTokenScope):
+    """A signed-in user (``IsUserWithTokenScope``); with ``OAUTHCLIENTS["DCR_OPEN"]``, also a
+    caller who presents no credentials at all (RFC 7591 §3 open registration)."""
+
+    def has_permission(self, request, view):
+        if conf.get("DCR_OPEN") and request.auth is None and not request.user.is_authenticated:
+            return True
+        return super().has_permission(request, view)
+
+
+class OpenRegistrationThrottle(AnonRateThrottle):
+    """Anonymous registrations per client address (the ``dcr`` rate); a signed-in user's are not
+    counted here, as they answer to the user's account."""
+
+    scope = "dcr"
 
 
 def registration_token_issue(*, client: Client) -> str:
@@ -137,13 +172,16 @@ class DCREnabledMixin:
 class ClientRegistrationView(DCREnabledMixin, APIView):
     """RFC 7591 ``POST /api/oauth2/register``: a user signed in the way the API signs users in
     (Basic, session with CSRF, or a bearer token with ``clients``) registers a client; the response
-    carries its secret and registration access token, both shown this once.
+    carries its secret and registration access token, both shown this once. With
+    ``OAUTHCLIENTS["DCR_OPEN"]`` anyone may register (throttled per address): the client has no
+    owner, so no one's developer portal lists it; its registration token manages it.
 
     Only ``application/json`` is read (RFC 7591 §3.1): a cross-site HTML form cannot send it, which
     is what keeps a browser's cached Basic credentials from registering clients.
     """
 
-    permission_classes = [IsUserWithTokenScope]
+    permission_classes = [MayRegister]
+    throttle_classes = [OpenRegistrationThrottle]
     # An OAuth endpoint like the token endpoint: RFC 7591 documents it, not the API schema.
     schema = None
     token_scopes = {"read": ["clients"], "write": ["clients"]}
@@ -169,12 +207,14 @@ class ClientRegistrationView(DCREnabledMixin, APIView):
             return registration_error("invalid_client_metadata", NOT_AN_OBJECT)
         if unsupported := _unsupported(data):
             return unsupported
+        owner = request.user if request.user.is_authenticated else None
+        arguments = _service_arguments(data)
+        if owner is None and (problem := _ownerless_problem(arguments)):
+            return problem
         try:
             with transaction.atomic():
                 client, raw_secret = services.client_create(
-                    owner=request.user,
-                    registration_source=Client.RegistrationSource.DCR,
-                    **_service_arguments(data),
+                    owner=owner, registration_source=Client.RegistrationSource.DCR, **arguments
                 )
                 registration_token = registration_token_issue(client=client)
         except ValidationError as exc:
@@ -249,9 +289,12 @@ class ClientConfigurationView(DCREnabledMixin, View):
         if data.get("client_id", client_id) != client_id:
             # RFC 7592 §2.2: the body's client_id must be the one being replaced.
             return registration_error("invalid_client_metadata", "client_id does not match the URL.")
+        arguments = _service_arguments(data)
+        if token.application.user_id is None and (problem := _ownerless_problem(arguments)):
+            return problem
         try:
             with transaction.atomic():
-                client = services.client_update(client=token.application, **_service_arguments(data))
+                client = services.client_update(client=token.application, **arguments)
                 if oauth2_settings.DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE:
                     registration_token = registration_token_issue(client=client)
                     token.delete()

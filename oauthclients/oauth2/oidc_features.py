@@ -2,14 +2,16 @@
 
 Discovery must advertise exactly what the server does: the response modes it builds
 (``response_modes``), the ``acr`` values it achieves (``authn``), the claims it releases
-(``claims``), and the request objects and signed userinfo responses it does not offer.
+(``claims``), the request objects it processes (``request_objects``, unless switched off), and
+the signed userinfo responses it offers (``userinfo``).
 """
 
 from django.urls import reverse
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.oauth2 import authn, backchannel, response_modes
+from oauthclients.grants import REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
+from oauthclients.oauth2 import authn, backchannel, request_objects, response_modes
 
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]
@@ -25,30 +27,36 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
     if oidc:
         data |= {
             "acr_values_supported": authn.ACR_VALUES_SUPPORTED,
-            # OIDC Discovery's defaults are request_uri_parameter_supported: true; neither is offered.
-            "request_parameter_supported": False,
-            "request_uri_parameter_supported": False,
+            # OIDC Core §6 (OIDC Discovery's default for request_uri is true: always say).
+            "request_parameter_supported": request_objects.enabled(),
+            "request_uri_parameter_supported": request_objects.enabled(),
             "claims_parameter_supported": False,
             "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
+            # OIDC Core §5.3.2: for clients that register userinfo_signed_response_alg.
+            "userinfo_signing_alg_values_supported": USERINFO_SIGNING_ALGS,
         }
         # Back-Channel Logout 1.0 §2.1: logout tokens to registered clients, always with sid,
         # when the project tells us of sessions ending (OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]).
         supported = backchannel.backchannel_logout_supported()
         data |= {"backchannel_logout_supported": supported, "backchannel_logout_session_supported": supported}
+        if request_objects.enabled():
+            data["request_object_signing_alg_values_supported"] = REQUEST_OBJECT_SIGNING_ALGS
     return data
 
 
 def unsupported_registration_metadata(data: dict) -> str | None:
     """Why RFC 7591 / OIDC Registration metadata asks for something this server does not do, or
     None. Better refused than registered and silently ignored."""
-    userinfo_alg = data.get("userinfo_signed_response_alg")
-    if userinfo_alg is not None:
-        return "userinfo_signed_response_alg is not supported: userinfo responses are plain JSON."
+    subject_type = data.get("subject_type")
+    if subject_type is not None and subject_type != "public":
+        return "subject_type must be public: this server issues no pairwise subject identifiers."
+    if data.get("sector_identifier_uri") is not None:
+        return "sector_identifier_uri is not supported: this server issues no pairwise subject identifiers."
     id_token_alg = data.get("id_token_signed_response_alg")
     if id_token_alg is not None and id_token_alg not in ID_TOKEN_SIGNING_ALGS:
         return f"id_token_signed_response_alg must be one of: {', '.join(ID_TOKEN_SIGNING_ALGS)}."
     for name in ("request_object_signing_alg", "request_uris"):
-        if data.get(name) is not None:
+        if data.get(name) is not None and not request_objects.enabled():
             return f"{name} is not supported: this server processes no request objects."
     return None
 

@@ -31,7 +31,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn, backchannel, claims, codes
+from oauthclients.oauth2 import authn, backchannel, claims, client_assertions, codes, userinfo
 from oauthclients.oauth2.compat import CompatValidatorMixin
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
@@ -70,8 +70,12 @@ def basic_credentials(request) -> tuple[str, str] | None:
 
 
 def presented_client_credentials(request) -> bool:
-    """The client sent a secret, in a Basic header or in the body."""
-    return basic_credentials(request) is not None or bool(getattr(request, "client_secret", None))
+    """The client sent a secret (in a Basic header or in the body) or a client assertion."""
+    return (
+        basic_credentials(request) is not None
+        or bool(getattr(request, "client_secret", None))
+        or client_assertions.presented(request)
+    )
 
 
 def _authenticate(request, client_id, secret, method) -> bool:
@@ -86,8 +90,11 @@ def _authenticate(request, client_id, secret, method) -> bool:
 
 
 def authenticate_client(request) -> bool:
-    """RFC 6749 §2.3.1 client authentication, with the method the client registered: HTTP Basic
-    first, then the request body. Sets ``request.client`` on success."""
+    """Client authentication with the method the client registered: a private_key_jwt client
+    assertion (OIDC Core §9), else RFC 6749 §2.3.1 HTTP Basic, then the request body. Sets
+    ``request.client`` on success. One method per request (RFC 6749 §2.3)."""
+    if client_assertions.presented(request):
+        return basic_credentials(request) is None and client_assertions.authenticate(request)
     basic = basic_credentials(request)
     if basic is not None:
         client_id, secret = basic
@@ -344,6 +351,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def get_oidc_claims(self, token, token_handler, request):
         # OIDC Core §5.3.2: a claim without a value is left out, never "" or null.
         return claims.without_empty(super().get_oidc_claims(token, token_handler, request))
+
+    def get_userinfo_claims(self, request):
+        # A client that registered userinfo_signed_response_alg gets a signed JWT (OIDC Core §5.3.2).
+        return userinfo.signed_userinfo(super().get_userinfo_claims(request), request)
 
     def get_id_token_dictionary(self, token, token_handler, request):
         id_claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)

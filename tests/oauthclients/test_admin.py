@@ -147,7 +147,7 @@ def test_rotate_secret_action_shows_new_secrets_once(admin_client, created, user
     assert check_password(new_secret, stored)
     assert not check_password(old_secret, stored)
     assert new_secret not in str(response.cookies)
-    assert "1 public client has no secret and was skipped." in html
+    assert "1 client has no secret (public, or authenticates with its keys) and was skipped." in html
     assert new_secret not in admin_client.get(CHANGELIST).content.decode()
 
 
@@ -165,6 +165,46 @@ def test_rotate_secret_action_on_public_clients_only_shows_the_list(admin_client
     response = admin_client.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [public.pk]})
     assert response.status_code == 302
     assert Client.objects.get(pk=public.pk).client_secret == public.client_secret
+
+
+@pytest.fixture
+def keyed(user):
+    """A private_key_jwt client with its keys registered (no secret of ours)."""
+    client, secret = services.client_create(
+        owner=user,
+        client_name="Keyed",
+        redirect_uris=["https://keyed.example.com/cb"],
+        grant_types=["authorization_code"],
+        token_endpoint_auth_method="private_key_jwt",
+        jwks_uri="https://keyed.example.com/jwks.json",
+        logo_uri="https://keyed.example.com/logo.png",
+    )
+    assert secret is None
+    return client
+
+
+def test_rotate_secret_action_skips_key_authenticated_clients(admin_client, keyed):
+    before = keyed.client_secret
+    response = admin_client.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [keyed.pk]})
+    assert response.status_code == 302
+    assert Client.objects.get(pk=keyed.pk).client_secret == before
+
+
+def test_change_keeps_the_metadata_the_form_does_not_show(admin_client, keyed, user):
+    path = f"{CHANGELIST}{keyed.pk}/change/"
+    form = add_form(
+        user,
+        name="Keyed, renamed",
+        redirect_uris="https://keyed.example.com/cb",
+        grant_types=["authorization_code"],
+        token_endpoint_auth_method="private_key_jwt",
+    )
+    response = admin_client.post(path, form)
+    assert response.status_code == 302, response.content
+    stored = Client.objects.get(pk=keyed.pk)
+    assert stored.name == "Keyed, renamed"
+    assert stored.jwks_uri == "https://keyed.example.com/jwks.json"
+    assert stored.logo_uri == "https://keyed.example.com/logo.png"
 
 
 def test_revoke_tokens_action(admin_client, created, user, issue_tokens):

@@ -1,11 +1,16 @@
+import hashlib
 from io import StringIO
 
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from oauth2_provider.models import AccessToken
 
 from oauthclients.grants import TOKEN_EXCHANGE
 from oauthclients.models import Client
+from tests.support.oauth import mint_tokens
 
 
 def run(*args):
@@ -103,3 +108,27 @@ def test_createclient_registers_logout_uris_through_the_one_validator(user):
         "https://rp.example/bye",
         "https://rp.example/bc",
     )
+
+
+def test_cleartokens_deletes_expired_tokens_in_batches_and_keeps_live_ones(user, settings):
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 2,
+        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0,
+    }
+    live = mint_tokens(user, scope="beers:read")["access_token"]
+    for _ in range(5):
+        mint_tokens(user, scope="beers:read", expires_in=-60)
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("cleartokens", stdout=StringIO())
+
+    assert list(AccessToken.objects.values_list("token_checksum", flat=True)) == [
+        hashlib.sha256(live.encode()).hexdigest()
+    ]
+    deletes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('DELETE FROM "oauth2_provider_accesstoken"')
+    ]
+    assert len(deletes) == 3  # 2 + 2 + 1: one short statement per batch

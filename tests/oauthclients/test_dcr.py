@@ -276,3 +276,108 @@ def test_replace_keeps_the_registration_token_when_rotation_is_off(registered, s
     assert response.status_code == 200
     assert response.json()["registration_access_token"] == token
     assert Client.objects.get(client_id=registered["client_id"]).name == "Kept"
+
+
+# --- Open registration (OAUTHCLIENTS["DCR_OPEN"]) ------------------------------------------------
+
+RELYING_PARTY = {
+    "client_name": "Open RP",
+    "redirect_uris": ["https://rp.example.com/cb"],
+    "grant_types": ["authorization_code", "refresh_token"],
+}
+
+
+@pytest.fixture
+def open_registration(settings, db):
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "DCR_OPEN": True}
+
+
+def test_open_registration_is_off_by_default(db, api_client):
+    response = api_client.post(REGISTER, RELYING_PARTY, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"] == "access_denied"
+    assert not Client.objects.exists()
+
+
+def test_open_registration_creates_an_ownerless_client(open_registration, api_client, user):
+    response = api_client.post(REGISTER, RELYING_PARTY, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["client_secret"] and body["registration_access_token"]
+    assert body["scope"] == "openid beers:read beers:write"
+    stored = Client.objects.get(client_id=body["client_id"])
+    assert stored.user is None
+    assert stored.registration_source == Client.RegistrationSource.DCR
+    # No one's developer portal or client API lists it.
+    assert not Client.objects.owned_by(user).exists()
+    # Its registration access token manages it (RFC 7592).
+    read = bearer_api(body["registration_access_token"]).get(f"{REGISTER}/{body['client_id']}")
+    assert read.status_code == 200
+    assert read.json()["client_id"] == body["client_id"]
+
+
+def test_open_registration_still_owns_a_signed_in_users_client(open_registration, basic_client, user):
+    response = basic_client.post(REGISTER, RELYING_PARTY, format="json")
+    assert response.status_code == 201
+    assert Client.objects.get(client_id=response.json()["client_id"]).user == user
+
+
+def test_open_registration_still_refuses_wrong_credentials(open_registration, user):
+    response = basic_api(user.username, "wrong").post(REGISTER, RELYING_PARTY, format="json")
+    assert response.status_code == 401
+    assert not Client.objects.exists()
+
+
+def test_ownerless_clients_cannot_act_for_themselves(open_registration, api_client):
+    response = api_client.post(
+        REGISTER,
+        {**RELYING_PARTY, "grant_types": ["client_credentials"], "scope": "stats:read"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert "client_credentials" in response.json()["error_description"]
+    assert not Client.objects.exists()
+
+
+def test_ownerless_client_cannot_add_client_credentials_later(open_registration, api_client):
+    body = api_client.post(REGISTER, RELYING_PARTY, format="json").json()
+    replaced = bearer_api(body["registration_access_token"]).put(
+        f"{REGISTER}/{body['client_id']}",
+        {**RELYING_PARTY, "client_id": body["client_id"], "grant_types": ["client_credentials"]},
+        format="json",
+    )
+    assert replaced.status_code == 400
+    assert Client.objects.get(client_id=body["client_id"]).grant_types == RELYING_PARTY["grant_types"]
+
+
+def test_anonymous_registrations_are_throttled_per_address(
+    open_registration, api_client, basic_client, monkeypatch
+):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"dcr": "2/hour"})
+    for _ in range(2):
+        assert api_client.post(REGISTER, RELYING_PARTY, format="json").status_code == 201
+    throttled = api_client.post(REGISTER, RELYING_PARTY, format="json")
+    assert throttled.status_code == 429
+    assert throttled.has_header("Retry-After")
+    assert Client.objects.count() == 2
+    # A signed-in user's registrations are not counted against the address.
+    assert basic_client.post(REGISTER, RELYING_PARTY, format="json").status_code == 201
+
+
+def test_consent_page_says_an_ownerless_client_registered_itself(open_registration, api_client, signed_in):
+    body = api_client.post(REGISTER, RELYING_PARTY, format="json").json()
+    page = signed_in.get(
+        "/api/oauth2/authorize",
+        {
+            "client_id": body["client_id"],
+            "response_type": "code",
+            "redirect_uri": RELYING_PARTY["redirect_uris"][0],
+            "scope": "openid",
+        },
+    )
+    assert page.status_code == 200
+    assert b"registered itself anonymously" in page.content
+    assert b"registered by <strong>Beer Locker" not in page.content

@@ -167,6 +167,31 @@ def test_edit_a_client(signed_in, user):
     assert (client.name, client.scope) == ("New name", "beers:read")
 
 
+def test_edit_a_key_authenticated_client_keeps_its_keys(signed_in, user):
+    from oauthclients import services
+
+    client, _none = services.client_create(
+        owner=user,
+        client_name="Keyed",
+        redirect_uris=["https://keyed.example.com/cb"],
+        grant_types=["authorization_code"],
+        token_endpoint_auth_method="private_key_jwt",
+        jwks_uri="https://keyed.example.com/jwks.json",
+    )
+    response = signed_in.post(
+        f"/account/developer/{client.client_id}/edit/",
+        registration(
+            client_name="Keyed, renamed",
+            redirect_uris="https://keyed.example.com/cb",
+            grant_types=["authorization_code"],
+            token_endpoint_auth_method="private_key_jwt",
+        ),
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert (client.name, client.jwks_uri) == ("Keyed, renamed", "https://keyed.example.com/jwks.json")
+
+
 def test_edit_refused_changes_nothing(signed_in, user):
     client = ClientFactory(user=user, name="Old name")
     before = Client.objects.values().get()

@@ -84,8 +84,10 @@ def test_openid_discovery_advertises_only_what_the_server_allows(api_client, pat
     assert set(data["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     }
+    assert data["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "ES256"]
     assert {"sub", "preferred_username", "email", "email_verified"} <= set(data["claims_supported"])
     assert "stats:read" in data["scopes_supported"]
 
@@ -116,6 +118,7 @@ def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path)
     assert data["introspection_endpoint_auth_methods_supported"] == [
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     ]
 
     settings.OAUTHCLIENTS = {

@@ -69,4 +69,12 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "post_logout_redirect_uris": [],
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
+        "jwks": None,
+        "jwks_uri": "",
+        "request_uris": [],
+        "request_object_signing_alg": "",
+        "userinfo_signed_response_alg": "",
+        "logo_uri": "",
+        "policy_uri": "",
+        "tos_uri": "",
     }

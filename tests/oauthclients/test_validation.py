@@ -3,6 +3,12 @@ from django.core.exceptions import ValidationError
 
 from oauthclients.grants import TOKEN_EXCHANGE
 from oauthclients.validation import validate_client_metadata
+from tests.support.client_keys import ClientKey, public_jwks
+
+_KEY = ClientKey()
+PUBLIC_JWKS = public_jwks(_KEY)
+PRIVATE_JWK = _KEY.private_jwk
+ED_X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
 
 VALID = {
     "redirect_uris": ["https://app.example.com/callback"],
@@ -96,7 +102,26 @@ def test_refused_redirect_uris(uri, message):
             "may be listed once: authorization_code",
         ),
         ({"grant_types": ["refresh_token"]}, "grant_types", "refresh_token needs a grant"),
-        ({"token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method", "is not supported"),
+        ({"token_endpoint_auth_method": "tls_client_auth"}, "token_endpoint_auth_method", "is not supported"),
+        (
+            {"token_endpoint_auth_method": "private_key_jwt"},
+            "token_endpoint_auth_method",
+            "private_key_jwt needs the client's public keys",
+        ),
+        ({"jwks": {"keys": []}}, "jwks", "non-empty"),
+        ({"jwks": [{"kty": "RSA"}]}, "jwks", "non-empty"),
+        ({"jwks": {"keys": [{"kty": "RSA", "n": "x"}]}}, "jwks", "not a valid JSON Web Key"),
+        ({"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}, "jwks", "RSA or EC P-256"),
+        ({"jwks": {"keys": [PRIVATE_JWK]}}, "jwks", "public keys only"),
+        ({"jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": ED_X}]}}, "jwks", "RSA or EC P-256"),
+        ({"jwks": PUBLIC_JWKS, "jwks_uri": "https://rp.example.com/jwks"}, "jwks", "not both"),
+        ({"jwks_uri": "http://rp.example.com/jwks"}, "jwks_uri", "must use https"),
+        ({"logo_uri": "javascript:alert(1)"}, "logo_uri", "must be an https URL"),
+        ({"policy_uri": "http://rp.example.com/policy"}, "policy_uri", "must use https"),
+        ({"tos_uri": ["https://rp.example.com/tos"]}, "tos_uri", "must be a non-empty URL"),
+        ({"userinfo_signed_response_alg": "none"}, "userinfo_signed_response_alg", "must be one of: RS256"),
+        ({"jwks_uri": "http://127.0.0.1:8000/jwks"}, "jwks_uri", "must use https"),
+        ({"jwks_uri": "https://user@rp.example.com/jwks"}, "jwks_uri", "no user information"),
         (
             {"token_endpoint_auth_method": "none", "grant_types": ["client_credentials"]},
             "grant_types",
@@ -165,6 +190,14 @@ def test_result_is_normalised():
         "post_logout_redirect_uris": [],
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
+        "jwks": None,
+        "jwks_uri": "",
+        "request_uris": [],
+        "request_object_signing_alg": "",
+        "userinfo_signed_response_alg": "",
+        "logo_uri": "",
+        "policy_uri": "",
+        "tos_uri": "",
     }
 
 
@@ -203,6 +236,28 @@ def test_logout_metadata_is_kept_when_valid():
     ]
     assert cleaned["backchannel_logout_uri"] == "https://app.example.com/backchannel"
     assert cleaned["backchannel_logout_session_required"] is True
+
+
+def test_private_key_jwt_with_keys_by_value_or_reference():
+    by_value = validate_client_metadata(
+        **{**VALID, "token_endpoint_auth_method": "private_key_jwt", "jwks": PUBLIC_JWKS}
+    )
+    assert by_value["jwks"] == PUBLIC_JWKS and by_value["jwks_uri"] == ""
+    by_reference = validate_client_metadata(
+        **{
+            **VALID,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks_uri": "https://rp.example.com/jwks",
+        }
+    )
+    assert by_reference["jwks"] is None and by_reference["jwks_uri"] == "https://rp.example.com/jwks"
+
+
+def test_loopback_http_jwks_uri_only_in_debug(settings):
+    settings.DEBUG = True
+    cleaned = validate_client_metadata(**{**VALID, "jwks_uri": "http://127.0.0.1:8000/jwks"})
+    assert cleaned["jwks_uri"] == "http://127.0.0.1:8000/jwks"
+    assert "jwks_uri" in problems(jwks_uri="http://rp.example.com/jwks")
 
 
 def test_empty_scope_means_the_default_client_scope(settings):

@@ -11,6 +11,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.test import Client as BrowserClient
@@ -36,6 +37,8 @@ class RelyingParty:
     client_secret: str | None
     redirect_uri: str = REDIRECT_URI
     auth_method: str = "client_secret_basic"
+    # The client's own key (tests.support.client_keys.ClientKey) for private_key_jwt.
+    key: Any = None
 
 
 def sign_in(user, browser=None) -> BrowserClient:
@@ -118,6 +121,18 @@ def callback(response, rp: RelyingParty) -> tuple[str, dict]:
     return "form_post", page.fields
 
 
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def request_object(claims: dict, key=None) -> str:
+    """ConvertAuthorizationEndpointRequestToRequestObject + SerializeRequestObjectWithNullAlgorithm
+    (no ``key``) or SignRequestObject (with the client's ``key``)."""
+    if key is None:
+        return f"{_b64({'alg': 'none'})}.{_b64(claims)}."
+    return key.sign(claims)
+
+
 def is_consent_page(response) -> bool:
     return response.status_code == 200 and b'id="authorizationForm"' in response.content
 
@@ -173,10 +188,16 @@ def code_from(response, rp: RelyingParty, request: dict) -> str:
 
 def token_request(api_client, rp: RelyingParty, data: dict):
     """CallTokenEndpoint with the client's authentication (AddBasicAuthClientSecretAuthentication-
-    Parameters or AddFormBasedClientSecretAuthenticationParameters)."""
+    Parameters, AddFormBasedClientSecretAuthenticationParameters or a private_key_jwt assertion)."""
     headers = {}
     data = dict(data)
-    if rp.auth_method == "client_secret_basic":
+    if rp.auth_method == "private_key_jwt":
+        # AddPrivateKeyJwtClientAuthToTokenEndpointRequest: iss=sub=client_id, aud=token endpoint.
+        data |= {
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": rp.key.assertion(rp.client_id),
+        }
+    elif rp.auth_method == "client_secret_basic":
         headers["HTTP_AUTHORIZATION"] = basic_auth_header(rp.client_id, rp.client_secret)
     else:
         data |= {"client_id": rp.client_id, "client_secret": rp.client_secret}
@@ -310,14 +331,15 @@ def verify_discovery(api_client, *, secure=False) -> dict:
         config["claims_supported"]
     )
     # CheckDiscEndpointRequestParameterSupported / RequestUriParameterSupported: booleans that say
-    # what the authorization endpoint does (it refuses both).
-    assert config["request_parameter_supported"] is False
-    assert config["request_uri_parameter_supported"] is False
+    # what the authorization endpoint does (it processes both), with the algorithms it accepts.
+    assert config["request_parameter_supported"] is True
+    assert config["request_uri_parameter_supported"] is True
+    assert config["request_object_signing_alg_values_supported"] == ["none", "RS256", "ES256"]
     # CheckDiscEndpointGrantTypesSupported / ResponseModesSupported / acr_values_supported:
     # exactly what the server does.
     assert "authorization_code" in config["grant_types_supported"]
     assert config["response_modes_supported"] == RESPONSE_MODES_SUPPORTED
     assert config["acr_values_supported"] == authn.ACR_VALUES_SUPPORTED
-    # userinfo is plain JSON only: no signing algorithms advertised.
-    assert "userinfo_signing_alg_values_supported" not in config
+    # userinfo is plain JSON, or RS256-signed for a client that registers for it.
+    assert config["userinfo_signing_alg_values_supported"] == ["RS256"]
     return config

@@ -28,6 +28,7 @@ from tests.oidc_conformance.rp import (
     exchange,
     follow_sign_in,
     is_consent_page,
+    request_object,
     run_flow,
     sign_in,
     token_request,
@@ -360,50 +361,60 @@ def test_oidcc_server_client_secret_post(password_signed_in, api_client, static_
     run_flow(password_signed_in, api_client, rp)
 
 
-@pytest.mark.parametrize(
-    ("module", "param", "error"),
-    [
-        (
-            "oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported",
-            "request",
-            "request_not_supported",
-        ),
-        (
-            "oidcc-request-uri-unsigned-supported-correctly-or-rejected-as-unsupported",
-            "request_uri",
-            "request_uri_not_supported",
-        ),
-    ],
-)
-def test_oidcc_request_objects_rejected_as_unsupported(
-    password_signed_in, api_client, static_rp, module, param, error
-):
-    """oidcc-unsigned-request-object-... / oidcc-request-uri-unsigned-...: discovery says request
-    objects are not supported (the suite skips), and one sent anyway is refused with
-    request(_uri)_not_supported, with the state, never half-served without its contents."""
+def test_oidcc_unsigned_request_object_supported_correctly(password_signed_in, api_client, static_rp):
+    """oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: discovery
+    lists request objects with "none"; a request whose state and nonce are only inside an unsigned
+    request object gets a code with that state and an ID token with that nonce."""
     config = discovery(api_client)
-    assert config["request_parameter_supported"] is False
-    assert config["request_uri_parameter_supported"] is False
-    assert "request_object_signing_alg_values_supported" not in config
-    request = auth_request(static_rp)
-    value = (
-        "eyJhbGciOiJub25lIn0.eyJzdGF0ZSI6Imluc2lkZSJ9." if param == "request" else "https://rp.example.com/ro"
-    )
-    _mode, params = callback(authorize(password_signed_in, static_rp, {**request, param: value}), static_rp)
-    assert params["error"] == error
+    assert config["request_parameter_supported"] is True
+    assert "none" in config["request_object_signing_alg_values_supported"]
+    inside = auth_request(static_rp)
+    outer = {"client_id": static_rp.client_id, "response_type": "code", "scope": "openid"}
+    response = authorize(password_signed_in, static_rp, {**outer, "request": request_object(inside)})
+    code = code_from(response, static_rp, inside)
+    tokens = exchange(api_client, static_rp, code)
+    validate_id_token(api_client, static_rp, tokens["id_token"], nonce=inside["nonce"])
+
+
+def test_request_uri_not_registered_is_refused_with_the_state(password_signed_in, static_rp):
+    """A request_uri the client never registered is not fetched: invalid_request_uri, redirected
+    with the state of the outer request."""
+    request = auth_request(static_rp, request_uri="https://rp.example.com/ro")
+    _mode, params = callback(authorize(password_signed_in, static_rp, request), static_rp)
+    assert params["error"] == "invalid_request_uri"
     assert params["state"] == request["state"]
     assert "code" not in params
 
 
-def test_request_objects_are_refused_to_a_loopback_client_too(password_signed_in):
-    """The refusal reaches a client on loopback http (a native or local app) like any other."""
+def test_request_objects_can_be_switched_off(password_signed_in, api_client, static_rp, settings):
+    """OAUTHCLIENTS["REQUEST_OBJECTS"] off: discovery says so and both parameters are refused
+    with request(_uri)_not_supported and the state, never half-served."""
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "REQUEST_OBJECTS": False}
+    config = discovery(api_client)
+    assert config["request_parameter_supported"] is False
+    assert config["request_uri_parameter_supported"] is False
+    assert "request_object_signing_alg_values_supported" not in config
+    for param, error, value in (
+        ("request", "request_not_supported", request_object({"state": "inside"})),
+        ("request_uri", "request_uri_not_supported", "https://rp.example.com/ro"),
+    ):
+        request = auth_request(static_rp, **{param: value})
+        _mode, params = callback(authorize(password_signed_in, static_rp, request), static_rp)
+        assert params["error"] == error
+        assert params["state"] == request["state"]
+        assert "code" not in params
+
+
+def test_request_object_errors_reach_a_loopback_client_too(password_signed_in):
+    """An unusable request object is answered to a client on loopback http (a native or local
+    app) like any other: invalid_request_object with the state."""
     client, secret = make_client(scope="openid", redirect_uris="http://127.0.0.1:9000/cb")
     rp = RelyingParty(client.client_id, secret, redirect_uri="http://127.0.0.1:9000/cb")
-    request = auth_request(rp, request="eyJhbGciOiJub25lIn0.e30.")
+    request = auth_request(rp, request="not-a-jwt")
     response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 302
     _mode, params = callback(response, rp)
-    assert params["error"] == "request_not_supported" and params["state"] == request["state"]
+    assert params["error"] == "invalid_request_object" and params["state"] == request["state"]
 
 
 def test_oidcc_claims_essential(password_signed_in, api_client, static_rp):
@@ -419,12 +430,15 @@ def test_oidcc_claims_essential(password_signed_in, api_client, static_rp):
     assert "name" not in claims
 
 
-def test_oidcc_ensure_request_object_with_redirect_uri(api_client):
-    """oidcc-ensure-request-object-with-redirect-uri: skipped, as request objects are not supported
-    (discovery lists no request_object_signing_alg_values_supported)."""
-    config = discovery(api_client)
-    assert config["request_parameter_supported"] is False
-    assert "request_object_signing_alg_values_supported" not in config
+def test_oidcc_ensure_request_object_with_redirect_uri(password_signed_in, api_client, static_rp):
+    """oidcc-ensure-request-object-with-redirect-uri: the redirect_uri in the request object wins
+    over an invalid one in the query (AddInvalidRedirectUriToAuthorizationRequest)."""
+    inside = auth_request(static_rp)
+    outer = {**inside, "redirect_uri": "https://attacker.example/cb", "request": request_object(inside)}
+    response = authorize(password_signed_in, static_rp, outer)
+    code = code_from(response, static_rp, inside)
+    tokens = exchange(api_client, static_rp, code)
+    validate_id_token(api_client, static_rp, tokens["id_token"], nonce=inside["nonce"])
 
 
 def test_oidcc_refresh_token(password_signed_in, api_client, static_rp, end_user):

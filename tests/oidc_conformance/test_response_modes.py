@@ -75,11 +75,11 @@ def test_oidcc_server_form_post(password_signed_in, api_client, static_rp):
 
 
 def test_form_post_errors_are_posted_too(password_signed_in, static_rp):
-    request = auth_request(static_rp, response_mode="form_post", request="eyJhbGciOiJub25lIn0.e30.")
+    request = auth_request(static_rp, response_mode="form_post", request="not-a-jwt")
     response = authorize(password_signed_in, static_rp, request)
     assert_strict_form_post_page(response)
     _mode, params = callback(response, static_rp)
-    assert params["error"] == "request_not_supported"
+    assert params["error"] == "invalid_request_object"
     assert params["state"] == request["state"]
 
 

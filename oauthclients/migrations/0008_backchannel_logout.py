@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauthclients', '0003_code_authentication'),
+        ('oauthclients', '0007_display_uris'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

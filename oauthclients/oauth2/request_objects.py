@@ -1,0 +1,173 @@
+"""Request objects (OIDC Core §6, RFC 9101): authorization request parameters sent as a JWT, by
+value (``request``) or by reference (``request_uri``).
+
+The object is unsigned (``alg=none``) or signed with a key the client registered (RS256, ES256);
+a client that registered ``request_object_signing_alg`` must use exactly that. A ``request_uri``
+is fetched only when it is one the client registered (``request_uris``), over https, with a short
+timeout and a size cap: the server never fetches a URL that a stranger typed into a browser.
+
+The parameters inside the object take precedence over the query (OIDC Core §6.3.3); the query's
+``client_id`` and ``response_type`` must match the object's. The resolved request replaces the
+query, so DOT, the sign-in redirect and the consent form all see one plain authorization request.
+A request object that cannot be used is remembered on the request and answered, once the client
+and redirect URI are known good, with ``invalid_request_object`` / ``invalid_request_uri``
+redirected to the client with its ``state``.
+"""
+
+import json
+import time
+from urllib.parse import urldefrag
+
+from django.http import QueryDict
+from oauth2_provider.settings import oauth2_settings
+
+from oauthclients import conf
+from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, UNSIGNED_ALG
+from oauthclients.models import Client
+from oauthclients.oauth2.client_keys import (
+    UnverifiedJWT,
+    fetch_limited,
+    jose_header,
+    unverified_payload,
+    verified_claims,
+)
+
+MAX_REQUEST_OBJECT_BYTES = 16 * 1024
+PARAMETERS = ("request", "request_uri")
+# JWT claims about the object itself, never authorization request parameters.
+_ENVELOPE_CLAIMS = {"iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri"}
+
+
+class RequestObjectError(Exception):
+    """An OAuth error code (invalid_request_object, invalid_request_uri, ...) and its description."""
+
+    def __init__(self, error: str, description: str):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+def enabled() -> bool:
+    """Request objects are processed (``OAUTHCLIENTS["REQUEST_OBJECTS"]``); off, they are refused."""
+    return conf.get("REQUEST_OBJECTS")
+
+
+def _fetch(client: Client, request_uri: str) -> str:
+    registered = {urldefrag(uri).url for uri in client.request_uris or []}
+    if urldefrag(request_uri).url not in registered:
+        raise RequestObjectError("invalid_request_uri", "request_uri is not one the client registered.")
+    body = fetch_limited(
+        request_uri,
+        name="request_uri",
+        max_bytes=MAX_REQUEST_OBJECT_BYTES,
+        accept="application/oauth-authz-req+jwt, application/jwt, application/jose",
+    )
+    if body is None:
+        raise RequestObjectError("invalid_request_uri", "The request_uri could not be fetched.")
+    try:
+        return body.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise RequestObjectError("invalid_request_uri", "The request_uri holds no request object.") from exc
+
+
+def _claims(client: Client, token: str, issuer: str) -> dict:
+    """The object's claims, verified as the client registered; raises RequestObjectError."""
+    try:
+        alg = jose_header(token).get("alg")
+    except UnverifiedJWT as exc:
+        raise RequestObjectError("invalid_request_object", "The request object is not a JWT.") from exc
+    registered_alg = client.request_object_signing_alg
+    if registered_alg and alg != registered_alg:
+        raise RequestObjectError(
+            "invalid_request_object", f"The client registered request objects signed with {registered_alg}."
+        )
+    try:
+        if alg == UNSIGNED_ALG:
+            return unverified_payload(token)
+        claims = verified_claims(client, token, algs=CLIENT_KEY_SIGNING_ALGS)
+    except UnverifiedJWT as exc:
+        raise RequestObjectError(
+            "invalid_request_object", "The request object's signature does not verify with the client's keys."
+        ) from exc
+    # RFC 9101 §6.3 / OIDC Core §6.1: a signed object names its client and this server.
+    if "iss" in claims and claims["iss"] != client.client_id:
+        raise RequestObjectError("invalid_request_object", "The request object's iss is not the client_id.")
+    audience = claims.get("aud")
+    audience = [audience] if isinstance(audience, str) else audience
+    if audience is not None and (not isinstance(audience, list) or issuer not in audience):
+        raise RequestObjectError("invalid_request_object", "The request object's aud is not this server.")
+    exp = claims.get("exp")
+    if exp is not None and (not isinstance(exp, int | float) or exp <= time.time()):
+        raise RequestObjectError("invalid_request_object", "The request object has expired.")
+    return claims
+
+
+def _as_parameter(value) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, dict | list | bool) or value is None else str(value)
+
+
+def _merged(query: QueryDict, claims: dict) -> QueryDict:
+    for name in ("client_id", "response_type"):
+        if name in claims and query.get(name) and _as_parameter(claims[name]) != query[name]:
+            raise RequestObjectError(
+                "invalid_request_object", f"{name} in the request object does not match the request."
+            )
+    params = QueryDict(mutable=True)
+    for key, values in query.lists():
+        if key not in PARAMETERS:
+            params.setlist(key, values)
+    for key, value in claims.items():
+        if key not in _ENVELOPE_CLAIMS:
+            params[key] = _as_parameter(value)
+    return params
+
+
+def _replace_query(request, params: QueryDict) -> None:
+    request.META["QUERY_STRING"] = params.urlencode()
+    request.GET = params
+
+
+def error_for(request, credentials):
+    """The OAuth error for the request object this request carried, redirected to the client with
+    its ``state``, or None when there was none or it resolved."""
+    from oauth2_provider.exceptions import OAuthToolkitError
+    from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error
+
+    problem = getattr(request, "request_object_error", None)
+    if problem is None:
+        return None
+    return OAuthToolkitError(
+        error=CustomOAuth2Error(
+            error=problem.error,
+            description=problem.description,
+            state=credentials.get("state"),
+            request=credentials.get("request"),
+        ),
+        redirect_uri=credentials["redirect_uri"],
+    )
+
+
+def resolve(request) -> None:
+    """Replace an authorization request carrying a request object with the request it stands
+    for. On failure ``request.request_object_error`` says why (the view answers it once the
+    client and redirect URI are validated)."""
+    query = request.GET
+    if not enabled() or not any(name in query for name in PARAMETERS):
+        return
+    client_id = query.get("client_id") or ""
+    # PostgreSQL refuses NUL in a text parameter (a DataError); no client_id holds one.
+    client = None if "\x00" in client_id else Client.objects.filter(client_id=client_id).first()
+    if client is None:
+        return  # DOT answers an unknown client with its error page
+    try:
+        if all(query.get(name) for name in PARAMETERS):
+            raise RequestObjectError("invalid_request", "Send request or request_uri, not both.")
+        token = query.get("request") or _fetch(client, query.get("request_uri") or "")
+        claims = _claims(client, token, oauth2_settings.oidc_issuer(request))
+        _replace_query(request, _merged(query, claims))
+    except RequestObjectError as error:
+        # The query stays as sent (oauthlib ignores these parameters), so a sign-in in between
+        # comes back to the same failing request rather than to one without its object.
+        request.request_object_error = error

@@ -1,0 +1,483 @@
+"""Issue 10's benchmark: the hot paths served as in production, against two baselines served the same way.
+
+Seeds a PostgreSQL database through the services, starts the project (``beerlocker.settings``) and
+the baselines (``scripts.bench.baseline_settings``: a bare Django view after one indexed query, and
+a plain DRF list of the same beers) under gunicorn with the same gunicorn.conf.py, worker count,
+database and Redis, then alternates baseline and project rounds at each connection count and
+prints each hot path's ratio, requests/s and p99, plus the SQL statements per request of each hot
+path and of the whole authorization-code flow (authorize page, consent, token).
+
+    .venv/bin/python -m scripts.bench.served [--seconds 10] [--rounds 3] [--connections 16 64]
+    .venv/bin/python -m scripts.bench.served --growth [--scale 1.0]    # + 1,000,000 beers etc.
+
+Load comes from wrk when it is installed (Debian: ``apt-get install wrk``; macOS: ``brew install
+wrk``), else from a Python load generator (threads, one keep-alive connection each), which is
+slower than the server on small machines: its ratios are still comparable, its absolute rates not.
+The database (``--database-url``, default ``bl_bench`` on the local PostgreSQL) is dropped and
+re-created: never point it at data you want to keep. On a shared machine only the ratios within
+one run mean anything.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from html.parser import HTMLParser
+from pathlib import Path
+
+from scripts.bench import growth, harness
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bl_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
+TARGETS = {"beers": 1.0, "token": 0.35, "introspect": 0.5}
+
+
+# --- Database ----------------------------------------------------------------------------------
+
+
+def recreate_database(url):
+    """Drop and create the database ``url`` names (connecting to its server's ``postgres``)."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise SystemExit(f"refusing an unusual database name: {name!r}")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- Seeding (through the services) ------------------------------------------------------------
+
+
+class Seeded:
+    """What the hot paths need: a user with 100 beers and a token, a resource server, a machine client."""
+
+    def __init__(self):
+        from oauthclients import services
+        from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
+
+        self.user, self.password = harness.seed_user("bench", beers=100)
+        self.app, self.app_secret = harness.seed_client(
+            self.user,
+            name="bench-app",
+            grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+            scope="openid beers:read",
+        )
+        self.resource_server, self.rs_secret = harness.seed_client(
+            self.user, name="bench-rs", grant_types=[CLIENT_CREDENTIALS]
+        )
+        services.client_set_trust(client=self.resource_server, allow_introspection=True, first_party=False)
+        self.machine, self.machine_secret = harness.seed_client(
+            self.user, name="bench-machine", grant_types=[CLIENT_CREDENTIALS], scope="stats:read"
+        )
+        self.token = harness.mint_access_token(self.user, self.app, "beers:read")
+
+    def hot_paths(self):
+        """name -> (method, path, headers, body, baseline path)."""
+        form = "application/x-www-form-urlencoded"
+        return {
+            "beers": (
+                "GET",
+                "/api/beers",
+                {"Authorization": f"Bearer {self.token}"},
+                "",
+                "/bench/beers",
+            ),
+            "token": (
+                "POST",
+                "/api/oauth2/token",
+                {
+                    "Authorization": harness.basic_auth(self.machine.client_id, self.machine_secret),
+                    "Content-Type": form,
+                },
+                "grant_type=client_credentials",
+                "/bench/bare",
+            ),
+            "introspect": (
+                "POST",
+                "/api/oauth2/introspect",
+                {
+                    "Authorization": harness.basic_auth(self.resource_server.client_id, self.rs_secret),
+                    "Content-Type": form,
+                },
+                urllib.parse.urlencode({"token": self.token}),
+                "/bench/bare",
+            ),
+        }
+
+
+# --- Statements per request (in this process, Django's test client, same database) ---------------
+
+
+def statements(call):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call()  # warm: first-use work (content types, caches) is not per request
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    return len(queries), response
+
+
+class _Inputs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.fields = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+
+def authorization_code_flow_statements(seeded):
+    """SQL statements of one authorization-code flow by a signed-in user who consents: the
+    authorize page, the consent POST and the token request (code exchange)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    browser = harness.http()
+    browser.force_login(seeded.user)
+    redirect_uri = "https://bench.example.com/callback"
+    params = {
+        "response_type": "code",
+        "client_id": seeded.app.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": "openid beers:read",
+        "state": "s",
+        "nonce": "n",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        page = harness.expect_ok(browser.get("/api/oauth2/authorize", params), "GET authorize")
+        inputs = _Inputs()
+        inputs.feed(page.content.decode())
+        answer = browser.post("/api/oauth2/authorize", {**inputs.fields, "allow": "Allow"})
+        if answer.status_code != 302:
+            raise SystemExit(f"consent failed: {answer.status_code}")
+        code = urllib.parse.parse_qs(urllib.parse.urlsplit(answer["Location"]).query)["code"][0]
+        token = browser.post(
+            "/api/oauth2/token",
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+            HTTP_AUTHORIZATION=harness.basic_auth(seeded.app.client_id, seeded.app_secret),
+        )
+        harness.expect_ok(token, "code exchange")
+    return len(queries)
+
+
+def statement_counts(seeded):
+    http = harness.http()
+    counts = {}
+    for name, (method, path, headers, body, _baseline) in seeded.hot_paths().items():
+        meta = {"HTTP_AUTHORIZATION": headers["Authorization"]}
+        if method == "GET":
+            counts[name], response = statements(lambda path=path, meta=meta: http.get(path, **meta))
+        else:
+            data = dict(urllib.parse.parse_qsl(body))
+            counts[name], response = statements(
+                lambda path=path, data=data, meta=meta: http.post(path, data, **meta)
+            )
+        harness.expect_ok(response, name)
+    counts["authorization code flow"] = authorization_code_flow_statements(seeded)
+    return counts
+
+
+# --- Servers -----------------------------------------------------------------------------------
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """One gunicorn with gunicorn.conf.py on a free port; its log goes to a file."""
+
+    def __init__(self, name, settings_module, environment, log_dir):
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log = open(Path(log_dir) / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
+        env = {
+            **environment,
+            "DJANGO_SETTINGS_MODULE": settings_module,
+            "GUNICORN_BIND": f"{HOST}:{self.port}",
+        }
+        self.process = subprocess.Popen(  # noqa: S603 - our own gunicorn and config
+            [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py"],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited; see {self.log.name}")
+            try:
+                connection = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer in {timeout}s; see {self.log.name}")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+# --- Load ----------------------------------------------------------------------------------------
+
+
+class Measured:
+    def __init__(self, per_second, p99_ms, errors):
+        self.per_second, self.p99_ms, self.errors = per_second, p99_ms, errors
+
+
+def wrk(url, method, headers, body, connections, seconds, workdir):
+    script = Path(workdir) / "request.lua"
+    lines = [f'wrk.method = "{method}"', f"wrk.body = {lua_string(body)}"]
+    lines += [f"wrk.headers[{lua_string(name)}] = {lua_string(value)}" for name, value in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    threads = min(connections, os.cpu_count() or 2)
+    output = subprocess.run(  # noqa: S603 - wrk with our arguments
+        [
+            shutil.which("wrk"),
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", output).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:.*", output)
+    return Measured(per_second, p99, int(errors.group(1)) if errors else 0), socket_errors
+
+
+def lua_string(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def python_load(url, method, headers, body, connections, seconds):
+    """The fallback: ``connections`` threads, each sending requests on its own connection."""
+    parts = urllib.parse.urlsplit(url)
+    latencies, errors, lock = [], [0], threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker():
+        mine, bad = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                connection.request(method, parts.path, body=body or None, headers=headers)
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                if response.status != 200:
+                    bad += 1
+            except OSError:
+                bad += 1
+            mine.append(time.perf_counter() - started)
+        with lock:
+            latencies.extend(mine)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    p99 = ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000 if ordered else float("nan")
+    return Measured(len(latencies) / elapsed, p99, errors[0]), None
+
+
+def load(loader, url, method, headers, body, connections, seconds, workdir):
+    if loader == "wrk":
+        measured, _ = wrk(url, method, headers, body, connections, seconds, workdir)
+    else:
+        measured, _ = python_load(url, method, headers, body, connections, seconds)
+    if measured.errors:
+        raise SystemExit(f"{method} {url}: {measured.errors} responses were not 2xx; not a measurement")
+    return measured
+
+
+def measure(seeded, project, baseline, args, loader, workdir):
+    """Alternate baseline and project rounds for each hot path and connection count."""
+    rows = []
+    for name, (method, path, headers, body, baseline_path) in seeded.hot_paths().items():
+        for connections in args.connections:
+            base_rounds, project_rounds = [], []
+            for _ in range(args.rounds):
+                base_rounds.append(
+                    load(
+                        loader,
+                        baseline.url + baseline_path,
+                        "GET",
+                        {},
+                        "",
+                        connections,
+                        args.seconds,
+                        workdir,
+                    )
+                )
+                project_rounds.append(
+                    load(
+                        loader, project.url + path, method, headers, body, connections, args.seconds, workdir
+                    )
+                )
+            base = statistics.median(m.per_second for m in base_rounds)
+            mine = statistics.median(m.per_second for m in project_rounds)
+            rows.append(
+                {
+                    "name": name,
+                    "connections": connections,
+                    "ratio": mine / base,
+                    "project": mine,
+                    "project_p99": statistics.median(m.p99_ms for m in project_rounds),
+                    "baseline": base,
+                    "baseline_p99": statistics.median(m.p99_ms for m in base_rounds),
+                    "baseline_name": baseline_path,
+                }
+            )
+            print(
+                f"  {name:<10} c={connections:<3} {mine:8.0f}/s vs {base:8.0f}/s  ratio {mine / base:.2f}",
+                flush=True,
+            )
+    return rows
+
+
+LABELS = {
+    "beers": ("GET /api/beers, bearer token (20 of 100)", "plain DRF"),
+    "token": ("POST /api/oauth2/token client_credentials", "bare"),
+    "introspect": ("POST /api/oauth2/introspect", "bare"),
+}
+
+
+def table(rows, counts):
+    lines = [
+        "| hot path | conns | project req/s | p99 ms | baseline req/s | p99 ms | ratio | target "
+        "| SQL/request |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        label, baseline = LABELS[row["name"]]
+        target = TARGETS[row["name"]]
+        met = "met" if row["ratio"] >= target else "MISSED"
+        lines.append(
+            f"| `{label}` | {row['connections']} | {row['project']:.0f} | {row['project_p99']:.1f} "
+            f"| {row['baseline']:.0f} ({baseline}) | {row['baseline_p99']:.1f} | **{row['ratio']:.2f}×** "
+            f"| ≥ {target}× ({met}) | {counts[row['name']]} |"
+        )
+    flow = counts["authorization code flow"]
+    lines.append(
+        f"\nAuthorization-code flow, authorize page + consent + token: {flow} SQL statements (target ≤ 25)"
+    )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL))
+    parser.add_argument("--seconds", type=int, default=10, help="Length of each round.")
+    parser.add_argument("--rounds", type=int, default=3, help="Baseline/project round pairs per cell.")
+    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers of each server (issue: 2 on 2 cores)."
+    )
+    parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--growth", action="store_true", help="Also run the growth case (minutes).")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="Growth size: 1.0 = 1,000,000 beers/tokens, 100,000 users."
+    )
+    parser.add_argument("--growth-only", action="store_true", help="Only the growth case.")
+    args = parser.parse_args(argv)
+
+    loader = args.loader
+    if loader == "auto":
+        loader = "wrk" if shutil.which("wrk") else "python"
+    if loader == "python":
+        print(
+            "wrk not found: using the Python load generator (install wrk: apt-get install wrk).", flush=True
+        )
+    if loader == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk (Debian/Ubuntu) or brew install wrk.")
+
+    recreate_database(args.database_url)
+    harness.configure(
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        DJANGO_ALLOWED_HOSTS=f"testserver,{HOST},localhost",
+    )
+    from django.core.cache import cache
+
+    cache.clear()
+    started = time.perf_counter()
+    seeded = Seeded()
+    print(f"seeded through the services in {time.perf_counter() - started:.1f}s", flush=True)
+
+    if not args.growth_only:
+        counts = statement_counts(seeded)
+        environment = {
+            **os.environ,
+            "WEB_CONCURRENCY": str(args.workers),
+            "BENCH_OWNER_ID": str(seeded.user.pk),
+        }
+        with tempfile.TemporaryDirectory(prefix="beerlocker-bench-") as workdir:
+            project = Server("project", "beerlocker.settings", environment, workdir)
+            baseline = Server("baseline", "scripts.bench.baseline_settings", environment, workdir)
+            try:
+                project.wait_ready()
+                baseline.wait_ready()
+                print(
+                    f"load: {loader}; {args.rounds} rounds of {args.seconds}s per cell, alternating",
+                    flush=True,
+                )
+                rows = measure(seeded, project, baseline, args, loader, workdir)
+            finally:
+                project.stop()
+                baseline.stop()
+        harness.report("", table(rows, counts))
+    if args.growth or args.growth_only:
+        growth.run(seeded, scale=args.scale)
+
+
+if __name__ == "__main__":
+    main()
