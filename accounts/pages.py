@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import render
 from django.views.generic import FormView, TemplateView
 from rest_framework.throttling import SimpleRateThrottle
@@ -66,3 +68,24 @@ def _on_form_fields(error):
             for field, errors in error.error_dict.items()
         }
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, then ``user_password_changed``: the old password's tokens, codes
+    and other sessions end; this session stays signed in."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_password_changed(user=form.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's password reset, then ``user_password_changed`` as for a password change."""
+
+    def form_valid(self, form):
+        with transaction.atomic():
+            response = super().form_valid(form)
+            services.user_password_changed(user=form.user)
+        return response

@@ -5,6 +5,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from oauthclients.services import user_tokens_revoke
+
 User = get_user_model()
 
 
@@ -36,3 +38,12 @@ def user_update(*, user: User, email: str) -> User:
 def user_delete(*, user: User) -> None:
     """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens)."""
     user.delete()
+
+
+@transaction.atomic
+def user_password_changed(*, user: User) -> None:
+    """End what the old password could have granted, once ``user``'s password has changed (the
+    password-change page, a reset): every OAuth access and refresh token and every outstanding
+    authorization code. The user's other browser sessions end with the old password (each holds
+    a hash of it, which Django checks on every request); the view keeps the current one."""
+    user_tokens_revoke(user=user)

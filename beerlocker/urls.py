@@ -12,7 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("accounts.auth_urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),

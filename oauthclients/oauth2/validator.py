@@ -44,7 +44,7 @@ def load_client(client_id, request) -> Client | None:
         return None
     client = request.client
     if not (isinstance(client, Client) and client.client_id == client_id):
-        client = Client.objects.filter(client_id=client_id).first()
+        client = Client.objects.select_related("user").filter(client_id=client_id).first()
     if client is None or not client.is_usable(request):
         return None
     return client
