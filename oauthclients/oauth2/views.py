@@ -136,11 +136,14 @@ class AuthorizationView(dot_views.AuthorizationView):
             application = (
                 get_application_model().objects.filter(client_id=self.request.GET.get("client_id")).first()
             )
+        mode = response_modes.response_mode(self.request.GET)
+        redirect_uri = self.request.GET.get("redirect_uri")
+        if mode == response_modes.FRAGMENT:
+            # Errors included: DOT and oauthlib put an error in the query whatever the mode.
+            redirect_to = response_modes.in_fragment(redirect_to, redirect_uri)
         response = super().redirect(redirect_to, application)  # checks the scheme
-        if self.request.GET.get("response_mode") == response_modes.FORM_POST:
-            return response_modes.form_post_response(
-                self.request, redirect_to, self.request.GET.get("redirect_uri")
-            )
+        if mode == response_modes.FORM_POST:
+            return response_modes.form_post_response(self.request, redirect_to, redirect_uri)
         return response
 
     def consent_required(self):
