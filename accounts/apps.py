@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    """Users: the user API, the ``user_*`` services, sign-up and the account pages.
+    """Users: the user API, the ``user_*`` and ``session_*`` services, sign-up, the account pages
+    and the browser sessions (``UserSession``, ``accounts.session_engines``).
 
     A project-level app like ``api``: it may use the domain apps' services (``seed_demo`` adds
     beers with ``lockers.services``), while the domain apps never import it.
@@ -10,3 +11,11 @@ class AccountsConfig(AppConfig):
 
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
+
+        from accounts import receivers
+
+        user_logged_in.connect(receivers.stamp_signed_in_session, dispatch_uid="accounts.stamp_session")
+        user_logged_out.connect(receivers.end_signed_out_session, dispatch_uid="accounts.end_session")

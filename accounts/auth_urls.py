@@ -1,15 +1,12 @@
-"""Django's account URLs (sign in and out, password change and reset), mounted at ``/accounts/``,
-with the two views that set a password replaced by ours (``accounts.pages``)."""
+"""Django's password change and reset views with what follows them (other sessions end, the
+``password_changed`` signal). Included before ``django.contrib.auth.urls`` under the same names and
+paths, so every ``{% url 'password_change' %}`` reaches these."""
 
-from django.contrib.auth import urls as auth_urls
 from django.urls import path
 
 from accounts import pages
 
-_OURS = {"password_change", "password_reset_confirm"}
-
 urlpatterns = [
     path("password_change/", pages.PasswordChangeView.as_view(), name="password_change"),
     path("reset/<uidb64>/<token>/", pages.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    *(pattern for pattern in auth_urls.urlpatterns if pattern.name not in _OURS),
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts import pages
 
@@ -7,4 +7,13 @@ app_name = "accounts"
 urlpatterns = [
     path("", pages.HomeView.as_view(), name="home"),
     path("accounts/signup/", pages.SignUpView.as_view(), name="signup"),
+    path("account/sessions/", pages.SessionListPageView.as_view(), name="sessions"),
+    path(
+        "account/sessions/end-others/", pages.SessionsEndOthersPageView.as_view(), name="sessions-end-others"
+    ),
+    re_path(
+        r"^account/sessions/(?P<public_id>[\w-]+)/end/$",
+        pages.SessionEndPageView.as_view(),
+        name="session-end",
+    ),
 ]

@@ -1,15 +1,20 @@
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
 from django.views.generic import FormView, TemplateView
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
 from accounts.forms import SignUpForm
+from accounts.models import UserSession
+from accounts.sessions import current_session, describe_user_agent
+from api.signals import rate_limited
 
 
 class HomeView(TemplateView):
@@ -38,6 +43,7 @@ class SignUpView(RedirectURLMixin, FormView):
     def post(self, request, *args, **kwargs):
         throttle = SignUpThrottle()
         if not throttle.allow_request(request, self):
+            rate_limited.send(sender=type(self), request=request, scope=throttle.scope)
             context = {"wait": throttle.wait()}
             return render(request, "registration/signup_throttled.html", context, status=429)
         return super().post(request, *args, **kwargs)
@@ -70,22 +76,73 @@ def _on_form_fields(error):
     )
 
 
+class SessionListPageView(LoginRequiredMixin, TemplateView):
+    """Where the signed-in user is signed in: browser, system, address, start, last activity."""
+
+    template_name = "accounts/session_list.html"
+
+    def get_context_data(self, **kwargs):
+        key = self.request.session.session_key
+        sessions = [
+            {
+                "session": session,
+                "device": describe_user_agent(session.user_agent),
+                "current": session.session_key == key,
+            }
+            for session in UserSession.objects.signed_in_as(self.request.user)
+        ]
+        others = sum(not entry["current"] for entry in sessions)
+        return super().get_context_data(sessions=sessions, others=others, **kwargs)
+
+
+class SessionEndPageView(LoginRequiredMixin, View):
+    """POST only: sign one of the user's sessions out (this one: a plain sign-out); another's is a 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, public_id):
+        session = get_object_or_404(UserSession.objects.signed_in_as(request.user), public_id=public_id)
+        if session.session_key == request.session.session_key:
+            logout(request)
+            return redirect(settings.LOGOUT_REDIRECT_URL)
+        services.session_end(session=session, by=services.EndedBy.USER, actor=request.user)
+        messages.success(request, "That session is signed out.")
+        return redirect("accounts:sessions")
+
+
+class SessionsEndOthersPageView(LoginRequiredMixin, View):
+    """POST only: sign out everywhere but this browser."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        ended = services.user_sessions_end(
+            user=request.user,
+            except_session=current_session(request),
+            by=services.EndedBy.USER,
+            actor=request.user,
+        )
+        messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+        return redirect("accounts:sessions")
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Django's password change, then ``user_password_changed``: the old password's tokens, codes
-    and other sessions end; this session stays signed in."""
+    """Django's password change, after which every other session of the user is signed out."""
 
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            services.user_password_changed(user=form.user)
+        response = super().form_valid(form)  # keeps this session signed in (update_session_auth_hash)
+        services.user_password_changed(
+            user=form.user, how="change", keep_session=current_session(self.request)
+        )
         return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Django's password reset, then ``user_password_changed`` as for a password change."""
+    """Django's password reset, after which every session of the user is signed out."""
 
     def form_valid(self, form):
-        with transaction.atomic():
-            response = super().form_valid(form)
-            services.user_password_changed(user=form.user)
+        response = super().form_valid(form)
+        services.user_password_changed(
+            user=form.user, how="reset", keep_session=current_session(self.request)
+        )
         return response

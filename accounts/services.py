@@ -1,13 +1,25 @@
-"""Every write to an account goes through here: the user API, the sign-up page and commands share it."""
+"""Every write to an account goes through here: the user API, the pages, the admin and commands share it."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
+from accounts.models import UserSession
+from accounts.signals import password_changed, session_ended
 from oauthclients.services import user_tokens_revoke
 
 User = get_user_model()
+
+
+class EndedBy(models.TextChoices):
+    """Why a session ended (``session_ended``'s ``by``)."""
+
+    SIGN_OUT = "sign_out", "Signed out in that browser"
+    USER = "user", "Ended by the user"
+    ADMIN = "admin", "Ended by an administrator"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
 
 
 @transaction.atomic
@@ -41,9 +53,35 @@ def user_delete(*, user: User) -> None:
 
 
 @transaction.atomic
-def user_password_changed(*, user: User) -> None:
-    """End what the old password could have granted, once ``user``'s password has changed (the
-    password-change page, a reset): every OAuth access and refresh token and every outstanding
-    authorization code. The user's other browser sessions end with the old password (each holds
-    a hash of it, which Django checks on every request); the view keeps the current one."""
+def session_end(*, session: UserSession, by: EndedBy, actor: User | None = None) -> None:
+    """End one browser session: its row and any cached copy are deleted through the session engine
+    (the browser is signed out on its next request), then ``session_ended`` is sent. The one way a
+    session ends, so whatever must follow (activity, back-channel logout) hooks in once."""
+    session.get_session_store_class()(session_key=session.session_key).delete()
+    session_ended.send(sender=UserSession, session=session, by=EndedBy(by), actor=actor)
+
+
+@transaction.atomic
+def user_sessions_end(
+    *, user: User, except_session: UserSession | None = None, by: EndedBy, actor: User | None = None
+) -> int:
+    """End every live session of ``user`` but ``except_session``; returns how many ended."""
+    sessions = UserSession.objects.signed_in_as(user).select_for_update()
+    if except_session is not None:
+        sessions = sessions.exclude(pk=except_session.pk)
+    ended = list(sessions)
+    for session in ended:
+        session_end(session=session, by=by, actor=actor)
+    return len(ended)
+
+
+@transaction.atomic
+def user_password_changed(*, user: User, how: str, keep_session: UserSession | None = None) -> None:
+    """After a password change (``how="change"``) or reset (``"reset"``): what the old password
+    could have granted ends (every OAuth access and refresh token and outstanding authorization
+    code of the user, ``user_tokens_revoke``), every session but ``keep_session`` (the one that
+    changed it) ends, then ``password_changed`` is sent."""
     user_tokens_revoke(user=user)
+    by = EndedBy.PASSWORD_CHANGE if how == "change" else EndedBy.PASSWORD_RESET
+    user_sessions_end(user=user, except_session=keep_session, by=by, actor=user)
+    password_changed.send(sender=type(user), user=user, how=how)

@@ -8,4 +8,11 @@ app_name = "accounts-api"
 urlpatterns = [
     re_path(r"^users/?$", views.UserSignUpView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", views.UserMeView.as_view(), name="user-me"),
+    re_path(r"^me/sessions/?$", views.MySessionListView.as_view(), name="session-list"),
+    re_path(
+        r"^me/sessions/end-others/?$", views.MySessionsEndOthersView.as_view(), name="sessions-end-others"
+    ),
+    re_path(
+        r"^me/sessions/(?P<public_id>[\w-]+)/?$", views.MySessionDetailView.as_view(), name="session-detail"
+    ),
 ]

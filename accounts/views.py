@@ -1,10 +1,16 @@
-"""The user API: sign-up and the caller's own account. The pages are in ``accounts.pages``."""
+"""The user API: sign-up, the caller's own account and browser sessions (pages: ``accounts.pages``)."""
 
-from rest_framework import generics, permissions
+from django.contrib.auth import logout
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, permissions, serializers
+from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
 from accounts import services
-from accounts.serializers import SignUpSerializer, UserSerializer
+from accounts.models import UserSession
+from accounts.serializers import SignUpSerializer, UserSerializer, UserSessionSerializer
+from accounts.sessions import current_session
 
 
 class UserSignUpView(generics.CreateAPIView):
@@ -35,3 +41,53 @@ class UserMeView(generics.RetrieveUpdateDestroyAPIView):
 
     def perform_destroy(self, instance):
         services.user_delete(user=instance)
+
+
+class MySessionsMixin:
+    """Every session view starts from the caller's own live sessions: another's is a 404."""
+
+    serializer_class = UserSessionSerializer
+    queryset = UserSession.objects.none()  # documents the model; get_queryset() scopes it
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return UserSession.objects.signed_in_as(self.request.user)
+
+
+class MySessionListView(MySessionsMixin, generics.ListAPIView):
+    """The caller's live browser sessions, most recently active first (``current`` marks this one)."""
+
+    token_scopes = {"read": ["sessions:read"]}
+
+
+class MySessionDetailView(MySessionsMixin, generics.DestroyAPIView):
+    """Sign one of the caller's sessions out (the current one too: then this request signs out)."""
+
+    token_scopes = {"write": ["sessions:write"]}
+    lookup_field = "public_id"
+    lookup_url_kwarg = "public_id"
+
+    def perform_destroy(self, instance):
+        if instance.session_key == self.request.session.session_key:
+            logout(self.request)  # ends it through the same service, and leaves no cookie behind
+        else:
+            services.session_end(session=instance, by=services.EndedBy.USER, actor=self.request.user)
+
+
+class MySessionsEndOthersView(APIView):
+    """Sign out every session of the caller but the one making the request; says how many ended."""
+
+    token_scopes = {"write": ["sessions:write"]}
+
+    @extend_schema(
+        request=None, responses=inline_serializer("SessionsEnded", {"ended": serializers.IntegerField()})
+    )
+    def post(self, request):
+        ended = services.user_sessions_end(
+            user=request.user,
+            except_session=current_session(request),
+            by=services.EndedBy.USER,
+            actor=request.user,
+        )
+        return Response({"ended": ended})

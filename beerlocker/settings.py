@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     # --- users (API, sign-up, account pages) and the API docs
     "accounts",
     "ops",
+    # --- the security activity log (listens to the apps' signals)
+    "activity",
     "drf_spectacular",
     "drf_spectacular_sidecar",
 ]
@@ -63,6 +65,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each signed-in session's last activity, address and browser (accounts.sessions).
+    "accounts.middleware.SessionActivityMiddleware",
+    # The address and User-Agent every activity event records.
+    "activity.context.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
@@ -126,6 +132,10 @@ PASSWORD_HASHERS = [
     # oauthclients/hashers.py). Listed last so that users' passwords keep the first, slow hasher.
     "oauthclients.hashers.ClientSecretHasher",
 ]
+# Sessions in accounts.UserSession, one row per browser with the user beside it, so a user's
+# sessions are listed and ended without decoding every row. With a shared cache (Redis), reads go
+# through it; never with the per-process local cache, which other processes could serve stale.
+SESSION_ENGINE = "accounts.session_engines." + ("cached_db" if REDIS_URL else "db")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -196,6 +206,8 @@ OAUTHCLIENTS = {
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
+    # Signing a user's browsers out is for our own applications only (see accounts' session API).
+    "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
     "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
@@ -211,6 +223,9 @@ OAUTH2_PROVIDER = {
         "beers:write": "Add, change and remove beers in your locker",
         "clients": "Manage the OAuth applications you registered",
         "stats:read": "Read site-wide totals (applications only)",
+        "sessions:read": "See where you are signed in (browsers, addresses)",
+        "sessions:write": "Sign your browsers out",
+        "activity:read": "See your account's security activity",
         "social:read": "See the accounts you sign in with",
         "social:write": "Connect and disconnect the accounts you sign in with",
     },
@@ -380,6 +395,8 @@ SOCIAL_AUTH_PIPELINE = (
     "social_core.pipeline.social_auth.associate_user",
     "social_core.pipeline.social_auth.load_extra_data",
     "socialaccounts.pipeline.store_profile",
+    # Sends socialaccounts.signals.account_linked for a new link (the activity log listens).
+    "socialaccounts.pipeline.announce_new_link",
     "social_core.pipeline.user.user_details",
 )
 SOCIALACCOUNTS = {
@@ -395,6 +412,13 @@ if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"
             "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS: provider tokens are stored encrypted."
         )
     SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"] = [SECRET_KEY]
+
+# --- Security activity log (activity) -------------------------------------
+
+ACTIVITY = {
+    # Events older than this are deleted by `manage.py pruneactivity` (run it daily).
+    "RETENTION_DAYS": env.int("ACTIVITY_RETENTION_DAYS", default=180),
+}
 
 # --- Logging ----------------------------------------------------------------
 

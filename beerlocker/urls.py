@@ -12,10 +12,12 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("accounts/", include("accounts.auth_urls")),
+    path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
+    path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
     path("api/", include("accounts.urls")),
+    path("api/", include("activity.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
+    path("account/activity/", include("activity.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

@@ -7,12 +7,13 @@ authorized while the user has an unexpired access token or an unrevoked refresh 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
 from oauth2_provider.scopes import get_scopes_backend
 
-from oauthclients import services
+from oauthclients import services, signals
 
 
 @dataclass
@@ -68,6 +69,8 @@ def authorized_clients(user):
     )
 
 
+@transaction.atomic
 def authorization_revoke(*, user, client) -> None:
     """Removes every token, code and ID token ``client`` holds for ``user``: its access stops at once."""
     services.client_revoke_tokens(client=client, user=user)
+    signals.access_revoked.send(sender=type(client), client=client, user=user)

@@ -12,6 +12,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
+from oauthclients import signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -120,6 +121,7 @@ def client_create(
     client = Client(user=owner, client_secret=raw_secret, registration_source=registration_source)
     _apply(client, client_name=client_name, **cleaned)
     client.save()
+    signals.client_registered.send(sender=Client, client=client)
     if client.client_type == Client.CLIENT_PUBLIC:
         return client, None
     return client, raw_secret
@@ -160,6 +162,7 @@ def client_rotate_secret(*, client: Client) -> str:
     raw_secret = generate_client_secret()
     client.client_secret = raw_secret
     client.save(update_fields=["client_secret", "updated"])
+    signals.client_secret_rotated.send(sender=Client, client=client)
     return raw_secret
 
 
@@ -202,3 +205,4 @@ def user_tokens_revoke(*, user: AbstractBaseUser) -> int:
 def client_delete(*, client: Client) -> None:
     """Delete the client; its grants and tokens go with it (the foreign keys cascade)."""
     client.delete()
+    signals.client_deleted.send(sender=Client, client=client)

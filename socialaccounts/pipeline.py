@@ -3,8 +3,9 @@
 from django.contrib.auth import get_user_model
 from social_core.exceptions import AuthAssociationError
 
-from socialaccounts import conf
+from socialaccounts import conf, signals
 from socialaccounts.backends import SAME_ACCOUNT_AS
+from socialaccounts.models import SocialAccount
 
 
 def associate_same_account(backend, uid, user=None, social=None, *args, **kwargs):
@@ -46,3 +47,9 @@ def store_profile(backend, details, social, *args, **kwargs):
         "name": details.get("fullname") or "",
     }
     social.save(update_fields=["extra_data", "modified"])
+
+
+def announce_new_link(backend, social, user, new_association=False, is_new=False, *args, **kwargs):
+    """Send ``account_linked`` when this sign-in or connect linked a provider account to a user."""
+    if new_association:
+        signals.account_linked.send(sender=SocialAccount, account=social, user=user, new_user=bool(is_new))

@@ -6,7 +6,7 @@ from django.db import transaction
 from social_core.exceptions import SocialAuthBaseException
 from social_django.utils import load_strategy
 
-from socialaccounts import conf
+from socialaccounts import conf, signals
 from socialaccounts.models import SocialAccount
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ def social_account_disconnect(*, account: SocialAccount) -> None:
             "This is your only way to sign in: set a password or connect another account first."
         )
     account.delete()
+    signals.account_unlinked.send(sender=SocialAccount, account=account, user=user)
 
 
 def _provider_profile(account, backend, strategy):

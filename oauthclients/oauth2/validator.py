@@ -15,12 +15,12 @@ from urllib.parse import unquote_plus, urlsplit
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients import conf
+from oauthclients import conf, signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -240,13 +240,18 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def save_bearer_token(self, token, request, *args, **kwargs):
         if request.grant_type == REFRESH_TOKEN:
             # Claimed before rotating, so concurrent uses of one token never fork the family.
-            return rotation.refresh_rotate(
-                refresh_token=request.refresh_token_instance,
-                request=request,
-                save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
-                    token, request, *args, **kwargs
-                ),
-            )
+            try:
+                return rotation.refresh_rotate(
+                    refresh_token=request.refresh_token_instance,
+                    request=request,
+                    save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
+                        token, request, *args, **kwargs
+                    ),
+                )
+            except errors.InvalidGrantError:
+                # A concurrent use won: reuse, as validate_refresh_token finds it a moment later.
+                announce_reuse(request.refresh_token, request.client)
+                raise
         if request.grant_type != AUTHORIZATION_CODE:
             return super().save_bearer_token(token, request, *args, **kwargs)
         # The code is spent in the same transaction as the tokens it buys are saved, and a replay
@@ -269,6 +274,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+            announce_reuse(refresh_token, client)
             return False
         # Rotation issues a new refresh token on every use, so the current one's age is the
         # time since the client last refreshed: past the idle limit the session is over.
@@ -343,3 +349,17 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         if acr:
             id_claims["acr"] = acr
         return id_claims, expiration_time
+
+
+def announce_reuse(refresh_token: str, client: Client) -> None:
+    """Send ``refresh_token_reuse_detected`` when a refused refresh token is a revoked one of this
+    client's: DOT (REFRESH_TOKEN_REUSE_PROTECTION) has just revoked its family."""
+    checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
+    revoked = (
+        get_refresh_token_model()
+        .objects.filter(token_checksum=checksum, application=client, revoked__isnull=False)
+        .select_related("user")
+        .first()
+    )
+    if revoked is not None:
+        signals.refresh_token_reuse_detected.send(sender=type(client), client=client, user=revoked.user)

@@ -22,6 +22,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
+from oauthclients import signals
 from oauthclients.grants import (
     CODE_CHALLENGE_METHOD,
     CONFIDENTIAL_AUTH_METHODS,
@@ -31,7 +32,7 @@ from oauthclients.grants import (
     RESPONSE_TYPE_GRANTS,
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
-from oauthclients.models import grant_enabled
+from oauthclients.models import Client, grant_enabled
 from oauthclients.oauth2 import authn, authorization_requests, oidc_features, response_modes
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.validator import is_disabled_accounts_token
@@ -120,7 +121,15 @@ class AuthorizationView(dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         # When and how the user signed in, for the ID token (auth_time, acr).
         credentials = {**credentials, **authn.authorization_credentials(request)}
-        return super().create_authorization_response(request, scopes, credentials, allow)
+        result = super().create_authorization_response(request, scopes, credentials, allow)
+        if allow and request.method == "POST":
+            # Allow pressed on the consent page (answers given on GET are remembered consent or a
+            # first-party client): announced only once the code or token was issued.
+            client = Client.objects.get(client_id=credentials["client_id"])
+            signals.consent_given.send(
+                sender=Client, client=client, user=request.user, scopes=scopes.split() if scopes else []
+            )
+        return result
 
     def redirect(self, redirect_to, application):
         # RFC 9207 §2: every authorization response names the issuer, errors included. DOT adds

@@ -103,7 +103,8 @@ def test_change_and_reset_a_password(page):
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     screenshot(page, "password-reset-sent")
-    [message] = mail.outbox
+    changed, message = mail.outbox  # the notice of the change, then the reset link
+    assert changed.subject == "Your Beer Locker password was changed"
     link = re.search(r"https?://\S+/accounts/reset/\S+/", message.body).group(0)
 
     page.goto(link)
@@ -115,6 +116,7 @@ def test_change_and_reset_a_password(page):
     screenshot(page, "password-reset-complete")
     user.refresh_from_db()
     assert user.check_password("a third long passphrase")
+    assert mail.outbox[-1].subject == "Your Beer Locker password was reset"
 
 
 def test_pages_fit_a_phone_screen(phone_page):

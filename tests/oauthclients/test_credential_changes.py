@@ -122,7 +122,7 @@ def test_a_password_reset_ends_the_users_tokens_codes_and_sessions(client, user,
 
 def test_user_password_changed_is_the_one_hook(user, granted):
     _tokens, _client, _secret, other = granted
-    account_services.user_password_changed(user=user)
+    account_services.user_password_changed(user=user, how="change")
     assert counts(user) == (0, 0, 0)
     assert counts(other) == (1, 1, 1)
     assert services.user_tokens_revoke(user=user) == 0

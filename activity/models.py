@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Kind(models.TextChoices):
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGN_OUT = "sign_out", "Signed out"
+    SESSION_ENDED = "session_ended", "Session ended"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    CONSENT_GIVEN = "consent_given", "Access granted to an application"
+    ACCESS_REVOKED = "access_revoked", "Application access revoked"
+    REFRESH_TOKEN_REUSED = "refresh_token_reused", "Refresh token reuse detected"
+    CLIENT_REGISTERED = "client_registered", "Application registered"
+    CLIENT_SECRET_ROTATED = "client_secret_rotated", "Application secret rotated"
+    CLIENT_DELETED = "client_deleted", "Application deleted"
+    PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
+    PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
+    RATE_LIMITED = "rate_limited", "Rate limit hit"
+
+
+class EventQuerySet(models.QuerySet):
+    def of(self, user):
+        """``user``'s own events, newest first."""
+        return self.filter(user=user).order_by("-created", "-id")
+
+    def older_than(self, days: int):
+        """Events past the retention period."""
+        return self.filter(created__lt=timezone.now() - timedelta(days=days))
+
+
+class Event(models.Model):
+    """One security-relevant thing that happened to an account. ``details`` never holds a secret,
+    token, code or password (``activity.services.event_record`` refuses such keys)."""
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    # The account's history goes with the account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    ip = models.GenericIPAddressField("address", null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created"], name="activity_user_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.created:%Y-%m-%d %H:%M}"

@@ -1,0 +1,152 @@
+"""Turns the project's signals into activity events: each receiver picks the facts worth keeping,
+never a credential. Connected once, in ``ActivityConfig.ready``."""
+
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from oauth2_provider.signals import app_authorized
+
+from accounts.services import EndedBy
+from accounts.signals import password_changed, session_ended
+from activity import notifications
+from activity.models import Kind
+from activity.services import event_record
+from api.signals import rate_limited
+from oauthclients import signals as clients
+from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
+from socialaccounts import signals as social
+
+
+def _backend_method(path: str) -> dict:
+    """How a browser signed in, from the authentication backend that accepted it."""
+    from django.contrib.auth import load_backend
+
+    backend = load_backend(path) if path else None
+    provider = getattr(backend, "name", None)  # social-auth backends name their provider
+    return {"method": "provider", "provider": provider} if provider else {"method": "password"}
+
+
+def signed_in(sender, request, user, **kwargs):
+    path = getattr(user, "backend", None) or getattr(request, "session", {}).get(BACKEND_SESSION_KEY)
+    via_admin = request is not None and request.path.startswith("/admin/")
+    event_record(kind=Kind.SIGN_IN, user=user, **_backend_method(path), via="admin" if via_admin else None)
+
+
+def sign_in_failed(sender, credentials, request=None, **kwargs):
+    # Django has already masked the password; of the rest only the account is kept, and only when
+    # it exists (a mistyped password in the username field must not end up in the log).
+    username = credentials.get("username")
+    user = get_user_model()._default_manager.filter(username=username).first() if username else None
+    event_record(kind=Kind.SIGN_IN_FAILED, user=user, method="password")
+
+
+def signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        event_record(kind=Kind.SIGN_OUT, user=user)
+
+
+def session_was_ended(sender, session, by, actor, **kwargs):
+    if by == EndedBy.SIGN_OUT:
+        return  # recorded as the sign-out itself
+    if session.user_id is None:
+        return
+    user = get_user_model()._default_manager.filter(pk=session.user_id).first()
+    by_admin = by == EndedBy.ADMIN and actor is not None
+    event_record(
+        kind=Kind.SESSION_ENDED,
+        user=user,
+        session=session.public_id,
+        reason=str(by),
+        admin=actor.get_username() if by_admin else None,
+    )
+
+
+def password_was_changed(sender, user, how, **kwargs):
+    kind = Kind.PASSWORD_CHANGED if how == "change" else Kind.PASSWORD_RESET
+    event_record(kind=kind, user=user)
+    transaction.on_commit(lambda: notifications.password_changed(user=user, how=how))
+
+
+def token_issued(sender, request, token, **kwargs):
+    """DOT's ``app_authorized``: a sign-in only for the grants that take the user's credentials
+    or a provider's token (password, token exchange); the other grants follow a sign-in."""
+    grant = request.POST.get("grant_type")
+    if token.user_id is None or grant not in {PASSWORD, TOKEN_EXCHANGE}:
+        return
+    method = {"method": "password"}
+    if grant == TOKEN_EXCHANGE:
+        method = {"method": "token_exchange", "provider": request.POST.get("subject_issuer")}
+    event_record(kind=Kind.SIGN_IN, user=token.user, client_id=token.application.client_id, **method)
+
+
+def _client(client) -> dict:
+    return {"client_id": client.client_id, "client": client.name}
+
+
+def consent_given(sender, client, user, scopes, **kwargs):
+    event_record(kind=Kind.CONSENT_GIVEN, user=user, scopes=list(scopes), **_client(client))
+
+
+def access_revoked(sender, client, user, **kwargs):
+    event_record(kind=Kind.ACCESS_REVOKED, user=user, **_client(client))
+
+
+def refresh_token_reused(sender, client, user, **kwargs):
+    event_record(kind=Kind.REFRESH_TOKEN_REUSED, user=user, **_client(client))
+
+
+def client_registered(sender, client, **kwargs):
+    event_record(kind=Kind.CLIENT_REGISTERED, user=client.user, **_client(client))
+
+
+def client_secret_rotated(sender, client, **kwargs):
+    event_record(kind=Kind.CLIENT_SECRET_ROTATED, user=client.user, **_client(client))
+
+
+def client_deleted(sender, client, **kwargs):
+    event_record(kind=Kind.CLIENT_DELETED, user=client.user, **_client(client))
+
+
+def provider_linked(sender, account, user, new_user, **kwargs):
+    event_record(kind=Kind.PROVIDER_LINKED, user=user, provider=account.provider, new_account=new_user)
+    if not new_user:
+        provider = account.provider
+        transaction.on_commit(lambda: notifications.provider_linked(user=user, provider=provider))
+
+
+def provider_unlinked(sender, account, user, **kwargs):
+    event_record(kind=Kind.PROVIDER_UNLINKED, user=user, provider=account.provider)
+
+
+def rate_was_limited(sender, request, scope, **kwargs):
+    user = getattr(request, "user", None)
+    event_record(
+        kind=Kind.RATE_LIMITED,
+        user=user if user is not None and user.is_authenticated else None,
+        limit=scope,
+        path=getattr(request, "path", None),
+    )
+
+
+RECEIVERS = [
+    (user_logged_in, signed_in),
+    (user_login_failed, sign_in_failed),
+    (user_logged_out, signed_out),
+    (session_ended, session_was_ended),
+    (password_changed, password_was_changed),
+    (app_authorized, token_issued),
+    (clients.consent_given, consent_given),
+    (clients.access_revoked, access_revoked),
+    (clients.refresh_token_reuse_detected, refresh_token_reused),
+    (clients.client_registered, client_registered),
+    (clients.client_secret_rotated, client_secret_rotated),
+    (clients.client_deleted, client_deleted),
+    (social.account_linked, provider_linked),
+    (social.account_unlinked, provider_unlinked),
+    (rate_limited, rate_was_limited),
+]
+
+
+def connect():
+    for signal, receiver in RECEIVERS:
+        signal.connect(receiver, dispatch_uid=f"activity.{receiver.__name__}")

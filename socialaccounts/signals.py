@@ -1,0 +1,13 @@
+"""What socialaccounts announces (the project's ``activity`` app listens; this app imports none).
+
+``account_linked(sender=SocialAccount, account, user, new_user)``
+    A provider account was linked to ``user`` (on sign-in, connect or token exchange);
+    ``new_user`` when the link created the Beer Locker account too.
+``account_unlinked(sender=SocialAccount, account, user)``
+    The user disconnected it (``account`` is the deleted instance).
+"""
+
+from django.dispatch import Signal
+
+account_linked = Signal()
+account_unlinked = Signal()
