@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve lb test test-browser check format demo clean
+.PHONY: run serve lb test test-browser check format bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,7 @@ clean:
 # Browser journeys: Playwright driving Debian's Chromium (apt-get install chromium); never downloads a browser.
 test-browser: $(VENV)/.installed-test  ## run the browser journeys, screenshots in test-artifacts/screenshots/
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+# Benchmarks (scripts/bench/): in-process, production settings, seeded through the services.
+bench: $(VENV)/.installed-test  ## run the benchmarks; BENCH=api (or client_credentials, social) for one
+	$(BIN)/python -m scripts.bench $(BENCH)

@@ -1,16 +1,14 @@
-import base64
-import secrets
-from datetime import timedelta
+"""Fixtures every test may ask for, one meaning per name. Helpers live in tests/support/."""
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, set_token_value
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, ClientFactory, UserFactory
+from tests.support.http import basic_api, bearer_api, signed_in_as
+from tests.support.oauth import DEFAULT_SCOPE, mint_tokens
 
-AccessToken = get_access_token_model()
+_THE_USER = object()  # access_token()'s default: the ``user`` fixture, made only when asked for
 
 
 @pytest.fixture(autouse=True)
@@ -19,65 +17,61 @@ def _clear_cache():
     cache.clear()
 
 
-def basic(username, password=PASSWORD):
-    """An HTTP Basic Authorization header value."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
-
 @pytest.fixture
 def user(db):
+    """A signed-up user whose password is ``tests.factories.PASSWORD``."""
     return UserFactory()
 
 
 @pytest.fixture
 def other_user(db):
+    """A second user, whose things ``user`` must never see."""
     return UserFactory()
 
 
 @pytest.fixture
 def api_client():
+    """A DRF API client with no credentials."""
     return APIClient()
 
 
 @pytest.fixture
 def basic_client(user):
     """An API client signed in as ``user`` with HTTP Basic."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=basic(user.username))
-    return client
+    return basic_api(user.username, PASSWORD)
+
+
+@pytest.fixture
+def signed_in(user):
+    """A web browser (Django's test client) with ``user`` signed in by session cookie."""
+    return signed_in_as(user)
 
 
 @pytest.fixture
 def application(user):
+    """A confidential client ``user`` registered (code + refresh grants); raw secret on ``.raw_secret``."""
     return ClientFactory(user=user)
 
 
 @pytest.fixture
-def make_access_token(db):
-    """Issue an access token the way DOT stores it (hashed at rest); returns the raw token string."""
+def access_token(db, request):
+    """Mints a bearer token the way the token endpoint does; returns the raw token string.
 
-    def make(user, scope="beers:read beers:write", application=None, expires_in=3600):
-        token = AccessToken(
-            user=user,
-            application=application or ClientFactory(),
-            scope=scope,
-            expires=timezone.now() + timedelta(seconds=expires_in),
-        )
-        raw = secrets.token_urlsafe(32)
-        set_token_value(token, raw)
-        token.save()
-        return raw
+    ``access_token(scope=..., user=..., application=..., expires_in=...)``: for the ``user``
+    fixture and a new client unless told otherwise; a negative ``expires_in`` gives an expired token."""
 
-    return make
+    def mint(scope=DEFAULT_SCOPE, *, user=_THE_USER, application=None, expires_in=3600):
+        owner = request.getfixturevalue("user") if user is _THE_USER else user  # None: the client's own
+        return mint_tokens(owner, scope=scope, application=application, expires_in=expires_in)["access_token"]
+
+    return mint
 
 
 @pytest.fixture
-def bearer_client(user, make_access_token):
+def bearer_client(access_token):
     """Returns an API client holding a bearer token for ``user`` with the given scope."""
 
-    def make(scope="beers:read beers:write"):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user, scope=scope)}")
-        return client
+    def make(scope=DEFAULT_SCOPE):
+        return bearer_api(access_token(scope))
 
     return make

@@ -150,8 +150,7 @@ def shared_env(lb_url: str, workers: int) -> dict:
 
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     if not env.get("OIDC_RSA_PRIVATE_KEY") and not env.get("OIDC_RSA_PRIVATE_KEY_FILE"):
-        sys.path.insert(0, str(REPO))
-        from oauthclients.keys import generate_rsa_private_key_pem
+        from oauthclients.keys import generate_rsa_private_key_pem  # the venv's editable install
 
         env["OIDC_RSA_PRIVATE_KEY"] = generate_rsa_private_key_pem()
     env.update(

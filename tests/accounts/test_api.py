@@ -4,8 +4,8 @@ from oauth2_provider.models import get_access_token_model
 
 from lockers.models import Beer
 from oauthclients.models import Client
-from tests.conftest import basic
 from tests.factories import BeerFactory, ClientFactory, UserFactory
+from tests.support.http import basic_auth_header
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -28,7 +28,7 @@ def test_sign_up_creates_an_account_and_never_returns_the_password(api_client):
 def test_signed_up_user_can_use_basic_auth_right_away(api_client):
     api_client.post("/api/users/", {"username": "bob", "password": "a long passphrase"}, format="json")
 
-    api_client.credentials(HTTP_AUTHORIZATION=basic("bob", "a long passphrase"))
+    api_client.credentials(HTTP_AUTHORIZATION=basic_auth_header("bob", "a long passphrase"))
     response = api_client.get("/api/users/me")
 
     assert response.status_code == 200
@@ -114,13 +114,11 @@ def test_patch_me_with_invalid_email_changes_nothing(basic_client, user):
     assert user.email == before
 
 
-def test_delete_me_removes_the_account_and_everything_it_owns(
-    basic_client, user, other_user, make_access_token
-):
+def test_delete_me_removes_the_account_and_everything_it_owns(basic_client, user, other_user, access_token):
     BeerFactory.create_batch(3, owner=user)
     kept = BeerFactory(owner=other_user)
     ClientFactory(user=user)
-    make_access_token(user)
+    access_token()
 
     response = basic_client.delete("/api/users/me")
 

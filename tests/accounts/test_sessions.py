@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 from accounts.models import UserSession
 from accounts.services import EndedBy, session_end
 from accounts.signals import session_ended
-from tests.conftest import basic
-from tests.factories import PASSWORD, UserFactory
-from tests.oauthclients.oauth import authorize_url, make_client, query, user_tokens
+from tests.factories import PASSWORD, UserFactory, make_client
+from tests.support.http import basic_auth_header
+from tests.support.oauth import authorize_url, query, user_tokens
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -294,7 +294,7 @@ def test_api_lists_my_sessions_newest_activity_first_without_keys(
     for number in range(3):
         browser(user, CHROME_WINDOWS, f"192.0.2.{number}")
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=basic(user.username))
+    api.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, PASSWORD))
 
     # Basic authentication (user) + the count + the page: no query per session.
     with django_assert_num_queries(3):

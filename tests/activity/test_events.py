@@ -18,10 +18,10 @@ from activity.models import Event, Kind
 from activity.services import event_record
 from oauthclients.grants import REFRESH_TOKEN
 from socialaccounts.models import SocialAccount
-from tests.conftest import basic
-from tests.factories import PASSWORD, UserFactory
-from tests.oauthclients.oauth import client_basic, consent, make_client, query, token_request, user_tokens
-from tests.socialaccounts.conftest import github
+from tests.factories import PASSWORD, UserFactory, make_client
+from tests.support.http import basic_auth_header
+from tests.support.oauth import consent, query, token_request, user_tokens
+from tests.support.providers import github
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def test_failed_sign_in_for_an_unknown_name_keeps_no_name(db):
 
 
 def test_failed_basic_authentication_on_the_api_is_a_failed_sign_in(user, api_client):
-    api_client.credentials(HTTP_AUTHORIZATION=basic(user.username, "not-it"))
+    api_client.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "not-it"))
 
     assert api_client.get("/api/users/me").status_code == 401
 
@@ -230,7 +230,7 @@ def test_password_grant_sign_in_names_its_client(user, api_client):
     response = api_client.post(
         "/api/oauth2/token",
         {"grant_type": "password", "username": user.username, "password": PASSWORD, "scope": "beers:read"},
-        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
     )
 
     assert response.status_code == 200, response.content
@@ -355,7 +355,7 @@ def test_no_secret_token_code_or_password_reaches_an_event_or_the_log(user, api_
             "code": code,
             "redirect_uri": "https://client.example.com/callback",
         },
-        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
+        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
     ).json()
     token_request(
         api_client, client, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
@@ -413,7 +413,7 @@ def test_each_event_is_one_json_log_line(user, caplog):
 
 def test_an_api_client_without_a_browser_records_no_address_problem(user):
     api = APIClient(REMOTE_ADDR="not-an-address")
-    api.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong"))
+    api.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong"))
 
     api.get("/api/users/me")
 

@@ -8,9 +8,9 @@ from playwright.sync_api import expect
 
 from oauthclients import services
 from oauthclients.models import Client
-from tests.browser.conftest import fits_the_screen, screenshot
-from tests.browser.oauth_client import OAuthTestClient
 from tests.factories import PASSWORD
+from tests.support.browser import fits_the_screen, screenshot
+from tests.support.oauth_client import OAuthTestClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -189,11 +189,11 @@ def test_authorize_in_the_api_docs_with_pkce_then_try_the_api(page, live_server)
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_form_post_response_mode_reaches_the_client_under_a_strict_csp(browser, live_server, javascript):
+def test_form_post_response_mode_reaches_the_client_under_a_strict_csp(chromium, live_server, javascript):
     """response_mode=form_post: the page POSTs the code to the client by its static script (under
     its CSP, which forbids inline script), or by its button when JavaScript is off."""
     oauth_client = OAuthTestClient(live_server.url, response_mode="form_post")
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=javascript)
+    context = chromium.new_context(base_url=live_server.url, java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     page = context.new_page()
     violations = []

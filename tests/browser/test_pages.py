@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from lockers.models import Beer
 from socialaccounts.models import SocialAccount
-from tests.browser.conftest import fits_the_screen, screenshot
 from tests.factories import PASSWORD, BeerFactory, UserFactory
+from tests.support.browser import fits_the_screen, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 User = get_user_model()

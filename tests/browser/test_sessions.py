@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, fits_the_screen, screenshot
 from tests.factories import PASSWORD, UserFactory
+from tests.support.browser import PHONE, fits_the_screen, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,12 +18,12 @@ IPHONE_SAFARI = (
 
 
 @pytest.fixture
-def open_tab(browser, live_server):
+def open_tab(chromium, live_server):
     """A tab in a browser of its own (own cookies) presenting ``user_agent``."""
     contexts = []
 
     def open_(user_agent, **options):
-        context = browser.new_context(base_url=live_server.url, user_agent=user_agent, **options)
+        context = chromium.new_context(base_url=live_server.url, user_agent=user_agent, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

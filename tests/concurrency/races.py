@@ -11,7 +11,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
 from oauthclients.oauth2.codes import code_checksum
-from tests.oauthclients.oauth import REDIRECT_URI, TOKEN, pkce_pair
+from tests.factories import REDIRECT_URI
+from tests.support.oauth import TOKEN, pkce_pair
 
 Grant = get_grant_model()
 

@@ -14,9 +14,10 @@ import pytest
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_refresh_token_model
 
 from tests.concurrency.races import is_live, new_code, outcome, race, redeem, refresh
-from tests.factories import UserFactory
-from tests.oauthclients.oauth import TOKEN, client_basic, make_client
+from tests.factories import UserFactory, make_client
 from tests.production.servers import needs_postgres
+from tests.support.http import client_auth_header
+from tests.support.oauth import TOKEN
 
 pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
 
@@ -32,7 +33,7 @@ def test_concurrent_redemptions_of_one_code_one_wins_the_rest_get_invalid_grant(
     rounds, concurrency = ROUNDS, CONCURRENCY
     user = UserFactory()
     client, secret = make_client(user=user)
-    auth = client_basic(client.client_id, secret)
+    auth = client_auth_header(client, secret)
     seen = []
     for _ in range(rounds):
         results = race(f"{live_server.url}{TOKEN}", new_code(client, user), auth, concurrency)
@@ -51,7 +52,7 @@ def test_concurrent_refreshes_with_one_token_never_fork_the_family(live_server):
     rounds, concurrency = ROUNDS, CONCURRENCY
     user = UserFactory()
     client, secret = make_client(user=user)
-    auth = client_basic(client.client_id, secret)
+    auth = client_auth_header(client, secret)
     seen = []
     for _ in range(rounds):
         first = redeem(live_server.url, auth, new_code(client, user))
@@ -82,7 +83,7 @@ def test_one_refresh_at_a_time_rotates_and_the_family_stays_live(live_server):
     """The control: without reuse, rotation keeps working and only the newest token is live."""
     user = UserFactory()
     client, secret = make_client(user=user)
-    auth = client_basic(client.client_id, secret)
+    auth = client_auth_header(client, secret)
     first = redeem(live_server.url, auth, new_code(client, user))
     tokens = first.json()
     for _ in range(3):

@@ -11,8 +11,9 @@ from collections import Counter
 import pytest
 
 from tests.concurrency.races import is_live, outcome, race, redeem, refresh
-from tests.oauthclients.oauth import TOKEN, client_basic
 from tests.production.servers import Gunicorn, manage, production_env
+from tests.support.http import basic_auth_header
+from tests.support.oauth import TOKEN
 
 ROUNDS = 5
 CONCURRENCY = 4
@@ -21,8 +22,7 @@ CONCURRENCY = 4
 SETUP = f"""
 import json
 from tests.concurrency.races import new_code
-from tests.factories import UserFactory
-from tests.oauthclients.oauth import make_client
+from tests.factories import UserFactory, make_client
 user = UserFactory()
 client, secret = make_client(user=user)
 codes = [new_code(client, user) for _ in range({2 * ROUNDS + 1})]
@@ -60,7 +60,7 @@ def live_counts(database, client_pk):
 
 def test_concurrent_uses_of_one_code_or_refresh_token_on_sqlite(sqlite_server):
     url, data, database = sqlite_server
-    auth = client_basic(data["client_id"], data["secret"])
+    auth = basic_auth_header(data["client_id"], data["secret"])
     codes = iter(data["codes"])
     expected = Counter({"200": 1, "400 invalid_grant": CONCURRENCY - 1})
     seen = []

@@ -5,16 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from oauthclients.keys import generate_rsa_private_key_pem
-from tests.factories import BeerFactory, UserFactory
+from tests.factories import BeerFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-
-
-@pytest.fixture
-def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def test_admin_lists_beers_with_their_owner_and_searches(admin_client):

@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
-from tests.conftest import basic
 from tests.factories import BeerFactory
+from tests.support.http import basic_auth_header
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -27,7 +27,7 @@ def test_no_credentials_is_a_401_challenging_bearer_and_basic(api_client, method
 
 
 def test_wrong_password_is_a_401(api_client, user):
-    api_client.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong password"))
+    api_client.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong password"))
 
     response = api_client.get("/api/beers")
 
@@ -45,8 +45,8 @@ def test_unknown_bearer_token_is_a_401_invalid_token(api_client):
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 
-def test_expired_bearer_token_is_a_401(api_client, user, make_access_token):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(user, expires_in=-1)}")
+def test_expired_bearer_token_is_a_401(api_client, user, access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(expires_in=-1)}")
 
     response = api_client.get("/api/beers")
 
@@ -84,8 +84,8 @@ def test_token_without_beer_scopes_cannot_read(bearer_client):
     assert 'scope="beers:read"' in response.headers["WWW-Authenticate"]
 
 
-def test_token_without_a_user_never_reaches_the_locker(api_client, make_access_token):
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_access_token(None)}")
+def test_token_without_a_user_never_reaches_the_locker(api_client, access_token):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(user=None)}")
 
     response = api_client.get("/api/beers")
 
@@ -102,8 +102,8 @@ def test_bearer_token_may_read_the_account_but_never_change_or_delete_it(bearer_
     assert User.objects.filter(pk=user.pk).exists()
 
 
-def test_access_token_in_the_query_string_is_refused(api_client, user, make_access_token):
-    token = make_access_token(user)
+def test_access_token_in_the_query_string_is_refused(api_client, user, access_token):
+    token = access_token()
 
     response = api_client.get(f"/api/beers?access_token={token}")
 

@@ -9,12 +9,6 @@ from tests.factories import BeerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize("path", ["/account/beers/", "/account/beers/add/", "/account/beers/1/edit/"])
 def test_pages_need_sign_in(client, path):
     response = client.get(path)

@@ -1,20 +1,12 @@
 import pytest
 from django.contrib.auth.hashers import check_password
-from django.test import Client as BrowserClient
 
 from oauthclients import services
 from oauthclients.models import Client
 from tests.factories import ClientFactory
-from tests.oauthclients.conftest import token_counts
+from tests.support.oauth import token_counts
 
 CHANGELIST = "/admin/oauthclients/client/"
-
-
-@pytest.fixture
-def browser(admin_user):
-    browser = BrowserClient()
-    browser.force_login(admin_user)
-    return browser
 
 
 @pytest.fixture
@@ -42,9 +34,9 @@ def add_form(user, **changes):
     }
 
 
-def test_changelist_shows_owner_name_grants_and_redirect_uris_never_the_secret(browser, created, user):
+def test_changelist_shows_owner_name_grants_and_redirect_uris_never_the_secret(admin_client, created, user):
     client, raw_secret = created
-    response = browser.get(CHANGELIST)
+    response = admin_client.get(CHANGELIST)
     html = response.content.decode()
     assert response.status_code == 200
     for text in [
@@ -58,16 +50,16 @@ def test_changelist_shows_owner_name_grants_and_redirect_uris_never_the_secret(b
     assert Client.objects.get(pk=client.pk).client_secret not in html
 
 
-def test_changelist_search(browser, created, user):
+def test_changelist_search(admin_client, created, user):
     ClientFactory(name="Other Place")
-    html = browser.get(CHANGELIST, {"q": "tap room"}).content.decode()
+    html = admin_client.get(CHANGELIST, {"q": "tap room"}).content.decode()
     assert "Tap Room" in html
     assert "Other Place" not in html
 
 
-def test_change_form_has_no_secret_field(browser, created):
+def test_change_form_has_no_secret_field(admin_client, created):
     client, raw_secret = created
-    response = browser.get(f"{CHANGELIST}{client.pk}/change/")
+    response = admin_client.get(f"{CHANGELIST}{client.pk}/change/")
     html = response.content.decode()
     assert response.status_code == 200
     assert 'name="client_secret"' not in html
@@ -76,8 +68,8 @@ def test_change_form_has_no_secret_field(browser, created):
     assert "https://tap.example.com/cb\nhttp://localhost:3000/cb" in html
 
 
-def test_add_shows_the_new_secret_once_and_stores_its_hash(browser, user):
-    response = browser.post(f"{CHANGELIST}add/", add_form(user))
+def test_add_shows_the_new_secret_once_and_stores_its_hash(admin_client, user):
+    response = admin_client.post(f"{CHANGELIST}add/", add_form(user))
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -91,11 +83,11 @@ def test_add_shows_the_new_secret_once_and_stores_its_hash(browser, user):
     assert client.client_type == Client.CLIENT_CONFIDENTIAL
     # Not in a message or cookie for later pages.
     assert raw_secret not in str(response.cookies)
-    assert raw_secret not in browser.get(CHANGELIST).content.decode()
+    assert raw_secret not in admin_client.get(CHANGELIST).content.decode()
 
 
-def test_add_public_client_redirects_as_usual(browser, user):
-    response = browser.post(
+def test_add_public_client_redirects_as_usual(admin_client, user):
+    response = admin_client.post(
         f"{CHANGELIST}add/",
         add_form(user, token_endpoint_auth_method="none", redirect_uris="com.example.app:/cb"),
     )
@@ -113,35 +105,35 @@ def test_add_public_client_redirects_as_usual(browser, user):
         ({"name": "  "}, "Give the client a name"),
     ],
 )
-def test_add_refuses_what_the_api_refuses_and_writes_nothing(browser, user, changes, message):
-    response = browser.post(f"{CHANGELIST}add/", add_form(user, **changes))
+def test_add_refuses_what_the_api_refuses_and_writes_nothing(admin_client, user, changes, message):
+    response = admin_client.post(f"{CHANGELIST}add/", add_form(user, **changes))
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Client.objects.exists()
 
 
-def test_change_revalidates_and_saves(browser, created, user):
+def test_change_revalidates_and_saves(admin_client, created, user):
     client, _ = created
     path = f"{CHANGELIST}{client.pk}/change/"
 
-    bad = browser.post(path, add_form(user, redirect_uris="https://a.example.com/cb#frag"))
+    bad = admin_client.post(path, add_form(user, redirect_uris="https://a.example.com/cb#frag"))
     assert bad.status_code == 200
     assert "has a fragment" in bad.content.decode()
     assert Client.objects.get(pk=client.pk).name == "Tap Room"
 
-    switch = browser.post(path, add_form(user, token_endpoint_auth_method="none"))
+    switch = admin_client.post(path, add_form(user, token_endpoint_auth_method="none"))
     assert "cannot switch between public" in switch.content.decode()
 
-    good = browser.post(path, add_form(user, name="Renamed"))
+    good = admin_client.post(path, add_form(user, name="Renamed"))
     assert good.status_code == 302
     assert Client.objects.get(pk=client.pk).name == "Renamed"
 
 
-def test_rotate_secret_action_shows_new_secrets_once(browser, created, user):
+def test_rotate_secret_action_shows_new_secrets_once(admin_client, created, user):
     client, old_secret = created
-    public = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
+    public = ClientFactory(user=user, token_endpoint_auth_method="none")
 
-    response = browser.post(
+    response = admin_client.post(
         CHANGELIST, {"action": "rotate_secret", "_selected_action": [client.pk, public.pk]}, follow=False
     )
 
@@ -156,32 +148,32 @@ def test_rotate_secret_action_shows_new_secrets_once(browser, created, user):
     assert not check_password(old_secret, stored)
     assert new_secret not in str(response.cookies)
     assert "1 public client has no secret and was skipped." in html
-    assert new_secret not in browser.get(CHANGELIST).content.decode()
+    assert new_secret not in admin_client.get(CHANGELIST).content.decode()
 
 
-def test_rotate_secret_action_on_confidential_clients_only(browser, created):
+def test_rotate_secret_action_on_confidential_clients_only(admin_client, created):
     client, old_secret = created
-    response = browser.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [client.pk]})
+    response = admin_client.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [client.pk]})
     assert response.status_code == 200
     assert "skipped" not in response.content.decode()
     [(_, new_secret)] = response.context["rows"]
     assert check_password(new_secret, Client.objects.get(pk=client.pk).client_secret)
 
 
-def test_rotate_secret_action_on_public_clients_only_shows_the_list(browser, user):
-    public = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
-    response = browser.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [public.pk]})
+def test_rotate_secret_action_on_public_clients_only_shows_the_list(admin_client, user):
+    public = ClientFactory(user=user, token_endpoint_auth_method="none")
+    response = admin_client.post(CHANGELIST, {"action": "rotate_secret", "_selected_action": [public.pk]})
     assert response.status_code == 302
     assert Client.objects.get(pk=public.pk).client_secret == public.client_secret
 
 
-def test_revoke_tokens_action(browser, created, user, issue_tokens):
+def test_revoke_tokens_action(admin_client, created, user, issue_tokens):
     client, _ = created
     other = ClientFactory(user=user)
     issue_tokens(client, user)
     issue_tokens(other, user)
 
-    response = browser.post(
+    response = admin_client.post(
         CHANGELIST, {"action": "revoke_tokens", "_selected_action": [client.pk]}, follow=True
     )
 
@@ -191,34 +183,32 @@ def test_revoke_tokens_action(browser, created, user, issue_tokens):
     assert token_counts(other) == (1, 1, 1)
 
 
-def test_delete_through_the_admin_removes_tokens(browser, created, user, issue_tokens):
+def test_delete_through_the_admin_removes_tokens(admin_client, created, user, issue_tokens):
     client, _ = created
     issue_tokens(client, user)
-    response = browser.post(f"{CHANGELIST}{client.pk}/delete/", {"post": "yes"})
+    response = admin_client.post(f"{CHANGELIST}{client.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Client.objects.filter(pk=client.pk).exists()
     assert token_counts(client) == (0, 0, 0)
 
 
-def test_bulk_delete_action(browser, created, user):
+def test_bulk_delete_action(admin_client, created, user):
     client, _ = created
     other = ClientFactory(user=user)
-    response = browser.post(
+    response = admin_client.post(
         CHANGELIST, {"action": "delete_selected", "_selected_action": [client.pk, other.pk], "post": "yes"}
     )
     assert response.status_code == 302
     assert not Client.objects.exists()
 
 
-def test_staff_without_permission_cannot_see_clients(db, user):
+def test_staff_without_permission_cannot_see_clients(db, user, signed_in):
     user.is_staff = True
     user.save()
-    browser = BrowserClient()
-    browser.force_login(user)
-    assert browser.get(CHANGELIST).status_code == 403
+    assert signed_in.get(CHANGELIST).status_code == 403
 
 
-def test_only_the_admin_grants_introspection_and_first_party_trust(browser, created, user, basic_client):
+def test_only_the_admin_grants_introspection_and_first_party_trust(admin_client, created, user, basic_client):
     client, _ = created
 
     owner_patch = basic_client.patch(
@@ -232,7 +222,7 @@ def test_only_the_admin_grants_introspection_and_first_party_trust(browser, crea
     stored = Client.objects.get(pk=client.pk)
     assert (stored.allow_introspection, stored.skip_authorization) == (False, False)
 
-    response = browser.post(
+    response = admin_client.post(
         f"{CHANGELIST}{client.pk}/change/",
         add_form(user, name="Tap Room", allow_introspection="on", skip_authorization="on"),
     )

@@ -3,9 +3,9 @@ from django.contrib.auth.hashers import check_password
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
-from tests.conftest import basic
 from tests.factories import ClientFactory
-from tests.oauthclients.conftest import token_counts
+from tests.support.http import basic_api, basic_auth_header, bearer_api
+from tests.support.oauth import token_counts
 
 NEW_CLIENT = {
     "client_name": "Beer Buddy",
@@ -142,8 +142,7 @@ def test_requests_without_credentials_get_401(api_client, application):
 
 
 def test_wrong_password_gets_401(application, user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong"))
+    api = basic_api(user.username, "wrong")
     response = api.get("/api/clients")
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid username/password."}
@@ -244,8 +243,7 @@ def test_delete_removes_the_client_and_its_tokens(basic_client, user, applicatio
     assert response.status_code == 204
     assert not Client.objects.filter(pk=application.pk).exists()
     assert token_counts(application) == (0, 0, 0)
-    bearer = APIClient()
-    bearer.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    bearer = bearer_api(raw_token)
     assert bearer.get("/api/beers").status_code == 401
 
 
@@ -258,7 +256,7 @@ def test_rotate_secret_shows_a_new_secret_once_and_the_old_one_stops_working(bas
     token_request = {"grant_type": "client_credentials", "scope": "stats:read"}
     assert (
         APIClient()
-        .post("/test-token/", token_request, HTTP_AUTHORIZATION=basic(client_id, old_secret))
+        .post("/test-token/", token_request, HTTP_AUTHORIZATION=basic_auth_header(client_id, old_secret))
         .status_code
         == 200
     )
@@ -271,16 +269,20 @@ def test_rotate_secret_shows_a_new_secret_once_and_the_old_one_stops_working(bas
     assert set(body) == METADATA_KEYS | {"client_secret"}
     new_secret = body["client_secret"]
     assert new_secret != old_secret
-    old = APIClient().post("/test-token/", token_request, HTTP_AUTHORIZATION=basic(client_id, old_secret))
+    old = APIClient().post(
+        "/test-token/", token_request, HTTP_AUTHORIZATION=basic_auth_header(client_id, old_secret)
+    )
     assert old.status_code == 401
     assert old.json()["error"] == "invalid_client"
-    new = APIClient().post("/test-token/", token_request, HTTP_AUTHORIZATION=basic(client_id, new_secret))
+    new = APIClient().post(
+        "/test-token/", token_request, HTTP_AUTHORIZATION=basic_auth_header(client_id, new_secret)
+    )
     assert new.status_code == 200
     assert "client_secret" not in basic_client.get(f"/api/clients/{client_id}").json()
 
 
 def test_rotate_secret_of_a_public_client_is_400(basic_client, user):
-    public = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
+    public = ClientFactory(user=user, token_endpoint_auth_method="none")
     response = basic_client.post(f"/api/clients/{public.client_id}/rotate-secret/")
     assert response.status_code == 400
     assert response.json() == {"token_endpoint_auth_method": ["A public client has no secret to rotate."]}

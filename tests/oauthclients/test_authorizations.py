@@ -16,21 +16,15 @@ RefreshToken = get_refresh_token_model()
 Grant = get_grant_model()
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def give_refresh_token(user, client, raw, access_token=None):
     return RefreshToken.objects.create(user=user, application=client, token=raw, access_token=access_token)
 
 
-def test_list_shows_each_app_once_with_its_scopes_in_words(signed_in, user, other_user, make_access_token):
+def test_list_shows_each_app_once_with_its_scopes_in_words(signed_in, user, other_user, access_token):
     app = ClientFactory(name="Beer Tracker")
-    make_access_token(user, scope="beers:read", application=app)
-    make_access_token(user, scope="beers:write profile", application=app)
-    make_access_token(other_user, application=ClientFactory(name="Not mine"))
+    access_token(scope="beers:read", application=app)
+    access_token(scope="beers:write profile", application=app)
+    access_token(application=ClientFactory(name="Not mine"), user=other_user)
 
     response = signed_in.get("/account/apps/")
 
@@ -44,8 +38,8 @@ def test_list_shows_each_app_once_with_its_scopes_in_words(signed_in, user, othe
     assert "Access granted" in body and "Last used" in body
 
 
-def test_expired_access_without_refresh_is_not_listed(signed_in, user, make_access_token):
-    make_access_token(user, application=ClientFactory(name="Old app"), expires_in=-10)
+def test_expired_access_without_refresh_is_not_listed(signed_in, user, access_token):
+    access_token(application=ClientFactory(name="Old app"), expires_in=-10)
 
     body = signed_in.get("/account/apps/").content.decode()
 
@@ -53,9 +47,9 @@ def test_expired_access_without_refresh_is_not_listed(signed_in, user, make_acce
     assert "No application can use your account." in body
 
 
-def test_a_refresh_token_alone_keeps_an_app_listed_with_its_last_scopes(user, make_access_token):
+def test_a_refresh_token_alone_keeps_an_app_listed_with_its_last_scopes(user, access_token):
     app = ClientFactory(name="Offline app")
-    make_access_token(user, scope="beers:read", application=app, expires_in=-10)
+    access_token(scope="beers:read", application=app, expires_in=-10)
     expired = AccessToken.objects.get()
     give_refresh_token(user, app, "refresh-1", access_token=expired)
 
@@ -66,10 +60,10 @@ def test_a_refresh_token_alone_keeps_an_app_listed_with_its_last_scopes(user, ma
     assert authorization.granted <= authorization.last_used
 
 
-def test_listing_takes_a_fixed_number_of_queries(user, make_access_token, django_assert_max_num_queries):
+def test_listing_takes_a_fixed_number_of_queries(user, access_token, django_assert_max_num_queries):
     for n in range(5):
         app = ClientFactory()
-        make_access_token(user, application=app)
+        access_token(application=app)
         give_refresh_token(user, app, f"refresh-{n}")
 
     with django_assert_max_num_queries(3):
@@ -84,12 +78,10 @@ def test_apps_page_needs_sign_in(client):
     assert response.url == "/accounts/login/?next=/account/apps/"
 
 
-def test_revoke_removes_every_token_of_that_app_for_this_user_only(
-    signed_in, user, other_user, make_access_token
-):
+def test_revoke_removes_every_token_of_that_app_for_this_user_only(signed_in, user, other_user, access_token):
     app, kept_app = ClientFactory(name="Beer Tracker"), ClientFactory()
-    raw = make_access_token(user, application=app)
-    make_access_token(user, application=app)
+    raw = access_token(application=app)
+    access_token(application=app)
     give_refresh_token(user, app, "refresh-a")
     Grant.objects.create(
         user=user,
@@ -98,8 +90,8 @@ def test_revoke_removes_every_token_of_that_app_for_this_user_only(
         expires=timezone.now() + timedelta(minutes=1),
         redirect_uri="https://client.example.com/callback",
     )
-    kept = make_access_token(user, application=kept_app)
-    theirs = make_access_token(other_user, application=app)
+    kept = access_token(application=kept_app)
+    theirs = access_token(application=app, user=other_user)
     assert signed_in.get("/api/beers", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
 
     response = signed_in.post(f"/account/apps/{app.pk}/revoke/")
@@ -118,9 +110,9 @@ def test_revoke_removes_every_token_of_that_app_for_this_user_only(
     assert "<h2>Beer Tracker</h2>" not in page
 
 
-def test_revoking_an_app_without_access_is_a_404(signed_in, other_user, make_access_token):
+def test_revoking_an_app_without_access_is_a_404(signed_in, other_user, access_token):
     app = ClientFactory()
-    make_access_token(other_user, application=app)
+    access_token(application=app, user=other_user)
 
     response = signed_in.post(f"/account/apps/{app.pk}/revoke/")
 
@@ -128,9 +120,9 @@ def test_revoking_an_app_without_access_is_a_404(signed_in, other_user, make_acc
     assert AccessToken.objects.filter(user=other_user, application=app).exists()
 
 
-def test_revoke_is_post_only_and_needs_csrf(user, make_access_token):
+def test_revoke_is_post_only_and_needs_csrf(user, access_token):
     app = ClientFactory()
-    make_access_token(user, application=app)
+    access_token(application=app)
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
 
@@ -140,10 +132,10 @@ def test_revoke_is_post_only_and_needs_csrf(user, make_access_token):
 
 
 def test_apps_page_takes_a_fixed_number_of_queries(
-    signed_in, user, make_access_token, django_assert_max_num_queries
+    signed_in, user, access_token, django_assert_max_num_queries
 ):
     for _ in range(6):
-        make_access_token(user, application=ClientFactory())
+        access_token(application=ClientFactory())
 
     with django_assert_max_num_queries(6):
         response = signed_in.get("/account/apps/")

@@ -8,17 +8,18 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import AuthorizationCodeRedemption
 from oauthclients.oauth2 import codes
-from tests.oauthclients.oauth import consent, exchange_code, make_client, query
+from tests.factories import make_client
+from tests.support.oauth import consent, exchange_code, query
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
 
 
 def test_an_exchange_that_finds_its_code_spent_saves_nothing_and_revokes_the_winners_tokens(
-    browser, api_client, user, make_access_token
+    signed_in, api_client, access_token
 ):
     client, secret = make_client()
-    code = query(consent(browser, client))["code"]
+    code = query(consent(signed_in, client))["code"]
     first = exchange_code(api_client, client, secret, code)
     assert first.status_code == 200
     redemption = AuthorizationCodeRedemption.objects.get(code_checksum=codes.code_checksum(code))
@@ -32,7 +33,7 @@ def test_an_exchange_that_finds_its_code_spent_saves_nothing_and_revokes_the_win
             code=code,
             client=client,
             token={"access_token": "loser"},
-            save_tokens=lambda: saved.append(make_access_token(user, application=client)),
+            save_tokens=lambda: saved.append(access_token(application=client)),
         )
 
     assert len(saved) == 1
@@ -43,9 +44,9 @@ def test_an_exchange_that_finds_its_code_spent_saves_nothing_and_revokes_the_win
     assert AuthorizationCodeRedemption.objects.count() == 1
 
 
-def test_pruning_forgets_a_redemption_only_once_its_tokens_are_gone(browser, api_client):
+def test_pruning_forgets_a_redemption_only_once_its_tokens_are_gone(signed_in, api_client):
     client, secret = make_client()
-    code = query(consent(browser, client))["code"]
+    code = query(consent(signed_in, client))["code"]
     assert exchange_code(api_client, client, secret, code).status_code == 200
     assert codes.code_redemptions_prune() == 0
 

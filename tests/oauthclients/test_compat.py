@@ -25,7 +25,7 @@ from oauthclients.oauth2.codes import code_checksum
 from oauthclients.oauth2.compat import BeerLockerOAuthLibCore, add_iss_to_redirect
 from oauthclients.oauth2.server import Server, require_s256
 from oauthclients.oauth2.validator import BeerLockerValidator
-from tests.oauthclients.oauth import make_client
+from tests.factories import make_client
 
 RESOURCE = ["https://api.example.com/"]
 

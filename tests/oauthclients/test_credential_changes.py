@@ -11,15 +11,15 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
-from tests.conftest import basic
-from tests.factories import PASSWORD, UserFactory
-from tests.oauthclients.conftest import AccessToken, Grant, RefreshToken
-from tests.oauthclients.oauth import (
+from tests.factories import PASSWORD, UserFactory, make_client
+from tests.support.http import basic_auth_header, bearer_api, client_auth_header
+from tests.support.oauth import (
     TOKEN,
+    AccessToken,
+    Grant,
+    RefreshToken,
     authorize_url,
-    client_basic,
     consent,
-    make_client,
     pkce_pair,
     query,
     token_request,
@@ -27,12 +27,6 @@ from tests.oauthclients.oauth import (
 )
 
 NEW_PASSWORD = "a-new-Password-for-2026"  # noqa: S105 - a test value
-
-
-def bearer(token):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
 
 
 def counts(user):
@@ -44,16 +38,16 @@ def counts(user):
     )
 
 
-def signed_in(browser):
+def is_signed_in(browser):
     return browser.get("/account/apps/").status_code == 200
 
 
 @pytest.fixture
-def granted(user, issue_tokens, browser, api_client):
+def granted(user, issue_tokens, signed_in, api_client):
     """``user`` has tokens from a real flow (raw values) and an outstanding code; another user
     has tokens that a change of ``user``'s password must not touch."""
     client, secret = make_client()
-    tokens = user_tokens(browser, api_client, client, secret)
+    tokens = user_tokens(signed_in, api_client, client, secret)
     issue_tokens(client, user)  # and an unredeemed authorization code
     other = UserFactory()
     issue_tokens(client, other)
@@ -63,7 +57,7 @@ def granted(user, issue_tokens, browser, api_client):
 def assert_ended(tokens, client, secret, user, other):
     assert counts(user) == (0, 0, 0)
     assert counts(other) == (1, 1, 1)
-    assert bearer(tokens["access_token"]).get("/api/beers").status_code == 401
+    assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 401
     response = token_request(
         APIClient(), client, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
@@ -85,8 +79,8 @@ def test_a_password_change_ends_the_users_tokens_codes_and_other_sessions_but_no
 
     assert response.status_code == 302
     assert_ended(tokens, client, secret, user, other)
-    assert signed_in(this)
-    assert not signed_in(elsewhere)
+    assert is_signed_in(this)
+    assert not is_signed_in(elsewhere)
 
 
 def test_a_refused_password_change_ends_nothing(user, granted):
@@ -117,7 +111,7 @@ def test_a_password_reset_ends_the_users_tokens_codes_and_sessions(client, user,
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
     assert_ended(tokens, oauth_client, secret, user, other)
-    assert not signed_in(elsewhere)
+    assert not is_signed_in(elsewhere)
 
 
 def test_user_password_changed_is_the_one_hook(user, granted):
@@ -148,16 +142,16 @@ def assert_invalid_client(response):
 
 
 def test_a_deactivated_owners_client_gets_no_token_until_the_owner_is_back(
-    developer, user, browser, api_client
+    developer, user, signed_in, api_client
 ):
     client, secret = make_client(
         user=developer, grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN, CLIENT_CREDENTIALS]
     )
     services.client_update(client=client, scope="beers:read stats:read")
-    tokens = user_tokens(browser, api_client, client, secret, scope="beers:read")
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="beers:read")
     verifier, challenge = pkce_pair()
     code = query(
-        consent(browser, client, code_challenge=challenge, code_challenge_method="S256", prompt="consent")
+        consent(signed_in, client, code_challenge=challenge, code_challenge_method="S256", prompt="consent")
     )["code"]
 
     deactivate(developer)
@@ -172,12 +166,12 @@ def test_a_deactivated_owners_client_gets_no_token_until_the_owner_is_back(
     exchange["redirect_uri"] = "https://client.example.com/callback"
     assert_invalid_client(token_request(api_client, client, secret, **exchange))
     # The tokens it already holds stop working too.
-    assert bearer(tokens["access_token"]).get("/api/beers").status_code == 401
+    assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 401
 
     deactivate(developer, active=True)
 
     assert token_request(api_client, client, secret, grant_type="client_credentials").status_code == 200
-    assert bearer(tokens["access_token"]).get("/api/beers").status_code == 200
+    assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 200
     refreshed = token_request(
         api_client, client, secret, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
@@ -194,13 +188,13 @@ def test_a_deactivated_owners_public_client_gets_invalid_client(developer, api_c
     assert response.json()["error"] == "invalid_client"
 
 
-def test_a_deactivated_owners_client_shows_an_error_page_at_authorize(developer, browser):
+def test_a_deactivated_owners_client_shows_an_error_page_at_authorize(developer, signed_in):
     client, _ = make_client(user=developer)
     _verifier, challenge = pkce_pair()
     url = authorize_url(client, code_challenge=challenge, code_challenge_method="S256")
     deactivate(developer)
 
-    response = browser.get(url)
+    response = signed_in.get(url)
 
     assert response.status_code == 400
     assert not response.has_header("Location")
@@ -209,15 +203,15 @@ def test_a_deactivated_owners_client_shows_an_error_page_at_authorize(developer,
     assert "Invalid client_id" in page
 
     deactivate(developer, active=True)
-    assert browser.get(url).status_code == 200  # the consent dialog again
+    assert signed_in.get(url).status_code == 200  # the consent dialog again
 
 
-def test_a_deactivated_owners_client_cannot_introspect_or_revoke(developer, user, browser, api_client):
+def test_a_deactivated_owners_client_cannot_introspect_or_revoke(developer, user, signed_in, api_client):
     resource_server, rs_secret = make_client(user=developer, allow_introspection=True)
     client, secret = make_client()
-    tokens = user_tokens(browser, api_client, client, secret)
+    tokens = user_tokens(signed_in, api_client, client, secret)
     deactivate(developer)
-    auth = client_basic(resource_server.client_id, rs_secret)
+    auth = client_auth_header(resource_server, rs_secret)
 
     introspect = api_client.post(
         "/api/oauth2/introspect", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=auth
@@ -238,7 +232,7 @@ def test_a_deactivated_owners_client_cannot_introspect_or_revoke(developer, user
 
 def test_a_deactivated_owners_registration_token_manages_nothing(developer):
     owner_api = APIClient()
-    owner_api.credentials(HTTP_AUTHORIZATION=basic(developer.username))
+    owner_api.credentials(HTTP_AUTHORIZATION=basic_auth_header(developer.username, PASSWORD))
     registered = owner_api.post(
         "/api/oauth2/register",
         {
@@ -248,7 +242,7 @@ def test_a_deactivated_owners_registration_token_manages_nothing(developer):
         },
         format="json",
     ).json()
-    registration = bearer(registered["registration_access_token"])
+    registration = bearer_api(registered["registration_access_token"])
     deactivate(developer)
 
     read = registration.get(registered["registration_client_uri"])

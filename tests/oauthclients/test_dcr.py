@@ -3,9 +3,9 @@ from django.contrib.auth.hashers import check_password
 from rest_framework.test import APIClient
 
 from oauthclients.models import Client
-from tests.conftest import basic
 from tests.factories import ClientFactory
-from tests.oauthclients.conftest import AccessToken, token_counts
+from tests.support.http import basic_api, bearer_api
+from tests.support.oauth import AccessToken, token_counts
 
 REGISTER = "/api/oauth2/register"
 METADATA = {
@@ -21,12 +21,6 @@ def register(api, **changes):
     return api.post(REGISTER, {**METADATA, **changes}, format="json")
 
 
-def bearer(token):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return api
-
-
 def test_registration_needs_a_signed_in_user(db, api_client):
     response = register(api_client)
     assert response.status_code == 401
@@ -36,8 +30,7 @@ def test_registration_needs_a_signed_in_user(db, api_client):
 
 
 def test_wrong_password_cannot_register(user):
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=basic(user.username, "wrong"))
+    api = basic_api(user.username, "wrong")
     assert register(api).status_code == 401
     assert not Client.objects.exists()
 
@@ -164,7 +157,7 @@ def registered(basic_client):
 
 
 def test_registration_access_token_never_acts_as_the_user(registered):
-    api = bearer(registered["registration_access_token"])
+    api = bearer_api(registered["registration_access_token"])
     for path in ["/api/beers", "/api/users/me", "/api/clients"]:
         response = api.get(path)
         assert response.status_code == 403, path
@@ -173,7 +166,7 @@ def test_registration_access_token_never_acts_as_the_user(registered):
 
 
 def test_read_configuration_with_the_registration_token(registered):
-    response = bearer(registered["registration_access_token"]).get(registered["registration_client_uri"])
+    response = bearer_api(registered["registration_access_token"]).get(registered["registration_client_uri"])
     assert response.status_code == 200
     body = response.json()
     assert body["client_id"] == registered["client_id"]
@@ -184,7 +177,7 @@ def test_read_configuration_with_the_registration_token(registered):
 
 @pytest.mark.parametrize("token", [None, "not-a-token"])
 def test_configuration_needs_the_registration_token(registered, token):
-    api = bearer(token) if token else APIClient()
+    api = bearer_api(token) if token else APIClient()
     response = api.get(registered["registration_client_uri"])
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
@@ -192,22 +185,22 @@ def test_configuration_needs_the_registration_token(registered, token):
 
 def test_registration_token_only_reaches_its_own_client(basic_client, registered):
     second = register(basic_client, client_name="Second").json()
-    response = bearer(registered["registration_access_token"]).delete(second["registration_client_uri"])
+    response = bearer_api(registered["registration_access_token"]).delete(second["registration_client_uri"])
     assert response.status_code == 401
     assert Client.objects.filter(client_id=second["client_id"]).exists()
 
 
-def test_a_user_access_token_cannot_manage_a_manual_client(user, make_access_token):
+def test_a_user_access_token_cannot_manage_a_manual_client(user, access_token):
     manual = ClientFactory(user=user)
-    token = make_access_token(user, scope="oauth2_provider:registration", application=manual)
-    response = bearer(token).delete(f"{REGISTER}/{manual.client_id}")
+    token = access_token(scope="oauth2_provider:registration", application=manual)
+    response = bearer_api(token).delete(f"{REGISTER}/{manual.client_id}")
     assert response.status_code == 401
     assert Client.objects.filter(pk=manual.pk).exists()
 
 
 def test_replace_configuration_revalidates_and_rotates_the_registration_token(registered):
     old_token = registered["registration_access_token"]
-    response = bearer(old_token).put(
+    response = bearer_api(old_token).put(
         registered["registration_client_uri"],
         {
             "client_id": registered["client_id"],
@@ -228,8 +221,8 @@ def test_replace_configuration_revalidates_and_rotates_the_registration_token(re
     assert stored.authorization_grant_type == Client.GRANT_AUTHORIZATION_CODE
     new_token = body["registration_access_token"]
     assert new_token != old_token
-    assert bearer(old_token).get(registered["registration_client_uri"]).status_code == 401
-    assert bearer(new_token).get(registered["registration_client_uri"]).status_code == 200
+    assert bearer_api(old_token).get(registered["registration_client_uri"]).status_code == 401
+    assert bearer_api(new_token).get(registered["registration_client_uri"]).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -243,19 +236,19 @@ def test_replace_configuration_revalidates_and_rotates_the_registration_token(re
 def test_replace_with_invalid_metadata_writes_nothing(registered, changes, error):
     token = registered["registration_access_token"]
     before = Client.objects.values().get(client_id=registered["client_id"])
-    response = bearer(token).put(
+    response = bearer_api(token).put(
         registered["registration_client_uri"], {**METADATA, **changes}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["error"] == error
     assert Client.objects.values().get(client_id=registered["client_id"]) == before
-    assert bearer(token).get(registered["registration_client_uri"]).status_code == 200
+    assert bearer_api(token).get(registered["registration_client_uri"]).status_code == 200
 
 
 def test_delete_configuration_removes_the_client_and_its_tokens(registered, user, issue_tokens):
     client = Client.objects.get(client_id=registered["client_id"])
     issue_tokens(client, user)
-    response = bearer(registered["registration_access_token"]).delete(
+    response = bearer_api(registered["registration_access_token"]).delete(
         registered["registration_client_uri"] + "/"
     )
     assert response.status_code == 204
@@ -266,7 +259,7 @@ def test_delete_configuration_removes_the_client_and_its_tokens(registered, user
 def test_replace_needs_the_registration_token_and_a_json_body(registered):
     uri = registered["registration_client_uri"]
     assert APIClient().put(uri, METADATA, format="json").status_code == 401
-    response = bearer(registered["registration_access_token"]).generic(
+    response = bearer_api(registered["registration_access_token"]).generic(
         "PUT", uri, "client_name=x", content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 400
@@ -277,7 +270,7 @@ def test_replace_needs_the_registration_token_and_a_json_body(registered):
 def test_replace_keeps_the_registration_token_when_rotation_is_off(registered, settings):
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "DCR_ROTATE_REGISTRATION_TOKEN_ON_UPDATE": False}
     token = registered["registration_access_token"]
-    response = bearer(token).put(
+    response = bearer_api(token).put(
         registered["registration_client_uri"], {**METADATA, "client_name": "Kept"}, format="json"
     )
     assert response.status_code == 200

@@ -13,12 +13,6 @@ AccessToken = get_access_token_model()
 CALLBACK = "https://app.example.com/callback"
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def registration(**overrides):
     data = {
         "client_name": "Beer Tracker",
@@ -206,7 +200,7 @@ def test_rotate_shows_a_new_secret_once_and_the_old_one_stops_working(signed_in,
 
 
 def test_rotate_a_public_client_says_why_not(signed_in, user):
-    client = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
+    client = ClientFactory(user=user, token_endpoint_auth_method="none")
     before = Client.objects.values().get()
 
     response = rotate(signed_in, client, follow=True)
@@ -215,9 +209,9 @@ def test_rotate_a_public_client_says_why_not(signed_in, user):
     assert Client.objects.values().get() == before
 
 
-def test_delete_asks_then_deletes_the_client_and_its_tokens(signed_in, user, make_access_token):
+def test_delete_asks_then_deletes_the_client_and_its_tokens(signed_in, user, access_token):
     client = ClientFactory(user=user, name="Beer Tracker")
-    make_access_token(user, application=client)
+    access_token(application=client)
 
     page = signed_in.get(f"/account/developer/{client.client_id}/delete/")
     assert "Delete Beer Tracker?" in page.content.decode()

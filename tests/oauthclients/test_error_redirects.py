@@ -10,7 +10,8 @@ import pytest
 from django.test import Client as BrowserClient
 
 from oauthclients.grants import AUTHORIZATION_CODE, IMPLICIT, REFRESH_TOKEN
-from tests.oauthclients.oauth import AUTHORIZE, authorize_url, make_client, pkce_pair
+from tests.factories import make_client
+from tests.support.oauth import AUTHORIZE, authorize_url, pkce_pair
 
 REDIRECT_URIS = {
     "loopback-ipv4": "http://127.0.0.1:8765/cb",

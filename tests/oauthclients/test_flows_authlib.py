@@ -10,8 +10,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.jose import JsonWebKey, jwt
 from authlib.oidc.core import CodeIDToken
 
-from tests.factories import PASSWORD
-from tests.oauthclients.oauth import REDIRECT_URI, make_client, query
+from tests.factories import PASSWORD, make_client
+from tests.support.oauth import REDIRECT_URI, query
 
 
 @pytest.fixture

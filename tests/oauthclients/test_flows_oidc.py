@@ -8,8 +8,9 @@ from jwcrypto import jwk, jwt
 from oauth2_provider.models import get_grant_model
 
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
-from tests.oauthclients.oauth import REDIRECT_URI, authorize_url, make_client, query, user_tokens
-from tests.oauthclients.test_flows_tokens import bearer
+from tests.factories import make_client
+from tests.support.http import bearer_api
+from tests.support.oauth import REDIRECT_URI, authorize_url, query, user_tokens
 
 pytestmark = pytest.mark.django_db
 ISSUER = "http://testserver/api/oauth2"
@@ -21,9 +22,9 @@ def id_token_claims(api_client, id_token):
     return json.loads(token.claims)
 
 
-def test_id_token_is_rs256_signed_by_the_published_key_with_the_issuer(browser, api_client, user):
+def test_id_token_is_rs256_signed_by_the_published_key_with_the_issuer(signed_in, api_client, user):
     client, secret = make_client(scope="openid profile email beers:read")
-    tokens = user_tokens(browser, api_client, client, secret, scope="openid profile email", nonce="n-123")
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="openid profile email", nonce="n-123")
     claims = id_token_claims(api_client, tokens["id_token"])
     assert claims["iss"] == ISSUER
     assert claims["aud"] == client.client_id
@@ -33,20 +34,20 @@ def test_id_token_is_rs256_signed_by_the_published_key_with_the_issuer(browser, 
     assert claims["email"] == user.email
 
 
-def test_an_id_token_is_never_accepted_as_a_bearer_token(browser, api_client):
+def test_an_id_token_is_never_accepted_as_a_bearer_token(signed_in, api_client):
     client, secret = make_client(scope="openid profile beers:read")
-    tokens = user_tokens(browser, api_client, client, secret, scope="openid profile beers:read")
-    assert bearer(tokens["access_token"]).get("/api/beers").status_code == 200
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="openid profile beers:read")
+    assert bearer_api(tokens["access_token"]).get("/api/beers").status_code == 200
     for path in ("/api/beers", "/api/users/me", "/api/oauth2/userinfo"):
-        response = bearer(tokens["id_token"]).get(path)
+        response = bearer_api(tokens["id_token"]).get(path)
         assert response.status_code == 401, path
         assert "Bearer" in response["WWW-Authenticate"]
 
 
-def test_userinfo_returns_the_claims_the_scopes_allow(browser, api_client, user):
+def test_userinfo_returns_the_claims_the_scopes_allow(signed_in, api_client, user):
     client, secret = make_client(scope="openid profile email")
-    tokens = user_tokens(browser, api_client, client, secret)
-    response = bearer(tokens["access_token"]).get("/api/oauth2/userinfo")
+    tokens = user_tokens(signed_in, api_client, client, secret)
+    response = bearer_api(tokens["access_token"]).get("/api/oauth2/userinfo")
     assert response.status_code == 200
     assert response.json() == {
         "sub": str(user.pk),
@@ -55,8 +56,8 @@ def test_userinfo_returns_the_claims_the_scopes_allow(browser, api_client, user)
         "email_verified": False,
     }
     only_openid, only_secret = make_client(scope="openid")
-    narrow = user_tokens(browser, api_client, only_openid, only_secret)
-    assert bearer(narrow["access_token"]).get("/api/oauth2/userinfo/").json() == {"sub": str(user.pk)}
+    narrow = user_tokens(signed_in, api_client, only_openid, only_secret)
+    assert bearer_api(narrow["access_token"]).get("/api/oauth2/userinfo/").json() == {"sub": str(user.pk)}
 
 
 def test_userinfo_without_a_token_is_401(api_client):
@@ -158,13 +159,13 @@ def test_jwks_publishes_the_public_key_only(api_client):
     assert "d" not in key and "p" not in key
 
 
-def test_a_client_without_rs256_cannot_ask_for_openid(browser):
-    from tests.oauthclients.oauth import authorize_url, query
+def test_a_client_without_rs256_cannot_ask_for_openid(signed_in):
+    from tests.support.oauth import authorize_url, query
 
     client, _secret = make_client(
         scope="openid beers:read", algorithm="", grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN]
     )
-    response = browser.get(authorize_url(client, scope="openid"))
+    response = signed_in.get(authorize_url(client, scope="openid"))
     assert query(response["Location"])["error"] == "invalid_scope"
 
 
@@ -179,9 +180,9 @@ def test_prompt_none_signed_out_answers_login_required(db):
     assert not get_grant_model().objects.exists()
 
 
-def test_prompt_none_without_earlier_consent_answers_consent_required(browser):
+def test_prompt_none_without_earlier_consent_answers_consent_required(signed_in):
     client, _secret = make_client(scope="openid beers:read")
-    response = browser.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n"))
+    response = signed_in.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n"))
     assert response.status_code == 302
     assert response["Location"].startswith(f"{REDIRECT_URI}?")
     answer = query(response["Location"])
@@ -192,10 +193,10 @@ def test_prompt_none_without_earlier_consent_answers_consent_required(browser):
     assert not get_grant_model().objects.exists()
 
 
-def test_prompt_none_with_remembered_consent_signs_in_silently(browser, api_client):
+def test_prompt_none_with_remembered_consent_signs_in_silently(signed_in, api_client):
     client, secret = make_client(scope="openid beers:read")
-    user_tokens(browser, api_client, client, secret, scope="openid beers:read", nonce="n-1")
-    response = browser.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n-2"))
+    user_tokens(signed_in, api_client, client, secret, scope="openid beers:read", nonce="n-1")
+    response = signed_in.get(authorize_url(client, scope="openid beers:read", prompt="none", nonce="n-2"))
     assert response.status_code == 302
     answer = query(response["Location"])
     assert "error" not in answer
@@ -203,27 +204,27 @@ def test_prompt_none_with_remembered_consent_signs_in_silently(browser, api_clie
     assert answer["state"] == "xyz-state"
 
 
-def test_prompt_none_with_another_value_is_invalid(browser):
+def test_prompt_none_with_another_value_is_invalid(signed_in):
     client, _secret = make_client(scope="openid beers:read")
-    response = browser.get(authorize_url(client, scope="openid", prompt="none consent", nonce="n"))
+    response = signed_in.get(authorize_url(client, scope="openid", prompt="none consent", nonce="n"))
     assert response.status_code == 302
     assert query(response["Location"])["error"] == "invalid_request"
     assert not get_grant_model().objects.exists()
 
 
 @pytest.fixture
-def id_token_and_client(browser, api_client):
-    """An ID token issued to ``browser``'s user, its client (with remembered consent) and secret."""
+def id_token_and_client(signed_in, api_client):
+    """An ID token issued to ``signed_in``'s user, its client (with remembered consent) and secret."""
     client, secret = make_client(scope="openid beers:read")
-    tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read", nonce="n-1")
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="openid beers:read", nonce="n-1")
     return tokens["id_token"], client
 
 
-def test_id_token_hint_of_the_signed_in_user_signs_in_silently(browser, id_token_and_client):
+def test_id_token_hint_of_the_signed_in_user_signs_in_silently(signed_in, id_token_and_client):
     id_token, client = id_token_and_client
     codes_before = get_grant_model().objects.count()
 
-    response = browser.get(
+    response = signed_in.get(
         authorize_url(client, scope="openid beers:read", prompt="none", nonce="n-2", id_token_hint=id_token)
     )
 
@@ -234,7 +235,7 @@ def test_id_token_hint_of_the_signed_in_user_signs_in_silently(browser, id_token
 
 @pytest.mark.parametrize("prompt", ["none", ""])
 def test_id_token_hint_of_someone_else_gets_login_required_and_no_code(
-    browser, id_token_and_client, other_user, prompt
+    signed_in, id_token_and_client, other_user, prompt
 ):
     id_token, client = id_token_and_client
     someone_else = BrowserClient()
@@ -264,7 +265,7 @@ def test_id_token_hint_of_someone_else_gets_login_required_and_no_code(
         "forged",
     ],
 )
-def test_unverifiable_id_token_hint_gets_login_required_not_a_500(browser, id_token_and_client, hint):
+def test_unverifiable_id_token_hint_gets_login_required_not_a_500(signed_in, id_token_and_client, hint):
     _id_token, client = id_token_and_client
     if hint == "forged":
         key = jwk.JWK.generate(kty="RSA", size=2048)
@@ -272,7 +273,7 @@ def test_unverifiable_id_token_hint_gets_login_required_not_a_500(browser, id_to
         forged.make_signed_token(key)
         hint = forged.serialize()
 
-    response = browser.get(
+    response = signed_in.get(
         authorize_url(client, scope="openid", prompt="none", nonce="n", id_token_hint=hint)
     )
 

@@ -16,7 +16,9 @@ from oauth2_provider.models import get_access_token_model
 from oauthclients.grants import CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN
 from oauthclients.keys import generate_rsa_private_key_pem
 from oauthclients.models import Client
-from tests.oauthclients.oauth import TOKEN, client_basic, consent, make_client, query, user_tokens
+from tests.factories import make_client
+from tests.support.http import basic_auth_header
+from tests.support.oauth import REVOKE, TOKEN, client_post, consent, query, refresh, user_tokens
 
 AccessToken = get_access_token_model()
 REPO = Path(__file__).resolve().parents[2]
@@ -33,15 +35,11 @@ def all_text_in_database():
 
 
 @pytest.mark.django_db
-def test_no_plaintext_token_code_or_secret_in_the_database(browser, api_client):
+def test_no_plaintext_token_code_or_secret_in_the_database(signed_in, api_client):
     client, secret = make_client(scope="openid beers:read beers:write")
-    pending_code = query(consent(browser, client))["code"]
-    tokens = user_tokens(browser, api_client, client, secret, scope="openid beers:read")
-    rotated = api_client.post(
-        TOKEN,
-        {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
-    ).json()
+    pending_code = query(consent(signed_in, client))["code"]
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="openid beers:read")
+    rotated = refresh(api_client, client, secret, tokens["refresh_token"]).json()
     dump = all_text_in_database()
     for value in (
         secret,
@@ -84,7 +82,7 @@ def test_garbage_at_the_token_endpoint_is_rfc6749_json_never_a_500(api_client, d
         grant_types=[CLIENT_CREDENTIALS, PASSWORD, REFRESH_TOKEN, "authorization_code"], scope="stats:read"
     )
     if headers == "basic":
-        headers = {"HTTP_AUTHORIZATION": client_basic(client.client_id, secret)}
+        headers = {"HTTP_AUTHORIZATION": basic_auth_header(client.client_id, secret)}
     response = api_client.post(TOKEN, data, **headers)
     assert response.status_code == status, response.content
     assert response.json()["error"] == error
@@ -101,9 +99,9 @@ def test_a_json_body_or_get_is_an_error_too(api_client):
 
 
 @pytest.mark.django_db
-def test_an_access_token_in_the_query_string_is_refused(browser, api_client):
+def test_an_access_token_in_the_query_string_is_refused(signed_in, api_client):
     client, secret = make_client()
-    tokens = user_tokens(browser, api_client, client, secret)
+    tokens = user_tokens(signed_in, api_client, client, secret)
     assert api_client.get(f"/api/beers?access_token={tokens['access_token']}").status_code == 401
 
 
@@ -214,22 +212,20 @@ def test_client_endpoints_work_without_a_csrf_token_but_the_consent_form_does_no
     client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
     strict = BrowserClient(enforce_csrf_checks=True)
     response = strict.post(
-        TOKEN, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=client_basic(client.client_id, secret)
+        TOKEN,
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic_auth_header(client.client_id, secret),
     )
     assert response.status_code == 200
-    revoke = strict.post(
-        "/api/oauth2/revoke_token",
-        {"token": response.json()["access_token"]},
-        HTTP_AUTHORIZATION=client_basic(client.client_id, secret),
-    )
+    revoke = client_post(strict, REVOKE, client, secret, token=response.json()["access_token"])
     assert revoke.status_code == 200
     assert not AccessToken.objects.exists()
 
 
 @pytest.mark.django_db
-def test_nul_bytes_anywhere_are_a_clean_oauth_error(browser, api_client):
-    nul_basic = {"HTTP_AUTHORIZATION": client_basic("a\x00b", "secret")}
-    assert browser.get("/api/oauth2/authorize?response_type=code&client_id=a%00b").status_code == 400
+def test_nul_bytes_anywhere_are_a_clean_oauth_error(signed_in, api_client):
+    nul_basic = {"HTTP_AUTHORIZATION": basic_auth_header("a\x00b", "secret")}
+    assert signed_in.get("/api/oauth2/authorize?response_type=code&client_id=a%00b").status_code == 400
     for path in ("/api/oauth2/revoke_token", "/api/oauth2/introspect"):
         response = api_client.post(path, {"token": "x\x00"}, **nul_basic)
         assert response.status_code == 401, path
@@ -250,9 +246,9 @@ def test_nul_bytes_anywhere_are_a_clean_oauth_error(browser, api_client):
         ("client_id={cid}&response_type=code&prompt=create", 400),
     ],
 )
-def test_garbage_at_the_authorization_endpoint_never_crashes(browser, query_string, status):
+def test_garbage_at_the_authorization_endpoint_never_crashes(signed_in, query_string, status):
     client, _secret = make_client()
-    response = browser.get("/api/oauth2/authorize?" + query_string.format(cid=client.client_id))
+    response = signed_in.get("/api/oauth2/authorize?" + query_string.format(cid=client.client_id))
     assert response.status_code == status
     if status == 302:
         location = response["Location"]
@@ -275,11 +271,11 @@ def test_garbage_at_the_authorization_endpoint_never_crashes(browser, query_stri
         },
     ],
 )
-def test_a_tampered_consent_form_is_an_error_page_and_grants_nothing(browser, form):
+def test_a_tampered_consent_form_is_an_error_page_and_grants_nothing(signed_in, form):
     from oauth2_provider.models import get_grant_model
 
     client, _secret = make_client()
-    response = browser.post("/api/oauth2/authorize", {"client_id": client.client_id, **form})
+    response = signed_in.post("/api/oauth2/authorize", {"client_id": client.client_id, **form})
     assert response.status_code == 400
     assert not response.has_header("Location")
     assert "cannot be completed" in response.content.decode()

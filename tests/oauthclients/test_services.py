@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from oauthclients import services
 from oauthclients.models import Client
 from tests.factories import ClientFactory
-from tests.oauthclients.conftest import AccessToken, Grant, RefreshToken, token_counts
+from tests.support.oauth import AccessToken, Grant, RefreshToken, token_counts
 
 METADATA = {
     "client_name": "Beer Buddy",
@@ -138,7 +138,7 @@ def test_rotate_secret_replaces_the_hash(user):
 
 
 def test_rotate_secret_refuses_a_public_client(user):
-    client = ClientFactory(user=user, client_type=Client.CLIENT_PUBLIC, token_endpoint_auth_method="none")
+    client = ClientFactory(user=user, token_endpoint_auth_method="none")
     before = Client.objects.get(pk=client.pk).client_secret
     with pytest.raises(ValidationError):
         services.client_rotate_secret(client=client)

@@ -5,7 +5,8 @@ import pytest
 from oauthclients.grants import TOKEN_EXCHANGE
 from oauthclients.oauth2 import server
 from socialaccounts import grants as social_grants
-from tests.conftest import basic
+from tests.factories import PASSWORD
+from tests.support.http import basic_auth_header
 
 SOCIAL_APPS = {"socialaccounts", "social_django"}
 
@@ -33,7 +34,7 @@ def test_beer_api_answers_a_bearer_token_without_socialaccounts(without_socialac
 
 
 def test_beer_api_answers_basic_without_socialaccounts(without_socialaccounts, api_client, user):
-    api_client.credentials(HTTP_AUTHORIZATION=basic(user.username))
+    api_client.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, PASSWORD))
     response = api_client.get("/api/beers")
     assert response.status_code == 200
     assert response.json()["results"] == []

@@ -1,8 +1,7 @@
 import pytest
 
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
-from tests.factories import UserFactory
-from tests.oauthclients.oauth import make_client
+from tests.factories import UserFactory, make_client
 from tests.oidc_conformance.rp import REDIRECT_URI, STATIC_CLIENT_SCOPE, RelyingParty, sign_in
 
 
@@ -24,6 +23,6 @@ def static_rp(db, end_user):
 
 
 @pytest.fixture
-def signed_in(end_user):
+def password_signed_in(end_user):
     """The suite's browser, after the user signed in with the password form."""
     return sign_in(end_user)

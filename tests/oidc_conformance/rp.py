@@ -16,7 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
 
+from oauthclients.oauth2 import authn
+from oauthclients.oauth2.response_modes import RESPONSE_MODES_SUPPORTED
 from tests.factories import PASSWORD
+from tests.support.http import basic_auth_header
 
 DISCOVERY = "/api/oauth2/.well-known/openid-configuration"
 REDIRECT_URI = "https://rp.example.com/callback"
@@ -174,8 +177,7 @@ def token_request(api_client, rp: RelyingParty, data: dict):
     headers = {}
     data = dict(data)
     if rp.auth_method == "client_secret_basic":
-        raw = f"{rp.client_id}:{rp.client_secret}".encode()
-        headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(raw).decode()
+        headers["HTTP_AUTHORIZATION"] = basic_auth_header(rp.client_id, rp.client_secret)
     else:
         data |= {"client_id": rp.client_id, "client_secret": rp.client_secret}
     return api_client.post("/api/oauth2/token", data, **headers)
@@ -263,3 +265,59 @@ def validate_userinfo(response, id_token_claims: dict) -> dict:
         assert isinstance(info["updated_at"], int)  # EnsureUserInfoUpdatedAtValid
     assert all(value not in ("", None, [], {}) for value in info.values()), info
     return info
+
+
+def run_flow(browser, api_client, rp, *, method="GET", **params):
+    """AbstractOIDCCServerTest.performAuthorizationFlow for the code flow: request, callback,
+    token request, ID token validation. Returns (request, tokens, id token claims)."""
+    request = auth_request(rp, **params)
+    code = code_from(authorize(browser, rp, request, method=method), rp, request)
+    tokens = exchange(api_client, rp, code)
+    claims = validate_id_token(
+        api_client, rp, tokens["id_token"], nonce=request.get("nonce"), access_token=tokens["access_token"]
+    )
+    return request, tokens, claims
+
+
+def verify_discovery(api_client, *, secure=False) -> dict:
+    """OIDCCDiscoveryEndpointVerification.performEndpointVerification."""
+    response = api_client.get(DISCOVERY, secure=secure)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")  # EnsureContentTypeJson
+    config = response.json()
+    scheme = "https" if secure else "http"
+    issuer = f"{scheme}://testserver/api/oauth2"
+    # CheckDiscEndpointDiscoveryUrl + CheckDiscEndpointIssuer: issuer + /.well-known/openid-configuration.
+    assert config["issuer"] == issuer
+    # CheckDiscEndpointAuthorizationEndpoint / TokenEndpoint / UserinfoEndpoint / CheckJwksUri.
+    assert config["authorization_endpoint"] == f"{issuer}/authorize"
+    assert config["token_endpoint"] == f"{issuer}/token"
+    assert config["userinfo_endpoint"] == f"{issuer}/userinfo"
+    assert config["jwks_uri"] == f"{issuer}/.well-known/jwks.json"
+    # ValidateServerJWKs + CheckForKeyIdInServerJWKs.
+    server_keys(api_client, config)
+    # CheckDiscEndpointScopesSupportedContainsOpenId.
+    assert "openid" in config["scopes_supported"]
+    # OIDCCCheckDiscEndpointResponseTypesSupported: code, id_token and "id_token token" (dynamic).
+    assert {"code", "id_token", "id_token token"} <= set(config["response_types_supported"])
+    # OIDCCCheckDiscEndpointSubjectTypesSupported.
+    assert config["subject_types_supported"] == ["public"]
+    # OIDCCCheckDiscEndpointIdTokenSigningAlgValuesSupported: RS256, never "none" alone.
+    assert "RS256" in config["id_token_signing_alg_values_supported"]
+    # CheckDiscEndpointClaimsParameterSupported (a boolean when present) and claims_supported.
+    assert config["claims_parameter_supported"] is False
+    assert {"sub", "name", "given_name", "family_name", "preferred_username", "email"} <= set(
+        config["claims_supported"]
+    )
+    # CheckDiscEndpointRequestParameterSupported / RequestUriParameterSupported: booleans that say
+    # what the authorization endpoint does (it refuses both).
+    assert config["request_parameter_supported"] is False
+    assert config["request_uri_parameter_supported"] is False
+    # CheckDiscEndpointGrantTypesSupported / ResponseModesSupported / acr_values_supported:
+    # exactly what the server does.
+    assert "authorization_code" in config["grant_types_supported"]
+    assert config["response_modes_supported"] == RESPONSE_MODES_SUPPORTED
+    assert config["acr_values_supported"] == authn.ACR_VALUES_SUPPORTED
+    # userinfo is plain JSON only: no signing algorithms advertised.
+    assert "userinfo_signing_alg_values_supported" not in config
+    return config

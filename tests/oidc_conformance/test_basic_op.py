@@ -16,8 +16,7 @@ from django.test import Client as BrowserClient
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from oauthclients.models import Client
 from oauthclients.oauth2 import authn
-from tests.factories import UserFactory
-from tests.oauthclients.oauth import make_client, pkce_pair
+from tests.factories import UserFactory, make_client
 from tests.oidc_conformance.rp import (
     STATIC_CLIENT_SCOPE,
     RelyingParty,
@@ -29,51 +28,41 @@ from tests.oidc_conformance.rp import (
     exchange,
     follow_sign_in,
     is_consent_page,
+    run_flow,
     sign_in,
     token_request,
     userinfo,
     validate_id_token,
     validate_userinfo,
 )
+from tests.support.oauth import pkce_pair
 
 pytestmark = pytest.mark.django_db
 
 
-def run_flow(browser, api_client, rp, *, method="GET", **params):
-    """AbstractOIDCCServerTest.performAuthorizationFlow for the code flow: request, callback,
-    token request, ID token validation. Returns (request, tokens, id token claims)."""
-    request = auth_request(rp, **params)
-    code = code_from(authorize(browser, rp, request, method=method), rp, request)
-    tokens = exchange(api_client, rp, code)
-    claims = validate_id_token(
-        api_client, rp, tokens["id_token"], nonce=request.get("nonce"), access_token=tokens["access_token"]
-    )
-    return request, tokens, claims
-
-
-def test_oidcc_server(signed_in, api_client, static_rp, end_user):
+def test_oidcc_server(password_signed_in, api_client, static_rp, end_user):
     """oidcc-server: a plain code flow, then the protected resource (userinfo)."""
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp)
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp)
     assert claims["sub"] == str(end_user.pk)
     # ValidateIdTokenACRClaimAgainstRequest: no acr was asked for; the one achieved is documented.
     assert claims["acr"] in discovery(api_client)["acr_values_supported"]
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
-def test_oidcc_response_type_missing(signed_in, static_rp):
+def test_oidcc_response_type_missing(password_signed_in, static_rp):
     """oidcc-response-type-missing: no response_type is an error to the client (or an error page),
     never a code. EnsureErrorFromAuthorizationEndpointResponse + CheckMatchingStateParameter."""
     request = auth_request(static_rp, response_type=None)
-    response = authorize(signed_in, static_rp, request)
+    response = authorize(password_signed_in, static_rp, request)
     _mode, params = callback(response, static_rp)
     assert params["error"] in ("invalid_request", "unsupported_response_type")
     assert params["state"] == request["state"]
     assert "code" not in params
 
 
-def test_oidcc_idtoken_signature(signed_in, api_client, static_rp):
+def test_oidcc_idtoken_signature(password_signed_in, api_client, static_rp):
     """oidcc-idtoken-signature: RS256 with the key the kid names in the published JWKS."""
-    _request, tokens, _claims = run_flow(signed_in, api_client, static_rp)
+    _request, tokens, _claims = run_flow(password_signed_in, api_client, static_rp)
     config = discovery(api_client)
     assert config["id_token_signing_alg_values_supported"] == ["RS256"]
     validate_id_token(api_client, static_rp, tokens["id_token"], nonce=_request["nonce"])
@@ -93,25 +82,25 @@ def test_oidcc_idtoken_unsigned(api_client):
         ("oidcc-userinfo-post-body", "POST", "body"),
     ],
 )
-def test_oidcc_userinfo(signed_in, api_client, static_rp, module, method, where):
+def test_oidcc_userinfo(password_signed_in, api_client, static_rp, module, method, where):
     """oidcc-userinfo-get / -post-header / -post-body: userinfo by GET, and by POST with the token
     in the Authorization header or the form body (RFC 6750 §2.2)."""
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp)
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp)
     validate_userinfo(userinfo(api_client, tokens["access_token"], method=method, where=where), claims)
 
 
-def test_oidcc_ensure_request_without_nonce_succeeds_for_code_flow(signed_in, api_client, static_rp):
+def test_oidcc_ensure_request_without_nonce_succeeds_for_code_flow(password_signed_in, api_client, static_rp):
     """oidcc-ensure-request-without-nonce-succeeds-for-code-flow: nonce is optional for code;
     the ID token then has none."""
-    _request, _tokens, claims = run_flow(signed_in, api_client, static_rp, nonce=None)
+    _request, _tokens, claims = run_flow(password_signed_in, api_client, static_rp, nonce=None)
     assert "nonce" not in claims
 
 
-def test_oidcc_scope_profile(signed_in, api_client, static_rp, end_user):
+def test_oidcc_scope_profile(password_signed_in, api_client, static_rp, end_user):
     """oidcc-scope-profile: OIDCCCheckScopesSupportedContainScopeTest, then userinfo
     (ValidateUserInfoStandardClaims, VerifyScopesReturnedInUserInfoClaims: the profile claims)."""
     assert "profile" in discovery(api_client)["scopes_supported"]
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp, scope="openid profile")
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp, scope="openid profile")
     info = validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
     assert info == {
         "sub": str(end_user.pk),
@@ -133,9 +122,9 @@ def test_oidcc_scope_profile_omits_names_the_user_has_not_set(api_client, static
     assert not {"name", "given_name", "family_name", "email", "email_verified"} & set(claims)
 
 
-def test_oidcc_scope_email(signed_in, api_client, static_rp, end_user):
+def test_oidcc_scope_email(password_signed_in, api_client, static_rp, end_user):
     """oidcc-scope-email: email and email_verified in userinfo."""
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp, scope="openid email")
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp, scope="openid email")
     info = validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
     assert info == {"sub": str(end_user.pk), "email": "ada@example.com", "email_verified": False}
 
@@ -147,37 +136,37 @@ def test_oidcc_scope_address_and_phone(api_client, scope):
     assert scope not in discovery(api_client)["scopes_supported"]
 
 
-def test_oidcc_scope_all(signed_in, api_client, static_rp, end_user):
+def test_oidcc_scope_all(password_signed_in, api_client, static_rp, end_user):
     """oidcc-scope-all: every supported scope among profile, email, address, phone; the claims of
     each come back (address and phone are not supported, so not requested)."""
     supported = set(discovery(api_client)["scopes_supported"])
     scopes = ["openid", *[s for s in ("profile", "email", "address", "phone") if s in supported]]
     assert scopes == ["openid", "profile", "email"]
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp, scope=" ".join(scopes))
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp, scope=" ".join(scopes))
     info = validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
     assert {"name", "preferred_username", "email", "email_verified"} <= set(info)
 
 
-def test_oidcc_ensure_other_scope_order_succeeds(signed_in, api_client, static_rp, end_user):
+def test_oidcc_ensure_other_scope_order_succeeds(password_signed_in, api_client, static_rp, end_user):
     """oidcc-ensure-other-scope-order-succeeds: "email openid" works as well as "openid email"."""
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp, scope="email openid")
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp, scope="email openid")
     assert validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)["email"] == end_user.email
 
 
 @pytest.mark.parametrize("display", ["page", "popup"])
-def test_oidcc_display(signed_in, api_client, static_rp, display):
+def test_oidcc_display(password_signed_in, api_client, static_rp, display):
     """oidcc-display-page / oidcc-display-popup: display is accepted and the flow completes."""
-    run_flow(signed_in, api_client, static_rp, display=display)
+    run_flow(password_signed_in, api_client, static_rp, display=display)
 
 
-def test_oidcc_prompt_login(signed_in, api_client, static_rp, end_user):
+def test_oidcc_prompt_login(password_signed_in, api_client, static_rp, end_user):
     """oidcc-prompt-login: a second request with prompt=login makes the user sign in again
     (ExpectSecondLoginPage); the second ID token's auth_time is later
     (CheckSecondIdTokenAuthTimeIsLaterIfPresent)."""
-    _request, _tokens, first = run_flow(signed_in, api_client, static_rp)
+    _request, _tokens, first = run_flow(password_signed_in, api_client, static_rp)
     time.sleep(1.1)
     request = auth_request(static_rp, prompt="login")
-    back = follow_sign_in(signed_in, end_user, authorize(signed_in, static_rp, request))
+    back = follow_sign_in(password_signed_in, end_user, authorize(password_signed_in, static_rp, request))
     tokens = exchange(api_client, static_rp, code_from(back, static_rp, request))
     second = validate_id_token(api_client, static_rp, tokens["id_token"], nonce=request["nonce"])
     assert second["auth_time"] > first["auth_time"]
@@ -192,12 +181,12 @@ def test_oidcc_prompt_none_not_logged_in(static_rp):
     assert params["state"] == request["state"]
 
 
-def test_oidcc_prompt_none_logged_in(signed_in, api_client, static_rp):
+def test_oidcc_prompt_none_logged_in(password_signed_in, api_client, static_rp):
     """oidcc-prompt-none-logged-in: after a first (consented) flow, prompt=none returns a code
     without any page."""
-    run_flow(signed_in, api_client, static_rp)
+    run_flow(password_signed_in, api_client, static_rp)
     request = auth_request(static_rp, prompt="none")
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 302
     code = code_from(response, static_rp, request)
     validate_id_token(
@@ -205,52 +194,52 @@ def test_oidcc_prompt_none_logged_in(signed_in, api_client, static_rp):
     )
 
 
-def test_oidcc_max_age_1(signed_in, api_client, static_rp, end_user):
+def test_oidcc_max_age_1(password_signed_in, api_client, static_rp, end_user):
     """oidcc-max-age-1: two seconds after signing in, max_age=1 sends the user to sign in again
     (ExpectSecondLoginPage); the new ID token has auth_time (CheckIdTokenAuthTimeClaimPresent-
     DueToMaxAge), later than the first (CheckSecondIdTokenAuthTimeIsLaterIfPresent) and recent
     (CheckIdTokenAuthTimeIsRecentIfPresent)."""
-    _request, _tokens, first = run_flow(signed_in, api_client, static_rp)
+    _request, _tokens, first = run_flow(password_signed_in, api_client, static_rp)
     time.sleep(2)  # WaitFor2Seconds
     request = auth_request(static_rp, max_age="1")
-    first_answer = authorize(signed_in, static_rp, request)
+    first_answer = authorize(password_signed_in, static_rp, request)
     assert urlsplit(first_answer["Location"]).path == "/accounts/login/"  # no code without signing in
-    back = follow_sign_in(signed_in, end_user, first_answer)
+    back = follow_sign_in(password_signed_in, end_user, first_answer)
     tokens = exchange(api_client, static_rp, code_from(back, static_rp, request))
     second = validate_id_token(api_client, static_rp, tokens["id_token"], nonce=request["nonce"])
     assert second["auth_time"] > first["auth_time"]
     assert abs(time.time() - second["auth_time"]) < 60
 
 
-def test_oidcc_max_age_1_with_prompt_none_is_login_required(signed_in, api_client, static_rp):
+def test_oidcc_max_age_1_with_prompt_none_is_login_required(password_signed_in, api_client, static_rp):
     """oidcc-max-age-1's rule under prompt=none (OIDC Core §3.1.2.1): no page, so login_required."""
-    run_flow(signed_in, api_client, static_rp)
+    run_flow(password_signed_in, api_client, static_rp)
     time.sleep(1.1)
     request = auth_request(static_rp, max_age="1", prompt="none")
-    _mode, params = callback(signed_in.get("/api/oauth2/authorize", request), static_rp)
+    _mode, params = callback(password_signed_in.get("/api/oauth2/authorize", request), static_rp)
     assert params["error"] == "login_required"
     assert params["state"] == request["state"]
 
 
-def test_oidcc_max_age_10000(signed_in, api_client, static_rp):
+def test_oidcc_max_age_10000(password_signed_in, api_client, static_rp):
     """oidcc-max-age-10000: within max_age no new sign-in; auth_time present and unchanged
     (CheckIdTokenAuthTimeClaimPresentDueToMaxAge, CheckSecondIdTokenAuthTimeIsEqualToFirst...)."""
-    _request, _tokens, first = run_flow(signed_in, api_client, static_rp)
-    _request, _tokens, second = run_flow(signed_in, api_client, static_rp, max_age="10000")
+    _request, _tokens, first = run_flow(password_signed_in, api_client, static_rp)
+    _request, _tokens, second = run_flow(password_signed_in, api_client, static_rp, max_age="10000")
     assert second["auth_time"] == first["auth_time"]
 
 
-def test_oidcc_ensure_request_with_unknown_parameter_succeeds(signed_in, api_client, static_rp):
+def test_oidcc_ensure_request_with_unknown_parameter_succeeds(password_signed_in, api_client, static_rp):
     """oidcc-ensure-request-with-unknown-parameter-succeeds: unknown parameters are ignored."""
-    run_flow(signed_in, api_client, static_rp, extra_param="ignored-by-the-server")
+    run_flow(password_signed_in, api_client, static_rp, extra_param="ignored-by-the-server")
 
 
-def test_oidcc_id_token_hint(signed_in, api_client, static_rp):
+def test_oidcc_id_token_hint(password_signed_in, api_client, static_rp):
     """oidcc-id-token-hint: a second request with the first ID token as id_token_hint (and
     prompt=none) succeeds for the same user, with the same sub."""
-    _request, tokens, first = run_flow(signed_in, api_client, static_rp)
+    _request, tokens, first = run_flow(password_signed_in, api_client, static_rp)
     _request, _tokens, second = run_flow(
-        signed_in, api_client, static_rp, id_token_hint=tokens["id_token"], prompt="none"
+        password_signed_in, api_client, static_rp, id_token_hint=tokens["id_token"], prompt="none"
     )
     assert second["sub"] == first["sub"]
 
@@ -263,16 +252,16 @@ def test_oidcc_id_token_hint(signed_in, api_client, static_rp):
         ("oidcc-claims-locales", "claims_locales", "se"),
     ],
 )
-def test_oidcc_hints_and_locales(signed_in, api_client, static_rp, module, param, value):
+def test_oidcc_hints_and_locales(password_signed_in, api_client, static_rp, module, param, value):
     """oidcc-login-hint / oidcc-ui-locales / oidcc-claims-locales: accepted; the flow completes."""
-    _request, tokens, claims = run_flow(signed_in, api_client, static_rp, **{param: value})
+    _request, tokens, claims = run_flow(password_signed_in, api_client, static_rp, **{param: value})
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
-def test_oidcc_ensure_request_with_acr_values_succeeds(signed_in, api_client, static_rp):
+def test_oidcc_ensure_request_with_acr_values_succeeds(password_signed_in, api_client, static_rp):
     """oidcc-ensure-request-with-acr-values-succeeds: acr_values="1 2" succeeds; the ID token says
     which acr was achieved (a value discovery lists): password sign-in here."""
-    _request, _tokens, claims = run_flow(signed_in, api_client, static_rp, acr_values="1 2")
+    _request, _tokens, claims = run_flow(password_signed_in, api_client, static_rp, acr_values="1 2")
     assert claims["acr"] == authn.ACR_PASSWORD
     assert claims["acr"] in discovery(api_client)["acr_values_supported"]
 
@@ -283,23 +272,23 @@ def _replay(api_client, rp, code):
     )
 
 
-def test_oidcc_codereuse(signed_in, api_client, static_rp):
+def test_oidcc_codereuse(password_signed_in, api_client, static_rp):
     """oidcc-codereuse: the second use of a code is invalid_grant
     (CheckTokenEndpointHttpStatus400 + CheckErrorFromTokenEndpointResponseErrorInvalidGrant)."""
     request = auth_request(static_rp)
-    code = code_from(authorize(signed_in, static_rp, request), static_rp, request)
+    code = code_from(authorize(password_signed_in, static_rp, request), static_rp, request)
     exchange(api_client, static_rp, code)
     replay = _replay(api_client, static_rp, code)
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
 
 
-def test_oidcc_codereuse_30seconds(signed_in, api_client, static_rp):
+def test_oidcc_codereuse_30seconds(password_signed_in, api_client, static_rp):
     """oidcc-codereuse-30seconds: the replay is refused and the access token issued from the code
     is revoked (the suite then sees userinfo fail). The suite waits 30 s first; nothing on the
     server depends on that wait (the redemption record outlives the code's 60 s), so this doesn't."""
     request = auth_request(static_rp)
-    code = code_from(authorize(signed_in, static_rp, request), static_rp, request)
+    code = code_from(authorize(password_signed_in, static_rp, request), static_rp, request)
     tokens = exchange(api_client, static_rp, code)
     assert userinfo(api_client, tokens["access_token"]).status_code == 200
     replay = _replay(api_client, static_rp, code)
@@ -307,22 +296,22 @@ def test_oidcc_codereuse_30seconds(signed_in, api_client, static_rp):
     assert userinfo(api_client, tokens["access_token"]).status_code == 401
 
 
-def test_oidcc_ensure_registered_redirect_uri(signed_in, static_rp):
+def test_oidcc_ensure_registered_redirect_uri(password_signed_in, static_rp):
     """oidcc-ensure-registered-redirect-uri: an unregistered redirect_uri gets an error page from
     the server, never a redirect there (ExpectRedirectUriErrorPage)."""
     request = auth_request(static_rp, redirect_uri="https://attacker.example.com/callback")
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 400
     assert not response.has_header("Location")
     assert b"invalid_request" in response.content
 
 
-def test_oidcc_ensure_post_request_succeeds(signed_in, api_client, static_rp):
+def test_oidcc_ensure_post_request_succeeds(password_signed_in, api_client, static_rp):
     """oidcc-ensure-post-request-succeeds: the authorization request as a form-encoded POST (from
     another site: no CSRF token) completes and the redirect URI is called (ExpectRedirectUriHasBeen-
     Called). The consent answer itself still needs the CSRF token (the browser enforces it here)."""
     browser = BrowserClient(enforce_csrf_checks=True)
-    browser.cookies = signed_in.cookies
+    browser.cookies = password_signed_in.cookies
     request = auth_request(static_rp)
     page = browser.post("/api/oauth2/authorize", request)
     assert is_consent_page(page)  # the request was understood, and the user is asked
@@ -339,25 +328,27 @@ def test_oidcc_ensure_post_request_succeeds(signed_in, api_client, static_rp):
     )
 
 
-def test_oidcc_ensure_post_request_succeeds_when_consent_is_remembered(signed_in, api_client, static_rp):
+def test_oidcc_ensure_post_request_succeeds_when_consent_is_remembered(
+    password_signed_in, api_client, static_rp
+):
     """oidcc-ensure-post-request-succeeds once the user has consented: the POST answers at once."""
-    run_flow(signed_in, api_client, static_rp)
+    run_flow(password_signed_in, api_client, static_rp)
     post_client = BrowserClient(enforce_csrf_checks=True)
-    post_client.cookies = signed_in.cookies
+    post_client.cookies = password_signed_in.cookies
     request = auth_request(static_rp)
     response = post_client.post("/api/oauth2/authorize", request)
     code = code_from(response, static_rp, request)
     exchange(api_client, static_rp, code)
 
 
-def test_oidcc_server_client_secret_post(signed_in, api_client, static_rp):
+def test_oidcc_server_client_secret_post(password_signed_in, api_client, static_rp):
     """oidcc-server-client-secret-post: the same flow with client_secret_post."""
     Client.objects.filter(client_id=static_rp.client_id).update(
         token_endpoint_auth_method=Client.AuthMethod.CLIENT_SECRET_POST
     )
     rp = RelyingParty(static_rp.client_id, static_rp.client_secret, auth_method="client_secret_post")
     assert "client_secret_post" in discovery(api_client)["token_endpoint_auth_methods_supported"]
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
 
 
 @pytest.mark.parametrize(
@@ -376,7 +367,7 @@ def test_oidcc_server_client_secret_post(signed_in, api_client, static_rp):
     ],
 )
 def test_oidcc_request_objects_rejected_as_unsupported(
-    signed_in, api_client, static_rp, module, param, error
+    password_signed_in, api_client, static_rp, module, param, error
 ):
     """oidcc-unsigned-request-object-... / oidcc-request-uri-unsigned-...: discovery says request
     objects are not supported (the suite skips), and one sent anyway is refused with
@@ -389,31 +380,31 @@ def test_oidcc_request_objects_rejected_as_unsupported(
     value = (
         "eyJhbGciOiJub25lIn0.eyJzdGF0ZSI6Imluc2lkZSJ9." if param == "request" else "https://rp.example.com/ro"
     )
-    _mode, params = callback(authorize(signed_in, static_rp, {**request, param: value}), static_rp)
+    _mode, params = callback(authorize(password_signed_in, static_rp, {**request, param: value}), static_rp)
     assert params["error"] == error
     assert params["state"] == request["state"]
     assert "code" not in params
 
 
-def test_request_objects_are_refused_to_a_loopback_client_too(signed_in):
+def test_request_objects_are_refused_to_a_loopback_client_too(password_signed_in):
     """The refusal reaches a client on loopback http (a native or local app) like any other."""
     client, secret = make_client(scope="openid", redirect_uris="http://127.0.0.1:9000/cb")
     rp = RelyingParty(client.client_id, secret, redirect_uri="http://127.0.0.1:9000/cb")
     request = auth_request(rp, request="eyJhbGciOiJub25lIn0.e30.")
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 302
     _mode, params = callback(response, rp)
     assert params["error"] == "request_not_supported" and params["state"] == request["state"]
 
 
-def test_oidcc_claims_essential(signed_in, api_client, static_rp):
+def test_oidcc_claims_essential(password_signed_in, api_client, static_rp):
     """oidcc-claims-essential: claims={"userinfo":{"name":{"essential":true}}} succeeds
     (EnsureUserInfoContainsName is a warning: the claims parameter is not supported, as discovery
     says; name comes with the profile scope) and the ID token carries no name
     (EnsureIdTokenDoesNotContainName)."""
     assert discovery(api_client)["claims_parameter_supported"] is False
     _request, tokens, claims = run_flow(
-        signed_in, api_client, static_rp, claims='{"userinfo":{"name":{"essential":true}}}'
+        password_signed_in, api_client, static_rp, claims='{"userinfo":{"name":{"essential":true}}}'
     )
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
     assert "name" not in claims
@@ -427,7 +418,7 @@ def test_oidcc_ensure_request_object_with_redirect_uri(api_client):
     assert "request_object_signing_alg_values_supported" not in config
 
 
-def test_oidcc_refresh_token(signed_in, api_client, static_rp, end_user):
+def test_oidcc_refresh_token(password_signed_in, api_client, static_rp, end_user):
     """oidcc-refresh-token: the refresh token buys new tokens (RefreshTokenRequestSteps:
     CheckTokenEndpointHttpStatus200, CheckTokenEndpointCacheHeaders, CheckTokenTypeIsBearer,
     EnsureAccessTokenValuesAreDifferent) and a new ID token that CompareIdTokenClaims accepts
@@ -435,7 +426,7 @@ def test_oidcc_refresh_token(signed_in, api_client, static_rp, end_user):
     signed in somewhere else meanwhile; the second client's refresh token does not work for the
     first client (performSecondClientTests)."""
     assert "refresh_token" in discovery(api_client)["grant_types_supported"]
-    _request, tokens, first = run_flow(signed_in, api_client, static_rp, scope="openid profile")
+    _request, tokens, first = run_flow(password_signed_in, api_client, static_rp, scope="openid profile")
     time.sleep(1.1)  # WaitForOneSecond, and a later sign-in elsewhere moves the account's last_login
     sign_in(end_user)
     refreshed = token_request(
@@ -453,18 +444,18 @@ def test_oidcc_refresh_token(signed_in, api_client, static_rp, end_user):
 
     client2, secret2 = make_client(scope=STATIC_CLIENT_SCOPE, grant_types=(AUTHORIZATION_CODE, REFRESH_TOKEN))
     rp2 = RelyingParty(client2.client_id, secret2, redirect_uri="https://client.example.com/callback")
-    _request, tokens2, _claims = run_flow(signed_in, api_client, rp2)
+    _request, tokens2, _claims = run_flow(password_signed_in, api_client, rp2)
     stolen = token_request(
         api_client, static_rp, {"grant_type": "refresh_token", "refresh_token": tokens2["refresh_token"]}
     )
     assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant"
 
 
-def test_oidcc_ensure_request_with_valid_pkce_succeeds(signed_in, api_client, static_rp):
+def test_oidcc_ensure_request_with_valid_pkce_succeeds(password_signed_in, api_client, static_rp):
     """oidcc-ensure-request-with-valid-pkce-succeeds: S256 challenge, verifier at the token endpoint."""
     verifier, challenge = pkce_pair()
     request = auth_request(static_rp, code_challenge=challenge, code_challenge_method="S256")
-    code = code_from(authorize(signed_in, static_rp, request), static_rp, request)
+    code = code_from(authorize(password_signed_in, static_rp, request), static_rp, request)
     response = token_request(
         api_client,
         static_rp,
@@ -479,9 +470,9 @@ def test_oidcc_ensure_request_with_valid_pkce_succeeds(signed_in, api_client, st
     validate_id_token(api_client, static_rp, response.json()["id_token"], nonce=request["nonce"])
 
 
-def test_login_page_redirect_keeps_the_whole_request(signed_in, static_rp):
+def test_login_page_redirect_keeps_the_whole_request(password_signed_in, static_rp):
     """Helper check for the max_age tests: the sign-in redirect's next is the full request."""
     request = auth_request(static_rp, max_age="0")
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     next_url = dict(parse_qsl(urlsplit(response["Location"]).query))["next"]
     assert dict(parse_qsl(urlsplit(next_url).query)) == request

@@ -8,8 +8,6 @@ registers anonymously. Modules whose conditions need what the server does not of
 the refusal (request objects, signed userinfo) or of the skip condition (pairwise sectors).
 """
 
-import base64
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -23,23 +21,21 @@ from tests.oidc_conformance.rp import (
     code_from,
     discovery,
     exchange,
+    run_flow,
     token_request,
     userinfo,
     validate_id_token,
     validate_userinfo,
+    verify_discovery,
 )
-from tests.oidc_conformance.test_basic_op import run_flow
-from tests.oidc_conformance.test_config_op import verify_discovery
+from tests.support.http import basic_api
 
 pytestmark = pytest.mark.django_db
 REDIRECT = "https://rp.example.com/dynamic/callback"
 
 
 def registrar(user) -> APIClient:
-    api = APIClient()
-    raw = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
-    api.credentials(HTTP_AUTHORIZATION=f"Basic {raw}")
-    return api
+    return basic_api(user.username, PASSWORD)
 
 
 def register(user, api_client, **metadata):
@@ -85,19 +81,19 @@ def test_oidcc_discovery_endpoint_verification_dynamic(api_client):
     assert config["registration_endpoint"] == "http://testserver/api/oauth2/register"
 
 
-def test_oidcc_server_dynamic(end_user, signed_in, api_client):
+def test_oidcc_server_dynamic(end_user, password_signed_in, api_client):
     """oidcc-server (dynamic_client, OP-Registration-Endpoint / -Dynamic): register without a
     scope, then the code flow with scope=openid, and userinfo."""
     rp = registered_rp(end_user, api_client)
     assert "openid" in Client.objects.get(client_id=rp.client_id).scope.split()
-    _request, tokens, claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, claims = run_flow(password_signed_in, api_client, rp)
     validate_userinfo(userinfo(api_client, tokens["access_token"]), claims)
 
 
-def test_oidcc_idtoken_rs256(end_user, signed_in, api_client):
+def test_oidcc_idtoken_rs256(end_user, password_signed_in, api_client):
     """oidcc-idtoken-rs256: registered with id_token_signed_response_alg=RS256, the ID token is RS256."""
     rp = registered_rp(end_user, api_client, id_token_signed_response_alg="RS256")
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
 
 
 def test_oidcc_idtoken_unsigned_dynamic(end_user, api_client):
@@ -117,24 +113,24 @@ def test_oidcc_userinfo_rs256(end_user, api_client):
     refused(response, "userinfo_signed_response_alg is not supported")
 
 
-def test_oidcc_ensure_redirect_uri_in_authorization_request(end_user, signed_in, api_client):
+def test_oidcc_ensure_redirect_uri_in_authorization_request(end_user, password_signed_in, api_client):
     """oidcc-ensure-redirect-uri-in-authorization-request: an OpenID request without redirect_uri
     gets an error page (ExpectRedirectUriMissingErrorPage), though one redirect URI is registered."""
     rp = registered_rp(end_user, api_client)
     request = auth_request(rp, redirect_uri=None)
-    response = signed_in.get("/api/oauth2/authorize", request)
+    response = password_signed_in.get("/api/oauth2/authorize", request)
     assert response.status_code == 400
     assert not response.has_header("Location")
     assert b"must send redirect_uri" in response.content
 
 
-def test_oidcc_redirect_uri_query_ok(end_user, signed_in, api_client):
+def test_oidcc_redirect_uri_query_ok(end_user, password_signed_in, api_client):
     """oidcc-redirect-uri-query-OK: a registered redirect URI with a query works, and the response
     keeps that query (CheckMatchingCallbackParameters)."""
     uri = "https://rp.example.com/dynamic/callback?foo=bar"
     rp = registered_rp(end_user, api_client, redirect_uris=[uri])
     request = auth_request(rp)
-    response = authorize(signed_in, rp, request)
+    response = authorize(password_signed_in, rp, request)
     assert response["Location"].startswith(uri + "&")
     tokens = exchange(api_client, rp, code_from(response, rp, request))
     validate_id_token(api_client, rp, tokens["id_token"], nonce=request["nonce"])
@@ -148,12 +144,12 @@ def test_oidcc_redirect_uri_query_ok(end_user, signed_in, api_client):
     ],
 )
 def test_oidcc_redirect_uri_query_mismatch_and_added(
-    end_user, signed_in, api_client, module, registered, requested
+    end_user, password_signed_in, api_client, module, registered, requested
 ):
     """oidcc-redirect-uri-query-mismatch / -added: a redirect URI whose query differs from the
     registered one is an error page (ExpectRedirectUriErrorPage), never a redirect."""
     rp = registered_rp(end_user, api_client, redirect_uris=[registered])
-    response = signed_in.get("/api/oauth2/authorize", auth_request(rp, redirect_uri=requested))
+    response = password_signed_in.get("/api/oauth2/authorize", auth_request(rp, redirect_uri=requested))
     assert response.status_code == 400
     assert not response.has_header("Location")
 
@@ -172,11 +168,11 @@ def test_oidcc_redirect_uri_regfrag(end_user, api_client):
         ("oidcc-registration-tos-uri", "tos_uri"),
     ],
 )
-def test_oidcc_registration_display_uris(end_user, signed_in, api_client, module, member):
+def test_oidcc_registration_display_uris(end_user, password_signed_in, api_client, module, member):
     """oidcc-registration-logo-uri / -policy-uri / -tos-uri: registration with the member
     succeeds and the flow completes (the suite asks for a screenshot of the consent page)."""
     rp = registered_rp(end_user, api_client, **{member: f"https://rp.example.com/{member}"})
-    run_flow(signed_in, api_client, rp)
+    run_flow(password_signed_in, api_client, rp)
 
 
 @pytest.mark.parametrize("module", ["oidcc-registration-sector-uri", "oidcc-registration-sector-bad"])
@@ -197,7 +193,7 @@ def test_oidcc_registration_sector(api_client, module):
         ),
     ],
 )
-def test_oidcc_request_uri_modules(end_user, signed_in, api_client, module, metadata, hint):
+def test_oidcc_request_uri_modules(end_user, password_signed_in, api_client, module, metadata, hint):
     """oidcc-request-uri-unsigned / -signed-rs256 (CheckDiscEndpointRequestUriParameterSupported):
     request_uri is not supported and discovery says so; registering for it is refused, and a
     request_uri sent anyway is refused with request_uri_not_supported and the state."""
@@ -205,25 +201,25 @@ def test_oidcc_request_uri_modules(end_user, signed_in, api_client, module, meta
     refused(register(end_user, api_client, **metadata), hint)
     rp = registered_rp(end_user, api_client)
     request = auth_request(rp, request_uri="https://rp.example.com/ro")
-    _mode, params = callback(authorize(signed_in, rp, request), rp)
+    _mode, params = callback(authorize(password_signed_in, rp, request), rp)
     assert params["error"] == "request_uri_not_supported"
     assert params["state"] == request["state"]
 
 
-def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(end_user, signed_in, api_client):
+def test_oidcc_ensure_request_object_with_redirect_uri_dynamic(end_user, password_signed_in, api_client):
     """oidcc-ensure-request-object-with-redirect-uri (dynamic): a request object by value is
     refused with request_not_supported, redirected with the state."""
     rp = registered_rp(end_user, api_client)
     request = auth_request(rp, request="eyJhbGciOiJub25lIn0.eyJyZWRpcmVjdF91cmkiOiJ4In0.")
-    _mode, params = callback(authorize(signed_in, rp, request), rp)
+    _mode, params = callback(authorize(password_signed_in, rp, request), rp)
     assert params["error"] == "request_not_supported"
     assert params["state"] == request["state"]
 
 
-def test_oidcc_refresh_token_dynamic(end_user, signed_in, api_client):
+def test_oidcc_refresh_token_dynamic(end_user, password_signed_in, api_client):
     """oidcc-refresh-token (dynamic): a registered client refreshes its tokens."""
     rp = registered_rp(end_user, api_client)
-    _request, tokens, _claims = run_flow(signed_in, api_client, rp)
+    _request, tokens, _claims = run_flow(password_signed_in, api_client, rp)
     refreshed = token_request(
         api_client, rp, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     )

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.staticfiles import finders
 
 from oauthclients.grants import AUTHORIZATION_CODE, IMPLICIT
-from tests.oauthclients.oauth import make_client
+from tests.factories import make_client
 from tests.oidc_conformance.rp import (
     REDIRECT_URI,
     RelyingParty,
@@ -28,9 +28,9 @@ def test_discovery_lists_the_three_response_modes(api_client):
 
 
 @pytest.mark.parametrize("mode", ["query", "fragment"])
-def test_oidcc_server_with_response_mode_query_or_fragment(signed_in, api_client, static_rp, mode):
+def test_oidcc_server_with_response_mode_query_or_fragment(password_signed_in, api_client, static_rp, mode):
     request = auth_request(static_rp, response_mode=mode)
-    response = authorize(signed_in, static_rp, request)
+    response = authorize(password_signed_in, static_rp, request)
     got, _params = callback(response, static_rp)
     assert got == mode
     validate_id_token(
@@ -60,10 +60,10 @@ def assert_strict_form_post_page(response):
     assert finders.find("oauthclients/form_post.js")
 
 
-def test_oidcc_server_form_post(signed_in, api_client, static_rp):
+def test_oidcc_server_form_post(password_signed_in, api_client, static_rp):
     """oidcc-server with response_mode=form_post: the code, state and iss arrive in a POST."""
     request = auth_request(static_rp, response_mode="form_post")
-    response = authorize(signed_in, static_rp, request)
+    response = authorize(password_signed_in, static_rp, request)
     assert_strict_form_post_page(response)
     mode, params = callback(response, static_rp)
     assert mode == "form_post"
@@ -74,32 +74,32 @@ def test_oidcc_server_form_post(signed_in, api_client, static_rp):
     )
 
 
-def test_form_post_errors_are_posted_too(signed_in, static_rp):
+def test_form_post_errors_are_posted_too(password_signed_in, static_rp):
     request = auth_request(static_rp, response_mode="form_post", request="eyJhbGciOiJub25lIn0.e30.")
-    response = authorize(signed_in, static_rp, request)
+    response = authorize(password_signed_in, static_rp, request)
     assert_strict_form_post_page(response)
     _mode, params = callback(response, static_rp)
     assert params["error"] == "request_not_supported"
     assert params["state"] == request["state"]
 
 
-def test_form_post_keeps_the_redirect_uris_own_query_in_the_action(signed_in, end_user):
+def test_form_post_keeps_the_redirect_uris_own_query_in_the_action(password_signed_in, end_user):
     uri = "https://rp.example.com/cb?tenant=7"
     client, secret = make_client(scope="openid", redirect_uris=uri)
     rp = RelyingParty(client.client_id, secret, redirect_uri=uri)
     request = auth_request(rp, response_mode="form_post")
-    response = authorize(signed_in, rp, request)
+    response = authorize(password_signed_in, rp, request)
     assert f'action="{uri}"' in response.content.decode()
     assert set(callback(response, rp)[1]) == {"code", "state", "iss"}
 
 
-def test_implicit_id_token_by_form_post(signed_in, api_client, end_user):
+def test_implicit_id_token_by_form_post(password_signed_in, api_client, end_user):
     client, secret = make_client(
         scope="openid", grant_types=(AUTHORIZATION_CODE, IMPLICIT), redirect_uris=REDIRECT_URI
     )
     rp = RelyingParty(client.client_id, secret)
     request = auth_request(rp, response_type="id_token", response_mode="form_post")
-    response = authorize(signed_in, rp, request)
+    response = authorize(password_signed_in, rp, request)
     assert_strict_form_post_page(response)
     _mode, params = callback(response, rp)
     claims = validate_id_token(api_client, rp, params["id_token"], nonce=request["nonce"])

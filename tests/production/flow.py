@@ -8,38 +8,14 @@ code, tokens, PKCE verifier) is kept in ``secrets`` so a test can grep logs for 
 import base64
 import hashlib
 import secrets as random
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from tests.support.forms import post_form
+
 REDIRECT_URI = "https://client.example.com/callback"
 TIMEOUT = 15
-
-
-class FormParser(HTMLParser):
-    """Every POST form on a page: its action and its inputs' names and values."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and attrs.get("method", "").lower() == "post":
-            self.forms.append((attrs.get("action") or "", {}))
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1][1][attrs["name"]] = attrs.get("value") or ""
-
-
-def post_form(session, page, having, **values):
-    """Submit the page's form that has an input named ``having``, as a browser would."""
-    parser = FormParser()
-    parser.feed(page.text)
-    action, fields = next(form for form in parser.forms if having in form[1])
-    return session.post(
-        urljoin(page.url, action), data={**fields, **values}, allow_redirects=False, timeout=TIMEOUT
-    )
 
 
 class CodeFlow:
@@ -100,7 +76,12 @@ class CodeFlow:
         page = self.browser.get(f"{base}/accounts/login/", timeout=TIMEOUT)
         assert page.status_code == 200
         return post_form(
-            self.browser, page, "username", username=self.username, password=password or self.password
+            self.browser,
+            page,
+            "username",
+            timeout=TIMEOUT,
+            username=self.username,
+            password=password or self.password,
         )
 
     def consent(self):
@@ -125,7 +106,7 @@ class CodeFlow:
             timeout=TIMEOUT,
         )
         assert page.status_code == 200, page.text[:500]
-        answer = post_form(self.browser, page, "redirect_uri", allow="Allow")
+        answer = post_form(self.browser, page, "redirect_uri", timeout=TIMEOUT, allow="Allow")
         assert answer.status_code == 302, answer.text[:500]
         params = parse_qs(urlsplit(answer.headers["Location"]).query)
         assert params["state"] == [self.state]

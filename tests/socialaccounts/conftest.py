@@ -1,42 +1,32 @@
-import base64
-import json
-import time
-from types import SimpleNamespace
-from urllib.parse import urlsplit
-
-import jwt
 import pytest
 import responses
-from cryptography.hazmat.primitives.asymmetric import rsa
-from oauthlib.oauth1.rfc5849 import signature
 from social_core.backends import utils as backend_utils
 
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
-from oauthclients.models import Client
 from socialaccounts.backends import OpenIdConnectAuth
 from tests.factories import ClientFactory
-
-GITHUB_KEY, GITHUB_SECRET = "gh-client-id", "gh-client-secret"
-GOOGLE_KEY, GOOGLE_SECRET = "google-client-id.apps.googleusercontent.com", "google-secret"
-FACEBOOK_KEY, FACEBOOK_SECRET = "1234567890", "fb-secret"
-OIDC_ISSUER, OIDC_KEY, OIDC_SECRET = "https://idp.example.com", "oidc-client-id", "oidc-secret"
-X_OAUTH2_KEY, X_OAUTH2_SECRET = "x-oauth2-client-id", "x-oauth2-client-secret"
-X_KEY, X_SECRET = "x-consumer-key", "x-consumer-secret"
-CLIENT_SECRET = "exchange-client-secret"
-TOKEN_URL = "/api/oauth2/token"
-EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
-ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
-
-ALL_BACKENDS = [
-    "socialaccounts.backends.GithubOAuth2",
-    "socialaccounts.backends.GoogleOAuth2",
-    "socialaccounts.backends.FacebookOAuth2",
-    "socialaccounts.backends.OpenIdConnectAuth",
-    "socialaccounts.backends.TwitterOAuth2",
-    "socialaccounts.backends.TwitterOAuth",
-    "django.contrib.auth.backends.ModelBackend",
-]
+from tests.support.http import client_auth_header
+from tests.support.oauth import TOKEN
+from tests.support.providers import (
+    ACCESS_TOKEN_TYPE,
+    ALL_BACKENDS,
+    EXCHANGE,
+    FACEBOOK_KEY,
+    FACEBOOK_SECRET,
+    GITHUB_KEY,
+    GITHUB_SECRET,
+    GOOGLE_KEY,
+    GOOGLE_SECRET,
+    OIDC_ISSUER,
+    OIDC_KEY,
+    OIDC_SECRET,
+    X_KEY,
+    X_OAUTH2_KEY,
+    X_OAUTH2_SECRET,
+    X_SECRET,
+    OIDCProvider,
+    XProvider,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -78,16 +68,7 @@ def mocked():
 @pytest.fixture
 def exchange_client(db):
     """A first-party confidential client registered for token exchange (and refresh)."""
-    return ClientFactory(
-        skip_authorization=True,
-        client_secret=CLIENT_SECRET,
-        grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
-        authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,
-    )
-
-
-def basic_auth(client, secret=CLIENT_SECRET):
-    return "Basic " + base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    return ClientFactory(first_party=True, grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN])
 
 
 @pytest.fixture
@@ -103,79 +84,9 @@ def exchange(api_client, exchange_client):
             "subject_issuer": issuer,
             **extra,
         }
-        return api_client.post(TOKEN_URL, data, HTTP_AUTHORIZATION=basic_auth(client))
+        return api_client.post(TOKEN, data, HTTP_AUTHORIZATION=client_auth_header(client))
 
     return post
-
-
-# --- Provider mocks ----------------------------------------------------------------------------
-
-
-def github(mock, *, token="gh-token", uid=101, login="octo", email="octo@example.com", verified=True):
-    mock.post(
-        f"https://api.github.com/applications/{GITHUB_KEY}/token",
-        json={"id": 1, "token": token, "user": {"id": uid, "login": login}},
-        match=[responses.matchers.json_params_matcher({"access_token": token})],
-    )
-    profile = {"id": uid, "login": login, "name": "Octo Cat", "email": None}
-    mock.get("https://api.github.com/user", json=profile)
-    mock.get(
-        "https://api.github.com/user/emails", json=[{"email": email, "primary": True, "verified": verified}]
-    )
-
-
-def google(mock, *, sub="g-1", email="gina@example.com", verified=True, aud=GOOGLE_KEY):
-    mock.get("https://oauth2.googleapis.com/tokeninfo", json={"aud": aud, "azp": aud, "sub": sub})
-    mock.get(
-        "https://www.googleapis.com/oauth2/v3/userinfo",
-        json={"sub": sub, "email": email, "email_verified": verified, "name": "Gina"},
-    )
-
-
-FB = "https://graph.facebook.com/v24.0"
-
-
-def facebook(mock, *, uid="f-1", app_id=FACEBOOK_KEY, valid=True, email="fay@example.com"):
-    mock.get(f"{FB}/debug_token", json={"data": {"app_id": app_id, "is_valid": valid, "user_id": uid}})
-    mock.get(f"{FB}/me", json={"id": uid, "name": "Fay", "email": email})
-
-
-class OIDCProvider:
-    """A mocked third-party OpenID Connect provider with its own signing key."""
-
-    def __init__(self, mock):
-        self.mock = mock
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        mock.get(
-            f"{OIDC_ISSUER}/.well-known/openid-configuration",
-            json={
-                "issuer": OIDC_ISSUER,
-                "authorization_endpoint": f"{OIDC_ISSUER}/authorize/",
-                "token_endpoint": f"{OIDC_ISSUER}/token/",
-                "userinfo_endpoint": f"{OIDC_ISSUER}/userinfo/",
-                "jwks_uri": f"{OIDC_ISSUER}/jwks/",
-            },
-        )
-        mock.get(f"{OIDC_ISSUER}/jwks/", json={"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]})
-
-    def id_token(self, sub="o-1", aud=OIDC_KEY, iss=OIDC_ISSUER, expires_in=300, key=None, **claims):
-        now = int(time.time())
-        payload = {"iss": iss, "sub": sub, "aud": aud, "iat": now, "exp": now + expires_in, **claims}
-        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": "k1"})
-
-    def access_token(self, token="o-token", sub="o-1", client_id=OIDC_KEY, active=True, email="o@x.example"):
-        self.mock.post(
-            f"{OIDC_ISSUER}/introspect/",
-            json={"active": active, "client_id": client_id, "scope": "openid"},
-            match=[responses.matchers.urlencoded_params_matcher({"token": token})],
-        )
-        self.mock.get(
-            f"{OIDC_ISSUER}/userinfo/",
-            json={"sub": sub, "preferred_username": "olga", "email": email, "email_verified": True},
-            match=[responses.matchers.header_matcher({"Authorization": f"Bearer {token}"})],
-        )
-        return token
 
 
 @pytest.fixture
@@ -183,65 +94,7 @@ def oidc(mocked):
     return OIDCProvider(mocked)
 
 
-X_API = "https://api.twitter.com"
-X_VERIFY_CREDENTIALS = f"{X_API}/1.1/account/verify_credentials.json"
-X_OAUTH2_TOKEN = f"{X_API}/2/oauth2/token"
-X_USERS_ME = f"{X_API}/2/users/me"
-X_COULD_NOT_AUTHENTICATE = {"errors": [{"code": 32, "message": "Could not authenticate you."}]}
-X_UID = 2244994945
-OTHER_APP_KEY, OTHER_APP_SECRET = "another-apps-consumer-key", "another-apps-consumer-secret"
-
-
-class XProvider:
-    """A mocked X. verify_credentials checks the OAuth 1.0a signature as X does: the request must be
-    signed with the consumer key the token was issued to, that consumer's secret and the token secret.
-    """
-
-    consumers = {X_KEY: X_SECRET, OTHER_APP_KEY: OTHER_APP_SECRET}
-
-    def __init__(self, mock):
-        self.mock = mock
-        self.pairs = {}
-        mock.add_callback(responses.GET, X_VERIFY_CREDENTIALS, callback=self._verify_credentials)
-
-    def pair(self, token="2244994945-xTok", secret="xSecret", *, consumer_key=X_KEY, uid=X_UID, **profile):
-        """An OAuth 1.0a token issued by X to ``consumer_key``; returns it as a client sends it."""
-        self.pairs[token] = (consumer_key, secret, {"id": uid, "id_str": str(uid), **profile})
-        return f"{token}:{secret}"
-
-    def _verify_credentials(self, request):
-        # requests-oauthlib sends the Authorization header as bytes.
-        headers = {
-            name: value.decode() if isinstance(value, bytes) else value
-            for name, value in request.headers.items()
-        }
-        oauth = dict(signature.collect_parameters(headers=headers, exclude_oauth_signature=False))
-        consumer_key, token_secret, profile = self.pairs.get(oauth.get("oauth_token"), (None, None, None))
-        signed = SimpleNamespace(
-            params=signature.collect_parameters(urlsplit(request.url).query, headers=headers),
-            uri=request.url,
-            http_method=request.method,
-            signature=oauth.get("oauth_signature", ""),
-        )
-        if (
-            profile is None
-            or oauth.get("oauth_consumer_key") != consumer_key
-            or not signature.verify_hmac_sha1(signed, self.consumers[consumer_key], token_secret)
-        ):
-            return 401, {}, json.dumps(X_COULD_NOT_AUTHENTICATE)
-        body = {"screen_name": "xavier", "name": "Xavier", **profile}
-        return 200, {}, json.dumps(body)
-
-    def bearer(self, token="x-access-token", *, uid=str(X_UID), username="xavier"):
-        """An OAuth 2.0 access token /2/users/me answers for."""
-        self.mock.get(
-            X_USERS_ME,
-            json={"data": {"id": uid, "name": "Xavier", "username": username}},
-            match=[responses.matchers.header_matcher({"Authorization": f"Bearer {token}"})],
-        )
-        return token
-
-
 @pytest.fixture
 def x(mocked):
+    """A mocked X (OAuth 2.0 and OAuth 1.0a)."""
     return XProvider(mocked)

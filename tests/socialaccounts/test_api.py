@@ -9,28 +9,11 @@ from django.utils import timezone
 
 from socialaccounts.models import SocialAccount
 from tests.factories import UserFactory
-from tests.socialaccounts.conftest import GITHUB_KEY, OIDC_ISSUER, github
+from tests.support.providers import GITHUB_KEY, OIDC_ISSUER, github, link
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/me/social-accounts"
-
-
-ID_KEYS = {
-    "github": "id",
-    "oidc": "sub",
-    "google-oauth2": "sub",
-    "facebook": "id",
-    "twitter": "id",
-    "twitter-oauth2": "id",
-}
-
-
-def link(user, provider="github", uid="101", **extra_data):
-    """A link as the pipeline stores it (social-core 7 records which claim the uid came from)."""
-    return SocialAccount.objects.create(
-        user=user, provider=provider, uid=uid, id_key=ID_KEYS[provider], extra_data=extra_data
-    )
 
 
 # --- GET ------------------------------------------------------------------------------------
@@ -174,12 +157,12 @@ def test_disconnect_someone_elses_is_404(basic_client, other_user):
     assert SocialAccount.objects.filter(pk=theirs.pk).exists()
 
 
-def test_disconnect_the_last_way_to_sign_in_is_409(api_client, make_access_token):
+def test_disconnect_the_last_way_to_sign_in_is_409(api_client, access_token):
     social_only = UserFactory(password=None)
     social_only.set_unusable_password()
     social_only.save()
     account = link(social_only)
-    token = make_access_token(social_only, scope="social:write")
+    token = access_token(scope="social:write", user=social_only)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     response = api_client.delete(f"{URL}/{account.pk}")
@@ -189,12 +172,12 @@ def test_disconnect_the_last_way_to_sign_in_is_409(api_client, make_access_token
     assert SocialAccount.objects.filter(pk=account.pk).exists()
 
 
-def test_disconnect_one_of_two_links_without_password(api_client, make_access_token):
+def test_disconnect_one_of_two_links_without_password(api_client, access_token):
     social_only = UserFactory(password=None)
     social_only.set_unusable_password()
     social_only.save()
     first, second = link(social_only), link(social_only, provider="oidc", uid="o-1")
-    token = make_access_token(social_only, scope="social:write")
+    token = access_token(scope="social:write", user=social_only)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
     assert api_client.delete(f"{URL}/{first.pk}").status_code == 204

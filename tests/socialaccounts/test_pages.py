@@ -3,20 +3,14 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import Client as BrowserClient
 from social_core.backends import utils as backend_utils
 
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, UserFactory
-from tests.socialaccounts.test_api import link
+from tests.support.http import signed_in_as
+from tests.support.providers import link
 
 pytestmark = pytest.mark.django_db
-
-
-def signed_in(user, **kwargs):
-    browser = BrowserClient(**kwargs)
-    browser.force_login(user)
-    return browser
 
 
 def test_login_page_has_a_button_per_configured_provider(client):
@@ -43,7 +37,7 @@ def test_connections_needs_sign_in(client):
 def test_connections_lists_my_accounts_only(user, other_user):
     link(user, profile={"username": "octo-mine"})
     link(other_user, uid="202", profile={"username": "octo-theirs"})
-    page = signed_in(user).get("/account/connections").content.decode()
+    page = signed_in_as(user).get("/account/connections").content.decode()
     assert "octo-mine" in page
     assert "octo-theirs" not in page
     assert "Connect GitHub" in page
@@ -51,27 +45,27 @@ def test_connections_lists_my_accounts_only(user, other_user):
 
 def test_disconnect_needs_csrf(user):
     account = link(user)
-    browser = signed_in(user, enforce_csrf_checks=True)
+    browser = signed_in_as(user, enforce_csrf_checks=True)
     assert browser.post(f"/account/connections/{account.pk}/disconnect").status_code == 403
     assert SocialAccount.objects.filter(pk=account.pk).exists()
 
 
 def test_disconnect_is_post_only(user):
     account = link(user)
-    assert signed_in(user).get(f"/account/connections/{account.pk}/disconnect").status_code == 405
+    assert signed_in_as(user).get(f"/account/connections/{account.pk}/disconnect").status_code == 405
     assert SocialAccount.objects.filter(pk=account.pk).exists()
 
 
 def test_disconnect(user):
     account = link(user)
-    response = signed_in(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    response = signed_in_as(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
     assert "Disconnected GitHub." in response.content.decode()
     assert not SocialAccount.objects.exists()
 
 
 def test_disconnect_someone_elses_is_404(user, other_user):
     theirs = link(other_user)
-    assert signed_in(user).post(f"/account/connections/{theirs.pk}/disconnect").status_code == 404
+    assert signed_in_as(user).post(f"/account/connections/{theirs.pk}/disconnect").status_code == 404
     assert SocialAccount.objects.filter(pk=theirs.pk).exists()
 
 
@@ -80,7 +74,7 @@ def test_disconnect_last_way_to_sign_in_is_refused(db):
     social_only.set_unusable_password()
     social_only.save()
     account = link(social_only)
-    response = signed_in(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    response = signed_in_as(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
     assert "only way to sign in" in response.content.decode()
     assert SocialAccount.objects.filter(pk=account.pk).exists()
 
@@ -129,7 +123,7 @@ def test_browser_callback_with_a_wrong_state_signs_in_nobody(client, mocked):
 
 
 def test_connect_links_to_the_signed_in_user_without_switching_users(user, mocked):
-    browser = signed_in(user)
+    browser = signed_in_as(user)
     params = start(browser, next_url="/account/connections")
     github_callback(mocked)
 
@@ -143,7 +137,7 @@ def test_connect_links_to_the_signed_in_user_without_switching_users(user, mocke
 
 def test_connect_account_linked_to_another_user_is_refused(user, other_user, mocked):
     theirs = link(other_user)
-    browser = signed_in(user)
+    browser = signed_in_as(user)
     params = start(browser)
     github_callback(mocked)
 
@@ -170,7 +164,7 @@ def test_generic_provider_button_uses_the_configured_title(client, settings):
 def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
     account = link(user, access_token="stored", profile={"username": "old"})
     mocked.get("https://api.github.com/user", json={"id": 101, "login": "fresh"})
-    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    response = signed_in_as(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
     assert "Refreshed your GitHub profile." in response.content.decode()
     assert "fresh" in response.content.decode()
 
@@ -178,7 +172,7 @@ def test_refresh_button_reads_the_profile_with_the_stored_token(user, mocked):
 def test_refresh_button_reports_a_rejected_token(user, mocked):
     account = link(user, access_token="revoked", profile={"username": "old"})
     mocked.get("https://api.github.com/user", status=401, json={"message": "Bad credentials"})
-    response = signed_in(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
+    response = signed_in_as(user).post(f"/account/connections/{account.pk}/refresh", follow=True)
     assert "The provider did not accept the token." in response.content.decode()
     account.refresh_from_db()
     assert account.extra_data["profile"] == {"username": "old"}

@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -23,12 +22,11 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.generators import generate_client_secret
 
-from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from oauthclients.keys import generate_rsa_private_key_pem
-from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
-from tests.factories import PASSWORD, ClientFactory, UserFactory
-from tests.socialaccounts.conftest import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
+from tests.factories import PASSWORD, UserFactory
+from tests.support.forms import post_form
+from tests.support.providers import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,31 +104,6 @@ class Peer:
         if self.process is not None:
             self.process.terminate()
             self.process.wait(timeout=10)
-
-
-class FormParser(HTMLParser):
-    """Every POST form on a page: its action and its inputs' names and values."""
-
-    def __init__(self):
-        super().__init__()
-        self.forms = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and attrs.get("method", "").lower() == "post":
-            self.forms.append((attrs.get("action") or "", {}))
-        elif tag == "input" and self.forms and attrs.get("name"):
-            self.forms[-1][1][attrs["name"]] = attrs.get("value") or ""
-
-
-def post_form(session, page, having, **values):
-    """Submit the page's form that has an input named ``having``, as a browser would."""
-    parser = FormParser()
-    parser.feed(page.text)
-    action, fields = next(form for form in parser.forms if having in form[1])
-    return session.post(
-        urljoin(page.url, action), data={**fields, **values}, allow_redirects=False, timeout=10
-    )
 
 
 def peer_authorize(session, authorize_url, ours):
@@ -221,20 +194,8 @@ def spa_tokens(ours, peer):
     return response.json()
 
 
-@pytest.fixture
-def exchange_client(db):
-    raw = generate_client_secret()
-    client = ClientFactory(
-        skip_authorization=True,
-        client_secret=raw,
-        grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
-        authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,
-    )
-    return client, raw
-
-
-def exchange(ours, exchange_client, subject_token, token_type):
-    client, secret = exchange_client
+def exchange_over_http(ours, client, subject_token, token_type):
+    """A token exchange at our live server, as ``client`` (the ``exchange_client`` fixture)."""
     return requests.post(
         f"{ours}/api/oauth2/token",
         data={
@@ -243,7 +204,7 @@ def exchange(ours, exchange_client, subject_token, token_type):
             "subject_token_type": token_type,
             "subject_issuer": "oidc",
         },
-        auth=(client.client_id, secret),
+        auth=(client.client_id, client.raw_secret),
         timeout=30,
     )
 
@@ -254,13 +215,13 @@ def exchange(ours, exchange_client, subject_token, token_type):
 def test_exchange_a_peer_access_token_and_id_token(peer, ours, exchange_client):
     tokens = spa_tokens(ours, peer)
 
-    by_access_token = exchange(ours, exchange_client, tokens["access_token"], ACCESS_TOKEN_TYPE)
+    by_access_token = exchange_over_http(ours, exchange_client, tokens["access_token"], ACCESS_TOKEN_TYPE)
     assert by_access_token.status_code == 200, by_access_token.text
     assert by_access_token.json()["issued_token_type"] == ACCESS_TOKEN_TYPE
     account = SocialAccount.objects.get(provider="oidc")
     assert account.user.username == PEER_USER
 
-    by_id_token = exchange(ours, exchange_client, tokens["id_token"], ID_TOKEN_TYPE)
+    by_id_token = exchange_over_http(ours, exchange_client, tokens["id_token"], ID_TOKEN_TYPE)
     assert by_id_token.status_code == 200, by_id_token.text
     # Same peer account, same local user: no second user, no second link.
     assert SocialAccount.objects.get(provider="oidc") == account
@@ -272,7 +233,7 @@ def test_exchange_a_peer_access_token_and_id_token(peer, ours, exchange_client):
 
 def test_exchange_refuses_a_forged_peer_token(peer, ours, exchange_client):
     before = get_user_model().objects.count()
-    response = exchange(ours, exchange_client, "not-a-peer-token", ACCESS_TOKEN_TYPE)
+    response = exchange_over_http(ours, exchange_client, "not-a-peer-token", ACCESS_TOKEN_TYPE)
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
     assert get_user_model().objects.count() == before
@@ -317,6 +278,15 @@ def test_connect_the_peer_account_to_a_signed_in_user(peer, ours):
 # --- (d) call the provider's API with the stored token ----------------------------------------
 
 
+def refresh_profile(session, ours, account):
+    """Press "refresh" on the linked account as the signed-in browser ``session`` (CSRF and all)."""
+    return session.post(
+        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
+        timeout=30,
+    )
+
+
 def test_refresh_profile_calls_the_peer_with_the_stored_token(peer, ours):
     session = requests.Session()
     assert browser_sign_in_with_peer(session, ours).status_code == 302
@@ -324,11 +294,7 @@ def test_refresh_profile_calls_the_peer_with_the_stored_token(peer, ours):
     account.extra_data["profile"] = {"username": "stale"}
     account.save()
 
-    response = session.post(
-        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
-        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
-        timeout=30,
-    )
+    response = refresh_profile(session, ours, account)
 
     assert response.status_code == 200, response.text
     assert response.json()["profile"]["username"] == PEER_USER
@@ -345,11 +311,7 @@ def test_an_expired_stored_token_is_renewed_at_the_peer(peer, ours):
     account.extra_data["expires_in"] = 3600
     account.save()
 
-    response = session.post(
-        f"{ours}/api/me/social-accounts/{account.pk}/refresh",
-        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{ours}/"},
-        timeout=30,
-    )
+    response = refresh_profile(session, ours, account)
 
     assert response.status_code == 200, response.text
     account.refresh_from_db()

@@ -3,18 +3,12 @@
 import pytest
 from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from socialaccounts.models import SocialAccount
-from tests.socialaccounts.test_api import link
+from tests.support.providers import link, raw_extra_data
 
 pytestmark = pytest.mark.django_db
-
-
-def raw_extra_data(account):
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT extra_data FROM {SocialAccount._meta.db_table} WHERE id = %s", [account.pk])  # noqa: S608
-        return cursor.fetchone()[0]
 
 
 def test_tokens_are_ciphertext_in_the_database(user):

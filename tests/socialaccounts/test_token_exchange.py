@@ -9,16 +9,16 @@ from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
-from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
 from tests.factories import ClientFactory, UserFactory
-from tests.socialaccounts.conftest import (
+from tests.support.http import client_auth_header
+from tests.support.oauth import TOKEN
+from tests.support.providers import (
     ACCESS_TOKEN_TYPE,
     FB,
     GITHUB_KEY,
     GOOGLE_KEY,
     ID_TOKEN_TYPE,
-    TOKEN_URL,
     facebook,
     github,
     google,
@@ -88,18 +88,10 @@ def test_scope_can_be_narrowed(exchange, mocked):
 
 
 def test_public_client_sends_only_its_client_id(api_client, mocked):
-    from oauthclients.grants import TOKEN_EXCHANGE
-    from oauthclients.models import Client
-
-    public = ClientFactory(
-        client_type=Client.CLIENT_PUBLIC,
-        client_secret="",
-        grant_types=[TOKEN_EXCHANGE],
-        skip_authorization=True,
-    )
+    public = ClientFactory(token_endpoint_auth_method="none", grant_types=[TOKEN_EXCHANGE], first_party=True)
     github(mocked)
     response = api_client.post(
-        TOKEN_URL,
+        TOKEN,
         {
             "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
             "client_id": public.client_id,
@@ -388,7 +380,6 @@ def test_unconfigured_provider_is_unknown(exchange, mocked, settings):
 
 @pytest.mark.parametrize("missing", ["subject_token", "subject_token_type", "subject_issuer"])
 def test_missing_parameter(api_client, exchange_client, missing):
-    from tests.socialaccounts.conftest import basic_auth
 
     data = {
         "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
@@ -397,7 +388,7 @@ def test_missing_parameter(api_client, exchange_client, missing):
         "subject_issuer": "github",
     }
     del data[missing]
-    response = api_client.post(TOKEN_URL, data, HTTP_AUTHORIZATION=basic_auth(exchange_client))
+    response = api_client.post(TOKEN, data, HTTP_AUTHORIZATION=client_auth_header(exchange_client))
 
     body = assert_error(response, 400, "invalid_request")
     assert missing in body["error_description"]
@@ -417,16 +408,15 @@ def test_other_requested_token_type(exchange):
 
 
 def test_subject_token_in_the_query_string_is_refused(api_client, exchange_client, mocked):
-    from tests.socialaccounts.conftest import basic_auth
 
     response = api_client.post(
-        f"{TOKEN_URL}?subject_token=leaked",
+        f"{TOKEN}?subject_token=leaked",
         {
             "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
             "subject_token_type": ACCESS_TOKEN_TYPE,
             "subject_issuer": "github",
         },
-        HTTP_AUTHORIZATION=basic_auth(exchange_client),
+        HTTP_AUTHORIZATION=client_auth_header(exchange_client),
     )
     # oauthlib refuses any query parameter on the token endpoint: a token in a URL ends up in logs.
     assert response.status_code == 400
@@ -435,24 +425,23 @@ def test_subject_token_in_the_query_string_is_refused(api_client, exchange_clien
 
 
 def test_wrong_client_secret(exchange, exchange_client, api_client, mocked):
-    from tests.socialaccounts.conftest import basic_auth
 
     response = api_client.post(
-        TOKEN_URL,
+        TOKEN,
         {
             "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
             "subject_token": "gh-token",
             "subject_token_type": ACCESS_TOKEN_TYPE,
             "subject_issuer": "github",
         },
-        HTTP_AUTHORIZATION=basic_auth(exchange_client, secret="wrong"),
+        HTTP_AUTHORIZATION=client_auth_header(exchange_client, "wrong"),
     )
     assert_error(response, 401, "invalid_client")
     assert len(mocked.calls) == 0
 
 
 def test_client_not_registered_for_token_exchange(exchange, mocked):
-    client = ClientFactory(client_secret="exchange-client-secret")  # authorization_code + refresh_token
+    client = ClientFactory()  # authorization_code + refresh_token
     before = counts()
     assert_error(exchange("gh-token", "github", client=client), 400, "unauthorized_client")
     assert counts() == before
@@ -461,11 +450,7 @@ def test_client_not_registered_for_token_exchange(exchange, mocked):
 
 def test_third_party_client_registered_for_token_exchange_is_still_refused(exchange, mocked):
     # Any user may register a client for the grant; only an administrator makes one first-party.
-    client = ClientFactory(
-        client_secret="exchange-client-secret",
-        grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN],
-        authorization_grant_type=Client.GRANT_CLIENT_CREDENTIALS,
-    )
+    client = ClientFactory(grant_types=[TOKEN_EXCHANGE, REFRESH_TOKEN])
     before = counts()
 
     response = exchange("gh-token", "github", client=client)

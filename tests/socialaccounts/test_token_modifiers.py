@@ -5,7 +5,7 @@ from oauthlib.oauth2 import BearerToken
 
 from oauthclients.grants import TOKEN_EXCHANGE
 from socialaccounts.grants import TokenExchangeGrant
-from tests.socialaccounts.conftest import github
+from tests.support.providers import github
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from social_core.backends import utils as backend_utils
 from socialaccounts.backends import TwitterOAuth2
 from socialaccounts.models import SocialAccount
 from tests.factories import UserFactory
-from tests.socialaccounts.conftest import (
+from tests.support.http import signed_in_as
+from tests.support.providers import (
     OTHER_APP_KEY,
     X_API,
     X_KEY,
@@ -27,10 +28,9 @@ from tests.socialaccounts.conftest import (
     X_UID,
     X_USERS_ME,
     X_VERIFY_CREDENTIALS,
+    link,
+    raw_extra_data,
 )
-from tests.socialaccounts.test_api import link
-from tests.socialaccounts.test_pages import signed_in
-from tests.socialaccounts.test_storage import raw_extra_data
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_oauth2_sign_in_creates_an_account_with_the_x_uid_and_never_merges_by_em
 
 
 def test_oauth2_connect_while_signed_in_keeps_the_signed_in_user(user, x, mocked):
-    browser = signed_in(user)
+    browser = signed_in_as(user)
     params = start_oauth2(browser, next_url="/account/connections")
     x_issues_oauth2_tokens(mocked, x)
 
@@ -198,7 +198,7 @@ def test_oauth1_sign_in_stores_the_token_and_its_secret_encrypted_and_never_merg
 
 
 def test_oauth1_connect_while_signed_in_keeps_the_signed_in_user(user, x, mocked):
-    browser = signed_in(user)
+    browser = signed_in_as(user)
     state = start_oauth1(browser, mocked, next_url="/account/connections")
     x_issues_an_oauth1_pair(mocked, x)
 
@@ -349,7 +349,7 @@ def test_connections_page_and_api_show_x_by_its_title(basic_client, user):
     link(user, provider="twitter-oauth2", uid=UID, profile={"username": "xavier"})
     link(user, provider="twitter", uid="42", profile={"username": "old-x"})
 
-    page = signed_in(user).get("/account/connections").content.decode()
+    page = signed_in_as(user).get("/account/connections").content.decode()
     listed = basic_client.get(URL).json()
 
     assert "<td>X</td>" in page
@@ -360,15 +360,15 @@ def test_connections_page_and_api_show_x_by_its_title(basic_client, user):
     ]
 
 
-def test_disconnecting_the_last_way_to_sign_in_is_refused(api_client, make_access_token):
+def test_disconnecting_the_last_way_to_sign_in_is_refused(api_client, access_token):
     social_only = UserFactory(password=None)
     social_only.set_unusable_password()
     social_only.save()
     account = link(social_only, provider="twitter-oauth2", uid=UID)
 
-    page = signed_in(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    page = signed_in_as(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
     api_client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {make_access_token(social_only, scope='social:write')}"
+        HTTP_AUTHORIZATION=f"Bearer {access_token(scope='social:write', user=social_only)}"
     )
     response = api_client.delete(f"{URL}/{account.pk}")
 
@@ -380,7 +380,7 @@ def test_disconnecting_the_last_way_to_sign_in_is_refused(api_client, make_acces
 
 def test_disconnecting_x_with_a_password_left(user):
     account = link(user, provider="twitter", uid=UID)
-    response = signed_in(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
+    response = signed_in_as(user).post(f"/account/connections/{account.pk}/disconnect", follow=True)
     assert "Disconnected X." in response.content.decode()
     assert not SocialAccount.objects.exists()
 

@@ -4,7 +4,6 @@
 Not named test_*.py, so the main suite never collects it under the main settings.
 """
 
-import base64
 import sys
 
 import pytest
@@ -15,16 +14,14 @@ from rest_framework.test import APIClient
 
 from lockers import services
 from lockers.models import Beer
+from tests.support.http import basic_api, basic_auth_header
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long passphrase"  # noqa: S105
 
 
 def basic_client(user):
-    client = APIClient()
-    token = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
+    return basic_api(user.username, PASSWORD)
 
 
 @pytest.fixture
@@ -72,7 +69,7 @@ def test_another_users_beer_is_a_404_and_stays(alice, bob):
 
 def test_wrong_password_is_a_401_with_a_basic_challenge(alice):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"alice:wrong").decode())
+    client.credentials(HTTP_AUTHORIZATION=basic_auth_header("alice", "wrong"))
 
     response = client.get("/api/beers")
 

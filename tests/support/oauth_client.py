@@ -5,8 +5,6 @@ Beer Locker's consent page, ``/callback`` checks ``state``, swaps the code for a
 server side (HTTP Basic with its secret) and calls the API with that token.
 """
 
-import base64
-import hashlib
 import html
 import json
 import secrets
@@ -15,6 +13,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.http import basic_auth_header
+from tests.support.oauth import pkce_pair
 
 PAGE = "<!doctype html><title>Test client</title><h1>Test client</h1><p id='result'>{result}</p>"
 
@@ -39,9 +40,8 @@ class OAuthTestClient:
 
     def authorize_url(self):
         state = secrets.token_urlsafe(16)
-        verifier = secrets.token_urlsafe(48)
+        verifier, challenge = pkce_pair()
         self.pending[state] = verifier
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         query = {
             "response_type": "code",
             "client_id": self.client_id,
@@ -56,11 +56,13 @@ class OAuthTestClient:
         return f"{self.server_url}/api/oauth2/authorize/?{urllib.parse.urlencode(query)}"
 
     def _post_token(self, form):
-        basic = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         request = urllib.request.Request(  # noqa: S310 - our own live server on loopback
             f"{self.server_url}/api/oauth2/token/",
             data=urllib.parse.urlencode(form).encode(),
-            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+            headers={
+                "Authorization": basic_auth_header(self.client_id, self.client_secret),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return json.load(response)

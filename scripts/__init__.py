@@ -1,0 +1,1 @@
+"""Developer scripts (not installed with the apps): the benchmarks live in ``scripts.bench``."""
