@@ -38,9 +38,10 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
 
 
 @transaction.atomic
-def user_update(*, user: User, email: str) -> User:
-    """Change the account's e-mail address."""
-    user.email = email
+def user_update(*, user: User, email: str | None = None) -> User:
+    """Change the account's e-mail address (a PATCH without one changes nothing)."""
+    if email is not None:
+        user.email = email
     user.full_clean()
     user.save(update_fields=["email"])
     return user

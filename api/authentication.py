@@ -1,8 +1,72 @@
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from rest_framework import authentication, exceptions
+
+from api import limits
+
+HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
+
+
+def token_outside_header(request) -> bool:
+    """True when the request carries ``access_token`` in its query string or form body (RFC 6750
+    §2.2/§2.3): the README promises the header only, and a URL's token lands in access logs."""
+    return "access_token" in request.GET or "access_token" in request.POST
+
+
+class TokenOutsideHeader(exceptions.APIException):
+    """RFC 6750 §3.1 ``invalid_request``: 400 with the Bearer challenge naming the error."""
+
+    status_code = 400
+    default_code = "invalid_request"
+    default_detail = HEADER_ONLY_MESSAGE
+    auth_header = f'Bearer realm="api", error="invalid_request", error_description="{HEADER_ONLY_MESSAGE}"'
 
 
 class BearerAuthentication(OAuth2Authentication):
-    """DOT's bearer authentication whose 401 challenge also names Basic, the API's other way in."""
+    """DOT's bearer authentication, header only, whose 401 challenge also names Basic."""
+
+    def authenticate(self, request):
+        if token_outside_header(request):
+            raise TokenOutsideHeader()
+        scheme = authentication.get_authorization_header(request).split(b" ", 1)[0]
+        if scheme.lower() != b"bearer":
+            # No bearer token to verify (DOT would still build the absolute URL, which fails on a
+            # request for a host outside ALLOWED_HOSTS, such as the schema check's mock requests).
+            return None
+        return super().authenticate(request)
 
     def authenticate_header(self, request):
         return f'{super().authenticate_header(request)}, Basic realm="{self.www_authenticate_realm}"'
+
+
+class BasicAuthentication(authentication.BasicAuthentication):
+    """HTTP Basic with password-guessing limits, writing only from JSON clients.
+
+    A browser that once answered the API's Basic prompt sends those credentials with every request
+    to the site, a cross-site form post included, and Basic (unlike the session) carries no CSRF
+    token. A cross-site page can send only form, multipart or text bodies without a CORS preflight,
+    so a write authenticated by Basic must send JSON: anything else is a 415 and writes nothing.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            refuse_browser_write(request)
+        return result
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if limits.is_user_locked(request, userid):
+            raise limits.TooManyAttempts()
+        return super().authenticate_credentials(userid, password, request)
+
+
+def refuse_browser_write(request):
+    """415 unless the write's body is JSON (a DELETE may have no body at all)."""
+    content_type = request.content_type.split(";")[0].strip().lower()
+    if not content_type and request.method == "DELETE":
+        return
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return
+    raise exceptions.UnsupportedMediaType(
+        content_type or "(none)",
+        detail="With HTTP Basic credentials, send writes as application/json.",
+    )

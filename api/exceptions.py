@@ -24,6 +24,10 @@ def api_exception_handler(exc, context):
         if NON_FIELD_ERRORS in detail:
             detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
         exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, list):
+        # A bare list (DRF's search filter refusing a NUL in ?search=) is about the request as a
+        # whole: {"detail": ...}, the shape the schema documents, not a JSON array.
+        exc = exceptions.ParseError(" ".join(str(message) for message in exc.detail))
     return exception_handler(exc, context)
 
 

@@ -1,10 +1,11 @@
 """OpenAPI wiring for drf-spectacular: our bearer scopes per endpoint and the one error shape."""
 
 from django.views.generic import TemplateView
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.contrib.django_oauth_toolkit import DjangoOAuthToolkitScheme
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 
 from api.permissions import required_token_scopes
@@ -18,7 +19,16 @@ ERROR = {
 VALIDATION_ERROR = {
     "type": "object",
     "description": "Invalid input: one key per field (`non_field_errors` for the body), each a list.",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {
+                "type": "object",
+                "description": "A list field's errors, keyed by the index of the item at fault.",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        ]
+    },
     "example": {"name": ["This field is required."]},
 }
 _ERROR_RESPONSES = {
@@ -28,8 +38,11 @@ _ERROR_RESPONSES = {
 }
 
 
-class SwaggerView(SpectacularSwaggerView):
-    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back."""
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back;
+    its start-up script is a separate request, so the Content-Security-Policy needs no inline script."""
+
+    metadata_class = None  # OPTIONS is a 405: DRF's metadata response has no template to render here
 
     @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
@@ -50,6 +63,12 @@ class SwaggerOAuthRedirectView(TemplateView):
     """
 
     template_name = "api_docs_oauth2_redirect.html"
+
+
+class LimitedBasicScheme(BasicScheme):
+    """Our Basic authentication (with its guessing limits) is HTTP Basic in the schema."""
+
+    target_class = "api.authentication.BasicAuthentication"
 
 
 class BearerScheme(DjangoOAuthToolkitScheme):
@@ -106,6 +125,14 @@ def document_errors(result, generator, request, public):
                     },
                 )
             secured = any(requirement for requirement in operation.get("security", []))
+            if secured and method in {"post", "put", "patch", "delete"}:
+                responses.setdefault(
+                    "415",
+                    {
+                        "description": "Signed in with HTTP Basic, the body was not JSON.",
+                        "content": error_ref,
+                    },
+                )
             for status, description in _ERROR_RESPONSES.items():
                 if secured or (status == "404" and "{" in path):
                     responses.setdefault(status, {"description": description, "content": error_ref})

@@ -1,8 +1,10 @@
 """Beer Locker settings: everything that differs between deployments comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "oauth2_provider",
     "social_django",
+    "axes",
     "lockers",
     "oauthclients",
     "socialaccounts",
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "activity",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -71,8 +75,11 @@ MIDDLEWARE = [
     "activity.context.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
     "social_django.middleware.SocialAuthExceptionMiddleware",
+    # Last (django-axes): turns a sign-in page's lockout into the page that says to wait.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "beerlocker.urls"
@@ -151,11 +158,51 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+# HTTPS only when debug is off: http requests are redirected and browsers told (HSTS) to use https
+# for a year. Behind a TLS-terminating proxy set DJANGO_BEHIND_TLS_PROXY=1 (Django then sees the
+# proxy's https), or DJANGO_SECURE_SSL_REDIRECT=0 where the proxy does the redirect itself.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy on every response (django-csp): scripts, frames and connections from this
+# origin only, and no page may be framed. Swagger UI and its assets are served by the site itself.
+# Inline style attributes stay allowed: the browsable API and Swagger UI use them; no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies in front append to X-Forwarded-For. 0: the client's address is
+# REMOTE_ADDR and X-Forwarded-For is ignored (a client could write anything in it).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+
+# Password and client-secret guessing (django-axes, counted in the cache: Redis in production, so
+# every instance counts together). Per account (or client) and per address, known or unknown
+# username alike: AUTH_FAILURE_LIMIT failures lock out for AUTH_LOCKOUT_SECONDS after the last one.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("AUTH_LOCKOUT_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts refused during a lockout do not extend it: the lockout lifts by itself.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "api.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "api.limits.lockout_response"
+AXES_ENABLE_ADMIN = False
+if not REDIS_URL:
+    # The local-memory cache counts per process: right for one development server and the tests.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Internationalization and static files ---------------------------------
 
@@ -173,7 +220,7 @@ REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.BearerAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "api.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
@@ -182,7 +229,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -195,6 +242,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"signup": env.str("API_SIGNUP_RATE", default="30/hour")},
+    # DRF's throttles find the client's address the way api.limits.client_ip does.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
@@ -314,6 +363,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    # API clients send JSON (with Basic credentials, only JSON writes are accepted), so the schema
+    # documents JSON request bodies only; the browsable API's forms still work over a session.
+    "PARSER_WHITELIST": ["api.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -371,6 +423,8 @@ _SOCIAL_BACKENDS = {
     "socialaccounts.backends.TwitterOAuth": SOCIAL_AUTH_TWITTER_KEY and SOCIAL_AUTH_TWITTER_SECRET,
 }
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out password sign-in before any password is checked.
+    "api.backends.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
 ]

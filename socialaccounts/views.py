@@ -32,6 +32,7 @@ class SocialAccountListCreateView(generics.ListCreateAPIView):
 
     serializer_class = SocialAccountSerializer
     pagination_class = None
+    filter_backends = []  # nothing to search, order or filter (the project defaults would parse ?search=)
     token_scopes = {"read": ["social:read"], "write": ["social:write"]}
 
     def get_queryset(self):

@@ -11,7 +11,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
+from oauthlib.oauth2.rfc6749 import errors
 
+from api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.oauth2.codes import code_checksum
 
@@ -29,6 +31,23 @@ class BeerLockerOAuthLibCore(OAuthLibCore):
     def _get_escaped_full_path(self, request):
         parts = urlsplit(super()._get_escaped_full_path(request))
         return urlunsplit(parts._replace(query=_STRAY_PERCENT.sub("%25", parts.query)))
+
+    def create_userinfo_response(self, request):
+        # A public method of DOT's backend (OAUTH2_BACKEND_CLASS), kept beside the class it belongs
+        # to: userinfo takes its token from the Authorization header only, like the API (issue 9).
+        # Not from the URL, where access logs keep it (RFC 6750 §2.3), nor from a form body
+        # (§2.2, which OpenID Connect Core §5.3.1 allows but does not require: the conformance
+        # suite's oidcc-userinfo-post-body finishes with a warning on this error, by design).
+        if token_outside_header(request):
+            error = errors.InvalidRequestError(description=HEADER_ONLY_MESSAGE)
+            challenge = f'Bearer error="invalid_request", error_description="{HEADER_ONLY_MESSAGE}"'
+            headers = {
+                "WWW-Authenticate": challenge,
+                "Content-Type": "application/json",
+                "Cache-Control": "no-store",
+            }
+            return None, headers, error.json, error.status_code
+        return super().create_userinfo_response(request)
 
 
 class CompatValidatorMixin:

@@ -24,9 +24,9 @@ from oauth2_provider.models import get_access_token_model, set_token_value
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import parse_bearer_token
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from api.parsers import JSONParser
 from api.permissions import IsUserWithTokenScope
 from oauthclients import services
 from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
@@ -144,7 +144,7 @@ class ClientRegistrationView(DCREnabledMixin, APIView):
     # An OAuth endpoint like the token endpoint: RFC 7591 documents it, not the API schema.
     schema = None
     token_scopes = {"read": ["clients"], "write": ["clients"]}
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser]  # ours: JSON nested too deep is a ParseError, not a 500
 
     def handle_exception(self, exc):
         # RFC 7591 error JSON, not DRF's {"detail": ...}.
@@ -185,7 +185,7 @@ def _read_json(request):
         return None, registration_error("invalid_client_metadata", JSON_ONLY)
     try:
         data = json.loads(request.body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can decode
         return None, registration_error("invalid_client_metadata", NOT_JSON)
     if not isinstance(data, dict):
         return None, registration_error("invalid_client_metadata", NOT_AN_OBJECT)

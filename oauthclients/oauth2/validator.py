@@ -20,6 +20,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.oauth2.rfc6749 import errors
 
+from api import limits
 from oauthclients import conf, signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
@@ -128,11 +129,24 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def validate_user(self, username, password, client, request, *args, **kwargs):
         if "\x00" in (username or "") or "\x00" in (password or ""):
             return False  # never a username, and a DataError on PostgreSQL (see load_client)
+        # The password grant is a door to every account: limited like the sign-in page (the
+        # failure itself is counted by django-axes through Django's authenticate()).
+        if limits.is_user_locked(self.build_http_request(request), username):
+            raise limits.OAuthTooManyAttempts(request=request)
         return super().validate_user(username, password, client, request, *args, **kwargs)
 
     def authenticate_client(self, request, *args, **kwargs):
+        # Client secrets are guessable like passwords: limited per client and per address.
+        http_request = self.build_http_request(request)
+        basic = basic_credentials(request)
+        client_id = basic[0] if basic is not None else request.client_id
+        if limits.is_client_locked(http_request, client_id):
+            raise limits.OAuthTooManyAttempts(request=request)
         # The method (Basic or body) is part of what the client registered (RFC 7591 §2).
-        return authenticate_client(request)
+        if authenticate_client(request):
+            return True
+        limits.client_secret_failed(http_request, client_id)
+        return False
 
     def client_authentication_required(self, request, *args, **kwargs):
         # DOT decides by client_type alone; a client registered with a secret must always use it.

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import uuid
 from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
@@ -178,6 +179,12 @@ class AuthorizationView(dot_views.AuthorizationView):
                 pass  # a redirectable error: the client hears about it once the user is back
         return super().handle_no_permission()
 
+    def form_valid(self, form):
+        # DOT looks the client up with .get(): a tampered form naming no client would be a 500.
+        if not get_application_model().objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+            return self.form_invalid(form)
+        return super().form_valid(form)
+
     def form_invalid(self, form):
         # A tampered or incomplete consent form: an error page, not a dialog for nothing.
         error = {"error": "invalid_request", "description": "The authorization request was incomplete."}
@@ -199,7 +206,6 @@ class AuthorizationView(dot_views.AuthorizationView):
             authorization_requests.post_as_get(request)
         response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
-        response.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
         # The authorize URL carries state and the redirect to the client carries the code, so no
         # Referer may leave the site. Every response that sends the browser on (the redirects after
         # Allow, Deny or remembered consent) is "no-referrer". The HTML page with the Allow/Deny
@@ -254,7 +260,13 @@ class IntrospectTokenView(OAuthLibMixin, View):
 
     def post(self, request, *args, **kwargs):
         core = self.get_oauthlib_core()
-        client = authenticated_client(core, request)
+        try:
+            client = authenticated_client(core, request)
+        except errors.OAuth2Error as error:  # too many failed attempts (api.limits)
+            response = oauth_error(error.error, error.description, status=error.status_code)
+            for header, value in error.headers.items():
+                response[header] = value
+            return response
         if client is None:
             return oauth_error("invalid_client", "Client authentication failed.", status=401)
         if not client.allow_introspection:
@@ -286,10 +298,13 @@ def id_token_names(hint, user) -> bool:
         claims = json.loads(jwt.JWT(jwt=hint, key=_signing_keys(), check_claims={}).claims)
     except (JWException, ValueError, TypeError):  # not a JWS of ours, or a payload that is not JSON
         return False
-    if (
-        not isinstance(claims, dict)
-        or not get_id_token_model().objects.filter(jti=claims.get("jti")).exists()
-    ):
+    if not isinstance(claims, dict):
+        return False
+    try:
+        jti = uuid.UUID(str(claims.get("jti")))  # our ID tokens' jti; anything else names none
+    except ValueError:
+        return False
+    if not get_id_token_model().objects.filter(jti=jti).exists():
         return False
     return claims.get("sub") == str(user.pk)
 

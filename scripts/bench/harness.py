@@ -26,6 +26,7 @@ BASE_ENVIRONMENT = {
     "DJANGO_SETTINGS_MODULE": "beerlocker.settings",
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "testserver",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",  # the test client speaks http
     "DATABASE_URL": "sqlite://:memory:",
 }
 

@@ -159,6 +159,7 @@ def shared_env(lb_url: str, workers: int) -> dict:
         DJANGO_ALLOWED_HOSTS=env.get("DJANGO_ALLOWED_HOSTS") or f"{HOST},localhost",
         # Plain http on loopback in this example; behind TLS, leave secure cookies on.
         DJANGO_SECURE_COOKIES=env.get("DJANGO_SECURE_COOKIES") or "0",
+        DJANGO_SECURE_SSL_REDIRECT=env.get("DJANGO_SECURE_SSL_REDIRECT") or "0",
         OIDC_ISSUER=env.get("OIDC_ISSUER") or f"{lb_url}/api/oauth2",
         WEB_CONCURRENCY=str(workers),
     )

@@ -164,7 +164,9 @@ def test_client_registration_rotation_and_deletion_are_recorded_without_the_secr
         format="json",
     ).json()
     client_id = created["client_id"]
-    rotated = basic_client.post(f"/api/clients/{client_id}/rotate-secret").json()
+    rotated = basic_client.post(
+        f"/api/clients/{client_id}/rotate-secret", content_type="application/json"
+    ).json()
     assert basic_client.delete(f"/api/clients/{client_id}").status_code == 204
 
     for kind in (Kind.CLIENT_REGISTERED, Kind.CLIENT_SECRET_ROTATED, Kind.CLIENT_DELETED):

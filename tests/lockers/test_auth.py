@@ -107,7 +107,10 @@ def test_access_token_in_the_query_string_is_refused(api_client, user, access_to
 
     response = api_client.get(f"/api/beers?access_token={token}")
 
-    assert response.status_code == 401
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Send the access token in the Authorization header (Bearer), not in the URL or body."
+    }
 
 
 def test_session_login_works_and_enforces_csrf(user):

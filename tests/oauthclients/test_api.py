@@ -173,7 +173,7 @@ def test_another_users_client_is_404_and_untouched(basic_client, other_user, iss
     assert basic_client.get(path).status_code == 404
     assert basic_client.patch(path, {"client_name": "Mine now"}, format="json").status_code == 404
     assert basic_client.delete(path).status_code == 404
-    assert basic_client.post(f"{path}/rotate-secret").status_code == 404
+    assert basic_client.post(f"{path}/rotate-secret", content_type="application/json").status_code == 404
 
     stored = Client.objects.get(pk=theirs.pk)
     assert stored.name == "Theirs"
@@ -261,7 +261,7 @@ def test_rotate_secret_shows_a_new_secret_once_and_the_old_one_stops_working(bas
         == 200
     )
 
-    response = basic_client.post(f"/api/clients/{client_id}/rotate-secret")
+    response = basic_client.post(f"/api/clients/{client_id}/rotate-secret", content_type="application/json")
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -283,7 +283,9 @@ def test_rotate_secret_shows_a_new_secret_once_and_the_old_one_stops_working(bas
 
 def test_rotate_secret_of_a_public_client_is_400(basic_client, user):
     public = ClientFactory(user=user, token_endpoint_auth_method="none")
-    response = basic_client.post(f"/api/clients/{public.client_id}/rotate-secret/")
+    response = basic_client.post(
+        f"/api/clients/{public.client_id}/rotate-secret/", content_type="application/json"
+    )
     assert response.status_code == 400
     assert response.json() == {"token_endpoint_auth_method": ["A public client has no secret to rotate."]}
     assert Client.objects.get(pk=public.pk).client_secret == public.client_secret

@@ -102,7 +102,10 @@ def test_a_json_body_or_get_is_an_error_too(api_client):
 def test_an_access_token_in_the_query_string_is_refused(signed_in, api_client):
     client, secret = make_client()
     tokens = user_tokens(signed_in, api_client, client, secret)
-    assert api_client.get(f"/api/beers?access_token={tokens['access_token']}").status_code == 401
+    response = api_client.get(f"/api/beers?access_token={tokens['access_token']}")
+    # RFC 6750 §3.1: invalid_request is a 400 whose challenge names the error.
+    assert response.status_code == 400
+    assert 'error="invalid_request"' in response["WWW-Authenticate"]
 
 
 def test_client_secret_hasher_round_trip_and_salting():

@@ -60,6 +60,7 @@ def production_env(**overrides) -> dict:
         OIDC_RSA_PRIVATE_KEY=settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"],
         DJANGO_ALLOWED_HOSTS=f"{HOST},localhost",
         DJANGO_SECURE_COOKIES="0",
+        DJANGO_SECURE_SSL_REDIRECT="0",  # plain http on loopback: no redirect to https
         REDIS_URL=os.environ.get("REDIS_URL", ""),
         WEB_CONCURRENCY="1",
     )

@@ -64,7 +64,7 @@ def full_journey(server) -> tuple[CodeFlow, list[str]]:
     assert flow.introspect(flow.access_token)["active"] is True
     # A token in the query string is refused (RFC 9700) and must not be logged either.
     in_query = flow.http.get(f"{server.url}/api/beers?access_token={flow.access_token}", timeout=10)
-    assert in_query.status_code == 401
+    assert in_query.status_code == 400  # RFC 6750 invalid_request: never in the URL (issue 9)
     flow.revoke(flow.access_token)
     assert flow.api().status_code == 401
     return flow, [wrong_password]
@@ -111,7 +111,7 @@ def test_a_full_journey_logs_one_line_per_request_and_no_secret(server):
     assert token_lines[0]["message"].startswith("POST /api/oauth2/token 200 ")
     # Paths never carry the query: the authorize line and the query-token line end at the path.
     assert any(entry["path"] == "/api/oauth2/authorize" for entry in requests_logged)
-    assert [entry["status"] for entry in requests_logged if entry["path"] == "/api/beers"] == [200, 401, 401]
+    assert [entry["status"] for entry in requests_logged if entry["path"] == "/api/beers"] == [200, 400, 401]
     login_lines = [entry for entry in requests_logged if entry["path"] == "/accounts/login/"]
     assert [(entry["http_method"], entry["status"]) for entry in login_lines] == [
         ("GET", 200),

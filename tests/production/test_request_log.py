@@ -29,14 +29,15 @@ def test_one_line_with_method_path_status_duration_and_the_echoed_id(client, req
         "/api/beers?access_token=query-secret-value&code=code-secret", HTTP_X_REQUEST_ID="lb-7f3a.1"
     )
 
-    assert response.status_code == 401
+    # A token in the query string is refused as RFC 6750 invalid_request (issue 9).
+    assert response.status_code == 400
     assert response["X-Request-ID"] == "lb-7f3a.1"
     [record] = request_log()
-    assert re.fullmatch(r"GET /api/beers 401 \d+\.\dms", record.getMessage())
+    assert re.fullmatch(r"GET /api/beers 400 \d+\.\dms", record.getMessage())
     assert (record.http_method, record.path, record.status, record.request_id) == (
         "GET",
         "/api/beers",
-        401,
+        400,
         "lb-7f3a.1",
     )
     assert record.levelname == "INFO"

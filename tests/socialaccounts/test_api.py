@@ -191,7 +191,7 @@ def test_refresh_calls_the_provider_with_the_stored_token(basic_client, user, mo
     account = link(user, access_token="stored-gh-token", profile={"username": "old"})
     mocked.get("https://api.github.com/user", json={"id": 101, "login": "renamed", "email": "r@example.com"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 200, response.content
     assert response.json()["profile"]["username"] == "renamed"
@@ -219,7 +219,7 @@ def test_refresh_with_an_expired_token_uses_the_refresh_token(basic_client, user
         match=[responses.matchers.header_matcher({"Authorization": "Bearer new"})],
     )
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 200, response.content
     renewal = next(call.request for call in mocked.calls if call.request.url == f"{OIDC_ISSUER}/token/")
@@ -234,7 +234,7 @@ def test_refresh_rejected_token_writes_nothing(basic_client, user, mocked):
     account = link(user, access_token="revoked", profile={"username": "old"})
     mocked.get("https://api.github.com/user", status=401, json={"message": "Bad credentials"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 400
     account.refresh_from_db()
@@ -243,14 +243,14 @@ def test_refresh_rejected_token_writes_nothing(basic_client, user, mocked):
 
 def test_refresh_someone_elses_is_404(basic_client, other_user, mocked):
     theirs = link(other_user, access_token="t")
-    assert basic_client.post(f"{URL}/{theirs.pk}/refresh").status_code == 404
+    assert basic_client.post(f"{URL}/{theirs.pk}/refresh", content_type="application/json").status_code == 404
     assert len(mocked.calls) == 0
 
 
 def test_refresh_refuses_a_profile_of_another_account(basic_client, user, mocked):
     account = link(user, access_token="t", profile={"username": "old"})
     mocked.get("https://api.github.com/user", json={"id": 999, "login": "someone-else"})
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"access_token": ["The provider returned a different account."]}
     account.refresh_from_db()
@@ -259,7 +259,7 @@ def test_refresh_refuses_a_profile_of_another_account(basic_client, user, mocked
 
 def test_refresh_without_a_stored_token(basic_client, user, mocked):
     account = link(user, profile={"username": "old"})
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
     assert response.status_code == 400
     assert "sign in with it again" in response.json()["access_token"][0]
     assert len(mocked.calls) == 0
@@ -280,7 +280,7 @@ def test_refresh_renews_a_token_the_provider_ended_early(basic_client, user, oid
         match=[responses.matchers.header_matcher({"Authorization": "Bearer renewed"})],
     )
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 200, response.content
     account.refresh_from_db()
@@ -294,7 +294,7 @@ def test_a_renewed_token_is_kept_even_when_the_profile_request_then_fails(basic_
     mocked.get(f"{OIDC_ISSUER}/userinfo/", status=401, json={"error": "invalid_token"})
     mocked.post(f"{OIDC_ISSUER}/token/", json={"access_token": "renewed", "refresh_token": "r-2"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 400
     account.refresh_from_db()
@@ -309,7 +309,7 @@ def test_refresh_with_a_revoked_refresh_token_asks_for_a_new_sign_in(basic_clien
     account = link(user, provider="oidc", uid="o-1", **tokens)
     mocked.post(f"{OIDC_ISSUER}/token/", status=400, json={"error": "invalid_grant"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 400
     assert "sign in with it again" in response.json()["access_token"][0]

@@ -58,6 +58,7 @@ class Peer:
             "DJANGO_DEBUG": "0",
             "DJANGO_ALLOWED_HOSTS": LOCAL_HOST,
             "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_SESSION_COOKIE_NAME": "peer_sessionid",
             "DJANGO_CSRF_COOKIE_NAME": "peer_csrftoken",
             "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),

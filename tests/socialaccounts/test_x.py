@@ -396,7 +396,7 @@ def test_refresh_renews_an_expired_oauth2_token_then_reads_the_profile(basic_cli
     mocked.post(X_OAUTH2_TOKEN, json=renewed)
     x.bearer("new", username="renamed")
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 200, response.content
     assert response.json()["profile"]["username"] == "renamed"
@@ -419,7 +419,7 @@ def test_refresh_with_a_revoked_x_refresh_token_asks_for_a_new_sign_in(basic_cli
     invalid = {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
     mocked.post(X_OAUTH2_TOKEN, status=400, json=invalid)
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 400
     assert "sign in with it again" in response.json()["access_token"][0]
@@ -432,7 +432,7 @@ def test_refresh_reads_the_oauth1_profile_signed_with_the_stored_pair(basic_clie
     token = {"oauth_token": "2244994945-xTok", "oauth_token_secret": "xSecret"}
     account = link(user, provider="twitter", uid=UID, access_token=token, profile={"username": "old-name"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 200, response.content
     assert response.json()["profile"]["username"] == "renamed"
@@ -442,7 +442,7 @@ def test_refresh_of_an_oauth1_pair_x_no_longer_accepts(basic_client, user, x):
     token = {"oauth_token": "revoked-tok", "oauth_token_secret": "s"}
     account = link(user, provider="twitter", uid=UID, access_token=token, profile={"username": "old-name"})
 
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
 
     assert response.status_code == 400
     assert response.json() == {"access_token": ["The provider did not accept the token."]}
@@ -454,7 +454,7 @@ def test_refresh_of_an_oauth1_link_stored_without_its_secret_sends_nothing(basic
     account = link(
         user, provider="twitter", uid=UID, access_token={"oauth_token": "t"}, profile={"username": "x"}
     )
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"access_token": ["The provider did not accept the token."]}
     assert len(mocked.calls) == 0
@@ -463,7 +463,7 @@ def test_refresh_of_an_oauth1_link_stored_without_its_secret_sends_nothing(basic
 def test_x_users_me_without_data_is_a_clear_error_not_a_500(basic_client, user, mocked):
     account = link(user, provider="twitter-oauth2", uid=UID, access_token="t", profile={"username": "x"})
     mocked.get(X_USERS_ME, json={"errors": [{"title": "Not Found Error"}]})
-    response = basic_client.post(f"{URL}/{account.pk}/refresh")
+    response = basic_client.post(f"{URL}/{account.pk}/refresh", content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"access_token": ["The provider did not accept the token."]}
 
