@@ -20,10 +20,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+# First the port: when it is taken (a first `make run` still serving), stop before changing anything.
+# The first start writes .env (debug on, a generated secret key), so every `manage.py` command in the
+# docs works from the shell afterwards; the demo and admin passwords stay in var/ across restarts.
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on http://$(HOST):$(PORT)
+	@$(BIN)/python scripts/devserver.py $(HOST) $(PORT)
+	$(BIN)/python manage.py createoidckey --skip-checks
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
-	$(BIN)/python manage.py createoidckey
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
@@ -32,7 +36,7 @@ run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on 
 # migrations: migrating is a deploy step run once (`manage.py migrate`), not something each of N
 # instances should race to do at start-up.
 serve: export DJANGO_DEBUG := 0
-serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see README "Deploying"
+serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see docs/deploying.md
 	@$(BIN)/python manage.py migrate --check --plan >/dev/null 2>&1 || { \
 		$(BIN)/python manage.py migrate --check --plan; \
 		echo "make serve: refusing to start: unapplied migrations (listed above), or the error above." >&2; \

@@ -8,5 +8,7 @@ from accounts import pages
 
 urlpatterns = [
     path("password_change/", pages.PasswordChangeView.as_view(), name="password_change"),
+    # Its e-mail also reaches users who signed up through a provider (their first password).
+    path("password_reset/", pages.PasswordResetPage.as_view(), name="password_reset"),
     path("reset/<uidb64>/<token>/", pages.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
 ]

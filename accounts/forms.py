@@ -1,4 +1,7 @@
+import unicodedata
+
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model, password_validation
 
 User = get_user_model()
@@ -34,3 +37,19 @@ class SignUpForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", "The two passwords do not match.")
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, which also reaches an active user with no password yet (signed up
+    through a provider): the e-mailed link then sets their first password. Django leaves such
+    users out because an unusable password can mean "disabled"; here inactive users are left out."""
+
+    def get_users(self, email):
+        field = User.get_email_field_name()
+        wanted = unicodedata.normalize("NFKC", email).casefold()
+        candidates = User._default_manager.filter(**{f"{field}__iexact": email, "is_active": True})
+        return (
+            user
+            for user in candidates
+            if unicodedata.normalize("NFKC", getattr(user, field)).casefold() == wanted
+        )

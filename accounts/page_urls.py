@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", pages.HomeView.as_view(), name="home"),
     path("accounts/signup/", pages.SignUpView.as_view(), name="signup"),
+    path("accounts/password_set/", pages.PasswordSetView.as_view(), name="password-set"),
     path("account/sessions/", pages.SessionListPageView.as_view(), name="sessions"),
     path(
         "account/sessions/end-others/", pages.SessionsEndOthersPageView.as_view(), name="sessions-end-others"

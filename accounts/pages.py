@@ -1,26 +1,63 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import services
-from accounts.forms import SignUpForm
+from accounts.forms import PasswordResetForm, SignUpForm
 from accounts.models import UserSession
 from accounts.sessions import current_session, describe_user_agent
 from api.signals import rate_limited
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico: the site's icon, a static file (its hashed name in production,
+    looked up per request so importing the URLs never needs the manifest)."""
+    return redirect(static("favicon.svg"))
 
 
 class HomeView(TemplateView):
     """What Beer Locker is, and where to go from here."""
 
     template_name = "accounts/home.html"
+
+
+class PasswordSetView(LoginRequiredMixin, FormView):
+    """A first password for a user who signed up through a provider (no old password to give)."""
+
+    template_name = "registration/password_set_form.html"
+    form_class = SetPasswordForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.has_usable_password():
+            return redirect("password_change")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        user = services.user_set_password(user=self.request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(self.request, user)  # setting it keeps this browser signed in
+        # Like a change: every other session ends and password_changed is sent (activity, notices).
+        services.user_password_changed(user=user, how="change", keep_session=current_session(self.request))
+        messages.success(self.request, "Your password is set: you can now sign in with it.")
+        return redirect("socialaccounts:connections")
+
+
+class PasswordResetPage(auth_views.PasswordResetView):
+    """Django's reset page, whose e-mail also reaches users who have no password yet."""
+
+    form_class = PasswordResetForm
 
 
 class SignUpThrottle(SimpleRateThrottle):

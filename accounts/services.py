@@ -54,6 +54,19 @@ def user_delete(*, user: User) -> None:
 
 
 @transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Set the password after Django's validators accept it; for a user who signed up through a
+    provider and has none, this is the first one (then they may disconnect that provider)."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from error
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
 def session_end(*, session: UserSession, by: EndedBy, actor: User | None = None) -> None:
     """End one browser session: its row and any cached copy are deleted through the session engine
     (the browser is signed out on its next request), then ``session_ended`` is sent. The one way a

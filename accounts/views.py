@@ -16,6 +16,8 @@ from accounts.sessions import current_session
 class UserSignUpView(generics.CreateAPIView):
     """Anyone may create an account; the response never contains the password."""
 
+    name = "Sign up"  # the browsable API's title
+
     serializer_class = SignUpSerializer
     permission_classes = [permissions.AllowAny]
     throttle_classes = [ScopedRateThrottle]
@@ -27,6 +29,8 @@ class UserSignUpView(generics.CreateAPIView):
 
 class UserMeView(generics.RetrieveUpdateDestroyAPIView):
     """The caller's own account: read it, change its e-mail, or delete it with everything it owns."""
+
+    name = "My account"  # the browsable API's title
 
     serializer_class = UserSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]

@@ -22,7 +22,10 @@ class TokenOutsideHeader(exceptions.APIException):
 
 
 class BearerAuthentication(OAuth2Authentication):
-    """DOT's bearer authentication, header only, whose 401 challenge also names Basic."""
+    """DOT's bearer authentication, header only, whose 401 says what is wrong with a token that was
+    sent (unknown, expired or revoked) and whose challenge also names Basic."""
+
+    invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message
 
     def authenticate(self, request):
         if token_outside_header(request):
@@ -32,7 +35,11 @@ class BearerAuthentication(OAuth2Authentication):
             # No bearer token to verify (DOT would still build the absolute URL, which fails on a
             # request for a host outside ALLOWED_HOSTS, such as the schema check's mock requests).
             return None
-        return super().authenticate(request)
+        authenticated = super().authenticate(request)
+        # DOT records an error when the bearer token it was given is refused.
+        if authenticated is None and getattr(request, "oauth2_error", None):
+            raise exceptions.AuthenticationFailed(self.invalid_token_message)
+        return authenticated
 
     def authenticate_header(self, request):
         return f'{super().authenticate_header(request)}, Basic realm="{self.www_authenticate_realm}"'
@@ -59,10 +66,21 @@ class BasicAuthentication(authentication.BasicAuthentication):
         return super().authenticate_credentials(userid, password, request)
 
 
+def _has_body(request) -> bool:
+    meta = request.META
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    try:
+        return int(meta.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True
+
+
 def refuse_browser_write(request):
     """415 unless the write's body is JSON (a DELETE may have no body at all)."""
     content_type = request.content_type.split(";")[0].strip().lower()
-    if not content_type and request.method == "DELETE":
+    if request.method == "DELETE" and (not content_type or not _has_body(request)):
+        # runserver (wsgiref) reports a body-less request as text/plain: no body is no form.
         return
     if content_type == "application/json" or content_type.endswith("+json"):
         return

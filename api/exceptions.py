@@ -1,10 +1,12 @@
 """One error shape for the whole API: DRF's ``{"detail": ...}`` or ``{"field": ["message", ...]}``."""
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -28,12 +30,30 @@ def api_exception_handler(exc, context):
         # A bare list (DRF's search filter refusing a NUL in ?search=) is about the request as a
         # whole: {"detail": ...}, the shape the schema documents, not a JSON array.
         exc = exceptions.ParseError(" ".join(str(message) for message in exc.detail))
+    request = context.get("request")
+    if isinstance(exc, exceptions.NotAuthenticated) and _is_browsing(request):
+        # A person following a link in a browser gets the sign-in page; API clients keep the 401.
+        return redirect_to_login(request.get_full_path())
     return exception_handler(exc, context)
+
+
+def _is_browsing(request):
+    """A browser page load: a GET that negotiated the browsable API (``Accept: text/html``)."""
+    renderer = getattr(request, "accepted_renderer", None)
+    browsable = isinstance(renderer, BrowsableAPIRenderer)
+    return request is not None and request.method in ("GET", "HEAD") and browsable
 
 
 def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in the API's JSON shape, not with an HTML page."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def not_found(request, exception, *args, **kwargs):
+    """The site's 404 page (templates/404.html); JSON under /api/, like every API error."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception, *args, **kwargs)
 
 
 def server_error(request, *args, **kwargs):

@@ -42,6 +42,7 @@ class SwaggerView(SpectacularSwaggerSplitView):
     """Swagger UI under the site's own Cross-Origin-Opener-Policy, so its OAuth popup can report back;
     its start-up script is a separate request, so the Content-Security-Policy needs no inline script."""
 
+    template_name = "api_docs.html"  # under the site's header
     metadata_class = None  # OPTIONS is a 405: DRF's metadata response has no template to render here
 
     @extend_schema(exclude=True)

@@ -1,5 +1,6 @@
 """Beer Locker settings: everything that differs between deployments comes from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from oauthclients.oauth2.server import pkce_required
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
-if (BASE_DIR / ".env").is_file():
+if (BASE_DIR / ".env").is_file():  # `make run` writes one on its first start; never overrides the shell
     environ.Env.read_env(BASE_DIR / ".env")
+env = environ.Env()
+# An empty value means unset, so `.env.example` copied as is starts with every default.
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
 
 # --- Core -------------------------------------------------------------------
 

@@ -1,11 +1,37 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
+from accounts import pages
 from api.exceptions import api_not_found
 from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
+from api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
 from ops import health
+
+# One sign-in page for the whole site: the browsable API's leads to it, keeping `next`; the admin
+# shows it at /admin/login/ (its staff-only form, so a sign-in there is recorded as the admin's).
+sign_in = RedirectView.as_view(pattern_name="login", query_string=True)
+admin.site.login_template = "registration/login.html"
+api_auth_urls = ([path("login/", sign_in, name="login")], "rest_framework")
+
+api_root = ApiRootView.as_view(
+    endpoints={
+        "users": "accounts-api:user-list",
+        "me": "accounts-api:user-me",
+        "beers": "lockers:beer-list",
+        "stats": "lockers:stats",
+        "clients": "oauthclients:client-list",
+        "client_registration": "oauthclients:dcr-register",
+        "social_accounts": "socialaccounts:account-list",
+        "sessions": "accounts-api:session-list",
+        "activity": "activity-api:event-list",
+        "openid_configuration": "oauth2_provider:oidc-connect-discovery-info",
+        "docs": "api-docs",
+        "schema": "schema",
+    }
+)
 
 urlpatterns = [
     # Load-balancer probes: liveness (no dependencies) and readiness (database and cache).
@@ -23,7 +49,7 @@ urlpatterns = [
     path("api/", include("oauthclients.urls")),
     path("", include("socialaccounts.urls")),
     path("social/", include("social_django.urls", namespace="social")),
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include(api_auth_urls)),
     # --- web pages and API docs
     path("", include("accounts.page_urls")),
     path("account/beers/", include("lockers.page_urls")),
@@ -36,8 +62,11 @@ urlpatterns = [
         SwaggerOAuthRedirectView.as_view(),
         name="api-docs-oauth2-redirect",
     ),
+    re_path(r"^api/?$", api_root, name="api-root"),
+    path("favicon.ico", pages.favicon),
     # Last: anything else under /api/ is a JSON 404, in debug mode too.
     re_path(r"^api/", api_not_found),
 ]
 
+handler404 = "api.exceptions.not_found"
 handler500 = "api.exceptions.server_error"

@@ -27,6 +27,8 @@ class OwnBeersMixin:
 class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
     """The caller's own beers, paginated, filterable by type and searchable by name; POST adds one."""
 
+    name = "My beers"  # the browsable API's title
+
     filterset_class = BeerFilter
     search_fields = ["name"]
     ordering_fields = ["name", "quantity", "created"]
@@ -38,6 +40,8 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
 class BeerDetailView(OwnBeersMixin, generics.RetrieveUpdateDestroyAPIView):
     """One of the caller's beers; another user's beer is a 404, by construction of the queryset."""
 
+    name = "My beer"  # the browsable API's title
+
     def perform_update(self, serializer):
         serializer.instance = services.beer_update(beer=serializer.instance, **serializer.validated_data)
 
@@ -47,6 +51,8 @@ class BeerDetailView(OwnBeersMixin, generics.RetrieveUpdateDestroyAPIView):
 
 class StatsView(APIView):
     """Site-wide totals for applications holding ``stats:read``; nothing about any one user."""
+
+    name = "Site totals"  # the browsable API's title
 
     permission_classes = [IsApplicationWithTokenScope]
 

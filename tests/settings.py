@@ -2,6 +2,8 @@
 
 import os
 
+# The suite runs as production does, whatever a developer's .env (written by `make run`) says.
+os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 
 from oauthclients.keys import generate_rsa_private_key_pem  # noqa: E402

@@ -102,7 +102,7 @@ def test_browsable_api_still_works_with_a_session(client, user):
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
-    assert "Beer List Create" in response.content.decode()
+    assert "My beers" in response.content.decode()
 
 
 def test_schema_generates_without_warnings_and_validates():
@@ -118,3 +118,24 @@ def test_app_only_stats_endpoint_is_documented_with_its_scope(schema):
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Stats"
     }
+
+
+def test_the_readme_is_short_and_reaches_every_docs_page():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+
+    assert len(readme.splitlines()) <= 150
+    for page in (root / "docs").glob("*.md"):
+        assert f"](docs/{page.name})" in readme, page.name
+
+
+def test_every_relative_link_in_the_readme_and_docs_leads_to_a_file():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for page in [root / "README.md", *(root / "docs").glob("*.md")]:
+        for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", page.read_text()):
+            assert (page.parent / target).exists(), (page.name, target)

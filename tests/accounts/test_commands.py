@@ -8,23 +8,55 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def test_seed_demo_creates_the_demo_user_and_prints_a_working_password(capsys):
-    call_command("seed_demo", "--url", "http://127.0.0.1:9999")
+def _seed(tmp_path, *args):
+    call_command("seed_demo", "--passwords-file", str(tmp_path / "passwords.json"), *args)
+
+
+def _passwords(out):
+    """The passwords seed_demo printed: the demo user's, then the administrator's."""
+    return [line.split("password: ")[1].split()[0] for line in out.splitlines() if "password: " in line]
+
+
+def test_seed_demo_creates_the_demo_user_and_an_administrator_and_prints_working_passwords(capsys, tmp_path):
+    _seed(tmp_path, "--url", "http://127.0.0.1:9999")
 
     out = capsys.readouterr().out
-    password = out.split("password: ")[1].split()[0]
-    demo = User.objects.get(username="demo")
-    assert demo.check_password(password)
+    demo_password, admin_password = _passwords(out)
+    demo, admin = User.objects.get(username="demo"), User.objects.get(username="admin")
+    assert demo.check_password(demo_password)
+    assert not demo.is_staff
     assert Beer.objects.filter(owner=demo).count() == 3
+    assert admin.check_password(admin_password) and admin.is_staff and admin.is_superuser
+    assert demo_password != admin_password
     assert "curl -u demo:" in out
     assert "http://127.0.0.1:9999/api/beers" in out
+    assert "http://127.0.0.1:9999/admin/" in out
+    assert (tmp_path / "passwords.json").stat().st_mode & 0o077 == 0
 
 
-def test_seed_demo_again_resets_the_password_without_duplicating_beers(capsys):
-    call_command("seed_demo")
-    call_command("seed_demo")
-
-    password = capsys.readouterr().out.split("password: ")[-1].split()[0]
+def test_seed_demo_again_keeps_passwords_and_sessions_without_duplicating_beers(capsys, tmp_path, client):
+    _seed(tmp_path)
+    first = _passwords(capsys.readouterr().out)
     demo = User.objects.get(username="demo")
-    assert demo.check_password(password)
+    client.force_login(demo)
+
+    _seed(tmp_path)
+
+    assert _passwords(capsys.readouterr().out) == first
+    demo.refresh_from_db()
+    assert demo.check_password(first[0])
     assert Beer.objects.filter(owner=demo).count() == 3
+    assert client.get("/account/beers/").status_code == 200  # still signed in: the hash did not change
+
+
+def test_seed_demo_puts_back_the_stored_password_when_it_was_changed(capsys, tmp_path):
+    _seed(tmp_path)
+    stored = _passwords(capsys.readouterr().out)[0]
+    demo = User.objects.get(username="demo")
+    demo.set_password("changed in the meantime")
+    demo.save()
+
+    _seed(tmp_path)
+
+    demo.refresh_from_db()
+    assert demo.check_password(stored)

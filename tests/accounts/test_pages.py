@@ -26,7 +26,7 @@ def test_home_links_to_sign_up_sign_in_docs_and_browsable_api(client):
 
     assert response.status_code == 200
     body = response.content.decode()
-    for path in ("/accounts/signup/", "/accounts/login/", "/api/docs", "/api/beers"):
+    for path in ("/accounts/signup/", "/accounts/login/", "/api/docs", "/api"):
         assert f'href="{path}"' in body
     assert "OAuth 2.0" in body
 
@@ -217,6 +217,74 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_says_the_same(c
     assert response.status_code == 200
     assert "If an account has that address" in response.content.decode()
     assert mail.outbox == []
+
+
+def _social_only(**fields):
+    """A user who signed up through a provider: no usable password."""
+    user = UserFactory(**fields)
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def test_a_user_without_a_password_gets_a_reset_e_mail_that_sets_the_first_one(client):
+    user = _social_only(email="sol@example.com")
+
+    client.post("/accounts/password_reset/", {"email": "SOL@example.com"})
+
+    assert len(mail.outbox) == 1
+    assert "you have none yet" in mail.outbox[0].body
+    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link).url
+    client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+
+
+def test_an_inactive_user_gets_no_reset_e_mail(client):
+    _social_only(email="gone@example.com", is_active=False)
+
+    client.post("/accounts/password_reset/", {"email": "gone@example.com"})
+
+    assert mail.outbox == []
+
+
+def test_a_user_without_a_password_sets_one_without_an_old_one_and_stays_signed_in(client):
+    user = _social_only()
+    client.force_login(user)
+    change = client.get("/accounts/password_change/").content.decode()
+    assert 'href="/accounts/password_set/"' in change
+    assert "Set a password" in client.get("/").content.decode()  # the header's link
+
+    response = client.post(
+        "/accounts/password_set/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
+
+    user.refresh_from_db()
+    assert response.status_code == 302
+    assert user.check_password(NEW_PASSWORD)
+    assert client.get("/account/beers/").status_code == 200
+
+
+def test_set_password_refuses_a_weak_one_and_writes_nothing(client):
+    user = _social_only()
+    client.force_login(user)
+
+    response = client.post("/accounts/password_set/", {"new_password1": "123", "new_password2": "123"})
+
+    user.refresh_from_db()
+    assert response.status_code == 200
+    assert "This password is too short" in response.content.decode()
+    assert not user.has_usable_password()
+
+
+def test_set_password_sends_a_user_with_a_password_to_change_it(client, user):
+    client.force_login(user)
+
+    response = client.get("/accounts/password_set/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password_change/"
 
 
 def test_sign_up_shares_the_apis_rate_limit_and_writes_nothing_past_it(client, api_client, monkeypatch):

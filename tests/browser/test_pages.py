@@ -166,5 +166,56 @@ def test_browsable_api_works_after_signing_in(page):
 
     page.goto("/api/beers")
 
-    expect(page.get_by_role("heading", name="Beer List Create")).to_be_visible()
+    expect(page.get_by_role("heading", name="My beers")).to_be_visible()
+    expect(page.locator(".site-header .brand")).to_have_text("Beer Locker")
     screenshot(page, "browsable-api")
+
+
+def expect_the_site_header(page):
+    expect(page.locator(".site-header .brand")).to_have_text("Beer Locker")
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_one_site_every_sign_in_the_browsable_api_the_docs_and_the_error_page(page):
+    UserFactory(username="erin")
+    User.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+    # Signed out, the browsable API sends the browser to the site's sign-in page, then back.
+    page.goto("/api/beers")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
+    expect_the_site_header(page)
+    screenshot(page, "browsable-api-signed-out")
+    page.get_by_label("Username").fill("erin")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/api/beers$"))
+    expect(page.get_by_role("heading", name="My beers")).to_be_visible()
+    expect_the_site_header(page)
+
+    page.goto("/api/")
+    expect(page.get_by_role("heading", name="Beer Locker API")).to_be_visible()
+    expect_the_site_header(page)
+    screenshot(page, "api-root")
+
+    page.goto("/api/docs")
+    expect_the_site_header(page)
+    expect(page.locator(".swagger-ui .info")).to_be_visible()
+    screenshot(page, "api-docs-with-header")
+
+    page.goto("/nope")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect_the_site_header(page)
+    screenshot(page, "404")
+
+    page.get_by_role("button", name="Sign out").click()
+    for path in ("/api-auth/login/", "/admin/"):
+        page.goto(path)
+        expect(page).to_have_url(re.compile(r"/(accounts|admin)/login/"))
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect_the_site_header(page)
+    screenshot(page, "admin-sign-in")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    expect(page.get_by_role("link", name="Users")).to_be_visible()

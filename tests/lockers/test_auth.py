@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
 from lockers.models import Beer
@@ -42,16 +43,30 @@ def test_unknown_bearer_token_is_a_401_invalid_token(api_client):
     response = api_client.get("/api/beers")
 
     assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert 'Basic realm="api"' in response.headers["WWW-Authenticate"]
 
 
-def test_expired_bearer_token_is_a_401(api_client, user, access_token):
+def test_expired_bearer_token_is_a_401_that_says_so(api_client, user, access_token):
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token(expires_in=-1)}")
 
     response = api_client.get("/api/beers")
 
     assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def test_revoked_bearer_token_is_a_401_that_says_so(api_client, user, access_token):
+    token = access_token()
+    AccessToken.objects.get(user=user).revoke()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    response = api_client.get("/api/beers")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is invalid or expired."}
 
 
 def test_bearer_token_with_both_beer_scopes_reads_and_writes(bearer_client, user):
@@ -130,7 +145,7 @@ def test_browsable_api_renders_for_a_session_user(user, client):
     response = client.get("/api/beers", HTTP_ACCEPT="text/html")
 
     assert response.status_code == 200
-    assert b"Beer List Create" in response.content
+    assert b"My beers" in response.content
     assert response["Content-Type"].startswith("text/html")
 
 
@@ -149,3 +164,24 @@ def test_lockers_setting_names_the_scopes_a_token_needs(bearer_client, settings)
     )
     assert no_writes.status_code == 403
     assert not Beer.objects.exists()
+
+
+def test_basic_delete_without_a_body_works_as_runserver_passes_it(basic_client, user):
+    """wsgiref (make run's server) reports a request without a body as text/plain."""
+    beer = BeerFactory(owner=user)
+
+    response = basic_client.delete(f"/api/beers/{beer.pk}", CONTENT_TYPE="text/plain", CONTENT_LENGTH="0")
+
+    assert response.status_code == 204
+    assert not Beer.objects.filter(pk=beer.pk).exists()
+
+
+def test_basic_delete_with_a_form_body_is_still_refused(basic_client, user):
+    beer = BeerFactory(owner=user)
+
+    response = basic_client.generic(
+        "DELETE", f"/api/beers/{beer.pk}", "a=1", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 415
+    assert Beer.objects.filter(pk=beer.pk).exists()

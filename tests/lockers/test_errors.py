@@ -29,7 +29,7 @@ def test_wrong_method_is_a_405(basic_client):
     assert response.json() == {"detail": 'Method "PUT" not allowed.'}
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/beers/abc", "/api/", "/api/beers/1/extra"])
+@pytest.mark.parametrize("path", ["/api/nope", "/api/beers/abc", "/api/beers/1/extra"])
 def test_unknown_api_url_is_a_json_404(basic_client, path):
     response = basic_client.get(path)
 

@@ -108,8 +108,8 @@ def test_make_serve_runs_gunicorn_with_debug_off(tmp_path):
         missing = requests.get(f"http://{HOST}:{port}/no-such-page", timeout=10)
         assert missing.status_code == 404
         assert missing.headers["Server"].startswith("gunicorn")
-        # Django's plain 404, not the debug page listing the URLconf.
-        assert "The requested resource was not found" in missing.text and "URLconf" not in missing.text
+        # The site's 404 page, not the debug page listing the URLconf.
+        assert "Page not found" in missing.text and "URLconf" not in missing.text
     finally:
         output = stop(process)
     assert "Booting worker" in output

@@ -75,8 +75,43 @@ def test_disconnect_last_way_to_sign_in_is_refused(db):
     social_only.save()
     account = link(social_only)
     response = signed_in_as(social_only).post(f"/account/connections/{account.pk}/disconnect", follow=True)
-    assert "only way to sign in" in response.content.decode()
+    page = response.content.decode()
+    assert "only way to sign in" in page
+    assert 'href="/accounts/password_set/">Set a password</a> to be able to' in page
     assert SocialAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_connections_show_titles_the_sites_date_format_and_a_non_primary_disconnect(user):
+    account = link(user, provider="oidc", uid="o-1", profile={"username": "olly"})
+    SocialAccount.objects.filter(pk=account.pk).update(created="2026-03-04T05:06:00Z")
+
+    page = signed_in_as(user).get("/account/connections").content.decode()
+
+    assert '<td data-label="Provider">OpenID Connect</td>' in page
+    assert ">4 Mar 2026, 05:06</time>" in page
+    assert 'class="danger">Disconnect' in page
+    assert 'class="secondary">Refresh profile' in page
+    assert "Set a password" not in page  # this user has one
+
+
+def test_connections_without_any_provider_say_so_and_the_home_page_promises_none(user, settings):
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    backend_utils.BACKENDSCACHE.clear()
+    browser = signed_in_as(user)
+
+    page = browser.get("/account/connections").content.decode()
+    home = browser.get("/").content.decode()
+
+    assert "No sign-in provider" in page and "is set up on this server" in page
+    assert "Connect another account" not in page
+    assert "GitHub, Google" not in home
+    assert "None is set up on this server yet." in home
+
+
+def test_home_page_names_the_configured_providers(user):
+    home = signed_in_as(user).get("/").content.decode()
+
+    assert "Sign in with GitHub, Google, Facebook, OpenID Connect" in home
 
 
 # --- The authorization code flow, with GitHub's HTTP mocked ----------------------------------

@@ -352,7 +352,7 @@ def test_connections_page_and_api_show_x_by_its_title(basic_client, user):
     page = signed_in_as(user).get("/account/connections").content.decode()
     listed = basic_client.get(URL).json()
 
-    assert "<td>X</td>" in page
+    assert '<td data-label="Provider">X</td>' in page
     assert "twitter" not in page.split("<tbody>")[1].split("</tbody>")[0]
     assert [(item["provider"], item["provider_title"]) for item in listed] == [
         ("twitter-oauth2", "X"),

@@ -1,5 +1,9 @@
+import json
+import os
 import secrets
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -16,37 +20,70 @@ DEMO_BEERS = [
 ]
 
 
+def _stored_passwords(path: Path, usernames: list[str]) -> dict[str, str]:
+    """The development passwords kept in ``path`` (an ignored file, owner-only), one per username,
+    made up the first time: a restart keeps them, so a signed-in browser stays signed in."""
+    stored = json.loads(path.read_text()) if path.is_file() else {}
+    missing = [name for name in usernames if not stored.get(name)]
+    if missing:
+        stored |= {name: secrets.token_urlsafe(12) for name in missing}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            json.dump(stored, file, indent=2)
+    return stored
+
+
 class Command(BaseCommand):
-    help = "Create (or reset) the demo user with a fresh random password and a few beers."
+    help = (
+        "Create the demo user (with a few beers) and an administrator for local development, with "
+        "passwords kept in var/demo-passwords.json so they stay the same on every start."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default="demo")
+        parser.add_argument("--admin-username", default="admin")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where the server will listen.")
+        parser.add_argument(
+            "--passwords-file",
+            default=str(Path(settings.BASE_DIR) / "var" / "demo-passwords.json"),
+            help="Where the development passwords are kept (created on first use).",
+        )
 
     @transaction.atomic
-    def handle(self, *args, username, url, **options):
-        password = secrets.token_urlsafe(12)
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            user = user_create(username=username, password=password, email=f"{username}@example.com")
-        else:
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        if not Beer.objects.owned_by(user).exists():
+    def handle(self, *args, username, admin_username, url, passwords_file, **options):
+        passwords = _stored_passwords(Path(passwords_file), [username, admin_username])
+        demo = self._ensure_user(username, passwords[username])
+        if not Beer.objects.owned_by(demo).exists():
             for name, beer_type, quantity in DEMO_BEERS:
-                beer_create(owner=user, name=name, type=beer_type, quantity=quantity)
+                beer_create(owner=demo, name=name, type=beer_type, quantity=quantity)
+        admin = self._ensure_user(admin_username, passwords[admin_username])
+        if not (admin.is_staff and admin.is_superuser):
+            admin.is_staff = admin.is_superuser = True
+            admin.save(update_fields=["is_staff", "is_superuser"])
+        password, admin_password = passwords[username], passwords[admin_username]
         self.stdout.write(
             f"""
 Beer Locker is starting on {url}/
-  Demo user: {username}   password: {password}   (a new password on every start)
+  Demo user:     {username}   password: {password}
+  Administrator: {admin_username}   password: {admin_password}   ({url}/admin/: users, beers, clients, tokens)
+  (kept in {passwords_file}: the same on every start; delete the file for new ones)
 
 Try it:
   curl -u {username}:{password} {url}/api/beers
   curl -u {username}:{password} -H 'Content-Type: application/json' \\
        -d '{{"name": "Westvleteren 12", "type": "Quadrupel", "quantity": 1}}' {url}/api/beers
-  curl -H 'Content-Type: application/json' \\
-       -d '{{"username": "alice", "password": "a long passphrase"}}' {url}/api/users
-Web: {url}/ (sign in at {url}/accounts/login/)   API docs: {url}/api/docs
-Browsable API: {url}/api/beers (after signing in)
+Web: {url}/ (sign in at {url}/accounts/login/)   API: {url}/api/   API docs: {url}/api/docs
 """
         )
+
+    def _ensure_user(self, username, password):
+        """The user with this password; an existing one's password is set only when it differs
+        (setting it again would sign out every session of that user)."""
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            return user_create(username=username, password=password, email=f"{username}@example.com")
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        return user
