@@ -7,6 +7,7 @@ from django.db import models, transaction
 
 from accounts.models import UserSession
 from accounts.signals import password_changed, session_ended
+from oauthclients.services import user_tokens_revoke
 
 User = get_user_model()
 
@@ -91,8 +92,11 @@ def user_sessions_end(
 
 @transaction.atomic
 def user_password_changed(*, user: User, how: str, keep_session: UserSession | None = None) -> None:
-    """After a password change (``how="change"``) or reset (``"reset"``): every session but
-    ``keep_session`` (the one that changed it) ends, then ``password_changed`` is sent."""
+    """After a password change (``how="change"``) or reset (``"reset"``): what the old password
+    could have granted ends (every OAuth access and refresh token and outstanding authorization
+    code of the user, ``user_tokens_revoke``), every session but ``keep_session`` (the one that
+    changed it) ends, then ``password_changed`` is sent."""
+    user_tokens_revoke(user=user)
     by = EndedBy.PASSWORD_CHANGE if how == "change" else EndedBy.PASSWORD_RESET
     user_sessions_end(user=user, except_session=keep_session, by=by, actor=user)
     password_changed.send(sender=type(user), user=user, how=how)

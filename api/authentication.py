@@ -48,8 +48,9 @@ def usable_access_token(request, token: str):
     restricted to resources (RFC 8707) is left to DOT, which knows how to match the audience.
     """
     checksum = hashlib.sha256(token.encode()).hexdigest()
-    # The client row is read only when the client model can refuse (DOT's is_usable is True).
-    related = ("user", "application") if _application_may_refuse() else ("user",)
+    # The client row (and its owner, whom ``Client.is_usable`` asks about) is read only when the
+    # client model can refuse (DOT's is_usable is always True); in the same query either way.
+    related = ("user", "application__user") if _application_may_refuse() else ("user",)
     # token_checksum is unique: no ORDER BY (``first()``) needed to pick one row.
     found = get_access_token_model().objects.select_related(*related).filter(token_checksum=checksum)[:1]
     access_token = next(iter(found), None)

@@ -97,6 +97,13 @@ class Client(AbstractApplication):
             or self.client_type == AbstractApplication.CLIENT_PUBLIC
         )
 
+    def is_usable(self, request=None) -> bool:
+        """DOT's hook, asked wherever a client is loaded (client authentication, the authorization
+        endpoint, bearer tokens) and by DCR's management: a client whose owner an administrator
+        deactivated stops working until the owner is active again. A client without an owner
+        (a first-party one made by a command) depends on no account."""
+        return self.user_id is None or self.user.is_active
+
     def get_allowed_schemes(self):
         """https, plus http for loopback and the private-use schemes of native apps (RFC 8252 §7)
         when the client registered such a redirect URI; only ever redirects to registered URIs.

@@ -239,15 +239,9 @@ def client_rotate_secret(*, client: Client) -> str:
     return raw_secret
 
 
-@transaction.atomic
-def client_revoke_tokens(*, client: Client, user: AbstractBaseUser | None = None) -> int:
-    """Revoke every token issued to the client (only those for ``user`` when given): access tokens
-    are deleted, refresh tokens marked revoked (kept so that replaying one is recognised), and
-    outstanding authorization codes and ID tokens deleted so that nothing can mint a new token.
-    Returns the number of tokens revoked."""
-    scope = {"application": client} if user is None else {"application": client, "user": user}
-    now = timezone.now()
+def _tokens_revoke(**scope) -> int:
     # ``updated`` is auto_now, which a queryset update does not touch (DOT's revoke_family does the same).
+    now = timezone.now()
     refreshed = (
         get_refresh_token_model()
         .objects.filter(**scope, revoked__isnull=True)
@@ -259,6 +253,25 @@ def client_revoke_tokens(*, client: Client, user: AbstractBaseUser | None = None
     get_grant_model().objects.filter(**scope).delete()
     get_id_token_model().objects.filter(**scope).delete()
     return revoked_access + refreshed
+
+
+@transaction.atomic
+def client_revoke_tokens(*, client: Client, user: AbstractBaseUser | None = None) -> int:
+    """Revoke every token issued to the client (only those for ``user`` when given): access tokens
+    are deleted, refresh tokens marked revoked (kept so that replaying one is recognised), and
+    outstanding authorization codes and ID tokens deleted so that nothing can mint a new token.
+    Returns the number of tokens revoked."""
+    if user is None:
+        return _tokens_revoke(application=client)
+    return _tokens_revoke(application=client, user=user)
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user: AbstractBaseUser) -> int:
+    """End everything ``user`` granted, to every client: as ``client_revoke_tokens`` does for one
+    client. For when the user's credentials change (a new password, a reset): whoever held the
+    old password may have authorized a client with it. Returns the number of tokens revoked."""
+    return _tokens_revoke(user=user)
 
 
 @transaction.atomic

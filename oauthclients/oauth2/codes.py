@@ -6,7 +6,8 @@ unknown code. RFC 6749 §4.1.2 asks that a replay revoke what the code produced;
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
 from oauth2_provider.models import (
@@ -24,6 +25,18 @@ from oauthclients.oauth2 import authn
 def code_checksum(code: str) -> str:
     """What we store for an authorization code: its SHA-256, never the code itself."""
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+@contextmanager
+def code_unspent(request) -> Iterator[None]:
+    """Read the grant of a code inside this block: if a concurrent exchange spent (deleted) it
+    since ``validate_code`` passed, the request is ``invalid_grant``, never a 500."""
+    try:
+        yield
+    except get_grant_model().DoesNotExist:
+        raise errors.InvalidGrantError(
+            description="The authorization code was already used.", request=request
+        ) from None
 
 
 def code_exchange(*, code: str, client: Client, token: dict, save_tokens: Callable[[], object]) -> None:

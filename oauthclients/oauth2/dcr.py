@@ -268,6 +268,8 @@ class ClientConfigurationView(DCREnabledMixin, View):
             return None, registration_error(
                 "invalid_token", "Token was not issued by the registration endpoint", 401
             )
+        if not client.is_usable(request):
+            return None, registration_error("invalid_token", "The client's owner account is disabled", 401)
         return (token, presented), None
 
     def get(self, request, client_id):

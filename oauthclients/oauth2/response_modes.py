@@ -5,7 +5,7 @@ default); ``form_post`` is built here from the redirect oauthlib produced: the s
 sent by the browser as a POST to the redirect URI.
 """
 
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.template.response import TemplateResponse
 
@@ -27,6 +27,24 @@ def response_parameters(location: str, redirect_uri: str | None) -> tuple[str, l
     added = [pair for pair in params if pair not in own_query]
     action = redirect_uri or urlunsplit(parts._replace(query="", fragment=""))
     return action, added
+
+
+def response_mode(params) -> str:
+    """Where the response to these authorization-request parameters goes: the ``response_mode``
+    asked for, else the response type's default, the fragment for any type that returns a token
+    through the browser (Multiple Response Types §2.1, §5), the query otherwise."""
+    mode = params.get("response_mode")
+    if mode in RESPONSE_MODES_SUPPORTED:
+        return mode
+    response_type = set((params.get("response_type") or "").split())
+    return FRAGMENT if response_type & {"token", "id_token"} else QUERY
+
+
+def in_fragment(location: str, redirect_uri: str | None) -> str:
+    """``location`` with the response parameters in its fragment. DOT builds every error redirect
+    (and oauthlib-free ones such as prompt=none's login_required) with a query."""
+    action, params = response_parameters(location, redirect_uri)
+    return urlunsplit(urlsplit(action)._replace(fragment=urlencode(params)))
 
 
 def form_post_response(request, location: str, redirect_uri: str | None) -> TemplateResponse:

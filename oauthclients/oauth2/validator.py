@@ -31,7 +31,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn, backchannel, claims, client_assertions, codes, userinfo
+from oauthclients.oauth2 import authn, backchannel, claims, client_assertions, codes, rotation, userinfo
 from oauthclients.oauth2.compat import CompatValidatorMixin
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
@@ -45,7 +45,7 @@ def load_client(client_id, request) -> Client | None:
         return None
     client = request.client
     if not (isinstance(client, Client) and client.client_id == client_id):
-        client = Client.objects.filter(client_id=client_id).first()
+        client = Client.objects.select_related("user").filter(client_id=client_id).first()
     if client is None or not client.is_usable(request):
         return None
     return client
@@ -238,12 +238,19 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         codes.revoke_tokens_from_code(checksum)
         return False
 
-    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+    # A code that passed validate_code can be spent by a concurrent exchange before the next
+    # read of its grant: each read below is invalid_grant then (codes.code_unspent).
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
         checksum = codes.code_checksum(code)
-        return super().confirm_redirect_uri(client_id, checksum, redirect_uri, client, *args, **kwargs)
+        with codes.code_unspent(request):
+            return super().confirm_redirect_uri(
+                client_id, checksum, redirect_uri, client, request, *args, **kwargs
+            )
 
     def get_code_challenge(self, code, request):
-        challenge = super().get_code_challenge(codes.code_checksum(code), request)
+        with codes.code_unspent(request):
+            challenge = super().get_code_challenge(codes.code_checksum(code), request)
         if challenge is None and request.code_verifier is not None:
             # RFC 9700 §2.1.1, PKCE downgrade: oauthlib ignores a verifier when the code has no
             # challenge, so a code injected from a flow without PKCE would pass as this client's.
@@ -254,7 +261,8 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         return challenge
 
     def get_code_challenge_method(self, code, request):
-        return super().get_code_challenge_method(codes.code_checksum(code), request)
+        with codes.code_unspent(request):
+            return super().get_code_challenge_method(codes.code_checksum(code), request)
 
     def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
         checksum = codes.code_checksum(code)
@@ -265,6 +273,20 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         return super().get_authorization_code_nonce(client_id, checksum, redirect_uri, request)
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type == REFRESH_TOKEN:
+            # Claimed before rotating, so concurrent uses of one token never fork the family.
+            try:
+                return rotation.refresh_rotate(
+                    refresh_token=request.refresh_token_instance,
+                    request=request,
+                    save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
+                        token, request, *args, **kwargs
+                    ),
+                )
+            except errors.InvalidGrantError:
+                # A concurrent use won: reuse, as validate_refresh_token finds it a moment later.
+                announce_reuse(request.refresh_token, request.client)
+                raise
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
             return super().save_bearer_token(token, request, *args, **kwargs)

@@ -1,15 +1,20 @@
-"""oauthclients.oauth2.codes without HTTP where HTTP cannot reach: the exchange that loses a race."""
+"""Where HTTP cannot reach on purpose: the exchange that loses a race, the winner raced by a reuse."""
 
 import hashlib
+import json
 
 import pytest
+from django.test import RequestFactory
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients.models import AuthorizationCodeRedemption
+from oauthclients import services
+from oauthclients.models import AuthorizationCodeRedemption, Client
 from oauthclients.oauth2 import codes
-from tests.factories import make_client
-from tests.support.oauth import consent, exchange_code, query
+from oauthclients.oauth2.views import TokenView
+from tests.factories import REDIRECT_URI, make_client
+from tests.support.http import bearer_api, client_auth_header
+from tests.support.oauth import TOKEN, consent, exchange_code, query
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
@@ -53,3 +58,35 @@ def test_pruning_forgets_a_redemption_only_once_its_tokens_are_gone(signed_in, a
     codes.revoke_tokens_from_code(codes.code_checksum(code))
     assert codes.code_redemptions_prune() == 1
     assert not AuthorizationCodeRedemption.objects.exists()
+
+
+class TokenViewRacedByReuse(TokenView):
+    """The token endpoint as it runs when a concurrent use of the same code or refresh token
+    detects the reuse just after this request committed: what it issued is revoked before the
+    view reads the token back (tests/concurrency shows it happening with real threads)."""
+
+    raced_client_id = None
+
+    def create_token_response(self, request):
+        result = super().create_token_response(request)
+        services.client_revoke_tokens(client=Client.objects.get(client_id=self.raced_client_id))
+        return result
+
+
+@pytest.mark.parametrize("grant", ["authorization_code", "refresh_token"])
+def test_a_winner_whose_tokens_a_concurrent_reuse_revoked_still_gets_its_200(signed_in, api_client, grant):
+    client, secret = make_client()
+    code = query(consent(signed_in, client))["code"]
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    if grant == "refresh_token":
+        tokens = exchange_code(api_client, client, secret, code).json()
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    request = RequestFactory().post(TOKEN, data, HTTP_AUTHORIZATION=client_auth_header(client, secret))
+
+    response = TokenViewRacedByReuse.as_view(raced_client_id=client.client_id)(request)
+
+    assert response.status_code == 200, response.content  # DOT's view: AccessToken.DoesNotExist, a 500
+    issued = json.loads(response.content)
+    assert bearer_api(issued["access_token"]).get("/api/beers").status_code == 401
+    assert not AccessToken.objects.filter(application=client).exists()
+    assert not RefreshToken.objects.filter(application=client, revoked__isnull=True).exists()
