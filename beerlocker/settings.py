@@ -203,6 +203,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "api.limits.client_ip"
 AXES_LOCKOUT_CALLABLE = "api.limits.lockout_response"
 AXES_ENABLE_ADMIN = False
+# No start-up banner on every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
 if not REDIS_URL:
     # The local-memory cache counts per process: right for one development server and the tests.
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
