@@ -1,6 +1,7 @@
 """Turns the project's signals into activity events: each receiver picks the facts worth keeping,
 never a credential. Connected once, in ``ActivityConfig.ready``."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
@@ -128,6 +129,18 @@ def rate_was_limited(sender, request, scope, **kwargs):
     )
 
 
+def sign_ins_locked_out(sender, request, username, **kwargs):
+    # django-axes: too many failed passwords or client secrets for this account or address. As
+    # for a failed sign-in, the account is named only when it exists.
+    user = get_user_model()._default_manager.filter(username=username).first() if username else None
+    event_record(
+        kind=Kind.RATE_LIMITED,
+        user=user,
+        limit="failed-sign-ins",
+        path=getattr(request, "path", None),
+    )
+
+
 RECEIVERS = [
     (user_logged_in, signed_in),
     (user_login_failed, sign_in_failed),
@@ -144,6 +157,7 @@ RECEIVERS = [
     (social.account_linked, provider_linked),
     (social.account_unlinked, provider_unlinked),
     (rate_limited, rate_was_limited),
+    (user_locked_out, sign_ins_locked_out),
 ]
 
 

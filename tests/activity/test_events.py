@@ -342,6 +342,25 @@ def test_the_sign_up_page_limit_is_recorded_too(one_sign_up_a_minute):
     assert only(Kind.RATE_LIMITED).details == {"limit": "signup", "path": "/accounts/signup/"}
 
 
+@pytest.mark.parametrize("known", [True, False])
+def test_a_password_lockout_is_recorded_naming_only_an_account_that_exists(user, api_client, known):
+    username = user.username if known else "nobody-by-that-name"
+    for _ in range(10):  # AUTH_FAILURE_LIMIT: the tenth failure locks the account out
+        response = api_client.get(
+            "/api/users/me", HTTP_AUTHORIZATION=basic_auth_header(username, "wrong"), REMOTE_ADDR="192.0.2.9"
+        )
+    assert response.status_code == 401
+    assert (
+        api_client.get("/api/users/me", HTTP_AUTHORIZATION=basic_auth_header(username, PASSWORD)).status_code
+        == 429
+    )
+
+    event = Event.objects.filter(kind=Kind.RATE_LIMITED).first()
+    assert event.details == {"limit": "failed-sign-ins", "path": "/api/users/me"}
+    assert event.user == (user if known else None)
+    assert "wrong" not in json.dumps(list(Event.objects.values("details")))
+
+
 # --- no secret, anywhere ------------------------------------------------------------------------
 
 
