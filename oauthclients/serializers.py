@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
+from oauthclients.grants import CLIENT_METADATA, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
 from oauthclients.models import Client
 
 
@@ -46,26 +46,7 @@ class ClientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Client
-        fields = [
-            "client_id",
-            "client_id_issued_at",
-            "client_name",
-            "redirect_uris",
-            "grant_types",
-            "token_endpoint_auth_method",
-            "scope",
-            "post_logout_redirect_uris",
-            "backchannel_logout_uri",
-            "backchannel_logout_session_required",
-            "jwks",
-            "jwks_uri",
-            "request_uris",
-            "request_object_signing_alg",
-            "userinfo_signed_response_alg",
-            "logo_uri",
-            "policy_uri",
-            "tos_uri",
-        ]
+        fields = ["client_id", "client_id_issued_at", *CLIENT_METADATA]
         read_only_fields = ["client_id"]
 
     def get_client_id_issued_at(self, client) -> int:

@@ -16,6 +16,7 @@ from oauthclients import signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    CLIENT_METADATA,
     DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     IMPLICIT,
     PASSWORD,
@@ -25,26 +26,7 @@ from oauthclients.grants import (
 from oauthclients.models import Client
 from oauthclients.validation import has_control_character, validate_client_metadata
 
-UPDATABLE_FIELDS = frozenset(
-    {
-        "client_name",
-        "redirect_uris",
-        "grant_types",
-        "token_endpoint_auth_method",
-        "scope",
-        "post_logout_redirect_uris",
-        "backchannel_logout_uri",
-        "backchannel_logout_session_required",
-        "jwks",
-        "jwks_uri",
-        "request_uris",
-        "request_object_signing_alg",
-        "userinfo_signed_response_alg",
-        "logo_uri",
-        "policy_uri",
-        "tos_uri",
-    }
-)
+UPDATABLE_FIELDS = frozenset(CLIENT_METADATA)
 
 # DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
 # checks (redirect URIs required, HS256), so it gets the first of these that the client registered.
