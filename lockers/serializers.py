@@ -13,7 +13,7 @@ class BeerSerializer(serializers.ModelSerializer):
     @cached_property
     def _attribute_fields(self):
         """(name, field) of the readable fields, when each reads the model attribute of its name."""
-        fields = [(field.field_name, field) for field in self._readable_fields]
+        fields = [(field.field_name, field) for field in self.fields.values() if not field.write_only]
         if all(field.source == name and field.source_attrs == [name] for name, field in fields):
             return fields
         return None
