@@ -1,10 +1,13 @@
+import functools
 import hashlib
 
+from django.contrib.auth import get_user_model
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from rest_framework import authentication, exceptions
 
 from api import limits
+from api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
 
@@ -38,6 +41,27 @@ def bearer_token(request) -> str | None:
     return token
 
 
+@functools.cache
+def _access_token_lookup() -> CompiledLookup:
+    """An access token by checksum, with what deciding whether it may be used right now reads:
+    its user (whole: it becomes ``request.user``) and, when the client model can refuse (DOT's
+    ``is_usable`` is always True), the client's owner, whom ``Client.is_usable`` asks about. The
+    client's other fields are left deferred: an API view never reads them."""
+    user_model = get_user_model()
+    parts = [
+        Part(
+            "", get_access_token_model(), ("id", "user_id", "application_id", "expires", "scope", "resource")
+        ),
+        Part("user", user_model),
+    ]
+    if _application_may_refuse():
+        parts += [
+            Part("application", get_application_model(), ("id", "user_id")),
+            Part("application__user", user_model, ("id", "is_active")),
+        ]
+    return CompiledLookup("token_checksum", *parts)
+
+
 def usable_access_token(request, token: str):
     """The access token ``token`` names when it may be used right now, in one indexed query, else None.
 
@@ -47,13 +71,8 @@ def usable_access_token(request, token: str):
     token acting for a deactivated user is refused (Django's way to lock an account). A token
     restricted to resources (RFC 8707) is left to DOT, which knows how to match the audience.
     """
-    checksum = hashlib.sha256(token.encode()).hexdigest()
-    # The client row (and its owner, whom ``Client.is_usable`` asks about) is read only when the
-    # client model can refuse (DOT's is_usable is always True); in the same query either way.
-    related = ("user", "application__user") if _application_may_refuse() else ("user",)
-    # token_checksum is unique: no ORDER BY (``first()``) needed to pick one row.
-    found = get_access_token_model().objects.select_related(*related).filter(token_checksum=checksum)[:1]
-    access_token = next(iter(found), None)
+    # token_checksum is unique; the SQL is compiled once per process (api.compiled).
+    access_token = _access_token_lookup().get(hashlib.sha256(token.encode()).hexdigest())
     if access_token is None or access_token.resource or access_token.is_expired():
         return None
     refusable = _application_may_refuse() and access_token.application_id is not None

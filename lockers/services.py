@@ -1,9 +1,11 @@
-"""Every write to a locker goes through here: the API, the pages and commands share it."""
+"""Every write to a locker goes through here: the API, the pages and commands share it.
+
+A locker's cached count follows every beer saved or deleted by itself (``lockers.caching``).
+"""
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from lockers import caching
 from lockers.models import Beer
 
 User = get_user_model()
@@ -15,7 +17,6 @@ def beer_create(*, owner: User, name: str, type: str = "", quantity: int = 1) ->
     beer = Beer(owner=owner, name=name, type=type, quantity=quantity)
     beer.full_clean()
     beer.save()
-    caching.locker_changed(owner.pk)
     return beer
 
 
@@ -35,4 +36,3 @@ def beer_update(*, beer: Beer, **fields) -> Beer:
 def beer_delete(*, beer: Beer) -> None:
     """Remove a beer from its locker."""
     beer.delete()
-    caching.locker_changed(beer.owner_id)

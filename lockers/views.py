@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Sum
 from rest_framework import generics
@@ -43,12 +45,12 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
             return queryset
         return super().filter_queryset(queryset)
 
-    def count_cache_key(self, request):
-        """Where a long locker's page ``count`` is cached (api.pagination): only for the whole
-        locker; a filtered, searched or reordered list is counted as asked."""
+    def cached_count(self, request):
+        """How the page ``count`` of the whole locker comes from the cache (api.pagination);
+        None for a filtered, searched or reordered list, which is counted as asked."""
         if set(request.query_params) - self.PAGING_PARAMS:
             return None
-        return caching.beer_count_key(request.user.pk)
+        return partial(caching.beer_count, request.user.pk)
 
     def perform_create(self, serializer):
         serializer.instance = services.beer_create(owner=self.request.user, **serializer.validated_data)

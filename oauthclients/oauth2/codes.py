@@ -6,6 +6,7 @@ unknown code. RFC 6749 §4.1.2 asks that a replay revoke what the code produced;
 """
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -16,6 +17,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
     revoke_access_token,
 )
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import AuthorizationCodeRedemption, Client
@@ -85,8 +87,15 @@ def revoke_tokens_from_code(checksum: str) -> None:
             revoke_access_token(access_token)
 
 
-def code_redemptions_prune() -> int:
-    """Forget redeemed codes whose tokens are all gone (a replay then has nothing to revoke)."""
+def code_redemptions_prune(*, batch_size: int | None = None, pause: float | None = None) -> int:
+    """Forget redeemed codes whose tokens are all gone (a replay then has nothing to revoke).
+
+    Deleted ``batch_size`` rows at a time, each batch its own short transaction with ``pause``
+    seconds between (DOT's ``CLEAR_EXPIRED_TOKENS_BATCH_SIZE`` / ``_INTERVAL``, as ``cleartokens``),
+    so a large backlog never holds locks for long. A record once prunable stays so: its tokens
+    never come back."""
+    batch_size = batch_size or oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_SIZE
+    pause = oauth2_settings.CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL if pause is None else pause
     # No NULL in the sub-select: "x NOT IN (..., NULL)" is never true in SQL.
     live_families = (
         get_refresh_token_model()
@@ -94,9 +103,14 @@ def code_redemptions_prune() -> int:
         .values("token_family")
     )
     live_access_tokens = get_access_token_model().objects.values("token_checksum")
-    deleted, _ = (
-        AuthorizationCodeRedemption.objects.exclude(refresh_token_family__in=live_families)
-        .exclude(access_token_checksum__in=live_access_tokens)
-        .delete()
+    prunable = AuthorizationCodeRedemption.objects.exclude(refresh_token_family__in=live_families).exclude(
+        access_token_checksum__in=live_access_tokens
     )
+    deleted = 0
+    while batch := list(prunable.values_list("pk", flat=True)[:batch_size]):
+        count, _ = AuthorizationCodeRedemption.objects.filter(pk__in=batch).delete()
+        deleted += count
+        if len(batch) < batch_size:
+            break
+        time.sleep(pause)
     return deleted

@@ -1,10 +1,12 @@
 """DOT's OAuth 2.0 / OpenID Connect views with Beer Locker's hardening on top."""
 
+import functools
 import hashlib
 import json
 import uuid
 from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
@@ -26,6 +28,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
+from api.compiled import CompiledLookup, Part
 from oauthclients import signals
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
@@ -39,7 +42,7 @@ from oauthclients.grants import (
 )
 from oauthclients.models import Client, grant_enabled
 from oauthclients.oauth2 import authn, authorization_requests, oidc_features, request_objects, response_modes
-from oauthclients.oauth2.compat import add_iss_to_redirect
+from oauthclients.oauth2.compat import add_iss_to_redirect, issued_access_token
 from oauthclients.oauth2.validator import account_disabled
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
@@ -230,19 +233,19 @@ class TokenView(ClientEndpointMixin, dot_views.TokenView):
 
     @method_decorator(sensitive_post_parameters("password", "client_secret"))
     def authorization_flow_token_response(self, request, *args, **kwargs):
-        # DOT's, except that the access token just issued may be gone when DOT reads it back to
-        # send ``app_authorized``: a concurrent use of the same code or refresh token can detect
-        # the reuse and revoke it between this request's commit and that read (DOT's ``get()``
-        # was then a 500). The request still won; its tokens are dead, as reuse detection wants.
-        # And the read is skipped when nothing listens to the signal.
-        url, headers, body, status = self.create_token_response(request)
-        if status == 200 and app_authorized.has_listeners():
-            access_token = json.loads(body).get("access_token")
-            if access_token is not None:
-                checksum = hashlib.sha256(access_token.encode("utf-8")).hexdigest()
-                token = get_access_token_model().objects.filter(token_checksum=checksum).first()
-                if token is not None:
-                    app_authorized.send(sender=self, request=request, token=token)
+        # DOT's, except that ``app_authorized`` gets the access token this request saved
+        # (``compat.issued_access_token``) instead of reading it back by its value: one query
+        # less, and no 500 when a concurrent use of the same code or refresh token detected the
+        # reuse and revoked the token between this request's commit and the read (DOT's ``get()``).
+        # The request still won; its tokens are dead, as reuse detection wants.
+        issued = issued_access_token.set(None)
+        try:
+            url, headers, body, status = self.create_token_response(request)
+            token = issued_access_token.get()
+        finally:
+            issued_access_token.reset(issued)
+        if status == 200 and token is not None:
+            app_authorized.send(sender=self, request=request, token=token)
         response = HttpResponse(content=body, status=status)
         for key, value in headers.items():
             response[key] = value
@@ -288,6 +291,21 @@ class IntrospectTokenView(OAuthLibMixin, View):
         return response
 
 
+@functools.cache
+def _introspection_lookup() -> CompiledLookup:
+    """An access token by checksum with what its introspection answers: its user's name and state
+    and its client's ``client_id``."""
+    user_model = get_user_model()
+    return CompiledLookup(
+        "token_checksum",
+        Part(
+            "", get_access_token_model(), ("id", "user_id", "application_id", "expires", "scope", "resource")
+        ),
+        Part("user", user_model, ("id", user_model.USERNAME_FIELD, "is_active")),
+        Part("application", get_application_model(), ("id", "client_id")),
+    )
+
+
 def introspection(token: str) -> dict:
     """RFC 7662's answer for ``token``, from one indexed query (the token with its user and client).
 
@@ -295,12 +313,8 @@ def introspection(token: str) -> dict:
     refusal: a token acting for a deactivated user is no longer live (DOT looks only at expiry).
     A revoked token no longer exists (DOT deletes it), so it is inactive like an unknown one.
     """
-    checksum = hashlib.sha256(token.encode()).hexdigest()
-    # token_checksum is unique: the one row, without first()'s ORDER BY.
-    found = (
-        get_access_token_model().objects.select_related("user", "application").filter(token_checksum=checksum)
-    )
-    access_token = next(iter(found[:1]), None)
+    # token_checksum is unique; the SQL is compiled once per process (api.compiled).
+    access_token = _introspection_lookup().get(hashlib.sha256(token.encode()).hexdigest())
     if access_token is None or not access_token.is_valid() or account_disabled(access_token.user):
         return {"active": False}
     data = {"active": True, "scope": access_token.scope, "exp": int(access_token.expires.timestamp())}

@@ -4,7 +4,9 @@ import hashlib
 import json
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -58,6 +60,27 @@ def test_pruning_forgets_a_redemption_only_once_its_tokens_are_gone(signed_in, a
     codes.revoke_tokens_from_code(codes.code_checksum(code))
     assert codes.code_redemptions_prune() == 1
     assert not AuthorizationCodeRedemption.objects.exists()
+
+
+def test_pruning_deletes_a_backlog_in_short_batches_and_keeps_live_redemptions(signed_in, api_client):
+    codes_issued = []
+    for _ in range(6):
+        client, secret = make_client()  # one each: a remembered consent skips the page
+        code = query(consent(signed_in, client))["code"]
+        assert exchange_code(api_client, client, secret, code).status_code == 200
+        codes_issued.append(code)
+    *spent, live = codes_issued
+    for code in spent:
+        codes.revoke_tokens_from_code(codes.code_checksum(code))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert codes.code_redemptions_prune(batch_size=2, pause=0) == 5
+
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 3  # 2 + 2 + 1, each its own statement
+    assert list(AuthorizationCodeRedemption.objects.values_list("code_checksum", flat=True)) == [
+        codes.code_checksum(live)
+    ]
 
 
 class TokenViewRacedByReuse(TokenView):
