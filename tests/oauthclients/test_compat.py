@@ -5,6 +5,7 @@ Each test fails when an upgrade changes what an override was written against, so
 shows up here instead of as a silent sign-in bug.
 """
 
+import hashlib
 import inspect
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -126,3 +127,23 @@ def test_oauthlibs_token_modifiers_take_token_handler_and_request():
         assert parameters[:3] == ["token", "token_handler", "request"]
     source = inspect.getsource(type(server.auth_grant).create_token_response)
     assert "modifier(token, token_handler, request)" in source
+
+
+@pytest.mark.django_db
+def test_dot_saves_a_bearer_tokens_access_token_through_create_access_token_which_compat_keeps(user):
+    from oauth2_provider.models import get_access_token_model
+
+    from oauthclients.oauth2.compat import issued_access_token
+    from tests.support.oauth import mint_tokens
+
+    assert "_create_access_token" in inspect.getsource(OAuth2Validator._save_bearer_token)
+    reset = issued_access_token.set(None)
+    try:
+        raw = mint_tokens(user, scope="beers:read")["access_token"]
+        kept = issued_access_token.get()
+    finally:
+        issued_access_token.reset(reset)
+
+    saved = get_access_token_model().objects.get()
+    assert kept is not None and kept.pk == saved.pk and kept.user == user
+    assert saved.token_checksum == hashlib.sha256(raw.encode()).hexdigest()
