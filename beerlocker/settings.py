@@ -36,6 +36,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Users (API, sign-up, account pages). Before django.contrib.auth: its
+    # changepassword command replaces Django's (the first app that has a command wins).
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,8 +52,6 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
-    # --- users (API, sign-up, account pages) and the API docs
-    "accounts",
     "ops",
     # --- the security activity log (listens to the apps' signals)
     "activity",
