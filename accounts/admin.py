@@ -1,14 +1,18 @@
-"""Users in the admin with one more action: sign out every session of the selected users.
+"""Users in the admin with one more action: sign out every session of the selected users; and a
+password set on the user's "change password" form goes through ``user_password_changed``.
 
 Sessions have no admin page of their own: their primary key is the session key, which the admin
 would print in every link and checkbox.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from accounts import services
+from accounts.sessions import current_session
 
 User = get_user_model()
 
@@ -39,3 +43,24 @@ class UserAdmin(UserAdminBase):
             # A deactivated account is signed out everywhere, through the one service (so
             # back-channel logout tells the applications too).
             services.user_sessions_end(user=obj, by=services.EndedBy.ADMIN, actor=request.user)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form; a password it saved is then what any new password is
+        (``user_password_changed``): the user's tokens are revoked, their sessions end and they
+        are told. Another user's is an administrator's reset; one's own is a change that keeps
+        this session."""
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                user.refresh_from_db(fields=["password"])
+                if user.password != before:
+                    self._password_changed(request, user)
+        return response
+
+    def _password_changed(self, request, user):
+        if user.pk == request.user.pk:
+            services.user_password_changed(user=user, how="change", keep_session=current_session(request))
+        else:
+            services.user_password_changed(user=user, how="admin", admin=request.user)

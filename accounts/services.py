@@ -90,13 +90,24 @@ def user_sessions_end(
     return len(ended)
 
 
+# How a password came to be new (``user_password_changed``'s ``how``): the user changed it, reset it
+# with the e-mailed link, or an administrator set it (the admin's password form, ``changepassword``).
+PASSWORD_HOWS = ("change", "reset", "admin")
+
+
 @transaction.atomic
-def user_password_changed(*, user: User, how: str, keep_session: UserSession | None = None) -> None:
-    """After a password change (``how="change"``) or reset (``"reset"``): what the old password
+def user_password_changed(
+    *, user: User, how: str, keep_session: UserSession | None = None, admin: User | None = None
+) -> None:
+    """After a password change (``how="change"``), a reset (``"reset"``) or an administrator's
+    reset (``"admin"``, by ``admin``, None for a command run on the server): what the old password
     could have granted ends (every OAuth access and refresh token and outstanding authorization
     code of the user, ``user_tokens_revoke``), every session but ``keep_session`` (the one that
     changed it) ends, then ``password_changed`` is sent."""
+    if how not in PASSWORD_HOWS:
+        raise ValueError(f"how must be one of {PASSWORD_HOWS}, not {how!r}.")
     user_tokens_revoke(user=user)
     by = EndedBy.PASSWORD_CHANGE if how == "change" else EndedBy.PASSWORD_RESET
-    user_sessions_end(user=user, except_session=keep_session, by=by, actor=user)
-    password_changed.send(sender=type(user), user=user, how=how)
+    actor = admin if how == "admin" else user
+    user_sessions_end(user=user, except_session=keep_session, by=by, actor=actor)
+    password_changed.send(sender=type(user), user=user, how=how, admin=admin if how == "admin" else None)

@@ -9,9 +9,11 @@
     ``user_id`` who was signed in); ``by`` an ``EndedBy`` value; ``actor`` the user who ended it (the
     user, an administrator) or None.
 
-``password_changed(sender=User, user, how)``
-    Sent by ``accounts.services.user_password_changed`` after a password change (``how="change"``)
-    or reset (``how="reset"``) and after the user's other sessions were ended.
+``password_changed(sender=User, user, how, admin)``
+    Sent by ``accounts.services.user_password_changed`` after a password change (``how="change"``),
+    reset (``how="reset"``) or reset by an administrator (``how="admin"``: the admin's password
+    form or ``manage.py changepassword``; ``admin`` is that administrator, None for the command)
+    and after the user's other sessions were ended.
 """
 
 from django.dispatch import Signal

@@ -52,7 +52,8 @@ def session_was_ended(sender, session, by, actor, **kwargs):
     if session.user_id is None:
         return
     user = get_user_model()._default_manager.filter(pk=session.user_id).first()
-    by_admin = by == EndedBy.ADMIN and actor is not None
+    # An administrator ended it: with the admin action, or by resetting the user's password.
+    by_admin = actor is not None and (by == EndedBy.ADMIN or actor.pk != session.user_id)
     event_record(
         kind=Kind.SESSION_ENDED,
         user=user,
@@ -62,9 +63,12 @@ def session_was_ended(sender, session, by, actor, **kwargs):
     )
 
 
-def password_was_changed(sender, user, how, **kwargs):
+def password_was_changed(sender, user, how, admin=None, **kwargs):
     kind = Kind.PASSWORD_CHANGED if how == "change" else Kind.PASSWORD_RESET
-    event_record(kind=kind, user=user)
+    if how == "admin":
+        event_record(kind=kind, user=user, by="administrator", admin=admin.get_username() if admin else None)
+    else:
+        event_record(kind=kind, user=user)
     transaction.on_commit(lambda: notifications.password_changed(user=user, how=how))
 
 

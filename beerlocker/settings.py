@@ -36,6 +36,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Users (API, sign-up, account pages). Before django.contrib.auth: its
+    # changepassword command replaces Django's (the first app that has a command wins).
+    "accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,8 +52,6 @@ INSTALLED_APPS = [
     "lockers",
     "oauthclients",
     "socialaccounts",
-    # --- users (API, sign-up, account pages) and the API docs
-    "accounts",
     "ops",
     # --- the security activity log (listens to the apps' signals)
     "activity",
@@ -275,6 +276,11 @@ OAUTHCLIENTS = {
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
     "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
+    # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
+    # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
+    "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # `manage.py prunelogoutdeliveries` deletes delivered and failed logout deliveries this old.
+    "LOGOUT_DELIVERY_RETENTION_DAYS": env.int("LOGOUT_DELIVERY_RETENTION_DAYS", default=30),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
     "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
 }

@@ -18,6 +18,25 @@ def oidc_signing_key_check(app_configs, **kwargs):
     return []
 
 
+def outbound_networks_check(app_configs, **kwargs):
+    """A network the operator lists for outbound requests must parse, before the first request."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from oauthclients.outbound import allowed_networks
+
+    try:
+        allowed_networks()
+    except ImproperlyConfigured as error:
+        return [
+            checks.Error(
+                str(error),
+                hint="List networks in CIDR notation, e.g. 10.20.0.0/16,fd00:1::/64.",
+                id="oauthclients.E001",
+            )
+        ]
+    return []
+
+
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
     verbose_name = "OAuth clients"
@@ -30,5 +49,6 @@ class OAuthClientsConfig(AppConfig):
         # Django's login() is the one step every sign-in method shares (password, sign-up, social).
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")
         checks.register(oidc_signing_key_check)
+        checks.register(outbound_networks_check)
         # Back-channel logout hears of every session's end from the project's signal.
         backchannel.connect_session_ended()

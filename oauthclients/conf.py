@@ -32,6 +32,13 @@ DEFAULTS = {
     # ``session`` having ``public_id`` and ``user_id``, or ``user`` and ``session_public_id``).
     "SESSION_ID_FUNCTION": None,
     "SESSION_ENDED_SIGNAL": None,
+    # Delivered and failed back-channel logout deliveries older than this many days are deleted by
+    # ``manage.py prunelogoutdeliveries`` (pending ones never are).
+    "LOGOUT_DELIVERY_RETENTION_DAYS": 30,
+    # Networks (CIDR) the server may fetch client-registered URLs from (jwks_uri, request_uri) and
+    # POST logout tokens to although they are not public (oauthclients.outbound): for clients that
+    # live on the operator's private network. Loopback is allowed anyway while DEBUG is on.
+    "OUTBOUND_ALLOWED_NETWORKS": [],
 }
 
 

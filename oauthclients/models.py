@@ -234,6 +234,12 @@ class LogoutDeliveryQuerySet(models.QuerySet):
             "next_attempt"
         )
 
+    def finished_before(self, cutoff):
+        """Delivered and failed deliveries created before ``cutoff`` (never a pending one)."""
+        return self.filter(
+            status__in=[LogoutDelivery.Status.DELIVERED, LogoutDelivery.Status.FAILED], created__lt=cutoff
+        )
+
 
 class LogoutDelivery(models.Model):
     """One back-channel logout token to POST to one client: the outbox ``manage.py logoutworker``
@@ -253,7 +259,8 @@ class LogoutDelivery(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt = models.DateTimeField(db_index=True)
-    # What the last attempt got: "HTTP 200", "HTTP 503", "timeout", "connection error" (never a body).
+    # What the last attempt got: "HTTP 200", "HTTP 503", "timeout", "connection error", "refused:
+    # non-public address", or why none was sent (never a body).
     last_outcome = models.CharField(max_length=255, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     delivered = models.DateTimeField(null=True, blank=True)

@@ -33,6 +33,7 @@ from oauthclients.grants import (
     is_public_auth_method,
 )
 from oauthclients.models import DISPLAY_URI_FIELDS, LOOPBACK_HOSTS
+from oauthclients.outbound import host_problem
 
 SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
 
@@ -107,7 +108,8 @@ _CLIENT_KEY_TYPES = {"RSA": None, "EC": "P-256"}
 
 def fetch_url_problem(uri, *, name: str) -> str | None:
     """Why the server may not fetch ``uri`` (a jwks_uri, a request_uri), or None: https only,
-    and http only on a loopback host while DEBUG is on (a development relying party)."""
+    and http only on a loopback host while DEBUG is on (a development relying party). Where it
+    may connect is ``oauthclients.outbound``'s to say (``host_problem``, and at connection time)."""
     if not isinstance(uri, str) or not uri:
         return f"{name} must be a non-empty URL."
     if has_control_character(uri) or any(char.isspace() for char in uri):
@@ -165,7 +167,8 @@ def _uri_list_problems(uris, field: str) -> list[str]:
 
 def _backchannel_logout_uri_problem(uri) -> str | None:
     """Back-Channel Logout 1.0 §2.2: an absolute https URI (http only on a loopback host, for
-    development), no fragment; the server POSTs to it, so no private-use scheme either."""
+    development), no fragment; the server POSTs to it, so no private-use scheme either, and no
+    non-public address (``oauthclients.outbound``) unless allowed."""
     if not isinstance(uri, str):
         return "backchannel_logout_uri must be a URI string."
     if not uri:
@@ -175,7 +178,7 @@ def _backchannel_logout_uri_problem(uri) -> str | None:
         return problem
     if urlsplit(uri).scheme.lower() not in {"https", "http"}:
         return f"{uri!r} must be an https URI (http only on a loopback host)."
-    return None
+    return host_problem(uri, name="backchannel_logout_uri")
 
 
 def validate_client_metadata(
@@ -219,7 +222,9 @@ def validate_client_metadata(
     elif jwks is not None:
         if problem := client_jwks_problem(jwks):
             errors["jwks"].append(problem)
-    elif jwks_uri and (problem := fetch_url_problem(jwks_uri, name="jwks_uri")):
+    elif jwks_uri and (
+        problem := fetch_url_problem(jwks_uri, name="jwks_uri") or host_problem(jwks_uri, name="jwks_uri")
+    ):
         errors["jwks_uri"].append(problem)
     keyless = jwks is None and not jwks_uri
 
@@ -241,7 +246,9 @@ def validate_client_metadata(
     else:
         request_uris = list(request_uris)
         for uri in request_uris:
-            if problem := fetch_url_problem(uri, name="Each request_uri"):
+            if problem := fetch_url_problem(uri, name="Each request_uri") or host_problem(
+                uri, name=f"The request_uri {uri}"
+            ):
                 errors["request_uris"].append(problem)
     request_object_signing_alg = request_object_signing_alg or ""
     if request_object_signing_alg and (

@@ -9,8 +9,11 @@
   names is connected to it), each of those clients that registered a ``backchannel_logout_uri`` gets
   a ``LogoutDelivery`` row, in the same transaction as the end of the session: the outbox.
 - ``manage.py logoutworker`` delivers the outbox outside any user's request (``deliver_due``): it
-  signs a logout token (§2.4) per attempt and POSTs it (§2.5), retrying with backoff; a slow or
-  failing client costs the worker a timeout, never the user a thing.
+  signs a logout token (§2.4) per attempt and POSTs it (§2.5) through ``oauthclients.outbound``
+  (public addresses only), retrying with backoff; a slow or failing client costs the worker a
+  timeout, never the user a thing. ``manage.py prunelogoutdeliveries`` deletes old finished rows.
+- Every delivery carries the session's ``sid``; one without it is never sent to a client that
+  registered ``backchannel_logout_session_required`` (§2.2).
 """
 
 import hashlib
@@ -28,7 +31,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from jwcrypto import jwt
 
-from oauthclients import conf
+from oauthclients import conf, outbound
 from oauthclients.models import Client, LogoutDelivery, SessionClient
 
 logger = logging.getLogger(__name__)
@@ -42,6 +45,11 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 MAX_ATTEMPTS = 8
 REQUEST_TIMEOUT_SECONDS = 5
+# What a delivery records when it is given up without a POST that could succeed.
+REFUSED_OUTCOME = "refused: non-public address"
+NO_SID_OUTCOME = "not sent: the client requires a sid and this logout has none"
+# Rows one DELETE of logout_deliveries_prune removes: short statements, no long locks.
+PRUNE_BATCH_SIZE = 1000
 
 
 # --- The session's public id (the ID token's sid) ---------------------------------------------
@@ -145,20 +153,34 @@ def logout_token(delivery: LogoutDelivery) -> str:
     return token.serialize()
 
 
-def _post(delivery: LogoutDelivery) -> tuple[bool, str]:
-    """POST the logout token (§2.5); (delivered, outcome). Only 200 and 204 count (§2.8)."""
+def _post(delivery: LogoutDelivery) -> tuple[bool, str, bool]:
+    """POST the logout token (§2.5); (delivered, outcome, worth another attempt). Only 200 and
+    204 count (§2.8). The answer's body is never read."""
     try:
-        response = requests.post(
+        with outbound.request(
+            "POST",
             delivery.client.backchannel_logout_uri,
             data={"logout_token": logout_token(delivery)},
             timeout=REQUEST_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
+            stream=True,
+        ) as response:
+            status = response.status_code
+    except outbound.RefusedAddress:
+        return False, REFUSED_OUTCOME, False  # the same address next time: no use retrying
     except requests.Timeout:
-        return False, "timeout"
+        return False, "timeout", True
     except requests.RequestException as error:
-        return False, f"connection error ({type(error).__name__})"
-    return response.status_code in (200, 204), f"HTTP {response.status_code}"
+        return False, f"connection error ({type(error).__name__})", True
+    return status in (200, 204), f"HTTP {status}", True
+
+
+def _not_sendable(delivery: LogoutDelivery) -> str | None:
+    """Why no logout token may be sent for ``delivery`` at all, or None. A client that registered
+    ``backchannel_logout_session_required`` (§2.2) must reject a token without ``sid``: sending it
+    one would only look like a logout that happened."""
+    if delivery.client.backchannel_logout_session_required and not delivery.sid:
+        return NO_SID_OUTCOME
+    return None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -185,15 +207,21 @@ def _claim(delivery_id: int) -> LogoutDelivery | None:
 
 
 def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
-    """Send one attempt (outside any transaction: the POST may take seconds) and record the outcome."""
-    delivered, outcome = _post(delivery)
-    delivery.attempts += 1
+    """Send one attempt (outside any transaction: the POST may take seconds) and record the
+    outcome. A delivery that cannot succeed (refused address, no sid for a client that requires
+    one) fails at once instead of being retried."""
+    problem = _not_sendable(delivery)
+    if problem:
+        delivered, outcome, retry = False, problem, False
+    else:
+        delivered, outcome, retry = _post(delivery)
+        delivery.attempts += 1
     delivery.last_outcome = outcome
     now = timezone.now()
     if delivered:
         delivery.status = LogoutDelivery.Status.DELIVERED
         delivery.delivered = now
-    elif delivery.attempts >= MAX_ATTEMPTS:
+    elif not retry or delivery.attempts >= MAX_ATTEMPTS:
         delivery.status = LogoutDelivery.Status.FAILED
     else:
         delivery.next_attempt = now + backoff(delivery.attempts)
@@ -218,6 +246,18 @@ def deliver_due(*, limit: int = 100) -> int:
             delivery_attempt(delivery=delivery)
             attempted += 1
     return attempted
+
+
+def logout_deliveries_prune(*, days: int | None = None, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+    """Delete delivered and failed deliveries created more than ``days`` ago (default
+    ``OAUTHCLIENTS["LOGOUT_DELIVERY_RETENTION_DAYS"]``), ``batch_size`` rows per DELETE so that
+    no statement holds its locks for long; a pending one stays, however old. Returns how many."""
+    days = conf.get("LOGOUT_DELIVERY_RETENTION_DAYS") if days is None else days
+    finished = LogoutDelivery.objects.finished_before(timezone.now() - timedelta(days=days))
+    deleted = 0
+    while ids := list(finished.order_by("pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += finished.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def backchannel_logout_supported() -> bool:

@@ -1,10 +1,11 @@
 """A client's registered public keys (RFC 7591 ``jwks`` or ``jwks_uri``) and the JWTs it signs
 with them: private_key_jwt client assertions and signed request objects.
 
-A ``jwks_uri`` is fetched over https with a short timeout and a size cap, kept in the cache for
-a few minutes, and fetched again (at most once per cool-down) when a JWT names a key the cached
-set does not hold: that is how a client rotates its keys (OIDC Core §10.1.1). Signatures are
-verified by jwcrypto, with the algorithms we advertise only.
+A ``jwks_uri`` is fetched over https, from public addresses only (``oauthclients.outbound``),
+with a short timeout and a size cap, kept in the cache for a few minutes, and fetched again (at
+most once per cool-down) when a JWT names a key the cached set does not hold: that is how a
+client rotates its keys (OIDC Core §10.1.1). Signatures are verified by jwcrypto, with the
+algorithms we advertise only.
 """
 
 import base64
@@ -18,6 +19,7 @@ from django.core.cache import cache
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException, JWKeyNotFound
 
+from oauthclients import outbound
 from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS
 from oauthclients.validation import MAX_JWKS_BYTES, client_jwks_problem, fetch_url_problem
 
@@ -38,16 +40,20 @@ class UnverifiedJWT(Exception):
 
 def fetch_limited(url: str, *, name: str, max_bytes: int, accept: str) -> bytes | None:
     """The body of a GET to ``url`` (https, or loopback http in debug), or None when it is not
-    allowed, fails, redirects, answers other than 200 or is larger than ``max_bytes``."""
+    allowed, is on a non-public address (``oauthclients.outbound``), fails, redirects, answers
+    other than 200 or is larger than ``max_bytes``."""
     if fetch_url_problem(url, name=name):
         return None
     try:
-        with requests.get(
-            url, timeout=FETCH_TIMEOUT, stream=True, allow_redirects=False, headers={"Accept": accept}
+        with outbound.request(
+            "GET", url, timeout=FETCH_TIMEOUT, stream=True, headers={"Accept": accept}
         ) as response:
             if response.status_code != 200:
                 return None
             body = response.raw.read(max_bytes + 1, decode_content=True)
+    except outbound.RefusedAddress:
+        logger.info("Fetching a client's %s was refused: non-public address.", name)
+        return None
     except (requests.RequestException, OSError, ValueError):
         logger.info("Fetching a client's %s failed.", name)
         return None

@@ -3,8 +3,9 @@ value (``request``) or by reference (``request_uri``).
 
 The object is unsigned (``alg=none``) or signed with a key the client registered (RS256, ES256);
 a client that registered ``request_object_signing_alg`` must use exactly that. A ``request_uri``
-is fetched only when it is one the client registered (``request_uris``), over https, with a short
-timeout and a size cap: the server never fetches a URL that a stranger typed into a browser.
+is fetched only when it is one the client registered (``request_uris``), over https, from a public
+address (``oauthclients.outbound``), with a short timeout and a size cap: the server never fetches
+a URL that a stranger typed into a browser.
 
 The parameters inside the object take precedence over the query (OIDC Core §6.3.3); the query's
 ``client_id`` and ``response_type`` must match the object's. The resolved request replaces the

@@ -8,8 +8,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 import requests
 import responses
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client as BrowserClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from jwcrypto import jwk, jwt
@@ -346,6 +348,121 @@ def test_a_client_that_times_out_is_recorded_and_retried(signed_in, rp):
     call_command("logoutworker", "--once")
     delivery = LogoutDelivery.objects.get()
     assert (delivery.status, delivery.last_outcome) == (LogoutDelivery.Status.PENDING, "timeout")
+
+
+def queued(client, user, *, sid="", status=LogoutDelivery.Status.PENDING, days_old=0):
+    """An outbox row as the back-channel logout code writes it; ``days_old`` backdates it."""
+    delivery = LogoutDelivery.objects.create(
+        client=client, issuer=ISSUER, sub=str(user.pk), sid=sid, status=status, next_attempt=timezone.now()
+    )
+    LogoutDelivery.objects.filter(pk=delivery.pk).update(created=timezone.now() - timedelta(days=days_old))
+    return delivery
+
+
+def claims_of(parsed_body, api_client):
+    return verified(api_client, parse_qs(parsed_body)["logout_token"][0], typ="logout+jwt")
+
+
+@responses.activate
+def test_the_logout_token_carries_the_id_tokens_sid_for_a_client_that_requires_it(signed_in, rp, api_client):
+    browser, id_token = signed_in
+    assert rp[0].backchannel_logout_session_required
+    responses.post(BACKCHANNEL_URI, status=200)
+    browser.post(reverse("logout"))
+
+    call_command("logoutworker", "--once")
+
+    sid = verified(api_client, id_token)["sid"]
+    assert sid and claims_of(responses.calls[0].request.body, api_client)["sid"] == sid
+
+
+@responses.activate
+def test_a_logout_without_a_sid_is_never_sent_to_a_client_that_requires_one(rp, user):
+    delivery = queued(rp[0], user, sid="")
+
+    call_command("logoutworker", "--once")
+
+    assert len(responses.calls) == 0  # a token it must reject (§2.2) would only look like a logout
+    delivery.refresh_from_db()
+    assert delivery.status == LogoutDelivery.Status.FAILED
+    assert delivery.attempts == 0
+    assert delivery.last_outcome == "not sent: the client requires a sid and this logout has none"
+    LogoutDelivery.objects.update(next_attempt=timezone.now())
+    call_command("logoutworker", "--once")
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_a_client_that_does_not_require_a_sid_gets_a_logout_token_naming_the_user(user, api_client):
+    client, _secret = make_client(scope="openid", backchannel_logout_uri=BACKCHANNEL_URI)
+    responses.post(BACKCHANNEL_URI, status=204)
+    queued(client, user, sid="")
+
+    call_command("logoutworker", "--once")
+
+    claims = claims_of(responses.calls[0].request.body, api_client)
+    assert claims["sub"] == str(user.pk)
+    assert "sid" not in claims
+    assert LogoutDelivery.objects.get().status == LogoutDelivery.Status.DELIVERED
+
+
+# --- Pruning the outbox -------------------------------------------------------------------------
+
+
+def test_pruning_deletes_old_delivered_and_failed_deliveries_only(rp, user, capsys):
+    client = rp[0]
+    Status = LogoutDelivery.Status
+    gone = [
+        queued(client, user, status=Status.DELIVERED, days_old=31),
+        queued(client, user, status=Status.FAILED, days_old=45),
+    ]
+    kept = [
+        queued(client, user, status=Status.PENDING, days_old=90),  # still to deliver, however old
+        queued(client, user, status=Status.DELIVERED, days_old=29),
+        queued(client, user, status=Status.FAILED, days_old=1),
+    ]
+
+    call_command("prunelogoutdeliveries")
+
+    assert capsys.readouterr().out.strip() == "Deleted 2 logout deliveries."
+    assert set(LogoutDelivery.objects.values_list("pk", flat=True)) == {delivery.pk for delivery in kept}
+    assert not LogoutDelivery.objects.filter(pk__in=[delivery.pk for delivery in gone]).exists()
+
+
+def test_pruning_keeps_the_days_the_setting_or_the_option_says(rp, user, settings, capsys):
+    delivered = LogoutDelivery.Status.DELIVERED
+    week_old = queued(rp[0], user, status=delivered, days_old=7)
+    queued(rp[0], user, status=delivered, days_old=12)
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "LOGOUT_DELIVERY_RETENTION_DAYS": 10}
+
+    call_command("prunelogoutdeliveries")
+    assert list(LogoutDelivery.objects.values_list("pk", flat=True)) == [week_old.pk]
+
+    call_command("prunelogoutdeliveries", "--days", "3")
+    assert not LogoutDelivery.objects.exists()
+    assert capsys.readouterr().out.splitlines() == [
+        "Deleted 1 logout deliveries.",
+        "Deleted 1 logout deliveries.",
+    ]
+
+
+def test_pruning_refuses_negative_days(rp, user):
+    queued(rp[0], user, status=LogoutDelivery.Status.DELIVERED, days_old=40)
+    with pytest.raises(CommandError, match="--days must not be negative"):
+        call_command("prunelogoutdeliveries", "--days", "-1")
+    assert LogoutDelivery.objects.count() == 1
+
+
+def test_pruning_deletes_in_batches(rp, user):
+    for _ in range(5):
+        queued(rp[0], user, status=LogoutDelivery.Status.FAILED, days_old=40)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert backchannel.logout_deliveries_prune(batch_size=2) == 5
+
+    deletes = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("DELETE")]
+    assert len(deletes) == 3  # 2 + 2 + 1 rows: each statement short, none holding locks for long
+    assert not LogoutDelivery.objects.exists()
 
 
 def test_a_password_change_tells_the_clients_of_the_other_sessions(user, rp, api_client):

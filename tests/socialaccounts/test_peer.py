@@ -63,6 +63,9 @@ class Peer:
             "DJANGO_CSRF_COOKIE_NAME": "peer_csrftoken",
             "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
             "OIDC_ISSUER": self.issuer,
+            # Its logout worker POSTs to us on 127.0.0.1: an address a production server refuses
+            # unless its operator allows it, as here.
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8",
         }
         self.process = None
 
