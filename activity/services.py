@@ -24,7 +24,8 @@ def _safe(details: dict) -> dict:
     return {key: value for key, value in details.items() if value not in (None, "")}
 
 
-@transaction.atomic
+# No transaction of its own: one INSERT is atomic by itself, and a transaction (or, inside the
+# caller's, a savepoint) around it would only add statements to every request that records one.
 def event_record(*, kind: Kind, user=None, **details) -> Event:
     """Record one event with the current request's address and User-Agent, and write it as one
     JSON log line (logger ``beerlocker.activity``) for an external log system."""

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
 from django.utils.module_loading import import_string
-from oauth2_provider.models import get_grant_model
 
 from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication
 from oauthclients.oauth2 import backchannel
@@ -101,27 +100,24 @@ def authorization_credentials(request) -> dict:
 
 
 def code_authentication_record(
-    *, code_checksum: str, auth_time: int | None, acr: str | None, sid: str | None = None
+    *, grant, auth_time: int | None, acr: str | None, sid: str | None = None
 ) -> None:
     """Keep the sign-in behind a just-issued authorization code with its grant."""
     if auth_time is None:
         return
-    grant = get_grant_model().objects.get(code=code_checksum)
     CodeAuthentication.objects.create(
         grant=grant, auth_time=datetime.fromtimestamp(auth_time, tz=UTC), acr=acr or "", sid=sid or ""
     )
 
 
-def id_token_authentication(request, code_checksum: str | None) -> tuple[int | None, str | None]:
+def id_token_authentication(request, code_record: CodeAuthentication | None) -> tuple[int | None, str | None]:
     """(auth_time, acr) for an ID token: from the authorization request's session when issued at
-    the authorization endpoint, from the code's record at the token endpoint, from the code that
-    started the token family on a refresh, else unknown."""
+    the authorization endpoint, from the code's record (``code_record``) at the token endpoint,
+    from the code that started the token family on a refresh, else unknown."""
     if getattr(request, "auth_time", None) is not None:
         return request.auth_time, getattr(request, "acr", None)
-    if code_checksum:
-        record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
-        if record is not None:
-            return int(record.auth_time.timestamp()), record.acr or None
+    if code_record is not None:
+        return int(code_record.auth_time.timestamp()), code_record.acr or None
     family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
     if family is not None:
         # A refresh: the sign-in behind the code that started this refresh token family.
@@ -131,15 +127,14 @@ def id_token_authentication(request, code_checksum: str | None) -> tuple[int | N
     return None, None
 
 
-def id_token_sid(request, code_checksum: str | None) -> str | None:
+def id_token_sid(request, code_record: CodeAuthentication | None) -> str | None:
     """The session (``sid``) behind an ID token, found the way ``id_token_authentication`` finds
     the sign-in: the authorization request, the code's record, or the code that began a refresh
     token family."""
     if getattr(request, "sid", None):
         return request.sid
-    if code_checksum:
-        record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
-        return (record.sid or None) if record is not None else None
+    if code_record is not None:
+        return code_record.sid or None
     family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
     if family is not None:
         redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
@@ -147,9 +142,8 @@ def id_token_sid(request, code_checksum: str | None) -> str | None:
     return None
 
 
-def code_sign_in(code_checksum: str) -> dict:
+def code_sign_in(code_record: CodeAuthentication | None) -> dict:
     """The sign-in recorded for a code, as AuthorizationCodeRedemption fields (empty if none)."""
-    record = CodeAuthentication.objects.filter(grant__code=code_checksum).first()
-    if record is None:
+    if code_record is None:
         return {}
-    return {"auth_time": record.auth_time, "acr": record.acr, "sid": record.sid}
+    return {"auth_time": code_record.auth_time, "acr": code_record.acr, "sid": code_record.sid}

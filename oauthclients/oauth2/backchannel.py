@@ -75,7 +75,13 @@ def session_client_record(*, sid: str | None, user, client: Client, issuer: str)
     """Remember that ``client`` received a code or tokens for ``user`` in session ``sid``."""
     if not sid or user is None or not getattr(user, "pk", None):
         return
-    SessionClient.objects.update_or_create(sid=sid, client=client, defaults={"user": user, "issuer": issuer})
+    # One upsert (INSERT ... ON CONFLICT DO UPDATE), not update_or_create's read, savepoint and write.
+    SessionClient.objects.bulk_create(
+        [SessionClient(sid=sid, client=client, user=user, issuer=issuer)],
+        update_conflicts=True,
+        unique_fields=["sid", "client"],
+        update_fields=["user", "issuer"],
+    )
 
 
 # --- The end of a session: the outbox ----------------------------------------------------------

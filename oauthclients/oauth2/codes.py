@@ -1,4 +1,5 @@
-"""Authorization codes: stored as checksums, spent once, and a replay revokes what they bought.
+"""Authorization codes: stored as checksums, read once per token request, spent once, and a replay
+revokes what they bought.
 
 DOT deletes a grant when its code is exchanged, so without a record a replayed code looks like any
 unknown code. RFC 6749 §4.1.2 asks that a replay revoke what the code produced; an
@@ -7,10 +8,10 @@ unknown code. RFC 6749 §4.1.2 asks that a replay revoke what the code produced;
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Subquery
 from oauth2_provider.models import (
     get_access_token_model,
     get_grant_model,
@@ -20,7 +21,7 @@ from oauth2_provider.models import (
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients.models import AuthorizationCodeRedemption, Client
+from oauthclients.models import AuthorizationCodeRedemption, Client, CodeAuthentication
 from oauthclients.oauth2 import authn
 
 
@@ -29,31 +30,53 @@ def code_checksum(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-@contextmanager
-def code_unspent(request) -> Iterator[None]:
-    """Read the grant of a code inside this block: if a concurrent exchange spent (deleted) it
-    since ``validate_code`` passed, the request is ``invalid_grant``, never a 500."""
-    try:
-        yield
-    except get_grant_model().DoesNotExist:
-        raise errors.InvalidGrantError(
-            description="The authorization code was already used.", request=request
-        ) from None
+def code_grant(request, code: str):
+    """The grant of ``code`` (None when there is none), read once per token request with its user
+    and the sign-in behind it, and kept on that oauthlib ``request``, never longer.
 
-
-def code_exchange(*, code: str, client: Client, token: dict, save_tokens: Callable[[], object]) -> None:
-    """Save the tokens ``code`` buys (``save_tokens``) and spend the code, in one transaction.
-
-    When the code is already spent (a replay that won a race against the first exchange) nothing
-    is saved, every token the first exchange issued is revoked, and InvalidGrantError is raised.
+    oauthlib and DOT ask about the grant again and again (its scopes, client, user, PKCE challenge,
+    redirect URI, nonce, resource and sign-in); every answer comes from this one read. It is a
+    snapshot: whether the code is still unspent is decided by ``code_exchange`` alone, which
+    deletes it in the transaction that saves the tokens.
     """
     checksum = code_checksum(code)
-    sign_in = authn.code_sign_in(checksum)  # read before the grant (and its record) goes
+    read = getattr(request, "code_grant", None)
+    if read is None or read[0] != checksum:
+        grants = get_grant_model().objects.select_related("user", "authentication")
+        request.code_grant = read = (checksum, grants.filter(code=checksum).first())
+    return read[1]
+
+
+def client_code_grant(request, code: str, client: Client):
+    """``code_grant`` when the code is ``client``'s, else invalid_grant (DOT's reads of the grant
+    ask for ``code`` and ``application=client`` together)."""
+    grant = code_grant(request, code)
+    if grant is None or grant.application_id != client.pk:
+        raise errors.InvalidGrantError(description="The authorization code is not valid.", request=request)
+    return grant
+
+
+def code_authentication(grant) -> CodeAuthentication | None:
+    """The sign-in recorded with ``grant`` (read with it by ``code_grant``), or None."""
+    return getattr(grant, "authentication", None) if grant is not None else None
+
+
+def code_exchange(
+    *, code: str, grant, client: Client, token: dict, save_tokens: Callable[[], object]
+) -> None:
+    """Save the tokens ``code`` buys (``save_tokens``) and spend the code, in one transaction.
+
+    ``grant`` is the code's grant as this request read it (``code_grant``). Spending it is deleting
+    its row: when the delete finds the row gone (a replay that won a race against the first
+    exchange) nothing is saved, every token the first exchange issued is revoked, and
+    InvalidGrantError is raised.
+    """
+    checksum = code_checksum(code)
+    sign_in = authn.code_sign_in(code_authentication(grant))  # kept before the grant (and it) goes
     try:
         with transaction.atomic():
             save_tokens()
-            deleted, _ = get_grant_model().objects.filter(code=checksum, application=client).delete()
-            if not deleted:
+            if not _spend(grant, client):
                 raise errors.InvalidGrantError()
             _record_redemption(checksum, client, token, sign_in)
     except errors.InvalidGrantError:
@@ -61,14 +84,24 @@ def code_exchange(*, code: str, client: Client, token: dict, save_tokens: Callab
         raise
 
 
+def _spend(grant, client: Client) -> bool:
+    """Delete ``grant`` (and its sign-in record); False when another exchange already had."""
+    if grant is None or grant.pk is None or grant.application_id != client.pk:
+        return False
+    # By primary key: the row this request validated; its sign-in record goes with it (CASCADE).
+    _total, deleted = grant.delete()
+    return bool(deleted.get(grant._meta.label))
+
+
 def _record_redemption(checksum: str, client: Client, token: dict, sign_in: dict) -> None:
     access_checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
-    refresh = get_refresh_token_model().objects.filter(access_token__token_checksum=access_checksum).first()
+    # The family of the refresh token just saved with that access token, read by the INSERT itself.
+    family = get_refresh_token_model().objects.filter(access_token__token_checksum=access_checksum)
     AuthorizationCodeRedemption.objects.create(
         code_checksum=checksum,
         application=client,
         access_token_checksum=access_checksum,
-        refresh_token_family=refresh.token_family if refresh is not None else None,
+        refresh_token_family=Subquery(family.values("token_family")[:1]),
         **sign_in,
     )
 

@@ -6,17 +6,20 @@ behaviour underneath changes, so an upgrade is a red test, not a silent sign-in 
 """
 
 import hashlib
+import json
 import re
 from contextvars import ContextVar
 from urllib.parse import urlsplit, urlunsplit
 
-from oauth2_provider.models import get_access_token_model
+from django.db import router, transaction
+from jwcrypto import jws, jwt
+from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauthlib.oauth2.rfc6749 import errors
 
 from api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from oauthclients.grants import AUTHORIZATION_CODE
-from oauthclients.oauth2.codes import code_checksum
+from oauthclients.oauth2.codes import code_grant
 
 # A "%" that does not start a percent-escape: oauthlib raises ValueError on it (a 500).
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -60,24 +63,68 @@ class CompatValidatorMixin:
     """Validator overrides of DOT's private methods (the validator itself uses public ones only)."""
 
     def _check_and_set_request_resource(self, request):
-        # DOT 3.4.1: RFC 8707 resource narrowing looks the grant up by ``request.code`` inside
-        # ``_save_bearer_token``, with no public hook; we store only the code's checksum, so the
-        # lookup gets the checksum for the duration of the call.
+        # DOT 3.4.1: RFC 8707 narrowing of a code's token to the resources the code was granted
+        # for reads the grant again, by ``request.code`` (we store only the code's checksum),
+        # inside ``_save_bearer_token``, with no public hook. The grant this request already read
+        # (codes.code_grant) answers instead: DOT's method does what it does for every grant
+        # (normalise and validate the requested resources), then DOT's narrowing follows.
         code = getattr(request, "code", None)
         if request.grant_type != AUTHORIZATION_CODE or not code:
             return super()._check_and_set_request_resource(request)
-        request.code = code_checksum(code)
+        request.grant_type = None  # DOT: no grant-specific step
         try:
-            return super()._check_and_set_request_resource(request)
+            super()._check_and_set_request_resource(request)
         finally:
-            request.code = code
+            request.grant_type = AUTHORIZATION_CODE
+        grant = code_grant(request, code)
+        granted = []
+        if grant is not None and grant.application_id == request.client.pk:
+            granted = grant.resource or []
+        if request.resource and granted:
+            for resource in request.resource:
+                if resource not in granted:
+                    raise errors.CustomOAuth2Error(
+                        error="invalid_target",
+                        description=(
+                            f"The requested resource '{resource}' is not allowed. "
+                            "Token request cannot escalate resource permissions beyond the "
+                            "original authorization grant"
+                        ),
+                        request=request,
+                    )
+        elif granted:
+            self._validate_resource_uris(request, granted)
+            request.resource = granted
+        return None
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        # DOT 3.4.1: ``save_bearer_token`` saves the access token here and returns nothing, and
-        # DOT's TokenView reads the token back by its value to send ``app_authorized`` (one more
-        # query per token request). Keeping the saved instance spares that read.
-        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        # DOT 3.4.1 saves the access token here; ``save_bearer_token`` returns nothing, and DOT's
+        # TokenView reads the token back by its value to send ``app_authorized``. The instance
+        # is kept for this request (``issued_access_token``), sparing that read.
+        access_token = self._save_access_token(expires, request, token, source_refresh_token)
         issued_access_token.set(access_token)
+        return access_token
+
+    def _save_access_token(self, expires, request, token, source_refresh_token):
+        # DOT 3.4.1 binds an access token to the ID token issued with it by reading that ID token
+        # back from its JWT (the client its ``aud`` names, then the row by ``jti``), although
+        # ``finalize_id_token`` has just left the row on ``request.id_token``; no public hook
+        # chooses. When the row in hand is that JWT's, it is used; otherwise DOT's method runs.
+        issued = getattr(request, "id_token", None)
+        signed = token.get("id_token")
+        if issued is None or not signed or _unverified_jti(signed) != str(issued.jti):
+            return super()._create_access_token(expires, request, token, source_refresh_token)
+        access_token = get_access_token_model()(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=issued,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            resource=getattr(request, "resource", []),  # RFC 8707
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save()
         return access_token
 
     def _load_access_token(self, token):
@@ -88,6 +135,62 @@ class CompatValidatorMixin:
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
         tokens = get_access_token_model().objects.select_related("application__user", "user")
         return tokens.filter(token_checksum=checksum).first()
+
+
+def _unverified_jti(id_token: str) -> str | None:
+    """The ``jti`` of a JWT this server has just signed, read without verifying it again."""
+    unverified = jws.JWS()
+    unverified.deserialize(id_token)
+    return json.loads(unverified.objects["payload"]).get("jti")
+
+
+def create_authorization_code(validator, request, code: dict):
+    """DOT's ``save_authorization_code``, returning the Grant it saves.
+
+    DOT 3.4.1's ``save_authorization_code`` is one call of ``_create_authorization_code``, whose
+    Grant it drops: what is stored beside the grant (the sign-in behind it) would read it back.
+    """
+    return validator._create_authorization_code(request, code)
+
+
+def save_bearer_token_in_transaction(validator, token, request):
+    """DOT's ``save_bearer_token`` as part of the caller's transaction.
+
+    DOT 3.4.1's is ``_save_bearer_token`` (the method its docstring says to extend) inside
+    ``transaction.atomic``, which inside a transaction is a savepoint: two statements that guard
+    nothing the caller's transaction does not. Outside one, this is still a transaction.
+    """
+    with transaction.atomic(using=router.db_for_write(get_access_token_model()), savepoint=False):
+        return validator._save_bearer_token(token, request)
+
+
+def signed_id_token(validator, id_token: dict, token, token_handler, request):
+    """DOT's ``finalize_id_token`` up to the signed JWT: (the JWT, its expiry), the row unsaved.
+
+    DOT 3.4.1 saves the ID token's row as soon as the JWT is signed, in a transaction of its own,
+    with no hook in between; ``save_id_token`` saves it where the caller chooses.
+    """
+    claims, expiration_time = validator.get_id_token_dictionary(token, token_handler, request)
+    id_token.update(**claims)
+    # DOT's workaround for oauthlib bug #746.
+    if "nonce" not in id_token and request.nonce:
+        id_token["nonce"] = request.nonce
+    header = {"typ": "JWT", "alg": request.client.algorithm}
+    # RS256 consumers expect a kid in the header for verifying the token
+    if request.client.algorithm == AbstractApplication.RS256_ALGORITHM:
+        header["kid"] = request.client.jwk_key.thumbprint()
+    signed = jwt.JWT(header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str))
+    signed.make_signed_token(request.client.jwk_key)
+    return signed.serialize(), expiration_time
+
+
+def save_id_token(validator, request, jti: str, expires):
+    """The rest of DOT 3.4.1's ``finalize_id_token``: the ID token's row (``_save_id_token``), left
+    on the request as DOT leaves it, without DOT's transaction of its own."""
+    id_token = validator._save_id_token(jti, request, expires)
+    request.access_token = id_token  # DOT: "needed by django rest framework"
+    request.id_token = id_token
+    return id_token
 
 
 def add_iss_to_redirect(uri: str, issuer: str) -> str:

@@ -27,7 +27,11 @@ def pkce_required(client_id: str) -> bool:
 
     if not isinstance(client_id, str) or "\x00" in client_id:
         return True
-    client = Client.objects.filter(client_id=client_id).first()
+    return pkce_required_for(Client.objects.filter(client_id=client_id).first())
+
+
+def pkce_required_for(client) -> bool:
+    """``pkce_required`` for a client already read (None: no such client)."""
     return client is None or client.is_public
 
 

@@ -10,17 +10,20 @@ import base64
 import binascii
 import functools
 import hashlib
+import json
 from datetime import timedelta
 from urllib.parse import unquote_plus, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
+from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
-from oauthlib.oauth2.rfc6749 import errors
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749 import errors, utils
 
 from api import limits
 from api.compiled import CompiledLookup, Part
@@ -34,7 +37,17 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn, backchannel, claims, client_assertions, codes, rotation, userinfo
+from oauthclients.oauth2 import (
+    authn,
+    backchannel,
+    claims,
+    client_assertions,
+    codes,
+    compat,
+    rotation,
+    server,
+    userinfo,
+)
 from oauthclients.oauth2.compat import CompatValidatorMixin
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
@@ -193,6 +206,19 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def validate_response_type(self, client_id, response_type, client, request, *args, **kwargs):
         return client.allows_response_type(response_type)
 
+    def is_pkce_required(self, client_id, request):
+        # DOT asks ``PKCE_REQUIRED`` with the client_id alone, and ours reads the client to answer;
+        # the client this request already read (validate_client_id, client authentication)
+        # answers the same without reading it again.
+        client = request.client
+        if (
+            oauth2_settings.PKCE_REQUIRED is server.pkce_required
+            and isinstance(client, Client)
+            and client.client_id == client_id
+        ):
+            return server.pkce_required_for(client)
+        return super().is_pkce_required(client_id, request)
+
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
         # Exact match (DOT), and a scheme we would actually redirect to: https, loopback http, or a
         # native app's private-use scheme. Checked up front so the user never consents in vain.
@@ -219,14 +245,16 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         stored = {**code, "code": codes.code_checksum(code["code"])}
-        super().save_authorization_code(client_id, stored, request, *args, **kwargs)
-        authn.code_authentication_record(
-            code_checksum=stored["code"],
-            auth_time=getattr(request, "auth_time", None),
-            acr=getattr(request, "acr", None),
-            sid=getattr(request, "sid", None),
-        )
-        self._record_session_client(request)
+        # The code, the sign-in behind it and the session's record of the client: all or none.
+        with transaction.atomic():
+            grant = compat.create_authorization_code(self, request, stored)
+            authn.code_authentication_record(
+                grant=grant,
+                auth_time=getattr(request, "auth_time", None),
+                acr=getattr(request, "acr", None),
+                sid=getattr(request, "sid", None),
+            )
+            self._record_session_client(request)
 
     def _record_session_client(self, request):
         # Back-channel logout: the session (sid, set only at the authorization endpoint) reached
@@ -240,27 +268,29 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             issuer=self.get_oidc_issuer_endpoint(request),
         )
 
-    def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        checksum = codes.code_checksum(code)
-        if super().validate_code(client_id, checksum, client, request, *args, **kwargs):
-            # A code issued just before the user was deactivated buys no token.
-            return not account_disabled(request.user)
-        codes.revoke_tokens_from_code(checksum)
-        return False
+    # At the token endpoint every question about the code is answered from one read of its grant
+    # (codes.code_grant); whether it is still unspent, only code_exchange's delete decides.
 
-    # A code that passed validate_code can be spent by a concurrent exchange before the next
-    # read of its grant: each read below is invalid_grant then (codes.code_unspent).
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        grant = codes.code_grant(request, code)
+        if grant is None or grant.application_id != client.pk or grant.is_expired():
+            codes.revoke_tokens_from_code(codes.code_checksum(code))
+            return False
+        # What DOT's validate_code takes from the grant.
+        request.scopes = grant.scope.split(" ")
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        # A code issued just before the user was deactivated buys no token.
+        return not account_disabled(request.user)
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, request=None, *args, **kwargs):
-        checksum = codes.code_checksum(code)
-        with codes.code_unspent(request):
-            return super().confirm_redirect_uri(
-                client_id, checksum, redirect_uri, client, request, *args, **kwargs
-            )
+        return codes.client_code_grant(request, code, client).redirect_uri_allowed(redirect_uri)
 
     def get_code_challenge(self, code, request):
-        with codes.code_unspent(request):
-            challenge = super().get_code_challenge(codes.code_checksum(code), request)
+        challenge = codes.client_code_grant(request, code, request.client).code_challenge or None
         if challenge is None and request.code_verifier is not None:
             # RFC 9700 §2.1.1, PKCE downgrade: oauthlib ignores a verifier when the code has no
             # challenge, so a code injected from a flow without PKCE would pass as this client's.
@@ -271,16 +301,26 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         return challenge
 
     def get_code_challenge_method(self, code, request):
-        with codes.code_unspent(request):
-            return super().get_code_challenge_method(codes.code_checksum(code), request)
+        return codes.client_code_grant(request, code, request.client).code_challenge_method or None
 
     def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        checksum = codes.code_checksum(code)
-        return super().get_authorization_code_scopes(client_id, checksum, redirect_uri, request)
+        # Asked before the client authenticates (to choose the OpenID Connect grant), like DOT's.
+        grant = codes.code_grant(request, code)
+        return utils.scope_to_list(grant.scope) if grant is not None and grant.scope else []
 
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
-        checksum = codes.code_checksum(code)
-        return super().get_authorization_code_nonce(client_id, checksum, redirect_uri, request)
+        grant = codes.code_grant(request, code)
+        return (grant.nonce or None) if grant is not None else None
+
+    def finalize_id_token(self, id_token, token, token_handler, request):
+        if request.grant_type != AUTHORIZATION_CODE:
+            return super().finalize_id_token(id_token, token, token_handler, request)
+        # DOT's, except that the ID token's row waits for the tokens the code buys and is saved
+        # with them, in the transaction that spends the code (save_bearer_token): a code found
+        # spent leaves no ID token behind, and the row costs no transaction of its own.
+        signed, expires = compat.signed_id_token(self, id_token, token, token_handler, request)
+        request.unsaved_id_token = (id_token["jti"], expires)
+        return signed
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         if request.grant_type == REFRESH_TOKEN:
@@ -304,12 +344,20 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # revokes them: one function, whatever order oauthlib calls the validator in.
         return codes.code_exchange(
             code=request.code,
+            grant=codes.code_grant(request, request.code),
             client=request.client,
             token=token,
-            save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
-                token, request, *args, **kwargs
-            ),
+            save_tokens=lambda: self._save_code_tokens(token, request),
         )
+
+    def _save_code_tokens(self, token, request):
+        # Inside code_exchange's transaction: the ID token first (finalize_id_token signed it),
+        # as the access token names it, then DOT's access and refresh tokens.
+        if getattr(request, "unsaved_id_token", None) is not None:
+            jti, expires = request.unsaved_id_token
+            compat.save_id_token(self, request, jti, expires)
+            request.unsaved_id_token = None
+        compat.save_bearer_token_in_transaction(self, token, request)
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
         # Nothing left to do: ``codes.code_exchange`` (from save_bearer_token) deleted the code
@@ -393,13 +441,14 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # DOT's auth_time is the account's last sign-in anywhere; ours is this session's, carried
         # with the code (OIDC Core §2), and acr says how the user signed in.
         code = getattr(request, "code", None)
-        auth_time, acr = authn.id_token_authentication(request, codes.code_checksum(code) if code else None)
+        record = codes.code_authentication(codes.code_grant(request, code)) if code else None
+        auth_time, acr = authn.id_token_authentication(request, record)
         if auth_time is not None:
             id_claims["auth_time"] = auth_time
         if acr:
             id_claims["acr"] = acr
         # Back-Channel Logout 1.0 §2.1: the session's public id, never the session key.
-        sid = authn.id_token_sid(request, codes.code_checksum(code) if code else None)
+        sid = authn.id_token_sid(request, record)
         if sid:
             id_claims["sid"] = sid
         return id_claims, expiration_time

@@ -78,6 +78,11 @@ class ClientEndpointMixin:
 class AuthorizationView(dot_views.AuthorizationView):
     """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
 
+    # The client this request names, as read once (with its owner) by validating the request or,
+    # for the consent form's answer, by form_valid; oauthlib gets it with the credentials instead
+    # of reading it again. One request's: a view instance serves one request.
+    client = None
+
     def get(self, request, *args, **kwargs):
         prompt = request.GET.get("prompt", "").split()
         if "none" not in prompt and authn.reauthentication_due(request, request.GET):
@@ -95,6 +100,7 @@ class AuthorizationView(dot_views.AuthorizationView):
 
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)
+        self.client = getattr(credentials.get("request"), "client", None)  # oauthlib's request
         hint = request.GET.get("id_token_hint")
         if hint and request.user.is_authenticated and not id_token_names(hint, request.user):
             # OIDC Core §3.1.2.1: the client asked for the user its ID token names; someone else
@@ -132,11 +138,14 @@ class AuthorizationView(dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         # When and how the user signed in, for the ID token (auth_time, acr).
         credentials = {**credentials, **authn.authorization_credentials(request)}
+        if self.client is not None and self.client.client_id == credentials.get("client_id"):
+            # Set on oauthlib's request, where validate_client_id (load_client) reuses it.
+            credentials["client"] = self.client
         result = super().create_authorization_response(request, scopes, credentials, allow)
         if allow and request.method == "POST":
             # Allow pressed on the consent page (answers given on GET are remembered consent or a
             # first-party client): announced only once the code or token was issued.
-            client = Client.objects.get(client_id=credentials["client_id"])
+            client = credentials.get("client") or Client.objects.get(client_id=credentials["client_id"])
             signals.consent_given.send(
                 sender=Client, client=client, user=request.user, scopes=scopes.split() if scopes else []
             )
@@ -188,7 +197,9 @@ class AuthorizationView(dot_views.AuthorizationView):
 
     def form_valid(self, form):
         # DOT looks the client up with .get(): a tampered form naming no client would be a 500.
-        if not get_application_model().objects.filter(client_id=form.cleaned_data["client_id"]).exists():
+        clients = get_application_model().objects.select_related("user")
+        self.client = clients.filter(client_id=form.cleaned_data["client_id"]).first()
+        if self.client is None:
             return self.form_invalid(form)
         return super().form_valid(form)
 
@@ -200,6 +211,9 @@ class AuthorizationView(dot_views.AuthorizationView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         application = context.get("application")
+        if application is not None and self.client is not None and self.client.pk == application.pk:
+            # The same row, read with the owner the page names (DOT's own read is without).
+            context["application"] = application = self.client
         if application is not None:
             context["redirect_host"] = urlsplit(context.get("redirect_uri") or "").netloc
             context["scope_items"] = list(

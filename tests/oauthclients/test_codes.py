@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients import services
@@ -27,6 +28,9 @@ def test_an_exchange_that_finds_its_code_spent_saves_nothing_and_revokes_the_win
 ):
     client, secret = make_client()
     code = query(consent(signed_in, client))["code"]
+    # A second exchange of the same code reads (and validates) its grant before the first one
+    # spends it...
+    grant = codes.code_grant(OauthlibRequest(TOKEN), code)
     first = exchange_code(api_client, client, secret, code)
     assert first.status_code == 200
     redemption = AuthorizationCodeRedemption.objects.get(code_checksum=codes.code_checksum(code))
@@ -34,10 +38,11 @@ def test_an_exchange_that_finds_its_code_spent_saves_nothing_and_revokes_the_win
     assert redemption.access_token_checksum == hashlib.sha256(winner.encode()).hexdigest()
     saved = []
 
-    # A second exchange of the same code that passed validation before the first one spent it.
+    # ... and only then goes on to save its tokens and spend the code.
     with pytest.raises(errors.InvalidGrantError):
         codes.code_exchange(
             code=code,
+            grant=grant,
             client=client,
             token={"access_token": "loser"},
             save_tokens=lambda: saved.append(access_token(application=client)),
