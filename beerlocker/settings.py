@@ -532,7 +532,10 @@ LOGGING_CONFIG = "ops.logformat.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ops.middleware.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "ops.middleware.RequestIdFilter"},
+        "no_query_string": {"()": "ops.logformat.NoQueryString"},
+    },
     "formatters": {
         "text": {"()": "ops.logformat.TextFormatter"},
         "json": {"()": "ops.logformat.JsonFormatter"},
@@ -551,6 +554,8 @@ LOGGING = {
         # 4xx warnings ("Not Found: /x") repeat the request line; 5xx still log with their traceback.
         "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
         "py.warnings": {"handlers": [], "propagate": True},
+        # runserver's request lines, without query strings (codes, states): ops.logformat.
+        "django.server": {"handlers": [], "filters": ["no_query_string"], "propagate": True},
         "ops.requests": {
             "handlers": [],
             "level": "INFO" if env.bool("DJANGO_REQUEST_LOG", default=not DEBUG) else "WARNING",

@@ -33,6 +33,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class NoQueryString(logging.Filter):
+    """On ``django.server`` (runserver's line per request): the request line without its query
+    string, which can carry an authorization code, a state or a token. The production request log
+    (``ops.requests``) never writes one; this keeps the development server to the same rule."""
+
+    def filter(self, record):
+        if record.args and isinstance(record.args, tuple) and isinstance(record.args[0], str):
+            method, space, rest = record.args[0].partition(" ")
+            target, blank, protocol = rest.partition(" ")
+            if "?" in target:
+                line = f"{method}{space}{target.split('?', 1)[0]}{blank}{protocol}"
+                record.args = (line, *record.args[1:])
+        return True
+
+
 def configure(config: dict) -> None:
     """LOGGING_CONFIG: Django's dictConfig, plus Python warnings routed through the same handler
     (as ``py.warnings`` records), so with JSON lines every line of the output is JSON."""

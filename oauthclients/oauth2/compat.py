@@ -15,6 +15,7 @@ from django.db import router, transaction
 from jwcrypto import jws, jwt
 from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
@@ -151,6 +152,20 @@ def create_authorization_code(validator, request, code: dict):
     Grant it drops: what is stored beside the grant (the sign-in behind it) would read it back.
     """
     return validator._create_authorization_code(request, code)
+
+
+def save_lone_access_token(validator, token, request):
+    """DOT's ``save_bearer_token`` for a token response that saves one row: an access token and no
+    refresh token (client credentials).
+
+    DOT 3.4.1 wraps ``_save_bearer_token`` in ``transaction.atomic``: BEGIN and COMMIT, two more
+    round trips, around what is then a single INSERT, which autocommit already makes atomic. A
+    response with a refresh token (more rows) goes through DOT's transaction unchanged.
+    """
+    alias = router.db_for_write(get_access_token_model())
+    if token.get("refresh_token") or not transaction.get_autocommit(using=alias):
+        return OAuth2Validator.save_bearer_token(validator, token, request)
+    return validator._save_bearer_token(token, request)
 
 
 def save_bearer_token_in_transaction(validator, token, request):

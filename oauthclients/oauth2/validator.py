@@ -56,9 +56,13 @@ _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFR
 
 @functools.cache
 def _client_lookup() -> CompiledLookup:
-    """A client by ``client_id`` (unique) with its owner, whom ``Client.is_usable`` asks about;
-    compiled once, as it runs on every token, introspection and revocation request."""
-    return CompiledLookup("client_id", Part("", Client), Part("user", get_user_model()))
+    """A client by ``client_id`` (unique) with what is read of its owner: whether they are active
+    (``Client.is_usable``) and their name (the consent page); compiled once, as it runs on every
+    token, introspection and revocation request. The owner's other fields load if ever read."""
+    owner = get_user_model()
+    return CompiledLookup(
+        "client_id", Part("", Client), Part("user", owner, ("id", "is_active", owner.USERNAME_FIELD))
+    )
 
 
 def load_client(client_id, request) -> Client | None:
@@ -337,6 +341,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 # A concurrent use won: reuse, as validate_refresh_token finds it a moment later.
                 announce_reuse(request.refresh_token, request.client)
                 raise
+        if request.grant_type == CLIENT_CREDENTIALS:
+            # One INSERT (an access token for no user, no refresh token, no session).
+            return compat.save_lone_access_token(self, token, request)
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
             return super().save_bearer_token(token, request, *args, **kwargs)

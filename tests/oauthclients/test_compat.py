@@ -369,3 +369,10 @@ def test_dot_saves_a_bearer_tokens_access_token_through_create_access_token_whic
     saved = get_access_token_model().objects.get()
     assert kept is not None and kept.pk == saved.pk and kept.user == user
     assert saved.token_checksum == hashlib.sha256(raw.encode()).hexdigest()
+
+
+def test_dots_save_bearer_token_is_its_private_one_in_a_transaction_which_compat_skips_for_one_row():
+    """compat.save_lone_access_token calls ``_save_bearer_token`` without DOT's ``atomic`` for a
+    client-credentials token (one INSERT); DOT's method must still be just that wrapper."""
+    source = inspect.getsource(OAuth2Validator.save_bearer_token)
+    assert "transaction.atomic(" in source and "return self._save_bearer_token(" in source

@@ -46,6 +46,21 @@ def test_a_client_credentials_token_costs_one_read_and_one_insert(api_client, ma
     assert AccessToken.objects.get().application == client
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_client_credentials_token_is_one_insert_without_a_transaction_around_it(api_client, machine):
+    """Autocommit makes the lone INSERT atomic: no BEGIN and COMMIT (two more round trips)."""
+    client, secret = machine
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_post(api_client, TOKEN, client, secret, grant_type="client_credentials")
+
+    assert response.status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 2, statements
+    assert statements[1].startswith("INSERT")
+    assert AccessToken.objects.get().application == client  # committed: seen from here
+
+
 def test_app_authorized_is_still_sent_when_something_listens(api_client, machine):
     client, secret = machine
     received = []

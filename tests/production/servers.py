@@ -93,6 +93,17 @@ def wait_ready(url: str, timeout: float = 30, process: subprocess.Popen | None =
 class Gunicorn:
     """One production instance: ``gunicorn -c gunicorn.conf.py`` with stdout and stderr in ``log_path``."""
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"{HOST}:{self.port}",
+        ]
+
     def __init__(self, env: dict, log_path: Path):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -103,15 +114,7 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--config",
-                    "gunicorn.conf.py",
-                    "--bind",
-                    f"{HOST}:{self.port}",
-                ],
+                self.command(),
                 cwd=REPO,
                 env=self.env,
                 stdout=log,
@@ -131,3 +134,10 @@ class Gunicorn:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+class Runserver(Gunicorn):
+    """The development server as ``make run`` starts it: ``manage.py runserver``, its own log."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{self.port}"]

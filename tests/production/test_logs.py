@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.production.flow import CodeFlow
-from tests.production.servers import Gunicorn, database_url, is_postgres, manage, production_env
+from tests.production.servers import Gunicorn, Runserver, database_url, is_postgres, manage, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -119,3 +119,21 @@ def test_a_full_journey_logs_one_line_per_request_and_no_secret(server):
         ("GET", 200),
         ("POST", 302),
     ]
+
+
+def test_the_development_server_logs_no_secret_either(tmp_path):
+    """``make run``'s runserver prints Django's own line per request (``django.server``): without the
+    query string, so the token the journey sends in one (refused) is not written down either."""
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'dev.sqlite3'}", DJANGO_DEBUG="1")
+    manage(env, "migrate", "--noinput")
+    server = Runserver(env, tmp_path / "dev.log").start()
+    try:
+        flow, more_secrets = full_journey(server)
+    finally:
+        server.stop()
+    log = server.log()
+
+    assert '"GET /api/beers HTTP/1.1" 400' in log  # the query-token request, logged without its query
+    assert "?" not in "".join(line for line in log.splitlines() if "django.server" in line)
+    for secret in [*flow.secrets.values(), *more_secrets]:
+        assert secret not in log
