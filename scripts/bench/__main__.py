@@ -1,6 +1,6 @@
 """Run the benchmarks, each in its own process (each configures Django afresh):
 
-    .venv/bin/python -m scripts.bench [served] [api] [client_credentials] [social] [-- ARGS]
+    .venv/bin/python -m scripts.bench [served] [parts] [api] [client_credentials] [social] [-- ARGS]
 
 With no name, all of them. ``served`` is issue 10's benchmark: the hot paths under gunicorn on
 PostgreSQL next to the baselines, and with ``-- --growth [--scale S]`` the growth case. ARGS go to
@@ -10,7 +10,7 @@ every named benchmark; for the options run one directly, e.g. ``python -m script
 import subprocess
 import sys
 
-BENCHMARKS = ("served", "api", "client_credentials", "social")
+BENCHMARKS = ("served", "parts", "api", "client_credentials", "social")
 
 
 def main(argv):
