@@ -8,29 +8,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import CommandError, call_command, get_commands
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import UserSession
 from activity.models import Event, Kind
 from tests.factories import PASSWORD, UserFactory
-from tests.support.http import bearer_api
+from tests.support.http import bearer_api, is_signed_in, signed_in_with_password
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 NEW_PASSWORD = "an administrator's new passphrase"
-
-
-def browser(user, password=PASSWORD):
-    """A browser signed in as ``user`` through the sign-in form (a real, stamped session)."""
-    client = Client()
-    response = client.post(reverse("login"), {"username": user.username, "password": password})
-    assert response.status_code == 302, response.content
-    return client
-
-
-def signed_in(client) -> bool:
-    return client.get(reverse("accounts:sessions")).status_code == 200
 
 
 def token_works(token) -> bool:
@@ -46,8 +33,8 @@ def superuser(db):
 def targeted(user, access_token):
     """What ``user`` holds before the reset: a signed-in browser and an application's token."""
     token = access_token("beers:read")
-    session = browser(user)
-    assert token_works(token) and signed_in(session)
+    session = signed_in_with_password(user)
+    assert token_works(token) and is_signed_in(session)
     mail.outbox.clear()
     return session, token
 
@@ -61,7 +48,7 @@ def post_password_form(admin_browser, user, password1, password2=None):
 
 def assert_everything_ended(user, session, token):
     assert bearer_api(token).get("/api/beers").status_code == 401
-    assert not signed_in(session)
+    assert not is_signed_in(session)
     assert not UserSession.objects.signed_in_as(user).exists()
     (message,) = mail.outbox
     assert message.to == [user.email]
@@ -77,7 +64,7 @@ def test_an_administrator_resetting_a_password_in_the_admin_ends_the_users_token
     user, superuser, targeted, django_capture_on_commit_callbacks
 ):
     session, token = targeted
-    admin_browser = browser(superuser)
+    admin_browser = signed_in_with_password(superuser)
 
     with django_capture_on_commit_callbacks(execute=True):  # the e-mail leaves once it committed
         response = post_password_form(admin_browser, user, NEW_PASSWORD)
@@ -90,14 +77,14 @@ def test_an_administrator_resetting_a_password_in_the_admin_ends_the_users_token
     assert event.details == {"by": "administrator", "admin": superuser.username}
     ended = Event.objects.get(kind=Kind.SESSION_ENDED, user=user)
     assert ended.details["reason"] == "password_reset" and ended.details["admin"] == superuser.username
-    assert signed_in(admin_browser)  # the administrator's own session is not the user's
-    assert signed_in(browser(user, NEW_PASSWORD))
+    assert is_signed_in(admin_browser)  # the administrator's own session is not the user's
+    assert is_signed_in(signed_in_with_password(user, NEW_PASSWORD))
 
 
 def test_the_users_activity_page_says_an_administrator_reset_it(user, superuser, targeted):
-    post_password_form(browser(superuser), user, NEW_PASSWORD)
+    post_password_form(signed_in_with_password(superuser), user, NEW_PASSWORD)
 
-    page = browser(user, NEW_PASSWORD).get(reverse("activity:list"))
+    page = signed_in_with_password(user, NEW_PASSWORD).get(reverse("activity:list"))
 
     assert 'Password reset <span class="hint">(by an administrator)</span>' in page.content.decode()
 
@@ -105,14 +92,14 @@ def test_the_users_activity_page_says_an_administrator_reset_it(user, superuser,
 def test_an_administrator_changing_their_own_password_in_the_admin_keeps_this_session(
     superuser, django_capture_on_commit_callbacks
 ):
-    here, elsewhere = browser(superuser), browser(superuser)
+    here, elsewhere = signed_in_with_password(superuser), signed_in_with_password(superuser)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post_password_form(here, superuser, NEW_PASSWORD)
 
     assert response.status_code == 302
-    assert signed_in(here)
-    assert not signed_in(elsewhere)
+    assert is_signed_in(here)
+    assert not is_signed_in(elsewhere)
     assert Event.objects.filter(kind=Kind.PASSWORD_CHANGED, user=superuser).count() == 1
     assert mail.outbox[-1].subject == "Your Beer Locker password was changed"
 
@@ -123,11 +110,13 @@ def test_a_refused_password_form_changes_nothing(
     session, token = targeted
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_password_form(browser(superuser), user, NEW_PASSWORD, "something else entirely")
+        response = post_password_form(
+            signed_in_with_password(superuser), user, NEW_PASSWORD, "something else entirely"
+        )
 
     assert response.status_code == 200
     assert "password2" in response.context["form"].errors
-    assert token_works(token) and signed_in(session)
+    assert token_works(token) and is_signed_in(session)
     assert not Event.objects.filter(kind=Kind.PASSWORD_RESET).exists()
     assert mail.outbox == []
 
@@ -171,5 +160,5 @@ def test_a_changepassword_that_fails_changes_nothing(
 
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
-    assert token_works(token) and signed_in(session)
+    assert token_works(token) and is_signed_in(session)
     assert mail.outbox == []

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -16,7 +15,7 @@ from accounts.models import UserSession
 from accounts.services import EndedBy, session_end
 from accounts.signals import session_ended
 from tests.factories import PASSWORD, UserFactory, make_client
-from tests.support.http import basic_auth_header
+from tests.support.http import basic_auth_header, is_signed_in, signed_in_with_password
 from tests.support.oauth import authorize_url, query, user_tokens
 
 pytestmark = pytest.mark.django_db
@@ -35,15 +34,8 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def browser(user, user_agent=FIREFOX_LINUX, address="203.0.113.7"):
-    """A test client that signed in as ``user`` through the sign-in form, as a browser would."""
-    client = Client(HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
-    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return client
-
-
-def signed_in(client) -> bool:
-    return client.get(reverse("accounts:sessions")).status_code == 200
+    """A browser with this User-Agent and address that signed in as ``user`` through the form."""
+    return signed_in_with_password(user, HTTP_USER_AGENT=user_agent, REMOTE_ADDR=address)
 
 
 def session_of(client) -> UserSession:
@@ -87,8 +79,8 @@ def test_each_sign_in_is_its_own_session_and_signing_out_removes_it(user, ended)
 
     first.post(reverse("logout"))
 
-    assert not signed_in(first)
-    assert signed_in(second)
+    assert not is_signed_in(first)
+    assert is_signed_in(second)
     assert list(UserSession.objects.signed_in_as(user).values_list("user_agent", flat=True)) == [
         SAFARI_IPHONE
     ]
@@ -169,8 +161,8 @@ def test_page_signs_out_another_session_of_mine(user, ended):
 
     assert response.status_code == 200
     assert "That session is signed out." in response.content.decode()
-    assert not signed_in(there)
-    assert signed_in(here)
+    assert not is_signed_in(there)
+    assert is_signed_in(here)
     assert ended == [(target.public_id, EndedBy.USER, user)]
 
 
@@ -180,7 +172,7 @@ def test_page_signing_out_this_session_signs_me_out(user):
     response = here.post(reverse("accounts:session-end", args=[session_of(here).public_id]))
 
     assert response.status_code == 302
-    assert not signed_in(here)
+    assert not is_signed_in(here)
     assert not UserSession.objects.signed_in_as(user).exists()
 
 
@@ -190,7 +182,7 @@ def test_page_cannot_end_someone_elses_session(user, other_user, ended):
     response = here.post(reverse("accounts:session-end", args=[session_of(theirs).public_id]))
 
     assert response.status_code == 404
-    assert signed_in(theirs)
+    assert is_signed_in(theirs)
     assert ended == []
 
 
@@ -202,9 +194,9 @@ def test_page_signs_out_everywhere_else(user, other_user):
     response = here.post(reverse("accounts:sessions-end-others"), follow=True)
 
     assert "Signed out of 2 other sessions." in response.content.decode()
-    assert signed_in(here)
-    assert not any(signed_in(client) for client in elsewhere)
-    assert signed_in(theirs)
+    assert is_signed_in(here)
+    assert not any(is_signed_in(client) for client in elsewhere)
+    assert is_signed_in(theirs)
 
 
 def test_page_needs_a_signed_in_user(client):
@@ -226,8 +218,8 @@ def test_password_change_signs_out_every_other_session_and_keeps_this_one(user, 
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
     )
 
-    assert signed_in(here)
-    assert not signed_in(there)
+    assert is_signed_in(here)
+    assert not is_signed_in(there)
     assert ended == [(there_id, EndedBy.PASSWORD_CHANGE, user)]
 
 
@@ -240,7 +232,7 @@ def test_password_reset_signs_out_every_session(user, client):
     response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
     assert response.status_code == 302
-    assert not signed_in(there)
+    assert not is_signed_in(there)
     assert not UserSession.objects.signed_in_as(user).exists()
 
 
@@ -260,8 +252,8 @@ def test_admin_ends_every_session_of_the_selected_users(user, other_user, ended)
     )
 
     assert "Ended 2 sessions." in response.content.decode()
-    assert not any(signed_in(client) for client in mine)
-    assert signed_in(theirs)
+    assert not any(is_signed_in(client) for client in mine)
+    assert is_signed_in(theirs)
     assert {(by, actor) for _, by, actor in ended} == {(EndedBy.ADMIN, admin)}
 
 
@@ -279,7 +271,7 @@ def test_a_staff_member_who_cannot_change_users_cannot_end_sessions(user):
 
     assert response.status_code == 200
     assert "Ended" not in response.content.decode()
-    assert signed_in(mine)
+    assert is_signed_in(mine)
 
 
 # --- the API ---------------------------------------------------------------------
@@ -349,7 +341,7 @@ def test_api_ends_one_of_my_sessions(user, basic_client, ended):
     response = basic_client.delete(f"/api/me/sessions/{target.public_id}")
 
     assert response.status_code == 204
-    assert not signed_in(there)
+    assert not is_signed_in(there)
     assert ended == [(target.public_id, EndedBy.USER, user)]
 
 
@@ -359,7 +351,7 @@ def test_api_ending_the_current_session_signs_it_out(user):
     response = here.delete(f"/api/me/sessions/{session_of(here).public_id}")
 
     assert response.status_code == 204
-    assert not signed_in(here)
+    assert not is_signed_in(here)
 
 
 def test_api_cannot_end_someone_elses_session(user, other_user, basic_client):
@@ -369,7 +361,7 @@ def test_api_cannot_end_someone_elses_session(user, other_user, basic_client):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No UserSession matches the given query."}
-    assert signed_in(theirs)
+    assert is_signed_in(theirs)
 
 
 def test_api_ends_every_other_session(user, other_user):
@@ -381,9 +373,9 @@ def test_api_ends_every_other_session(user, other_user):
 
     assert response.status_code == 200
     assert response.json() == {"ended": 2}
-    assert signed_in(here)
-    assert not any(signed_in(client) for client in elsewhere)
-    assert signed_in(theirs)
+    assert is_signed_in(here)
+    assert not any(is_signed_in(client) for client in elsewhere)
+    assert is_signed_in(theirs)
 
 
 def test_api_writes_need_sessions_write_with_a_token(user, bearer_client):
@@ -391,11 +383,11 @@ def test_api_writes_need_sessions_write_with_a_token(user, bearer_client):
 
     refused = bearer_client("sessions:read").post("/api/me/sessions/end-others")
     assert refused.status_code == 403
-    assert signed_in(there)
+    assert is_signed_in(there)
 
     response = bearer_client("sessions:write").post("/api/me/sessions/end-others")
     assert response.json() == {"ended": 1}
-    assert not signed_in(there)
+    assert not is_signed_in(there)
 
 
 # --- the service and the engines ------------------------------------------------------
@@ -404,11 +396,11 @@ def test_api_writes_need_sessions_write_with_a_token(user, bearer_client):
 def test_session_end_removes_the_cached_copy_too(user, settings):
     settings.SESSION_ENGINE = "accounts.session_engines.cached_db"
     there = browser(user)
-    assert signed_in(there)  # now read through the cache
+    assert is_signed_in(there)  # now read through the cache
 
     session_end(session=session_of(there), by=EndedBy.ADMIN)
 
-    assert not signed_in(there)
+    assert not is_signed_in(there)
     assert not UserSession.objects.filter(user=user).exists()
 
 
@@ -437,7 +429,7 @@ def test_a_third_party_app_may_read_sessions_with_consent_but_never_end_them(use
     assert listed.status_code == 200
     assert [entry["browser"] for entry in listed.json()["results"]] == ["Firefox 128.0"]
     assert api.post("/api/me/sessions/end-others").status_code == 403
-    assert signed_in(here)
+    assert is_signed_in(here)
 
 
 def test_the_async_session_api_fills_the_same_columns(user):

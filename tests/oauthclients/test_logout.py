@@ -21,6 +21,7 @@ from accounts.models import UserSession
 from oauthclients.models import LogoutDelivery, SessionClient
 from oauthclients.oauth2 import backchannel
 from tests.factories import PASSWORD, make_client
+from tests.support.http import is_signed_in, signed_in_with_password
 from tests.support.oauth import authorize_url, user_tokens
 
 pytestmark = pytest.mark.django_db
@@ -29,18 +30,6 @@ LOGOUT = "/api/oauth2/logout"
 BACKCHANNEL_URI = "https://rp.example.com/backchannel-logout"
 BYE = "https://client.example.com/bye"
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
-
-
-def signed_in_browser(user):
-    """A browser signed in through the sign-in form (a real, stamped session)."""
-    browser = BrowserClient()
-    response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302, response.content
-    return browser
-
-
-def is_signed_in(browser) -> bool:
-    return browser.get(reverse("accounts:sessions")).status_code == 200
 
 
 def session_of(browser) -> UserSession:
@@ -69,7 +58,7 @@ def rp(user):
 @pytest.fixture
 def signed_in(user, rp, api_client):
     """A browser signed in as ``user`` that signed in to ``rp``: (browser, id_token)."""
-    browser = signed_in_browser(user)
+    browser = signed_in_with_password(user)
     client, secret = rp
     tokens = user_tokens(browser, api_client, client, secret, scope="openid profile", nonce="n-1")
     return browser, tokens["id_token"]
@@ -174,7 +163,7 @@ def test_id_token_carries_the_sessions_public_id_never_its_key(signed_in, api_cl
 
 
 def test_a_refreshed_id_token_keeps_the_sid(user, rp, api_client):
-    browser = signed_in_browser(user)
+    browser = signed_in_with_password(user)
     client, secret = rp
     tokens = user_tokens(browser, api_client, client, secret, scope="openid")
     refreshed = api_client.post(
@@ -259,7 +248,7 @@ def test_logout_without_a_hint_asks_first_and_signs_out_only_when_confirmed(sign
 
 def test_a_hint_from_another_session_of_the_same_user_asks_first(signed_in, user):
     _browser, id_token = signed_in
-    elsewhere = signed_in_browser(user)
+    elsewhere = signed_in_with_password(user)
     page = elsewhere.get(LOGOUT, {"id_token_hint": id_token, "post_logout_redirect_uri": BYE})
     assert page.status_code == 200
     assert b"Sign out of Beer Locker?" in page.content
@@ -466,11 +455,11 @@ def test_pruning_deletes_in_batches(rp, user):
 
 
 def test_a_password_change_tells_the_clients_of_the_other_sessions(user, rp, api_client):
-    elsewhere = signed_in_browser(user)
+    elsewhere = signed_in_with_password(user)
     client, secret = rp
     user_tokens(elsewhere, api_client, client, secret, scope="openid")
     ended_sid = session_of(elsewhere).public_id
-    here = signed_in_browser(user)
+    here = signed_in_with_password(user)
     # Consent is remembered now: the authorization endpoint answers at once with a code.
     assert here.get(authorize_url(client, scope="openid")).status_code == 302
     kept_sid = session_of(here).public_id
@@ -484,7 +473,7 @@ def test_a_password_change_tells_the_clients_of_the_other_sessions(user, rp, api
 
 
 def test_a_client_without_a_backchannel_uri_gets_nothing(user, api_client):
-    browser = signed_in_browser(user)
+    browser = signed_in_with_password(user)
     client, secret = make_client(scope="openid")
     user_tokens(browser, api_client, client, secret, scope="openid")
     browser.post(reverse("logout"))

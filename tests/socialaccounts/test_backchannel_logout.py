@@ -19,6 +19,7 @@ from activity.models import Event, Kind
 from socialaccounts.backchannel import SESSION_KEY
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
+from tests.support.http import is_signed_in
 from tests.support.providers import OIDC_ISSUER, OIDC_KEY
 
 pytestmark = pytest.mark.django_db
@@ -42,10 +43,6 @@ def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
     session.save()
     ProviderSession.objects.create(issuer=OIDC_ISSUER, sub=sub, sid=sid, user=user)
     return browser
-
-
-def is_signed_in(browser) -> bool:
-    return browser.get(reverse("accounts:sessions")).status_code == 200
 
 
 def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):

@@ -38,3 +38,23 @@ def signed_in_as(user, **kwargs):
     browser = BrowserClient(**kwargs)
     browser.force_login(user)
     return browser
+
+
+def signed_in_with_password(user, password=None, **kwargs):
+    """A fresh web browser (``kwargs`` for Django's test client) that signed in as ``user`` through
+    the sign-in form, as a person does: a real, stamped session (``signed_in_as`` skips the form)."""
+    from django.urls import reverse
+
+    from tests.factories import PASSWORD
+
+    browser = BrowserClient(**kwargs)
+    response = browser.post(reverse("login"), {"username": user.username, "password": password or PASSWORD})
+    assert response.status_code == 302, response.content
+    return browser
+
+
+def is_signed_in(browser) -> bool:
+    """Whether ``browser``'s session still signs it in (the sessions page needs one)."""
+    from django.urls import reverse
+
+    return browser.get(reverse("accounts:sessions")).status_code == 200
