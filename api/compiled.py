@@ -81,8 +81,8 @@ class CompiledLookup:
         alias = router.db_for_read(model)
         compiled = self._compiled.get(alias)
         if compiled is None:
-            with self._lock:
-                compiled = self._compiled.setdefault(alias, self._compile(alias))
+            with self._lock:  # one thread compiles; the others find its answer
+                compiled = self._compiled.get(alias) or self._compiled.setdefault(alias, self._compile(alias))
         sql, params, position, compiler = compiled
         params = list(params)
         params[position] = value
