@@ -5,7 +5,7 @@ class AccountsConfig(AppConfig):
     """Users: the user API, the ``user_*`` and ``session_*`` services, sign-up, the account pages
     and the browser sessions (``UserSession``, ``accounts.session_engines``).
 
-    A project-level app like ``api``: it may use the domain apps' services (``seed_demo`` adds
+    A project-level app: it may use the domain apps' services (``seed_demo`` adds
     beers with ``lockers.services``), while the domain apps never import it.
     """
 

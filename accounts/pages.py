@@ -16,7 +16,7 @@ from accounts import services
 from accounts.forms import PasswordResetForm, SignUpForm
 from accounts.models import UserSession
 from accounts.sessions import current_session, describe_user_agent
-from api.signals import rate_limited
+from beerlocker_api.signals import rate_limited
 
 
 def favicon(request):

@@ -12,7 +12,7 @@ from accounts.signals import password_changed, session_ended
 from activity import notifications
 from activity.models import Kind
 from activity.services import event_record
-from api.signals import rate_limited
+from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
 from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
 from socialaccounts import signals as social

@@ -195,14 +195,14 @@ TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 # Password and client-secret guessing (django-axes, counted in the cache: Redis in production, so
 # every instance counts together). Per account (or client) and per address, known or unknown
 # username alike: AUTH_FAILURE_LIMIT failures lock out for AUTH_LOCKOUT_SECONDS after the last one.
-AXES_HANDLER = "api.axes.CacheHandler"  # axes' cache handler, one cache round trip per check
+AXES_HANDLER = "beerlocker_api.axes.CacheHandler"  # axes' cache handler, one cache round trip per check
 AXES_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("AUTH_LOCKOUT_SECONDS", default=15 * 60))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Attempts refused during a lockout do not extend it: the lockout lifts by itself.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "api.limits.client_ip"
-AXES_LOCKOUT_CALLABLE = "api.limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "beerlocker_api.limits.client_ip"
+AXES_LOCKOUT_CALLABLE = "beerlocker_api.limits.lockout_response"
 AXES_ENABLE_ADMIN = False
 # No start-up banner on every manage.py command; failures and lockouts are still logged.
 AXES_VERBOSE = False
@@ -225,34 +225,34 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.authentication.BearerAuthentication",
-        "api.authentication.BasicAuthentication",
+        "beerlocker_api.authentication.BearerAuthentication",
+        "beerlocker_api.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["beerlocker_api.permissions.IsUserWithTokenScope"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JSONParser",
+        "beerlocker_api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "beerlocker_api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "beerlocker_api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "signup": env.str("API_SIGNUP_RATE", default="30/hour"),
         # Anonymous dynamic client registrations per address (only with OAUTH2_DCR_OPEN=1).
         "dcr": env.str("API_DCR_RATE", default="20/hour"),
     },
-    # DRF's throttles find the client's address the way api.limits.client_ip does.
+    # DRF's throttles find the client's address the way beerlocker_api.limits.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
@@ -408,14 +408,14 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     # API clients send JSON (with Basic credentials, only JSON writes are accepted), so the schema
     # documents JSON request bodies only; the browsable API's forms still work over a session.
-    "PARSER_WHITELIST": ["api.parsers.JSONParser"],
+    "PARSER_WHITELIST": ["beerlocker_api.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.document_errors",
-        "api.schema.slashless_paths",
+        "beerlocker_api.schema.document_errors",
+        "beerlocker_api.schema.slashless_paths",
     ],
     "OAUTH2_FLOWS": ["authorizationCode"],
     "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",
@@ -467,7 +467,7 @@ _SOCIAL_BACKENDS = {
 }
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out password sign-in before any password is checked.
-    "api.backends.PasswordGuessingBackend",
+    "beerlocker_api.backends.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
 ]

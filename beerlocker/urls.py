@@ -4,9 +4,11 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import pages
-from api.exceptions import api_not_found
-from api.schema import SwaggerOAuthRedirectView, SwaggerView  # also registers our OpenAPI extensions
-from api.views import ApiRootView
+from beerlocker_api.exceptions import api_not_found
+
+# Importing the schema module also registers our OpenAPI extensions.
+from beerlocker_api.schema import SwaggerOAuthRedirectView, SwaggerView
+from beerlocker_api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
 from ops import health
 
@@ -68,5 +70,5 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
 ]
 
-handler404 = "api.exceptions.not_found"
-handler500 = "api.exceptions.server_error"
+handler404 = "beerlocker_api.exceptions.not_found"
+handler500 = "beerlocker_api.exceptions.server_error"

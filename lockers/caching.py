@@ -1,6 +1,6 @@
 """What the lockers app keeps in the cache (shared by every instance: Redis in production).
 
-- The number of beers in a locker, for the API's page ``count`` (``api.pagination``), stored with
+- The number of beers in a locker, for the API's page ``count`` (``beerlocker_api.pagination``), stored with
   the locker's version: every beer saved for the first time or deleted (through the services, the
   admin, a cascade: Django's model signals) moves the version once the transaction commits, so no
   instance ever serves a count from before it. A count costs one cache round trip instead of a

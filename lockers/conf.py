@@ -4,7 +4,7 @@ from django.conf import settings
 
 DEFAULTS = {
     # The scopes a bearer token needs on the beer endpoints, per kind of method (see
-    # api.permissions): name them after the scopes your authorization server grants.
+    # beerlocker_api.permissions): name them after the scopes your authorization server grants.
     "BEER_TOKEN_SCOPES": {"read": ["beers:read"], "write": ["beers:write"]},
     # The scopes an application token needs on /api/stats.
     "STATS_TOKEN_SCOPES": {"read": ["stats:read"]},

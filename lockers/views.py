@@ -6,7 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.permissions import IsApplicationWithTokenScope
+from beerlocker_api.permissions import IsApplicationWithTokenScope
 from lockers import caching, conf, services
 from lockers.filters import BeerFilter
 from lockers.models import Beer
@@ -46,7 +46,7 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
         return super().filter_queryset(queryset)
 
     def cached_count(self, request):
-        """How the page ``count`` of the whole locker comes from the cache (api.pagination);
+        """How the page ``count`` of the whole locker comes from the cache (beerlocker_api.pagination);
         None for a filtered, searched or reordered list, which is counted as asked."""
         if set(request.query_params) - self.PAGING_PARAMS:
             return None

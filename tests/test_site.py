@@ -5,8 +5,8 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import path
 
-from api.exceptions import not_found, server_error
 from beerlocker.urls import urlpatterns as site_urlpatterns
+from beerlocker_api.exceptions import not_found, server_error
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
+from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.oauth2.codes import code_grant
 

@@ -27,8 +27,8 @@ from rest_framework import exceptions
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from api.parsers import JSONParser
-from api.permissions import IsUserWithTokenScope
+from beerlocker_api.parsers import JSONParser
+from beerlocker_api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
 from oauthclients.grants import CLIENT_CREDENTIALS, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
 from oauthclients.models import DISPLAY_URI_FIELDS, Client

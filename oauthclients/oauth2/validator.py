@@ -25,8 +25,8 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors, utils
 
-from api import limits
-from api.compiled import CompiledLookup, Part
+from beerlocker_api import limits
+from beerlocker_api.compiled import CompiledLookup, Part
 from oauthclients import conf, signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,

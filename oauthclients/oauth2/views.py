@@ -28,7 +28,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from api.compiled import CompiledLookup, Part
+from beerlocker_api.compiled import CompiledLookup, Part
 from oauthclients import signals
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
@@ -287,7 +287,7 @@ class IntrospectTokenView(OAuthLibMixin, View):
         core = self.get_oauthlib_core()
         try:
             client = authenticated_client(core, request)
-        except errors.OAuth2Error as error:  # too many failed attempts (api.limits)
+        except errors.OAuth2Error as error:  # too many failed attempts (beerlocker_api.limits)
             response = oauth_error(error.error, error.description, status=error.status_code)
             for header, value in error.headers.items():
                 response[header] = value
@@ -327,7 +327,7 @@ def introspection(token: str) -> dict:
     refusal: a token acting for a deactivated user is no longer live (DOT looks only at expiry).
     A revoked token no longer exists (DOT deletes it), so it is inactive like an unknown one.
     """
-    # token_checksum is unique; the SQL is compiled once per process (api.compiled).
+    # token_checksum is unique; the SQL is compiled once per process (beerlocker_api.compiled).
     access_token = _introspection_lookup().get(hashlib.sha256(token.encode()).hexdigest())
     if access_token is None or not access_token.is_valid() or account_disabled(access_token.user):
         return {"active": False}

@@ -47,8 +47,8 @@ def main(argv=None):
     from django.test import RequestFactory, override_settings
     from oauthlib.common import Request as OauthlibRequest
 
-    import api.authentication
-    from api import limits
+    import beerlocker_api.authentication
+    from beerlocker_api import limits
     from lockers import caching
     from lockers.models import Beer
     from lockers.serializers import BeerSerializer
@@ -82,15 +82,15 @@ def main(argv=None):
     page = list(Beer.objects.owned_by(user)[:20])
     oauth_request = OauthlibRequest("https://testserver/api/oauth2/token")
     oauth_request.client = None
-    token = api.authentication.usable_access_token(request, seeded.token)
-    real_check = api.authentication.usable_access_token
+    token = beerlocker_api.authentication.usable_access_token(request, seeded.token)
+    real_check = beerlocker_api.authentication.usable_access_token
 
     def stubbed_list():
-        api.authentication.usable_access_token = lambda request, raw: token
+        beerlocker_api.authentication.usable_access_token = lambda request, raw: token
         try:
             hot("beers")()
         finally:
-            api.authentication.usable_access_token = real_check
+            beerlocker_api.authentication.usable_access_token = real_check
 
     parts = {
         "GET /api/beers with a bearer token": hot("beers"),

@@ -1,4 +1,4 @@
-"""The bearer fast path (api.authentication): one query when the token is usable, and exactly the
+"""The bearer fast path (beerlocker_api.authentication): one query when the token is usable, and exactly the
 refusals DOT's resource endpoint gives otherwise."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""api.compiled: a lookup compiled once answers exactly what the ORM answers, in one query."""
+"""beerlocker_api.compiled: a lookup compiled once answers exactly what the ORM answers, in one query."""
 
 import hashlib
 
@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model
 
-from api.compiled import CompiledLookup, Part
+from beerlocker_api.compiled import CompiledLookup, Part
 from oauthclients.grants import CLIENT_CREDENTIALS
 from oauthclients.models import Client
 from tests.factories import ClientFactory, UserFactory

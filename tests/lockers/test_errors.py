@@ -48,7 +48,7 @@ def test_json_array_body_is_a_400_not_a_500(basic_client):
 def test_service_validation_error_is_mapped_to_a_400(user):
     from django.core.exceptions import ValidationError
 
-    from api.exceptions import api_exception_handler
+    from beerlocker_api.exceptions import api_exception_handler
 
     response = api_exception_handler(ValidationError("Whole-object problem."), {})
 

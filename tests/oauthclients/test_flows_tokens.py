@@ -415,7 +415,7 @@ def test_a_dcr_registration_access_token_never_acts_on_the_api(user, settings):
         assert response.status_code == 403, path
         assert refusal in response.json()["detail"], path
     # Even a view that asked for no particular scope would not accept it.
-    from api.permissions import IsUserWithTokenScope
+    from beerlocker_api.permissions import IsUserWithTokenScope
 
     class AnyScopeView:
         token_scopes = {"read": []}

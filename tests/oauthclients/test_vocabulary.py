@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PRODUCT = ["api", "accounts", "beerlocker", "lockers", "oauthclients", "socialaccounts"]
+PRODUCT = ["beerlocker_api", "accounts", "beerlocker", "lockers", "oauthclients", "socialaccounts"]
 # Names no other string in the product shares ("password" is also a form field and
 # "refresh_token" a token response member, so neither is listed).
 GRANT_LITERAL = re.compile(

@@ -5,7 +5,7 @@ from django.test import RequestFactory
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.pages import SignUpThrottle
-from api.limits import client_ip
+from beerlocker_api.limits import client_ip
 from tests.factories import PASSWORD
 from tests.support.http import basic_auth_header
 
@@ -35,7 +35,7 @@ def test_the_setting_is_read_from_the_environment():
 
     assert project_settings.TRUSTED_PROXY_COUNT == 0
     assert project_settings.REST_FRAMEWORK["NUM_PROXIES"] == project_settings.TRUSTED_PROXY_COUNT
-    assert project_settings.AXES_CLIENT_IP_CALLABLE == "api.limits.client_ip"
+    assert project_settings.AXES_CLIENT_IP_CALLABLE == "beerlocker_api.limits.client_ip"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A project of its own that installs only ``lockers`` (+ DRF, django-filter, contrib apps) with
 HTTP Basic auth: no OAuth server, no social sign-in, no ``accounts``, no ``beerlocker``.
 
-``api`` is a plain package (no app to install); its permission class and error handler are the
+``beerlocker_api`` is a plain package (no app to install); its permission class and error handler are the
 policy this project chooses, the way any host project names its own.
 """
 
@@ -47,9 +47,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, fo
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
-    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["beerlocker_api.permissions.IsUserWithTokenScope"],
+    "EXCEPTION_HANDLER": "beerlocker_api.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "beerlocker_api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

@@ -1,7 +1,7 @@
 """A minimal project that installs oauthclients alone (with DOT, DRF and Django's contrib apps).
 
 Nothing from beerlocker, lockers, accounts or socialaccounts: it proves oauthclients is a
-reusable app. Run by tests/oauthclients/test_standalone.py in a pytest subprocess. ``api`` is a
+reusable app. Run by tests/oauthclients/test_standalone.py in a pytest subprocess. ``beerlocker_api`` is a
 plain package (no app to install): its authentication, permission, pagination and error handler
 are the policy this project chooses.
 """
@@ -43,12 +43,12 @@ USE_TZ = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "api.authentication.BearerAuthentication",
+        "beerlocker_api.authentication.BearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsUserWithTokenScope"],
-    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["beerlocker_api.permissions.IsUserWithTokenScope"],
+    "EXCEPTION_HANDLER": "beerlocker_api.exceptions.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "beerlocker_api.pagination.PageNumberPagination",
 }
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"

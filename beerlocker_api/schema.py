@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers
 
-from api.permissions import required_token_scopes
+from beerlocker_api.permissions import required_token_scopes
 
 ERROR = {
     "type": "object",
@@ -69,13 +69,13 @@ class SwaggerOAuthRedirectView(TemplateView):
 class LimitedBasicScheme(BasicScheme):
     """Our Basic authentication (with its guessing limits) is HTTP Basic in the schema."""
 
-    target_class = "api.authentication.BasicAuthentication"
+    target_class = "beerlocker_api.authentication.BasicAuthentication"
 
 
 class BearerScheme(DjangoOAuthToolkitScheme):
     """Documents ``view.token_scopes``: the scopes a bearer token needs, per kind of method."""
 
-    target_class = "api.authentication.BearerAuthentication"
+    target_class = "beerlocker_api.authentication.BearerAuthentication"
     priority = 1
 
     def get_security_requirement(self, auto_schema):

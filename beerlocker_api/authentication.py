@@ -6,8 +6,8 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from rest_framework import authentication, exceptions
 
-from api import limits
-from api.compiled import CompiledLookup, Part
+from beerlocker_api import limits
+from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
 
@@ -71,7 +71,7 @@ def usable_access_token(request, token: str):
     token acting for a deactivated user is refused (Django's way to lock an account). A token
     restricted to resources (RFC 8707) is left to DOT, which knows how to match the audience.
     """
-    # token_checksum is unique; the SQL is compiled once per process (api.compiled).
+    # token_checksum is unique; the SQL is compiled once per process (beerlocker_api.compiled).
     access_token = _access_token_lookup().get(hashlib.sha256(token.encode()).hexdigest())
     if access_token is None or access_token.resource or access_token.is_expired():
         return None
@@ -92,7 +92,7 @@ class BearerAuthentication(OAuth2Authentication):
     more than the whole rest of a list request. Any other bearer token (unknown, expired, revoked,
     a resource-restricted one) goes through DOT unchanged, which refuses it with the same
     ``invalid_token`` challenge as before or accepts what the fast path left to it. Scopes are
-    not checked here in either case: ``api.permissions`` checks them per view.
+    not checked here in either case: ``beerlocker_api.permissions`` checks them per view.
     """
 
     invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message

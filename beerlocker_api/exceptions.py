@@ -11,12 +11,12 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
 
-from api.signals import rate_limited
+from beerlocker_api.signals import rate_limited
 
 
 def api_exception_handler(exc, context):
     """Turn a service's Django ValidationError into a 400 like a serializer's, then defer to DRF
-    (a refused rate also sends ``api.signals.rate_limited``)."""
+    (a refused rate also sends ``beerlocker_api.signals.rate_limited``)."""
     if isinstance(exc, exceptions.Throttled):
         view = context.get("view")
         scope = getattr(view, "throttle_scope", None) or "api"
