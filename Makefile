@@ -51,9 +51,11 @@ lb: $(VENV)/.installed  ## the two-instance load-balancer example (scripts/lb/ru
 test: $(VENV)/.installed-test  ## install the test dependencies and run the whole suite
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-check: $(VENV)/.installed-test  ## lint, formatting and migrations in sync
+check: $(VENV)/.installed-test  ## lint, formatting, app boundaries, types, migrations in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(VENV)/.installed-test

@@ -28,6 +28,9 @@ class UserSessionQuerySet(models.QuerySet):
         return self.live().filter(user=user).order_by("-last_active", "-started")
 
 
+UserSessionManager = BaseSessionManager.from_queryset(UserSessionQuerySet)
+
+
 class UserSession(AbstractBaseSession):
     """One browser session (the session key is the primary key and never leaves the server).
 
@@ -45,7 +48,9 @@ class UserSession(AbstractBaseSession):
     started = models.DateTimeField(null=True, blank=True)
     last_active = models.DateTimeField(null=True, blank=True)
 
-    objects = BaseSessionManager.from_queryset(UserSessionQuerySet)()
+    # The stubs declare AbstractBaseSession.objects a ClassVar; Django's own session models assign
+    # their manager the same way, so the override is only the stubs' view.
+    objects = UserSessionManager()  # type: ignore[misc]
 
     class Meta(AbstractBaseSession.Meta):
         verbose_name = "browser session"

@@ -41,4 +41,4 @@ class UserSessionSerializer(serializers.Serializer):
 
     def get_current(self, session) -> bool:
         request = self.context.get("request")
-        return bool(request) and session.session_key == request.session.session_key
+        return request is not None and session.session_key == request.session.session_key

@@ -1,6 +1,7 @@
 """Every write to an account goes through here: the user API, the pages, the admin and commands share it."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User as UserModel
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -24,7 +25,7 @@ class EndedBy(models.TextChoices):
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "") -> User:
+def user_create(*, username: str, password: str, email: str = "") -> UserModel:
     """Create an account after Django's password validators accept the password (their messages
     keyed by ``password``, so the API and the sign-up page show them on that field)."""
     user = User(username=username, email=email)
@@ -39,7 +40,7 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
 
 
 @transaction.atomic
-def user_update(*, user: User, email: str | None = None) -> User:
+def user_update(*, user: UserModel, email: str | None = None) -> UserModel:
     """Change the account's e-mail address (a PATCH without one changes nothing)."""
     if email is not None:
         user.email = email
@@ -49,13 +50,13 @@ def user_update(*, user: User, email: str | None = None) -> User:
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
+def user_delete(*, user: UserModel) -> None:
     """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens)."""
     user.delete()
 
 
 @transaction.atomic
-def user_set_password(*, user: User, password: str) -> User:
+def user_set_password(*, user: UserModel, password: str) -> UserModel:
     """Set the password after Django's validators accept it; for a user who signed up through a
     provider and has none, this is the first one (then they may disconnect that provider)."""
     try:
@@ -68,7 +69,7 @@ def user_set_password(*, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def session_end(*, session: UserSession, by: EndedBy, actor: User | None = None) -> None:
+def session_end(*, session: UserSession, by: EndedBy, actor: UserModel | None = None) -> None:
     """End one browser session: its row and any cached copy are deleted through the session engine
     (the browser is signed out on its next request), then ``session_ended`` is sent. The one way a
     session ends, so whatever must follow (activity, back-channel logout) hooks in once."""
@@ -78,7 +79,7 @@ def session_end(*, session: UserSession, by: EndedBy, actor: User | None = None)
 
 @transaction.atomic
 def user_sessions_end(
-    *, user: User, except_session: UserSession | None = None, by: EndedBy, actor: User | None = None
+    *, user: UserModel, except_session: UserSession | None = None, by: EndedBy, actor: UserModel | None = None
 ) -> int:
     """End every live session of ``user`` but ``except_session``; returns how many ended."""
     sessions = UserSession.objects.signed_in_as(user).select_for_update()
@@ -97,7 +98,7 @@ PASSWORD_HOWS = ("change", "reset", "admin")
 
 @transaction.atomic
 def user_password_changed(
-    *, user: User, how: str, keep_session: UserSession | None = None, admin: User | None = None
+    *, user: UserModel, how: str, keep_session: UserSession | None = None, admin: UserModel | None = None
 ) -> None:
     """After a password change (``how="change"``), a reset (``"reset"``) or an administrator's
     reset (``"admin"``, by ``admin``, None for a command run on the server): what the old password

@@ -47,7 +47,7 @@ class UserMeView(generics.RetrieveUpdateDestroyAPIView):
         services.user_delete(user=instance)
 
 
-class MySessionsMixin:
+class MySessionsMixin(generics.GenericAPIView):
     """Every session view starts from the caller's own live sessions: another's is a 404."""
 
     serializer_class = UserSessionSerializer

@@ -12,8 +12,7 @@ class EventAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     search_fields = ["user__username", "ip"]
     list_select_related = ["user"]
-    fields = ["created", "kind", "user", "ip", "user_agent", "details"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created", "kind", "user", "ip", "user_agent", "details")
 
     def has_add_permission(self, request):
         return False

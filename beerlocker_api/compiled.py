@@ -16,7 +16,9 @@ below 6.2 and ``tests/api/test_compiled.py`` compares every answer with the ORM'
 import threading
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.db import connections, models, router
+
+from beerlocker_api import conf
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class Part:
     ``None`` selects every concrete field. A related part's fields include its primary key."""
 
     path: str
-    model: type
+    model: type[models.Model]
     fields: tuple[str, ...] | None = None
 
     def attnames(self) -> tuple[str, ...]:
@@ -53,7 +55,8 @@ class CompiledLookup:
     def __init__(self, field: str, *parts: Part):
         self.field = field
         self.parts = parts
-        self._compiled = {}  # database alias -> (sql, params, position of the value, compiler)
+        # database alias -> (sql, params, position of the value, compiler)
+        self._compiled: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
     def _columns(self):
@@ -77,6 +80,8 @@ class CompiledLookup:
 
     def get(self, value):
         """The instance whose ``field`` is ``value`` (related instances attached), or None."""
+        if not conf.get("COMPILED_LOOKUPS"):
+            return self._orm_get(value)
         model = self.parts[0].model
         alias = router.db_for_read(model)
         compiled = self._compiled.get(alias)
@@ -94,6 +99,15 @@ class CompiledLookup:
         # Django's converters (e.g. SQLite's text timestamps, JSON fields), exactly as the ORM does.
         (row,) = compiler.results_iter(results=[rows], tuple_expected=True)
         return self._instances(alias, row)
+
+    def _orm_get(self, value):
+        # The same instances through the ORM's public path (every field read, not only the parts'),
+        # the parts checked as the compiled path checks them.
+        self._columns()
+        related = [part.path for part in self.parts[1:]]
+        model = self.parts[0].model
+        found = model._default_manager.select_related(*related).filter(**{self.field: value})[:1]
+        return next(iter(found), None)
 
     def _instances(self, alias, row):
         built = {}

@@ -1,5 +1,7 @@
 """The "My locker" web pages: the same owner-scoped reads and services as the API."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponseRedirect
@@ -10,11 +12,14 @@ from lockers import conf, services
 from lockers.forms import BeerForm
 from lockers.models import Beer
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class OwnBeersMixin(LoginRequiredMixin):
     """Every page starts from the signed-in user's beers: another user's beer is a 404."""
 
-    success_url = reverse_lazy("lockers-web:beer-list")
+    success_url: "StrOrPromise | None" = reverse_lazy("lockers-web:beer-list")
 
     def get_queryset(self):
         return Beer.objects.owned_by(self.request.user)

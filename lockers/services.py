@@ -3,16 +3,19 @@
 A locker's cached count follows every beer saved or deleted by itself (``lockers.caching``).
 """
 
-from django.contrib.auth import get_user_model
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 
 from lockers.models import Beer
 
-User = get_user_model()
+if TYPE_CHECKING:
+    # What mypy resolves AUTH_USER_MODEL to under tests.settings; at run time any user model.
+    from django.contrib.auth.models import User
 
 
 @transaction.atomic
-def beer_create(*, owner: User, name: str, type: str = "", quantity: int = 1) -> Beer:  # noqa: A002
+def beer_create(*, owner: "User", name: str, type: str = "", quantity: int = 1) -> Beer:  # noqa: A002
     """Add a beer to ``owner``'s locker."""
     beer = Beer(owner=owner, name=name, type=type, quantity=quantity)
     beer.full_clean()

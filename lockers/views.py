@@ -13,7 +13,7 @@ from lockers.models import Beer
 from lockers.serializers import BeerSerializer
 
 
-class OwnBeersMixin:
+class OwnBeersMixin(generics.GenericAPIView):
     """Starts from the caller's own beers; a bearer token needs ``LOCKERS["BEER_TOKEN_SCOPES"]``."""
 
     serializer_class = BeerSerializer

@@ -5,7 +5,7 @@ authorized while the user has an unexpired access token or an unrevoked refresh 
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.db.models import Q
@@ -47,7 +47,7 @@ def _live_tokens(user):
 def authorizations_for(user) -> list[Authorization]:
     """The applications with live access to ``user``'s account, newest activity first, in 3 queries."""
     access, refresh = _live_tokens(user)
-    by_client = {}
+    by_client: dict[int, Authorization] = {}
     fields = ("application_id", "scope", "created", "updated")
     for client_id, scope, created, updated in access.values_list(*fields):
         by_client.setdefault(client_id, Authorization(client=None)).note(scope, created, updated)
@@ -58,7 +58,9 @@ def authorizations_for(user) -> list[Authorization]:
     for client in get_application_model().objects.filter(pk__in=by_client):
         by_client[client.pk].client = client
     found = [authorization for authorization in by_client.values() if authorization.client is not None]
-    return sorted(found, key=lambda authorization: authorization.last_used, reverse=True)
+    # note() set every found one's last_used; the fallback only tells mypy so.
+    never = datetime.min.replace(tzinfo=UTC)
+    return sorted(found, key=lambda authorization: authorization.last_used or never, reverse=True)
 
 
 def authorized_clients(user):

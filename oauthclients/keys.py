@@ -68,7 +68,7 @@ def load_inactive_oidc_keys(*, pems: str, paths: list[str], active: str) -> list
                 f"OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES: {path} holds no PEM private key."
             )
         blocks.extend(found)
-    keys = []
+    keys: list[str] = []
     for block in blocks:
         try:
             key = serialization.load_pem_private_key(block.encode(), password=None)
@@ -85,9 +85,11 @@ def load_inactive_oidc_keys(*, pems: str, paths: list[str], active: str) -> list
 def _same_key(pem: str, other: str) -> bool:
     if not other:
         return False
+    # The public keys' DER encodings: equal exactly when the keys are (any key type has one).
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     public = serialization.load_pem_private_key(pem.encode(), password=None).public_key()
     other_public = serialization.load_pem_private_key(other.encode(), password=None).public_key()
-    return public.public_numbers() == other_public.public_numbers()
+    return public.public_bytes(*spki) == other_public.public_bytes(*spki)
 
 
 def dev_key_create(dev_key_path: Path) -> bool:

@@ -45,7 +45,7 @@ class OwnClientsMixin(LoginRequiredMixin):
     """Every developer page starts from the signed-in user's clients: another user's is a 404."""
 
     slug_field = slug_url_kwarg = "client_id"
-    context_object_name = "client"
+    context_object_name: str | None = "client"
 
     def get_queryset(self):
         return Client.objects.owned_by(self.request.user).order_by("-created", "-id")

@@ -1,5 +1,7 @@
 """Every write to an OAuth client goes through here: the REST API, DCR, the admin and the command."""
 
+from collections.abc import Sequence
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -134,14 +136,14 @@ def client_create(
     scope: str = "",
     jwks: dict | None = None,
     jwks_uri: str = "",
-    request_uris: list[str] = (),
+    request_uris: Sequence[str] = (),
     request_object_signing_alg: str = "",
     userinfo_signed_response_alg: str = "",
     logo_uri: str = "",
     policy_uri: str = "",
     tos_uri: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
-    post_logout_redirect_uris: list[str] = (),
+    post_logout_redirect_uris: Sequence[str] = (),
     backchannel_logout_uri: str = "",
     backchannel_logout_session_required: bool = False,
 ) -> tuple[Client, str | None]:

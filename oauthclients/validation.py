@@ -143,7 +143,7 @@ def client_jwks_problem(jwks) -> str | None:
             return "jwks holds a key that is not a valid JSON Web Key."
         if key.has_private:
             return "jwks must hold public keys only; never send a private key."
-        kty = entry.get("kty")
+        kty = entry.get("kty") or ""
         curve = _CLIENT_KEY_TYPES.get(kty)
         if kty not in _CLIENT_KEY_TYPES or (curve and entry.get("crv") != curve):
             return "jwks keys must be RSA or EC P-256 keys (for RS256 or ES256)."
@@ -201,7 +201,7 @@ def validate_client_metadata(
 ) -> dict:
     """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
     keyed by RFC 7591 field name listing every problem found."""
-    errors = defaultdict(list)
+    errors: defaultdict[str, list[str]] = defaultdict(list)
 
     # OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2: logout
     # redirects obey the redirect URI rules (registered exactly, never open).

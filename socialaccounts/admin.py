@@ -10,8 +10,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
     list_display = ["user", "provider", "uid", "created", "modified"]
     list_filter = ["provider"]
     search_fields = ["user__username", "uid"]
-    fields = ["user", "provider", "uid", "created", "modified"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "provider", "uid", "created", "modified")
 
     def has_add_permission(self, request):
         # Links are made by signing in with the provider, which proves the account is the user's.

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,9 @@ class SocialAccountQuerySet(models.QuerySet):
         return self.filter(user=user).order_by("created", "pk")
 
 
+SocialAccountManager = UserSocialAuthManager.from_queryset(SocialAccountQuerySet)
+
+
 class SocialAccount(AbstractUserSocialAuth):
     """A provider account linked to a local user; the provider's tokens are encrypted at rest."""
 
@@ -26,7 +31,7 @@ class SocialAccount(AbstractUserSocialAuth):
     extra_data = EncryptedJSONField(default=dict, blank=True)
 
     # social-django looks accounts up through its manager's get_social_auth().
-    objects = UserSocialAuthManager.from_queryset(SocialAccountQuerySet)()
+    objects: ClassVar[SocialAccountManager["SocialAccount"]] = SocialAccountManager()
 
     class Meta:
         verbose_name = "social account"
@@ -52,7 +57,9 @@ class SocialAccount(AbstractUserSocialAuth):
 class SocialAccountStorage(DjangoStorage):
     """social-django's storage with our encrypted account model in place of UserSocialAuth."""
 
-    user = SocialAccount
+    # social-django infers ``type[UserSocialAuth]`` from its default; any AbstractUserSocialAuth
+    # subclass is what SOCIAL_AUTH_STORAGE documents swapping in.
+    user = SocialAccount  # type: ignore[assignment]
 
 
 class ProviderSession(models.Model):

@@ -75,3 +75,24 @@ def bearer_client(access_token):
         return bearer_api(access_token(scope))
 
     return make
+
+
+SPEED_LAYERS = ["fast", "public"]
+
+
+def pytest_generate_tests(metafunc):
+    # A module that asks for ``speed_layers`` runs each test twice, except a test marked
+    # ``fast_paths``, which measures the speed layers themselves (query counts) and runs with them on.
+    if "speed_layers" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("fast_paths"):
+        metafunc.parametrize("speed_layers", SPEED_LAYERS, indirect=True)
+
+
+@pytest.fixture
+def speed_layers(request, settings):
+    """``"fast"``: the speed-only layers on, as shipped; ``"public"``: off (``OAUTHCLIENTS["FAST_PATHS"]``
+    and ``BEERLOCKER_API["COMPILED_LOOKUPS"]`` False), DOT's and the ORM's public paths instead."""
+    mode = getattr(request, "param", "fast")
+    on = mode == "fast"
+    settings.OAUTHCLIENTS = {**getattr(settings, "OAUTHCLIENTS", {}), "FAST_PATHS": on}
+    settings.BEERLOCKER_API = {**getattr(settings, "BEERLOCKER_API", {}), "COMPILED_LOOKUPS": on}
+    return mode

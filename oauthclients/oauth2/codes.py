@@ -101,7 +101,8 @@ def _record_redemption(checksum: str, client: Client, token: dict, sign_in: dict
         code_checksum=checksum,
         application=client,
         access_token_checksum=access_checksum,
-        refresh_token_family=Subquery(family.values("token_family")[:1]),
+        # django-stubs types create()'s keywords as values; Django also takes an expression here.
+        refresh_token_family=Subquery(family.values("token_family")[:1]),  # type: ignore[misc]
         **sign_in,
     )
 

@@ -3,6 +3,14 @@
 Written against django-oauth-toolkit 3.4.1 and oauthlib 4.0.1 (pinned in pyproject.toml). Each
 entry says why no public hook exists; tests/oauthclients/test_compat.py fails when the library
 behaviour underneath changes, so an upgrade is a red test, not a silent sign-in bug.
+
+Two kinds of override live here. For correctness (always on): the stray-``%`` escape, the
+header-only userinfo token, RFC 8707 resources of a code stored as its checksum, the access token
+this request saved kept for ``app_authorized``, the ID token's row saved with the tokens the code
+buys, and RFC 9207 ``iss``. For speed only, switched off by ``OAUTHCLIENTS["FAST_PATHS"] = False``
+(DOT's own path then runs, with the same tokens and answers): the ID token in hand bound to the
+access token, the client's owner joined to the bearer-token load, the Grant returned by the save
+instead of read back, and the transactions skipped around one INSERT or inside the caller's.
 """
 
 import hashlib
@@ -13,14 +21,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.db import router, transaction
 from jwcrypto import jws, jwt
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from oauth2_provider.models import AbstractApplication, get_access_token_model, get_grant_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
+from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.oauth2.codes import code_grant
+
+
+def fast_paths() -> bool:
+    """Whether the speed-only overrides run (``OAUTHCLIENTS["FAST_PATHS"]``)."""
+    return bool(conf.get("FAST_PATHS"))
+
 
 # A "%" that does not start a percent-escape: oauthlib raises ValueError on it (a 500).
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -113,7 +128,7 @@ class CompatValidatorMixin:
         # chooses. When the row in hand is that JWT's, it is used; otherwise DOT's method runs.
         issued = getattr(request, "id_token", None)
         signed = token.get("id_token")
-        if issued is None or not signed or _unverified_jti(signed) != str(issued.jti):
+        if not fast_paths() or issued is None or not signed or _unverified_jti(signed) != str(issued.jti):
             return super()._create_access_token(expires, request, token, source_refresh_token)
         access_token = get_access_token_model()(
             user=request.user,
@@ -133,6 +148,8 @@ class CompatValidatorMixin:
         # ``application.is_usable()``, which reads the client's owner (``Client.is_usable``); no
         # public hook chooses what the load joins, so the owner is joined here too: still one
         # query per bearer request (tests/oauthclients/test_flows_tokens.py's query budget).
+        if not fast_paths():
+            return super()._load_access_token(token)
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
         tokens = get_access_token_model().objects.select_related("application__user", "user")
         return tokens.filter(token_checksum=checksum).first()
@@ -151,6 +168,9 @@ def create_authorization_code(validator, request, code: dict):
     DOT 3.4.1's ``save_authorization_code`` is one call of ``_create_authorization_code``, whose
     Grant it drops: what is stored beside the grant (the sign-in behind it) would read it back.
     """
+    if not fast_paths():  # DOT's public method, then the grant read back
+        OAuth2Validator.save_authorization_code(validator, request.client.client_id, code, request)
+        return get_grant_model().objects.get(code=code["code"], application=request.client)
     return validator._create_authorization_code(request, code)
 
 
@@ -163,7 +183,7 @@ def save_lone_access_token(validator, token, request):
     response with a refresh token (more rows) goes through DOT's transaction unchanged.
     """
     alias = router.db_for_write(get_access_token_model())
-    if token.get("refresh_token") or not transaction.get_autocommit(using=alias):
+    if not fast_paths() or token.get("refresh_token") or not transaction.get_autocommit(using=alias):
         return OAuth2Validator.save_bearer_token(validator, token, request)
     return validator._save_bearer_token(token, request)
 
@@ -175,6 +195,8 @@ def save_bearer_token_in_transaction(validator, token, request):
     ``transaction.atomic``, which inside a transaction is a savepoint: two statements that guard
     nothing the caller's transaction does not. Outside one, this is still a transaction.
     """
+    if not fast_paths():
+        return OAuth2Validator.save_bearer_token(validator, token, request)
     with transaction.atomic(using=router.db_for_write(get_access_token_model()), savepoint=False):
         return validator._save_bearer_token(token, request)
 

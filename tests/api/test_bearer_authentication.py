@@ -9,7 +9,8 @@ from oauth2_provider.models import AccessToken
 from tests.factories import BeerFactory
 from tests.support.http import bearer_api
 
-pytestmark = pytest.mark.django_db
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("speed_layers")]
 
 
 def test_a_usable_token_is_checked_with_one_query_and_the_list_with_two_more(access_token, user):

@@ -14,7 +14,8 @@ from oauthclients.models import Client
 from tests.factories import ClientFactory, UserFactory
 from tests.support.oauth import mint_tokens
 
-pytestmark = pytest.mark.django_db
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("speed_layers")]
 
 AccessToken = get_access_token_model()
 User = get_user_model()
@@ -58,6 +59,7 @@ def test_the_instances_are_the_orms_with_related_rows_attached_in_one_query(user
     assert len(queries) == 0
 
 
+@pytest.mark.fast_paths  # the compiled path's own deferral; the ORM's path reads every field
 def test_fields_not_selected_are_read_on_first_access_like_only(user):
     raw = mint_tokens(user, scope="beers:read")["access_token"]
     found = token_lookup().get(checksum(raw))
@@ -95,3 +97,23 @@ def test_a_deactivated_owner_is_read_as_it_is_now(user):
 def test_a_part_naming_a_field_the_model_lacks_is_refused():
     with pytest.raises(ValueError, match="no concrete fields"):
         CompiledLookup("token_checksum", Part("", AccessToken, ("id", "nope"))).get("x")
+
+
+@pytest.mark.fast_paths  # sets the switch itself
+def test_with_compiled_lookups_off_the_orm_reads_the_same_row_with_every_field(user, settings):
+    raw = mint_tokens(user, scope="beers:read")["access_token"]
+    compiled = token_lookup().get(checksum(raw))
+    settings.BEERLOCKER_API = {"COMPILED_LOOKUPS": False}
+
+    with CaptureQueriesContext(connection) as queries:
+        found = token_lookup().get(checksum(raw))
+
+    assert len(queries) == 1
+    assert (found.pk, found.user, found.application.pk) == (
+        compiled.pk,
+        compiled.user,
+        compiled.application.pk,
+    )
+    assert "name" in compiled.application.get_deferred_fields()
+    assert found.application.get_deferred_fields() == set()  # the ORM's path, not the compiled one
+    assert token_lookup().get(checksum("not a token")) is None

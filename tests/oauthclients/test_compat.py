@@ -40,6 +40,10 @@ from oauthclients.oauth2.compat import (
 from oauthclients.oauth2.server import Server, require_s256
 from oauthclients.oauth2.validator import BeerLockerValidator
 from tests.factories import make_client
+from tests.support.oauth import mint_tokens
+
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = pytest.mark.usefixtures("speed_layers")
 
 RESOURCE = ["https://api.example.com/"]
 
@@ -270,6 +274,7 @@ def jwt_parts(serialized):
     return decode(header), decode(payload)
 
 
+@pytest.mark.fast_paths  # compares DOT's path with the fast one, which switched off is DOT's
 def test_dots_access_token_reads_its_id_token_back_and_compat_binds_the_one_in_hand(user):
     client, _secret = make_client(scope="openid beers:read")
     validator = BeerLockerValidator()
@@ -296,6 +301,7 @@ def test_dots_access_token_reads_its_id_token_back_and_compat_binds_the_one_in_h
     assert [getattr(ours, field) for field in fields] == [getattr(by_dot, field) for field in fields]
 
 
+@pytest.mark.fast_paths  # compares DOT's path with the fast one, which switched off is DOT's
 def test_dots_save_bearer_token_is_its_private_half_in_a_savepoint(user):
     client, _secret = make_client()
     validator = BeerLockerValidator()
@@ -356,7 +362,6 @@ def test_dot_saves_a_bearer_tokens_access_token_through_create_access_token_whic
     from oauth2_provider.models import get_access_token_model
 
     from oauthclients.oauth2.compat import issued_access_token
-    from tests.support.oauth import mint_tokens
 
     assert "_create_access_token" in inspect.getsource(OAuth2Validator._save_bearer_token)
     reset = issued_access_token.set(None)
@@ -376,3 +381,17 @@ def test_dots_save_bearer_token_is_its_private_one_in_a_transaction_which_compat
     client-credentials token (one INSERT); DOT's method must still be just that wrapper."""
     source = inspect.getsource(OAuth2Validator.save_bearer_token)
     assert "transaction.atomic(" in source and "return self._save_bearer_token(" in source
+
+
+@pytest.mark.fast_paths  # sets the switch itself
+@pytest.mark.parametrize(("fast", "queries"), [(True, 1), (False, 2)])
+def test_fast_paths_choose_how_a_bearer_token_is_loaded_not_what_is_loaded(user, settings, fast, queries):
+    raw = mint_tokens(user, scope="beers:read")["access_token"]
+    settings.OAUTHCLIENTS = {**getattr(settings, "OAUTHCLIENTS", {}), "FAST_PATHS": fast}
+
+    with CaptureQueriesContext(connection) as captured:
+        token = BeerLockerValidator()._load_access_token(raw)
+        usable = token.application.is_usable(None)  # reads the client's owner: joined on the fast path
+
+    assert (token.user, token.scope, usable) == (user, "beers:read", True)
+    assert len(captured) == queries

@@ -13,6 +13,9 @@ from authlib.oidc.core import CodeIDToken
 from tests.factories import PASSWORD, make_client
 from tests.support.oauth import REDIRECT_URI, query
 
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = pytest.mark.usefixtures("speed_layers")
+
 
 @pytest.fixture
 def http_cookies(settings):

@@ -27,7 +27,8 @@ from tests.support.oauth import (
 AccessToken = get_access_token_model()
 Grant = get_grant_model()
 RefreshToken = get_refresh_token_model()
-pytestmark = pytest.mark.django_db
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("speed_layers")]
 
 
 def test_seed_walkthrough_sign_up_authorize_exchange_and_call_the_api():

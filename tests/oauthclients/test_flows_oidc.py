@@ -12,7 +12,8 @@ from tests.factories import make_client
 from tests.support.http import bearer_api
 from tests.support.oauth import REDIRECT_URI, authorize_url, query, user_tokens
 
-pytestmark = pytest.mark.django_db
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("speed_layers")]
 ISSUER = "http://testserver/api/oauth2"
 
 

@@ -29,7 +29,8 @@ from tests.support.oauth import (
 
 AccessToken = get_access_token_model()
 RefreshToken = get_refresh_token_model()
-pytestmark = pytest.mark.django_db
+# Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("speed_layers")]
 TOKEN = "/api/oauth2/token"
 
 
