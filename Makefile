@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve lb test test-browser check format bench demo clean
+.PHONY: run serve lb test test-fast test-prerelease test-browser check format bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lb: $(VENV)/.installed  ## the two-instance load-balancer example (scripts/lb/ru
 
 test: $(VENV)/.installed-test  ## install the test dependencies and run the whole suite
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+# The inner loop: everything except the live-server and subprocess tests (marked ``slow``), no
+# coverage. CI runs `make test`, which runs them all.
+test-fast: $(VENV)/.installed-test  ## the suite without the slow (live-server, subprocess) tests
+	$(BIN)/python -m pytest -m 'not browser and not slow' -q $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-test  ## lint, formatting, app boundaries, types, migrations in sync
 	$(BIN)/ruff check .

@@ -80,6 +80,14 @@ def bearer_client(access_token):
 SPEED_LAYERS = ["fast", "public"]
 
 
+def pytest_collection_modifyitems(items):
+    # A test served by a live server is slow wherever it is written (make test-fast skips ``slow``);
+    # subprocess tests carry the marker themselves.
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_generate_tests(metafunc):
     # A module that asks for ``speed_layers`` runs each test twice, except a test marked
     # ``fast_paths``, which measures the speed layers themselves (query counts) and runs with them on.

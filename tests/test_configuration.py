@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scripts.devserver import port_is_free, write_env_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,7 @@ def _run(args, cwd, extra_env=None):
     )
 
 
+@pytest.mark.slow
 def test_env_example_copied_as_is_starts(tmp_path):
     project = _project_copy(tmp_path)
     shutil.copy(project / ".env.example", project / ".env")
@@ -80,6 +83,7 @@ def test_env_example_copied_as_is_starts(tmp_path):
     assert (project / "db.sqlite3").is_file()
 
 
+@pytest.mark.slow
 def test_empty_values_mean_unset(tmp_path):
     project = _project_copy(tmp_path)
     code = (
@@ -106,6 +110,7 @@ def test_empty_values_mean_unset(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_without_debug_or_a_secret_key_a_command_says_what_to_set(tmp_path):
     project = _project_copy(tmp_path)
 
@@ -115,6 +120,7 @@ def test_without_debug_or_a_secret_key_a_command_says_what_to_set(tmp_path):
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_make_runs_first_start_writes_a_private_env_that_lets_manage_py_work(tmp_path):
     project = _project_copy(tmp_path)
 
@@ -138,6 +144,7 @@ def test_port_check_sees_a_listening_server():
     assert port_is_free("127.0.0.1", port) is True
 
 
+@pytest.mark.slow
 def test_a_second_make_run_on_a_taken_port_stops_and_changes_nothing(tmp_path):
     import socket
 

@@ -29,6 +29,9 @@ import requests
 
 from oauthclients.keys import generate_rsa_private_key_pem
 
+# Slow (the docs' commands against a server subprocess): skipped by make test-fast.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", *sorted(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("*.md"))]
 PRINTED_URL = "http://127.0.0.1:8000"

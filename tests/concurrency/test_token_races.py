@@ -19,7 +19,8 @@ from tests.production.servers import needs_postgres
 from tests.support.http import client_auth_header
 from tests.support.oauth import TOKEN
 
-pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
+# Slow (live servers racing on PostgreSQL): skipped by make test-fast.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), needs_postgres]
 
 ROUNDS = 20
 CONCURRENCY = 10

@@ -23,6 +23,9 @@ SETUP = f"""
 import json
 from tests.concurrency.races import new_code
 from tests.factories import UserFactory, make_client
+
+# Slow (a server subprocess on SQLite): skipped by make test-fast.
+pytestmark = pytest.mark.slow
 user = UserFactory()
 client, secret = make_client(user=user)
 codes = [new_code(client, user) for _ in range({2 * ROUNDS + 1})]

@@ -40,6 +40,7 @@ def _settings_with(env):
     )
 
 
+@pytest.mark.slow
 def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     result = _settings_with({"DJANGO_DEBUG": "0"})
 
@@ -47,6 +48,7 @@ def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off():
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_settings_read_database_and_redis_from_the_environment():
     result = _settings_with(
         {
@@ -66,6 +68,7 @@ def test_settings_read_database_and_redis_from_the_environment():
     ]
 
 
+@pytest.mark.slow
 def test_debug_mode_has_a_development_key_and_local_memory_cache():
     result = _settings_with({"DJANGO_DEBUG": "1"})
 
@@ -79,6 +82,7 @@ SOCIAL_PROVIDER = {
 }
 
 
+@pytest.mark.slow
 def test_a_configured_provider_without_a_token_encryption_key_stops_production_start_up():
     production = {"DJANGO_SECRET_KEY": "k" * 50, "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem()}
 
@@ -90,12 +94,14 @@ def test_a_configured_provider_without_a_token_encryption_key_stops_production_s
     assert started.returncode == 0, started.stderr
 
 
+@pytest.mark.slow
 def test_debug_mode_with_a_provider_starts_without_a_token_encryption_key():
     result = _settings_with({"DJANGO_DEBUG": "1", **SOCIAL_PROVIDER})
 
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_email_url_names_the_mail_server_in_djangos_own_settings():
     code = (
         "import beerlocker.settings as s; "

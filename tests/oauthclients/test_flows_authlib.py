@@ -14,7 +14,8 @@ from tests.factories import PASSWORD, make_client
 from tests.support.oauth import REDIRECT_URI, query
 
 # Each test runs with the speed layers on and off (tests/conftest.py ``speed_layers``): same answers.
-pytestmark = pytest.mark.usefixtures("speed_layers")
+# Slow (authlib against a live server): skipped by make test-fast.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("speed_layers")]
 
 
 @pytest.fixture

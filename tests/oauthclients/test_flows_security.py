@@ -154,6 +154,7 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.slow
 def test_check_deploy_reports_no_dot_warning_we_could_fix():
     result = run_manage(
         "check",
@@ -173,12 +174,14 @@ def test_check_deploy_reports_no_dot_warning_we_could_fix():
     assert dot_ids == {"oauth2_provider.W001", "oauth2_provider.W002"}, output
 
 
+@pytest.mark.slow
 def test_without_debug_and_without_a_key_the_server_refuses_to_start():
     result = run_manage("check", **PRODUCTION)
     assert result.returncode != 0
     assert "OIDC_RSA_PRIVATE_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_key_file_is_read(tmp_path):
     key_file = tmp_path / "oidc.pem"
     key_file.write_text(generate_rsa_private_key_pem())

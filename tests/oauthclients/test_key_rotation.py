@@ -147,6 +147,7 @@ def test_an_unreadable_inactive_key_file_stops_the_server_from_starting(tmp_path
         load_inactive_oidc_keys(pems="", paths=[str(tmp_path / "missing.pem")], active="")
 
 
+@pytest.mark.slow
 def test_production_settings_read_the_previous_keys_from_the_environment(tmp_path):
     active, previous, older = (generate_rsa_private_key_pem() for _ in range(3))
     (tmp_path / "older.pem").write_text(older)

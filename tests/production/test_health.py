@@ -49,6 +49,7 @@ def test_readyz_names_the_cache_when_it_is_down(client, caplog):
     assert "readyz: cache unreachable (ConnectionError)" in caplog.text
 
 
+@pytest.mark.slow
 def test_readyz_names_the_database_when_it_is_down():
     """A real process whose DATABASE_URL points at a port where no PostgreSQL listens."""
     env = production_env(

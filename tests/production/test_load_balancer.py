@@ -21,7 +21,8 @@ from jwcrypto import jwk, jwt
 from tests.production.flow import CodeFlow
 from tests.production.servers import REPO, database_url, needs_postgres, production_env
 
-pytestmark = [pytest.mark.django_db(transaction=True), needs_postgres]
+# Slow (gunicorn and nginx subprocesses): skipped by make test-fast.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), needs_postgres]
 
 SIGNUP_RATE = 3
 

@@ -12,7 +12,8 @@ import pytest
 from tests.production.flow import CodeFlow
 from tests.production.servers import Gunicorn, Runserver, database_url, is_postgres, manage, production_env
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow (server subprocesses): skipped by make test-fast.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(params=["json", "text"])

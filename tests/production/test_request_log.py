@@ -103,6 +103,7 @@ def test_a_record_outside_a_request_has_no_id():
     assert json.loads(JsonFormatter().format(record))["request_id"] == "-"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug", ["1", "0"])
 def test_every_event_is_printed_once(debug):
     """Django's own "django" logger used to print through its handler and again through the root's."""

@@ -24,6 +24,9 @@ from tests.production.servers import (
     wait_ready,
 )
 
+# Slow (gunicorn subprocesses): skipped by make test-fast.
+pytestmark = pytest.mark.slow
+
 
 def database_settings(database_url, **env):
     script = (

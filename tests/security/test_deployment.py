@@ -41,17 +41,20 @@ def deploy_check(**overrides):
     return result.returncode, set(re.findall(r"\(([\w.]+\.[WE]\d+)\)", result.stdout + result.stderr))
 
 
+@pytest.mark.slow
 def test_check_deploy_reports_only_the_documented_grant_warnings():
     returncode, issues = deploy_check()
     assert returncode == 0
     assert issues == {"oauth2_provider.W001", "oauth2_provider.W002"}
 
 
+@pytest.mark.slow
 def test_check_deploy_is_silent_with_the_implicit_and_password_grants_off():
     returncode, issues = deploy_check(OAUTH2_ALLOW_IMPLICIT_GRANT="0", OAUTH2_ALLOW_PASSWORD_GRANT="0")
     assert (returncode, issues) == (0, set())
 
 
+@pytest.mark.slow
 def test_the_https_redirect_can_be_left_to_a_tls_proxy():
     _, issues = deploy_check(DJANGO_SECURE_SSL_REDIRECT="0", DJANGO_BEHIND_TLS_PROXY="1")
     assert "security.W008" in issues  # the switch works (and the check says who must redirect)

@@ -19,6 +19,9 @@ from schemathesis.specs.openapi.checks import (
 from tests.factories import PASSWORD, BeerFactory, UserFactory
 from tests.support.http import basic_auth_header
 
+# Slow (fuzzing against a live server): skipped by make test-fast.
+pytestmark = pytest.mark.slow
+
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,

@@ -28,7 +28,8 @@ from tests.factories import PASSWORD, UserFactory
 from tests.support.forms import post_form
 from tests.support.providers import ACCESS_TOKEN_TYPE, EXCHANGE, ID_TOKEN_TYPE
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Slow (a peer Beer Locker in a subprocess and this one on a live server): skipped by make test-fast.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parents[2]
 PEER_USER, PEER_PASSWORD = "peer-alice", "peer alice's long passphrase"
