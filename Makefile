@@ -56,6 +56,11 @@ test: $(VENV)/.installed-test  ## install the test dependencies and run the whol
 test-fast: $(VENV)/.installed-test  ## the suite without the slow (live-server, subprocess) tests
 	$(BIN)/python -m pytest -m 'not browser and not slow' -q $(PYTEST_ARGS)
 
+# Django and DOT pre-releases in a separate virtualenv (.venv-prerelease), speed layers on and off;
+# CI runs it last and lets it fail (scripts/ci/prerelease.sh says what it reports).
+test-prerelease:  ## the fast subset against the newest Django and DOT pre-releases (own venv)
+	scripts/ci/prerelease.sh
+
 check: $(VENV)/.installed-test  ## lint, formatting, app boundaries, types, migrations in sync
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -67,6 +67,7 @@ def flow(signed_in, api_client):
     )
 
 
+@pytest.mark.fast_paths  # a budget met with OAUTHCLIENTS["FAST_PATHS"] on, as shipped
 def test_the_authorization_code_flow_takes_at_most_25_statements(flow):
     assert len(flow.statements) <= MAX_STATEMENTS, "\n".join(flow.statements)
 

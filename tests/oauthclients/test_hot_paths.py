@@ -46,6 +46,7 @@ def test_a_client_credentials_token_costs_one_read_and_one_insert(api_client, ma
     assert AccessToken.objects.get().application == client
 
 
+@pytest.mark.fast_paths  # compat.save_lone_access_token, on with OAUTHCLIENTS["FAST_PATHS"]
 @pytest.mark.django_db(transaction=True)
 def test_a_client_credentials_token_is_one_insert_without_a_transaction_around_it(api_client, machine):
     """Autocommit makes the lone INSERT atomic: no BEGIN and COMMIT (two more round trips)."""
