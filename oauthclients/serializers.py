@@ -13,7 +13,9 @@ class SpaceSeparatedListField(serializers.ListField):
 
 def _serializer_field(field: MetadataField) -> serializers.Field:
     """The DRF field for one described metadata field: only its JSON type is checked here."""
-    options = {"required": True} if field.required else {"default": field.initial}
+    # A list's default is a fresh copy each time (a callable, which the schema leaves unshown).
+    default = field.initial if field.kind is Kind.LIST else field.default
+    options = {"required": True} if field.required else {"default": default}
     if field.model_field != field.name:
         options["source"] = field.model_field
     if field.kind is Kind.LIST:

@@ -10,6 +10,7 @@ field there, and a few named rules for what spans fields.
 import json
 import re
 import unicodedata
+from collections import defaultdict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -187,23 +188,19 @@ class ClientMetadataRules:
         """The metadata normalised, each field left out taking its default, or a ValidationError keyed
         by RFC 7591 name listing every problem found. A required field (``client_name``) is checked
         only when given: the services always give it."""
-        unknown = set(metadata) - set(NAMES)
-        if unknown:
+        if unknown := set(metadata) - set(NAMES):
             raise TypeError(f"unknown client metadata {sorted(unknown)!r}")
-        cleaned, errors = {}, {}
+        cleaned, errors = {}, defaultdict(list)
         for field in FIELDS:
-            if field.required and field.name not in metadata:
-                continue
-            problems = []
-            value = metadata.get(field.name, field.initial())
-            cleaned[field.name] = getattr(self, f"validate_{field.name}")(value, problems)
-            if problems:
-                errors[field.name] = problems
+            if field.name in metadata or not field.required:
+                validator = getattr(self, f"validate_{field.name}")
+                value = metadata.get(field.name, field.initial())
+                cleaned[field.name] = validator(value, errors[field.name])
         for rule in self.RULES:
             for name, message in getattr(self, rule)(cleaned):
-                errors.setdefault(name, []).append(message)
-        if errors:
-            raise ValidationError({name: errors[name] for name in NAMES if name in errors})
+                errors[name].append(message)
+        if any(errors.values()):
+            raise ValidationError({name: errors[name] for name in NAMES if errors.get(name)})
         return cleaned
 
     # One validator per field, in the order of oauthclients.metadata.FIELDS.
