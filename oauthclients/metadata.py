@@ -34,8 +34,8 @@ class MetadataField:
     """One client-metadata field (see the module docstring)."""
 
     name: str  # the RFC 7591 / OIDC registration name, as the API, DCR and the services spell it
-    model_field: str  # the ``Client`` attribute that stores it
     kind: Kind
+    model_field: str = ""  # the ``Client`` attribute that stores it; the name when left empty
     default: Any = None  # what a client that leaves it out registers (copied for lists)
     # The client must send it (the API answers "required"; the services take it as an argument).
     required: bool = False
@@ -47,6 +47,10 @@ class MetadataField:
     updatable: bool = True  # client_update (the API's PATCH, DCR's PUT, the admin, the portal) may change it
     admin: bool = False  # the admin's change form shows it
     portal: bool = False  # the developer portal's form shows it
+
+    def __post_init__(self):
+        if not self.model_field:
+            object.__setattr__(self, "model_field", self.name)
 
     def initial(self):
         """The default, a fresh copy for a list."""
@@ -77,60 +81,34 @@ class MetadataField:
         return "\n".join(value) if self.space_separated else value
 
 
-_URIS = {"kind": Kind.LIST, "default": ()}
-_OPTIONAL_TEXT = {"kind": Kind.TEXT, "default": "", "optional": True}
+# Shown by the admin's change form and the developer portal's form.
+_SHOWN = {"admin": True, "portal": True}
 
 # In the order responses list them.
 FIELDS: tuple[MetadataField, ...] = (
-    MetadataField("client_name", "name", Kind.TEXT, default="", required=True, admin=True, portal=True),
-    MetadataField("redirect_uris", "redirect_uris", **_URIS, space_separated=True, admin=True, portal=True),
+    MetadataField("client_name", Kind.TEXT, model_field="name", default="", required=True, **_SHOWN),
+    MetadataField("redirect_uris", Kind.LIST, default=(), space_separated=True, **_SHOWN),
+    MetadataField("grant_types", Kind.LIST, default=DEFAULT_GRANT_TYPES, **_SHOWN),
     MetadataField(
-        "grant_types", "grant_types", Kind.LIST, default=DEFAULT_GRANT_TYPES, admin=True, portal=True
-    ),
-    MetadataField(
-        "token_endpoint_auth_method",
-        "token_endpoint_auth_method",
-        Kind.CHOICE,
-        default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
-        admin=True,
-        portal=True,
+        "token_endpoint_auth_method", Kind.CHOICE, default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD, **_SHOWN
     ),
     # Empty means the server's default client scope (``OAUTHCLIENTS["DEFAULT_CLIENT_SCOPE"]``).
-    MetadataField("scope", "scope", Kind.TEXT, default="", admin=True, portal=True),
-    MetadataField(
-        "post_logout_redirect_uris",
-        "post_logout_redirect_uris",
-        **_URIS,
-        space_separated=True,
-        admin=True,
-        portal=True,
-    ),
-    MetadataField(
-        "backchannel_logout_uri", "backchannel_logout_uri", Kind.TEXT, default="", admin=True, portal=True
-    ),
-    MetadataField(
-        "backchannel_logout_session_required",
-        "backchannel_logout_session_required",
-        Kind.BOOL,
-        default=False,
-        admin=True,
-        portal=True,
-    ),
+    MetadataField("scope", Kind.TEXT, default="", **_SHOWN),
+    # OpenID Connect RP-Initiated Logout §3.1 and Back-Channel Logout §2.2.
+    MetadataField("post_logout_redirect_uris", Kind.LIST, default=(), space_separated=True, **_SHOWN),
+    MetadataField("backchannel_logout_uri", Kind.TEXT, default="", **_SHOWN),
+    MetadataField("backchannel_logout_session_required", Kind.BOOL, default=False, **_SHOWN),
     # The client's public keys, by value or by reference (never both).
-    MetadataField("jwks", "jwks", Kind.OBJECT, default=None, optional=True),
-    MetadataField("jwks_uri", "jwks_uri", **_OPTIONAL_TEXT),
-    # OIDC Registration §2: request objects.
-    MetadataField("request_uris", "request_uris", **_URIS, optional=True),
-    MetadataField(
-        "request_object_signing_alg", "request_object_signing_alg", Kind.CHOICE, default="", optional=True
-    ),
-    MetadataField(
-        "userinfo_signed_response_alg", "userinfo_signed_response_alg", Kind.CHOICE, default="", optional=True
-    ),
+    MetadataField("jwks", Kind.OBJECT, default=None, optional=True),
+    MetadataField("jwks_uri", Kind.TEXT, default="", optional=True),
+    # OIDC Registration §2: request objects, and signed userinfo.
+    MetadataField("request_uris", Kind.LIST, default=(), optional=True),
+    MetadataField("request_object_signing_alg", Kind.CHOICE, default="", optional=True),
+    MetadataField("userinfo_signed_response_alg", Kind.CHOICE, default="", optional=True),
     # RFC 7591 §2 display URLs, shown on the consent page, never fetched by the server.
-    MetadataField("logo_uri", "logo_uri", **_OPTIONAL_TEXT),
-    MetadataField("policy_uri", "policy_uri", **_OPTIONAL_TEXT),
-    MetadataField("tos_uri", "tos_uri", **_OPTIONAL_TEXT),
+    MetadataField("logo_uri", Kind.TEXT, default="", optional=True),
+    MetadataField("policy_uri", Kind.TEXT, default="", optional=True),
+    MetadataField("tos_uri", Kind.TEXT, default="", optional=True),
 )
 
 BY_NAME = {field.name: field for field in FIELDS}
