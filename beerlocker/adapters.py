@@ -9,12 +9,10 @@ from accounts import services
 from accounts.models import UserSession
 from accounts.sessions import session_public_id
 from accounts.signals import session_ended
-from oauthclients.adapter import OAuthClientsAdapter
-from oauthclients.grants import TOKEN_EXCHANGE
-from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter
+from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter, TokenExchangeAdapter
 
 
-class BeerLockerOAuthClientsAdapter(OAuthClientsAdapter):
+class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
     """The ID token's sid is accounts' public session id; every end of a session
     (``accounts.services.session_end``) queues logout tokens; token exchange is on the token endpoint."""
 
@@ -23,12 +21,6 @@ class BeerLockerOAuthClientsAdapter(OAuthClientsAdapter):
 
     def session_ended_signal(self):
         return session_ended
-
-    def extra_grants(self):
-        # Imported here: the grant module reads oauthlib's grant machinery, needed once per server.
-        from socialaccounts.grants import TokenExchangeGrant
-
-        return {TOKEN_EXCHANGE: TokenExchangeGrant}
 
 
 class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):

@@ -39,18 +39,18 @@ def outbound_networks_check(app_configs, **kwargs):
 
 def adapter_check(app_configs, **kwargs):
     """``OAUTHCLIENTS["ADAPTER"]`` names an ``OAuthClientsAdapter``, and no key it replaced is set
-    (ignored silently, it would leave back-channel logout or token exchange off unnoticed)."""
+    (a warning: it is ignored, which would leave back-channel logout or token exchange off unnoticed)."""
     from django.conf import settings
     from django.utils.module_loading import import_string
 
     from oauthclients import conf
     from oauthclients.adapter import OAuthClientsAdapter
 
-    errors = [
-        checks.Error(
+    errors: list[checks.CheckMessage] = [
+        checks.Warning(
             f'OAUTHCLIENTS["{key}"] is no longer read.',
             hint=f'Override OAuthClientsAdapter.{method} in the class OAUTHCLIENTS["ADAPTER"] names.',
-            id="oauthclients.E002",
+            id="oauthclients.W002",
         )
         for key, method in conf.REPLACED_BY_ADAPTER.items()
         if key in getattr(settings, "OAUTHCLIENTS", {})
@@ -58,12 +58,12 @@ def adapter_check(app_configs, **kwargs):
     try:
         adapter = import_string(conf.get("ADAPTER"))
     except ImportError as error:
-        return [*errors, checks.Error(f'OAUTHCLIENTS["ADAPTER"]: {error}', id="oauthclients.E003")]
+        return [*errors, checks.Error(f'OAUTHCLIENTS["ADAPTER"]: {error}', id="oauthclients.E002")]
     if not (isinstance(adapter, type) and issubclass(adapter, OAuthClientsAdapter)):
         errors.append(
             checks.Error(
                 'OAUTHCLIENTS["ADAPTER"] must name a subclass of OAuthClientsAdapter.',
-                id="oauthclients.E003",
+                id="oauthclients.E002",
             )
         )
     return errors

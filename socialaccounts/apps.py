@@ -4,18 +4,18 @@ from django.core import checks
 
 def adapter_check(app_configs, **kwargs):
     """``SOCIALACCOUNTS["ADAPTER"]`` names a ``SocialAccountsAdapter``, and no key it replaced is
-    set (ignored silently, a provider's logout would end no session unnoticed)."""
+    set (a warning: it is ignored, so a provider's logout would end no session unnoticed)."""
     from django.conf import settings
     from django.utils.module_loading import import_string
 
     from socialaccounts import conf
     from socialaccounts.adapter import SocialAccountsAdapter
 
-    errors = [
-        checks.Error(
+    errors: list[checks.CheckMessage] = [
+        checks.Warning(
             f'SOCIALACCOUNTS["{key}"] is no longer read.',
             hint=f'Override SocialAccountsAdapter.{method} in the class SOCIALACCOUNTS["ADAPTER"] names.',
-            id="socialaccounts.E001",
+            id="socialaccounts.W001",
         )
         for key, method in conf.REPLACED_BY_ADAPTER.items()
         if key in getattr(settings, "SOCIALACCOUNTS", {})
@@ -23,12 +23,12 @@ def adapter_check(app_configs, **kwargs):
     try:
         adapter = import_string(conf.get("ADAPTER"))
     except ImportError as error:
-        return [*errors, checks.Error(f'SOCIALACCOUNTS["ADAPTER"]: {error}', id="socialaccounts.E002")]
+        return [*errors, checks.Error(f'SOCIALACCOUNTS["ADAPTER"]: {error}', id="socialaccounts.E001")]
     if not (isinstance(adapter, type) and issubclass(adapter, SocialAccountsAdapter)):
         errors.append(
             checks.Error(
                 'SOCIALACCOUNTS["ADAPTER"] must name a subclass of SocialAccountsAdapter.',
-                id="socialaccounts.E002",
+                id="socialaccounts.E001",
             )
         )
     return errors

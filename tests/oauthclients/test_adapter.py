@@ -199,11 +199,11 @@ def test_the_replaced_settings_keys_and_a_bad_adapter_are_reported(settings):
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "EXTRA_GRANTS": {}, "SESSION_ENDED_SIGNAL": None}
     errors = adapter_check(None)
     assert [(error.id, error.msg) for error in errors] == [
-        ("oauthclients.E002", 'OAUTHCLIENTS["EXTRA_GRANTS"] is no longer read.'),
-        ("oauthclients.E002", 'OAUTHCLIENTS["SESSION_ENDED_SIGNAL"] is no longer read.'),
+        ("oauthclients.W002", 'OAUTHCLIENTS["EXTRA_GRANTS"] is no longer read.'),
+        ("oauthclients.W002", 'OAUTHCLIENTS["SESSION_ENDED_SIGNAL"] is no longer read.'),
     ]
     assert "extra_grants()" in errors[0].hint
 
     for path in ("nowhere.Adapter", f"{__name__}.EchoGrant"):
         settings.OAUTHCLIENTS = {"ADAPTER": path}
-        assert [error.id for error in adapter_check(None)] == ["oauthclients.E003"], path
+        assert [error.id for error in adapter_check(None)] == ["oauthclients.E002"], path

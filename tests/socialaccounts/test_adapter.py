@@ -66,10 +66,10 @@ def test_the_replaced_settings_key_and_a_bad_adapter_are_reported(settings):
     settings.SOCIALACCOUNTS = {**settings.SOCIALACCOUNTS, "END_SESSIONS": "beerlocker.adapters.end"}
     errors = adapter_check(None)
     assert [(error.id, error.msg) for error in errors] == [
-        ("socialaccounts.E001", 'SOCIALACCOUNTS["END_SESSIONS"] is no longer read.')
+        ("socialaccounts.W001", 'SOCIALACCOUNTS["END_SESSIONS"] is no longer read.')
     ]
     assert "end_sessions(*, user_id, where)" in errors[0].hint
 
     for path in ("nowhere.Adapter", f"{__name__}.URL"):
         settings.SOCIALACCOUNTS = {"ADAPTER": path}
-        assert [error.id for error in adapter_check(None)] == ["socialaccounts.E002"], path
+        assert [error.id for error in adapter_check(None)] == ["socialaccounts.E001"], path
