@@ -8,7 +8,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
+from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS
 from oauthclients.keys import load_inactive_oidc_keys, load_oidc_private_key
 from oauthclients.oauth2.server import pkce_required
 
@@ -267,12 +267,10 @@ OAUTHCLIENTS = {
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
-    # Back-channel logout: the ID token's sid is the browser session's public id, and every end
-    # of a session (accounts.services.session_end) queues logout tokens.
-    "SESSION_ID_FUNCTION": "accounts.sessions.session_public_id",
-    "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
-    # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
-    "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # How the app meets accounts and socialaccounts: the ID token's sid is the browser session's
+    # public id, every end of a session queues back-channel logout tokens, and the token endpoint
+    # offers socialaccounts' RFC 8693 token exchange.
+    "ADAPTER": "beerlocker.adapters.BeerLockerOAuthClientsAdapter",
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
     "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
@@ -309,7 +307,7 @@ OAUTH2_PROVIDER = {
         "social:write": "Connect and disconnect the accounts you sign in with",
     },
     # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
-    # from OAUTHCLIENTS["EXTRA_GRANTS"].
+    # from the adapter's extra_grants().
     **dict.fromkeys(["OAUTH2_SERVER_CLASS", "OIDC_SERVER_CLASS"], "oauthclients.oauth2.server.Server"),
     "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
     "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
@@ -343,7 +341,7 @@ OAUTH2_PROVIDER = {
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
-    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout): the confirmation page
+    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout.rp_initiated): the confirmation page
     # only when the request cannot be tied to this user's browser session; signing out ends the
     # session (and tells clients by back-channel logout) but leaves apps' tokens alone.
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
@@ -362,7 +360,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauthclients.oauth2.dcr),
+    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauth2.endpoints.registration),
     # for users signed in the way the API signs them in.
     "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
 }
@@ -503,7 +501,7 @@ SOCIALACCOUNTS = {
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
     "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
     # A provider's back-channel logout token ends sessions through accounts' one session_end service.
-    "END_SESSIONS": "beerlocker.adapters.end_user_sessions_where",
+    "ADAPTER": "beerlocker.adapters.BeerLockerSocialAccountsAdapter",
 }
 # A configured provider without a key would fail at its first sign-in; fail at start-up instead.
 # Debug mode derives a development key from SECRET_KEY (HKDF with its own label in crypto.py).

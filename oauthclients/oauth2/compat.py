@@ -29,7 +29,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE
-from oauthclients.oauth2.codes import code_grant
+from oauthclients.oauth2.tokens.codes import code_grant
 
 
 def fast_paths() -> bool:
