@@ -15,6 +15,9 @@ from tests.production.servers import Gunicorn, manage, production_env
 from tests.support.http import basic_auth_header
 from tests.support.oauth import TOKEN
 
+# Slow (a server subprocess on SQLite): skipped by make test-fast.
+pytestmark = pytest.mark.slow
+
 ROUNDS = 5
 CONCURRENCY = 4
 
@@ -23,9 +26,6 @@ SETUP = f"""
 import json
 from tests.concurrency.races import new_code
 from tests.factories import UserFactory, make_client
-
-# Slow (a server subprocess on SQLite): skipped by make test-fast.
-pytestmark = pytest.mark.slow
 user = UserFactory()
 client, secret = make_client(user=user)
 codes = [new_code(client, user) for _ in range({2 * ROUNDS + 1})]
