@@ -344,7 +344,7 @@ OAUTH2_PROVIDER = {
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
-    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout): the confirmation page
+    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout.rp_initiated): the confirmation page
     # only when the request cannot be tied to this user's browser session; signing out ends the
     # session (and tells clients by back-channel logout) but leaves apps' tokens alone.
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
@@ -363,7 +363,7 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauthclients.oauth2.dcr),
+    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauth2.endpoints.registration),
     # for users signed in the way the API signs them in.
     "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
 }

@@ -47,7 +47,8 @@ class OAuthClientsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from oauthclients.oauth2 import authn, backchannel
+        from oauthclients.oauth2.logout import backchannel
+        from oauthclients.oauth2.oidc import authn
 
         # Django's login() is the one step every sign-in method shares (password, sign-up, social).
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")

@@ -20,13 +20,13 @@ DEFAULTS = {
     "EXTRA_GRANTS": {},
     # Request objects (OIDC Core §6, request and request_uri); off, they are refused as before.
     "REQUEST_OBJECTS": True,
-    # RFC 7591 registration without a signed-in user (oauthclients.oauth2.dcr): off unless asked.
+    # RFC 7591 registration without a signed-in user (oauth2.endpoints.registration): off unless asked.
     "DCR_OPEN": False,
     # Debug only: where `make run` (``manage.py createoidckey``) keeps the development signing key.
     "OIDC_DEV_KEY_FILE": "var/oidc.key",
     # A refresh token not used for this long is rejected (rotation makes each use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": 30 * 24 * 3600,
-    # Back-channel logout (oauthclients.oauth2.backchannel): a dotted path to a function(request)
+    # Back-channel logout (oauthclients.oauth2.logout.backchannel): a dotted path to a function(request)
     # returning the browser session's public id (the ID token's sid); None derives one from the
     # session key by HMAC. And the dotted path of a signal sent when a browser session ends (with
     # ``session`` having ``public_id`` and ``user_id``, or ``user`` and ``session_public_id``).

@@ -19,7 +19,7 @@ from oauth2_provider.models import get_access_token_model
 
 from accounts.models import UserSession
 from oauthclients.models import LogoutDelivery, SessionClient
-from oauthclients.oauth2 import backchannel
+from oauthclients.oauth2.logout import backchannel
 from tests.factories import PASSWORD, make_client
 from tests.support.http import is_signed_in, signed_in_with_password
 from tests.support.oauth import authorize_url, user_tokens

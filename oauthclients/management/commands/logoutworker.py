@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from oauthclients.oauth2 import backchannel
+from oauthclients.oauth2.logout import backchannel
 
 
 class Command(BaseCommand):

@@ -32,7 +32,7 @@ from beerlocker_api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
 from oauthclients.grants import CLIENT_CREDENTIALS, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
 from oauthclients.models import DISPLAY_URI_FIELDS, Client
-from oauthclients.oauth2 import oidc_features
+from oauthclients.oauth2.oidc import features
 from oauthclients.serializers import ClientSerializer
 
 SIGN_IN = "Sign in (Basic, session, or a bearer token with the clients scope)."
@@ -76,7 +76,7 @@ def _service_arguments(data: dict) -> dict:
         ),
         # Without a scope, a client registered here is a relying party too (OIDC Registration):
         # openid plus the default client scope.
-        "scope": data.get("scope") or oidc_features.registration_default_scope(),
+        "scope": data.get("scope") or features.registration_default_scope(),
         "post_logout_redirect_uris": data.get("post_logout_redirect_uris", []),
         "backchannel_logout_uri": data.get("backchannel_logout_uri", ""),
         "backchannel_logout_session_required": data.get("backchannel_logout_session_required", False),
@@ -91,7 +91,7 @@ def _service_arguments(data: dict) -> dict:
 
 def _unsupported(data: dict) -> JsonResponse | None:
     """``invalid_client_metadata`` for metadata asking what the server does not do, else None."""
-    problem = oidc_features.unsupported_registration_metadata(data)
+    problem = features.unsupported_registration_metadata(data)
     return registration_error("invalid_client_metadata", problem) if problem else None
 
 

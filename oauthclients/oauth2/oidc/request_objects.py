@@ -25,7 +25,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthclients import conf
 from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, UNSIGNED_ALG
 from oauthclients.models import Client
-from oauthclients.oauth2.client_keys import (
+from oauthclients.oauth2.clientauth.client_keys import (
     UnverifiedJWT,
     fetch_limited,
     jose_header,
