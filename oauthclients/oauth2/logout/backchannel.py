@@ -241,6 +241,11 @@ def _outcome_record(delivery: LogoutDelivery, result: tuple[bool, str, bool] | N
         delivery.status = LogoutDelivery.Status.FAILED
     else:
         delivery.next_attempt = now + backoff(delivery.attempts)
+        # The client's host is down or slow: its other logouts wait as long, instead of each
+        # costing the worker another deadline now.
+        LogoutDelivery.objects.due(now).filter(client_id=delivery.client_id).exclude(pk=delivery.pk).update(
+            next_attempt=delivery.next_attempt
+        )
     delivery.save(update_fields=["attempts", "last_outcome", "status", "delivered", "next_attempt"])
     logger.info(
         "back-channel logout to client %s: %s (attempt %d, %s)",
