@@ -46,7 +46,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -157,11 +157,9 @@ class Deadline:
                 sockets = [connection.sock for connection in self._connections]
             for sock in sockets:
                 if sock is not None:
-                    try:
-                        # The TCP socket's own shutdown, under any TLS layer: no TLS state touched.
+                    # The TCP socket's own shutdown, under any TLS layer: no TLS state touched.
+                    with suppress(OSError):
                         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-                    except OSError:
-                        pass
             if self._finished.wait(0.05):
                 return
 

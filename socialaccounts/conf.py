@@ -16,6 +16,10 @@ DEFAULTS = {
     # ``where(data)`` through the project's session service, returning how many ended. None: a
     # valid logout token is accepted but no session can be found to end.
     "END_SESSIONS": None,
+    # A token (ID token, logout token) naming a key the cached provider JWKS lacks makes us fetch
+    # the JWKS again at most once per this many seconds per provider (a key rotation is found
+    # within it; a stream of forged tokens cannot make us fetch on each).
+    "JWKS_REFETCH_COOLDOWN_SECONDS": 60,
 }
 
 

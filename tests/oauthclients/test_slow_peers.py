@@ -149,7 +149,9 @@ def test_a_drip_feeding_jwks_uri_holds_at_most_the_slots_and_the_site_keeps_answ
         ]
         with ThreadPoolExecutor(max_workers=WAITING) as pool:
             started = time.monotonic()
-            waiting = [pool.submit(timed, token_request, live_server.url, client.client_id) for client in clients]
+            waiting = [
+                pool.submit(timed, token_request, live_server.url, client.client_id) for client in clients
+            ]
             time.sleep(0.5)  # every token request is in, the slots are taken
             health_time, health = timed(requests.get, live_server.url + "/healthz", timeout=30)
             outcomes = [future.result() for future in waiting]

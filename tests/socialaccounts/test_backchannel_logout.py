@@ -161,3 +161,38 @@ def test_only_openid_connect_backends_have_the_endpoint(api_client):
 
 def test_get_is_not_allowed(api_client):
     assert api_client.get(URL).status_code == 405
+
+
+def test_unknown_kids_refetch_the_providers_jwks_at_most_once_per_cool_down(oidc, api_client, user):
+    """Each anonymous POST naming an unknown kid used to cost a request to the provider (1:1)."""
+    jwks = f"{OIDC_ISSUER}/jwks/"
+
+    def fetches():
+        return sum(1 for call in oidc.mock.calls if call.request.url == jwks)
+
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    answers = []
+    for number in range(20):
+        token = jwt.encode(
+            {
+                "iss": OIDC_ISSUER,
+                "aud": OIDC_KEY,
+                "iat": int(time.time()),
+                "jti": uuid.uuid4().hex,
+                "sub": "o-1",
+                "events": {EVENT: {}},
+            },
+            stranger,
+            algorithm="RS256",
+            headers={"kid": f"unknown-{number}", "typ": "logout+jwt"},
+        )
+        answers.append(post(api_client, token))
+
+    assert {response.status_code for response in answers} == {400}
+    assert {response.json()["error"] for response in answers} == {"invalid_request"}
+    assert fetches() == 2  # the first fetch, and one refetch for twenty unknown kids in the cool-down
+    # The provider's own key still verifies, from the keys already held: no fetch.
+    browser = provider_browser(user)
+    assert post(api_client, logout_token(oidc)).status_code == 200
+    assert not is_signed_in(browser)
+    assert fetches() == 2

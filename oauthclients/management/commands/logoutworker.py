@@ -39,7 +39,8 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(
-            f"Delivering back-channel logout tokens, {deliverer.threads} at once; stop with SIGTERM or Ctrl-C.",
+            f"Delivering back-channel logout tokens, {deliverer.threads} at once; "
+            "stop with SIGTERM or Ctrl-C.",
         )
         self.stdout.flush()
         attempted = deliverer.run(stop=stop, interval=interval)

@@ -82,7 +82,11 @@ def _fetched(client: Client, request_uri: str) -> bytes | None:
         raise RequestObjectError(
             "temporarily_unavailable", "The request_uri cannot be fetched right now; try again shortly."
         ) from None
-    ttl = conf.get("REQUEST_URI_CACHE_SECONDS") if body is not None else conf.get("OUTBOUND_FAILURE_CACHE_SECONDS")
+    ttl = (
+        conf.get("REQUEST_URI_CACHE_SECONDS")
+        if body is not None
+        else conf.get("OUTBOUND_FAILURE_CACHE_SECONDS")
+    )
     cache.set(key, {"fragment": fragment, "body": body}, ttl)
     return body
 
