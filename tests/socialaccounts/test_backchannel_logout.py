@@ -6,9 +6,7 @@ sign-in form and marked as the pipeline marks a sign-in through the provider.
 """
 
 import time
-import uuid
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
@@ -16,52 +14,18 @@ from django.test import Client
 from django.urls import reverse
 
 from activity.models import Event, Kind
-from socialaccounts.backchannel import SESSION_KEY
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
 from tests.support.http import is_signed_in
-from tests.support.providers import OIDC_ISSUER, OIDC_KEY
+from tests.support.providers import OIDC_ISSUER, logout_token, provider_browser
 
 pytestmark = pytest.mark.django_db
 URL = "/social/backchannel-logout/oidc/"
-EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()
-
-
-def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
-    """A browser signed in here through the provider's session ``sid`` (as the pipeline leaves it)."""
-    browser = Client()
-    assert (
-        browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
-    )
-    session = browser.session
-    session[SESSION_KEY] = {"iss": OIDC_ISSUER, "sub": sub, "sid": sid}
-    session.save()
-    ProviderSession.objects.create(issuer=OIDC_ISSUER, sub=sub, sid=sid, user=user)
-    return browser
-
-
-def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):
-    now = int(time.time())
-    payload = {
-        "iss": OIDC_ISSUER,
-        "aud": OIDC_KEY,
-        "iat": now,
-        "exp": now + 120,
-        "jti": uuid.uuid4().hex,
-        "sub": "o-1",
-        "sid": "op-sid-1",
-        "events": {EVENT: {}},
-        **claims,
-    }
-    for name in drop:
-        payload.pop(name)
-    headers = {"kid": "k1", "typ": typ or ""}  # PyJWT leaves out an empty typ
-    return jwt.encode(payload, key or oidc.key, algorithm="RS256", headers=headers)
 
 
 def post(api_client, token):
@@ -171,22 +135,9 @@ def test_unknown_kids_refetch_the_providers_jwks_at_most_once_per_cool_down(oidc
         return sum(1 for call in oidc.mock.calls if call.request.url == jwks)
 
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    answers = []
-    for number in range(20):
-        token = jwt.encode(
-            {
-                "iss": OIDC_ISSUER,
-                "aud": OIDC_KEY,
-                "iat": int(time.time()),
-                "jti": uuid.uuid4().hex,
-                "sub": "o-1",
-                "events": {EVENT: {}},
-            },
-            stranger,
-            algorithm="RS256",
-            headers={"kid": f"unknown-{number}", "typ": "logout+jwt"},
-        )
-        answers.append(post(api_client, token))
+    answers = [
+        post(api_client, logout_token(oidc, key=stranger, kid=f"unknown-{number}")) for number in range(20)
+    ]
 
     assert {response.status_code for response in answers} == {400}
     assert {response.json()["error"] for response in answers} == {"invalid_request"}

@@ -1,13 +1,14 @@
 """OpenID Connect Back-Channel Logout 1.0, the provider's side.
 
-- A browser session is named by its public id, the ID token's ``sid`` (``session_id``): the
-  project's session id when ``OAUTHCLIENTS["SESSION_ID_FUNCTION"]`` names one (Beer Locker:
-  ``accounts.sessions.session_public_id``), else an HMAC of the session key, never the key itself.
+- A browser session is named by its public id, the ID token's ``sid`` (``session_id``): what the
+  project's adapter's ``session_id(request)`` says (``oauthclients.adapter``; by default an HMAC
+  of the session key, never the key itself).
 - Every client that gets a code or tokens at the authorization endpoint in a session is recorded
   with it (``session_client_record``, a ``SessionClient`` row).
-- When the session ends (``session_ended``: the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]``
-  names is connected to it), each of those clients that registered a ``backchannel_logout_uri`` gets
-  a ``LogoutDelivery`` row, in the same transaction as the end of the session: the outbox.
+- When the session ends (``session_ended``, connected to the adapter's ``session_ended_signal()``
+  and sent with one shape, ``session=`` an ``EndedSession``), each of those clients that registered
+  a ``backchannel_logout_uri`` gets a ``LogoutDelivery`` row, in the same transaction as the end of
+  the session: the outbox.
 - ``manage.py logoutworker`` delivers the outbox outside any user's request (``Deliverer``): it
   signs a logout token (§2.4) per attempt and POSTs it (§2.5) through ``oauthclients.outbound``
   (public addresses only, a hard deadline), retrying with backoff. Up to
@@ -19,8 +20,6 @@
   registered ``backchannel_logout_session_required`` (§2.2).
 """
 
-import hashlib
-import hmac
 import json
 import logging
 import math
@@ -31,14 +30,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 import requests
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from jwcrypto import jwt
 
 from oauthclients import conf, outbound
+from oauthclients.adapter import EndedSession, get_adapter
 from oauthclients.models import Client, LogoutDelivery, SessionClient
 
 logger = logging.getLogger(__name__)
@@ -64,16 +62,9 @@ PRUNE_BATCH_SIZE = 1000
 
 
 def session_id(request) -> str | None:
-    """The ``sid`` of the request's signed-in browser session, or None without one."""
-    path = conf.get("SESSION_ID_FUNCTION")
-    if path:
-        return import_string(path)(request) or None
-    key = getattr(getattr(request, "session", None), "session_key", None)
-    if not key:
-        return None
-    # A stable derivation that cannot be reversed into the key (which is a bearer secret).
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"oauthclients.sid:" + key.encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+    """The ``sid`` of the request's signed-in browser session, or None without one (the adapter's
+    ``session_id``)."""
+    return get_adapter().session_id(request) or None
 
 
 # --- Which clients a session reached ------------------------------------------------------------
@@ -118,25 +109,19 @@ def session_logout_enqueue(*, user_id, sid: str) -> int:
     return len(deliveries)
 
 
-def session_ended(sender, **kwargs) -> None:
-    """Receiver for the project's "session ended" signal. Accepts the ``accounts`` shape
-    (``session`` with ``public_id`` and ``user_id``) and the plain one (``user``,
-    ``session_public_id``), so the adapter stays this small."""
-    session = kwargs.get("session")
-    if session is not None:
-        user_id, sid = session.user_id, session.public_id
-    else:
-        user = kwargs.get("user")
-        user_id, sid = getattr(user, "pk", None), kwargs.get("session_public_id")
-    if user_id is not None and sid:
-        session_logout_enqueue(user_id=user_id, sid=sid)
+def session_ended(sender, *, session: EndedSession, **kwargs) -> None:
+    """Receiver for the project's session-ended signal (the adapter's ``session_ended_signal()``):
+    one shape, ``session`` with ``user_id`` and ``public_id``; the signal's other keywords are the
+    project's own. Sent without ``session``, it is a TypeError, not a logout silently skipped."""
+    if session.user_id is not None and session.public_id:
+        session_logout_enqueue(user_id=session.user_id, sid=session.public_id)
 
 
 def connect_session_ended() -> None:
-    """Connect ``session_ended`` to the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]`` names."""
-    path = conf.get("SESSION_ENDED_SIGNAL")
-    if path:
-        import_string(path).connect(session_ended, dispatch_uid="oauthclients.backchannel_logout")
+    """Connect ``session_ended`` to the adapter's ``session_ended_signal()``, if it has one."""
+    signal = get_adapter().session_ended_signal()
+    if signal is not None:
+        signal.connect(session_ended, dispatch_uid="oauthclients.backchannel_logout")
 
 
 # --- The logout token and its delivery ---------------------------------------------------------
@@ -378,4 +363,4 @@ def logout_deliveries_prune(*, days: int | None = None, batch_size: int = PRUNE_
 
 def backchannel_logout_supported() -> bool:
     """Whether this server sends logout tokens: only when it hears of sessions ending."""
-    return bool(conf.get("SESSION_ENDED_SIGNAL"))
+    return get_adapter().session_ended_signal() is not None
