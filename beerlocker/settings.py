@@ -277,6 +277,12 @@ OAUTHCLIENTS = {
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # Each such request ends within this many seconds, however slowly the host answers; at most
+    # OUTBOUND_REQUEST_SLOTS web workers wait on clients' hosts at once (shared cache: set REDIS_URL).
+    "OUTBOUND_DEADLINE_SECONDS": env.float("OUTBOUND_DEADLINE_SECONDS", default=5),
+    "OUTBOUND_REQUEST_SLOTS": env.int("OUTBOUND_REQUEST_SLOTS", default=2),
+    # `manage.py logoutworker` sends this many logout tokens at once, at most one per client.
+    "LOGOUT_DELIVERY_THREADS": env.int("LOGOUT_DELIVERY_THREADS", default=4),
     # `manage.py prunelogoutdeliveries` deletes delivered and failed logout deliveries this old.
     "LOGOUT_DELIVERY_RETENTION_DAYS": env.int("LOGOUT_DELIVERY_RETENTION_DAYS", default=30),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.

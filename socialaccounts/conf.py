@@ -14,6 +14,10 @@ DEFAULTS = {
     # The project's side of the app (socialaccounts.adapter): how a provider's back-channel
     # logout ends the project's browser sessions.
     "ADAPTER": "socialaccounts.adapter.SocialAccountsAdapter",
+    # A token (ID token, logout token) naming a key the cached provider JWKS lacks makes us fetch
+    # the JWKS again at most once per this many seconds per provider (a key rotation is found
+    # within it; a stream of forged tokens cannot make us fetch on each).
+    "JWKS_REFETCH_COOLDOWN_SECONDS": 60,
 }
 
 # Keys that were replaced by an adapter method (a system check names the method to override).
