@@ -14,9 +14,18 @@
     reset (``how="reset"``) or reset by an administrator (``how="admin"``: the admin's password
     form or ``manage.py changepassword``; ``admin`` is that administrator, None for the command)
     and after the user's other sessions were ended.
+
+``email_changed(sender=User, user, old_email)``
+    Sent by ``accounts.services.user_update`` after the address changed (``user.email`` is the
+    new one), inside its transaction.
+
+``email_verified(sender=User, user)``
+    Sent by ``accounts.services.email_verify`` once the user followed the link for their address.
 """
 
 from django.dispatch import Signal
 
 session_ended = Signal()
 password_changed = Signal()
+email_changed = Signal()
+email_verified = Signal()

@@ -270,6 +270,8 @@ OAUTHCLIENTS = {
     # Back-channel logout: the ID token's sid is the browser session's public id, and every end
     # of a session (accounts.services.session_end) queues logout tokens.
     "SESSION_ID_FUNCTION": "accounts.sessions.session_public_id",
+    # The email_verified claim: true only for an address verified by its e-mailed link.
+    "EMAIL_VERIFIED_FUNCTION": "accounts.emails.email_verified",
     "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
     # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
     "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
@@ -502,6 +504,8 @@ SOCIALACCOUNTS = {
     # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
     "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
+    # ...and only with a local user whose address was verified by its e-mailed link.
+    "VERIFIED_EMAIL_USERS": "accounts.emails.users_with_verified_email",
     # A provider's back-channel logout token ends sessions through accounts' one session_end service.
     "END_SESSIONS": "beerlocker.adapters.end_user_sessions_where",
 }

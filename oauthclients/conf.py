@@ -31,6 +31,10 @@ DEFAULTS = {
     # session key by HMAC. And the dotted path of a signal sent when a browser session ends (with
     # ``session`` having ``public_id`` and ``user_id``, or ``user`` and ``session_public_id``).
     "SESSION_ID_FUNCTION": None,
+    # Dotted path of a function ``(user) -> bool``: whether the user's address is verified, for the
+    # ``email_verified`` claim. None: every address is claimed unverified (never claim what
+    # nobody checked).
+    "EMAIL_VERIFIED_FUNCTION": None,
     "SESSION_ENDED_SIGNAL": None,
     # Delivered and failed back-channel logout deliveries older than this many days are deleted by
     # ``manage.py prunelogoutdeliveries`` (pending ones never are).

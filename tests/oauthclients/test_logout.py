@@ -267,7 +267,9 @@ def test_confirmed_logout_without_a_post_logout_redirect_uri_lands_on_the_signed
     assert not is_signed_in(browser)
 
 
-def test_logout_without_a_post_logout_redirect_uri_on_https_lands_on_the_signed_out_page(user, rp, api_client):
+def test_logout_without_a_post_logout_redirect_uri_on_https_lands_on_the_signed_out_page(
+    user, rp, api_client
+):
     browser = signed_in_with_password(user, secure=True)
     response = browser.get(LOGOUT, secure=True)
     assert response.status_code == 200

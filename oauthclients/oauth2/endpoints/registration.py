@@ -104,7 +104,9 @@ def _ownerless_problem(arguments: dict) -> JsonResponse | None:
     through it, never for itself (client credentials would hand application scopes to anyone),
     and only with the user's consent: the password grant takes the user's password without any
     consent screen, and the implicit grant hands tokens to the front channel without a code."""
-    refused = [grant for grant in OWNERLESS_REFUSED_GRANT_TYPES if grant in (arguments.get("grant_types") or [])]
+    refused = [
+        grant for grant in OWNERLESS_REFUSED_GRANT_TYPES if grant in (arguments.get("grant_types") or [])
+    ]
     if refused:
         return registration_error(
             "invalid_client_metadata",

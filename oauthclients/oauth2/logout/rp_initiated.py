@@ -83,7 +83,6 @@ class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
             self.hint_sid is None or self.hint_sid != backchannel.session_id(self.request)
         )
 
-
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
         if post_logout_redirect_uri:
             return super().do_logout(application, post_logout_redirect_uri, state, token_user)

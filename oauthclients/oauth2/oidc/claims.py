@@ -6,6 +6,10 @@ whose value is empty is left out altogether (OIDC Core §5.3.2: never ``""`` or 
 
 from collections.abc import Callable
 
+from django.utils.module_loading import import_string
+
+from oauthclients import conf
+
 # claim -> (scope that releases it, how to read it from the user)
 CLAIMS: dict[str, tuple[str, Callable]] = {
     "preferred_username": ("profile", lambda user: user.get_username()),
@@ -13,9 +17,15 @@ CLAIMS: dict[str, tuple[str, Callable]] = {
     "given_name": ("profile", lambda user: user.first_name),
     "family_name": ("profile", lambda user: user.last_name),
     "email": ("email", lambda user: user.email),
-    # Beer Locker does not verify addresses yet; say so rather than claim it (only with an address).
-    "email_verified": ("email", lambda user: False if user.email else None),
+    # True only for an address the project verified (OAUTHCLIENTS["EMAIL_VERIFIED_FUNCTION"]).
+    "email_verified": ("email", lambda user: email_verified(user) if user.email else None),
 }
+
+
+def email_verified(user) -> bool:
+    """Whether the project verified ``user``'s address; False when it cannot say."""
+    path = conf.get("EMAIL_VERIFIED_FUNCTION")
+    return bool(path) and bool(import_string(path)(user))
 
 
 def has_value(value) -> bool:
