@@ -2,8 +2,8 @@
 
 An address counts as verified only once its user followed a link signed for that very address
 (``accounts.models.VerifiedEmail``). What trusts our addresses asks here: the OIDC
-``email_verified`` claim (``OAUTHCLIENTS["EMAIL_VERIFIED_FUNCTION"]``) and social sign-in's
-association by e-mail (``SOCIALACCOUNTS["VERIFIED_EMAIL_USERS"]``).
+``email_verified`` claim and social sign-in's
+association by e-mail, through the project's adapters (``beerlocker.adapters``).
 """
 
 import unicodedata

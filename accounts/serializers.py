@@ -1,31 +1,25 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts import emails
 from accounts.sessions import describe_user_agent
 
 User = get_user_model()
 
 
 class UserSerializer(serializers.ModelSerializer):
-    email_verified = serializers.SerializerMethodField(
-        help_text="Whether the address was verified by following the link e-mailed to it."
-    )
     password = serializers.CharField(
         write_only=True,
         required=False,
         trim_whitespace=False,
         style={"input_type": "password"},
-        help_text="Your current password: needed to change the e-mail address unless you signed in within minutes.",
+        help_text="Your current password: needed to change the e-mail address unless you signed in "
+        "within minutes.",
     )
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "email_verified", "password"]
+        fields = ["id", "username", "email", "password"]
         read_only_fields = ["id", "username"]
-
-    def get_email_verified(self, user) -> bool:
-        return emails.email_verified(user)
 
 
 class SignUpSerializer(serializers.ModelSerializer):

@@ -6,9 +6,9 @@ from django.contrib.auth import logout
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
 from accounts import services

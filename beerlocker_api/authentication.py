@@ -167,12 +167,12 @@ def refuse_browser_write(request):
         # runserver (wsgiref) reports a body-less request as text/plain: no body is no form.
         return
     raw_content_type = request.META.get("CONTENT_TYPE", "")
-    if request.method == "POST" and not raw_content_type and not _has_body(request):
-        # A body-less POST with no Content-Type (rotate-secret, end-others from a REST client)
-        # is no form: a form always sends a Content-Type. A cross-site fetch() can send one, so
-        # it is still refused when the browser says it comes from another site.
-        if not _from_another_site(request):
-            return
+    # A body-less POST with no Content-Type (rotate-secret, end-others from a REST client) is no
+    # form: a form always sends a Content-Type. A cross-site fetch() can send one, so it is still
+    # refused when the browser says it comes from another site.
+    bodiless = request.method == "POST" and not raw_content_type and not _has_body(request)
+    if bodiless and not _from_another_site(request):
+        return
     if content_type == "application/json" or content_type.endswith("+json"):
         return
     raise exceptions.UnsupportedMediaType(

@@ -29,6 +29,9 @@ class Beer(models.Model):
         # The API's order (owner, newest first, id as tie-break) read straight off one index.
         indexes = [models.Index(fields=["owner", "-created", "-id"], name="beer_owner_created_id")]
 
+    def __str__(self):
+        return self.name
+
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
@@ -36,6 +39,3 @@ class Beer(models.Model):
         # by lockers.caching as leaving one locker and joining another; None when deferred.
         instance._loaded_owner_id = instance.__dict__.get("owner_id")
         return instance
-
-    def __str__(self):
-        return self.name

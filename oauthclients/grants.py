@@ -103,25 +103,3 @@ DEFAULT_SCOPE = "beers:read beers:write"
 # The scopes OpenID Connect defines (OIDC Core §5.4, and §11's offline_access, which this server
 # does not offer: a refresh token comes with the refresh_token grant, and the value is ignored).
 OIDC_STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone")
-
-
-# The RFC 7591 (and OpenID Connect registration / logout) metadata a client registers, in the
-# order responses list it: what the services may update and what the API and DCR return.
-CLIENT_METADATA = (
-    "client_name",
-    "redirect_uris",
-    "grant_types",
-    "token_endpoint_auth_method",
-    "scope",
-    "post_logout_redirect_uris",
-    "backchannel_logout_uri",
-    "backchannel_logout_session_required",
-    "jwks",
-    "jwks_uri",
-    "request_uris",
-    "request_object_signing_alg",
-    "userinfo_signed_response_alg",
-    "logo_uri",
-    "policy_uri",
-    "tos_uri",
-)

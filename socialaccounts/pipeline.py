@@ -1,9 +1,9 @@
 """Our steps in the social-auth pipeline (SOCIAL_AUTH_PIPELINE in settings)."""
 
-from django.utils.module_loading import import_string
 from social_core.exceptions import AuthAssociationError
 
 from socialaccounts import conf, signals
+from socialaccounts.adapter import get_adapter
 from socialaccounts.backends import SAME_ACCOUNT_AS
 from socialaccounts.models import SocialAccount
 
@@ -29,14 +29,14 @@ def associate_same_account(backend, uid, user=None, social=None, *args, **kwargs
 
 def associate_by_verified_email(backend, details, response, user=None, *args, **kwargs):
     """Link to the one existing user with this e-mail, only if we allow it, the provider verified
-    the address, and the local user verified it too (``VERIFIED_EMAIL_USERS``): otherwise whoever
-    signed up locally with someone else's address would receive that person's provider sign-in."""
-    path = conf.get("VERIFIED_EMAIL_USERS")
-    if user or not conf.get("ASSOCIATE_BY_VERIFIED_EMAIL") or not path:
+    the address, and the project verified the local user's address too (the adapter's
+    ``users_with_verified_email``): otherwise whoever signed up locally with someone else's
+    address would receive that person's provider sign-in."""
+    if user or not conf.get("ASSOCIATE_BY_VERIFIED_EMAIL"):
         return None
     if not backend.email_is_verified(details, response):
         return None
-    users = list(import_string(path)(details["email"])[:2])
+    users = list(get_adapter().users_with_verified_email(details["email"])[:2])
     if len(users) != 1:
         return None
     return {"user": users[0], "is_new": False}

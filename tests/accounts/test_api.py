@@ -89,12 +89,7 @@ def test_me_shows_the_caller(basic_client, user):
     response = basic_client.get("/api/users/me")
 
     assert response.status_code == 200
-    assert response.json() == {
-        "id": user.pk,
-        "username": user.username,
-        "email": user.email,
-        "email_verified": False,
-    }
+    assert response.json() == {"id": user.pk, "username": user.username, "email": user.email}
 
 
 def test_patch_me_changes_email_only(basic_client, user):

@@ -20,6 +20,7 @@ What this subclass adds:
   http origin that was a 400 ``DisallowedRedirect`` after signing out).
 """
 
+import contextlib
 import json
 
 from django.core.exceptions import DisallowedRedirect
@@ -90,10 +91,8 @@ class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
         # OAuth2ResponseRedirect, which raises DisallowedRedirect unless the site's own scheme is
         # in ALLOWED_REDIRECT_URI_SCHEMES (https). Its sign-out is kept, its redirect replaced by
         # the signed-out page (tests/oauthclients/test_logout.py holds DOT to this order).
-        try:
+        with contextlib.suppress(DisallowedRedirect):
             super().do_logout(application, None, state, token_user)
-        except DisallowedRedirect:
-            pass
         return render(self.request, "registration/logged_out.html", {"application": application})
 
 

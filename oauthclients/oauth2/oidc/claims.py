@@ -6,10 +6,6 @@ whose value is empty is left out altogether (OIDC Core §5.3.2: never ``""`` or 
 
 from collections.abc import Callable
 
-from django.utils.module_loading import import_string
-
-from oauthclients import conf
-
 # claim -> (scope that releases it, how to read it from the user)
 CLAIMS: dict[str, tuple[str, Callable]] = {
     "preferred_username": ("profile", lambda user: user.get_username()),
@@ -17,15 +13,16 @@ CLAIMS: dict[str, tuple[str, Callable]] = {
     "given_name": ("profile", lambda user: user.first_name),
     "family_name": ("profile", lambda user: user.last_name),
     "email": ("email", lambda user: user.email),
-    # True only for an address the project verified (OAUTHCLIENTS["EMAIL_VERIFIED_FUNCTION"]).
+    # True only for an address the project verified (its adapter's ``email_verified``).
     "email_verified": ("email", lambda user: email_verified(user) if user.email else None),
 }
 
 
 def email_verified(user) -> bool:
     """Whether the project verified ``user``'s address; False when it cannot say."""
-    path = conf.get("EMAIL_VERIFIED_FUNCTION")
-    return bool(path) and bool(import_string(path)(user))
+    from oauthclients.adapter import get_adapter
+
+    return bool(get_adapter().email_verified(user))
 
 
 def has_value(value) -> bool:
