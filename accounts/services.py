@@ -84,12 +84,21 @@ def email_verification_send(*, user: User, site_url: str = "") -> None:
     """E-mail ``user`` a signed, expiring link that verifies their current address (after commit);
     ``site_url`` (scheme and host, from the request) makes the link absolute."""
     token = emails.verification_token(user)
-    path = reverse("accounts:email-verify", kwargs={"token": token})
     address = user.email
-    context = {"user": user, "site_url": site_url, "path": path, "days": emails.LINK_MAX_AGE_SECONDS // 86400}
-    subject = render_to_string("accounts/email/verify_email_subject.txt", context).strip()
-    body = render_to_string("accounts/email/verify_email.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
+
+    def send():  # composed once the change is committed, like every other e-mail here
+        path = reverse("accounts:email-verify", kwargs={"token": token})
+        context = {
+            "user": user,
+            "site_url": site_url,
+            "path": path,
+            "days": emails.LINK_MAX_AGE_SECONDS // 86400,
+        }
+        subject = render_to_string("accounts/email/verify_email_subject.txt", context).strip()
+        body = render_to_string("accounts/email/verify_email.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+
+    transaction.on_commit(send)
 
 
 @transaction.atomic
