@@ -269,8 +269,9 @@ OAUTHCLIENTS = {
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # How the app meets accounts and socialaccounts: the ID token's sid is the browser session's
-    # public id, every end of a session queues back-channel logout tokens, and the token endpoint
-    # offers socialaccounts' RFC 8693 token exchange.
+    # public id, every end of a session queues back-channel logout tokens, the token endpoint
+    # offers socialaccounts' RFC 8693 token exchange, and email_verified is claimed only for an
+    # address verified by its e-mailed link.
     "ADAPTER": "beerlocker.adapters.BeerLockerOAuthClientsAdapter",
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
