@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "beerlocker.context_processors.site",
             ],
         },
     },
@@ -268,8 +269,9 @@ OAUTHCLIENTS = {
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # How the app meets accounts and socialaccounts: the ID token's sid is the browser session's
-    # public id, every end of a session queues back-channel logout tokens, and the token endpoint
-    # offers socialaccounts' RFC 8693 token exchange.
+    # public id, every end of a session queues back-channel logout tokens, the token endpoint
+    # offers socialaccounts' RFC 8693 token exchange, and email_verified is claimed only for an
+    # address verified by its e-mailed link.
     "ADAPTER": "beerlocker.adapters.BeerLockerOAuthClientsAdapter",
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
@@ -277,6 +279,12 @@ OAUTHCLIENTS = {
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # Each such request ends within this many seconds, however slowly the host answers; at most
+    # OUTBOUND_REQUEST_SLOTS web workers wait on clients' hosts at once (shared cache: set REDIS_URL).
+    "OUTBOUND_DEADLINE_SECONDS": env.float("OUTBOUND_DEADLINE_SECONDS", default=5),
+    "OUTBOUND_REQUEST_SLOTS": env.int("OUTBOUND_REQUEST_SLOTS", default=2),
+    # `manage.py logoutworker` sends this many logout tokens at once, at most one per client.
+    "LOGOUT_DELIVERY_THREADS": env.int("LOGOUT_DELIVERY_THREADS", default=4),
     # `manage.py prunelogoutdeliveries` deletes delivered and failed logout deliveries this old.
     "LOGOUT_DELIVERY_RETENTION_DAYS": env.int("LOGOUT_DELIVERY_RETENTION_DAYS", default=30),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.

@@ -33,6 +33,21 @@ DEFAULTS = {
     # POST logout tokens to although they are not public (oauthclients.outbound): for clients that
     # live on the operator's private network. Loopback is allowed anyway while DEBUG is on.
     "OUTBOUND_ALLOWED_NETWORKS": [],
+    # The hard wall-clock bound of each of those requests: lookup, connect, TLS, headers and body,
+    # however slowly the peer sends its bytes.
+    "OUTBOUND_DEADLINE_SECONDS": 5,
+    # How many web workers (threads and processes together, counted in the shared cache) may wait
+    # on a client's host at once (jwks_uri, request_uri); one more is answered at once with an
+    # error instead. Keep it below the number of workers so that the site always answers.
+    "OUTBOUND_REQUEST_SLOTS": 2,
+    # A jwks_uri or request_uri that could not be fetched is not asked again for this long.
+    "OUTBOUND_FAILURE_CACHE_SECONDS": 30,
+    # A request object fetched from a request_uri is kept this long (OIDC Core §6.2: a client
+    # that changes it changes the URI's fragment; a new fragment is fetched at most once per
+    # cool-down).
+    "REQUEST_URI_CACHE_SECONDS": 60,
+    # How many logout tokens ``manage.py logoutworker`` sends at once (at most one per client).
+    "LOGOUT_DELIVERY_THREADS": 4,
     # The speed-only overrides of DOT's private methods (oauthclients.oauth2.compat: fewer queries
     # and transactions per token request). False takes DOT's own paths, with the same tokens and
     # answers: for trying a new DOT release. The overrides that make behaviour correct stay on.

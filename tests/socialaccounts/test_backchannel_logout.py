@@ -17,7 +17,7 @@ from activity.models import Event, Kind
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
 from tests.support.http import is_signed_in
-from tests.support.providers import logout_token, provider_browser
+from tests.support.providers import OIDC_ISSUER, logout_token, provider_browser
 
 pytestmark = pytest.mark.django_db
 URL = "/social/backchannel-logout/oidc/"
@@ -125,3 +125,25 @@ def test_only_openid_connect_backends_have_the_endpoint(api_client):
 
 def test_get_is_not_allowed(api_client):
     assert api_client.get(URL).status_code == 405
+
+
+def test_unknown_kids_refetch_the_providers_jwks_at_most_once_per_cool_down(oidc, api_client, user):
+    """Each anonymous POST naming an unknown kid used to cost a request to the provider (1:1)."""
+    jwks = f"{OIDC_ISSUER}/jwks/"
+
+    def fetches():
+        return sum(1 for call in oidc.mock.calls if call.request.url == jwks)
+
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    answers = [
+        post(api_client, logout_token(oidc, key=stranger, kid=f"unknown-{number}")) for number in range(20)
+    ]
+
+    assert {response.status_code for response in answers} == {400}
+    assert {response.json()["error"] for response in answers} == {"invalid_request"}
+    assert fetches() == 2  # the first fetch, and one refetch for twenty unknown kids in the cool-down
+    # The provider's own key still verifies, from the keys already held: no fetch.
+    browser = provider_browser(user)
+    assert post(api_client, logout_token(oidc)).status_code == 200
+    assert not is_signed_in(browser)
+    assert fetches() == 2

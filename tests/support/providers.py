@@ -213,7 +213,7 @@ def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
     return browser
 
 
-def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):
+def logout_token(oidc, *, key=None, kid="k1", typ="logout+jwt", drop=(), **claims):
     """A logout token from the mocked OpenID provider ``oidc`` (valid unless told otherwise)."""
     now = int(time.time())
     payload = {
@@ -229,5 +229,5 @@ def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):
     }
     for name in drop:
         payload.pop(name)
-    headers = {"kid": "k1", "typ": typ or ""}  # PyJWT leaves out an empty typ
+    headers = {"kid": kid, "typ": typ or ""}  # PyJWT leaves out an empty typ
     return jwt.encode(payload, key or oidc.key, algorithm="RS256", headers=headers)
