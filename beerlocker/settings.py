@@ -264,6 +264,8 @@ OAUTHCLIENTS = {
     # The demo's tutorial (the seeds) uses the password grant; both are off by default in the app.
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    # Site-wide totals are for application tokens (client credentials) only.
+    "APP_SCOPES": ["stats:read"],
     # What a client registered without a scope may ask for: the locker.
     "DEFAULT_CLIENT_SCOPE": DEFAULT_SCOPE,
     # A refresh token unused for this long is dead (rotation makes every use a new token).

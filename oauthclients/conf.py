@@ -24,7 +24,7 @@ from django.core.signals import setting_changed
 
 from oauthclients.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
-CLIENT_SECRET_HASHER = "oauthclients.hashers.ClientSecretHasher"
+CLIENT_SECRET_HASHER = "oauthclients.hashers.ClientSecretHasher"  # noqa: S105 - a dotted path
 
 # OpenID Connect's (the ID token and userinfo claims) and /api/clients' own.
 SCOPES = {
@@ -55,8 +55,9 @@ class AppSettings:
 
     @property
     def APP_SCOPES(self) -> list[str]:
-        """Scopes only an application token (client credentials, no user) may hold."""
-        return self._setting("APP_SCOPES", ["stats:read"])
+        """Scopes only an application token (client credentials, no user) may hold; a client
+        credentials client may ask for these only."""
+        return self._setting("APP_SCOPES", [])
 
     @property
     def FIRST_PARTY_SCOPES(self) -> list[str]:

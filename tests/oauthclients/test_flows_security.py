@@ -221,7 +221,7 @@ def test_createoidckey_writes_the_key_file_under_base_dir_whatever_the_cwd_and_t
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     first = path.read_text()
     oauth2_settings.reload()
-    assert oauth2_settings.OIDC_RSA_PRIVATE_KEY == first
+    assert first == oauth2_settings.OIDC_RSA_PRIVATE_KEY
     assert oidc_signing_key_check(None) == []
     call_command("createoidckey", stdout=io.StringIO())
     assert path.read_text() == first

@@ -12,6 +12,9 @@ class Command(BaseCommand):
         "var/oidc.key under BASE_DIR, whatever the current directory) unless it exists."
     )
 
+    # It is how the "no signing key" check (oauthclients.E002) is answered: never blocked by it.
+    requires_system_checks = []
+
     def add_arguments(self, parser):
         parser.add_argument(
             "--output", type=Path, help="Write here instead (then point OIDC_KEY_FILE at it)."
