@@ -46,6 +46,9 @@ def outbound_networks_check(app_configs, **kwargs):
 
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
+    # What every migration of the app was written with; set here so the host project's
+    # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "OAuth clients"
 
     def __init__(self, app_name, app_module):

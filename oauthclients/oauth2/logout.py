@@ -30,7 +30,7 @@ from oauthclients.oauth2 import backchannel
 class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
     """``end_session_endpoint``: signs the browser out and returns it only to a registered URI."""
 
-    template_name = "oauth2_provider/logout_confirm.html"
+    template_name = "oauthclients/logout_confirm.html"
 
     def dispatch(self, request, *args, **kwargs):
         self.hint_sid = None
