@@ -12,7 +12,7 @@ def oidc_signing_key_check(app_configs, **kwargs):
 
     if oauth2_settings.OIDC_ENABLED and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
         kind, check_id = (
-            (checks.Warning, "oauthclients.W001") if settings.DEBUG else (checks.Error, "oauthclients.E002")
+            (checks.Warning, "oauthclients.W001") if settings.DEBUG else (checks.Error, "oauthclients.E003")
         )
         return [
             kind(
@@ -44,6 +44,38 @@ def outbound_networks_check(app_configs, **kwargs):
     return []
 
 
+def adapter_check(app_configs, **kwargs):
+    """``OAUTHCLIENTS["ADAPTER"]`` names an ``OAuthClientsAdapter``, and no key it replaced is set
+    (a warning: it is ignored, which would leave back-channel logout or token exchange off unnoticed)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    from oauthclients import conf
+    from oauthclients.adapter import OAuthClientsAdapter
+
+    errors: list[checks.CheckMessage] = [
+        checks.Warning(
+            f'OAUTHCLIENTS["{key}"] is no longer read.',
+            hint=f'Override OAuthClientsAdapter.{method} in the class OAUTHCLIENTS["ADAPTER"] names.',
+            id="oauthclients.W002",
+        )
+        for key, method in conf.REPLACED_BY_ADAPTER.items()
+        if key in getattr(settings, "OAUTHCLIENTS", {})
+    ]
+    try:
+        adapter = import_string(conf.get("ADAPTER"))
+    except ImportError as error:
+        return [*errors, checks.Error(f'OAUTHCLIENTS["ADAPTER"]: {error}', id="oauthclients.E002")]
+    if not (isinstance(adapter, type) and issubclass(adapter, OAuthClientsAdapter)):
+        errors.append(
+            checks.Error(
+                'OAUTHCLIENTS["ADAPTER"] must name a subclass of OAuthClientsAdapter.',
+                id="oauthclients.E002",
+            )
+        )
+    return errors
+
+
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
     # What every migration of the app was written with; set here so the host project's
@@ -63,11 +95,13 @@ class OAuthClientsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from oauthclients.oauth2 import authn, backchannel
+        from oauthclients.oauth2.logout import backchannel
+        from oauthclients.oauth2.oidc import authn
 
         # Django's login() is the one step every sign-in method shares (password, sign-up, social).
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")
         checks.register(oidc_signing_key_check)
         checks.register(outbound_networks_check)
-        # Back-channel logout hears of every session's end from the project's signal.
+        checks.register(adapter_check)
+        # Back-channel logout hears of every session's end from the signal the adapter names.
         backchannel.connect_session_ended()

@@ -73,10 +73,11 @@ class AppSettings:
         return self._setting("DEFAULT_CLIENT_SCOPE", "openid")
 
     @property
-    def EXTRA_GRANTS(self) -> dict[str, str]:
-        """Grants other apps add to the token endpoint: {grant type name: dotted path of an oauthlib
-        grant class}, each built with the server's request validator (oauthclients.oauth2.server)."""
-        return self._setting("EXTRA_GRANTS", {})
+    def ADAPTER(self) -> str:
+        """Dotted path of the project's side of the app (oauthclients.adapter): extra grants on the
+        token endpoint, the browser session's public id (the ID token's sid), the signal sent when
+        a session ends."""
+        return self._setting("ADAPTER", "oauthclients.adapter.OAuthClientsAdapter")
 
     @property
     def REQUEST_OBJECTS(self) -> bool:
@@ -111,20 +112,6 @@ class AppSettings:
         return self._setting("REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600)
 
     @property
-    def SESSION_ID_FUNCTION(self) -> str | None:
-        """Back-channel logout (oauthclients.oauth2.backchannel): dotted path of a function(request)
-        returning the browser session's public id (the ID token's ``sid``); None derives one from
-        the session key by HMAC."""
-        return self._setting("SESSION_ID_FUNCTION", None)
-
-    @property
-    def SESSION_ENDED_SIGNAL(self) -> str | None:
-        """Dotted path of the signal the project sends when a browser session ends (with
-        ``session`` having ``public_id`` and ``user_id``, or ``user`` and ``session_public_id``).
-        None: no logout tokens are sent."""
-        return self._setting("SESSION_ENDED_SIGNAL", None)
-
-    @property
     def LOGOUT_DELIVERY_RETENTION_DAYS(self) -> int:
         """Delivered and failed back-channel logout deliveries older than this many days are deleted
         by ``manage.py prunelogoutdeliveries`` (pending ones never are)."""
@@ -137,8 +124,42 @@ class AppSettings:
         on the operator's private network. Loopback is allowed anyway while DEBUG is on."""
         return self._setting("OUTBOUND_ALLOWED_NETWORKS", [])
 
+    @property
+    def OUTBOUND_DEADLINE_SECONDS(self) -> float:
+        """The hard wall-clock bound of each of those requests: lookup, connect, TLS, headers and
+        body, however slowly the peer sends its bytes."""
+        return self._setting("OUTBOUND_DEADLINE_SECONDS", 5)
+
+    @property
+    def OUTBOUND_REQUEST_SLOTS(self) -> int:
+        """How many web workers (counted in the shared cache) may wait on a client's host at once;
+        one more is answered at once with an error. Keep it below the number of workers."""
+        return self._setting("OUTBOUND_REQUEST_SLOTS", 2)
+
+    @property
+    def OUTBOUND_FAILURE_CACHE_SECONDS(self) -> int:
+        """A jwks_uri or request_uri that could not be fetched is not asked again for this long."""
+        return self._setting("OUTBOUND_FAILURE_CACHE_SECONDS", 30)
+
+    @property
+    def REQUEST_URI_CACHE_SECONDS(self) -> int:
+        """A request object fetched from a request_uri is kept this long (OIDC Core §6.2)."""
+        return self._setting("REQUEST_URI_CACHE_SECONDS", 60)
+
+    @property
+    def LOGOUT_DELIVERY_THREADS(self) -> int:
+        """How many logout tokens ``manage.py logoutworker`` sends at once (at most one per client)."""
+        return self._setting("LOGOUT_DELIVERY_THREADS", 4)
+
 
 app_settings = AppSettings()
+
+# Keys that were replaced by an adapter method (a system check names the method to override).
+REPLACED_BY_ADAPTER = {
+    "EXTRA_GRANTS": "extra_grants()",
+    "SESSION_ID_FUNCTION": "session_id(request)",
+    "SESSION_ENDED_SIGNAL": "session_ended_signal()",
+}
 NAMES = [name for name, value in vars(AppSettings).items() if isinstance(value, property)]
 
 

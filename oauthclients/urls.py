@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from oauthclients import views
-from oauthclients.oauth2 import dcr
+from oauthclients.oauth2.endpoints import registration
 
 app_name = "oauthclients"
 
@@ -18,10 +18,10 @@ urlpatterns = [
         name="client-rotate-secret",
     ),
     # RFC 7591 / 7592 dynamic client registration, beside DOT's other endpoints under oauth2/.
-    re_path(r"^oauth2/register/?$", dcr.ClientRegistrationView.as_view(), name="dcr-register"),
+    re_path(r"^oauth2/register/?$", registration.ClientRegistrationView.as_view(), name="dcr-register"),
     re_path(
         rf"^oauth2/register/{CLIENT_ID}/?$",
-        dcr.ClientConfigurationView.as_view(),
+        registration.ClientConfigurationView.as_view(),
         name="dcr-register-management",
     ),
 ]

@@ -1,17 +1,41 @@
-"""The OAuth 2.0 / OpenID Connect server on django-oauth-toolkit.
+"""The OAuth 2.0 / OpenID Connect server on django-oauth-toolkit, grouped by concern.
 
-server.py     the oauthlib server (OAUTH2_SERVER_CLASS / OIDC_SERVER_CLASS): extra grants, S256 PKCE
-validator.py  the request validator: client authentication and client policy on public hooks
-codes.py      authorization codes: checksums, one-time exchange, replay revocation, pruning
-views.py      authorize, token, revoke, introspect and discovery views
-dcr.py        RFC 7591 / 7592 dynamic client registration
-urls.py       the endpoints, under DOT's namespace
-compat.py     every override of a private DOT / oauthlib name, with the version it was written for
+Package map (tests/oauthclients/test_package_map.py holds it to the tree: one line per module):
 
-OpenID Connect, beside the server:
-authn.py                   auth_time, acr and max_age: how and when the user signed in
-claims.py                  the one table of claims, the scope that releases each, never an empty one
-authorization_requests.py  POSTed authorization requests; request objects declined
-response_modes.py          query, fragment and form_post responses
-oidc_features.py           what discovery and registration add to DOT's metadata
+server.py                            the oauthlib server (OAUTH2_SERVER_CLASS / OIDC_SERVER_CLASS): extra grants, PKCE
+validator.py                         the request validator: each client's registration and our rules, on public hooks
+compat.py                            every override of a private DOT / oauthlib name, with the version it targets
+urls.py                              the endpoints, under DOT's namespace
+
+endpoints/                           the views, one module per endpoint (as DOT's views/)
+endpoints/base.py                    RFC 6749 error JSON; the client endpoints' no-store and Basic challenge
+endpoints/authorize.py               the authorization endpoint: consent, prompt, max_age, id_token_hint, iss
+endpoints/authorization_requests.py  POSTed authorization requests; request objects declined when switched off
+endpoints/token.py                   the token and revocation endpoints
+endpoints/introspection.py           RFC 7662 introspection for resource servers
+endpoints/discovery.py               RFC 8414 metadata and OpenID Connect discovery: only what the server allows
+endpoints/registration.py            RFC 7591 / 7592 dynamic client registration
+
+clientauth/                          who the client is
+clientauth/authenticate.py           the registered method: client_secret_basic, _post or private_key_jwt
+clientauth/assertions.py             private_key_jwt client assertions (RFC 7523), single use
+clientauth/client_keys.py            a client's registered keys (jwks, jwks_uri) and verifying the JWTs it signs
+
+tokens/                              what the server issues and spends
+tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation
+tokens/rotation.py                   refresh token rotation that holds under concurrency
+
+oidc/                                OpenID Connect beside the OAuth server
+oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in
+oidc/claims.py                       the one table of claims and the scope that releases each
+oidc/features.py                     what discovery and registration add to DOT's metadata
+oidc/request_objects.py              request objects by value and by reference (RFC 9101)
+oidc/response_modes.py               query, fragment and form_post responses
+oidc/userinfo.py                     signed userinfo responses
+
+logout/                              ending sessions at the clients
+logout/rp_initiated.py               RP-Initiated Logout 1.0 on DOT's view
+logout/backchannel.py                Back-Channel Logout 1.0: logout tokens, the outbox and their delivery
+
+The server's own signing keys (rotation, the development key) are in ``oauthclients.keys``.
 """

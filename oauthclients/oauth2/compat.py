@@ -20,7 +20,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from oauthclients.grants import AUTHORIZATION_CODE
-from oauthclients.oauth2.codes import code_grant
+from oauthclients.oauth2.tokens.codes import code_grant
 
 # A "%" that does not start a percent-escape: oauthlib raises ValueError on it (a 500).
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")

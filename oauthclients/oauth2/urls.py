@@ -8,29 +8,29 @@ its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
 from django.urls import re_path
 from oauth2_provider import views as dot_views
 
-from oauthclients.oauth2 import logout
-from oauthclients.oauth2 import views as oauth2_views
+from oauthclients.oauth2.endpoints import authorize, discovery, introspection, token
+from oauthclients.oauth2.logout import rp_initiated
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
-    re_path(r"^authorize/?$", oauth2_views.AuthorizationView.as_view(), name="authorize"),
-    re_path(r"^token/?$", oauth2_views.TokenView.as_view(), name="token"),
-    re_path(r"^revoke_token/?$", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"),
-    re_path(r"^introspect/?$", oauth2_views.IntrospectTokenView.as_view(), name="introspect"),
+    re_path(r"^authorize/?$", authorize.AuthorizationView.as_view(), name="authorize"),
+    re_path(r"^token/?$", token.TokenView.as_view(), name="token"),
+    re_path(r"^revoke_token/?$", token.RevokeTokenView.as_view(), name="revoke-token"),
+    re_path(r"^introspect/?$", introspection.IntrospectTokenView.as_view(), name="introspect"),
     re_path(r"^userinfo/?$", dot_views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        oauth2_views.ConnectDiscoveryInfoView.as_view(),
+        discovery.ConnectDiscoveryInfoView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     # OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
-    re_path(r"^logout/?$", logout.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+    re_path(r"^logout/?$", rp_initiated.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
     re_path(r"^\.well-known/jwks\.json/?$", dot_views.JwksInfoView.as_view(), name="jwks-info"),
     # RFC 8414's issuer-relative form; the root form is in the project's URLconf.
     re_path(
         r"^\.well-known/oauth-authorization-server/?$",
-        oauth2_views.OAuthServerMetadataView.as_view(),
+        discovery.OAuthServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
 ]
@@ -40,7 +40,7 @@ urlpatterns = [
 root_urlpatterns = [
     re_path(
         r"^\.well-known/oauth-authorization-server/api/oauth2/?$",
-        oauth2_views.OAuthServerMetadataView.as_view(),
+        discovery.OAuthServerMetadataView.as_view(),
         name="oauth-server-metadata-root",
     ),
 ]

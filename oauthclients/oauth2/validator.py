@@ -6,17 +6,11 @@ settings. Our clients register RFC 7591 metadata instead, so each check here ask
 public validator methods are overridden; what DOT offers no hook for is in ``compat``.
 """
 
-import base64
-import binascii
-import functools
 import hashlib
 import json
 from datetime import timedelta
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
@@ -26,7 +20,6 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors, utils
 
 from beerlocker_api import limits
-from beerlocker_api.compiled import CompiledLookup, Part
 from oauthclients import conf, signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
@@ -34,106 +27,22 @@ from oauthclients.grants import (
     CONFIDENTIAL_ONLY_GRANT_TYPES,
     PASSWORD,
     REFRESH_TOKEN,
-    TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2 import (
-    authn,
-    backchannel,
-    claims,
-    client_assertions,
-    codes,
-    compat,
-    rotation,
-    server,
-    userinfo,
+from oauthclients.oauth2 import compat, server
+from oauthclients.oauth2.clientauth.authenticate import (
+    authenticate_client,
+    basic_credentials,
+    load_client,
+    presented_client_credentials,
 )
 from oauthclients.oauth2.compat import CompatValidatorMixin
+from oauthclients.oauth2.logout import backchannel
+from oauthclients.oauth2.oidc import authn, claims, userinfo
+from oauthclients.oauth2.tokens import codes, rotation
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN)
-
-
-@functools.cache
-def _client_lookup() -> CompiledLookup:
-    """A client by ``client_id`` (unique) with what is read of its owner: whether they are active
-    (``Client.is_usable``) and their name (the consent page); compiled once, as it runs on every
-    token, introspection and revocation request. The owner's other fields load if ever read."""
-    owner = get_user_model()
-    return CompiledLookup(
-        "client_id", Part("", Client), Part("user", owner, ("id", "is_active", owner.USERNAME_FIELD))
-    )
-
-
-def load_client(client_id, request) -> Client | None:
-    """The usable client called ``client_id``, or None; reuses the one already on ``request``."""
-    # PostgreSQL rejects NUL in a text parameter with a DataError; no client_id contains one.
-    if not isinstance(client_id, str) or not client_id or "\x00" in client_id:
-        return None
-    client = request.client
-    if not (isinstance(client, Client) and client.client_id == client_id):
-        client = _client_lookup().get(client_id)
-    if client is None or not client.is_usable(request):
-        return None
-    return client
-
-
-def basic_credentials(request) -> tuple[str, str] | None:
-    """The client_id and secret of an HTTP Basic ``Authorization`` header (RFC 6749 §2.3.1: each
-    form-urlencoded), or None when there is no well-formed one. Never logged: it holds the secret."""
-    scheme, _, encoded = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme != "Basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded).decode(
-            getattr(request, "encoding", None) or settings.DEFAULT_CHARSET
-        )
-    except (binascii.Error, UnicodeDecodeError, LookupError):
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def presented_client_credentials(request) -> bool:
-    """The client sent a secret (in a Basic header or in the body) or a client assertion."""
-    return (
-        basic_credentials(request) is not None
-        or bool(getattr(request, "client_secret", None))
-        or client_assertions.presented(request)
-    )
-
-
-def _authenticate(request, client_id, secret, method) -> bool:
-    client = load_client(client_id, request)
-    # The method is part of the registration: a client_secret_post client never uses Basic, etc.
-    if client is None or client.token_endpoint_auth_method != method:
-        return False
-    if not check_password(secret, client.client_secret):  # DOT's hasher; constant time
-        return False
-    request.client = client
-    return True
-
-
-def authenticate_client(request) -> bool:
-    """Client authentication with the method the client registered: a private_key_jwt client
-    assertion (OIDC Core §9), else RFC 6749 §2.3.1 HTTP Basic, then the request body. Sets
-    ``request.client`` on success. One method per request (RFC 6749 §2.3)."""
-    if client_assertions.presented(request):
-        return basic_credentials(request) is None and client_assertions.authenticate(request)
-    basic = basic_credentials(request)
-    if basic is not None:
-        client_id, secret = basic
-        # A client_id in the body that names another client is a failed authentication
-        # (invalid_client), not oauthlib's later "server_error" for the discrepancy.
-        body_client_id = getattr(request, "client_id", None)
-        if (not body_client_id or body_client_id == client_id) and _authenticate(
-            request, client_id, secret, TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
-        ):
-            return True
-    secret = getattr(request, "client_secret", None) or ""
-    return _authenticate(request, request.client_id, secret, TokenEndpointAuthMethod.CLIENT_SECRET_POST)
 
 
 def account_disabled(user) -> bool:
@@ -151,7 +60,7 @@ def is_disabled_accounts_token(token: str) -> bool:
 class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     """DOT's validator, held to each client's registration and to the project's hardening rules."""
 
-    # Which scope releases each claim: oauthclients.oauth2.claims is the one table.
+    # Which scope releases each claim: oauthclients.oauth2.oidc.claims is the one table.
     oidc_claim_scope = {"sub": "openid", **claims.claim_scopes()}
 
     # --- Client authentication --------------------------------------------------------------

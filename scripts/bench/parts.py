@@ -52,8 +52,8 @@ def main(argv=None):
     from lockers import caching
     from lockers.models import Beer
     from lockers.serializers import BeerSerializer
-    from oauthclients.oauth2.validator import load_client
-    from oauthclients.oauth2.views import introspection
+    from oauthclients.oauth2.clientauth.authenticate import load_client
+    from oauthclients.oauth2.endpoints.introspection import introspection
     from scripts.bench import baselines
 
     cache.clear()

@@ -10,7 +10,7 @@ import requests
 from django.utils import timezone
 from oauth2_provider.models import get_grant_model
 
-from oauthclients.oauth2.codes import code_checksum
+from oauthclients.oauth2.tokens.codes import code_checksum
 from tests.factories import REDIRECT_URI
 from tests.support.oauth import TOKEN, pkce_pair
 

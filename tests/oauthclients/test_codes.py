@@ -13,8 +13,8 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients import services
 from oauthclients.models import AuthorizationCodeRedemption, Client
-from oauthclients.oauth2 import codes
-from oauthclients.oauth2.views import TokenView
+from oauthclients.oauth2.endpoints.token import TokenView
+from oauthclients.oauth2.tokens import codes
 from tests.factories import REDIRECT_URI, make_client
 from tests.support.http import bearer_api, client_auth_header
 from tests.support.oauth import TOKEN, consent, exchange_code, query

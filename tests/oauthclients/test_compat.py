@@ -28,7 +28,6 @@ from oauthclients.grants import (
     AUTHORIZATION_CODE,
     TOKEN_EXCHANGE,
 )
-from oauthclients.oauth2.codes import code_checksum, code_grant
 from oauthclients.oauth2.compat import (
     BeerLockerOAuthLibCore,
     add_iss_to_redirect,
@@ -38,6 +37,7 @@ from oauthclients.oauth2.compat import (
     signed_id_token,
 )
 from oauthclients.oauth2.server import Server, require_s256
+from oauthclients.oauth2.tokens.codes import code_checksum, code_grant
 from oauthclients.oauth2.validator import BeerLockerValidator
 from tests.factories import make_client
 
@@ -118,7 +118,7 @@ def test_server_keeps_oauthlibs_grants_and_adds_the_extra_ones(settings):
     assert type(server.grant_types[TOKEN_EXCHANGE]).__name__ == "TokenExchangeGrant"
     assert server.default_grant_type == AUTHORIZATION_CODE
 
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "EXTRA_GRANTS": {}}
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ADAPTER": "oauthclients.adapter.OAuthClientsAdapter"}
     assert TOKEN_EXCHANGE not in Server(BeerLockerValidator()).grant_types
 
 

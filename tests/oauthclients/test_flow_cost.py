@@ -19,8 +19,8 @@ from oauth2_provider.models import get_access_token_model, get_grant_model, get_
 
 from activity.models import Event, Kind
 from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication, SessionClient
-from oauthclients.oauth2.authn import ACR_PASSWORD
-from oauthclients.oauth2.codes import code_checksum
+from oauthclients.oauth2.oidc.authn import ACR_PASSWORD
+from oauthclients.oauth2.tokens.codes import code_checksum
 from tests.factories import REDIRECT_URI, make_client
 from tests.support.http import bearer_api
 from tests.support.oauth import consent, exchange_code, query

@@ -210,7 +210,7 @@ def test_createoidckey_writes_the_key_file_under_base_dir_whatever_the_cwd_and_t
     path = tmp_path / "site" / "var" / "oidc.key"
     # Before the command ran there is no key, and the check says how to make one.
     assert oauth2_settings.OIDC_RSA_PRIVATE_KEY == ""
-    assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.E002"]
+    assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.E003"]
     settings.DEBUG = True
     assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.W001"]
 

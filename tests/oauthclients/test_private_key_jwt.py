@@ -11,7 +11,7 @@ from oauth2_provider.models import get_access_token_model
 from oauthclients import services
 from oauthclients.grants import CLIENT_CREDENTIALS, TokenEndpointAuthMethod
 from oauthclients.models import ClientAssertionUse
-from oauthclients.oauth2.client_keys import JWKS_CACHE_SECONDS
+from oauthclients.oauth2.clientauth.client_keys import JWKS_CACHE_SECONDS
 from tests.support.client_keys import ISSUER, JWT_BEARER, TOKEN_ENDPOINT, ClientKey, public_jwks
 from tests.support.http import basic_auth_header
 from tests.support.oauth import TOKEN

@@ -17,8 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
 
-from oauthclients.oauth2 import authn
-from oauthclients.oauth2.response_modes import RESPONSE_MODES_SUPPORTED
+from oauthclients.oauth2.oidc import authn
+from oauthclients.oauth2.oidc.response_modes import RESPONSE_MODES_SUPPORTED
 from tests.factories import PASSWORD
 from tests.support.http import basic_auth_header
 

@@ -1,9 +1,9 @@
-"""auth_time and acr are recorded by every sign-in method (oauthclients.oauth2.authn)."""
+"""auth_time and acr are recorded by every sign-in method (oauthclients.oauth2.oidc.authn)."""
 
 import pytest
 from django.test import Client as BrowserClient
 
-from oauthclients.oauth2 import authn
+from oauthclients.oauth2.oidc import authn
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.test import Client as BrowserClient
 
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from oauthclients.models import Client
-from oauthclients.oauth2 import authn
+from oauthclients.oauth2.oidc import authn
 from tests.factories import UserFactory, make_client
 from tests.oidc_conformance.rp import (
     STATIC_CLIENT_SCOPE,

@@ -11,9 +11,9 @@ import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, identify_hasher
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from oauthclients import services
@@ -107,9 +107,8 @@ def test_the_apps_defaults_secure_a_project_that_sets_none_of_them(client):
     )
     client.force_login(user)
     params = {"response_type": "code", "client_id": public.client_id, "redirect_uri": REDIRECT_URI}
-    plain = client.get(
-        f"/api/oauth2/authorize?{urlencode({**params, 'code_challenge': 'x' * 43, 'code_challenge_method': 'plain'})}"
-    )
+    plain_challenge = {**params, "code_challenge": "x" * 43, "code_challenge_method": "plain"}
+    plain = client.get(f"/api/oauth2/authorize?{urlencode(plain_challenge)}")
     missing = client.get(f"/api/oauth2/authorize?{urlencode(params)}")
     for refused in (plain, missing):
         assert refused.status_code == 302, refused.content

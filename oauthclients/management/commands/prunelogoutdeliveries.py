@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from oauthclients import conf
-from oauthclients.oauth2.backchannel import logout_deliveries_prune
+from oauthclients.oauth2.logout.backchannel import logout_deliveries_prune
 
 
 class Command(BaseCommand):

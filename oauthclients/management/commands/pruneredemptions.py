@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from oauthclients.oauth2.codes import code_redemptions_prune
+from oauthclients.oauth2.tokens.codes import code_redemptions_prune
 
 
 class Command(BaseCommand):

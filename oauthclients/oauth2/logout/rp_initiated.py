@@ -24,7 +24,7 @@ from oauth2_provider.models import get_application_model
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.utils import jwk_from_pem
 
-from oauthclients.oauth2 import backchannel
+from oauthclients.oauth2.logout import backchannel
 
 
 class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):

@@ -17,7 +17,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from oauthclients.grants import JWT_BEARER_ASSERTION_TYPE, TokenEndpointAuthMethod
 from oauthclients.models import Client, ClientAssertionUse
-from oauthclients.oauth2.client_keys import UnverifiedJWT, unverified_payload, verified_claims
+from oauthclients.oauth2.clientauth.client_keys import UnverifiedJWT, unverified_payload, verified_claims
 
 # Clock skew tolerated on exp/iat/nbf, and how far ahead an assertion may expire: a client makes
 # a fresh one for each request, so a long-lived one is a bearer credential in disguise.
@@ -86,7 +86,7 @@ def authenticate(request) -> bool:
     assertion = getattr(request, "client_assertion", None)
     if not isinstance(assertion, str) or getattr(request, "client_secret", None):
         return False
-    from oauthclients.oauth2.validator import load_client  # the validator imports this module
+    from oauthclients.oauth2.clientauth.authenticate import load_client  # which imports this module
 
     try:
         # Read before verifying, to find whose keys verify it; trusted only once they do.

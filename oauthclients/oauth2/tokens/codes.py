@@ -22,7 +22,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients.models import AuthorizationCodeRedemption, Client, CodeAuthentication
-from oauthclients.oauth2 import authn
+from oauthclients.oauth2.oidc import authn
 
 
 def code_checksum(code: str) -> str:

@@ -11,7 +11,8 @@ from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
 from oauthclients.grants import REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
-from oauthclients.oauth2 import authn, backchannel, request_objects, response_modes
+from oauthclients.oauth2.logout import backchannel
+from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]

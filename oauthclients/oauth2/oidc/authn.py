@@ -16,7 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.utils.module_loading import import_string
 
 from oauthclients.models import AuthorizationCodeRedemption, CodeAuthentication
-from oauthclients.oauth2 import backchannel
+from oauthclients.oauth2.logout import backchannel
 
 # The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
 ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret

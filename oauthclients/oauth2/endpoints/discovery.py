@@ -1,0 +1,95 @@
+"""RFC 8414 authorization server metadata and OpenID Connect discovery: DOT's documents, made to
+advertise only what this server really allows."""
+
+import json
+
+from django.http import JsonResponse
+from django.urls import reverse
+from oauth2_provider import views as dot_views
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+
+from oauthclients.adapter import get_adapter
+from oauthclients.grants import (
+    CLIENT_KEY_SIGNING_ALGS,
+    CODE_CHALLENGE_METHOD,
+    CONFIDENTIAL_AUTH_METHODS,
+    DEVICE_CODE,
+    IMPLICIT,
+    OAUTH2_RESPONSE_TYPES,
+    RESPONSE_TYPE_GRANTS,
+    TOKEN_ENDPOINT_AUTH_METHODS,
+)
+from oauthclients.models import grant_enabled
+from oauthclients.oauth2.oidc import features
+
+
+def supported_grant_types():
+    """The grant types this server accepts right now: its token endpoint's own (so a grant the
+    adapter adds, such as token exchange, is listed, even one clients do not register for) plus
+    implicit, switches applied."""
+    token_grants = get_oauthlib_core().server.grant_types
+    extra = get_adapter().extra_grants()
+    grants = [IMPLICIT, *(grant for grant in token_grants if grant not in UNOFFERED_GRANTS)]
+    return [grant for grant in grants if grant in extra or grant_enabled(grant)]
+
+
+# Grants oauthlib's server carries that this server does not offer.
+UNOFFERED_GRANTS = {DEVICE_CODE}
+
+
+def supported_response_types(oidc):
+    response_types = RESPONSE_TYPE_GRANTS if oidc else OAUTH2_RESPONSE_TYPES
+    return [
+        response_type
+        for response_type in response_types
+        if all(grant_enabled(grant) for grant in RESPONSE_TYPE_GRANTS[response_type])
+    ]
+
+
+class DiscoveryMixin:
+    """Rewrite DOT's discovery document so it advertises only what this server really allows."""
+
+    oidc = False
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        data.update(
+            grant_types_supported=supported_grant_types(),
+            response_types_supported=supported_response_types(self.oidc),
+            code_challenge_methods_supported=[CODE_CHALLENGE_METHOD],
+            token_endpoint_auth_methods_supported=TOKEN_ENDPOINT_AUTH_METHODS,
+            # private_key_jwt assertions are verified with these (OIDC Discovery, RFC 8414 §2).
+            token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
+            authorization_response_iss_parameter_supported=True,
+        )
+        data.update(features.discovery_metadata(request, oidc=self.oidc))
+        data["scopes_supported"] = sorted(data["scopes_supported"])
+        if "revocation_endpoint" in data:
+            data["revocation_endpoint_auth_methods_supported"] = TOKEN_ENDPOINT_AUTH_METHODS
+        if "introspection_endpoint" in data:
+            data["introspection_endpoint_auth_methods_supported"] = CONFIDENTIAL_AUTH_METHODS
+        if self.oidc:
+            # RFC 8414 endpoints, which OpenID Connect discovery may carry too: relying parties
+            # (social-core's OIDC backend among them) find introspection and revocation here.
+            data.setdefault(
+                "revocation_endpoint", request.build_absolute_uri(reverse("oauth2_provider:revoke-token"))
+            )
+            data.setdefault(
+                "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
+            )
+            data["claims_supported"] = sorted({*data["claims_supported"], *features.ID_TOKEN_CLAIMS})
+            data["prompt_values_supported"] = ["none", "login", "consent"]
+        cleaned = JsonResponse(data, status=response.status_code)
+        cleaned["Access-Control-Allow-Origin"] = "*"
+        return cleaned
+
+
+class OAuthServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):
+    """RFC 8414 authorization server metadata."""
+
+
+class ConnectDiscoveryInfoView(DiscoveryMixin, dot_views.ConnectDiscoveryInfoView):
+    """OpenID Connect discovery."""
+
+    oidc = True

@@ -1,0 +1,1 @@
+"""Ending sessions at the clients."""

@@ -1,0 +1,1 @@
+"""OpenID Connect beside the OAuth server."""

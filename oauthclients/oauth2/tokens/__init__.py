@@ -1,0 +1,1 @@
+"""What the server issues and spends."""
