@@ -30,7 +30,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on http://$(HOST):$(PORT)
 	@$(BIN)/python scripts/devserver.py $(HOST) $(PORT)
-	$(BIN)/python manage.py createoidckey --skip-checks
+	$(BIN)/python manage.py createoidckey
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
