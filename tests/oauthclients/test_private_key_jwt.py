@@ -2,6 +2,7 @@
 keys and authenticates at the token endpoint with an assertion signed by authlib."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -89,6 +90,20 @@ def test_a_replayed_assertion_is_refused(api_client, user):
     assert replay.json()["error"] == "invalid_client"
     assert AccessToken.objects.count() == 1
     assert ClientAssertionUse.objects.filter(client=client).count() == 1
+
+
+def test_an_assertion_replayed_within_the_leeway_after_exp_is_refused(api_client, user):
+    """Issue 19 §2: accepted until exp + leeway, so its jti is remembered at least that long."""
+    client = keyed_client(user)
+    assertion = RSA_KEY.assertion(client.client_id, lifetime=-30)  # expired, but within the leeway
+    assert token_call(api_client, client.client_id, assertion).status_code == 200
+
+    replay = token_call(api_client, client.client_id, assertion)
+
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "invalid_client"
+    assert AccessToken.objects.count() == 1
+    assert ClientAssertionUse.objects.get(client=client).expires.timestamp() > time.time() + 25
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,9 @@ def _accepted_audiences(request) -> set[str]:
 
 
 def _jti_record(client: Client, jti: str, exp: int) -> bool:
-    """Record ``jti`` as used until ``exp``; False when it was used already (a replay)."""
+    """Record ``jti`` as used for as long as an assertion carrying it could still be accepted
+    (``exp`` plus the leeway ``_claims_problem`` grants); False when it was used already (a replay).
+    The row, not a per-process cache, remembers it: every process and instance shares it."""
     now = timezone.now()
     ClientAssertionUse.objects.filter(expires__lt=now).delete()
     try:
@@ -48,7 +50,7 @@ def _jti_record(client: Client, jti: str, exp: int) -> bool:
             ClientAssertionUse.objects.create(
                 client=client,
                 jti_checksum=hashlib.sha256(jti.encode()).hexdigest(),
-                expires=datetime.fromtimestamp(exp, tz=UTC),
+                expires=datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=UTC),
             )
     except IntegrityError:
         return False
@@ -66,6 +68,7 @@ def _claims_problem(claims: dict, client: Client, request) -> str | None:
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         return "exp is required"
+    # The jti is remembered exactly this long (``_jti_record``): accepted means remembered.
     if exp <= now - LEEWAY_SECONDS or exp > now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
         return "exp is past or too far ahead"
     for name in ("iat", "nbf"):
