@@ -21,6 +21,10 @@ class EndedBy(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
     PROVIDER_LOGOUT = "provider_logout", "Signed out at the sign-in provider"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
+    # Django's login() flushes the session a browser had for another account (or one that no
+    # longer matches its user's password): the old session ends then, not only when it expires.
+    REPLACED = "replaced", "Replaced by a new sign-in in that browser"
 
 
 @transaction.atomic
@@ -49,8 +53,12 @@ def user_update(*, user: User, email: str | None = None) -> User:
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
-    """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens)."""
+def user_delete(*, user: User, actor: User | None = None) -> None:
+    """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens).
+    Its sessions end first, each through ``session_end`` (so the applications it signed in to
+    hear of it by back-channel logout, in this transaction), not silently by the cascade.
+    ``actor``: who deletes it (an administrator), or None for the user themselves."""
+    user_sessions_end(user=user, by=EndedBy.ACCOUNT_DELETED, actor=actor or user)
     user.delete()
 
 

@@ -39,6 +39,19 @@ class UserSessionStoreMixin:
     async def acreate_model_instance(self, data):
         return _fill(await super().acreate_model_instance(data), data)
 
+    def flush(self):
+        """Django's ``login()`` flushes the session a browser had for another account (and its
+        ``AuthenticationMiddleware`` one whose password hash no longer matches): a signed-in
+        session ends then, and like every end it goes through ``session_end`` (``session_ended``,
+        back-channel logout) rather than vanishing. ``logout()`` ended it already: nothing left."""
+        from accounts import services  # services import the models, which import this module
+
+        row = self.session_key and self.get_model_class().objects.filter(session_key=self.session_key)
+        session = row.exclude(user=None).first() if row else None
+        if session is not None:
+            services.session_end(session=session, by=services.EndedBy.REPLACED)
+        super().flush()
+
 
 def _fill(obj, data):
     obj.user_id = data.get(auth.SESSION_KEY)
