@@ -30,6 +30,23 @@ def presented(request) -> bool:
     return bool(getattr(request, "client_assertion", None) or getattr(request, "client_assertion_type", None))
 
 
+def claimed_client_id(request) -> str | None:
+    """The client the request's assertion names (``sub``, else ``iss``), read without verifying
+    it: for attributing a failure, never for trusting anything. None when it cannot be read."""
+    assertion = getattr(request, "client_assertion", None)
+    if not isinstance(assertion, str):
+        return None
+    try:
+        payload = unverified_payload(assertion)
+    except UnverifiedJWT:
+        return None
+    for name in ("sub", "iss"):
+        value = payload.get(name)
+        if isinstance(value, str) and value and "\x00" not in value and len(value) <= 255:
+            return value
+    return None
+
+
 def _accepted_audiences(request) -> set[str]:
     """The issuer, the token endpoint, and the endpoint this request was sent to (without query)."""
     issuer = oauth2_settings.oidc_issuer(request)
