@@ -1,5 +1,8 @@
 """Signals accounts sends: the documented hooks for what must follow a session's end or a new password.
 
+Each has one shape: it is sent with exactly the keywords below (``KeywordSignal``; any other shape
+is a TypeError at the sender), and receivers take them by name.
+
 ``session_ended(sender=UserSession, session, by, actor)``
     Sent by ``accounts.services.session_end`` (and so by every way a session ends: signing out,
     "sign out" on the sessions page or API, "sign out everywhere else", an administrator, a password
@@ -8,7 +11,8 @@
     own writes (e.g. a back-channel logout outbox row) commit or roll back with it.
     ``session`` is the deleted ``UserSession`` (its ``public_id`` is the OIDC ``sid``,
     ``user_id`` who was signed in); ``by`` an ``EndedBy`` value; ``actor`` the user who ended it (the
-    user, an administrator) or None.
+    user, an administrator) or None. oauthclients' back-channel logout listens to it (the project's
+    adapter, ``beerlocker.adapters``, names it) and reads ``session.user_id`` and ``session.public_id``.
 
 ``password_changed(sender=User, user, how, admin)``
     Sent by ``accounts.services.user_password_changed`` after a password change (``how="change"``),
@@ -17,7 +21,7 @@
     and after the user's other sessions were ended.
 """
 
-from django.dispatch import Signal
+from oauthclients.signals import KeywordSignal
 
-session_ended = Signal()
-password_changed = Signal()
+session_ended = KeywordSignal("session", "by", "actor")
+password_changed = KeywordSignal("user", "how", "admin")

@@ -1,20 +1,37 @@
-"""Glue between apps that never import each other, named by dotted path in settings.
-
-``socialaccounts`` (a provider's back-channel logout) must end browser sessions the way every
-other end does, through ``accounts.services.session_end``, so the activity log hears of it and our
-own relying parties get their back-channel logout tokens in turn.
+"""The project's adapters: how the reusable apps meet Beer Locker's own (``OAUTHCLIENTS["ADAPTER"]``
+and ``SOCIALACCOUNTS["ADAPTER"]`` name them). The apps never import each other or ``accounts``; the
+flows between them are wired here, and drawn in docs/development.md ("A provider's logout").
 """
+
+from typing import Any
 
 from accounts import services
 from accounts.models import UserSession
+from accounts.sessions import session_public_id
+from accounts.signals import session_ended
+from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter, TokenExchangeAdapter
 
 
-def end_user_sessions_where(*, user_id, where) -> int:
-    """End the live sessions of user ``user_id`` whose data satisfies ``where``; how many ended.
-    One query for the user's sessions (indexed), then each one's data is read."""
-    ended = 0
-    for session in UserSession.objects.live().filter(user_id=user_id).select_for_update():
-        if where(session.get_decoded()):
-            services.session_end(session=session, by=services.EndedBy.PROVIDER_LOGOUT, actor=None)
-            ended += 1
-    return ended
+class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
+    """The ID token's sid is accounts' public session id; every end of a session
+    (``accounts.services.session_end``) queues logout tokens; token exchange is on the token endpoint."""
+
+    def session_id(self, request) -> str | None:
+        return session_public_id(request)
+
+    def session_ended_signal(self):
+        return session_ended
+
+
+class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):
+    """A provider's back-channel logout ends sessions through accounts' one ``session_end``, so
+    the activity log hears of it and our own relying parties get their logout tokens in turn."""
+
+    def end_sessions(self, *, user_id: Any, where: SessionPredicate) -> int:
+        """One query for the user's live sessions (indexed), then each one's data is read."""
+        ended = 0
+        for session in UserSession.objects.live().filter(user_id=user_id).select_for_update():
+            if where(session.get_decoded()):
+                services.session_end(session=session, by=services.EndedBy.PROVIDER_LOGOUT, actor=None)
+                ended += 1
+        return ended

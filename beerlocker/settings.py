@@ -8,7 +8,7 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS, TOKEN_EXCHANGE
+from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS
 from oauthclients.keys import load_inactive_oidc_keys, load_oidc_private_key
 from oauthclients.oauth2.server import pkce_required
 
@@ -281,18 +281,22 @@ OAUTHCLIENTS = {
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
-    # Back-channel logout: the ID token's sid is the browser session's public id, and every end
-    # of a session (accounts.services.session_end) queues logout tokens.
-    "SESSION_ID_FUNCTION": "accounts.sessions.session_public_id",
-    "SESSION_ENDED_SIGNAL": "accounts.signals.session_ended",
-    # RFC 8693 token exchange on the token endpoint, plugged in by socialaccounts.
-    "EXTRA_GRANTS": {TOKEN_EXCHANGE: "socialaccounts.grants.TokenExchangeGrant"},
+    # How the app meets accounts and socialaccounts: the ID token's sid is the browser session's
+    # public id, every end of a session queues back-channel logout tokens, and the token endpoint
+    # offers socialaccounts' RFC 8693 token exchange.
+    "ADAPTER": "beerlocker.adapters.BeerLockerOAuthClientsAdapter",
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
     "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # Each such request ends within this many seconds, however slowly the host answers; at most
+    # OUTBOUND_REQUEST_SLOTS web workers wait on clients' hosts at once (shared cache: set REDIS_URL).
+    "OUTBOUND_DEADLINE_SECONDS": env.float("OUTBOUND_DEADLINE_SECONDS", default=5),
+    "OUTBOUND_REQUEST_SLOTS": env.int("OUTBOUND_REQUEST_SLOTS", default=2),
+    # `manage.py logoutworker` sends this many logout tokens at once, at most one per client.
+    "LOGOUT_DELIVERY_THREADS": env.int("LOGOUT_DELIVERY_THREADS", default=4),
     # `manage.py prunelogoutdeliveries` deletes delivered and failed logout deliveries this old.
     "LOGOUT_DELIVERY_RETENTION_DAYS": env.int("LOGOUT_DELIVERY_RETENTION_DAYS", default=30),
     # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
@@ -323,7 +327,7 @@ OAUTH2_PROVIDER = {
         "social:write": "Connect and disconnect the accounts you sign in with",
     },
     # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
-    # from OAUTHCLIENTS["EXTRA_GRANTS"].
+    # from the adapter's extra_grants().
     **dict.fromkeys(["OAUTH2_SERVER_CLASS", "OIDC_SERVER_CLASS"], "oauthclients.oauth2.server.Server"),
     "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
     "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
@@ -517,7 +521,7 @@ SOCIALACCOUNTS = {
     "TOKEN_ENCRYPTION_KEYS": env.list("SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS", default=[]),
     "ASSOCIATE_BY_VERIFIED_EMAIL": env.bool("SOCIAL_AUTH_ASSOCIATE_BY_VERIFIED_EMAIL", default=False),
     # A provider's back-channel logout token ends sessions through accounts' one session_end service.
-    "END_SESSIONS": "beerlocker.adapters.end_user_sessions_where",
+    "ADAPTER": "beerlocker.adapters.BeerLockerSocialAccountsAdapter",
 }
 # A configured provider without a key would fail at its first sign-in; fail at start-up instead.
 # Debug mode derives a development key from SECRET_KEY (HKDF with its own label in crypto.py).

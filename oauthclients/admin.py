@@ -13,22 +13,14 @@ from oauth2_provider.models import (
 
 from oauthclients import services
 from oauthclients.grants import SECRET_AUTH_METHODS
+from oauthclients.metadata import ADMIN_FIELDS
 from oauthclients.models import Client, LogoutDelivery
 from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
 _TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
 
-# The service arguments, in RFC 7591 names, and the form fields that hold them.
-_FORM_FIELDS = {
-    "client_name": "name",
-    "redirect_uris": "redirect_uris",
-    "grant_types": "grant_types",
-    "token_endpoint_auth_method": "token_endpoint_auth_method",
-    "scope": "scope",
-    "post_logout_redirect_uris": "post_logout_redirect_uris",
-    "backchannel_logout_uri": "backchannel_logout_uri",
-    "backchannel_logout_session_required": "backchannel_logout_session_required",
-}
+# The form fields (model attributes) that hold each service argument (RFC 7591 name) it shows.
+_FORM_FIELDS = {field.name: field.model_field for field in ADMIN_FIELDS}
 
 
 class ClientAdminForm(forms.ModelForm):
@@ -52,19 +44,7 @@ class ClientAdminForm(forms.ModelForm):
     class Meta:
         model = Client
         # The secret and its hash are never a field: rotate it with the action instead.
-        fields = [
-            "user",
-            "name",
-            "redirect_uris",
-            "grant_types",
-            "token_endpoint_auth_method",
-            "scope",
-            "post_logout_redirect_uris",
-            "backchannel_logout_uri",
-            "backchannel_logout_session_required",
-            "allow_introspection",
-            "skip_authorization",
-        ]
+        fields = ["user", *_FORM_FIELDS.values(), "allow_introspection", "skip_authorization"]
         labels = {"name": "Client name", "user": "Owner", "skip_authorization": "First-party client"}
         help_texts = {
             "allow_introspection": "May call the token introspection endpoint (our resource servers only).",
@@ -77,29 +57,25 @@ class ClientAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["redirect_uris"] = "\n".join(self.instance.redirect_uris.split())
-            self.initial["post_logout_redirect_uris"] = "\n".join(
-                self.instance.post_logout_redirect_uris.split()
-            )
-
-    def clean_redirect_uris(self):
-        return " ".join(self.cleaned_data["redirect_uris"].split())
-
-    def clean_post_logout_redirect_uris(self):
-        return " ".join(self.cleaned_data["post_logout_redirect_uris"].split())
+            metadata = self.instance.metadata()
+            for field in ADMIN_FIELDS:
+                if field.space_separated:
+                    self.initial[field.model_field] = field.to_form(metadata[field.name])
 
     def service_arguments(self) -> dict:
         """The cleaned form as the services' arguments."""
-        data = {argument: self.cleaned_data.get(field) for argument, field in _FORM_FIELDS.items()}
-        data["redirect_uris"] = (data["redirect_uris"] or "").split()
-        data["post_logout_redirect_uris"] = (data["post_logout_redirect_uris"] or "").split()
-        data["backchannel_logout_uri"] = data["backchannel_logout_uri"] or ""
-        data["backchannel_logout_session_required"] = bool(data["backchannel_logout_session_required"])
-        data["grant_types"] = list(data["grant_types"] or [])
-        return data
+        return {
+            field.name: field.from_form(self.cleaned_data.get(field.model_field)) for field in ADMIN_FIELDS
+        }
 
     def clean(self):
         cleaned_data = super().clean()
+        # One URI per line in the form, one space-separated string in DOT's column.
+        for field in ADMIN_FIELDS:
+            if field.space_separated and cleaned_data.get(field.model_field) is not None:
+                cleaned_data[field.model_field] = field.to_model(
+                    field.from_form(cleaned_data[field.model_field])
+                )
         # The metadata this form does not show (keys, request objects, display URIs) is kept.
         kept = self.instance.metadata() if self.instance.pk else {}
         try:
@@ -108,7 +84,8 @@ class ClientAdminForm(forms.ModelForm):
             )
         except ValidationError as error:
             for argument, messages in error.message_dict.items():
-                self.add_error(_FORM_FIELDS[argument], messages)
+                # A field the form does not show: a problem with the form as a whole.
+                self.add_error(_FORM_FIELDS.get(argument), messages)
         return cleaned_data
 
 

@@ -37,6 +37,38 @@ def outbound_networks_check(app_configs, **kwargs):
     return []
 
 
+def adapter_check(app_configs, **kwargs):
+    """``OAUTHCLIENTS["ADAPTER"]`` names an ``OAuthClientsAdapter``, and no key it replaced is set
+    (a warning: it is ignored, which would leave back-channel logout or token exchange off unnoticed)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    from oauthclients import conf
+    from oauthclients.adapter import OAuthClientsAdapter
+
+    errors: list[checks.CheckMessage] = [
+        checks.Warning(
+            f'OAUTHCLIENTS["{key}"] is no longer read.',
+            hint=f'Override OAuthClientsAdapter.{method} in the class OAUTHCLIENTS["ADAPTER"] names.',
+            id="oauthclients.W002",
+        )
+        for key, method in conf.REPLACED_BY_ADAPTER.items()
+        if key in getattr(settings, "OAUTHCLIENTS", {})
+    ]
+    try:
+        adapter = import_string(conf.get("ADAPTER"))
+    except ImportError as error:
+        return [*errors, checks.Error(f'OAUTHCLIENTS["ADAPTER"]: {error}', id="oauthclients.E002")]
+    if not (isinstance(adapter, type) and issubclass(adapter, OAuthClientsAdapter)):
+        errors.append(
+            checks.Error(
+                'OAUTHCLIENTS["ADAPTER"] must name a subclass of OAuthClientsAdapter.',
+                id="oauthclients.E002",
+            )
+        )
+    return errors
+
+
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
     verbose_name = "OAuth clients"
@@ -51,5 +83,6 @@ class OAuthClientsConfig(AppConfig):
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")
         checks.register(oidc_signing_key_check)
         checks.register(outbound_networks_check)
-        # Back-channel logout hears of every session's end from the project's signal.
+        checks.register(adapter_check)
+        # Back-channel logout hears of every session's end from the signal the adapter names.
         backchannel.connect_session_ended()

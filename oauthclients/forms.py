@@ -9,6 +9,7 @@ from oauthclients.grants import (
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
 )
+from oauthclients.metadata import PORTAL_FIELDS
 from oauthclients.models import Client
 
 GRANT_CHOICES = [
@@ -31,7 +32,9 @@ AUTH_METHOD_CHOICES = [
 
 
 class ClientForm(forms.Form):
-    """A client's registration as the developer types it, under the RFC 7591 names the services take.
+    """A client's registration as the developer types it, under the RFC 7591 names the services take:
+    one form field per ``oauthclients.metadata.PORTAL_FIELDS`` (a test holds them equal); the
+    labels, widgets and choices are this page's.
 
     Only the shape is checked here; every rule is ``oauthclients.services.client_validate``'s, the
     same the REST API and dynamic registration apply, and its errors land on these same fields.
@@ -79,15 +82,8 @@ class ClientForm(forms.Form):
     @classmethod
     def initial_for(cls, client):
         metadata = client.metadata()
-        return {
-            **metadata,
-            "redirect_uris": "\n".join(metadata["redirect_uris"]),
-            "post_logout_redirect_uris": "\n".join(metadata["post_logout_redirect_uris"]),
-        }
+        return {field.name: field.to_form(metadata[field.name]) for field in PORTAL_FIELDS}
 
     def service_fields(self) -> dict:
         """The cleaned data as ``client_create`` / ``client_update`` keyword arguments."""
-        data = dict(self.cleaned_data)
-        data["redirect_uris"] = data["redirect_uris"].split()
-        data["post_logout_redirect_uris"] = data["post_logout_redirect_uris"].split()
-        return data
+        return {field.name: field.from_form(self.cleaned_data[field.name]) for field in PORTAL_FIELDS}

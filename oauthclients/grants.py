@@ -96,25 +96,3 @@ DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
 
 # What a client may ask for when it registers without a ``scope`` (OAUTHCLIENTS overrides it).
 DEFAULT_SCOPE = "beers:read beers:write"
-
-
-# The RFC 7591 (and OpenID Connect registration / logout) metadata a client registers, in the
-# order responses list it: what the services may update and what the API and DCR return.
-CLIENT_METADATA = (
-    "client_name",
-    "redirect_uris",
-    "grant_types",
-    "token_endpoint_auth_method",
-    "scope",
-    "post_logout_redirect_uris",
-    "backchannel_logout_uri",
-    "backchannel_logout_session_required",
-    "jwks",
-    "jwks_uri",
-    "request_uris",
-    "request_object_signing_alg",
-    "userinfo_signed_response_alg",
-    "logo_uri",
-    "policy_uri",
-    "tos_uri",
-)

@@ -15,10 +15,9 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
+from oauthclients.metadata import from_client
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-# RFC 7591 §2 URLs about the client, for people to look at (never fetched by the server).
-DISPLAY_URI_FIELDS = ("logo_uri", "policy_uri", "tos_uri")
 
 
 def grant_enabled(grant: str) -> bool:
@@ -121,22 +120,7 @@ class Client(AbstractApplication):
 
     def metadata(self) -> dict:
         """The client's registration under its RFC 7591 names (the services' arguments)."""
-        return {
-            "client_name": self.name,
-            "redirect_uris": self.redirect_uris.split(),
-            "grant_types": list(self.grant_types),
-            "token_endpoint_auth_method": self.token_endpoint_auth_method,
-            "scope": self.scope,
-            "post_logout_redirect_uris": self.post_logout_redirect_uris.split(),
-            "backchannel_logout_uri": self.backchannel_logout_uri,
-            "backchannel_logout_session_required": self.backchannel_logout_session_required,
-            "jwks": self.jwks,
-            "jwks_uri": self.jwks_uri,
-            "request_uris": list(self.request_uris),
-            "request_object_signing_alg": self.request_object_signing_alg,
-            "userinfo_signed_response_alg": self.userinfo_signed_response_alg,
-            **{name: getattr(self, name) for name in DISPLAY_URI_FIELDS},
-        }
+        return from_client(self)
 
     def allows_grant(self, *grants: str) -> bool:
         """The client registered every one of these grants and the server has them switched on."""

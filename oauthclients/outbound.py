@@ -13,26 +13,52 @@ without a check, it makes the server connect to itself (127.0.0.1), its private 
   ranges below), the networks the operator lists in ``OAUTHCLIENTS["OUTBOUND_ALLOWED_NETWORKS"]``,
   and loopback while ``DEBUG`` is on (the two-instance local demo).
 - Redirects are never followed, proxies and ``.netrc`` from the environment are not used (the
-  address checked must be the one connected to), and the caller sets a timeout.
+  address checked must be the one connected to).
+- Every request has a hard wall-clock deadline (``OAUTHCLIENTS["OUTBOUND_DEADLINE_SECONDS"]``)
+  covering the lookup, connect, TLS, headers and body, however the peer paces its bytes: requests'
+  ``timeout`` is per socket read, so a host sending one byte every few seconds would hold the
+  caller for good. Each socket's timeout is the time left, the body is read in small chunks
+  against the deadline, and a watchdog shuts the connection's socket down when the time is up
+  (which wakes any read or TLS handshake blocked on it). The answer is read here, capped.
+- Request-path callers (keys, request objects) also take one of ``OUTBOUND_REQUEST_SLOTS`` slots
+  (``request_slot``), counted in the shared cache across processes: when all are taken the caller
+  is told at once (``Busy``), so clients' hosts can never hold more than that many web workers.
 
 Why not a library: requests-hardened (Saleor) pins the connection the same way and was the first
 choice, but it allows loopback or nothing: no list of networks for an operator whose clients live
 on a private network, and its filter is a module function its adapter calls by name, so adding one
 means patching its internals; advocate has had no release since 2020 and predates urllib3 2. The
 pinning below uses requests' public ``HTTPAdapter.build_connection_pool_key_attributes`` hook
-(requests >= 2.32.2) and urllib3's ``server_hostname`` pool argument, nothing private.
+(requests >= 2.32.2) and urllib3's ``server_hostname`` pool argument; the deadline uses requests'
+``init_poolmanager`` hook, urllib3's ``pool_classes_by_scheme``/``ConnectionCls`` and the
+connection's public ``connect()`` and ``sock`` (written against urllib3 2.8: ``connect`` sets
+``sock`` to the TCP socket before the TLS handshake; tests/oauthclients/test_slow_peers.py fails
+if a slow TLS peer is no longer cut off). Nothing private.
 """
 
+import contextvars
 import ipaddress
 import logging
+import math
 import socket
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.connection import allowed_gai_family
 
 from oauthclients import conf
@@ -57,8 +83,90 @@ _ALSO_NOT_PUBLIC = tuple(
 _LOOPBACK_NAMES = ("localhost", ".localhost")
 
 
+# The body is read this many bytes at a time, the deadline checked between reads.
+READ_CHUNK_BYTES = 1024
+# What is read of an answer unless the caller says otherwise.
+DEFAULT_MAX_BYTES = 16 * 1024
+# A slot is held at most this long past the deadline (a process killed mid-request frees it then).
+SLOT_MARGIN_SECONDS = 5
+# Lookups run here so that a slow resolver counts against the deadline; a lookup abandoned at the
+# deadline finishes (the resolver's own timeout) on one of these few threads, never on more.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
+
+
 class RefusedAddress(requests.ConnectionError):
     """The URL's host is, or resolves to, an address the server does not connect to."""
+
+
+class DeadlineExceeded(requests.Timeout):
+    """The peer did not answer in full before the request's wall-clock deadline."""
+
+
+class ResponseTooLarge(requests.RequestException):
+    """The answer's body is larger than the caller accepts."""
+
+
+class Busy(Exception):
+    """Every outbound request slot is taken: the caller answers at once instead of waiting."""
+
+
+def deadline_seconds() -> float:
+    """The wall-clock bound of one outbound request (``OUTBOUND_DEADLINE_SECONDS``)."""
+    return float(conf.get("OUTBOUND_DEADLINE_SECONDS"))
+
+
+class Deadline:
+    """A point on the monotonic clock, and the connections it must cut off when it passes."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expires = time.monotonic() + seconds
+        self._connections: list[HTTPConnection] = []
+        self._finished = threading.Event()
+        self._lock = threading.Lock()
+        self.cut = False
+
+    def remaining(self) -> float:
+        return self.expires - time.monotonic()
+
+    def check(self) -> float:
+        """The seconds left; DeadlineExceeded when there are none."""
+        left = self.remaining()
+        if left <= 0:
+            raise DeadlineExceeded(f"no answer in full within {self.seconds:g} s")
+        return left
+
+    def watch(self, connection: HTTPConnection) -> None:
+        with self._lock:
+            self._connections.append(connection)
+
+    def start(self) -> None:
+        threading.Thread(target=self._watchdog, name="outbound-deadline", daemon=True).start()
+
+    def finish(self) -> None:
+        self._finished.set()
+
+    def _watchdog(self) -> None:
+        if self._finished.wait(max(self.remaining(), 0)):
+            return
+        # Time is up: shut every socket of the request down (a blocked read or handshake returns
+        # at once), and keep doing so for one opened in between until the request gives up.
+        while True:
+            self.cut = True
+            with self._lock:
+                sockets = [connection.sock for connection in self._connections]
+            for sock in sockets:
+                if sock is not None:
+                    # The TCP socket's own shutdown, under any TLS layer: no TLS state touched.
+                    with suppress(OSError):
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            if self._finished.wait(0.05):
+                return
+
+
+_current_deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar(
+    "outbound_deadline", default=None
+)
 
 
 @lru_cache(maxsize=8)
@@ -133,11 +241,22 @@ def host_problem(url: str, *, name: str) -> str | None:
     return None
 
 
+def _lookup(hostname: str, port: int):
+    return socket.getaddrinfo(hostname, port, family=allowed_gai_family(), type=socket.SOCK_STREAM)
+
+
 def resolve_permitted(hostname: str, port: int) -> str:
     """The address to connect to for ``hostname``: its first, once every address it resolves to
-    is permitted. RefusedAddress otherwise, ConnectionError when it does not resolve."""
+    is permitted. RefusedAddress otherwise, ConnectionError when it does not resolve, and
+    DeadlineExceeded when the lookup outlasts the current request's deadline."""
+    deadline = _current_deadline.get()
     try:
-        answers = socket.getaddrinfo(hostname, port, family=allowed_gai_family(), type=socket.SOCK_STREAM)
+        if deadline is None:
+            answers = _lookup(hostname, port)
+        else:
+            answers = _resolver.submit(_lookup, hostname, port).result(timeout=deadline.check())
+    except FutureTimeout:
+        raise DeadlineExceeded("the host's name did not resolve in time") from None
     except (OSError, UnicodeError) as error:
         raise requests.ConnectionError(f"cannot resolve the host ({type(error).__name__})") from None
     addresses = []
@@ -154,8 +273,47 @@ def resolve_permitted(hostname: str, port: int) -> str:
     return str(addresses[0])
 
 
+def _within_deadline(connection: HTTPConnection) -> None:
+    """Before a connection connects: watched by the request's deadline, its connect timeout no
+    longer than the time left."""
+    deadline = _current_deadline.get()
+    if deadline is None:
+        return
+    left = deadline.check()
+    deadline.watch(connection)
+    connection.timeout = left if connection.timeout is None else min(connection.timeout, left)
+
+
+class _DeadlineHTTPConnection(HTTPConnection):
+    def connect(self):
+        _within_deadline(self)
+        super().connect()
+
+
+class _DeadlineHTTPSConnection(HTTPSConnection):
+    def connect(self):
+        _within_deadline(self)
+        super().connect()
+
+
+class _DeadlineHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 class PinnedAddressAdapter(HTTPAdapter):
-    """A requests transport that connects to the checked address of the URL's host (see the module)."""
+    """A requests transport that connects to the checked address of the URL's host, and whose
+    connections the current request's deadline cuts off (see the module)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _DeadlineHTTPConnectionPool,
+            "https": _DeadlineHTTPSConnectionPool,
+        }
 
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
@@ -171,12 +329,83 @@ class PinnedAddressAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def request(method: str, url: str, *, timeout, **kwargs) -> requests.Response:
-    """``requests.request`` to a client-registered URL through :class:`PinnedAddressAdapter`,
-    without redirects or the environment's proxies. Raises RefusedAddress for a non-public address
-    and requests' other exceptions as usual."""
-    with requests.Session() as session:
-        session.trust_env = False
-        session.mount("http://", PinnedAddressAdapter())
-        session.mount("https://", PinnedAddressAdapter())
-        return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
+@dataclass(frozen=True)
+class Answer:
+    """What a peer answered: its status, headers and (capped) body."""
+
+    status_code: int
+    headers: dict
+    content: bytes
+
+
+def _read_body(response: requests.Response, deadline: Deadline, max_bytes: int) -> bytes:
+    """The body, a small chunk at a time, each read given only the time left."""
+    body = bytearray()
+    while True:
+        deadline.check()
+        chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > max_bytes:
+            raise ResponseTooLarge(f"the answer is larger than {max_bytes} bytes")
+
+
+def request(
+    method: str, url: str, *, deadline: float | None = None, max_bytes: int = DEFAULT_MAX_BYTES, **kwargs
+) -> Answer:
+    """A request to a client-registered URL through :class:`PinnedAddressAdapter`, without
+    redirects or the environment's proxies, answered in full within ``deadline`` seconds
+    (default ``OUTBOUND_DEADLINE_SECONDS``) whatever the peer's pacing. At most ``max_bytes`` of
+    the body are read (0: the body is not read). Raises RefusedAddress for a non-public address,
+    DeadlineExceeded (a ``requests.Timeout``) when the time is up, ResponseTooLarge, and requests'
+    other exceptions as usual."""
+    limit = Deadline(deadline_seconds() if deadline is None else deadline)
+    token = _current_deadline.set(limit)
+    limit.start()
+    try:
+        with requests.Session() as session:
+            session.trust_env = False
+            session.mount("http://", PinnedAddressAdapter())
+            session.mount("https://", PinnedAddressAdapter())
+            left = limit.check()
+            with session.request(
+                method, url, timeout=(left, left), allow_redirects=False, stream=True, **kwargs
+            ) as response:
+                body = _read_body(response, limit, max_bytes) if max_bytes else b""
+                answer = Answer(response.status_code, dict(response.headers), body)
+        limit.check()  # whatever arrived, it came too late
+        return answer
+    except (requests.RequestException, Urllib3Error, OSError, ValueError) as error:
+        if limit.cut or limit.remaining() <= 0:
+            raise DeadlineExceeded(f"no answer in full within {limit.seconds:g} s") from None
+        if isinstance(error, requests.RequestException):
+            raise
+        raise requests.ConnectionError(f"the connection failed ({type(error).__name__})") from None
+    finally:
+        limit.finish()
+        _current_deadline.reset(token)
+
+
+# --- A bounded share of the web workers ---------------------------------------------------------
+
+
+@contextmanager
+def request_slot():
+    """Hold one of ``OUTBOUND_REQUEST_SLOTS`` request slots (shared cache: every thread and
+    process of the site counts together) while waiting on a client's host; Busy at once when all
+    are taken. A slot's lease outlasts the deadline, so a killed process frees its own."""
+    lease = math.ceil(deadline_seconds()) + SLOT_MARGIN_SECONDS
+    mine = uuid.uuid4().hex
+    for number in range(int(conf.get("OUTBOUND_REQUEST_SLOTS"))):
+        key = f"oauthclients:outbound-slot:{number}"
+        if cache.add(key, mine, lease):
+            break
+    else:
+        logger.warning("Every outbound request slot is taken: a request was turned away.")
+        raise Busy("every outbound request slot is taken")
+    try:
+        yield
+    finally:
+        if cache.get(key) == mine:
+            cache.delete(key)

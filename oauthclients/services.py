@@ -16,17 +16,14 @@ from oauthclients import signals
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
-    CLIENT_METADATA,
-    DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     IMPLICIT,
     PASSWORD,
     is_public_auth_method,
     uses_client_secret,
 )
+from oauthclients.metadata import UPDATABLE_NAMES, apply_to
 from oauthclients.models import Client
-from oauthclients.validation import has_control_character, validate_client_metadata
-
-UPDATABLE_FIELDS = frozenset(CLIENT_METADATA)
+from oauthclients.validation import validate_client_metadata
 
 # DOT keeps one grant per application; ours is a list. DOT's field only matters for its own
 # checks (redirect URIs required, HS256), so it gets the first of these that the client registered.
@@ -53,23 +50,17 @@ def _client_type(token_endpoint_auth_method) -> str:
     return Client.CLIENT_CONFIDENTIAL
 
 
-def client_validate(*, client: Client | None = None, client_name, **metadata) -> dict:
+def client_validate(*, client: Client | None = None, **fields) -> dict:
     """The metadata normalised, or every problem in one ValidationError keyed by RFC 7591 field:
-    ``validate_client_metadata``'s rules, a name, and (for an existing ``client``) no switch
-    between public and confidential, since the secret its owner holds would no longer fit."""
+    ``validate_client_metadata``'s rules, and (for an existing ``client``) no switch between public
+    and confidential, since the secret its owner holds would no longer fit."""
     errors = {}
     cleaned = {}
     try:
-        cleaned = validate_client_metadata(**metadata)
+        cleaned = validate_client_metadata(**fields)
     except ValidationError as error:
         errors.update(error.message_dict)
-    if not isinstance(client_name, str) or not client_name.strip():
-        errors["client_name"] = ["Give the client a name; users see it on the consent page."]
-    elif has_control_character(client_name):
-        errors["client_name"] = ["The name contains a control character; use plain text."]
-    elif len(client_name) > Client._meta.get_field("name").max_length:
-        errors["client_name"] = ["The name is too long (at most 255 characters)."]
-    method = metadata.get("token_endpoint_auth_method")
+    method = fields.get("token_endpoint_auth_method")
     if (
         client is not None
         and "token_endpoint_auth_method" not in errors
@@ -83,43 +74,11 @@ def client_validate(*, client: Client | None = None, client_name, **metadata) ->
     return cleaned
 
 
-def _apply(
-    client: Client,
-    *,
-    client_name,
-    redirect_uris,
-    grant_types,
-    token_endpoint_auth_method,
-    scope,
-    post_logout_redirect_uris,
-    backchannel_logout_uri,
-    backchannel_logout_session_required,
-    jwks=None,
-    jwks_uri="",
-    request_uris=(),
-    request_object_signing_alg="",
-    userinfo_signed_response_alg="",
-    logo_uri="",
-    policy_uri="",
-    tos_uri="",
-):
-    """Set our RFC 7591 fields and the DOT fields derived from them, then run the model's checks."""
-    client.name = client_name.strip()
-    client.jwks = jwks
-    client.jwks_uri = jwks_uri
-    client.request_uris = list(request_uris)
-    client.request_object_signing_alg = request_object_signing_alg
-    client.userinfo_signed_response_alg = userinfo_signed_response_alg
-    client.logo_uri, client.policy_uri, client.tos_uri = logo_uri, policy_uri, tos_uri
-    client.redirect_uris = " ".join(redirect_uris)
-    client.post_logout_redirect_uris = " ".join(post_logout_redirect_uris)
-    client.backchannel_logout_uri = backchannel_logout_uri
-    client.backchannel_logout_session_required = backchannel_logout_session_required
-    client.grant_types = grant_types
-    client.token_endpoint_auth_method = token_endpoint_auth_method
-    client.scope = scope
-    client.client_type = _client_type(token_endpoint_auth_method)
-    client.authorization_grant_type = _primary_grant(grant_types)
+def _apply(client: Client, cleaned: dict) -> None:
+    """Set the client's metadata and the DOT fields derived from it, then run the model's checks."""
+    apply_to(client, cleaned)
+    client.client_type = _client_type(client.token_endpoint_auth_method)
+    client.authorization_grant_type = _primary_grant(client.grant_types)
     client.full_clean()
 
 
@@ -128,49 +87,20 @@ def client_create(
     *,
     owner: AbstractBaseUser | None,
     client_name: str,
-    redirect_uris: list[str],
-    grant_types: list[str],
-    token_endpoint_auth_method: str = DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
-    scope: str = "",
-    jwks: dict | None = None,
-    jwks_uri: str = "",
-    request_uris: list[str] = (),
-    request_object_signing_alg: str = "",
-    userinfo_signed_response_alg: str = "",
-    logo_uri: str = "",
-    policy_uri: str = "",
-    tos_uri: str = "",
     registration_source: str = Client.RegistrationSource.MANUAL,
-    post_logout_redirect_uris: list[str] = (),
-    backchannel_logout_uri: str = "",
-    backchannel_logout_session_required: bool = False,
+    **fields,
 ) -> tuple[Client, str | None]:
-    """Register a client for ``owner``; returns it and its raw secret (None for a client that
-    authenticates without one: public, or private_key_jwt), which exists only in this return
-    value: the database keeps DOT's hash of it."""
-    cleaned = client_validate(
-        client_name=client_name,
-        redirect_uris=redirect_uris,
-        grant_types=grant_types,
-        token_endpoint_auth_method=token_endpoint_auth_method,
-        scope=scope,
-        post_logout_redirect_uris=post_logout_redirect_uris,
-        backchannel_logout_uri=backchannel_logout_uri,
-        backchannel_logout_session_required=backchannel_logout_session_required,
-        jwks=jwks,
-        jwks_uri=jwks_uri,
-        request_uris=request_uris,
-        request_object_signing_alg=request_object_signing_alg,
-        userinfo_signed_response_alg=userinfo_signed_response_alg,
-        logo_uri=logo_uri,
-        policy_uri=policy_uri,
-        tos_uri=tos_uri,
-    )
+    """Register a client for ``owner`` with the metadata in ``fields`` (RFC 7591 names, as
+    ``oauthclients.metadata`` describes them; each one left out takes its default, an unknown one is
+    a TypeError). Returns it and
+    its raw secret (None for a client that authenticates without one: public, or private_key_jwt),
+    which exists only in this return value: the database keeps DOT's hash of it."""
+    cleaned = client_validate(client_name=client_name, **fields)
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes
     # whatever is stored, and the hash of "" would let anyone "authenticate" with an empty secret.
     client = Client(user=owner, client_secret=raw_secret, registration_source=registration_source)
-    _apply(client, client_name=client_name, **cleaned)
+    _apply(client, cleaned)
     client.save()
     signals.client_registered.send(sender=Client, client=client)
     if not uses_client_secret(client.token_endpoint_auth_method):
@@ -181,12 +111,11 @@ def client_create(
 @transaction.atomic
 def client_update(*, client: Client, **fields) -> Client:
     """Change some of the client's metadata; the result is validated as a whole (``client_validate``)."""
-    unknown = set(fields) - UPDATABLE_FIELDS
+    unknown = set(fields) - UPDATABLE_NAMES
     if unknown:
         raise TypeError(f"client_update() got unexpected fields {sorted(unknown)!r}")
-    merged = {**client.metadata(), **fields}
-    cleaned = client_validate(client=client, **merged)
-    _apply(client, client_name=merged["client_name"], **cleaned)
+    cleaned = client_validate(client=client, **{**client.metadata(), **fields})
+    _apply(client, cleaned)
     client.save()
     return client
 

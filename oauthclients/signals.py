@@ -1,5 +1,6 @@
 """What oauthclients announces, for whoever keeps a record (the project's ``activity`` app); this
-app imports none of them. Every signal is sent with ``sender=Client`` (the client model class).
+app imports none of them. Every signal is sent with ``sender=Client`` (the client model class) and
+exactly the keywords listed here (``KeywordSignal``: another shape is a TypeError at the sender).
 
 ``client_registered(client)``, ``client_secret_rotated(client)``, ``client_deleted(client)``
     From the services, so the REST API, DCR, the portal, the admin and the command all send them;
@@ -14,9 +15,40 @@ app imports none of them. Every signal is sent with ``sender=Client`` (the clien
 
 from django.dispatch import Signal
 
-client_registered = Signal()
-client_secret_rotated = Signal()
-client_deleted = Signal()
-consent_given = Signal()
-access_revoked = Signal()
-refresh_token_reuse_detected = Signal()
+
+class KeywordSignal(Signal):
+    """A signal with one documented shape: it is sent with exactly the keywords it declares, so a
+    sender with another shape fails at once (TypeError) instead of reaching receivers that read
+    None. Receivers take those keywords by name (``def receiver(sender, *, client, **kwargs)``)."""
+
+    def __init__(self, *keywords: str):
+        super().__init__()
+        self.keywords = frozenset(keywords)
+
+    def _check(self, named: dict) -> None:
+        if set(named) != self.keywords:
+            raise TypeError(f"This signal is sent with exactly {sorted(self.keywords)}, not {sorted(named)}.")
+
+    def send(self, sender, **named):
+        self._check(named)
+        return super().send(sender, **named)
+
+    def send_robust(self, sender, **named):
+        self._check(named)
+        return super().send_robust(sender, **named)
+
+    async def asend(self, sender, **named):
+        self._check(named)
+        return await super().asend(sender, **named)
+
+    async def asend_robust(self, sender, **named):
+        self._check(named)
+        return await super().asend_robust(sender, **named)
+
+
+client_registered = KeywordSignal("client")
+client_secret_rotated = KeywordSignal("client")
+client_deleted = KeywordSignal("client")
+consent_given = KeywordSignal("client", "user", "scopes")
+access_revoked = KeywordSignal("client", "user")
+refresh_token_reuse_detected = KeywordSignal("client", "user")

@@ -1,8 +1,10 @@
 """The one set of rules for a client's registration metadata (RFC 7591 names).
 
-The REST API, dynamic client registration, the admin and the ``createclient`` command all call
-:func:`validate_client_metadata`, so a redirect URI or grant that one of them refuses is refused by
-all of them.
+The REST API, dynamic client registration, the admin, the developer portal and the ``createclient``
+command all call :func:`validate_client_metadata` (through ``services.client_validate``), so a
+redirect URI or grant that one of them refuses is refused by all of them. The fields themselves are
+described in ``oauthclients.metadata``; :class:`ClientMetadataRules` has one ``validate_<name>`` per
+field there, and a few named rules for what spans fields.
 """
 
 import json
@@ -21,8 +23,6 @@ from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
-    IMPLICIT,
-    PASSWORD,
     REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
     REQUEST_OBJECT_SIGNING_ALGS,
@@ -32,18 +32,14 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
-from oauthclients.models import DISPLAY_URI_FIELDS, LOOPBACK_HOSTS
+from oauthclients.metadata import FIELDS, NAMES
+from oauthclients.models import LOOPBACK_HOSTS, Client, grant_enabled
 from oauthclients.outbound import host_problem
 
 SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
 
 # RFC 3986 §3.1 scheme syntax; RFC 8252 §7.1 asks native apps for a reverse-domain name, so a period.
 _PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9+\-]*(\.[a-z0-9+\-]+)+$")
-# Grants RFC 9700 discourages, and the oauthclients setting that switches each off server-wide.
-_SWITCHED_GRANTS = {
-    IMPLICIT: "ALLOW_IMPLICIT_GRANT",
-    PASSWORD: "ALLOW_PASSWORD_GRANT",
-}
 
 
 def has_control_character(text: str) -> bool:
@@ -154,14 +150,14 @@ def _is_list_of_strings(value) -> bool:
     return isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
 
 
-def _uri_list_problems(uris, field: str) -> list[str]:
+def _uri_list_problems(uris, field: str, *, noun: str = "URI") -> list[str]:
     """Every problem with a list of redirect-style URIs (``_redirect_uri_problem``, duplicates)."""
     if not _is_list_of_strings(uris):
         return [f"{field} must be a list of URIs."]
     problems = [problem for uri in uris if (problem := _redirect_uri_problem(uri))]
     duplicates = sorted({uri for uri in uris if list(uris).count(uri) > 1})
     if duplicates:
-        problems.append(f"Each URI may be listed once: {', '.join(duplicates)}.")
+        problems.append(f"Each {noun} may be listed once: {', '.join(duplicates)}.")
     return problems
 
 
@@ -181,178 +177,224 @@ def _backchannel_logout_uri_problem(uri) -> str | None:
     return host_problem(uri, name="backchannel_logout_uri")
 
 
-def validate_client_metadata(
-    *,
-    redirect_uris,
-    grant_types,
-    token_endpoint_auth_method,
-    scope,
-    post_logout_redirect_uris=(),
-    backchannel_logout_uri="",
-    backchannel_logout_session_required=False,
-    jwks=None,
-    jwks_uri="",
-    request_uris=(),
-    request_object_signing_alg="",
-    userinfo_signed_response_alg="",
-    logo_uri="",
-    policy_uri="",
-    tos_uri="",
-) -> dict:
-    """Return the metadata normalised (scope defaulted and de-duplicated), or raise a ValidationError
-    keyed by RFC 7591 field name listing every problem found."""
-    errors = defaultdict(list)
+class ClientMetadataRules:
+    """The rules for each field of ``oauthclients.metadata.FIELDS``, as authlib's
+    ``ClientMetadataClaims``: ``validate_<name>(value, problems)`` appends what is wrong with one
+    field's value and returns it normalised, or None when it has not even the right JSON type (the
+    rules across fields then leave it alone); ``rule_*`` yield ``(field, message)`` for what is wrong
+    with fields together, reading the normalised values."""
 
-    # OpenID Connect RP-Initiated Logout 1.0 §3.1 and Back-Channel Logout 1.0 §2.2: logout
-    # redirects obey the redirect URI rules (registered exactly, never open).
-    errors["post_logout_redirect_uris"] += _uri_list_problems(
-        post_logout_redirect_uris, "post_logout_redirect_uris"
-    )
-    if problem := _backchannel_logout_uri_problem(backchannel_logout_uri):
-        errors["backchannel_logout_uri"].append(problem)
-    if not isinstance(backchannel_logout_session_required, bool):
-        errors["backchannel_logout_session_required"].append(
-            "backchannel_logout_session_required must be true or false."
-        )
-    errors = defaultdict(list, {key: value for key, value in errors.items() if value})
-    # jwks / jwks_uri (RFC 7591 §2: never both)
-    jwks_uri = jwks_uri or ""
-    if jwks is not None and jwks_uri:
-        errors["jwks"].append("Register jwks or jwks_uri, not both.")
-    elif jwks is not None:
-        if problem := client_jwks_problem(jwks):
-            errors["jwks"].append(problem)
-    elif jwks_uri and (
-        problem := fetch_url_problem(jwks_uri, name="jwks_uri") or host_problem(jwks_uri, name="jwks_uri")
-    ):
-        errors["jwks_uri"].append(problem)
-    keyless = jwks is None and not jwks_uri
+    def validate(self, metadata: dict) -> dict:
+        """The metadata normalised, each field left out taking its default, or a ValidationError keyed
+        by RFC 7591 name listing every problem found. A required field (``client_name``) is checked
+        only when given: the services always give it."""
+        if unknown := set(metadata) - set(NAMES):
+            raise TypeError(f"unknown client metadata {sorted(unknown)!r}")
+        cleaned, errors = {}, defaultdict(list)
+        for field in FIELDS:
+            if field.name in metadata or not field.required:
+                validator = getattr(self, f"validate_{field.name}")
+                value = metadata.get(field.name, field.initial())
+                cleaned[field.name] = validator(value, errors[field.name])
+        for rule in self.RULES:
+            for name, message in getattr(self, rule)(cleaned):
+                errors[name].append(message)
+        if any(errors.values()):
+            raise ValidationError({name: errors[name] for name in NAMES if errors.get(name)})
+        return cleaned
 
-    display_uris = {"logo_uri": logo_uri or "", "policy_uri": policy_uri or "", "tos_uri": tos_uri or ""}
-    for name in DISPLAY_URI_FIELDS:
-        if display_uris[name] and (problem := fetch_url_problem(display_uris[name], name=name)):
-            errors[name].append(problem)
+    # One validator per field, in the order of oauthclients.metadata.FIELDS.
 
-    userinfo_signed_response_alg = userinfo_signed_response_alg or ""
-    if userinfo_signed_response_alg and userinfo_signed_response_alg not in USERINFO_SIGNING_ALGS:
-        errors["userinfo_signed_response_alg"].append(
-            f"userinfo_signed_response_alg must be one of: {', '.join(USERINFO_SIGNING_ALGS)}."
-        )
+    def validate_client_name(self, name, problems):
+        if not isinstance(name, str) or not name.strip():
+            problems.append("Give the client a name; users see it on the consent page.")
+        elif has_control_character(name):
+            problems.append("The name contains a control character; use plain text.")
+        elif len(name) > Client._meta.get_field("name").max_length:
+            problems.append("The name is too long (at most 255 characters).")
+        return name.strip() if isinstance(name, str) else None
 
-    # request_uris / request_object_signing_alg (OIDC Registration §2)
-    request_uris = [] if request_uris is None else request_uris
-    if not _is_list_of_strings(request_uris):
-        errors["request_uris"].append("request_uris must be a list of https URLs.")
-    else:
-        request_uris = list(request_uris)
-        for uri in request_uris:
-            if problem := fetch_url_problem(uri, name="Each request_uri") or host_problem(
-                uri, name=f"The request_uri {uri}"
-            ):
-                errors["request_uris"].append(problem)
-    request_object_signing_alg = request_object_signing_alg or ""
-    if request_object_signing_alg and (
-        not isinstance(request_object_signing_alg, str)
-        or request_object_signing_alg not in REQUEST_OBJECT_SIGNING_ALGS
-    ):
-        errors["request_object_signing_alg"].append(
-            f"request_object_signing_alg must be one of: {', '.join(REQUEST_OBJECT_SIGNING_ALGS)}."
-        )
-    elif request_object_signing_alg not in ("", UNSIGNED_ALG) and keyless:
-        errors["request_object_signing_alg"].append(
-            "Signed request objects need the client's public keys: register jwks or jwks_uri."
-        )
-    if token_endpoint_auth_method == TokenEndpointAuthMethod.PRIVATE_KEY_JWT and keyless:
-        errors["token_endpoint_auth_method"].append(
-            "private_key_jwt needs the client's public keys: register jwks or jwks_uri."
-        )
+    def validate_redirect_uris(self, uris, problems):
+        problems += _uri_list_problems(uris, "redirect_uris", noun="redirect URI")
+        return list(uris) if _is_list_of_strings(uris) else None
 
-    # token_endpoint_auth_method
-    if token_endpoint_auth_method not in TokenEndpointAuthMethod.values:
-        errors["token_endpoint_auth_method"].append(
-            f"{token_endpoint_auth_method!r} is not supported; use one of "
-            f"{', '.join(TokenEndpointAuthMethod.values)}."
-        )
-    is_public = is_public_auth_method(token_endpoint_auth_method)
-
-    # grant_types
-    grants = []
-    if not _is_list_of_strings(grant_types):
-        errors["grant_types"].append("grant_types must be a list of grant type names.")
-    elif not grant_types:
-        errors["grant_types"].append("Register at least one grant type.")
-    else:
-        grants = list(grant_types)
+    def validate_grant_types(self, grants, problems):
+        if not _is_list_of_strings(grants):
+            problems.append("grant_types must be a list of grant type names.")
+            return None
+        if not grants:
+            problems.append("Register at least one grant type.")
         for grant in grants:
             if grant not in SUPPORTED_GRANT_TYPES:
-                errors["grant_types"].append(
+                problems.append(
                     f"{grant!r} is not a supported grant type; use {', '.join(SUPPORTED_GRANT_TYPES)}."
                 )
-            elif grant in _SWITCHED_GRANTS and not conf.get(_SWITCHED_GRANTS[grant]):
-                errors["grant_types"].append(f"The {grant} grant is switched off on this server.")
-            elif is_public and grant in CONFIDENTIAL_ONLY_GRANT_TYPES:
-                errors["grant_types"].append(
-                    f"A public client (token_endpoint_auth_method none) cannot use the {grant} grant; "
-                    "register a confidential client."
-                )
-        duplicates = sorted({grant for grant in grants if grants.count(grant) > 1})
+            elif not grant_enabled(grant):
+                problems.append(f"The {grant} grant is switched off on this server.")
+        duplicates = sorted({grant for grant in grants if list(grants).count(grant) > 1})
         if duplicates:
-            errors["grant_types"].append(f"Each grant type may be listed once: {', '.join(duplicates)}.")
+            problems.append(f"Each grant type may be listed once: {', '.join(duplicates)}.")
         if set(grants) == {REFRESH_TOKEN}:
-            errors["grant_types"].append("refresh_token needs a grant that issues refresh tokens, too.")
+            problems.append("refresh_token needs a grant that issues refresh tokens, too.")
+        return list(grants)
 
-    # redirect_uris
-    uris = []
-    if not _is_list_of_strings(redirect_uris):
-        errors["redirect_uris"].append("redirect_uris must be a list of URIs.")
-    else:
-        uris = list(redirect_uris)
-        for uri in uris:
-            problem = _redirect_uri_problem(uri)
-            if problem:
-                errors["redirect_uris"].append(problem)
-        duplicates = sorted({uri for uri in uris if uris.count(uri) > 1})
-        if duplicates:
-            errors["redirect_uris"].append(f"Each redirect URI may be listed once: {', '.join(duplicates)}.")
-        needing = [grant for grant in REDIRECTING_GRANT_TYPES if grant in grants]
-        if needing and not uris:
-            errors["redirect_uris"].append(
-                f"The {' and '.join(needing)} grant needs at least one redirect URI."
+    def validate_token_endpoint_auth_method(self, method, problems):
+        if method not in TokenEndpointAuthMethod.values:
+            problems.append(
+                f"{method!r} is not supported; use one of {', '.join(TokenEndpointAuthMethod.values)}."
             )
+        return method
 
-    # scope
-    scopes = []
-    if not isinstance(scope, str):
-        errors["scope"].append("scope must be a string of space-separated scope names.")
-    else:
+    def validate_scope(self, scope, problems):
+        """Empty means the server's default client scope; each name once."""
+        if not isinstance(scope, str):
+            problems.append("scope must be a string of space-separated scope names.")
+            return None
         scopes = list(dict.fromkeys((scope or conf.get("DEFAULT_CLIENT_SCOPE")).split()))
         known = get_scopes_backend().get_all_scopes()
         unknown = [name for name in scopes if name not in known]
         if unknown:
-            errors["scope"].append(
-                f"Unknown scope {', '.join(unknown)}; the server knows {', '.join(known)}."
+            problems.append(f"Unknown scope {', '.join(unknown)}; the server knows {', '.join(known)}.")
+        return " ".join(scopes)
+
+    def validate_post_logout_redirect_uris(self, uris, problems):
+        """RP-Initiated Logout 1.0 §3.1: the redirect URI rules (registered exactly, never open)."""
+        problems += _uri_list_problems(uris, "post_logout_redirect_uris")
+        return list(uris) if _is_list_of_strings(uris) else None
+
+    def validate_backchannel_logout_uri(self, uri, problems):
+        if problem := _backchannel_logout_uri_problem(uri):
+            problems.append(problem)
+        return uri
+
+    def validate_backchannel_logout_session_required(self, required, problems):
+        if not isinstance(required, bool):
+            problems.append("backchannel_logout_session_required must be true or false.")
+        return required
+
+    def validate_jwks(self, jwks, problems):
+        if jwks is not None and (problem := client_jwks_problem(jwks)):
+            problems.append(problem)
+        return jwks
+
+    def validate_jwks_uri(self, uri, problems):
+        uri = uri or ""
+        if uri and (problem := fetch_url_problem(uri, name="jwks_uri") or host_problem(uri, name="jwks_uri")):
+            problems.append(problem)
+        return uri
+
+    def validate_request_uris(self, uris, problems):
+        """OIDC Registration §2: where the server may fetch the client's request objects."""
+        uris = [] if uris is None else uris
+        if not _is_list_of_strings(uris):
+            problems.append("request_uris must be a list of https URLs.")
+            return None
+        for uri in uris:
+            if problem := fetch_url_problem(uri, name="Each request_uri") or host_problem(
+                uri, name=f"The request_uri {uri}"
+            ):
+                problems.append(problem)
+        return list(uris)
+
+    def validate_request_object_signing_alg(self, alg, problems):
+        alg = alg or ""
+        if alg and (not isinstance(alg, str) or alg not in REQUEST_OBJECT_SIGNING_ALGS):
+            problems.append(
+                f"request_object_signing_alg must be one of: {', '.join(REQUEST_OBJECT_SIGNING_ALGS)}."
             )
-        app_only = [name for name in scopes if name in conf.get("APP_SCOPES")]
-        if app_only and CLIENT_CREDENTIALS not in grants:
-            errors["scope"].append(
-                f"{', '.join(app_only)} can only be held by an application's own token; "
-                "register the client_credentials grant to ask for it."
+        return alg
+
+    def validate_userinfo_signed_response_alg(self, alg, problems):
+        alg = alg or ""
+        if alg and alg not in USERINFO_SIGNING_ALGS:
+            problems.append(
+                f"userinfo_signed_response_alg must be one of: {', '.join(USERINFO_SIGNING_ALGS)}."
+            )
+        return alg
+
+    def validate_logo_uri(self, uri, problems):
+        return _display_uri(uri, "logo_uri", problems)
+
+    def validate_policy_uri(self, uri, problems):
+        return _display_uri(uri, "policy_uri", problems)
+
+    def validate_tos_uri(self, uri, problems):
+        return _display_uri(uri, "tos_uri", problems)
+
+    # The rules across fields.
+    RULES = (
+        "rule_one_key_set",
+        "rule_private_key_jwt_needs_keys",
+        "rule_signed_request_objects_need_keys",
+        "rule_public_clients_hold_no_confidential_grant",
+        "rule_redirecting_grants_need_redirect_uris",
+        "rule_app_scopes_need_client_credentials",
+    )
+
+    def rule_one_key_set(self, metadata):
+        """RFC 7591 §2: jwks or jwks_uri, never both."""
+        if metadata["jwks"] is not None and metadata["jwks_uri"]:
+            yield "jwks", "Register jwks or jwks_uri, not both."
+
+    def rule_private_key_jwt_needs_keys(self, metadata):
+        if metadata["token_endpoint_auth_method"] == TokenEndpointAuthMethod.PRIVATE_KEY_JWT and _keyless(
+            metadata
+        ):
+            yield (
+                "token_endpoint_auth_method",
+                "private_key_jwt needs the client's public keys: register jwks or jwks_uri.",
             )
 
-    if errors:
-        raise ValidationError(dict(errors))
-    return {
-        "redirect_uris": uris,
-        "grant_types": grants,
-        "token_endpoint_auth_method": token_endpoint_auth_method,
-        "scope": " ".join(scopes),
-        "post_logout_redirect_uris": list(post_logout_redirect_uris),
-        "backchannel_logout_uri": backchannel_logout_uri,
-        "backchannel_logout_session_required": backchannel_logout_session_required,
-        "jwks": jwks,
-        "jwks_uri": jwks_uri,
-        "request_uris": request_uris,
-        "request_object_signing_alg": request_object_signing_alg,
-        "userinfo_signed_response_alg": userinfo_signed_response_alg,
-        **display_uris,
-    }
+    def rule_signed_request_objects_need_keys(self, metadata):
+        alg = metadata["request_object_signing_alg"]
+        if alg in REQUEST_OBJECT_SIGNING_ALGS and alg != UNSIGNED_ALG and _keyless(metadata):
+            yield (
+                "request_object_signing_alg",
+                "Signed request objects need the client's public keys: register jwks or jwks_uri.",
+            )
+
+    def rule_public_clients_hold_no_confidential_grant(self, metadata):
+        """A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1)."""
+        if not is_public_auth_method(metadata["token_endpoint_auth_method"]):
+            return
+        for grant in metadata["grant_types"] or []:
+            if grant in CONFIDENTIAL_ONLY_GRANT_TYPES and grant_enabled(grant):
+                yield (
+                    "grant_types",
+                    f"A public client (token_endpoint_auth_method none) cannot use the {grant} grant; "
+                    "register a confidential client.",
+                )
+
+    def rule_redirecting_grants_need_redirect_uris(self, metadata):
+        """RFC 6749 §3.1.2: the code and implicit grants answer at a registered redirect URI."""
+        needing = [grant for grant in REDIRECTING_GRANT_TYPES if grant in (metadata["grant_types"] or [])]
+        if needing and metadata["redirect_uris"] == []:
+            yield "redirect_uris", f"The {' and '.join(needing)} grant needs at least one redirect URI."
+
+    def rule_app_scopes_need_client_credentials(self, metadata):
+        """Application-level scopes go only to a client's own token (client credentials)."""
+        app_only = [name for name in (metadata["scope"] or "").split() if name in conf.get("APP_SCOPES")]
+        if app_only and CLIENT_CREDENTIALS not in (metadata["grant_types"] or []):
+            yield (
+                "scope",
+                f"{', '.join(app_only)} can only be held by an application's own token; "
+                "register the client_credentials grant to ask for it.",
+            )
+
+
+def _keyless(metadata) -> bool:
+    return metadata["jwks"] is None and not metadata["jwks_uri"]
+
+
+def _display_uri(uri, name: str, problems: list[str]) -> str:
+    """RFC 7591 §2 display URLs (logo, policy, terms): https, as the server would fetch them."""
+    uri = uri or ""
+    if uri and (problem := fetch_url_problem(uri, name=name)):
+        problems.append(problem)
+    return uri
+
+
+def validate_client_metadata(**metadata) -> dict:
+    """The metadata normalised (defaults filled in, scope defaulted and de-duplicated), or a
+    ValidationError keyed by RFC 7591 name listing every problem found (``ClientMetadataRules``)."""
+    return ClientMetadataRules().validate(metadata)

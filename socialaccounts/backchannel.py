@@ -5,7 +5,7 @@ At sign-in (``remember_provider_session``, a pipeline step) the ID token's ``iss
 POSTs a logout token (``BackChannelLogoutView``), it is validated fully (``logout_token_claims``:
 signature against the provider's JWKS, ``iss``, ``aud``, ``iat``, ``events``, no ``nonce``, ``sub``
 and/or ``sid``, ``jti`` never seen before) and the local sessions that sign-in created end through
-the project's session service (``SOCIALACCOUNTS["END_SESSIONS"]``).
+the project's session service (the adapter's ``end_sessions``, ``socialaccounts.adapter``).
 """
 
 import time
@@ -13,10 +13,9 @@ import time
 import jwt
 from django.core.cache import cache
 from django.db import transaction
-from django.utils.module_loading import import_string
 from social_core.exceptions import SocialAuthBaseException
 
-from socialaccounts import conf
+from socialaccounts.adapter import get_adapter
 from socialaccounts.models import ProviderSession, SocialAccount
 
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
@@ -112,10 +111,9 @@ def provider_logout(*, backend_name: str, claims: dict) -> int:
                 "user_id", flat=True
             )
         )
-    end_sessions = import_string(conf.get("END_SESSIONS")) if conf.get("END_SESSIONS") else None
+    adapter = get_adapter()
     ended = 0
-    if end_sessions is not None:
-        for user_id in user_ids:
-            ended += end_sessions(user_id=user_id, where=_matches(claims))
+    for user_id in user_ids:
+        ended += adapter.end_sessions(user_id=user_id, where=_matches(claims))
     records.delete()
     return ended

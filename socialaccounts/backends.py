@@ -6,10 +6,13 @@ runs the normal social-auth pipeline. ``email_is_verified()`` says whether the p
 the e-mail address, the only case in which an e-mail may link accounts.
 """
 
+import hashlib
 import hmac
 import ipaddress
 from urllib.parse import quote, urlsplit
 
+import jwt
+from django.core.cache import cache
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth1
 from social_core.backends.facebook import API_VERSION
@@ -25,6 +28,8 @@ from social_core.exceptions import (
     AuthInputError,
     AuthResponseError,
 )
+
+from socialaccounts import conf
 
 
 def _wrong_audience(backend):
@@ -151,6 +156,20 @@ class OpenIdConnectAuth(TokenExchangeMixin, _OpenIdConnectAuth):
     def request(self, url, **kwargs):
         self._require_safe_url(url, kwargs.get("stage", "begin"))
         return super().request(url, **kwargs)
+
+    def find_valid_key(self, id_token):
+        # social-core refetches the provider's JWKS for every token naming a kid it does not hold:
+        # an anonymous POST to the back-channel logout endpoint would cost a request to the
+        # provider each (1:1). A new kid is looked for at most once per cool-down per JWKS URL,
+        # counted in the shared cache; in between such a token simply does not verify.
+        kid = jwt.get_unverified_header(id_token).get("kid")
+        if kid is not None and all(kid != key.get("kid") for key in self.get_jwks_keys()):
+            uri = self.jwks_uri()
+            cooldown = conf.get("JWKS_REFETCH_COOLDOWN_SECONDS")
+            marker = "socialaccounts:jwks-refetched:" + hashlib.sha256(uri.encode()).hexdigest()
+            if not cache.add(marker, 1, cooldown):
+                return None
+        return super().find_valid_key(id_token)
 
     def introspection_url(self):
         return self.setting("INTROSPECTION_URL") or self.oidc_config().get("introspection_endpoint")

@@ -11,12 +11,17 @@ DEFAULTS = {
     # The backends the token exchange grant and POST /api/me/social-accounts accept, by name.
     # twitter-oauth2 is listed so its tokens are refused with the reason, not as an unknown issuer.
     "TOKEN_BACKENDS": ["github", "google-oauth2", "facebook", "oidc", "twitter", "twitter-oauth2"],
-    # Back-channel logout (socialaccounts.backchannel): dotted path of a function
-    # ``(*, user_id, where) -> int`` that ends the user's browser sessions whose data satisfies
-    # ``where(data)`` through the project's session service, returning how many ended. None: a
-    # valid logout token is accepted but no session can be found to end.
-    "END_SESSIONS": None,
+    # The project's side of the app (socialaccounts.adapter): how a provider's back-channel
+    # logout ends the project's browser sessions.
+    "ADAPTER": "socialaccounts.adapter.SocialAccountsAdapter",
+    # A token (ID token, logout token) naming a key the cached provider JWKS lacks makes us fetch
+    # the JWKS again at most once per this many seconds per provider (a key rotation is found
+    # within it; a stream of forged tokens cannot make us fetch on each).
+    "JWKS_REFETCH_COOLDOWN_SECONDS": 60,
 }
+
+# Keys that were replaced by an adapter method (a system check names the method to override).
+REPLACED_BY_ADAPTER = {"END_SESSIONS": "end_sessions(*, user_id, where)"}
 
 
 def get(name):

@@ -30,7 +30,7 @@ def _registered_grants(client):
 class TokenExchangeGrant(GrantTypeBase):
     """External-to-internal exchange (Keycloak's parameters): the client must be registered for it.
 
-    Plugged into the token endpoint by ``OAUTHCLIENTS["EXTRA_GRANTS"]`` (oauthclients.oauth2.server).
+    Plugged into the token endpoint by the project's oauthclients adapter (``extra_grants()``).
     """
 
     def __init__(self, request_validator=None, **kwargs):

@@ -1,4 +1,5 @@
 """What socialaccounts announces (the project's ``activity`` app listens; this app imports none).
+Each is sent with exactly the keywords listed (``oauthclients.signals.KeywordSignal``).
 
 ``account_linked(sender=SocialAccount, account, user, new_user)``
     A provider account was linked to ``user`` (on sign-in, connect or token exchange);
@@ -7,7 +8,7 @@
     The user disconnected it (``account`` is the deleted instance).
 """
 
-from django.dispatch import Signal
+from oauthclients.signals import KeywordSignal
 
-account_linked = Signal()
-account_unlinked = Signal()
+account_linked = KeywordSignal("account", "user", "new_user")
+account_unlinked = KeywordSignal("account", "user")

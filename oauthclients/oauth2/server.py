@@ -2,21 +2,20 @@
 
 oauthlib's OpenID Connect server, plus:
 
-- the extra grants another app plugs in through ``OAUTHCLIENTS["EXTRA_GRANTS"]``, a mapping of
-  grant type name to the dotted path of an oauthlib grant class (socialaccounts registers RFC 8693
-  token exchange this way); each is built with the server's request validator;
+- the extra grants the project's adapter lists (``OAuthClientsAdapter.extra_grants()``: grant type
+  name to oauthlib grant class; Beer Locker adds socialaccounts' RFC 8693 token exchange this
+  way); each is built with the server's request validator;
 - PKCE held to S256 (RFC 9700 §2.1.1), a custom ``pre_auth`` validator on every grant that issues
   codes, so a "plain" challenge is refused before the user is asked anything.
 
 Imported by settings (``pkce_required``), so models are imported inside functions only.
 """
 
-from django.utils.module_loading import import_string
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.endpoints import TokenEndpoint
 from oauthlib.openid import Server as OpenIDServer
 
-from oauthclients import conf
+from oauthclients.adapter import get_adapter
 from oauthclients.grants import CODE_CHALLENGE_METHOD
 
 
@@ -52,8 +51,8 @@ class Server(OpenIDServer):
         for grant in (self.auth_grant, self.openid_connect_auth, self.openid_connect_hybrid):
             grant.custom_validators.pre_auth.append(require_s256)
         extra = {
-            grant_type: import_string(path)(request_validator)
-            for grant_type, path in conf.get("EXTRA_GRANTS").items()
+            grant_type: grant_class(request_validator)
+            for grant_type, grant_class in get_adapter().extra_grants().items()
         }
         # The token endpoint's public constructor, again, with the extra grants beside oauthlib's.
         TokenEndpoint.__init__(

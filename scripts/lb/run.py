@@ -104,9 +104,10 @@ def ensure_nginx() -> str:
         )
     print("Installing nginx from Debian's packages (apt-get install nginx)...", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
+    # Its output goes to stderr: stdout carries only the one JSON line callers wait for.
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=sys.stderr)  # noqa: S607
     install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"]
-    subprocess.run(install, check=True, env=env)  # noqa: S603
+    subprocess.run(install, check=True, env=env, stdout=sys.stderr)  # noqa: S603
     nginx = find_nginx()
     if not nginx:
         sys.exit("apt-get install nginx finished but no nginx binary was found")

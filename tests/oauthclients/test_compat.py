@@ -118,7 +118,7 @@ def test_server_keeps_oauthlibs_grants_and_adds_the_extra_ones(settings):
     assert type(server.grant_types[TOKEN_EXCHANGE]).__name__ == "TokenExchangeGrant"
     assert server.default_grant_type == AUTHORIZATION_CODE
 
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "EXTRA_GRANTS": {}}
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ADAPTER": "oauthclients.adapter.OAuthClientsAdapter"}
     assert TOKEN_EXCHANGE not in Server(BeerLockerValidator()).grant_types
 
 

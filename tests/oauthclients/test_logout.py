@@ -544,7 +544,7 @@ def test_admin_lists_deliveries_read_only(admin_client, signed_in):
 
 
 def test_discovery_says_no_back_channel_logout_when_no_session_end_is_heard_of(api_client, settings):
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "SESSION_ENDED_SIGNAL": None}
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ADAPTER": "oauthclients.adapter.OAuthClientsAdapter"}
     data = api_client.get("/api/oauth2/.well-known/openid-configuration").json()
     assert data["backchannel_logout_supported"] is False
     assert data["backchannel_logout_session_supported"] is False

@@ -442,7 +442,7 @@ def test_a_resolver_answering_public_then_private_never_gets_the_private_address
     answers.extend([[PUBLIC_ADDRESS], ["127.0.0.1"]])
 
     with pytest.raises(requests.ConnectionError) as error:
-        outbound.request("POST", f"http://rebind.example:{local_server.port}/backchannel", timeout=2)
+        outbound.request("POST", f"http://rebind.example:{local_server.port}/backchannel", deadline=2)
 
     assert not isinstance(error.value, outbound.RefusedAddress)  # the public address was allowed...
     assert beyond_loopback == [PUBLIC_ADDRESS]  # ...and it is the one connected to (see beyond_loopback)
@@ -486,7 +486,7 @@ def tls_server(tmp_path):
 def test_https_to_an_allowed_address_verifies_the_certificate_against_the_hostname(allowed, tls_server):
     server, ca = tls_server
     with allowed(EVERY_LOOPBACK):
-        response = outbound.request("GET", server.url("/jwks", host="localhost"), timeout=5, verify=str(ca))
+        response = outbound.request("GET", server.url("/jwks", host="localhost"), deadline=5, verify=str(ca))
     assert response.status_code == 200
     assert server.server_names == ["localhost"]  # SNI names the host, not the address
     assert server.requests[0].headers["Host"] == f"localhost:{server.port}"
@@ -496,5 +496,5 @@ def test_https_to_a_host_the_certificate_does_not_name_fails(allowed, tmp_path):
     context, ca = tls_context_for("other.example", tmp_path)
     with LocalServer(host=first_address_of("localhost"), tls=context) as server, allowed(EVERY_LOOPBACK):
         with pytest.raises(requests.exceptions.SSLError):
-            outbound.request("GET", server.url("/jwks", host="localhost"), timeout=5, verify=str(ca))
+            outbound.request("GET", server.url("/jwks", host="localhost"), deadline=5, verify=str(ca))
         assert server.requests == []

@@ -15,7 +15,7 @@ SOCIAL_APPS = {"socialaccounts", "social_django"}
 def without_socialaccounts(settings, monkeypatch):
     settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app not in SOCIAL_APPS]
     settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if not name.startswith("social_django.")]
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "EXTRA_GRANTS": {}}
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ADAPTER": "oauthclients.adapter.OAuthClientsAdapter"}
     settings.ROOT_URLCONF = "tests.oauthclients.urls_without_social"
 
     def refuse(*args, **kwargs):

@@ -6,9 +6,7 @@ sign-in form and marked as the pipeline marks a sign-in through the provider.
 """
 
 import time
-import uuid
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.cache import cache
@@ -16,52 +14,18 @@ from django.test import Client
 from django.urls import reverse
 
 from activity.models import Event, Kind
-from socialaccounts.backchannel import SESSION_KEY
 from socialaccounts.models import ProviderSession
 from tests.factories import PASSWORD
 from tests.support.http import is_signed_in
-from tests.support.providers import OIDC_ISSUER, OIDC_KEY
+from tests.support.providers import OIDC_ISSUER, logout_token, provider_browser
 
 pytestmark = pytest.mark.django_db
 URL = "/social/backchannel-logout/oidc/"
-EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()
-
-
-def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
-    """A browser signed in here through the provider's session ``sid`` (as the pipeline leaves it)."""
-    browser = Client()
-    assert (
-        browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
-    )
-    session = browser.session
-    session[SESSION_KEY] = {"iss": OIDC_ISSUER, "sub": sub, "sid": sid}
-    session.save()
-    ProviderSession.objects.create(issuer=OIDC_ISSUER, sub=sub, sid=sid, user=user)
-    return browser
-
-
-def logout_token(oidc, *, key=None, typ="logout+jwt", drop=(), **claims):
-    now = int(time.time())
-    payload = {
-        "iss": OIDC_ISSUER,
-        "aud": OIDC_KEY,
-        "iat": now,
-        "exp": now + 120,
-        "jti": uuid.uuid4().hex,
-        "sub": "o-1",
-        "sid": "op-sid-1",
-        "events": {EVENT: {}},
-        **claims,
-    }
-    for name in drop:
-        payload.pop(name)
-    headers = {"kid": "k1", "typ": typ or ""}  # PyJWT leaves out an empty typ
-    return jwt.encode(payload, key or oidc.key, algorithm="RS256", headers=headers)
 
 
 def post(api_client, token):
@@ -161,3 +125,25 @@ def test_only_openid_connect_backends_have_the_endpoint(api_client):
 
 def test_get_is_not_allowed(api_client):
     assert api_client.get(URL).status_code == 405
+
+
+def test_unknown_kids_refetch_the_providers_jwks_at_most_once_per_cool_down(oidc, api_client, user):
+    """Each anonymous POST naming an unknown kid used to cost a request to the provider (1:1)."""
+    jwks = f"{OIDC_ISSUER}/jwks/"
+
+    def fetches():
+        return sum(1 for call in oidc.mock.calls if call.request.url == jwks)
+
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    answers = [
+        post(api_client, logout_token(oidc, key=stranger, kid=f"unknown-{number}")) for number in range(20)
+    ]
+
+    assert {response.status_code for response in answers} == {400}
+    assert {response.json()["error"] for response in answers} == {"invalid_request"}
+    assert fetches() == 2  # the first fetch, and one refetch for twenty unknown kids in the cool-down
+    # The provider's own key still verifies, from the keys already held: no fetch.
+    browser = provider_browser(user)
+    assert post(api_client, logout_token(oidc)).status_code == 200
+    assert not is_signed_in(browser)
+    assert fetches() == 2

@@ -3,6 +3,7 @@
 import pytest
 from oauthlib.oauth2 import BearerToken
 
+from beerlocker.adapters import BeerLockerOAuthClientsAdapter
 from oauthclients.grants import TOKEN_EXCHANGE
 from socialaccounts.grants import TokenExchangeGrant
 from tests.support.providers import github
@@ -24,10 +25,14 @@ class MarkedTokenExchangeGrant(TokenExchangeGrant):
         self.register_token_modifier(mark_token)
 
 
+class MarkedGrantAdapter(BeerLockerOAuthClientsAdapter):
+    def extra_grants(self):
+        return {TOKEN_EXCHANGE: MarkedTokenExchangeGrant}
+
+
 @pytest.fixture
 def marked_grant(settings):
-    path = f"{__name__}.MarkedTokenExchangeGrant"
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "EXTRA_GRANTS": {TOKEN_EXCHANGE: path}}
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ADAPTER": f"{__name__}.MarkedGrantAdapter"}
     # DOT caches the server on the view class; build it again with this grant.
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ALWAYS_RELOAD_OAUTHLIB_CORE": True}
     seen.clear()

@@ -3,6 +3,7 @@ their HTTP API with ``responses``: the only thing the tests ever mock."""
 
 import json
 import time
+import uuid
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -10,9 +11,13 @@ import jwt
 import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from oauthlib.oauth1.rfc5849 import signature
 
-from socialaccounts.models import SocialAccount
+from socialaccounts.backchannel import SESSION_KEY
+from socialaccounts.models import ProviderSession, SocialAccount
+from tests.factories import PASSWORD
 
 GITHUB_KEY, GITHUB_SECRET = "gh-client-id", "gh-client-secret"
 GOOGLE_KEY, GOOGLE_SECRET = "google-client-id.apps.googleusercontent.com", "google-secret"
@@ -188,3 +193,41 @@ def raw_extra_data(account):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT extra_data FROM {SocialAccount._meta.db_table} WHERE id = %s", [account.pk])  # noqa: S608
         return cursor.fetchone()[0]
+
+
+# --- An OpenID provider's back-channel logout ---------------------------------------------------
+
+BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def provider_browser(user, *, sid="op-sid-1", sub="o-1"):
+    """A browser signed in here through the provider's session ``sid`` (as the pipeline leaves it)."""
+    browser = Client()
+    assert (
+        browser.post(reverse("login"), {"username": user.username, "password": PASSWORD}).status_code == 302
+    )
+    session = browser.session
+    session[SESSION_KEY] = {"iss": OIDC_ISSUER, "sub": sub, "sid": sid}
+    session.save()
+    ProviderSession.objects.create(issuer=OIDC_ISSUER, sub=sub, sid=sid, user=user)
+    return browser
+
+
+def logout_token(oidc, *, key=None, kid="k1", typ="logout+jwt", drop=(), **claims):
+    """A logout token from the mocked OpenID provider ``oidc`` (valid unless told otherwise)."""
+    now = int(time.time())
+    payload = {
+        "iss": OIDC_ISSUER,
+        "aud": OIDC_KEY,
+        "iat": now,
+        "exp": now + 120,
+        "jti": uuid.uuid4().hex,
+        "sub": "o-1",
+        "sid": "op-sid-1",
+        "events": {BACKCHANNEL_LOGOUT_EVENT: {}},
+        **claims,
+    }
+    for name in drop:
+        payload.pop(name)
+    headers = {"kid": kid, "typ": typ or ""}  # PyJWT leaves out an empty typ
+    return jwt.encode(payload, key or oidc.key, algorithm="RS256", headers=headers)

@@ -1,11 +1,12 @@
 """A client's registered public keys (RFC 7591 ``jwks`` or ``jwks_uri``) and the JWTs it signs
 with them: private_key_jwt client assertions and signed request objects.
 
-A ``jwks_uri`` is fetched over https, from public addresses only (``oauthclients.outbound``),
-with a short timeout and a size cap, kept in the cache for a few minutes, and fetched again (at
-most once per cool-down) when a JWT names a key the cached set does not hold: that is how a
-client rotates its keys (OIDC Core §10.1.1). Signatures are verified by jwcrypto, with the
-algorithms we advertise only.
+A ``jwks_uri`` is fetched over https, from public addresses only, within a hard deadline, by at
+most ``OUTBOUND_REQUEST_SLOTS`` web workers at once, and with a size cap (``oauthclients.outbound``);
+kept in the shared cache for a few minutes (a failure for ``OUTBOUND_FAILURE_CACHE_SECONDS``: a
+client cannot make the server fetch on every request), and fetched again (at most once per
+cool-down) when a JWT names a key the cached set does not hold: that is how a client rotates its
+keys (OIDC Core §10.1.1). Signatures are verified by jwcrypto, with the algorithms we advertise only.
 """
 
 import base64
@@ -19,7 +20,7 @@ from django.core.cache import cache
 from jwcrypto import jwk, jws, jwt
 from jwcrypto.common import JWException, JWKeyNotFound
 
-from oauthclients import outbound
+from oauthclients import conf, outbound
 from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS
 from oauthclients.validation import MAX_JWKS_BYTES, client_jwks_problem, fetch_url_problem
 
@@ -28,8 +29,8 @@ logger = logging.getLogger(__name__)
 # How long a fetched key set is trusted, and how often an unknown kid may trigger a new fetch.
 JWKS_CACHE_SECONDS = 300
 JWKS_REFETCH_COOLDOWN_SECONDS = 10
-# connect, read: a slow client must not hold a worker.
-FETCH_TIMEOUT = (3, 5)
+# What the cache holds for a key set that could not be fetched.
+_FAILED = "failed"
 # A JWT larger than this is not a client assertion or request object anyone sends.
 MAX_JWT_CHARS = 16 * 1024
 
@@ -40,24 +41,24 @@ class UnverifiedJWT(Exception):
 
 def fetch_limited(url: str, *, name: str, max_bytes: int, accept: str) -> bytes | None:
     """The body of a GET to ``url`` (https, or loopback http in debug), or None when it is not
-    allowed, is on a non-public address (``oauthclients.outbound``), fails, redirects, answers
-    other than 200 or is larger than ``max_bytes``."""
+    allowed, is on a non-public address, fails, misses the deadline, redirects, answers other than
+    200 or is larger than ``max_bytes`` (``oauthclients.outbound``). Raises ``outbound.Busy``,
+    before any connection, when as many web workers as allowed already wait on clients' hosts."""
     if fetch_url_problem(url, name=name):
         return None
     try:
-        with outbound.request(
-            "GET", url, timeout=FETCH_TIMEOUT, stream=True, headers={"Accept": accept}
-        ) as response:
-            if response.status_code != 200:
-                return None
-            body = response.raw.read(max_bytes + 1, decode_content=True)
+        with outbound.request_slot():
+            answer = outbound.request("GET", url, max_bytes=max_bytes, headers={"Accept": accept})
     except outbound.RefusedAddress:
         logger.info("Fetching a client's %s was refused: non-public address.", name)
         return None
-    except (requests.RequestException, OSError, ValueError):
+    except outbound.DeadlineExceeded:
+        logger.info("Fetching a client's %s was cut off at the deadline.", name)
+        return None
+    except requests.RequestException:
         logger.info("Fetching a client's %s failed.", name)
         return None
-    return body if len(body) <= max_bytes else None
+    return answer.content if answer.status_code == 200 else None
 
 
 def _cache_key(client) -> str:
@@ -79,7 +80,7 @@ def _fetch_jwks(client) -> dict | None:
 
 
 def client_key_set(client, *, refetch: bool = False) -> jwk.JWKSet | None:
-    """The client's public keys, or None when it registered none (or they cannot be fetched).
+    """The client's public keys, or None when it registered none (or they cannot be fetched now).
     ``refetch`` asks the ``jwks_uri`` again, unless it was asked again very recently."""
     if client.jwks:
         return jwk.JWKSet.from_json(json.dumps(client.jwks))
@@ -87,12 +88,20 @@ def client_key_set(client, *, refetch: bool = False) -> jwk.JWKSet | None:
         return None
     key = _cache_key(client)
     data = cache.get(key)
+    if data == _FAILED:
+        return None  # failed moments ago: not asked again until the failure expires
     if refetch and data is not None and not cache.add(f"{key}:refetched", 1, JWKS_REFETCH_COOLDOWN_SECONDS):
         return None  # asked again moments ago: nothing new to learn, and no amplification
     if data is None or refetch:
-        data = _fetch_jwks(client)
-        if data is None:
+        try:
+            fetched = _fetch_jwks(client)
+        except outbound.Busy:
+            return None  # nothing was asked: nothing learnt, nothing to remember
+        if fetched is None:
+            if data is None:
+                cache.set(key, _FAILED, conf.get("OUTBOUND_FAILURE_CACHE_SECONDS"))
             return None
+        data = fetched
         cache.set(key, data, JWKS_CACHE_SECONDS)
     return jwk.JWKSet.from_json(json.dumps(data))
 

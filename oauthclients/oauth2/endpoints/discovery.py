@@ -8,6 +8,7 @@ from django.urls import reverse
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
     CODE_CHALLENGE_METHOD,
@@ -23,11 +24,13 @@ from oauthclients.oauth2.oidc import features
 
 
 def supported_grant_types():
-    """The grant types this server accepts right now: its token endpoint's own (so a grant another
-    app adds to the server, such as token exchange, is listed) plus implicit, switches applied."""
+    """The grant types this server accepts right now: its token endpoint's own (so a grant the
+    adapter adds, such as token exchange, is listed, even one clients do not register for) plus
+    implicit, switches applied."""
     token_grants = get_oauthlib_core().server.grant_types
+    extra = get_adapter().extra_grants()
     grants = [IMPLICIT, *(grant for grant in token_grants if grant not in UNOFFERED_GRANTS)]
-    return [grant for grant in grants if grant_enabled(grant)]
+    return [grant for grant in grants if grant in extra or grant_enabled(grant)]
 
 
 # Grants oauthlib's server carries that this server does not offer.

@@ -30,8 +30,9 @@ from rest_framework.views import APIView
 from beerlocker_api.parsers import JSONParser
 from beerlocker_api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
-from oauthclients.grants import CLIENT_CREDENTIALS, DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
-from oauthclients.models import DISPLAY_URI_FIELDS, Client
+from oauthclients.grants import CLIENT_CREDENTIALS
+from oauthclients.metadata import with_defaults
+from oauthclients.models import Client
 from oauthclients.oauth2.oidc import features
 from oauthclients.serializers import ClientSerializer
 
@@ -65,28 +66,13 @@ def _metadata_error(error: ValidationError) -> JsonResponse:
 
 
 def _service_arguments(data: dict) -> dict:
-    """RFC 7591 metadata as the services' arguments; other members are ignored (RFC 7591 §2)."""
-    return {
-        "client_name": data.get("client_name", ""),
-        "redirect_uris": data.get("redirect_uris", []),
-        # RFC 7591 §2: the defaults when a client leaves these out.
-        "grant_types": data.get("grant_types", list(DEFAULT_GRANT_TYPES)),
-        "token_endpoint_auth_method": data.get(
-            "token_endpoint_auth_method", DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
-        ),
-        # Without a scope, a client registered here is a relying party too (OIDC Registration):
-        # openid plus the default client scope.
-        "scope": data.get("scope") or features.registration_default_scope(),
-        "post_logout_redirect_uris": data.get("post_logout_redirect_uris", []),
-        "backchannel_logout_uri": data.get("backchannel_logout_uri", ""),
-        "backchannel_logout_session_required": data.get("backchannel_logout_session_required", False),
-        "jwks": data.get("jwks"),
-        "jwks_uri": data.get("jwks_uri", ""),
-        "request_uris": data.get("request_uris", []),
-        "request_object_signing_alg": data.get("request_object_signing_alg", ""),
-        "userinfo_signed_response_alg": data.get("userinfo_signed_response_alg", ""),
-        **{name: data.get(name, "") for name in DISPLAY_URI_FIELDS},
-    }
+    """RFC 7591 metadata as the services' arguments, the default for each member left out; other
+    members are ignored (RFC 7591 §2)."""
+    arguments = with_defaults(data)
+    # Without a scope, a client registered here is a relying party too (OIDC Registration):
+    # openid plus the default client scope.
+    arguments["scope"] = data.get("scope") or features.registration_default_scope()
+    return arguments
 
 
 def _unsupported(data: dict) -> JsonResponse | None:

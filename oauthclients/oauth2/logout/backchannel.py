@@ -1,37 +1,42 @@
 """OpenID Connect Back-Channel Logout 1.0, the provider's side.
 
-- A browser session is named by its public id, the ID token's ``sid`` (``session_id``): the
-  project's session id when ``OAUTHCLIENTS["SESSION_ID_FUNCTION"]`` names one (Beer Locker:
-  ``accounts.sessions.session_public_id``), else an HMAC of the session key, never the key itself.
+- A browser session is named by its public id, the ID token's ``sid`` (``session_id``): what the
+  project's adapter's ``session_id(request)`` says (``oauthclients.adapter``; by default an HMAC
+  of the session key, never the key itself).
 - Every client that gets a code or tokens at the authorization endpoint in a session is recorded
   with it (``session_client_record``, a ``SessionClient`` row).
-- When the session ends (``session_ended``: the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]``
-  names is connected to it), each of those clients that registered a ``backchannel_logout_uri`` gets
-  a ``LogoutDelivery`` row, in the same transaction as the end of the session: the outbox.
-- ``manage.py logoutworker`` delivers the outbox outside any user's request (``deliver_due``): it
+- When the session ends (``session_ended``, connected to the adapter's ``session_ended_signal()``
+  and sent with one shape, ``session=`` an ``EndedSession``), each of those clients that registered
+  a ``backchannel_logout_uri`` gets a ``LogoutDelivery`` row, in the same transaction as the end of
+  the session: the outbox.
+- ``manage.py logoutworker`` delivers the outbox outside any user's request (``Deliverer``): it
   signs a logout token (§2.4) per attempt and POSTs it (§2.5) through ``oauthclients.outbound``
-  (public addresses only), retrying with backoff; a slow or failing client costs the worker a
-  timeout, never the user a thing. ``manage.py prunelogoutdeliveries`` deletes old finished rows.
+  (public addresses only, a hard deadline), retrying with backoff. Up to
+  ``LOGOUT_DELIVERY_THREADS`` POSTs run at once, at most one per client (across worker processes
+  too: a lock in the shared cache), so a slow client holds one thread for one deadline and never
+  delays another client's logout. A claimed delivery is not due again before its lease, which
+  outlasts the deadline. ``manage.py prunelogoutdeliveries`` deletes old finished rows.
 - Every delivery carries the session's ``sid``; one without it is never sent to a client that
   registered ``backchannel_logout_session_required`` (§2.2).
 """
 
-import hashlib
-import hmac
 import json
 import logging
+import math
+import threading
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 import requests
-from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from jwcrypto import jwt
 
 from oauthclients import conf, outbound
+from oauthclients.adapter import EndedSession, get_adapter
 from oauthclients.models import Client, LogoutDelivery, SessionClient
 
 logger = logging.getLogger(__name__)
@@ -44,7 +49,8 @@ LOGOUT_TOKEN_LIFETIME_SECONDS = 120
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 MAX_ATTEMPTS = 8
-REQUEST_TIMEOUT_SECONDS = 5
+# A claim's lease outlasts the POST's deadline by this much (recording the outcome, a slow database).
+LEASE_MARGIN_SECONDS = 30
 # What a delivery records when it is given up without a POST that could succeed.
 REFUSED_OUTCOME = "refused: non-public address"
 NO_SID_OUTCOME = "not sent: the client requires a sid and this logout has none"
@@ -56,16 +62,9 @@ PRUNE_BATCH_SIZE = 1000
 
 
 def session_id(request) -> str | None:
-    """The ``sid`` of the request's signed-in browser session, or None without one."""
-    path = conf.get("SESSION_ID_FUNCTION")
-    if path:
-        return import_string(path)(request) or None
-    key = getattr(getattr(request, "session", None), "session_key", None)
-    if not key:
-        return None
-    # A stable derivation that cannot be reversed into the key (which is a bearer secret).
-    digest = hmac.new(settings.SECRET_KEY.encode(), b"oauthclients.sid:" + key.encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
+    """The ``sid`` of the request's signed-in browser session, or None without one (the adapter's
+    ``session_id``)."""
+    return get_adapter().session_id(request) or None
 
 
 # --- Which clients a session reached ------------------------------------------------------------
@@ -110,25 +109,19 @@ def session_logout_enqueue(*, user_id, sid: str) -> int:
     return len(deliveries)
 
 
-def session_ended(sender, **kwargs) -> None:
-    """Receiver for the project's "session ended" signal. Accepts the ``accounts`` shape
-    (``session`` with ``public_id`` and ``user_id``) and the plain one (``user``,
-    ``session_public_id``), so the adapter stays this small."""
-    session = kwargs.get("session")
-    if session is not None:
-        user_id, sid = session.user_id, session.public_id
-    else:
-        user = kwargs.get("user")
-        user_id, sid = getattr(user, "pk", None), kwargs.get("session_public_id")
-    if user_id is not None and sid:
-        session_logout_enqueue(user_id=user_id, sid=sid)
+def session_ended(sender, *, session: EndedSession, **kwargs) -> None:
+    """Receiver for the project's session-ended signal (the adapter's ``session_ended_signal()``):
+    one shape, ``session`` with ``user_id`` and ``public_id``; the signal's other keywords are the
+    project's own. Sent without ``session``, it is a TypeError, not a logout silently skipped."""
+    if session.user_id is not None and session.public_id:
+        session_logout_enqueue(user_id=session.user_id, sid=session.public_id)
 
 
 def connect_session_ended() -> None:
-    """Connect ``session_ended`` to the signal ``OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]`` names."""
-    path = conf.get("SESSION_ENDED_SIGNAL")
-    if path:
-        import_string(path).connect(session_ended, dispatch_uid="oauthclients.backchannel_logout")
+    """Connect ``session_ended`` to the adapter's ``session_ended_signal()``, if it has one."""
+    signal = get_adapter().session_ended_signal()
+    if signal is not None:
+        signal.connect(session_ended, dispatch_uid="oauthclients.backchannel_logout")
 
 
 # --- The logout token and its delivery ---------------------------------------------------------
@@ -159,25 +152,19 @@ def logout_token(delivery: LogoutDelivery) -> str:
     return token.serialize()
 
 
-def _post(delivery: LogoutDelivery) -> tuple[bool, str, bool]:
-    """POST the logout token (§2.5); (delivered, outcome, worth another attempt). Only 200 and
-    204 count (§2.8). The answer's body is never read."""
+def _post(url: str, token: str) -> tuple[bool, str, bool]:
+    """POST the logout token (§2.5) within the outbound deadline; (delivered, outcome, worth another
+    attempt). Only 200 and 204 count (§2.8). The answer's body is never read. Touches no database:
+    it runs on the deliverer's threads."""
     try:
-        with outbound.request(
-            "POST",
-            delivery.client.backchannel_logout_uri,
-            data={"logout_token": logout_token(delivery)},
-            timeout=REQUEST_TIMEOUT_SECONDS,
-            stream=True,
-        ) as response:
-            status = response.status_code
+        answer = outbound.request("POST", url, data={"logout_token": token}, max_bytes=0)
     except outbound.RefusedAddress:
         return False, REFUSED_OUTCOME, False  # the same address next time: no use retrying
     except requests.Timeout:
         return False, "timeout", True
     except requests.RequestException as error:
         return False, f"connection error ({type(error).__name__})", True
-    return status in (200, 204), f"HTTP {status}", True
+    return answer.status_code in (200, 204), f"HTTP {answer.status_code}", True
 
 
 def _not_sendable(delivery: LogoutDelivery) -> str | None:
@@ -194,9 +181,19 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
 
 
+def lease_seconds() -> int:
+    """How long a claimed delivery stays claimed: longer than any attempt can run."""
+    return math.ceil(outbound.deadline_seconds()) + LEASE_MARGIN_SECONDS
+
+
+def _client_lock(client_id) -> str:
+    return f"oauthclients:logout-in-flight:{client_id}"
+
+
 def _claim(delivery_id: int) -> LogoutDelivery | None:
-    """Lock one due delivery for this worker (others skip it), pushing its next attempt past the
-    request timeout so a crashed worker's claim expires on its own."""
+    """Lock one due delivery for this worker (others skip it: SELECT ... FOR UPDATE SKIP LOCKED on
+    PostgreSQL), pushing its next attempt past the lease so a crashed worker's claim expires on its
+    own, and never while the attempt may still run."""
     with transaction.atomic():
         delivery = (
             LogoutDelivery.objects.select_for_update(skip_locked=True)
@@ -207,20 +204,18 @@ def _claim(delivery_id: int) -> LogoutDelivery | None:
         )
         if delivery is None:
             return None
-        delivery.next_attempt = timezone.now() + timedelta(seconds=REQUEST_TIMEOUT_SECONDS * 4)
+        delivery.next_attempt = timezone.now() + timedelta(seconds=lease_seconds())
         delivery.save(update_fields=["next_attempt"])
         return delivery
 
 
-def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
-    """Send one attempt (outside any transaction: the POST may take seconds) and record the
-    outcome. A delivery that cannot succeed (refused address, no sid for a client that requires
-    one) fails at once instead of being retried."""
-    problem = _not_sendable(delivery)
-    if problem:
-        delivered, outcome, retry = False, problem, False
+def _outcome_record(delivery: LogoutDelivery, result: tuple[bool, str, bool] | None) -> LogoutDelivery:
+    """Record an attempt's outcome (``result`` None: nothing may be sent at all, see
+    ``_not_sendable``)."""
+    if result is None:
+        delivered, outcome, retry = False, _not_sendable(delivery), False
     else:
-        delivered, outcome, retry = _post(delivery)
+        delivered, outcome, retry = result
         delivery.attempts += 1
     delivery.last_outcome = outcome
     now = timezone.now()
@@ -231,6 +226,11 @@ def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
         delivery.status = LogoutDelivery.Status.FAILED
     else:
         delivery.next_attempt = now + backoff(delivery.attempts)
+        # The client's host is down or slow: its other logouts wait as long, instead of each
+        # costing the worker another deadline now.
+        LogoutDelivery.objects.due(now).filter(client_id=delivery.client_id).exclude(pk=delivery.pk).update(
+            next_attempt=delivery.next_attempt
+        )
     delivery.save(update_fields=["attempts", "last_outcome", "status", "delivered", "next_attempt"])
     logger.info(
         "back-channel logout to client %s: %s (attempt %d, %s)",
@@ -242,16 +242,111 @@ def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
     return delivery
 
 
-def deliver_due(*, limit: int = 100) -> int:
-    """Attempt every due delivery (at most ``limit``); returns how many were attempted."""
-    ids = list(LogoutDelivery.objects.due(timezone.now()).values_list("pk", flat=True)[:limit])
-    attempted = 0
-    for delivery_id in ids:
-        delivery = _claim(delivery_id)
-        if delivery is not None:
-            delivery_attempt(delivery=delivery)
-            attempted += 1
-    return attempted
+def delivery_attempt(*, delivery: LogoutDelivery) -> LogoutDelivery:
+    """Send one attempt (outside any transaction: the POST may take up to the deadline) and record
+    the outcome. A delivery that cannot succeed (refused address, no sid for a client that
+    requires one) fails at once instead of being retried."""
+    if _not_sendable(delivery):
+        return _outcome_record(delivery, None)
+    return _outcome_record(delivery, _post(delivery.client.backchannel_logout_uri, logout_token(delivery)))
+
+
+class Deliverer:
+    """Delivers the outbox with ``threads`` POSTs at once, at most one per client. The threads
+    only POST; the calling thread claims, signs and records, so the database is used from one
+    thread. ``run`` returns once ``stop`` is set and the POSTs under way have ended: within one
+    deadline."""
+
+    def __init__(self, *, threads: int | None = None):
+        self.threads = max(1, threads or conf.get("LOGOUT_DELIVERY_THREADS"))
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="logout-delivery")
+        self._in_flight: dict[Future, LogoutDelivery] = {}
+        self.attempted = 0
+
+    def _start(self, limit: float) -> int:
+        """Claim and start due deliveries while threads are free; how many started."""
+        busy = {delivery.client_id for delivery in self._in_flight.values()}
+        free = int(min(self.threads - len(self._in_flight), limit - self.attempted))
+        if free <= 0:
+            return 0
+        candidates = list(
+            LogoutDelivery.objects.due(timezone.now())
+            .exclude(client_id__in=busy)
+            .order_by("next_attempt", "pk")
+            .values_list("pk", "client_id")[: free * 8]
+        )
+        started = 0
+        for delivery_id, client_id in candidates:
+            if started >= free:
+                break
+            # One POST per client at a time, whichever worker process sends it.
+            if client_id in busy or not cache.add(_client_lock(client_id), 1, lease_seconds()):
+                continue
+            busy.add(client_id)
+            delivery = _claim(delivery_id)
+            if delivery is None:
+                cache.delete(_client_lock(client_id))
+                continue
+            self.attempted += 1
+            started += 1
+            if _not_sendable(delivery):
+                self._finish(delivery, None)
+                continue
+            future = self._pool.submit(_post, delivery.client.backchannel_logout_uri, logout_token(delivery))
+            self._in_flight[future] = delivery
+        return started
+
+    def _finish(self, delivery: LogoutDelivery, result) -> None:
+        try:
+            _outcome_record(delivery, result)
+        finally:
+            cache.delete(_client_lock(delivery.client_id))
+
+    def _reap(self, timeout: float) -> None:
+        """Record the POSTs that ended (waiting up to ``timeout`` for the first)."""
+        done, _pending = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            delivery = self._in_flight.pop(future)
+            try:
+                result = future.result()
+            except Exception as error:  # a bug in one POST must not stop the others
+                logger.exception("back-channel logout to client %s failed", delivery.client.client_id)
+                result = (False, f"error ({type(error).__name__})", True)
+            self._finish(delivery, result)
+
+    def run(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        interval: float = 2.0,
+        once: bool = False,
+        limit: float | None = None,
+    ) -> int:
+        """Deliver until ``stop`` is set (``once``: until nothing more is due, at most ``limit``
+        attempts); returns how many attempts were made."""
+        stop = stop or threading.Event()
+        limit = limit if limit is not None else (100 if once else math.inf)
+        try:
+            while True:
+                started = 0 if stop.is_set() else self._start(limit)
+                if not self._in_flight:
+                    if stop.is_set() or (once and not started):
+                        return self.attempted
+                    if not started:
+                        stop.wait(interval)
+                    continue
+                # Wake when a POST ends, or after a while to start what became due meanwhile.
+                self._reap(0.05 if once or stop.is_set() else min(interval, 0.5))
+        finally:
+            while self._in_flight:  # leaving early (an error here): still record what was sent
+                self._reap(outbound.deadline_seconds() + 1)
+            self._pool.shutdown(wait=True)
+
+
+def deliver_due(*, limit: int = 100, threads: int | None = None) -> int:
+    """Attempt every due delivery (at most ``limit``), up to ``threads`` at once and one per
+    client; returns how many were attempted."""
+    return Deliverer(threads=threads).run(once=True, limit=limit)
 
 
 def logout_deliveries_prune(*, days: int | None = None, batch_size: int = PRUNE_BATCH_SIZE) -> int:
@@ -268,4 +363,4 @@ def logout_deliveries_prune(*, days: int | None = None, batch_size: int = PRUNE_
 
 def backchannel_logout_supported() -> bool:
     """Whether this server sends logout tokens: only when it hears of sessions ending."""
-    return bool(conf.get("SESSION_ENDED_SIGNAL"))
+    return get_adapter().session_ended_signal() is not None

@@ -4,8 +4,12 @@ value (``request``) or by reference (``request_uri``).
 The object is unsigned (``alg=none``) or signed with a key the client registered (RS256, ES256);
 a client that registered ``request_object_signing_alg`` must use exactly that. A ``request_uri``
 is fetched only when it is one the client registered (``request_uris``), over https, from a public
-address (``oauthclients.outbound``), with a short timeout and a size cap: the server never fetches
-a URL that a stranger typed into a browser.
+address, within a hard deadline and by a bounded number of web workers, with a size cap
+(``oauthclients.outbound``): the server never fetches a URL that a stranger typed into a browser.
+What it fetched (or failed to) is kept in the shared cache (``REQUEST_URI_CACHE_SECONDS``,
+``OUTBOUND_FAILURE_CACHE_SECONDS``); a URI with a new fragment (OIDC Core §6.2: how a client says
+the object changed) is fetched again at most once per cool-down, so no client can make the server
+fetch on every request.
 
 The parameters inside the object take precedence over the query (OIDC Core §6.3.3); the query's
 ``client_id`` and ``response_type`` must match the object's. The resolved request replaces the
@@ -15,14 +19,16 @@ and redirect URI are known good, with ``invalid_request_object`` / ``invalid_req
 redirected to the client with its ``state``.
 """
 
+import hashlib
 import json
 import time
 from urllib.parse import urldefrag
 
+from django.core.cache import cache
 from django.http import QueryDict
 from oauth2_provider.settings import oauth2_settings
 
-from oauthclients import conf
+from oauthclients import conf, outbound
 from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, UNSIGNED_ALG
 from oauthclients.models import Client
 from oauthclients.oauth2.clientauth.client_keys import (
@@ -37,6 +43,8 @@ MAX_REQUEST_OBJECT_BYTES = 16 * 1024
 PARAMETERS = ("request", "request_uri")
 # JWT claims about the object itself, never authorization request parameters.
 _ENVELOPE_CLAIMS = {"iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri"}
+# A request_uri with a fragment not fetched before is fetched at most once in this many seconds.
+REFETCH_COOLDOWN_SECONDS = 10
 
 
 class RequestObjectError(Exception):
@@ -53,16 +61,41 @@ def enabled() -> bool:
     return conf.get("REQUEST_OBJECTS")
 
 
+def _fetched(client: Client, request_uri: str) -> bytes | None:
+    """The body at ``request_uri`` (None when it could not be fetched), from the shared cache when
+    this client's URI was fetched recently."""
+    url, fragment = urldefrag(request_uri)
+    key = "oauthclients:request-uri:" + hashlib.sha256(f"{client.client_id} {url}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None and (
+        cached["fragment"] == fragment or not cache.add(f"{key}:refetched", 1, REFETCH_COOLDOWN_SECONDS)
+    ):
+        return cached["body"]
+    try:
+        body = fetch_limited(
+            request_uri,
+            name="request_uri",
+            max_bytes=MAX_REQUEST_OBJECT_BYTES,
+            accept="application/oauth-authz-req+jwt, application/jwt, application/jose",
+        )
+    except outbound.Busy:
+        raise RequestObjectError(
+            "temporarily_unavailable", "The request_uri cannot be fetched right now; try again shortly."
+        ) from None
+    ttl = (
+        conf.get("REQUEST_URI_CACHE_SECONDS")
+        if body is not None
+        else conf.get("OUTBOUND_FAILURE_CACHE_SECONDS")
+    )
+    cache.set(key, {"fragment": fragment, "body": body}, ttl)
+    return body
+
+
 def _fetch(client: Client, request_uri: str) -> str:
     registered = {urldefrag(uri).url for uri in client.request_uris or []}
     if urldefrag(request_uri).url not in registered:
         raise RequestObjectError("invalid_request_uri", "request_uri is not one the client registered.")
-    body = fetch_limited(
-        request_uri,
-        name="request_uri",
-        max_bytes=MAX_REQUEST_OBJECT_BYTES,
-        accept="application/oauth-authz-req+jwt, application/jwt, application/jose",
-    )
+    body = _fetched(client, request_uri)
     if body is None:
         raise RequestObjectError("invalid_request_uri", "The request_uri could not be fetched.")
     try:

@@ -1,0 +1,58 @@
+"""What a project tells socialaccounts, in one class it subclasses (allauth's ``get_adapter()``).
+
+A project overrides the methods it cares about and names its subclass in
+``SOCIALACCOUNTS["ADAPTER"]``; every method has a safe default.
+
+.. code-block:: python
+
+    # myproject/adapters.py
+    class MySocialAccountsAdapter(SocialAccountsAdapter):
+        def end_sessions(self, *, user_id, where):
+            ...  # end them through the project's own session service
+
+    # settings.py
+    SOCIALACCOUNTS = {"ADAPTER": "myproject.adapters.MySocialAccountsAdapter", ...}
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from oauthclients.adapter import OAuthClientsAdapter
+from oauthclients.grants import TOKEN_EXCHANGE
+from socialaccounts import conf
+
+# ``where(session_data)``: whether a browser session (its decoded data) is one the provider ended.
+SessionPredicate = Callable[[dict], bool]
+
+
+class SocialAccountsAdapter:
+    """The project's side of socialaccounts. Subclass it and override a method to change one thing."""
+
+    def end_sessions(self, *, user_id: Any, where: SessionPredicate) -> int:
+        """End the live browser sessions of user ``user_id`` whose decoded data satisfies
+        ``where(data)``, returning how many ended. Called inside a transaction by
+        ``socialaccounts.backchannel.provider_logout`` when an OpenID provider's logout token
+        arrives; the sessions to end are the ones ``remember_provider_session`` marked at sign-in.
+
+        Default: 0, nothing ended (the token is still accepted and its records deleted): this app
+        does not own the project's sessions. Override it to end them through the project's session
+        service, so that whatever follows a session's end (an activity log, our own back-channel
+        logout to our clients) follows this one too."""
+        return 0
+
+
+class TokenExchangeAdapter(OAuthClientsAdapter):
+    """An oauthclients adapter with RFC 8693 token exchange on the token endpoint: name it in
+    ``OAUTHCLIENTS["ADAPTER"]`` (or subclass it) when both apps are installed."""
+
+    def extra_grants(self):
+        from socialaccounts.grants import TokenExchangeGrant  # oauthlib's grant machinery, on use
+
+        return {**super().extra_grants(), TOKEN_EXCHANGE: TokenExchangeGrant}
+
+
+def get_adapter() -> SocialAccountsAdapter:
+    """An instance of the adapter ``SOCIALACCOUNTS["ADAPTER"]`` names (default ``SocialAccountsAdapter``)."""
+    return import_string(conf.get("ADAPTER"))()
