@@ -25,6 +25,7 @@ class EndedBy(models.TextChoices):
     # Django's login() flushes the session a browser had for another account (or one that no
     # longer matches its user's password): the old session ends then, not only when it expires.
     REPLACED = "replaced", "Replaced by a new sign-in in that browser"
+    EXPIRED = "expired", "Expired"
 
 
 @transaction.atomic

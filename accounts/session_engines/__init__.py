@@ -12,6 +12,7 @@ copies them into the row's columns on every save.
 from datetime import UTC, datetime
 
 from django.contrib import auth
+from django.utils import timezone
 
 PUBLIC_ID_KEY = "_session_public_id"
 STARTED_KEY = "_session_started"
@@ -51,6 +52,17 @@ class UserSessionStoreMixin:
         if session is not None:
             services.session_end(session=session, by=services.EndedBy.REPLACED)
         super().flush()
+
+    @classmethod
+    def clear_expired(cls):
+        """``manage.py clearsessions``: an expired signed-in session ends through ``session_end``
+        too (its applications hear of it by back-channel logout), then the rest go as Django's do."""
+        from accounts import services
+
+        expired = cls.get_model_class().objects.filter(expire_date__lt=timezone.now())
+        for session in expired.exclude(user=None).iterator():
+            services.session_end(session=session, by=services.EndedBy.EXPIRED)
+        super().clear_expired()
 
 
 def _fill(obj, data):

@@ -608,3 +608,15 @@ def test_signing_in_again_as_the_same_user_keeps_the_session_and_tells_no_client
     assert session_of(browser).public_id == sid
     assert not LogoutDelivery.objects.exists()
     assert SessionClient.objects.filter(sid=sid).exists()
+
+
+def test_clearing_an_expired_session_tells_its_clients(signed_in, rp, user):
+    browser, _id_token = signed_in
+    session = session_of(browser)
+    live = signed_in_with_password(user)
+    UserSession.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    call_command("clearsessions")
+
+    assert list(LogoutDelivery.objects.values_list("client", "sid")) == [(rp[0].pk, session.public_id)]
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [live.session.session_key]
