@@ -30,7 +30,6 @@ project without django-axes never loads it.
 import hashlib
 import math
 import time
-from typing import ClassVar
 
 from axes.handlers.cache import AxesCacheHandler
 from axes.helpers import get_client_ip_address, get_client_username
@@ -53,8 +52,6 @@ def _locked_out(request, username) -> None:
 
 class CacheHandler(AxesCacheHandler):
     """axes' cache handler, counting by the project's policy (the module's docstring)."""
-
-    KINDS: ClassVar = ("pair", "address", "account", "account-until", "device")
 
     def _keys(self, request, credentials) -> dict[str, str]:
         """The counters this attempt is checked and counted against, by kind."""
