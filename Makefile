@@ -5,19 +5,23 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve lb test test-browser check format bench demo clean
+.PHONY: run serve lb test test-browser check format bench demo clean dist
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamp files: reinstall only when pyproject.toml changes.
+# Stamp files: reinstall only when pyproject.toml changes. The `server` extra is the demo project's
+# (settings, gunicorn, PostgreSQL, Redis, ...): the apps' own distribution requires none of it.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	@# The distribution was named `beerlocker` before 0.2: drop that from a venv made before the rename.
+	@$(BIN)/python -m pip uninstall --quiet --yes beerlocker 2>/dev/null || true
+	$(BIN)/python -m pip install --quiet -e ".[server]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@$(BIN)/python -m pip uninstall --quiet --yes beerlocker 2>/dev/null || true
+	$(BIN)/python -m pip install --quiet -e ".[server,test]"
 	touch $@ $(VENV)/.installed
 
 # First the port: when it is taken (a first `make run` still serving), stop before changing anything.
@@ -26,7 +30,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on http://$(HOST):$(PORT)
 	@$(BIN)/python scripts/devserver.py $(HOST) $(PORT)
-	$(BIN)/python manage.py createoidckey --skip-checks
+	$(BIN)/python manage.py createoidckey
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -61,7 +65,14 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .coverage
+	rm -rf $(VENV) db.sqlite3 .coverage dist build
+
+# The django-beerlocker wheel and sdist (the reusable apps only, templates and static inside), then
+# twine's check of their metadata. tests/packaging/ checks what they hold.
+dist: $(VENV)/.installed-test  ## build the wheel and sdist into dist/ and check them with twine
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 # Browser journeys: Playwright driving Debian's Chromium (apt-get install chromium); never downloads a browser.
 test-browser: $(VENV)/.installed-test  ## run the browser journeys, screenshots in test-artifacts/screenshots/

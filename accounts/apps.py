@@ -10,6 +10,9 @@ class AccountsConfig(AppConfig):
     """
 
     name = "accounts"
+    # What every migration of the app was written with; set here so the host project's
+    # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Accounts"
 
     def ready(self):

@@ -57,3 +57,29 @@ class UserSession(AbstractBaseSession):
 
     def __str__(self):
         return f"session {self.public_id or '(anonymous)'}"
+
+
+class VerifiedEmailQuerySet(models.QuerySet):
+    def of_address(self, email: str):
+        """Verifications of ``email`` (case-insensitively) that are still their user's address."""
+        return self.filter(email__iexact=email, user__email__iexact=email)
+
+
+class VerifiedEmail(models.Model):
+    """The address a user proved they receive mail at, by following a signed link sent to it.
+
+    The address itself is stored, not a flag: when the user's e-mail changes by any path (the
+    API, the admin, a command) the stored one no longer matches, so the new address is unverified
+    until its own link is followed.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_email"
+    )
+    email = models.EmailField()
+    verified = models.DateTimeField(default=timezone.now)
+
+    objects = VerifiedEmailQuerySet.as_manager()
+
+    def __str__(self):
+        return f"{self.email} (verified)"

@@ -7,6 +7,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", pages.HomeView.as_view(), name="home"),
     path("accounts/signup/", pages.SignUpView.as_view(), name="signup"),
+    path("accounts/verify-email/<str:token>/", pages.EmailVerifyView.as_view(), name="email-verify"),
     path("accounts/password_set/", pages.PasswordSetView.as_view(), name="password-set"),
     path("account/sessions/", pages.SessionListPageView.as_view(), name="sessions"),
     path(

@@ -89,7 +89,10 @@ class SignUpView(RedirectURLMixin, FormView):
         data = form.cleaned_data
         try:
             user = services.user_create(
-                username=data["username"], email=data["email"], password=data["password1"]
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                site_url=self.request.build_absolute_uri("/").rstrip("/"),
             )
         except ValidationError as error:
             # The service's validators (unique username, password rules) speak for the form's fields.
@@ -183,3 +186,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
             user=form.user, how="reset", keep_session=current_session(self.request)
         )
         return response
+
+
+class EmailVerifyView(View):
+    """GET only: the link e-mailed to an address; following it verifies that address."""
+
+    http_method_names = ["get"]
+
+    def get(self, request, token):
+        try:
+            user = services.email_verify(token=token)
+        except ValidationError as error:
+            return render(request, "accounts/email_verified.html", {"error": error.messages[0]}, status=400)
+        return render(request, "accounts/email_verified.html", {"email": user.email})

@@ -7,9 +7,18 @@ User = get_user_model()
 
 
 class UserSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Your current password: needed to change the e-mail address unless you signed in "
+        "within minutes.",
+    )
+
     class Meta:
         model = User
-        fields = ["id", "username", "email"]
+        fields = ["id", "username", "email", "password"]
         read_only_fields = ["id", "username"]
 
 

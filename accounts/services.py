@@ -1,12 +1,19 @@
 """Every write to an account goes through here: the user API, the pages, the admin and commands share it."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import UserSession
-from accounts.signals import password_changed, session_ended
+from accounts import emails
+from accounts.models import UserSession, VerifiedEmail
+from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from oauthclients.services import user_tokens_revoke
 
 User = get_user_model()
@@ -29,9 +36,10 @@ class EndedBy(models.TextChoices):
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "") -> User:
+def user_create(*, username: str, password: str, email: str = "", site_url: str = "") -> User:
     """Create an account after Django's password validators accept the password (their messages
-    keyed by ``password``, so the API and the sign-up page show them on that field)."""
+    keyed by ``password``, so the API and the sign-up page show them on that field). Its address
+    is unverified until the link e-mailed to it is followed."""
     user = User(username=username, email=email)
     try:
         validate_password(password, user=user)
@@ -40,16 +48,79 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     user.set_password(password)
     user.full_clean()
     user.save()
+    if user.email:
+        email_verification_send(user=user, site_url=site_url)
     return user
 
 
+# How recent a sign-in must be to change the address without entering the password again.
+RECENT_SIGN_IN_SECONDS = 5 * 60
+
+
 @transaction.atomic
-def user_update(*, user: User, email: str | None = None) -> User:
-    """Change the account's e-mail address (a PATCH without one changes nothing)."""
-    if email is not None:
-        user.email = email
+def user_update(
+    *, user: User, email: str | None = None, recently_authenticated: bool = False, site_url: str = ""
+) -> User:
+    """Change the account's e-mail address (a PATCH without one changes nothing).
+
+    A new address takes a recent authentication (``recently_authenticated``: the password given
+    with this request, or a sign-in within ``RECENT_SIGN_IN_SECONDS``): whoever holds the address
+    can reset the password. Then ``email_changed`` is sent (the activity log records it and the
+    OLD address is told) and a verification link goes to the new one, which is unverified until
+    the link is followed."""
+    old_email = user.email
+    if email is None or email == old_email:
+        return user
+    if not recently_authenticated:
+        raise ValidationError(
+            {"password": ["Enter your current password to change your e-mail address."]},
+            code="reauthenticate",
+        )
+    user.email = email
     user.full_clean()
     user.save(update_fields=["email"])
+    email_changed.send(sender=type(user), user=user, old_email=old_email)
+    if user.email:
+        email_verification_send(user=user, site_url=site_url)
+    return user
+
+
+def email_verification_send(*, user: User, site_url: str = "") -> None:
+    """E-mail ``user`` a signed, expiring link that verifies their current address (after commit);
+    ``site_url`` (scheme and host, from the request) makes the link absolute."""
+    token = emails.verification_token(user)
+    address = user.email
+
+    def send():  # composed once the change is committed, like every other e-mail here
+        path = reverse("accounts:email-verify", kwargs={"token": token})
+        context = {
+            "user": user,
+            "site_url": site_url,
+            "path": path,
+            "days": emails.LINK_MAX_AGE_SECONDS // 86400,
+        }
+        subject = render_to_string("accounts/email/verify_email_subject.txt", context).strip()
+        body = render_to_string("accounts/email/verify_email.txt", context)
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Follow a verification link: the address it was signed for is verified, if it is still the
+    user's address. A bad, expired or outdated link is a ValidationError and verifies nothing."""
+    try:
+        user_id, address = emails.verification_claims(token)
+    except signing.SignatureExpired as error:
+        raise ValidationError("This link has expired: ask for a new one.", code="expired") from error
+    except signing.BadSignature as error:
+        raise ValidationError("This link is not valid.", code="invalid") from error
+    user = User._default_manager.filter(pk=user_id, is_active=True).first()
+    if user is None or user.email != address:
+        raise ValidationError("This link is for an address the account no longer has.", code="outdated")
+    VerifiedEmail.objects.update_or_create(user=user, defaults={"email": address, "verified": timezone.now()})
+    email_verified.send(sender=type(user), user=user)
     return user
 
 

@@ -19,9 +19,18 @@ is a TypeError at the sender), and receivers take them by name.
     reset (``how="reset"``) or reset by an administrator (``how="admin"``: the admin's password
     form or ``manage.py changepassword``; ``admin`` is that administrator, None for the command)
     and after the user's other sessions were ended.
+
+``email_changed(sender=User, user, old_email)``
+    Sent by ``accounts.services.user_update`` after the address changed (``user.email`` is the
+    new one), inside its transaction.
+
+``email_verified(sender=User, user)``
+    Sent by ``accounts.services.email_verify`` once the user followed the link for their address.
 """
 
 from oauthclients.signals import KeywordSignal
 
 session_ended = KeywordSignal("session", "by", "actor")
 password_changed = KeywordSignal("user", "how", "admin")
+email_changed = KeywordSignal("user", "old_email")
+email_verified = KeywordSignal("user")

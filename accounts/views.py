@@ -1,8 +1,12 @@
 """The user API: sign-up, the caller's own account and browser sessions (pages: ``accounts.pages``)."""
 
+from datetime import timedelta
+
 from django.contrib.auth import logout
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -11,6 +15,7 @@ from accounts import services
 from accounts.models import UserSession
 from accounts.serializers import SignUpSerializer, UserSerializer, UserSessionSerializer
 from accounts.sessions import current_session
+from beerlocker_api.authentication import BasicAuthentication
 
 
 class UserSignUpView(generics.CreateAPIView):
@@ -24,7 +29,9 @@ class UserSignUpView(generics.CreateAPIView):
     throttle_scope = "signup"
 
     def perform_create(self, serializer):
-        serializer.instance = services.user_create(**serializer.validated_data)
+        serializer.instance = services.user_create(
+            **serializer.validated_data, site_url=site_url(self.request)
+        )
 
 
 class UserMeView(generics.RetrieveUpdateDestroyAPIView):
@@ -41,10 +48,41 @@ class UserMeView(generics.RetrieveUpdateDestroyAPIView):
         return self.request.user
 
     def perform_update(self, serializer):
-        serializer.instance = services.user_update(user=serializer.instance, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        password = data.pop("password", None)
+        serializer.instance = services.user_update(
+            user=serializer.instance,
+            **data,
+            recently_authenticated=recently_authenticated(self.request, password),
+            site_url=site_url(self.request),
+        )
 
     def perform_destroy(self, instance):
         services.user_delete(user=instance)
+
+
+def site_url(request) -> str:
+    """This site's scheme and host, for links in e-mails."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def recently_authenticated(request, password: str | None) -> bool:
+    """The caller proved who they are just now: HTTP Basic (the password, with this request), the
+    current password given in the body, or a browser session signed in moments ago."""
+    if isinstance(request.successful_authenticator, BasicAuthentication):
+        return True
+    if password is not None:
+        return request.user.check_password(password)
+    session = (
+        current_session(request)
+        if isinstance(request.successful_authenticator, SessionAuthentication)
+        else None
+    )
+    return bool(
+        session is not None
+        and session.started is not None
+        and timezone.now() - session.started <= timedelta(seconds=services.RECENT_SIGN_IN_SECONDS)
+    )
 
 
 class MySessionsMixin:

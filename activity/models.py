@@ -12,6 +12,8 @@ class Kind(models.TextChoices):
     SESSION_ENDED = "session_ended", "Session ended"
     PASSWORD_CHANGED = "password_changed", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
+    EMAIL_CHANGED = "email_changed", "E-mail address changed"
+    EMAIL_VERIFIED = "email_verified", "E-mail address verified"
     CONSENT_GIVEN = "consent_given", "Access granted to an application"
     ACCESS_REVOKED = "access_revoked", "Application access revoked"
     REFRESH_TOKEN_REUSED = "refresh_token_reused", "Refresh token reuse detected"

@@ -8,7 +8,7 @@ from django.db import transaction
 from oauth2_provider.signals import app_authorized
 
 from accounts.services import EndedBy
-from accounts.signals import password_changed, session_ended
+from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from activity import notifications
 from activity.models import Kind
 from activity.services import event_record
@@ -70,6 +70,18 @@ def password_was_changed(sender, user, how, admin=None, **kwargs):
     else:
         event_record(kind=kind, user=user)
     transaction.on_commit(lambda: notifications.password_changed(user=user, how=how))
+
+
+def email_was_changed(sender, user, old_email, **kwargs):
+    # The addresses are the account's own facts, not credentials; both are kept, so the user sees
+    # where mail went before and after.
+    event_record(kind=Kind.EMAIL_CHANGED, user=user, old_email=old_email, new_email=user.email)
+    if old_email:
+        transaction.on_commit(lambda: notifications.email_changed(user=user, old_email=old_email))
+
+
+def email_was_verified(sender, user, **kwargs):
+    event_record(kind=Kind.EMAIL_VERIFIED, user=user, email=user.email)
 
 
 def token_issued(sender, request, token, **kwargs):
@@ -151,6 +163,8 @@ RECEIVERS = [
     (user_logged_out, signed_out),
     (session_ended, session_was_ended),
     (password_changed, password_was_changed),
+    (email_changed, email_was_changed),
+    (email_verified, email_was_verified),
     (app_authorized, token_issued),
     (clients.consent_given, consent_given),
     (clients.access_revoked, access_revoked),

@@ -5,7 +5,7 @@ flows between them are wired here, and drawn in docs/development.md ("A provider
 
 from typing import Any
 
-from accounts import services
+from accounts import emails, services
 from accounts.models import UserSession
 from accounts.sessions import session_public_id
 from accounts.signals import session_ended
@@ -14,7 +14,8 @@ from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter, Toke
 
 class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
     """The ID token's sid is accounts' public session id; every end of a session
-    (``accounts.services.session_end``) queues logout tokens; token exchange is on the token endpoint."""
+    (``accounts.services.session_end``) queues logout tokens; token exchange is on the token
+    endpoint; ``email_verified`` is accounts' verification by link."""
 
     def session_id(self, request) -> str | None:
         return session_public_id(request)
@@ -22,10 +23,15 @@ class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
     def session_ended_signal(self):
         return session_ended
 
+    def email_verified(self, user) -> bool:
+        """True only for an address verified by following its e-mailed link."""
+        return emails.email_verified(user)
+
 
 class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):
     """A provider's back-channel logout ends sessions through accounts' one ``session_end``, so
-    the activity log hears of it and our own relying parties get their logout tokens in turn."""
+    the activity log hears of it and our own relying parties get their logout tokens in turn;
+    association by e-mail finds only addresses verified by their link."""
 
     def end_sessions(self, *, user_id: Any, where: SessionPredicate) -> int:
         """One query for the user's live sessions (indexed), then each one's data is read."""
@@ -35,3 +41,7 @@ class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):
                 services.session_end(session=session, by=services.EndedBy.PROVIDER_LOGOUT, actor=None)
                 ended += 1
         return ended
+
+    def users_with_verified_email(self, email: str):
+        """Only users who verified ``email`` by its link (and still have it)."""
+        return emails.users_with_verified_email(email)

@@ -8,9 +8,8 @@ import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from oauthclients.grants import DEFAULT_SCOPE, TOKEN_ENDPOINT_AUTH_METHODS
-from oauthclients.keys import load_inactive_oidc_keys, load_oidc_private_key
-from oauthclients.oauth2.server import pkce_required
+from oauthclients.grants import DEFAULT_SCOPE
+from oauthclients.keys import load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "beerlocker.context_processors.site",
             ],
         },
     },
@@ -137,17 +137,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in accounts.UserSession, one row per browser with the user beside it, so a user's
+# sessions are listed and ended without decoding every row. With a shared cache (Redis), reads go
+# through it; never with the per-process local cache, which other processes could serve stale.
+# Users' passwords. (oauthclients appends its fast hasher for client secrets, oauthclients/conf.py.)
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    # Client secrets are 128 random characters: a fast salted HMAC, not PBKDF2 (see
-    # oauthclients/hashers.py). Listed last so that users' passwords keep the first, slow hasher.
-    "oauthclients.hashers.ClientSecretHasher",
 ]
-# Sessions in accounts.UserSession, one row per browser with the user beside it, so a user's
-# sessions are listed and ended without decoding every row. With a shared cache (Redis), reads go
-# through it; never with the per-process local cache, which other processes could serve stale.
 SESSION_ENGINE = "accounts.session_engines." + ("cached_db" if REDIS_URL else "db")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -274,16 +272,25 @@ REST_FRAMEWORK = {
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
 
+# oauthclients sets DOT's OAUTH2_PROVIDER defaults itself (oauthclients/conf.py: its server, the
+# fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,
+# refresh rotation, OpenID Connect, DCR); below is only what is this project's.
 OAUTHCLIENTS = {
+    # The demo's tutorial (the seeds) uses the password grant; both are off by default in the app.
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    # Site-wide totals are for application tokens (client credentials) only.
+    "APP_SCOPES": ["stats:read"],
+    # What a client registered without a scope may ask for: the locker.
+    "DEFAULT_CLIENT_SCOPE": DEFAULT_SCOPE,
     # A refresh token unused for this long is dead (rotation makes every use a new token).
     "REFRESH_TOKEN_IDLE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600),
     # Signing a user's browsers out is for our own applications only (see accounts' session API).
     "FIRST_PARTY_SCOPES": ["social:write", "sessions:write"],
     # How the app meets accounts and socialaccounts: the ID token's sid is the browser session's
-    # public id, every end of a session queues back-channel logout tokens, and the token endpoint
-    # offers socialaccounts' RFC 8693 token exchange.
+    # public id, every end of a session queues back-channel logout tokens, the token endpoint
+    # offers socialaccounts' RFC 8693 token exchange, and email_verified is claimed only for an
+    # address verified by its e-mailed link.
     "ADAPTER": "beerlocker.adapters.BeerLockerOAuthClientsAdapter",
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
@@ -299,17 +306,23 @@ OAUTHCLIENTS = {
     "LOGOUT_DELIVERY_THREADS": env.int("LOGOUT_DELIVERY_THREADS", default=4),
     # `manage.py prunelogoutdeliveries` deletes delivered and failed logout deliveries this old.
     "LOGOUT_DELIVERY_RETENTION_DAYS": env.int("LOGOUT_DELIVERY_RETENTION_DAYS", default=30),
-    # Debug only: `make run` creates it (manage.py createoidckey); importing settings never does.
-    "OIDC_DEV_KEY_FILE": BASE_DIR / "var" / "oidc.key",
+    # `make run` creates it (manage.py createoidckey); the app reads it when OIDC_RSA_PRIVATE_KEY is
+    # not set. Relative to BASE_DIR.
+    "OIDC_KEY_FILE": "var/oidc.key",
 }
 
-# The key that signs ID tokens (docs/oauth.md "Rotating the signing key").
-_OIDC_KEY = load_oidc_private_key(
-    pem=env.str("OIDC_RSA_PRIVATE_KEY", default=""),
-    path=env.str("OIDC_RSA_PRIVATE_KEY_FILE", default=""),
-    debug=DEBUG,
-    dev_key_path=OAUTHCLIENTS["OIDC_DEV_KEY_FILE"],
+# The key that signs ID tokens (docs/oauth.md "Rotating the signing key"): OIDC_RSA_PRIVATE_KEY, or
+# the file OIDC_RSA_PRIVATE_KEY_FILE; only in debug may the server start without either (then
+# `make run` writes var/oidc.key, which the app reads).
+_OIDC_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")
+_OIDC_KEY = env.str("OIDC_RSA_PRIVATE_KEY", default="") or (
+    read_key_file(_OIDC_KEY_FILE) if _OIDC_KEY_FILE else ""
 )
+if not _OIDC_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE to sign OpenID Connect ID tokens "
+        "(or DJANGO_DEBUG=1 for local development, where `make run` generates one into var/oidc.key)."
+    )
 
 OAUTH2_PROVIDER = {
     "SCOPES": {
@@ -326,33 +339,11 @@ OAUTH2_PROVIDER = {
         "social:read": "See the accounts you sign in with",
         "social:write": "Connect and disconnect the accounts you sign in with",
     },
-    # One server class, for OAuth and OpenID Connect alike; extra grants (token exchange) come
-    # from the adapter's extra_grants().
-    **dict.fromkeys(["OAUTH2_SERVER_CLASS", "OIDC_SERVER_CLASS"], "oauthclients.oauth2.server.Server"),
-    "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
-    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
-    "APPLICATION_ADMIN_CLASS": "oauthclients.admin.ClientAdmin",
-    "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
-    # cleartokens deletes in batches, each its own short statement (row locks on one batch only),
-    # pausing between them so that a backlog of millions never holds the tables for long.
     "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env.int("OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_SIZE", default=1000),
     "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": env.float(
         "OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL", default=0.05
     ),
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
-    # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
-    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTHCLIENTS["REFRESH_TOKEN_IDLE_SECONDS"],
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    # Remembered consent: the dialog is skipped when a live token already covers the scopes.
-    "REQUEST_APPROVAL_PROMPT": "auto",
-    # Required unless the client is confidential (then PKCE is optional); S256 only (server.py).
-    "PKCE_REQUIRED": pkce_required,
-    # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
-    "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": _OIDC_KEY,
     # Previous signing keys: published in the JWKS and verifying, never signing (key rotation).
     "OIDC_RSA_PRIVATE_KEYS_INACTIVE": load_inactive_oidc_keys(
         pems=env.str("OIDC_RSA_PRIVATE_KEYS_INACTIVE", default="", multiline=True),
@@ -361,28 +352,9 @@ OAUTH2_PROVIDER = {
     ),
     # Empty: the issuer is <origin>/api/oauth2, derived from the request.
     "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
-    # OpenID Connect RP-Initiated Logout 1.0 (oauthclients.oauth2.logout.rp_initiated): the confirmation page
-    # only when the request cannot be tied to this user's browser session; signing out ends the
-    # session (and tells clients by back-channel logout) but leaves apps' tokens alone.
-    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
-    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
-    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
-    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
-    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
-    # RFC 9700 gates: every one enforced, except the two grants the seeds use while switched on.
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": not OAUTHCLIENTS["ALLOW_IMPLICIT_GRANT"],
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": not OAUTHCLIENTS["ALLOW_PASSWORD_GRANT"],
-    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
-    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # RFC 7591 / 7592 dynamic client registration at /api/oauth2/register (oauth2.endpoints.registration),
-    # for users signed in the way the API signs them in.
     "DCR_ENABLED": env.bool("OAUTH2_DCR_ENABLED", default=True),
+    # Set only when given: in debug the app reads OAUTHCLIENTS["OIDC_KEY_FILE"] itself.
+    **({"OIDC_RSA_PRIVATE_KEY": _OIDC_KEY} if _OIDC_KEY else {}),
 }
 
 # --- Web pages, e-mail and API docs -----------------------------------------

@@ -150,11 +150,28 @@ def _has_body(request) -> bool:
         return True
 
 
+def _from_another_site(request) -> bool:
+    """A browser says so: ``Sec-Fetch-Site`` cross-site or same-site, or an ``Origin`` that is not
+    this site's. REST clients send neither header; browsers send ``Origin`` with every POST."""
+    if request.META.get("HTTP_SEC_FETCH_SITE", "").lower() in ("cross-site", "same-site"):
+        return True
+    origin = request.META.get("HTTP_ORIGIN")
+    return origin is not None and origin != f"{request.scheme}://{request.get_host()}"
+
+
 def refuse_browser_write(request):
-    """415 unless the write's body is JSON (a DELETE may have no body at all)."""
+    """415 unless the write's body is JSON (a DELETE, or a POST that carries nothing, may have no
+    body at all)."""
     content_type = request.content_type.split(";")[0].strip().lower()
     if request.method == "DELETE" and (not content_type or not _has_body(request)):
         # runserver (wsgiref) reports a body-less request as text/plain: no body is no form.
+        return
+    raw_content_type = request.META.get("CONTENT_TYPE", "")
+    # A body-less POST with no Content-Type (rotate-secret, end-others from a REST client) is no
+    # form: a form always sends a Content-Type. A cross-site fetch() can send one, so it is still
+    # refused when the browser says it comes from another site.
+    bodiless = request.method == "POST" and not raw_content_type and not _has_body(request)
+    if bodiless and not _from_another_site(request):
         return
     if content_type == "application/json" or content_type.endswith("+json"):
         return

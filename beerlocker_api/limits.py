@@ -29,7 +29,7 @@ CLIENT_PREFIX = "client:"
 
 
 def client_ip(request) -> str | None:
-    """The client's address: ``REMOTE_ADDR``, or with ``DJANGO_TRUSTED_PROXY_COUNT=N`` the address
+    """The client's address: ``REMOTE_ADDR``, or with DRF's ``NUM_PROXIES = N`` the address
     the outermost of the N trusted proxies saw (DRF's ``NUM_PROXIES`` rule, which DRF's throttles use
     too). A client-sent ``X-Forwarded-For`` never chooses its own address."""
     return BaseThrottle().get_ident(request)

@@ -4,6 +4,9 @@ from django.db.models.signals import post_delete, post_save
 
 class LockersConfig(AppConfig):
     name = "lockers"
+    # What every migration of the app was written with; set here so the host project's
+    # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Beer lockers"
 
     def ready(self):

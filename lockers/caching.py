@@ -1,9 +1,11 @@
 """What the lockers app keeps in the cache (shared by every instance: Redis in production).
 
 - The number of beers in a locker, for the API's page ``count`` (``beerlocker_api.pagination``), stored with
-  the locker's version: every beer saved for the first time or deleted (through the services, the
-  admin, a cascade: Django's model signals) moves the version once the transaction commits, so no
-  instance ever serves a count from before it. A count costs one cache round trip instead of a
+  the locker's version: every beer saved for the first time, moved to another owner or deleted
+  (through the services, the admin, a cascade: Django's model signals) moves the version once the
+  transaction commits, so no instance ever serves a count from before it. Even a stale count
+  (a per-process cache without Redis, a write around the ORM) never hides a beer: the paginator
+  reads its rows without it. A count costs one cache round trip instead of a
   ``COUNT`` per page; rows written around the ORM (raw SQL, ``bulk_create``) are seen when the
   entry expires (``COUNT_CACHE_SECONDS``).
 - The site-wide totals of ``GET /api/stats``, recomputed at most every ``STATS_CACHE_SECONDS``.
@@ -56,9 +58,18 @@ def locker_changed(owner_id) -> None:
 
 
 def beer_saved(sender, instance, created, raw=False, **kwargs):
-    """``post_save`` of a beer: a new one changes its locker's count (an update does not)."""
-    if created and not raw:
+    """``post_save`` of a beer: a new one changes its locker's count, and so does one that moved
+    to another owner (the admin can do that): both lockers'. Other updates do not."""
+    if raw:
+        return
+    if created:
         locker_changed(instance.owner_id)
+        return
+    before = getattr(instance, "_loaded_owner_id", None)
+    if before is not None and before != instance.owner_id:
+        locker_changed(before)
+        locker_changed(instance.owner_id)
+    instance._loaded_owner_id = instance.owner_id
 
 
 def beer_deleted(sender, instance, **kwargs):

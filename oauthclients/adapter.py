@@ -69,6 +69,13 @@ class OAuthClientsAdapter:
         logout (discovery then says ``backchannel_logout_supported: false``)."""
         return None
 
+    def email_verified(self, user) -> bool:
+        """Whether ``user``'s current e-mail address was verified (the ``email_verified`` claim).
+
+        Default: False, never claim what nobody checked. Override it when the project verifies
+        addresses (Beer Locker: by a signed link e-mailed to the address)."""
+        return False
+
 
 def get_adapter() -> OAuthClientsAdapter:
     """An instance of the adapter ``OAUTHCLIENTS["ADAPTER"]`` names (default ``OAuthClientsAdapter``)."""

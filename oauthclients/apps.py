@@ -3,16 +3,23 @@ from django.core import checks
 
 
 def oidc_signing_key_check(app_configs, **kwargs):
-    """Settings read a debug-mode key only if it exists; say how to make one before an ID token
-    fails to sign."""
+    """Say how to make a signing key before an ID token fails to sign: a warning while DEBUG is
+    on, an error (the server does not start) without it."""
+    from django.conf import settings
     from oauth2_provider.settings import oauth2_settings
 
+    from oauthclients import conf
+
     if oauth2_settings.OIDC_ENABLED and not oauth2_settings.OIDC_RSA_PRIVATE_KEY:
+        kind, check_id = (
+            (checks.Warning, "oauthclients.W001") if settings.DEBUG else (checks.Error, "oauthclients.E003")
+        )
         return [
-            checks.Warning(
+            kind(
                 "No OpenID Connect signing key: ID tokens cannot be issued.",
-                hint="Run `manage.py createoidckey` (make run does), or set OIDC_RSA_PRIVATE_KEY.",
-                id="oauthclients.W001",
+                hint=f"Run `manage.py createoidckey` (it writes {conf.app_settings.OIDC_KEY_FILE}, "
+                "OAUTHCLIENTS['OIDC_KEY_FILE']), or set OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY'].",
+                id=check_id,
             )
         ]
     return []
@@ -71,7 +78,19 @@ def adapter_check(app_configs, **kwargs):
 
 class OAuthClientsConfig(AppConfig):
     name = "oauthclients"
+    # What every migration of the app was written with; set here so the host project's
+    # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "OAuth clients"
+
+    def __init__(self, app_name, app_module):
+        super().__init__(app_name, app_module)
+        # The app's defaults for DOT's settings (oauthclients.conf), here and not in ready():
+        # Django creates every app config before it imports any models, and the admin's ready()
+        # (django.contrib.admin comes first) already reads DOT's APPLICATION_ADMIN_CLASS.
+        from oauthclients import conf
+
+        conf.install()
 
     def ready(self):
         from django.contrib.auth.signals import user_logged_in

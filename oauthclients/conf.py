@@ -1,54 +1,158 @@
-"""The oauthclients app's own settings: ``settings.OAUTHCLIENTS`` overrides these defaults."""
+"""The oauthclients app's settings, in one place: every key it reads, with its default.
+
+Two dicts in the project's settings, both optional:
+
+- ``OAUTHCLIENTS``: this app's own keys, one property each on :class:`AppSettings` below.
+- ``OAUTH2_PROVIDER``: django-oauth-toolkit's. The app supplies its own defaults for DOT's keys
+  (:func:`provider_defaults`: this app's server, validator, backend and admin, the fast
+  client-secret hasher, PKCE S256, RFC 9207 ``iss`` and the other RFC 9700 gates, short
+  lifetimes, refresh-token rotation with reuse protection, the ``openid`` scope and OpenID
+  Connect on). A key the project sets in ``OAUTH2_PROVIDER`` wins over the app's, key by key.
+
+:func:`install` puts them under DOT's ``oauth2_settings`` (as its defaults, so DOT's caching and
+its ``reload`` on ``setting_changed`` keep working) and appends the client-secret hasher to
+``PASSWORD_HASHERS`` when the project did not list it. ``OAuthClientsConfig`` calls it when
+Django creates the app configs, before any model or admin module reads DOT's settings.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 
-from oauthclients.grants import DEFAULT_SCOPE
+from oauthclients.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
-DEFAULTS = {
-    # Server-wide switches for the grants RFC 9700 discourages; a client must also register for them.
-    "ALLOW_IMPLICIT_GRANT": True,
-    "ALLOW_PASSWORD_GRANT": True,
-    # Scopes only an application token (client credentials, no user) may hold.
-    "APP_SCOPES": ["stats:read"],
-    # Scopes only a first-party client (DOT's ``skip_authorization``, set by an administrator) may
-    # hold: connecting a sign-in method to an account would let a third party sign in as the user.
-    "FIRST_PARTY_SCOPES": ["social:write"],
-    # What a client may ask for when it registers without a ``scope``.
-    "DEFAULT_CLIENT_SCOPE": DEFAULT_SCOPE,
-    # The project's side of the app (oauthclients.adapter): extra grants on the token endpoint,
-    # the browser session's public id (the ID token's sid), the signal sent when a session ends.
-    "ADAPTER": "oauthclients.adapter.OAuthClientsAdapter",
-    # Request objects (OIDC Core §6, request and request_uri); off, they are refused as before.
-    "REQUEST_OBJECTS": True,
-    # RFC 7591 registration without a signed-in user (oauth2.endpoints.registration): off unless asked.
-    "DCR_OPEN": False,
-    # Debug only: where `make run` (``manage.py createoidckey``) keeps the development signing key.
-    "OIDC_DEV_KEY_FILE": "var/oidc.key",
-    # A refresh token not used for this long is rejected (rotation makes each use a new token).
-    "REFRESH_TOKEN_IDLE_SECONDS": 30 * 24 * 3600,
-    # Delivered and failed back-channel logout deliveries older than this many days are deleted by
-    # ``manage.py prunelogoutdeliveries`` (pending ones never are).
-    "LOGOUT_DELIVERY_RETENTION_DAYS": 30,
-    # Networks (CIDR) the server may fetch client-registered URLs from (jwks_uri, request_uri) and
-    # POST logout tokens to although they are not public (oauthclients.outbound): for clients that
-    # live on the operator's private network. Loopback is allowed anyway while DEBUG is on.
-    "OUTBOUND_ALLOWED_NETWORKS": [],
-    # The hard wall-clock bound of each of those requests: lookup, connect, TLS, headers and body,
-    # however slowly the peer sends its bytes.
-    "OUTBOUND_DEADLINE_SECONDS": 5,
-    # How many web workers (threads and processes together, counted in the shared cache) may wait
-    # on a client's host at once (jwks_uri, request_uri); one more is answered at once with an
-    # error instead. Keep it below the number of workers so that the site always answers.
-    "OUTBOUND_REQUEST_SLOTS": 2,
-    # A jwks_uri or request_uri that could not be fetched is not asked again for this long.
-    "OUTBOUND_FAILURE_CACHE_SECONDS": 30,
-    # A request object fetched from a request_uri is kept this long (OIDC Core §6.2: a client
-    # that changes it changes the URI's fragment; a new fragment is fetched at most once per
-    # cool-down).
-    "REQUEST_URI_CACHE_SECONDS": 60,
-    # How many logout tokens ``manage.py logoutworker`` sends at once (at most one per client).
-    "LOGOUT_DELIVERY_THREADS": 4,
+CLIENT_SECRET_HASHER = "oauthclients.hashers.ClientSecretHasher"  # noqa: S105 - a dotted path
+
+# OpenID Connect's (the ID token and userinfo claims) and /api/clients' own.
+SCOPES = {
+    "openid": "Confirm who you are",
+    "profile": "See your name and username",
+    "email": "See your e-mail address",
+    "clients": "Manage the OAuth applications you registered",
 }
+
+
+class AppSettings:
+    """``settings.OAUTHCLIENTS``, one documented property per key (read on every access, so
+    ``override_settings`` applies at once)."""
+
+    def _setting(self, name, default):
+        return getattr(settings, "OAUTHCLIENTS", {}).get(name, default)
+
+    @property
+    def ALLOW_IMPLICIT_GRANT(self) -> bool:
+        """The implicit grant (RFC 9700 §2.1.2 says don't). Off: no client may register it and
+        DOT refuses it. A client must also register for it."""
+        return self._setting("ALLOW_IMPLICIT_GRANT", False)
+
+    @property
+    def ALLOW_PASSWORD_GRANT(self) -> bool:
+        """The resource owner password grant (RFC 9700 §2.4 says don't). Off, as the implicit grant."""
+        return self._setting("ALLOW_PASSWORD_GRANT", False)
+
+    @property
+    def APP_SCOPES(self) -> list[str]:
+        """Scopes only an application token (client credentials, no user) may hold; a client
+        credentials client may ask for these only."""
+        return self._setting("APP_SCOPES", [])
+
+    @property
+    def FIRST_PARTY_SCOPES(self) -> list[str]:
+        """Scopes only a first-party client (DOT's ``skip_authorization``, set by an administrator)
+        may hold: connecting a sign-in method to an account would let a third party sign in as
+        the user."""
+        return self._setting("FIRST_PARTY_SCOPES", ["social:write"])
+
+    @property
+    def DEFAULT_CLIENT_SCOPE(self) -> str:
+        """What a client may ask for when it registers without a ``scope`` (space-separated; every
+        name must be in ``OAUTH2_PROVIDER["SCOPES"]``)."""
+        return self._setting("DEFAULT_CLIENT_SCOPE", "openid")
+
+    @property
+    def ADAPTER(self) -> str:
+        """Dotted path of the project's side of the app (oauthclients.adapter): extra grants on the
+        token endpoint, the browser session's public id (the ID token's sid), the signal sent when
+        a session ends."""
+        return self._setting("ADAPTER", "oauthclients.adapter.OAuthClientsAdapter")
+
+    @property
+    def REQUEST_OBJECTS(self) -> bool:
+        """Request objects (OIDC Core §6, ``request`` and ``request_uri``); off, they are refused."""
+        return self._setting("REQUEST_OBJECTS", True)
+
+    @property
+    def DCR_OPEN(self) -> bool:
+        """RFC 7591 registration without a signed-in user (oauthclients.oauth2.dcr): off unless asked."""
+        return self._setting("DCR_OPEN", False)
+
+    @property
+    def OIDC_KEY_FILE(self) -> Path:
+        """The file holding the OpenID Connect signing key (PEM), read when
+        ``OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]`` is not set and written by
+        ``manage.py createoidckey``. A relative path is relative to ``settings.BASE_DIR``, never
+        to the current directory."""
+        path = Path(self._setting("OIDC_KEY_FILE", "var/oidc.key"))
+        if path.is_absolute():
+            return path
+        base_dir = getattr(settings, "BASE_DIR", None)
+        if base_dir is None:
+            raise ImproperlyConfigured(
+                f"OAUTHCLIENTS['OIDC_KEY_FILE'] is relative ({path}) and settings.BASE_DIR is not set: "
+                "set BASE_DIR or give an absolute path."
+            )
+        return Path(base_dir) / path
+
+    @property
+    def REFRESH_TOKEN_IDLE_SECONDS(self) -> int:
+        """A refresh token not used for this long is rejected (rotation makes each use a new token)."""
+        return self._setting("REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600)
+
+    @property
+    def LOGOUT_DELIVERY_RETENTION_DAYS(self) -> int:
+        """Delivered and failed back-channel logout deliveries older than this many days are deleted
+        by ``manage.py prunelogoutdeliveries`` (pending ones never are)."""
+        return self._setting("LOGOUT_DELIVERY_RETENTION_DAYS", 30)
+
+    @property
+    def OUTBOUND_ALLOWED_NETWORKS(self) -> list[str]:
+        """Networks (CIDR) the server may fetch client-registered URLs from (jwks_uri, request_uri)
+        and POST logout tokens to although they are not public (oauthclients.outbound): for clients
+        on the operator's private network. Loopback is allowed anyway while DEBUG is on."""
+        return self._setting("OUTBOUND_ALLOWED_NETWORKS", [])
+
+    @property
+    def OUTBOUND_DEADLINE_SECONDS(self) -> float:
+        """The hard wall-clock bound of each of those requests: lookup, connect, TLS, headers and
+        body, however slowly the peer sends its bytes."""
+        return self._setting("OUTBOUND_DEADLINE_SECONDS", 5)
+
+    @property
+    def OUTBOUND_REQUEST_SLOTS(self) -> int:
+        """How many web workers (counted in the shared cache) may wait on a client's host at once;
+        one more is answered at once with an error. Keep it below the number of workers."""
+        return self._setting("OUTBOUND_REQUEST_SLOTS", 2)
+
+    @property
+    def OUTBOUND_FAILURE_CACHE_SECONDS(self) -> int:
+        """A jwks_uri or request_uri that could not be fetched is not asked again for this long."""
+        return self._setting("OUTBOUND_FAILURE_CACHE_SECONDS", 30)
+
+    @property
+    def REQUEST_URI_CACHE_SECONDS(self) -> int:
+        """A request object fetched from a request_uri is kept this long (OIDC Core §6.2)."""
+        return self._setting("REQUEST_URI_CACHE_SECONDS", 60)
+
+    @property
+    def LOGOUT_DELIVERY_THREADS(self) -> int:
+        """How many logout tokens ``manage.py logoutworker`` sends at once (at most one per client)."""
+        return self._setting("LOGOUT_DELIVERY_THREADS", 4)
+
+
+app_settings = AppSettings()
 
 # Keys that were replaced by an adapter method (a system check names the method to override).
 REPLACED_BY_ADAPTER = {
@@ -56,8 +160,154 @@ REPLACED_BY_ADAPTER = {
     "SESSION_ID_FUNCTION": "session_id(request)",
     "SESSION_ENDED_SIGNAL": "session_ended_signal()",
 }
+NAMES = [name for name, value in vars(AppSettings).items() if isinstance(value, property)]
 
 
 def get(name):
-    """The value of one oauthclients setting."""
-    return getattr(settings, "OAUTHCLIENTS", {}).get(name, DEFAULTS[name])
+    """The value of one oauthclients setting (``app_settings.<name>``)."""
+    if name not in NAMES:
+        raise AttributeError(f"No oauthclients setting {name!r}.")
+    return getattr(app_settings, name)
+
+
+# --- django-oauth-toolkit's settings: this app's defaults ------------------------------------
+
+# The classes that make DOT this app's server. Named once; the project may still replace any.
+SERVER_CLASS = "oauthclients.oauth2.server.Server"
+VALIDATOR_CLASS = "oauthclients.oauth2.validator.BeerLockerValidator"
+BACKEND_CLASS = "oauthclients.oauth2.compat.BeerLockerOAuthLibCore"
+ADMIN_CLASS = "oauthclients.admin.ClientAdmin"
+
+
+def oidc_key_from_file() -> str:
+    """The PEM in ``OIDC_KEY_FILE``, or "" while it does not exist (``manage.py check`` then says
+    how to create it: oauthclients.W001, or E002 with DEBUG off)."""
+    path = app_settings.OIDC_KEY_FILE
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"The OpenID Connect signing key file {path} (OAUTHCLIENTS['OIDC_KEY_FILE']) "
+            f"cannot be read: {exc.strerror}."
+        ) from exc
+
+
+# Values that depend on other settings are computed when DOT reads them (the grant gates follow
+# OAUTHCLIENTS; the signing key comes from OIDC_KEY_FILE); DYNAMIC names them.
+DYNAMIC = {"REFRESH_TOKEN_EXPIRE_SECONDS", "OIDC_RSA_PRIVATE_KEY"} | {
+    f"COMPLIANT_BCP_RFC9700_{grant}_GRANT" for grant in ("IMPLICIT", "PASSWORD")
+}
+
+
+def provider_defaults() -> dict:
+    """This app's defaults for DOT's ``OAUTH2_PROVIDER`` keys (those in ``DYNAMIC`` as functions)."""
+    from oauthclients.oauth2.server import pkce_required  # imports no models
+
+    return {
+        "OAUTH2_SERVER_CLASS": SERVER_CLASS,
+        "OIDC_SERVER_CLASS": SERVER_CLASS,
+        "OAUTH2_VALIDATOR_CLASS": VALIDATOR_CLASS,
+        "OAUTH2_BACKEND_CLASS": BACKEND_CLASS,
+        "APPLICATION_ADMIN_CLASS": ADMIN_CLASS,
+        # Client secrets are 128 random characters: one salted HMAC, not 1M rounds of PBKDF2.
+        "CLIENT_SECRET_HASHER": "hmac_sha256_client_secret",
+        # The scopes this app's own endpoints know; a project lists its APIs' scopes beside them.
+        "SCOPES": SCOPES,
+        "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+        "ID_TOKEN_EXPIRE_SECONDS": 3600,
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
+        "REFRESH_TOKEN_EXPIRE_SECONDS": lambda: app_settings.REFRESH_TOKEN_IDLE_SECONDS,
+        "ROTATE_REFRESH_TOKEN": True,
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        # Remembered consent: the dialog is skipped when a live token already covers the scopes.
+        "REQUEST_APPROVAL_PROMPT": "auto",
+        # Required unless the client is confidential (its secret binds the code); S256 only.
+        "PKCE_REQUIRED": pkce_required,
+        # https everywhere; plain http only for loopback redirect URIs (Client.get_allowed_schemes).
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+        "OIDC_ENABLED": True,
+        "OIDC_RSA_PRIVATE_KEY": oidc_key_from_file,
+        # OpenID Connect RP-Initiated Logout (oauthclients.oauth2.logout): the confirmation page only
+        # when the request cannot be tied to this user's browser session; apps' tokens are kept.
+        "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+        "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+        "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+        "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": TOKEN_ENDPOINT_AUTH_METHODS,
+        # RFC 9700 gates, all enforced; the two grant gates open only with the grant switched on.
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": lambda: not app_settings.ALLOW_IMPLICIT_GRANT,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": lambda: not app_settings.ALLOW_PASSWORD_GRANT,
+        "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+        # RFC 7591 / 7592 registration at <oauth2 urls>/register, for signed-in users.
+        "DCR_ENABLED": True,
+        # cleartokens deletes in short batches, so a backlog never holds the tables for long.
+        "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": 1000,
+        "CLEAR_EXPIRED_TOKENS_BATCH_INTERVAL": 0.05,
+    }
+
+
+class ProviderDefaults(Mapping):
+    """DOT's defaults with this app's on top: what ``oauth2_settings`` falls back to for a key the
+    project's ``OAUTH2_PROVIDER`` does not set. Read only on DOT's cache misses."""
+
+    def __init__(self, dot_defaults: Mapping):
+        self.dot_defaults = dot_defaults
+        self.ours = provider_defaults()
+
+    def __getitem__(self, key):
+        if key not in self.ours:
+            return self.dot_defaults[key]
+        value = self.ours[key]
+        return value() if key in DYNAMIC else value
+
+    def __contains__(self, key):
+        return key in self.dot_defaults
+
+    def __iter__(self):
+        return iter(self.dot_defaults)
+
+    def __len__(self):
+        return len(self.dot_defaults)
+
+
+def _reload_on_change(*, setting, **kwargs):
+    # DOT reloads on OAUTH2_PROVIDER only; its gates and key also follow OAUTHCLIENTS here.
+    if setting == "OAUTHCLIENTS":
+        from oauth2_provider.settings import oauth2_settings
+
+        oauth2_settings.reload()
+    elif setting == "PASSWORD_HASHERS":
+        _add_client_secret_hasher()
+
+
+def _add_client_secret_hasher():
+    hashers = list(getattr(settings, "PASSWORD_HASHERS", []))
+    if CLIENT_SECRET_HASHER in hashers:
+        return
+    # Last, so that users' passwords keep the project's first (slow) hasher.
+    settings.PASSWORD_HASHERS = [*hashers, CLIENT_SECRET_HASHER]
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
+def install():
+    """Make this app's defaults DOT's (idempotent) and register the client-secret hasher."""
+    from oauth2_provider.settings import oauth2_settings
+
+    if not isinstance(oauth2_settings.defaults, ProviderDefaults):
+        oauth2_settings.defaults = ProviderDefaults(oauth2_settings.defaults)
+        oauth2_settings.reload()
+    _add_client_secret_hasher()
+    setting_changed.connect(_reload_on_change, dispatch_uid="oauthclients.conf.reload")

@@ -34,6 +34,10 @@ DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
 # A public client has no secret, so nothing proves these requests come from it (RFC 6749 §2.1).
 CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
+# Grants a client registered anonymously (open DCR, no owner) may not hold: client credentials
+# would act for nobody we know, the password grant takes a user's password without a consent
+# screen, and implicit puts tokens in the front channel.
+OWNERLESS_REFUSED_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD, IMPLICIT)
 
 # The authorization endpoint's response types (OAuth 2.0 Multiple Response Types), each with the
 # grants a client must hold to use it. The first two are plain OAuth; the rest need OpenID Connect.
@@ -96,3 +100,6 @@ DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC
 
 # What a client may ask for when it registers without a ``scope`` (OAUTHCLIENTS overrides it).
 DEFAULT_SCOPE = "beers:read beers:write"
+# The scopes OpenID Connect defines (OIDC Core §5.4, and §11's offline_access, which this server
+# does not offer: a refresh token comes with the refresh_token grant, and the value is ignored).
+OIDC_STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone")

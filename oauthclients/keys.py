@@ -1,4 +1,7 @@
-"""Where the OpenID Connect signing keys come from. Imported by settings, so no models here.
+"""OpenID Connect signing keys: generating, checking and storing them. Settings may import it, so
+no models here. The active key is ``OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]`` or, when that is not
+set, the file ``OAUTHCLIENTS["OIDC_KEY_FILE"]`` (oauthclients.conf) that ``manage.py createoidckey``
+writes.
 
 One key signs (``OIDC_RSA_PRIVATE_KEY``); the previous ones (``OIDC_RSA_PRIVATE_KEYS_INACTIVE``,
 DOT's setting) sign nothing but stay in the JWKS, so ID tokens they signed keep verifying at relying
@@ -21,29 +24,6 @@ def generate_rsa_private_key_pem() -> str:
     ).decode()
 
 
-def load_oidc_private_key(*, pem: str, path: str, debug: bool, dev_key_path: Path) -> str:
-    """The PEM from ``pem`` or the file at ``path``; in debug only, the development key in
-    ``dev_key_path`` (an ignored file ``make run`` creates with ``createoidckey``), or "" before
-    it exists. Never writes anything: settings call this at import.
-
-    Without debug and without a key the server refuses to start: ID tokens signed with a key
-    nobody configured would change on every restart and fail every relying party's checks.
-    """
-    if pem:
-        return pem
-    if path:
-        try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"OIDC_RSA_PRIVATE_KEY_FILE cannot be read: {exc.strerror}.") from exc
-    if not debug:
-        raise ImproperlyConfigured(
-            "Set OIDC_RSA_PRIVATE_KEY (PEM) or OIDC_RSA_PRIVATE_KEY_FILE to sign OpenID Connect ID tokens "
-            "(or DJANGO_DEBUG=1 for local development, where `make run` generates one into var/oidc.key)."
-        )
-    return dev_key_path.read_text() if dev_key_path.is_file() else ""
-
-
 _PEM_BLOCK = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)
 
 
@@ -54,19 +34,17 @@ def load_inactive_oidc_keys(*, pems: str, paths: list[str], active: str) -> list
     silently fails to load would break every token it signed at the next rotation."""
     blocks = _PEM_BLOCK.findall(pems)
     if pems.strip() and not blocks:
-        raise ImproperlyConfigured("OIDC_RSA_PRIVATE_KEYS_INACTIVE holds no PEM private key.")
+        raise ImproperlyConfigured("The text given as inactive OIDC signing keys holds no PEM private key.")
     for path in paths:
         try:
             text = Path(path).read_text()
         except OSError as exc:
             raise ImproperlyConfigured(
-                f"OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES: {path} cannot be read: {exc.strerror}."
+                f"The inactive OIDC signing key file {path} cannot be read: {exc.strerror}."
             ) from exc
         found = _PEM_BLOCK.findall(text)
         if not found:
-            raise ImproperlyConfigured(
-                f"OIDC_RSA_PRIVATE_KEYS_INACTIVE_FILES: {path} holds no PEM private key."
-            )
+            raise ImproperlyConfigured(f"The inactive OIDC signing key file {path} holds no PEM private key.")
         blocks.extend(found)
     keys = []
     for block in blocks:
@@ -90,12 +68,21 @@ def _same_key(pem: str, other: str) -> bool:
     return public.public_numbers() == other_public.public_numbers()
 
 
-def dev_key_create(dev_key_path: Path) -> bool:
-    """Generate the development signing key into ``dev_key_path`` (owner-only) unless it exists;
-    True when a key was written."""
-    if dev_key_path.is_file():
+def read_key_file(path) -> str:
+    """The PEM in the file at ``path``; ImproperlyConfigured, naming the file, when it cannot be read."""
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"The OIDC signing key file {path} cannot be read: {exc.strerror}."
+        ) from exc
+
+
+def key_file_create(path: Path) -> bool:
+    """Generate a signing key into ``path`` (owner-only) unless it exists; True when written."""
+    if path.is_file():
         return False
-    dev_key_path.parent.mkdir(parents=True, exist_ok=True)
-    dev_key_path.touch(mode=0o600)
-    dev_key_path.write_text(generate_rsa_private_key_pem())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(generate_rsa_private_key_pem())
     return True

@@ -174,9 +174,7 @@ def _networks(values: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddres
     try:
         return tuple(ipaddress.ip_network(value.strip()) for value in values)
     except ValueError as error:
-        raise ImproperlyConfigured(
-            f"OAUTHCLIENTS['OUTBOUND_ALLOWED_NETWORKS'] (OUTBOUND_ALLOWED_NETWORKS): {error}."
-        ) from None
+        raise ImproperlyConfigured(f"OAUTHCLIENTS['OUTBOUND_ALLOWED_NETWORKS']: {error}.") from None
 
 
 def allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

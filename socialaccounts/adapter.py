@@ -42,6 +42,17 @@ class SocialAccountsAdapter:
         logout to our clients) follows this one too."""
         return 0
 
+    def users_with_verified_email(self, email: str):
+        """The local users whose address is ``email`` AND was verified by the project, for
+        ``ASSOCIATE_BY_VERIFIED_EMAIL`` (a QuerySet). An unverified local address is anyone's to
+        type in at sign-up, so matching it would hand a person's provider sign-in to whoever did.
+
+        Default: none (nothing is ever associated by e-mail). Override it when the project
+        verifies addresses."""
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()._default_manager.none()
+
 
 class TokenExchangeAdapter(OAuthClientsAdapter):
     """An oauthclients adapter with RFC 8693 token exchange on the token endpoint: name it in

@@ -36,6 +36,9 @@ def adapter_check(app_configs, **kwargs):
 
 class SocialAccountsConfig(AppConfig):
     name = "socialaccounts"
+    # What every migration of the app was written with; set here so the host project's
+    # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
+    default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Social sign-in"
 
     def ready(self):

@@ -6,7 +6,8 @@ DEFAULTS = {
     # Keys for the provider tokens kept at rest; the first encrypts, every one decrypts (rotation).
     "TOKEN_ENCRYPTION_KEYS": [],
     # Link a provider account to an existing user with the same e-mail address, only when the
-    # provider asserts the address verified. Off: an e-mail match alone is an account takeover.
+    # provider asserts the address verified and the project verified the local one (the adapter's
+    # users_with_verified_email). Off: an e-mail match alone is an account takeover.
     "ASSOCIATE_BY_VERIFIED_EMAIL": False,
     # The backends the token exchange grant and POST /api/me/social-accounts accept, by name.
     # twitter-oauth2 is listed so its tokens are refused with the reason, not as an unknown issuer.

@@ -26,5 +26,5 @@ def cipher() -> MultiFernet:
     """The cipher built from SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"]; refuses to run without a key."""
     secrets = [secret for secret in conf.get("TOKEN_ENCRYPTION_KEYS") if secret]
     if not secrets:
-        raise ImproperlyConfigured("Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS to store provider tokens.")
+        raise ImproperlyConfigured("Set SOCIALACCOUNTS['TOKEN_ENCRYPTION_KEYS'] to store provider tokens.")
     return MultiFernet([Fernet(_fernet_key(secret)) for secret in secrets])

@@ -1,9 +1,9 @@
 """Our steps in the social-auth pipeline (SOCIAL_AUTH_PIPELINE in settings)."""
 
-from django.contrib.auth import get_user_model
 from social_core.exceptions import AuthAssociationError
 
 from socialaccounts import conf, signals
+from socialaccounts.adapter import get_adapter
 from socialaccounts.backends import SAME_ACCOUNT_AS
 from socialaccounts.models import SocialAccount
 
@@ -28,12 +28,15 @@ def associate_same_account(backend, uid, user=None, social=None, *args, **kwargs
 
 
 def associate_by_verified_email(backend, details, response, user=None, *args, **kwargs):
-    """Link to the one existing user with this e-mail, only if the provider verified it and we allow it."""
+    """Link to the one existing user with this e-mail, only if we allow it, the provider verified
+    the address, and the project verified the local user's address too (the adapter's
+    ``users_with_verified_email``): otherwise whoever signed up locally with someone else's
+    address would receive that person's provider sign-in."""
     if user or not conf.get("ASSOCIATE_BY_VERIFIED_EMAIL"):
         return None
     if not backend.email_is_verified(details, response):
         return None
-    users = list(get_user_model().objects.filter(email__iexact=details["email"])[:2])
+    users = list(get_adapter().users_with_verified_email(details["email"])[:2])
     if len(users) != 1:
         return None
     return {"user": users[0], "is_new": False}

@@ -148,6 +148,12 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     # --- Scopes -----------------------------------------------------------------------------
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if "openid" in scopes and request.response_type:
+            # OIDC Core §3.1.2.1: in an OpenID request, scope values not understood are ignored
+            # (the suite adds offline_access, OIDC Core §11, which is not offered here). A plain
+            # OAuth request keeps RFC 6749's invalid_scope for them.
+            known = set(get_scopes_backend().get_all_scopes())
+            scopes = request.scopes = [scope for scope in scopes if scope in known]
         if not scopes or not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return False
         if "openid" in scopes and client.algorithm != AbstractApplication.RS256_ALGORITHM:

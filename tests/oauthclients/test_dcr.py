@@ -304,7 +304,7 @@ def test_open_registration_creates_an_ownerless_client(open_registration, api_cl
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["client_secret"] and body["registration_access_token"]
-    assert body["scope"] == "openid beers:read beers:write"
+    assert body["scope"] == "openid profile email beers:read beers:write"
     stored = Client.objects.get(client_id=body["client_id"])
     assert stored.user is None
     assert stored.registration_source == Client.RegistrationSource.DCR

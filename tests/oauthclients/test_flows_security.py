@@ -120,11 +120,15 @@ def test_client_secret_hasher_round_trip_and_salting():
     assert not check_password(secret[:-1] + "t", first)
 
 
-def test_users_passwords_keep_the_slow_default_hasher(settings):
+def test_users_passwords_keep_the_slow_default_hasher_and_the_app_appends_its_own():
+    from django.conf import settings as django_settings
+
     from beerlocker import settings as project_settings
 
     assert project_settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    assert project_settings.PASSWORD_HASHERS[-1] == "oauthclients.hashers.ClientSecretHasher"
+    # The project does not list the client-secret hasher; oauthclients appends it, last.
+    assert "oauthclients.hashers.ClientSecretHasher" not in project_settings.PASSWORD_HASHERS
+    assert django_settings.PASSWORD_HASHERS[-1] == "oauthclients.hashers.ClientSecretHasher"
 
 
 def test_a_new_client_gets_rs256_by_default():
@@ -184,28 +188,51 @@ def test_a_key_file_is_read(tmp_path):
     key_file.write_text(generate_rsa_private_key_pem())
     assert run_manage("check", OIDC_RSA_PRIVATE_KEY_FILE=str(key_file), **PRODUCTION).returncode == 0
     missing = run_manage("check", OIDC_RSA_PRIVATE_KEY_FILE=str(tmp_path / "missing"), **PRODUCTION)
-    assert "OIDC_RSA_PRIVATE_KEY_FILE cannot be read" in missing.stderr
+    assert f"The OIDC signing key file {tmp_path / 'missing'} cannot be read" in missing.stderr
 
 
-def test_createoidckey_generates_the_development_key_once_and_debug_settings_read_it(tmp_path, settings):
+def test_createoidckey_writes_the_key_file_under_base_dir_whatever_the_cwd_and_the_app_reads_it(
+    tmp_path, settings, monkeypatch
+):
     from django.core.management import call_command
+    from oauth2_provider.settings import oauth2_settings
 
     from oauthclients.apps import oidc_signing_key_check
-    from oauthclients.keys import load_oidc_private_key
 
-    path = tmp_path / "var" / "oidc.key"
-    # Importing settings (this function) never writes: before `make run` made it, there is no key.
-    assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == ""
-    assert not path.exists()
-    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "OIDC_DEV_KEY_FILE": str(path)}
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings.BASE_DIR = tmp_path / "site"
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "OIDC_KEY_FILE": "var/oidc.key"}
+    settings.OAUTH2_PROVIDER = {
+        k: v for k, v in settings.OAUTH2_PROVIDER.items() if k != "OIDC_RSA_PRIVATE_KEY"
+    }
+    path = tmp_path / "site" / "var" / "oidc.key"
+    # Before the command ran there is no key, and the check says how to make one.
+    assert oauth2_settings.OIDC_RSA_PRIVATE_KEY == ""
+    assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.E003"]
+    settings.DEBUG = True
     assert [message.id for message in oidc_signing_key_check(None)] == ["oauthclients.W001"]
-    call_command("createoidckey", stdout=io.StringIO())
-    first = load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path)
-    assert "PRIVATE KEY" in first
+
+    out = io.StringIO()
+    call_command("createoidckey", stdout=out)
+    assert f"Created the OpenID Connect signing key {path}." in out.getvalue()
+    assert not (elsewhere / "var").exists()
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    first = path.read_text()
+    oauth2_settings.reload()
+    assert first == oauth2_settings.OIDC_RSA_PRIVATE_KEY
+    assert oidc_signing_key_check(None) == []
     call_command("createoidckey", stdout=io.StringIO())
-    assert load_oidc_private_key(pem="", path="", debug=True, dev_key_path=path) == first
+    assert path.read_text() == first
+
+
+def test_createoidckey_writes_where_output_says(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "keys" / "signing.pem"
+    call_command("createoidckey", "--output", str(target), stdout=io.StringIO())
+    assert "PRIVATE KEY" in target.read_text()
 
 
 @pytest.mark.django_db

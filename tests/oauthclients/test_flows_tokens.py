@@ -1,5 +1,6 @@
 """Refresh, implicit, password and client-credentials grants, scopes, revocation and introspection."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -472,3 +473,75 @@ class TestDisabledAccount:
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_grant"
         assert not AccessToken.objects.exists()
+
+
+class TestIntrospectionOfRefreshTokens:
+    """RFC 7662 §2.1: any token the server issued, the refresh token too, with token_type_hint."""
+
+    @pytest.fixture
+    def issued(self, signed_in, api_client):
+        client, secret = make_client()
+        tokens = user_tokens(signed_in, api_client, client, secret)
+        resource_server, rs_secret = make_client(allow_introspection=True)
+        return client, secret, tokens, resource_server, rs_secret
+
+    @pytest.mark.parametrize("hint", [None, "refresh_token", "access_token"])
+    def test_a_live_refresh_token_is_active_whatever_the_hint(self, issued, api_client, user, hint):
+        client, _secret, tokens, resource_server, rs_secret = issued
+        data = {"token": tokens["refresh_token"]}
+        if hint:
+            data["token_type_hint"] = hint
+        response = client_post(api_client, INTROSPECT, resource_server, rs_secret, **data)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["active"] is True
+        assert body["token_type"] == "refresh_token"
+        assert body["client_id"] == client.client_id
+        assert body["username"] == user.username
+        assert body["scope"] == tokens["scope"]
+        assert body["exp"] > time.time()
+
+    def test_an_access_token_with_the_refresh_hint_is_still_answered(self, issued, api_client):
+        _client, _secret, tokens, resource_server, rs_secret = issued
+        body = client_post(
+            api_client,
+            INTROSPECT,
+            resource_server,
+            rs_secret,
+            token=tokens["access_token"],
+            token_type_hint="refresh_token",
+        ).json()
+        assert body["active"] is True and "token_type" not in body
+
+    def test_a_revoked_refresh_token_is_inactive(self, issued, api_client):
+        client, secret, tokens, resource_server, rs_secret = issued
+        revoked = client_post(
+            api_client, REVOKE, client, secret, token=tokens["refresh_token"], token_type_hint="refresh_token"
+        )
+        assert revoked.status_code == 200
+        body = client_post(
+            api_client,
+            INTROSPECT,
+            resource_server,
+            rs_secret,
+            token=tokens["refresh_token"],
+            token_type_hint="refresh_token",
+        ).json()
+        assert body == {"active": False}
+
+    def test_a_rotated_refresh_token_is_inactive_and_its_successor_active(self, issued, api_client):
+        client, secret, tokens, resource_server, rs_secret = issued
+        fresh = refresh(api_client, client, secret, tokens["refresh_token"]).json()
+        old = client_post(api_client, INTROSPECT, resource_server, rs_secret, token=tokens["refresh_token"])
+        new = client_post(api_client, INTROSPECT, resource_server, rs_secret, token=fresh["refresh_token"])
+        assert old.json() == {"active": False}
+        assert new.json()["active"] is True
+
+    def test_a_deactivated_users_refresh_token_is_inactive(self, issued, api_client, user):
+        _client, _secret, tokens, resource_server, rs_secret = issued
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        body = client_post(
+            api_client, INTROSPECT, resource_server, rs_secret, token=tokens["refresh_token"]
+        ).json()
+        assert body == {"active": False}

@@ -246,6 +246,37 @@ def test_logout_without_a_hint_asks_first_and_signs_out_only_when_confirmed(sign
     assert not is_signed_in(browser)
 
 
+def test_logout_without_a_post_logout_redirect_uri_lands_on_the_signed_out_page(signed_in):
+    """On a plain-http origin (the development server) too: DOT's redirect to "/" is refused for
+    its scheme, which was a 400 DisallowedRedirect after the user was already signed out."""
+    browser, id_token = signed_in
+    response = browser.get(LOGOUT, {"id_token_hint": id_token})
+    assert response.status_code == 200
+    assert b"Signed out" in response.content
+    assert not is_signed_in(browser)
+
+
+def test_confirmed_logout_without_a_post_logout_redirect_uri_lands_on_the_signed_out_page(signed_in, rp):
+    browser, _id_token = signed_in
+    client, _secret = rp
+    page = browser.get(LOGOUT, {"client_id": client.client_id})
+    assert page.status_code == 200 and b"Sign out of Beer Locker?" in page.content
+    response = browser.post(LOGOUT, {"client_id": client.client_id, "allow": "true"})
+    assert response.status_code == 200
+    assert b"Signed out" in response.content
+    assert not is_signed_in(browser)
+
+
+def test_logout_without_a_post_logout_redirect_uri_on_https_lands_on_the_signed_out_page(
+    user, rp, api_client
+):
+    browser = signed_in_with_password(user, secure=True)
+    response = browser.post(LOGOUT, {"allow": "true"}, secure=True)
+    assert response.status_code == 200
+    assert "Location" not in response
+    assert b"Signed out" in response.content
+
+
 def test_a_hint_from_another_session_of_the_same_user_asks_first(signed_in, user):
     _browser, id_token = signed_in
     elsewhere = signed_in_with_password(user)

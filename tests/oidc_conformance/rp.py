@@ -16,16 +16,20 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.test import Client as BrowserClient
 from jwcrypto import jwk, jwt
+from rest_framework.test import APIClient
 
+from oauthclients.models import Client
 from oauthclients.oauth2.oidc import authn
 from oauthclients.oauth2.oidc.response_modes import RESPONSE_MODES_SUPPORTED
 from tests.factories import PASSWORD
+from tests.support.client_keys import ClientKey, public_jwks
 from tests.support.http import basic_auth_header
 
 DISCOVERY = "/api/oauth2/.well-known/openid-configuration"
 REDIRECT_URI = "https://rp.example.com/callback"
 # The suite's static clients: confidential web clients, as the Basic plan's configuration sets up.
 STATIC_CLIENT_SCOPE = "openid profile email beers:read"
+DYNAMIC_REDIRECT = "https://rp.example.com/dynamic/callback"
 LOGIN_PATH = "/accounts/login/"
 
 
@@ -343,3 +347,39 @@ def verify_discovery(api_client, *, secure=False) -> dict:
     # userinfo is plain JSON, or RS256-signed for a client that registers for it.
     assert config["userinfo_signing_alg_values_supported"] == ["RS256"]
     return config
+
+
+# --- Dynamic registration as the suite does it -------------------------------------------------
+
+
+def register(api_client, key=None, **metadata):
+    """CreateDynamicRegistrationRequest + AddPublicJwksToDynamicRegistrationRequest +
+    CallDynamicRegistrationEndpoint, anonymously, at the discovered registration_endpoint, with
+    the plan's client variant (private_key_jwt); the suite sends no scope."""
+    endpoint = discovery(api_client)["registration_endpoint"]
+    body = {
+        "client_name": "OIDF conformance",
+        "redirect_uris": [DYNAMIC_REDIRECT],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "contacts": ["certification@oidf.org"],
+        **metadata,
+    }
+    if "jwks_uri" not in body and "jwks" not in body:
+        body["jwks"] = public_jwks(key or ClientKey())
+    return APIClient().post(endpoint.removeprefix("http://testserver"), body, format="json")
+
+
+def registered_rp(api_client, key=None, **metadata) -> RelyingParty:
+    """... + EnsureHttpStatusCodeIs201 + ExtractDynamicRegistrationResponse: a private_key_jwt
+    client (no secret issued) holding ``key``."""
+    key = key or ClientKey()
+    response = register(api_client, key, **metadata)
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert data["client_id"] and "client_secret" not in data
+    assert data["token_endpoint_auth_method"] == "private_key_jwt"
+    assert Client.objects.get(client_id=data["client_id"]).user is None  # anonymous
+    redirect_uri = metadata.get("redirect_uris", [DYNAMIC_REDIRECT])[0]
+    return RelyingParty(data["client_id"], None, redirect_uri, auth_method="private_key_jwt", key=key)

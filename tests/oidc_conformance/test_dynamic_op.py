@@ -11,17 +11,20 @@ import json
 import pytest
 import responses
 from jwcrypto import jwt
-from rest_framework.test import APIClient
 
 from oauthclients.models import Client
 from tests.oidc_conformance.rp import (
-    RelyingParty,
+    DYNAMIC_REDIRECT as REDIRECT,
+)
+from tests.oidc_conformance.rp import (
     auth_request,
     authorize,
     callback,
     code_from,
     discovery,
     exchange,
+    register,
+    registered_rp,
     request_object,
     run_flow,
     server_keys,
@@ -34,7 +37,6 @@ from tests.oidc_conformance.rp import (
 from tests.support.client_keys import ClientKey, public_jwks
 
 pytestmark = pytest.mark.django_db
-REDIRECT = "https://rp.example.com/dynamic/callback"
 CLIENT_JWKS_URI = "https://rp.example.com/jwks.json"
 
 
@@ -42,39 +44,6 @@ CLIENT_JWKS_URI = "https://rp.example.com/jwks.json"
 def open_registration(settings):
     """The suite registers anonymously (no initial access token): OAUTH2_DCR_OPEN=1."""
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "DCR_OPEN": True}
-
-
-def register(api_client, key=None, **metadata):
-    """CreateDynamicRegistrationRequest + AddPublicJwksToDynamicRegistrationRequest +
-    CallDynamicRegistrationEndpoint, anonymously, at the discovered registration_endpoint, with
-    the plan's client variant (private_key_jwt); the suite sends no scope."""
-    endpoint = discovery(api_client)["registration_endpoint"]
-    body = {
-        "client_name": "OIDF conformance",
-        "redirect_uris": [REDIRECT],
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        "token_endpoint_auth_method": "private_key_jwt",
-        "contacts": ["certification@oidf.org"],
-        **metadata,
-    }
-    if "jwks_uri" not in body and "jwks" not in body:
-        body["jwks"] = public_jwks(key or ClientKey())
-    return APIClient().post(endpoint.removeprefix("http://testserver"), body, format="json")
-
-
-def registered_rp(api_client, key=None, **metadata) -> RelyingParty:
-    """... + EnsureHttpStatusCodeIs201 + ExtractDynamicRegistrationResponse: a private_key_jwt
-    client (no secret issued) holding ``key``."""
-    key = key or ClientKey()
-    response = register(api_client, key, **metadata)
-    assert response.status_code == 201, response.content
-    data = response.json()
-    assert data["client_id"] and "client_secret" not in data
-    assert data["token_endpoint_auth_method"] == "private_key_jwt"
-    assert Client.objects.get(client_id=data["client_id"]).user is None  # anonymous
-    redirect_uri = metadata.get("redirect_uris", [REDIRECT])[0]
-    return RelyingParty(data["client_id"], None, redirect_uri, auth_method="private_key_jwt", key=key)
 
 
 def refused(response, field_hint: str):

@@ -12,6 +12,7 @@ from lockers.models import Beer
 from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
 from tests.factories import BeerFactory, ClientFactory
+from tests.support.http import is_signed_in, signed_in_with_password
 
 pytestmark = pytest.mark.django_db
 
@@ -101,11 +102,61 @@ def test_client_rotate_secret(basic_client, user, kind):
     assert Client.objects.get(pk=client.pk).client_secret == client.client_secret
 
 
-def test_client_rotate_secret_with_no_body_and_no_content_type_is_refused(basic_client, user):
-    # fetch(url, {method: "POST", mode: "no-cors", credentials: "include"}) sends no Content-Type.
+@pytest.mark.parametrize(
+    "browser_headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_ORIGIN": "https://evil.example", "HTTP_SEC_FETCH_SITE": "cross-site"},
+    ],
+)
+def test_client_rotate_secret_with_no_body_from_another_site_is_refused(basic_client, user, browser_headers):
+    # fetch(url, {method: "POST", mode: "no-cors", credentials: "include"}) sends no Content-Type,
+    # but the browser says where it comes from (Origin on every POST, Sec-Fetch-Site).
+    client = ClientFactory(user=user)
+    response = basic_client.generic(
+        "POST", f"/api/clients/{client.client_id}/rotate-secret", content_type="", **browser_headers
+    )
+    assert_refused(response)
+    assert Client.objects.get(pk=client.pk).client_secret == client.client_secret
+
+
+def test_client_rotate_secret_with_no_body_and_no_content_type_from_a_rest_client_works(basic_client, user):
+    """curl -X POST -u ... (no body, no Content-Type, no Origin): no form can send that."""
     client = ClientFactory(user=user)
     response = basic_client.generic("POST", f"/api/clients/{client.client_id}/rotate-secret", content_type="")
-    assert_refused(response)
+    assert response.status_code == 200, response.content
+    assert response.json()["client_secret"]
+    assert Client.objects.get(pk=client.pk).client_secret != client.client_secret
+
+
+def test_sessions_end_others_with_no_body_from_a_rest_client_works(basic_client, user):
+    elsewhere = signed_in_with_password(user)
+    response = basic_client.generic("POST", "/api/me/sessions/end-others", content_type="")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"ended": 1}
+    assert not is_signed_in(elsewhere)
+
+
+def test_a_body_less_post_from_this_sites_own_origin_works(basic_client, user):
+    client = ClientFactory(user=user)
+    response = basic_client.generic(
+        "POST",
+        f"/api/clients/{client.client_id}/rotate-secret",
+        content_type="",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_an_empty_text_plain_post_is_still_refused(basic_client, user):
+    """<form enctype="text/plain"> with no fields: an empty body, but a Content-Type."""
+    client = ClientFactory(user=user)
+    response = basic_client.generic(
+        "POST", f"/api/clients/{client.client_id}/rotate-secret", "", content_type="text/plain"
+    )
+    assert response.status_code == 415
     assert Client.objects.get(pk=client.pk).client_secret == client.client_secret
 
 

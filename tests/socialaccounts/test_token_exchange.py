@@ -8,6 +8,7 @@ import requests
 from django.contrib.auth import get_user_model
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from accounts.models import VerifiedEmail
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts.models import SocialAccount
 from tests.factories import ClientFactory, UserFactory
@@ -352,11 +353,37 @@ def test_verified_email_does_not_merge_while_the_setting_is_off(exchange, mocked
 def test_verified_email_merges_when_the_setting_allows(exchange, mocked, settings):
     settings.SOCIALACCOUNTS = {**settings.SOCIALACCOUNTS, "ASSOCIATE_BY_VERIFIED_EMAIL": True}
     existing = UserFactory(email="octo@example.com")
+    VerifiedEmail.objects.create(user=existing, email="octo@example.com")  # followed the link
     github(mocked, email="octo@example.com", verified=True)
 
     assert exchange("gh-token", "github").status_code == 200
     assert SocialAccount.objects.get(provider="github").user == existing
     assert User.objects.count() == 1 + 1  # the exchange client's owner and ``existing``
+
+
+def test_an_unverified_local_address_is_never_merged(exchange, mocked, settings):
+    """The takeover: an attacker signs up locally with the victim's address (nobody verifies it)
+    and knows that account's password; the victim's later provider sign-in must not land there."""
+    settings.SOCIALACCOUNTS = {**settings.SOCIALACCOUNTS, "ASSOCIATE_BY_VERIFIED_EMAIL": True}
+    squatter = UserFactory(email="octo@example.com")
+    github(mocked, email="octo@example.com", verified=True)
+
+    assert exchange("gh-token", "github").status_code == 200
+
+    assert SocialAccount.objects.get(provider="github").user != squatter
+    assert not SocialAccount.objects.filter(user=squatter).exists()
+
+
+def test_an_address_verified_before_a_change_is_never_merged(exchange, mocked, settings):
+    settings.SOCIALACCOUNTS = {**settings.SOCIALACCOUNTS, "ASSOCIATE_BY_VERIFIED_EMAIL": True}
+    user = UserFactory(email="old@example.com")
+    VerifiedEmail.objects.create(user=user, email="old@example.com")
+    User.objects.filter(pk=user.pk).update(email="octo@example.com")  # changed, not yet verified
+    github(mocked, email="octo@example.com", verified=True)
+
+    assert exchange("gh-token", "github").status_code == 200
+
+    assert not SocialAccount.objects.filter(user=user).exists()
 
 
 # --- Request and client errors ---------------------------------------------------------------

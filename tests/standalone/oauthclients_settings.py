@@ -6,8 +6,8 @@ plain package (no app to install): its authentication, permission, pagination an
 are the policy this project chooses.
 """
 
-from oauthclients.keys import generate_rsa_private_key_pem
-from oauthclients.oauth2.server import pkce_required
+import os
+from pathlib import Path
 
 SECRET_KEY = "standalone-tests-only-" + "x" * 40  # noqa: S105
 DEBUG = False
@@ -51,15 +51,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "beerlocker_api.pagination.PageNumberPagination",
 }
 
+# Nothing else: no OAUTH2_PROVIDER, no OAUTHCLIENTS, and PASSWORD_HASHERS without the client-secret
+# hasher. The app's own defaults (oauthclients/conf.py) must give the fast hasher, PKCE S256, RFC
+# 9207 iss and code-only grants; the project that runs this sets BASE_DIR to a temporary directory
+# where `manage.py createoidckey` wrote var/oidc.key.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
-OAUTHCLIENTS = {"DEFAULT_CLIENT_SCOPE": "clients"}
-OAUTH2_PROVIDER = {
-    "SCOPES": {"clients": "Manage the OAuth applications you registered"},
-    "OAUTH2_SERVER_CLASS": "oauthclients.oauth2.server.Server",
-    "OIDC_SERVER_CLASS": "oauthclients.oauth2.server.Server",
-    "OAUTH2_VALIDATOR_CLASS": "oauthclients.oauth2.validator.BeerLockerValidator",
-    "OAUTH2_BACKEND_CLASS": "oauthclients.oauth2.compat.BeerLockerOAuthLibCore",
-    "PKCE_REQUIRED": pkce_required,
-    "OIDC_ENABLED": True,
-    "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
-}
+BASE_DIR = Path(os.environ["STANDALONE_BASE_DIR"])

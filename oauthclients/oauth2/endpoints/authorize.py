@@ -29,6 +29,7 @@ from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 class AuthorizationView(dot_views.AuthorizationView):
     """The consent dialog: who asks, for what, and where the answer goes; never framed or referred."""
 
+    template_name = "oauthclients/authorize.html"
     # The client this request names, as read once (with its owner) by validating the request or,
     # for the consent form's answer, by form_valid; oauthlib gets it with the credentials instead
     # of reading it again. One request's: a view instance serves one request.

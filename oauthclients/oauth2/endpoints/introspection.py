@@ -2,19 +2,22 @@
 
 import functools
 import hashlib
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import View
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.compiled import CompiledLookup, Part
+from oauthclients import conf
 from oauthclients.oauth2.endpoints.base import oauth_error
 from oauthclients.oauth2.validator import account_disabled
 
@@ -43,7 +46,7 @@ class IntrospectTokenView(OAuthLibMixin, View):
         if token is None:
             response = oauth_error("invalid_request", "Token parameter is missing.")
         else:
-            response = JsonResponse(introspection(token))
+            response = JsonResponse(introspection(token, hint=request.POST.get("token_type_hint")))
         response["Cache-Control"] = "no-store"
         return response
 
@@ -63,8 +66,48 @@ def _introspection_lookup() -> CompiledLookup:
     )
 
 
-def introspection(token: str) -> dict:
-    """RFC 7662's answer for ``token``, from one indexed query (the token with its user and client).
+def introspection(token: str, hint: str | None = None) -> dict:
+    """RFC 7662's answer for ``token``: an access token or a refresh token the server issued (§2.1:
+    any token), looked up first as the kind ``hint`` (``token_type_hint``) names, then as the
+    other, so a wrong hint costs one more query and never a wrong answer."""
+    lookups = (refresh_token_introspection, access_token_introspection)
+    if hint != "refresh_token":  # noqa: S105 - a token type name
+        lookups = lookups[::-1]
+    for lookup in lookups:
+        if (answer := lookup(token)) is not None:
+            return answer
+    return {"active": False}
+
+
+def refresh_token_introspection(token: str) -> dict | None:
+    """The answer for a live refresh token (not revoked, not idle past
+    ``REFRESH_TOKEN_IDLE_SECONDS``, its user active), ``{"active": False}`` for one that no longer
+    is, None when ``token`` is no refresh token of ours."""
+    refresh_token = (
+        get_refresh_token_model()
+        .objects.select_related("user", "application", "access_token")
+        .filter(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+        .first()
+    )
+    if refresh_token is None:
+        return None
+    # The validator's own rules for using it (validate_refresh_token): the same answer here.
+    ends = refresh_token.created + timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
+    if refresh_token.revoked is not None or ends <= timezone.now() or account_disabled(refresh_token.user):
+        return {"active": False}
+    data = {"active": True, "token_type": "refresh_token", "exp": int(ends.timestamp())}
+    if refresh_token.access_token is not None:
+        data["scope"] = refresh_token.access_token.scope
+    if refresh_token.application is not None:
+        data["client_id"] = refresh_token.application.client_id
+    if refresh_token.user is not None:
+        data["username"] = refresh_token.user.get_username()
+    return data
+
+
+def access_token_introspection(token: str) -> dict | None:
+    """RFC 7662's answer for an access token, from one indexed query (the token with its user and
+    client); None when ``token`` is no access token of ours.
 
     The members DOT's ``IntrospectTokenView.get_token_response`` (3.4.1) answers, with one more
     refusal: a token acting for a deactivated user is no longer live (DOT looks only at expiry).
@@ -72,7 +115,9 @@ def introspection(token: str) -> dict:
     """
     # token_checksum is unique; the SQL is compiled once per process (beerlocker_api.compiled).
     access_token = _introspection_lookup().get(hashlib.sha256(token.encode()).hexdigest())
-    if access_token is None or not access_token.is_valid() or account_disabled(access_token.user):
+    if access_token is None:
+        return None
+    if not access_token.is_valid() or account_disabled(access_token.user):
         return {"active": False}
     data = {"active": True, "scope": access_token.scope, "exp": int(access_token.expires.timestamp())}
     if access_token.application:

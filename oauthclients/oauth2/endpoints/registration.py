@@ -30,7 +30,7 @@ from rest_framework.views import APIView
 from beerlocker_api.parsers import JSONParser
 from beerlocker_api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
-from oauthclients.grants import CLIENT_CREDENTIALS
+from oauthclients.grants import OWNERLESS_REFUSED_GRANT_TYPES
 from oauthclients.metadata import with_defaults
 from oauthclients.models import Client
 from oauthclients.oauth2.oidc import features
@@ -83,11 +83,16 @@ def _unsupported(data: dict) -> JsonResponse | None:
 
 def _ownerless_problem(arguments: dict) -> JsonResponse | None:
     """An anonymously registered client is a relying party: it acts for the users who sign in
-    through it, never for itself (client credentials would hand application scopes to anyone)."""
-    if CLIENT_CREDENTIALS in (arguments.get("grant_types") or []):
+    through it, never for itself (client credentials would hand application scopes to anyone),
+    and only with the user's consent: the password grant takes the user's password without any
+    consent screen, and the implicit grant hands tokens to the front channel without a code."""
+    refused = [
+        grant for grant in OWNERLESS_REFUSED_GRANT_TYPES if grant in (arguments.get("grant_types") or [])
+    ]
+    if refused:
         return registration_error(
             "invalid_client_metadata",
-            "grant_types: a client registered without a signed-in owner cannot use client_credentials.",
+            f"grant_types: a client registered without a signed-in owner cannot use {', '.join(refused)}.",
         )
     return None
 

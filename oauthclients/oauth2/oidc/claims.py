@@ -13,9 +13,16 @@ CLAIMS: dict[str, tuple[str, Callable]] = {
     "given_name": ("profile", lambda user: user.first_name),
     "family_name": ("profile", lambda user: user.last_name),
     "email": ("email", lambda user: user.email),
-    # Beer Locker does not verify addresses yet; say so rather than claim it (only with an address).
-    "email_verified": ("email", lambda user: False if user.email else None),
+    # True only for an address the project verified (its adapter's ``email_verified``).
+    "email_verified": ("email", lambda user: email_verified(user) if user.email else None),
 }
+
+
+def email_verified(user) -> bool:
+    """Whether the project verified ``user``'s address; False when it cannot say."""
+    from oauthclients.adapter import get_adapter
+
+    return bool(get_adapter().email_verified(user))
 
 
 def has_value(value) -> bool:

@@ -7,10 +7,11 @@ the signed userinfo responses it offers (``userinfo``).
 """
 
 from django.urls import reverse
+from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.grants import REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
+from oauthclients.grants import OIDC_STANDARD_SCOPES, REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 
@@ -63,6 +64,9 @@ def unsupported_registration_metadata(data: dict) -> str | None:
 
 
 def registration_default_scope() -> str:
-    """The scope of a client registered by DCR without one: ``openid`` and the default client
-    scope, so a relying party registered as the OpenID conformance suite registers signs users in."""
-    return " ".join(dict.fromkeys(["openid", *conf.get("DEFAULT_CLIENT_SCOPE").split()]))
+    """The scope of a client registered by DCR without one: the standard OpenID Connect scopes this
+    server offers (``openid profile email``: a relying party registered as the OpenID conformance
+    suite registers asks for them) and the default client scope."""
+    offered = set(get_scopes_backend().get_all_scopes())
+    standard = [scope for scope in OIDC_STANDARD_SCOPES if scope in offered]
+    return " ".join(dict.fromkeys([*standard, *conf.get("DEFAULT_CLIENT_SCOPE").split()]))

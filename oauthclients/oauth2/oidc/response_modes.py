@@ -51,9 +51,7 @@ def form_post_response(request, location: str, redirect_uri: str | None) -> Temp
     """The page that POSTs the authorization response to the client (script in a static file,
     a button without JavaScript), under a CSP that allows no inline script, style or frame."""
     action, fields = response_parameters(location, redirect_uri)
-    response = TemplateResponse(
-        request, "oauth2_provider/form_post.html", {"action": action, "fields": fields}
-    )
+    response = TemplateResponse(request, "oauthclients/form_post.html", {"action": action, "fields": fields})
     # No form-action: browsers check it against the redirects that follow the POST too, and a
     # client may well send the user on to another origin of its own after the callback.
     response["Content-Security-Policy"] = (
