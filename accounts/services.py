@@ -29,6 +29,11 @@ class EndedBy(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Password changed"
     PASSWORD_RESET = "password_reset", "Password reset"
     PROVIDER_LOGOUT = "provider_logout", "Signed out at the sign-in provider"
+    ACCOUNT_DELETED = "account_deleted", "Account deleted"
+    # Django's login() flushes the session a browser had for another account (or one that no
+    # longer matches its user's password): the old session ends then, not only when it expires.
+    REPLACED = "replaced", "Replaced by a new sign-in in that browser"
+    EXPIRED = "expired", "Expired"
 
 
 @transaction.atomic
@@ -121,8 +126,12 @@ def email_verify(*, token: str) -> UserModel:
 
 
 @transaction.atomic
-def user_delete(*, user: UserModel) -> None:
-    """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens)."""
+def user_delete(*, user: UserModel, actor: UserModel | None = None) -> None:
+    """Delete the account and, by cascade, everything it owns (beers, clients, grants, tokens).
+    Its sessions end first, each through ``session_end`` (so the applications it signed in to
+    hear of it by back-channel logout, in this transaction), not silently by the cascade.
+    ``actor``: who deletes it (an administrator), or None for the user themselves."""
+    user_sessions_end(user=user, by=EndedBy.ACCOUNT_DELETED, actor=actor or user)
     user.delete()
 
 

@@ -6,9 +6,10 @@ is a TypeError at the sender), and receivers take them by name.
 ``session_ended(sender=UserSession, session, by, actor)``
     Sent by ``accounts.services.session_end`` (and so by every way a session ends: signing out,
     "sign out" on the sessions page or API, "sign out everywhere else", an administrator, a password
-    change or reset) after the session's row and cached copy are gone, inside the service's
-    transaction, so a receiver's own writes (e.g. a back-channel logout outbox row) commit or roll
-    back with it. ``session`` is the deleted ``UserSession`` (its ``public_id`` is the OIDC ``sid``,
+    change or reset, deleting the account, signing in as another account in that browser) after
+    the session's row and cached copy are gone, inside the service's transaction, so a receiver's
+    own writes (e.g. a back-channel logout outbox row) commit or roll back with it.
+    ``session`` is the deleted ``UserSession`` (its ``public_id`` is the OIDC ``sid``,
     ``user_id`` who was signed in); ``by`` an ``EndedBy`` value; ``actor`` the user who ended it (the
     user, an administrator) or None. oauthclients' back-channel logout listens to it (the project's
     adapter, ``beerlocker.adapters``, names it) and reads ``session.user_id`` and ``session.public_id``.

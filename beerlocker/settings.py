@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
     "social_django.middleware.SocialAuthExceptionMiddleware",
+    # A browser that signed in gets its device cookie (beerlocker_api.axes: a known browser).
+    "beerlocker_api.axes.DeviceCookieMiddleware",
     # Last (django-axes): turns a sign-in page's lockout into the page that says to wait.
     "axes.middleware.AxesMiddleware",
 ]
@@ -191,11 +193,23 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # Password and client-secret guessing (django-axes, counted in the cache: Redis in production, so
-# every instance counts together). Per account (or client) and per address, known or unknown
-# username alike: AUTH_FAILURE_LIMIT failures lock out for AUTH_LOCKOUT_SECONDS after the last one.
-AXES_HANDLER = "beerlocker_api.axes.CacheHandler"  # axes' cache handler, one cache round trip per check
+# every instance counts together), with beerlocker_api.axes' policy (docs/security.md says why):
+# AUTH_FAILURE_LIMIT failures lock one (account or client, address) pair for AUTH_LOCKOUT_SECONDS
+# after the last one; an address is locked across accounts only at AUTH_ADDRESS_FAILURE_LIMIT; an
+# account's failures from anywhere slow it down (a delay doubling from AUTH_ACCOUNT_DELAY_SECONDS
+# after AUTH_ACCOUNT_DELAY_AFTER failures, at most AUTH_ACCOUNT_DELAY_MAX_SECONDS) instead of
+# locking it; a browser that signed in as the account before is judged on its own failures only.
+AXES_HANDLER = "beerlocker_api.axes.CacheHandler"  # the policy, on axes' cache handler
 AXES_FAILURE_LIMIT = env.int("AUTH_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(seconds=env.int("AUTH_LOCKOUT_SECONDS", default=15 * 60))
+GUESSING_ADDRESS_FAILURE_LIMIT = env.int("AUTH_ADDRESS_FAILURE_LIMIT", default=100)
+GUESSING_ACCOUNT_DELAY_AFTER = env.int("AUTH_ACCOUNT_DELAY_AFTER", default=20)
+GUESSING_ACCOUNT_DELAY_SECONDS = env.int("AUTH_ACCOUNT_DELAY_SECONDS", default=60)
+GUESSING_ACCOUNT_DELAY_MAX_SECONDS = env.int("AUTH_ACCOUNT_DELAY_MAX_SECONDS", default=15 * 60)
+# How long an account's failures are remembered after the last one (Keycloak's failure reset time).
+GUESSING_ACCOUNT_MEMORY_SECONDS = env.int("AUTH_ACCOUNT_MEMORY_SECONDS", default=12 * 3600)
+GUESSING_DEVICE_COOKIE_NAME = "beerlocker_device"
+GUESSING_DEVICE_COOKIE_AGE_SECONDS = 365 * 24 * 3600
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # Attempts refused during a lockout do not extend it: the lockout lifts by itself.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

@@ -135,8 +135,8 @@ class BasicAuthentication(authentication.BasicAuthentication):
         return result
 
     def authenticate_credentials(self, userid, password, request=None):
-        if limits.is_user_locked(request, userid):
-            raise limits.TooManyAttempts()
+        if wait := limits.user_wait(request, userid):
+            raise limits.TooManyAttempts(wait)
         return super().authenticate_credentials(userid, password, request)
 
 

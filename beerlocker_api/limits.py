@@ -2,12 +2,21 @@
 
 Failed passwords (HTTP Basic, the sign-in pages, the password grant) and failed client secrets (the
 token, introspection and revocation endpoints) are counted by django-axes in Django's cache (Redis
-in production, so every instance counts together), per account or client and per client address.
-Past ``AXES_FAILURE_LIMIT`` failures the account or address is refused, correct password or not,
-until ``AXES_COOLOFF_TIME`` has passed since its last counted failure.
+in production, so every instance counts together), with the policy of ``beerlocker_api.axes``:
+(account or client, address) pairs lock at ``AXES_FAILURE_LIMIT``, an address only at the much
+higher ``GUESSING_ADDRESS_FAILURE_LIMIT``, an account across addresses is slowed by growing delays,
+and a browser that signed in as the account before (its device cookie) is judged on its own
+failures alone. docs/security.md gives the numbers and why.
 """
 
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.apps import apps
+from django.conf import settings
+from django.core import signing
 from django.http import JsonResponse
 from django.shortcuts import render
 from oauthlib.oauth2.rfc6749 import errors
@@ -32,18 +41,101 @@ def enabled() -> bool:
     return apps.is_installed("axes")
 
 
-def retry_after() -> int:
-    """Seconds until a refused account or address may try again (at most; the counter's own expiry)."""
-    from axes.helpers import get_cool_off  # axes' models load only once the app is installed
+@dataclass(frozen=True)
+class Policy:
+    """The guessing limits, from settings (beerlocker/settings.py sets each; docs/security.md)."""
 
-    return int(get_cool_off().total_seconds())
+    pair_limit: int
+    cool_off_seconds: int
+    address_limit: int
+    account_delay_after: int
+    account_delay_seconds: int
+    account_delay_max_seconds: int
+    account_memory_seconds: int
+    device_cookie_name: str
+    device_cookie_age_seconds: int
+
+    def account_delay(self, failures: int) -> int:
+        """Seconds the account waits after its ``failures``-th failure across addresses: none
+        before ``account_delay_after``, then doubling from ``account_delay_seconds`` to the cap."""
+        if failures < self.account_delay_after:
+            return 0
+        steps = min(failures - self.account_delay_after, 32)
+        return min(self.account_delay_seconds * 2**steps, self.account_delay_max_seconds)
 
 
-def wait_message() -> str:
-    minutes = max(1, round(retry_after() / 60))
+def _seconds(value) -> int:
+    return int(value.total_seconds()) if isinstance(value, timedelta) else int(value)
+
+
+def policy() -> Policy:
+    return Policy(
+        pair_limit=settings.AXES_FAILURE_LIMIT,
+        cool_off_seconds=_seconds(settings.AXES_COOLOFF_TIME),
+        address_limit=settings.GUESSING_ADDRESS_FAILURE_LIMIT,
+        account_delay_after=settings.GUESSING_ACCOUNT_DELAY_AFTER,
+        account_delay_seconds=settings.GUESSING_ACCOUNT_DELAY_SECONDS,
+        account_delay_max_seconds=settings.GUESSING_ACCOUNT_DELAY_MAX_SECONDS,
+        account_memory_seconds=settings.GUESSING_ACCOUNT_MEMORY_SECONDS,
+        device_cookie_name=settings.GUESSING_DEVICE_COOKIE_NAME,
+        device_cookie_age_seconds=settings.GUESSING_DEVICE_COOKIE_AGE_SECONDS,
+    )
+
+
+# --- Known browsers (OWASP's "device cookies") ----------------------------------------------------
+
+
+def _device_salt(username: str) -> str:
+    # Per account: a cookie signed for one account never verifies for another.
+    return "beerlocker_api.limits.device:" + username
+
+
+def _device_cookie_name(username: str) -> str:
+    # One cookie per account a browser signed in as (a shared computer keeps each one's), named
+    # without the username itself.
+    return f"{policy().device_cookie_name}_{hashlib.sha256(username.encode()).hexdigest()[:16]}"
+
+
+def device_cookie(username: str) -> tuple[str, str]:
+    """(name, value) of the cookie that makes this browser a known one for ``username``: a random
+    id for the browser, signed (``django.core.signing``, the SECRET_KEY) with a per-account salt."""
+    value = signing.dumps(secrets.token_urlsafe(16), salt=_device_salt(username))
+    return _device_cookie_name(username), value
+
+
+def known_device(request, username: str) -> str | None:
+    """The id of this browser if it carries a valid device cookie for ``username``, else None."""
+    cookies = getattr(request, "COOKIES", None) or {}
+    value = cookies.get(_device_cookie_name(username))
+    if not value:
+        return None
+    try:
+        device = signing.loads(value, salt=_device_salt(username), max_age=policy().device_cookie_age_seconds)
+    except signing.BadSignature:
+        return None
+    return device if isinstance(device, str) else None
+
+
+# --- Checks ---------------------------------------------------------------------------------------
+
+
+def _wait(request, username) -> int:
+    if not enabled():
+        return 0
+    from axes.handlers.proxy import AxesProxyHandler
+
+    locked = AxesProxyHandler.is_locked(request, {"username": username})
+    return max(getattr(request, "axes_wait", 0), 1) if locked else 0
+
+
+def wait_message(seconds: int) -> str:
+    if seconds < 60:
+        amount, unit = seconds, "second"
+    else:
+        amount, unit = max(1, round(seconds / 60)), "minute"
     return (
         "Too many failed attempts for this account or from this address. "
-        f"Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+        f"Wait {amount} {unit}{'s' if amount != 1 else ''} and try again."
     )
 
 
@@ -53,27 +145,26 @@ class TooManyAttempts(exceptions.APIException):
     status_code = 429
     default_code = "throttled"
 
-    def __init__(self):
-        super().__init__(wait_message())
-        self.wait = retry_after()
+    def __init__(self, wait: int):
+        super().__init__(wait_message(wait))
+        self.wait = wait
 
 
-def is_user_locked(request, username) -> bool:
-    """Whether password attempts for ``username`` (known or not) or from this address are refused."""
-    if not enabled():
-        return False
-    from axes.handlers.proxy import AxesProxyHandler
-
-    return AxesProxyHandler.is_locked(request, {"username": username})
+def user_wait(request, username) -> int:
+    """Seconds before a password for ``username`` (known or not) may be tried from this request
+    (0: now)."""
+    return _wait(request, username)
 
 
-def is_client_locked(request, client_id) -> bool:
-    """Whether secret attempts for this client or from this address are refused."""
-    if not enabled():
-        return False
-    from axes.handlers.proxy import AxesProxyHandler
+def _client_name(client_id) -> str | None:
+    # A request that names no client (e.g. an unreadable client assertion) counts against its
+    # address alone, never a bucket every such client would share.
+    return CLIENT_PREFIX + client_id if isinstance(client_id, str) and client_id else None
 
-    return AxesProxyHandler.is_locked(request, {"username": CLIENT_PREFIX + (client_id or "")})
+
+def client_wait(request, client_id) -> int:
+    """Seconds before a secret for this client may be tried from this request (0: now)."""
+    return _wait(request, _client_name(client_id))
 
 
 def client_secret_failed(request, client_id) -> None:
@@ -84,7 +175,7 @@ def client_secret_failed(request, client_id) -> None:
 
     AxesProxyHandler.user_login_failed(
         sender=client_secret_failed,
-        credentials={"username": CLIENT_PREFIX + (client_id or "")},
+        credentials={"username": _client_name(client_id)},
         request=request,
     )
 
@@ -92,11 +183,12 @@ def client_secret_failed(request, client_id) -> None:
 def lockout_response(request, response=None, credentials=None):
     """``AXES_LOCKOUT_CALLABLE``: what a locked-out sign-in page (the site's, the admin's, the
     browsable API's) answers: a page that says to wait, or the API's JSON under /api/."""
+    wait = max(getattr(request, "axes_wait", 0), 1)
     if request.path.startswith("/api/"):
-        locked = JsonResponse({"detail": wait_message()}, status=429)
+        locked = JsonResponse({"detail": wait_message(wait)}, status=429)
     else:
-        locked = render(request, "registration/locked_out.html", {"message": wait_message()}, status=429)
-    locked["Retry-After"] = str(retry_after())
+        locked = render(request, "registration/locked_out.html", {"message": wait_message(wait)}, status=429)
+    locked["Retry-After"] = str(wait)
     return locked
 
 
@@ -106,9 +198,10 @@ class OAuthTooManyAttempts(errors.OAuth2Error):
     error = "temporarily_unavailable"
     status_code = 429
 
-    def __init__(self, request=None):
-        super().__init__(description=wait_message(), request=request)
+    def __init__(self, wait: int, request=None):
+        super().__init__(description=wait_message(wait), request=request)
+        self.wait = wait
 
     @property
     def headers(self):
-        return {"Retry-After": str(retry_after()), "Cache-Control": "no-store"}
+        return {"Retry-After": str(self.wait), "Cache-Control": "no-store"}

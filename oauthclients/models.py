@@ -259,7 +259,8 @@ class LogoutDelivery(models.Model):
 
 
 class ClientAssertionUse(models.Model):
-    """A private_key_jwt client assertion already used, by its ``jti``, until it expires.
+    """A private_key_jwt client assertion already used, by its ``jti``, until it could no longer be
+    accepted (``expires``: its ``exp`` plus the clock-skew leeway the check grants).
 
     RFC 7523 §3 lets the server refuse a replayed assertion; the unique constraint makes "first
     use wins" atomic across processes and instances, whatever cache each one has.

@@ -12,6 +12,7 @@ copies them into the row's columns on every save.
 from datetime import UTC, datetime
 
 from django.contrib import auth
+from django.utils import timezone
 
 PUBLIC_ID_KEY = "_session_public_id"
 STARTED_KEY = "_session_started"
@@ -38,6 +39,30 @@ class UserSessionStoreMixin:
 
     async def acreate_model_instance(self, data):
         return _fill(await super().acreate_model_instance(data), data)
+
+    def flush(self):
+        """Django's ``login()`` flushes the session a browser had for another account (and its
+        ``AuthenticationMiddleware`` one whose password hash no longer matches): a signed-in
+        session ends then, and like every end it goes through ``session_end`` (``session_ended``,
+        back-channel logout) rather than vanishing. ``logout()`` ended it already: nothing left."""
+        from accounts import services  # services import the models, which import this module
+
+        row = self.session_key and self.get_model_class().objects.filter(session_key=self.session_key)
+        session = row.exclude(user=None).first() if row else None
+        if session is not None:
+            services.session_end(session=session, by=services.EndedBy.REPLACED)
+        super().flush()
+
+    @classmethod
+    def clear_expired(cls):
+        """``manage.py clearsessions``: an expired signed-in session ends through ``session_end``
+        too (its applications hear of it by back-channel logout), then the rest go as Django's do."""
+        from accounts import services
+
+        expired = cls.get_model_class().objects.filter(expire_date__lt=timezone.now())
+        for session in expired.exclude(user=None).iterator():
+            services.session_end(session=session, by=services.EndedBy.EXPIRED)
+        super().clear_expired()
 
 
 def _fill(obj, data):

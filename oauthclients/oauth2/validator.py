@@ -30,6 +30,7 @@ from oauthclients.grants import (
 )
 from oauthclients.models import Client
 from oauthclients.oauth2 import compat, server
+from oauthclients.oauth2.clientauth import assertions
 from oauthclients.oauth2.clientauth.authenticate import (
     authenticate_client,
     basic_credentials,
@@ -74,8 +75,8 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             return False  # never a username, and a DataError on PostgreSQL (see load_client)
         # The password grant is a door to every account: limited like the sign-in page (the
         # failure itself is counted by django-axes through Django's authenticate()).
-        if limits.is_user_locked(self.build_http_request(request), username):
-            raise limits.OAuthTooManyAttempts(request=request)
+        if wait := limits.user_wait(self.build_http_request(request), username):
+            raise limits.OAuthTooManyAttempts(wait, request=request)
         return super().validate_user(username, password, client, request, *args, **kwargs)
 
     def authenticate_client(self, request, *args, **kwargs):
@@ -83,8 +84,13 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         http_request = self.build_http_request(request)
         basic = basic_credentials(request)
         client_id = basic[0] if basic is not None else request.client_id
-        if limits.is_client_locked(http_request, client_id):
-            raise limits.OAuthTooManyAttempts(request=request)
+        if not client_id and assertions.presented(request):
+            # RFC 7523 lets an assertion stand without client_id: the client it names (unverified,
+            # for counting only) is the one its failures count against; an unreadable one counts
+            # against the address alone.
+            client_id = assertions.claimed_client_id(request)
+        if wait := limits.client_wait(http_request, client_id):
+            raise limits.OAuthTooManyAttempts(wait, request=request)
         # The method (Basic or body) is part of what the client registered (RFC 7591 §2).
         if authenticate_client(request):
             return True

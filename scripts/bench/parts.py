@@ -104,7 +104,7 @@ def main(argv=None):
         "POST /api/oauth2/token client credentials": hot("token"),
         "POST /api/oauth2/introspect": hot("introspect"),
         "  bare baseline": baseline("/bench/bare"),
-        "  guessing-limit check (axes)": lambda: limits.is_client_locked(request, seeded.machine.client_id),
+        "  guessing-limit check (axes)": lambda: limits.client_wait(request, seeded.machine.client_id),
         "  client row (load_client)": lambda: load_client(seeded.machine.client_id, oauth_request),
         "  client secret check": lambda: check_password(seeded.machine_secret, seeded.machine.client_secret),
         "  introspection's token lookup": lambda: introspection(seeded.token),

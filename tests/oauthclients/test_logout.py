@@ -20,8 +20,8 @@ from oauth2_provider.models import get_access_token_model
 from accounts.models import UserSession
 from oauthclients.models import LogoutDelivery, SessionClient
 from oauthclients.oauth2.logout import backchannel
-from tests.factories import PASSWORD, make_client
-from tests.support.http import is_signed_in, signed_in_with_password
+from tests.factories import PASSWORD, UserFactory, make_client
+from tests.support.http import basic_auth_header, is_signed_in, signed_in_with_password
 from tests.support.oauth import authorize_url, user_tokens
 
 pytestmark = pytest.mark.django_db
@@ -579,3 +579,75 @@ def test_discovery_says_no_back_channel_logout_when_no_session_end_is_heard_of(a
     data = api_client.get("/api/oauth2/.well-known/openid-configuration").json()
     assert data["backchannel_logout_supported"] is False
     assert data["backchannel_logout_session_supported"] is False
+
+
+# --- Issue 19 §3: every way a session stops being valid tells its clients ------------------------
+
+
+def test_deleting_the_account_tells_the_clients_of_its_sessions(signed_in, rp, user, api_client):
+    browser, _id_token = signed_in
+    sid = session_of(browser).public_id
+    elsewhere = signed_in_with_password(user)  # a second session, which reached no client
+
+    response = api_client.delete(
+        "/api/users/me", HTTP_AUTHORIZATION=basic_auth_header(user.username, PASSWORD)
+    )
+
+    assert response.status_code == 204, response.content
+    assert not type(user).objects.filter(pk=user.pk).exists()
+    assert list(LogoutDelivery.objects.values_list("client", "sub", "sid")) == [(rp[0].pk, str(user.pk), sid)]
+    assert not UserSession.objects.exists()
+    assert not is_signed_in(browser) and not is_signed_in(elsewhere)
+
+
+def test_a_refused_account_deletion_tells_no_client(signed_in, user, api_client):
+    browser, _id_token = signed_in
+
+    response = api_client.delete(
+        "/api/users/me", HTTP_AUTHORIZATION=basic_auth_header(user.username, "wrong")
+    )
+
+    assert response.status_code == 401
+    assert type(user).objects.filter(pk=user.pk).exists()
+    assert not LogoutDelivery.objects.exists()
+    assert is_signed_in(browser)
+
+
+def test_signing_in_as_another_user_in_the_same_browser_ends_the_old_session(signed_in, rp, user):
+    browser, _id_token = signed_in
+    old = session_of(browser)
+    someone_else = UserFactory()
+
+    response = browser.post(reverse("login"), {"username": someone_else.username, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert list(LogoutDelivery.objects.values_list("client", "sub", "sid")) == [
+        (rp[0].pk, str(user.pk), old.public_id)
+    ]
+    assert not UserSession.objects.filter(pk=old.pk).exists()
+    assert session_of(browser).user_id == someone_else.pk
+    assert session_of(browser).public_id != old.public_id
+
+
+def test_signing_in_again_as_the_same_user_keeps_the_session_and_tells_no_client(signed_in, user):
+    browser, _id_token = signed_in
+    sid = session_of(browser).public_id
+
+    response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert session_of(browser).public_id == sid
+    assert not LogoutDelivery.objects.exists()
+    assert SessionClient.objects.filter(sid=sid).exists()
+
+
+def test_clearing_an_expired_session_tells_its_clients(signed_in, rp, user):
+    browser, _id_token = signed_in
+    session = session_of(browser)
+    live = signed_in_with_password(user)
+    UserSession.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    call_command("clearsessions")
+
+    assert list(LogoutDelivery.objects.values_list("client", "sid")) == [(rp[0].pk, session.public_id)]
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == [live.session.session_key]

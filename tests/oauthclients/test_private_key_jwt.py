@@ -2,6 +2,7 @@
 keys and authenticates at the token endpoint with an assertion signed by authlib."""
 
 import json
+import time
 
 import pytest
 import requests
@@ -89,6 +90,20 @@ def test_a_replayed_assertion_is_refused(api_client, user):
     assert replay.json()["error"] == "invalid_client"
     assert AccessToken.objects.count() == 1
     assert ClientAssertionUse.objects.filter(client=client).count() == 1
+
+
+def test_an_assertion_replayed_within_the_leeway_after_exp_is_refused(api_client, user):
+    """Issue 19 §2: accepted until exp + leeway, so its jti is remembered at least that long."""
+    client = keyed_client(user)
+    assertion = RSA_KEY.assertion(client.client_id, lifetime=-30)  # expired, but within the leeway
+    assert token_call(api_client, client.client_id, assertion).status_code == 200
+
+    replay = token_call(api_client, client.client_id, assertion)
+
+    assert replay.status_code == 401
+    assert replay.json()["error"] == "invalid_client"
+    assert AccessToken.objects.count() == 1
+    assert ClientAssertionUse.objects.get(client=client).expires.timestamp() > time.time() + 25
 
 
 @pytest.mark.parametrize(
@@ -235,3 +250,42 @@ def test_introspection_accepts_private_key_jwt(api_client, user):
     )
     assert response.status_code == 200, response.content
     assert response.json() == {"active": False}
+
+
+def assertion_call(api_client, assertion, address):
+    """A token request authenticated by the assertion alone (RFC 7523 lets client_id be left out)."""
+    data = {
+        "grant_type": CLIENT_CREDENTIALS,
+        "client_assertion_type": JWT_BEARER,
+        "client_assertion": assertion,
+    }
+    return api_client.post(TOKEN, data, REMOTE_ADDR=address)
+
+
+def test_junk_assertions_without_client_id_do_not_lock_an_unrelated_client(api_client, user):
+    """Issue 19 §2: failures without client_id once all counted in one "client:" bucket."""
+    client = keyed_client(user)
+    for n in range(10):
+        # Half unreadable (the address alone counts them), half naming a client that is not ours.
+        junk = "not-a-jwt" if n % 2 else STRANGER_KEY.assertion("someone-else")
+        assert_invalid_client(assertion_call(api_client, junk, "203.0.113.9"))
+
+    for address in ("198.51.100.20", "203.0.113.9"):
+        response = assertion_call(api_client, RSA_KEY.assertion(client.client_id), address)
+        assert response.status_code == 200, response.content
+    assert AccessToken.objects.filter(application=client).count() == 2
+
+
+def test_forged_assertions_count_against_the_client_they_name_from_that_address(api_client, user):
+    client = keyed_client(user)
+    for _ in range(10):  # AUTH_FAILURE_LIMIT
+        assert_invalid_client(
+            assertion_call(api_client, STRANGER_KEY.assertion(client.client_id), "203.0.113.9")
+        )
+
+    locked = assertion_call(api_client, RSA_KEY.assertion(client.client_id), "203.0.113.9")
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "temporarily_unavailable"
+    assert not AccessToken.objects.exists()
+    elsewhere = assertion_call(api_client, RSA_KEY.assertion(client.client_id), "198.51.100.20")
+    assert elsewhere.status_code == 200, elsewhere.content

@@ -73,6 +73,7 @@ def test_forged_forwarded_for_does_not_escape_the_sign_up_page_limit(client, sig
 
 def test_forged_forwarded_for_does_not_escape_the_password_limit(api_client, user, settings):
     settings.AXES_FAILURE_LIMIT = 2
+    settings.GUESSING_ADDRESS_FAILURE_LIMIT = 2  # the address's limit across accounts
     for n in range(2):
         api_client.get(
             "/api/users/me",

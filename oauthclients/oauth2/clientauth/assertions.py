@@ -30,6 +30,23 @@ def presented(request) -> bool:
     return bool(getattr(request, "client_assertion", None) or getattr(request, "client_assertion_type", None))
 
 
+def claimed_client_id(request) -> str | None:
+    """The client the request's assertion names (``sub``, else ``iss``), read without verifying
+    it: for attributing a failure, never for trusting anything. None when it cannot be read."""
+    assertion = getattr(request, "client_assertion", None)
+    if not isinstance(assertion, str):
+        return None
+    try:
+        payload = unverified_payload(assertion)
+    except UnverifiedJWT:
+        return None
+    for name in ("sub", "iss"):
+        value = payload.get(name)
+        if isinstance(value, str) and value and "\x00" not in value and len(value) <= 255:
+            return value
+    return None
+
+
 def _accepted_audiences(request) -> set[str]:
     """The issuer, the token endpoint, and the endpoint this request was sent to (without query)."""
     issuer = oauth2_settings.oidc_issuer(request)
@@ -40,7 +57,9 @@ def _accepted_audiences(request) -> set[str]:
 
 
 def _jti_record(client: Client, jti: str, exp: int) -> bool:
-    """Record ``jti`` as used until ``exp``; False when it was used already (a replay)."""
+    """Record ``jti`` as used for as long as an assertion carrying it could still be accepted
+    (``exp`` plus the leeway ``_claims_problem`` grants); False when it was used already (a replay).
+    The row, not a per-process cache, remembers it: every process and instance shares it."""
     now = timezone.now()
     ClientAssertionUse.objects.filter(expires__lt=now).delete()
     try:
@@ -48,7 +67,7 @@ def _jti_record(client: Client, jti: str, exp: int) -> bool:
             ClientAssertionUse.objects.create(
                 client=client,
                 jti_checksum=hashlib.sha256(jti.encode()).hexdigest(),
-                expires=datetime.fromtimestamp(exp, tz=UTC),
+                expires=datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=UTC),
             )
     except IntegrityError:
         return False
@@ -66,6 +85,7 @@ def _claims_problem(claims: dict, client: Client, request) -> str | None:
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         return "exp is required"
+    # The jti is remembered exactly this long (``_jti_record``): accepted means remembered.
     if exp <= now - LEEWAY_SECONDS or exp > now + MAX_LIFETIME_SECONDS + LEEWAY_SECONDS:
         return "exp is past or too far ahead"
     for name in ("iat", "nbf"):

@@ -8,6 +8,7 @@ the validator keeps them with the authorization code (``CodeAuthentication``) so
 which has no browser session, can put them in the ID token.
 """
 
+import hashlib
 import time
 from datetime import UTC, datetime
 
@@ -25,9 +26,15 @@ ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER]
 
 SESSION_AUTH_TIME = "oidc_auth_time"
 SESSION_ACR = "oidc_acr"
-# When the authorization endpoint last sent this browser to sign in again (max_age): a sign-in
-# after it satisfies the request, however long the user then took (max_age=0 included).
-SESSION_REAUTH_REQUESTED = "oidc_reauth_requested"
+# The authorization requests this browser was sent to sign in again for (max_age), by a digest of
+# the request's URL, with when: a sign-in after that satisfies THAT request once, however long the
+# user took (max_age=0 included), and no other request (OIDC Core §3.1.2.1: the OP MUST
+# re-authenticate for each request whose max_age the sign-in exceeds).
+SESSION_REAUTH_PENDING = "oidc_reauth_pending"
+# A request the user never came back to is forgotten after this long, and only the latest few
+# are kept: the session stays small whatever a page makes the browser open.
+REAUTH_PENDING_SECONDS = 3600
+REAUTH_PENDING_MAX = 8
 
 
 def acr_for_backend(backend_path: str | None) -> str | None:
@@ -69,23 +76,41 @@ def parse_max_age(value) -> int | None:
     return int(value)
 
 
+def _request_digest(request) -> str:
+    """Names one authorization request: its URL as the sign-in page's ``next`` brings it back."""
+    return hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+
+
 def reauthentication_due(request, params) -> bool:
-    """True when the request carries a ``max_age`` that the session's last sign-in exceeds."""
+    """True when the request carries a ``max_age`` that the session's last sign-in exceeds, unless
+    the user signed in again because of this very request (``reauthentication_requested``): that
+    sign-in satisfies it once, and is forgotten as it does."""
     max_age = parse_max_age(params.get("max_age"))
     if max_age is None or not request.user.is_authenticated:
         return False
     auth_time, _acr = session_authentication(request)
     if auth_time is None:
         return True
-    requested = request.session.get(SESSION_REAUTH_REQUESTED)
+    pending = dict(request.session.get(SESSION_REAUTH_PENDING) or {})
+    requested = pending.pop(_request_digest(request), None)
     if requested is not None and auth_time >= requested:
-        return False  # signed in again since we asked: that is the re-authentication
+        request.session[SESSION_REAUTH_PENDING] = pending
+        return False  # signed in again since we asked, for this request: the re-authentication
     return time.time() - auth_time > max_age
 
 
 def reauthentication_requested(request) -> None:
-    """Note that this browser is being sent to sign in again (see ``reauthentication_due``)."""
-    request.session[SESSION_REAUTH_REQUESTED] = time.time()
+    """Note that this browser is being sent to sign in again for this authorization request."""
+    now = time.time()
+    pending = {
+        digest: at
+        for digest, at in (request.session.get(SESSION_REAUTH_PENDING) or {}).items()
+        if now - at < REAUTH_PENDING_SECONDS
+    }
+    pending[_request_digest(request)] = now
+    request.session[SESSION_REAUTH_PENDING] = dict(
+        sorted(pending.items(), key=lambda item: item[1])[-REAUTH_PENDING_MAX:]
+    )
 
 
 def authorization_credentials(request) -> dict:
