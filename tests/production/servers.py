@@ -63,6 +63,9 @@ def production_env(**overrides) -> dict:
         DJANGO_SECURE_SSL_REDIRECT="0",  # plain http on loopback: no redirect to https
         REDIS_URL=os.environ.get("REDIS_URL", ""),
         WEB_CONCURRENCY="1",
+        # Sign-up now mails a verification link; the console backend would print it into the
+        # server log these tests read (a production deployment names its server in EMAIL_URL).
+        EMAIL_URL="dummymail://",
     )
     env.update(overrides)
     return env
