@@ -28,7 +28,7 @@ is a TypeError at the sender), and receivers take them by name.
     Sent by ``accounts.services.email_verify`` once the user followed the link for their address.
 """
 
-from oauthclients.signals import KeywordSignal
+from beerlocker_api.signals import KeywordSignal
 
 session_ended = KeywordSignal("session", "by", "actor")
 password_changed = KeywordSignal("user", "how", "admin")

@@ -9,7 +9,8 @@ from accounts import emails, services
 from accounts.models import UserSession
 from accounts.sessions import session_public_id
 from accounts.signals import session_ended
-from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter, TokenExchangeAdapter
+from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter
+from socialaccounts.grants import TokenExchangeAdapter
 
 
 class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):

@@ -13,38 +13,7 @@ exactly the keywords listed here (``KeywordSignal``: another shape is a TypeErro
     A revoked refresh token was presented; DOT revoked its whole family.
 """
 
-from django.dispatch import Signal
-
-
-class KeywordSignal(Signal):
-    """A signal with one documented shape: it is sent with exactly the keywords it declares, so a
-    sender with another shape fails at once (TypeError) instead of reaching receivers that read
-    None. Receivers take those keywords by name (``def receiver(sender, *, client, **kwargs)``)."""
-
-    def __init__(self, *keywords: str):
-        super().__init__()
-        self.keywords = frozenset(keywords)
-
-    def _check(self, named: dict) -> None:
-        if set(named) != self.keywords:
-            raise TypeError(f"This signal is sent with exactly {sorted(self.keywords)}, not {sorted(named)}.")
-
-    def send(self, sender, **named):
-        self._check(named)
-        return super().send(sender, **named)
-
-    def send_robust(self, sender, **named):
-        self._check(named)
-        return super().send_robust(sender, **named)
-
-    async def asend(self, sender, **named):
-        self._check(named)
-        return await super().asend(sender, **named)
-
-    async def asend_robust(self, sender, **named):
-        self._check(named)
-        return await super().asend_robust(sender, **named)
-
+from beerlocker_api.signals import KeywordSignal
 
 client_registered = KeywordSignal("client")
 client_secret_rotated = KeywordSignal("client")

@@ -19,8 +19,6 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 
-from oauthclients.adapter import OAuthClientsAdapter
-from oauthclients.grants import TOKEN_EXCHANGE
 from socialaccounts import conf
 
 # ``where(session_data)``: whether a browser session (its decoded data) is one the provider ended.
@@ -52,16 +50,6 @@ class SocialAccountsAdapter:
         from django.contrib.auth import get_user_model
 
         return get_user_model()._default_manager.none()
-
-
-class TokenExchangeAdapter(OAuthClientsAdapter):
-    """An oauthclients adapter with RFC 8693 token exchange on the token endpoint: name it in
-    ``OAUTHCLIENTS["ADAPTER"]`` (or subclass it) when both apps are installed."""
-
-    def extra_grants(self):
-        from socialaccounts.grants import TokenExchangeGrant  # oauthlib's grant machinery, on use
-
-        return {**super().extra_grants(), TOKEN_EXCHANGE: TokenExchangeGrant}
 
 
 def get_adapter() -> SocialAccountsAdapter:

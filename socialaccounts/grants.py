@@ -7,6 +7,7 @@ from django.db import transaction
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 
+from oauthclients.adapter import OAuthClientsAdapter
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts import services
 
@@ -123,3 +124,11 @@ class TokenExchangeGrant(GrantTypeBase):
         self.validate_scopes(request)
         for validator in self.custom_validators.post_token:
             validator(request)
+
+
+class TokenExchangeAdapter(OAuthClientsAdapter):
+    """An oauthclients adapter with RFC 8693 token exchange on the token endpoint: name it in
+    ``OAUTHCLIENTS["ADAPTER"]`` (or subclass it) when both apps are installed."""
+
+    def extra_grants(self):
+        return {**super().extra_grants(), TOKEN_EXCHANGE: TokenExchangeGrant}

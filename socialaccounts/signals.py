@@ -1,5 +1,5 @@
 """What socialaccounts announces (the project's ``activity`` app listens; this app imports none).
-Each is sent with exactly the keywords listed (``oauthclients.signals.KeywordSignal``).
+Each is sent with exactly the keywords listed (``beerlocker_api.signals.KeywordSignal``).
 
 ``account_linked(sender=SocialAccount, account, user, new_user)``
     A provider account was linked to ``user`` (on sign-in, connect or token exchange);
@@ -8,7 +8,7 @@ Each is sent with exactly the keywords listed (``oauthclients.signals.KeywordSig
     The user disconnected it (``account`` is the deleted instance).
 """
 
-from oauthclients.signals import KeywordSignal
+from beerlocker_api.signals import KeywordSignal
 
 account_linked = KeywordSignal("account", "user", "new_user")
 account_unlinked = KeywordSignal("account", "user")
