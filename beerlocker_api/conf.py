@@ -13,3 +13,23 @@ DEFAULTS = {
 def get(name):
     """The value of one beerlocker_api setting."""
     return getattr(settings, "BEERLOCKER_API", {}).get(name, DEFAULTS[name])
+
+
+# The guessing limits (beerlocker_api.limits, with django-axes installed), read as top-level
+# settings of these names; docs/security.md gives the reasoning behind each default.
+GUESSING_DEFAULTS = {
+    "AXES_FAILURE_LIMIT": 10,  # failures from one address for one account: that pair locks
+    "AXES_COOLOFF_TIME": 15 * 60,  # seconds the pair stays locked (or a timedelta)
+    "GUESSING_ADDRESS_FAILURE_LIMIT": 100,  # failures from one address across accounts
+    "GUESSING_ACCOUNT_DELAY_AFTER": 20,  # failures across addresses before the account waits
+    "GUESSING_ACCOUNT_DELAY_SECONDS": 60,  # the first wait, doubling per further failure
+    "GUESSING_ACCOUNT_DELAY_MAX_SECONDS": 15 * 60,  # the longest wait
+    "GUESSING_ACCOUNT_MEMORY_SECONDS": 12 * 3600,  # how long failures across addresses count
+    "GUESSING_DEVICE_COOKIE_NAME": "known_device",  # the signed cookie of a browser that signed in
+    "GUESSING_DEVICE_COOKIE_AGE_SECONDS": 365 * 24 * 3600,
+}
+
+
+def guessing(name):
+    """One guessing-limit setting: the project's, else its default above."""
+    return getattr(settings, name, GUESSING_DEFAULTS[name])

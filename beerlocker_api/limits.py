@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
-from django.conf import settings
 from django.core import signing
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import TemplateDoesNotExist
 from oauthlib.oauth2.rfc6749 import errors
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
+
+from beerlocker_api import conf
 
 # A prefix no username can carry (Django's username validator refuses ":"), so a client's
 # counter is never an account's.
@@ -43,7 +45,7 @@ def enabled() -> bool:
 
 @dataclass(frozen=True)
 class Policy:
-    """The guessing limits, from settings (beerlocker/settings.py sets each; docs/security.md)."""
+    """The guessing limits (defaults in beerlocker_api.conf; the reasoning in docs/security.md)."""
 
     pair_limit: int
     cool_off_seconds: int
@@ -69,16 +71,17 @@ def _seconds(value) -> int:
 
 
 def policy() -> Policy:
+    """The limits in force: the project's settings, else beerlocker_api.conf.GUESSING_DEFAULTS."""
     return Policy(
-        pair_limit=settings.AXES_FAILURE_LIMIT,
-        cool_off_seconds=_seconds(settings.AXES_COOLOFF_TIME),
-        address_limit=settings.GUESSING_ADDRESS_FAILURE_LIMIT,
-        account_delay_after=settings.GUESSING_ACCOUNT_DELAY_AFTER,
-        account_delay_seconds=settings.GUESSING_ACCOUNT_DELAY_SECONDS,
-        account_delay_max_seconds=settings.GUESSING_ACCOUNT_DELAY_MAX_SECONDS,
-        account_memory_seconds=settings.GUESSING_ACCOUNT_MEMORY_SECONDS,
-        device_cookie_name=settings.GUESSING_DEVICE_COOKIE_NAME,
-        device_cookie_age_seconds=settings.GUESSING_DEVICE_COOKIE_AGE_SECONDS,
+        pair_limit=conf.guessing("AXES_FAILURE_LIMIT"),
+        cool_off_seconds=_seconds(conf.guessing("AXES_COOLOFF_TIME")),
+        address_limit=conf.guessing("GUESSING_ADDRESS_FAILURE_LIMIT"),
+        account_delay_after=conf.guessing("GUESSING_ACCOUNT_DELAY_AFTER"),
+        account_delay_seconds=conf.guessing("GUESSING_ACCOUNT_DELAY_SECONDS"),
+        account_delay_max_seconds=conf.guessing("GUESSING_ACCOUNT_DELAY_MAX_SECONDS"),
+        account_memory_seconds=conf.guessing("GUESSING_ACCOUNT_MEMORY_SECONDS"),
+        device_cookie_name=conf.guessing("GUESSING_DEVICE_COOKIE_NAME"),
+        device_cookie_age_seconds=conf.guessing("GUESSING_DEVICE_COOKIE_AGE_SECONDS"),
     )
 
 
@@ -187,7 +190,11 @@ def lockout_response(request, response=None, credentials=None):
     if request.path.startswith("/api/"):
         locked = JsonResponse({"detail": wait_message(wait)}, status=429)
     else:
-        locked = render(request, "registration/locked_out.html", {"message": wait_message(wait)}, status=429)
+        try:
+            context = {"message": wait_message(wait)}
+            locked = render(request, "registration/locked_out.html", context, status=429)
+        except TemplateDoesNotExist:  # a project without that page: the message as plain text
+            locked = HttpResponse(wait_message(wait), content_type="text/plain; charset=utf-8", status=429)
     locked["Retry-After"] = str(wait)
     return locked
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client as BrowserClient
+from django.test import RequestFactory
 from oauth2_provider.models import get_access_token_model
 
 from oauthclients.grants import PASSWORD as PASSWORD_GRANT
@@ -340,3 +341,26 @@ def test_a_device_cookie_counts_only_for_its_own_account_and_only_when_signed(us
     assert sign_in_page(forged, user.username, PASSWORD).status_code == 429
     assert sign_in_page(known, other.username, PASSWORD).status_code == 429
     assert sign_in_page(known, user.username, PASSWORD).status_code == 302
+
+
+def test_the_limits_default_in_the_package_and_a_project_without_the_lockout_page_gets_text(settings):
+    """A project reusing beerlocker_api sets none of the GUESSING_* settings and ships no
+    registration/locked_out.html: its limits are the package's defaults, and a locked-out sign-in
+    page still answers 429 with the wait, as text."""
+    from beerlocker_api import conf, limits
+
+    for name in conf.GUESSING_DEFAULTS:
+        if name.startswith("GUESSING_"):
+            delattr(settings, name)
+    policy = limits.policy()
+    assert policy.address_limit == conf.GUESSING_DEFAULTS["GUESSING_ADDRESS_FAILURE_LIMIT"] == 100
+    assert policy.device_cookie_name == "known_device"
+
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": []}]
+    request = RequestFactory().get("/accounts/login/")
+    request.axes_wait = 42
+    response = limits.lockout_response(request)
+    assert response.status_code == 429
+    assert response["Content-Type"].startswith("text/plain")
+    assert response["Retry-After"] == "42"
+    assert b"Wait 42 seconds and try again." in response.content
