@@ -6,6 +6,7 @@ for ``localhost`` from a test CA): the server trusts that CA through ``OUTBOUND_
 may reach loopback through ``OUTBOUND_ALLOWED_NETWORKS``, as an operator would for clients on a
 private network. No http client_id is ever accepted."""
 
+import io
 import json
 import socket
 import time
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model
 from rest_framework.test import APIClient
@@ -26,7 +28,7 @@ from oauthclients.validation import validate_metadata_document
 from tests.factories import REDIRECT_URI
 from tests.support.drip_server import DripServer
 from tests.support.local_server import LocalServer, tls_context_for
-from tests.support.oauth import TOKEN, authorize_url, consent, exchange_code, pkce_pair, query
+from tests.support.oauth import TOKEN, authorize_url, consent, exchange_code, mint_tokens, pkce_pair, query
 
 EVERY_LOOPBACK = ["127.0.0.0/8", "::1/128"]
 DEADLINE = 2.0
@@ -369,3 +371,22 @@ def test_a_client_id_that_is_not_a_document_url_is_refused_without_a_fetch(cimd_
 )
 def test_a_document_is_used_as_long_as_its_cache_headers_say_within_bounds(cache_control, seconds):
     assert cimd.cache_seconds(cache_control) == seconds
+
+
+@pytest.mark.django_db
+def test_dots_clearcimdapplications_deletes_expired_clients_without_tokens(user):
+    url = "https://clients.example.com/stale.json"
+    metadata = validate_metadata_document(document(url), url=url)
+    stale = services.client_register_from_document(
+        client_id=url, metadata=metadata, expires=timezone.now() - timedelta(days=1)
+    )
+    kept = services.client_register_from_document(
+        client_id=URL,
+        metadata=validate_metadata_document(document(URL), url=URL),
+        expires=stale.cimd_expires_at,
+    )
+    mint_tokens(user, application=kept, scope="beers:read")
+
+    call_command("clearcimdapplications", stdout=io.StringIO())
+
+    assert list(Client.objects.values_list("client_id", flat=True)) == [URL]
