@@ -76,12 +76,12 @@ def client_validate(*, client: Client | None = None, **fields) -> dict:
     return cleaned
 
 
-def _apply(client: Client, cleaned: dict) -> None:
+def _apply(client: Client, cleaned: dict, *, validate_unique: bool = True) -> None:
     """Set the client's metadata and the DOT fields derived from it, then run the model's checks."""
     apply_to(client, cleaned)
     client.client_type = _client_type(client.token_endpoint_auth_method)
     client.authorization_grant_type = _primary_grant(client.grant_types)
-    client.full_clean()
+    client.full_clean(validate_unique=validate_unique)
 
 
 @transaction.atomic
@@ -134,7 +134,10 @@ def _register_from_document(client_id: str, metadata: dict, expires: datetime) -
         client.user = None
         client.registration_source = Client.RegistrationSource.CIMD
         client.cimd_expires_at = expires
-        _apply(client, metadata)
+        # The unique client_id is left to the database: a concurrent first use of the same URL is
+        # then an IntegrityError, which the caller answers by updating the row that won, where
+        # Django's own check would have been a ValidationError, i.e. a refused document.
+        _apply(client, metadata, validate_unique=False)
         client.save()
         return client
 

@@ -390,3 +390,51 @@ def test_dots_clearcimdapplications_deletes_expired_clients_without_tokens(user)
     call_command("clearcimdapplications", stdout=io.StringIO())
 
     assert list(Client.objects.values_list("client_id", flat=True)) == [URL]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_uses_of_one_document_register_one_client_and_refuse_neither():
+    """Two requests registering the same URL at once: both get the client, one row exists."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from oauthclients import services
+    from oauthclients.models import Client
+
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL's concurrent transactions")
+    url = "https://clients.example/app.json"
+    from oauthclients.validation import validate_metadata_document
+
+    document = {"client_id": url, "client_name": "Racer", "redirect_uris": ["https://clients.example/cb"]}
+    metadata = validate_metadata_document(document, url=url)
+    barrier = threading.Barrier(2)
+    results, failures = [], []
+
+    def register():
+        try:
+            barrier.wait(timeout=10)
+            results.append(
+                services.client_register_from_document(
+                    client_id=url, metadata=metadata, expires=timezone.now() + timedelta(hours=1)
+                ).client_id
+            )
+        except Exception as error:  # noqa: BLE001 - any failure is the test's finding
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    for _round in range(10):
+        Client.objects.filter(client_id=url).delete()
+        results.clear()
+        threads = [threading.Thread(target=register) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert failures == []
+        assert results == [url, url]
+        assert Client.objects.filter(client_id=url).count() == 1
