@@ -38,9 +38,7 @@ def verification_uri(request) -> str:
     return request.build_absolute_uri(reverse("oauth2_provider:device"))
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(login_not_required, name="dispatch")
-class DeviceAuthorizationView(ClientEndpointMixin, View):
+class DeviceAuthorization(View):
     """RFC 8628 §3.1-3.2: a device code, a user code a person can type, and where to type it. The
     client authenticates as at the token endpoint (a public client names itself), and must have
     registered the device grant."""
@@ -82,6 +80,13 @@ class DeviceAuthorizationView(ClientEndpointMixin, View):
                 "interval": grant.interval,
             }
         )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class DeviceAuthorizationView(ClientEndpointMixin, DeviceAuthorization):
+    """The device authorization endpoint, with the token endpoint's hygiene (no-store, a Basic
+    challenge on a 401)."""
 
 
 def _device_client(grant):
@@ -158,7 +163,8 @@ class DeviceVerificationView(DevicePageView):
             # The authorization endpoint's rules: a first-party client, or these scopes already
             # allowed (a live token covers them), is not asked again.
             return self.done(client, allowed=_authorize(request, grant, client))
-        request.session[SESSION_KEY] = grant.pk
+        # The code this user entered in this session: the confirm page asks about nothing else.
+        request.session[SESSION_KEY] = [grant.pk, request.user.pk]
         return redirect("oauth2_provider:device-confirm")
 
 
@@ -170,7 +176,8 @@ class DeviceConfirmView(DevicePageView):
     template_name = "oauthclients/device_confirm.html"
 
     def pending(self):
-        grant = devices.pending_for(self.request.session.get(SESSION_KEY), self.request.user)
+        pk, user_pk = self.request.session.get(SESSION_KEY) or [None, None]
+        grant = devices.pending_by_pk(pk) if user_pk == self.request.user.pk else None
         client = _device_client(grant) if grant is not None else None
         return grant, client
 

@@ -82,12 +82,12 @@ def pending_by_user_code(typed: str):
     ).first()
 
 
-def pending_for(pk, user):
-    """The unexpired pending device authorization ``pk`` that ``user`` entered the code of, or None."""
+def pending_by_pk(pk):
+    """The unexpired device authorization ``pk`` if it still waits for a user, or None."""
     model = get_device_grant_model()
-    return model.objects.filter(
-        pk=pk, user=user, status=model.AUTHORIZATION_PENDING, expires__gt=timezone.now()
-    ).first()
+    if not isinstance(pk, int):
+        return None
+    return model.objects.filter(pk=pk, status=model.AUTHORIZATION_PENDING, expires__gt=timezone.now()).first()
 
 
 @transaction.atomic
