@@ -15,6 +15,7 @@ class Kind(models.TextChoices):
     EMAIL_CHANGED = "email_changed", "E-mail address changed"
     EMAIL_VERIFIED = "email_verified", "E-mail address verified"
     CONSENT_GIVEN = "consent_given", "Access granted to an application"
+    DEVICE_AUTHORIZED = "device_authorized", "Device allowed to use an application"
     ACCESS_REVOKED = "access_revoked", "Application access revoked"
     REFRESH_TOKEN_REUSED = "refresh_token_reused", "Refresh token reuse detected"
     CLIENT_REGISTERED = "client_registered", "Application registered"

@@ -104,6 +104,10 @@ def consent_given(sender, client, user, scopes, **kwargs):
     event_record(kind=Kind.CONSENT_GIVEN, user=user, scopes=list(scopes), **_client(client))
 
 
+def device_authorized(sender, client, user, scopes, **kwargs):
+    event_record(kind=Kind.DEVICE_AUTHORIZED, user=user, scopes=list(scopes), **_client(client))
+
+
 def access_revoked(sender, client, user, **kwargs):
     event_record(kind=Kind.ACCESS_REVOKED, user=user, **_client(client))
 
@@ -167,6 +171,7 @@ RECEIVERS = [
     (email_verified, email_was_verified),
     (app_authorized, token_issued),
     (clients.consent_given, consent_given),
+    (clients.device_authorized, device_authorized),
     (clients.access_revoked, access_revoked),
     (clients.refresh_token_reuse_detected, refresh_token_reused),
     (clients.client_registered, client_registered),

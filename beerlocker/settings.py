@@ -279,6 +279,8 @@ OAUTHCLIENTS = {
     # The demo's tutorial (the seeds) uses the password grant; both are off by default in the app.
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    # The device flow (RFC 8628) for TVs and CLIs; off by default in the app.
+    "ALLOW_DEVICE_GRANT": env.bool("OAUTH2_ALLOW_DEVICE_GRANT", default=True),
     # Site-wide totals are for application tokens (client credentials) only.
     "APP_SCOPES": ["stats:read"],
     # What a client registered without a scope may ask for: the locker.

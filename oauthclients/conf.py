@@ -54,6 +54,19 @@ class AppSettings:
         return self._setting("ALLOW_PASSWORD_GRANT", False)
 
     @property
+    def ALLOW_DEVICE_GRANT(self) -> bool:
+        """The device authorization grant (RFC 8628: TVs, CLIs). Off: no client may register it,
+        the device authorization endpoint answers ``unsupported_grant_type`` and discovery leaves it
+        out; on, a client must still register it. Off by default: a user code is a way to ask
+        someone to approve a device that is not theirs (RFC 8628 §5.4, remote phishing)."""
+        return self._setting("ALLOW_DEVICE_GRANT", False)
+
+    @property
+    def DEVICE_CODE_EXPIRE_SECONDS(self) -> int:
+        """How long a device code and its user code live (RFC 8628 ``expires_in``)."""
+        return self._setting("DEVICE_CODE_EXPIRE_SECONDS", 600)
+
+    @property
     def APP_SCOPES(self) -> list[str]:
         """Scopes only an application token (client credentials, no user) may hold; a client
         credentials client may ask for these only."""
@@ -264,6 +277,11 @@ def provider_defaults() -> dict:
         "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
         "ID_TOKEN_EXPIRE_SECONDS": 3600,
         "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        # RFC 8628: the seconds a device waits between polls (slow_down adds 5 each time).
+        "DEVICE_FLOW_INTERVAL": 5,
+        # DOT's default reads the device code as stored in the clear; ours are checksums, and the
+        # validator's validate_device_code sets the user and scopes (oauthclients.oauth2.tokens.devices).
+        "OAUTH_PRE_TOKEN_VALIDATION": [],
         # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
         "REFRESH_TOKEN_EXPIRE_SECONDS": lambda: app_settings.REFRESH_TOKEN_IDLE_SECONDS,
         "ROTATE_REFRESH_TOKEN": True,

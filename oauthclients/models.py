@@ -8,6 +8,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
+    DEVICE_CODE,
     IMPLICIT,
     PASSWORD,
     RESPONSE_TYPE_GRANTS,
@@ -26,6 +27,8 @@ def grant_enabled(grant: str) -> bool:
         return conf.get("ALLOW_IMPLICIT_GRANT")
     if grant == PASSWORD:
         return conf.get("ALLOW_PASSWORD_GRANT")
+    if grant == DEVICE_CODE:
+        return conf.get("ALLOW_DEVICE_GRANT")
     return grant in GrantType.values
 
 

@@ -7,6 +7,9 @@ exactly the keywords listed here (``KeywordSignal``: another shape is a TypeErro
     ``client_deleted`` gets the instance after deletion (its id, name and owner still set).
 ``consent_given(client, user, scopes)``
     The user pressed Allow on the consent page.
+``device_authorized(client, user, scopes)``
+    The user allowed a device (RFC 8628 device flow) on the device page, or it was allowed by
+    remembered consent once they entered its code.
 ``access_revoked(client, user)``
     The user took an application's access back (authorized applications page).
 ``refresh_token_reuse_detected(client, user)``
@@ -19,5 +22,6 @@ client_registered = KeywordSignal("client")
 client_secret_rotated = KeywordSignal("client")
 client_deleted = KeywordSignal("client")
 consent_given = KeywordSignal("client", "user", "scopes")
+device_authorized = KeywordSignal("client", "user", "scopes")
 access_revoked = KeywordSignal("client", "user")
 refresh_token_reuse_detected = KeywordSignal("client", "user")

@@ -12,6 +12,7 @@ endpoints/base.py                    RFC 6749 error JSON; the client endpoints' 
 endpoints/authorize.py               the authorization endpoint: consent, prompt, max_age, id_token_hint, iss
 endpoints/authorization_requests.py  POSTed authorization requests; request objects declined when switched off
 endpoints/token.py                   the token and revocation endpoints
+endpoints/device.py                  RFC 8628 device authorization, and the page where the user enters the code
 endpoints/introspection.py           RFC 7662 introspection for resource servers
 endpoints/discovery.py               RFC 8414 metadata and OpenID Connect discovery: only what the server allows
 endpoints/registration.py            RFC 7591 / 7592 dynamic client registration
@@ -24,6 +25,7 @@ clientauth/cimd.py                  clients known by the URL of their metadata d
 
 tokens/                              what the server issues and spends
 tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation
+tokens/devices.py                    device and user codes (RFC 8628): checksums, polling pace, one-time exchange
 tokens/rotation.py                   refresh token rotation that holds under concurrency
 
 oidc/                                OpenID Connect beside the OAuth server
