@@ -65,6 +65,9 @@ def requested_resources(request) -> list[str]:
 
 def refuse_unknown_resources(request) -> None:
     """Raise ``invalid_target`` when a token request asks for a resource this server does not serve."""
-    requested = unknown_resource(requested_resources(request), origin=request_origin(request))
+    resources = requested_resources(request)
+    if not resources:
+        return  # nothing asked (the origin is needed only for a resource to compare)
+    requested = unknown_resource(resources, origin=request_origin(request))
     if requested is not None:
         raise invalid_target(requested, request=request)
