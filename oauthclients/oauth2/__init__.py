@@ -27,6 +27,7 @@ tokens/                              what the server issues and spends
 tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation
 tokens/devices.py                    device and user codes (RFC 8628): checksums, polling pace, one-time exchange
 tokens/rotation.py                   refresh token rotation that holds under concurrency
+tokens/audience.py                   RFC 8707 resource indicators: the server's resources, invalid_target
 
 oidc/                                OpenID Connect beside the OAuth server
 oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in
