@@ -556,5 +556,8 @@ LOGGING = {
             name: {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}
             for name in ("oauthlib", "oauth2_provider", "social_core", "requests_oauthlib", "urllib3")
         },
+        # The MCP SDK (lockers.mcp) logs a session manager's start and stop at INFO, which the
+        # stateless bridge does on every request: its warnings and errors only.
+        "mcp": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }
