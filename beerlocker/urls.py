@@ -44,6 +44,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
+    # RFC 9728: the API's protected-resource metadata (root and path forms).
+    path("", include("beerlocker_api.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("activity.urls")),
     path("api/", include("lockers.urls")),
