@@ -358,6 +358,8 @@ def request(
     the body are read (0: the body is not read). Raises RefusedAddress for a non-public address,
     DeadlineExceeded (a ``requests.Timeout``) when the time is up, ResponseTooLarge, and requests'
     other exceptions as usual."""
+    # The operator's CA bundle (OUTBOUND_CA_BUNDLE) unless the caller names one; never unverified.
+    kwargs.setdefault("verify", conf.get("OUTBOUND_CA_BUNDLE") or True)
     limit = Deadline(deadline_seconds() if deadline is None else deadline)
     token = _current_deadline.set(limit)
     limit.start()
