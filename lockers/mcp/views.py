@@ -14,58 +14,55 @@ import json
 
 from django.urls import reverse
 from oauth2_provider.views import OAuthProtectedResourceMetadataView
+from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import exceptions, permissions
 from rest_framework.views import APIView
 
+from beerlocker_api import resource
 from beerlocker_api.authentication import BearerAuthentication
 from lockers import conf
 from lockers.mcp import bridge
 from lockers.mcp.tools import tool_scopes
 
-NOT_FOR_THIS_RESOURCE = "The access token was not issued for this MCP server (RFC 8707 resource)."
-
 
 def resource_identifier(request) -> str:
     """This MCP server's resource identifier (RFC 8707, RFC 9728): the absolute URL of ``/mcp``,
-    or ``LOCKERS["MCP_RESOURCE"]`` when set (a proxy in front that the request cannot see)."""
-    return conf.get("MCP_RESOURCE") or request.build_absolute_uri(reverse("lockers-mcp:endpoint"))
+    or ``LOCKERS["MCP_RESOURCE"]`` when set (a path on this site, or a URI: a proxy in front)."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    return resource.resolve(conf.get("MCP_RESOURCE") or reverse("lockers-mcp:endpoint"), origin)
 
 
 def resource_metadata_url(request) -> str:
     """Where this resource's RFC 9728 metadata is: the path form for ``/mcp``."""
-    base, _, path = resource_identifier(request).partition("://")
-    host, _, path = path.partition("/")
-    return f"{base}://{host}/.well-known/oauth-protected-resource/{path}".rstrip("/")
-
-
-def _same_resource(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
+    return resource.metadata_url(resource_identifier(request))
 
 
 class McpBearerAuthentication(BearerAuthentication):
-    """The API's bearer tokens, accepted only when bound to this MCP server; the challenge points
-    at its protected-resource metadata."""
+    """The API's bearer tokens with this endpoint's identifier: a token must be bound to ``/mcp``
+    (one bound to nothing too is refused: the MCP authorization spec wants tokens issued for the
+    server that takes them); the challenge is Bearer alone, pointing at ``/mcp``'s metadata."""
 
     www_authenticate_realm = "mcp"
 
-    def authenticate(self, request):
-        result = super().authenticate(request)
-        if result is None:
-            return None
-        token = result[1]
-        if not any(_same_resource(audience, resource_identifier(request)) for audience in token.resource):
-            request.oauth2_error = {"error": "invalid_token", "error_description": NOT_FOR_THIS_RESOURCE}
-            raise exceptions.AuthenticationFailed(NOT_FOR_THIS_RESOURCE)
-        return result
+    def get_resource(self, request) -> str:
+        return resource_identifier(request)
+
+    def refuse_other_audiences(self, request, access_token) -> None:
+        if not access_token.resource:
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": resource.NO_AUDIENCE_MESSAGE,
+            }
+            raise exceptions.AuthenticationFailed(resource.NO_AUDIENCE_MESSAGE)
+        super().refuse_other_audiences(request, access_token)
 
     def authenticate_header(self, request):
-        from oauth2_provider.www_authenticate import build_bearer_challenge
-
+        # No Basic: an assistant holds a token, never the user's password.
         return build_bearer_challenge(
             request,
             oauth2_error=getattr(request, "oauth2_error", None),
             realm=self.www_authenticate_realm,
-            resource_metadata_url=resource_metadata_url(request),
+            resource_metadata_url=self.get_resource_metadata_url(request),
         )
 
 

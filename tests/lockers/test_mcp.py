@@ -195,9 +195,8 @@ def test_list_beers_reads_the_locker_in_a_bounded_number_of_queries(
     for n in range(5):
         BeerFactory(owner=user, name=f"Beer {n}")
 
-    # Whatever the locker holds: the token twice (beerlocker_api's one-query lookup leaves a
-    # resource-bound token to DOT, which reads it again) and the beers once.
-    with django_assert_max_num_queries(3):
+    # Whatever the locker holds: the token (with its user and audience, one query) and the beers.
+    with django_assert_max_num_queries(2):
         result = call(client, token, "list_beers")
 
     assert result["structuredContent"]["count"] == 5
@@ -254,3 +253,13 @@ def test_drink_beer_of_another_user_is_refused_as_if_it_did_not_exist(client, us
     assert result["isError"] is True
     assert result["content"][0]["text"].endswith(f"There is no beer {theirs.pk} in your locker.")
     assert Beer.objects.get().quantity == 2
+
+
+def test_a_token_bound_to_mcp_is_refused_by_the_rest_api(client, user, mcp_token):
+    BeerFactory(owner=user)
+
+    response = client.get("/api/beers", HTTP_AUTHORIZATION=f"Bearer {mcp_token()}")
+
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+    assert "count" not in response.json()
