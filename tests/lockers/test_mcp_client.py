@@ -3,7 +3,9 @@ finds the resource metadata and the authorization server, registers itself by dy
 registration, runs the code flow with PKCE and ``resource``; the user (a signed-in ``requests``
 session here, Chromium in tests/browser/test_mcp.py) Allows; the client then lists and adds beers."""
 
+import json
 import re
+import socket
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -13,6 +15,7 @@ from oauth2_provider.models import get_access_token_model
 from lockers.models import Beer
 from oauthclients.models import Client
 from tests.factories import PASSWORD
+from tests.support.local_server import LocalServer, tls_context_for
 from tests.support.mcp_client import CALLBACK, run_assistant
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -25,6 +28,32 @@ def open_registration(settings):
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "DCR_OPEN": True}
+
+
+@pytest.fixture
+def assistant_document(open_registration, settings, tmp_path):
+    """The assistant's Client ID Metadata Document on an https host of its own (loopback, a test CA
+    the server trusts), CIMD switched on; yields the document's URL, the assistant's client_id."""
+    context, ca = tls_context_for("localhost", tmp_path)
+    settings.OAUTHCLIENTS = {
+        **settings.OAUTHCLIENTS,
+        "CIMD_ENABLED": True,
+        "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+        "OUTBOUND_CA_BUNDLE": str(ca),
+    }
+    address = socket.getaddrinfo("localhost", 443, type=socket.SOCK_STREAM)[0][4][0]
+    with LocalServer(host=address, tls=context, headers={"Content-Type": "application/json"}) as host:
+        url = host.url("/assistant/client.json", host="localhost")
+        host.body = json.dumps(
+            {
+                "client_id": url,
+                "client_name": "Locker Assistant",
+                "redirect_uris": [CALLBACK],
+                "grant_types": ["authorization_code", "refresh_token"],
+                "token_endpoint_auth_method": "none",
+            }
+        ).encode()
+        yield url
 
 
 def signed_in(base, user):
@@ -90,3 +119,25 @@ def test_the_sdk_client_registers_by_dcr_gets_consent_and_lists_and_adds_beers(
     assert added == {"id": added["id"], "name": "Hazy Assistant", "type": "IPA", "quantity": 2}
     assert run.results["listed"].structured_content == {"count": 1, "beers": [added]}
     assert list(Beer.objects.values_list("owner", "name", "quantity")) == [(user.pk, "Hazy Assistant", 2)]
+
+
+def test_the_sdk_client_known_by_its_metadata_document_gets_consent_and_adds_a_beer(
+    live_server, user, assistant_document
+):
+    server_url = f"{live_server.url}/mcp"
+
+    run = run_assistant(
+        server_url, allow(signed_in(live_server.url, user)), client_metadata_url=assistant_document
+    )
+
+    asked = {key: values[0] for key, values in parse_qs(urlsplit(run.authorization_url).query).items()}
+    # No registration request: the client_id is the document's URL, fetched by the server.
+    assert asked["client_id"] == assistant_document
+    assert asked["resource"] == server_url
+    client = Client.objects.get(client_id=assistant_document)
+    assert not AccessToken.objects.filter(application=client, user=None).exists()  # no DCR token
+    token = AccessToken.objects.get(application=client, user=user)
+    assert token.resource == [server_url]
+    added = run.results["added"].structured_content
+    assert run.results["listed"].structured_content == {"count": 1, "beers": [added]}
+    assert list(Beer.objects.values_list("owner", "name")) == [(user.pk, "Hazy Assistant")]
