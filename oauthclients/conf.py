@@ -190,6 +190,14 @@ class AppSettings:
         return self._setting("LOGOUT_DELIVERY_THREADS", 4)
 
     @property
+    def RESOURCES(self) -> list[str] | None:
+        """The RFC 8707 resources a client may ask tokens for (``resource``; anything else is
+        ``invalid_target``): absolute URIs, or paths on the server's own origin (``"/api/"``).
+        None: the API's own identifier only (``BEERLOCKER_API["RESOURCE"]``). A project serving
+        another protected resource lists it with the API's: ``["/api/", "/mcp"]``."""
+        return self._setting("RESOURCES", None)
+
+    @property
     def FAST_PATHS(self) -> bool:
         """The speed-only overrides of DOT's private methods (oauthclients.oauth2.compat: fewer
         queries and transactions per token request). False takes DOT's own paths, with the same

@@ -25,6 +25,7 @@ clientauth/cimd.py                  clients known by the URL of their metadata d
 tokens/                              what the server issues and spends
 tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation
 tokens/rotation.py                   refresh token rotation that holds under concurrency
+tokens/audience.py                   RFC 8707 resource indicators: the server's resources, invalid_target
 
 oidc/                                OpenID Connect beside the OAuth server
 oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in

@@ -40,7 +40,7 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import codes, rotation
+from oauthclients.oauth2.tokens import audience, codes, rotation
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN)
@@ -248,6 +248,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         return signed
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        # RFC 8707: a resource this server does not serve is refused before anything is spent
+        # (code, refresh token) or saved; DOT narrows to the granted ones while saving.
+        audience.refuse_unknown_resources(request)
         if request.grant_type == REFRESH_TOKEN:
             # Claimed before rotating, so concurrent uses of one token never fork the family.
             try:

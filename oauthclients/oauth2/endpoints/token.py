@@ -34,6 +34,10 @@ class TokenView(ClientEndpointMixin, dot_views.TokenView):
         response = HttpResponse(content=body, status=status)
         for key, value in headers.items():
             response[key] = value
+        if "Content-Type" not in headers:
+            # oauthlib names no type for an error raised while saving the tokens (DOT's and our
+            # RFC 8707 invalid_target); the body is RFC 6749 §5.2 JSON all the same.
+            response["Content-Type"] = "application/json"
         return response
 
     def post(self, request, *args, **kwargs):
