@@ -297,6 +297,9 @@ OAUTHCLIENTS = {
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
     "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
+    # RFC 8707: the protected resources tokens may be bound to: the REST API and the MCP server
+    # (lockers.mcp, docs/mcp.md); any other resource is invalid_target.
+    "RESOURCES": ["/api/", "/mcp"],
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
@@ -565,5 +568,8 @@ LOGGING = {
             name: {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}
             for name in ("oauthlib", "oauth2_provider", "social_core", "requests_oauthlib", "urllib3")
         },
+        # The MCP SDK (lockers.mcp) logs a session manager's start and stop at INFO, which the
+        # stateless bridge does on every request: its warnings and errors only.
+        "mcp": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }

@@ -52,6 +52,8 @@ urlpatterns = [
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
     path("", include("socialaccounts.urls")),
+    # The locker as an MCP server for AI assistants (docs/mcp.md): /mcp and its RFC 9728 metadata.
+    path("", include("lockers.mcp.urls")),
     path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include(api_auth_urls)),
     # --- web pages and API docs
