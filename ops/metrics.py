@@ -108,7 +108,7 @@ _labelled_clients: set[str] = set()
 
 
 def client_label(client_id: str) -> str:
-    """``client_id`` while this process has labelled fewer than ``METRICS_CLIENT_LABEL_LIMIT``; else ``other``."""
+    """``client_id`` until this process labelled ``METRICS_CLIENT_LABEL_LIMIT`` ids; then ``other``."""
     if client_id in _labelled_clients:
         return client_id
     if len(_labelled_clients) < getattr(settings, "METRICS_CLIENT_LABEL_LIMIT", 100):
