@@ -30,8 +30,11 @@ def seed(kind, *, hours_ago, count=1, **details):
 
 def bars(html: str, window: int, series: str) -> list[int]:
     """The values of one chart's bars, oldest first."""
-    figure = re.search(rf'<figure class="ops-chart" data-series="{series}">.*?</figure>', html.split(
-        f'id="ops-window-{window}"', 1)[1], re.S).group(0)
+    figure = re.search(
+        rf'<figure class="ops-chart" data-series="{series}">.*?</figure>',
+        html.split(f'id="ops-window-{window}"', 1)[1],
+        re.S,
+    ).group(0)
     return [int(value) for value in re.findall(r'data-value="(\d+)"', figure)]
 
 
@@ -45,7 +48,9 @@ def test_staff_see_bars_that_follow_the_seeded_events(staff, user, django_assert
     seed(Kind.SIGN_IN, hours_ago=24 * 40, count=9, method="password")  # in neither
     for _ in range(2):
         mint_tokens(user)
-    AccessToken.objects.filter(pk=AccessToken.objects.first().pk).update(created=timezone.now() - timedelta(days=3))
+    AccessToken.objects.filter(pk=AccessToken.objects.first().pk).update(
+        created=timezone.now() - timedelta(days=3)
+    )
 
     with django_assert_max_num_queries(8):  # session, user, and the 4 GROUP BYs
         response = staff.get(PAGE)
