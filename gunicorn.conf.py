@@ -65,15 +65,17 @@ control_socket_disable = True
 # --- Prometheus metrics across workers (ops/metrics.py, ops/scrape.py) ------------------------------
 # prometheus-client's multiprocess mode: each worker writes its values to files in this directory
 # and /metrics adds them up, so a scrape answered by any worker counts every worker's requests. Set
-# here, in the master, before any worker imports the app. An operator's PROMETHEUS_MULTIPROC_DIR is
-# emptied at start (values from a previous run would be added in); without one, a new temporary
-# directory per start, removed at exit. A reload (HUP) keeps the directory: the variable is set.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beerlocker-metrics-")
-    os.environ["BEERLOCKER_METRICS_DIR_MADE"] = "1"  # remembered across reloads, for on_exit
+# in the master when it starts, before any worker is forked (workers import the app, and with it
+# prometheus-client, after the fork). An operator's PROMETHEUS_MULTIPROC_DIR is emptied (values of a
+# previous run would be added in); without one, a new temporary directory, removed at exit. A
+# reload (HUP) keeps the directory: on_starting runs once per master.
+_MADE_HERE = "BEERLOCKER_METRICS_DIR_MADE"  # set by on_starting, not configuration
 
 
 def on_starting(server):
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beerlocker-metrics-")
+        os.environ[_MADE_HERE] = "1"
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
@@ -88,5 +90,5 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if os.environ.get("BEERLOCKER_METRICS_DIR_MADE"):
+    if os.environ.get(_MADE_HERE):
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
