@@ -21,6 +21,7 @@ from activity.models import LOCKOUT_LIMIT, Event, Kind
 
 # The chart's drawing area, in SVG user units (the SVG scales to the page's width).
 WIDTH, HEIGHT, AXIS = 720, 120, 20
+TOP = 14  # room for the "max" label above the tallest bar
 SERIES = (
     ("sign_ins", "Sign-ins"),
     ("failures", "Failed sign-ins"),
@@ -99,7 +100,7 @@ def bar_chart(*, key: str, title: str, window: Window, buckets: list[datetime], 
         bars.append(
             {
                 "x": round(index * slot + 1, 1),
-                "y": round(HEIGHT - height, 1),
+                "y": round(TOP + HEIGHT - height, 1),
                 "width": round(slot - 2, 1),
                 "height": height,
                 "value": value,
@@ -115,9 +116,9 @@ def bar_chart(*, key: str, title: str, window: Window, buckets: list[datetime], 
         "top": top,
         "bars": bars,
         "width": WIDTH,
-        "height": HEIGHT,
-        "view_height": HEIGHT + AXIS,
-        "label_y": HEIGHT + AXIS - 5,
+        "axis_y": TOP + HEIGHT,
+        "view_height": TOP + HEIGHT + AXIS,
+        "label_y": TOP + HEIGHT + AXIS - 5,
     }
 
 

@@ -70,7 +70,7 @@ def test_staff_see_bars_that_follow_the_seeded_events(staff, user, django_assert
     assert daily["sign_ins"][-11] == 7 and sum(daily["sign_ins"]) == 13
     assert sum(daily["tokens"]) == 2 and daily["tokens"][-4] == 1
     # The tallest bar fills the chart; an empty hour has none.
-    assert 'y="0.0" width="28.0" height="120.0" data-value="4"' in html
+    assert 'y="14.0" width="28.0" height="120.0" data-value="4"' in html
     assert 'height="0.0" data-value="0"' in html
     # The CSP: no inline style or script of ours; the bars' colours come from the page's stylesheet.
     assert "<script" not in html.split('id="content-main"', 1)[1]
