@@ -300,6 +300,13 @@ OAUTHCLIENTS = {
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # A CA bundle verifying those hosts' certificates instead of the public roots (a private CA).
+    "OUTBOUND_CA_BUNDLE": env.str("OUTBOUND_CA_BUNDLE", default=""),
+    # Clients known by the https URL of their Client ID Metadata Document (MCP assistants): off
+    # unless asked; the hosts they may come from (ALLOWED_HOSTS syntax) and those refused.
+    "CIMD_ENABLED": env.bool("OAUTH2_CIMD_ENABLED", default=False),
+    "CIMD_ALLOWED_HOSTS": env.list("OAUTH2_CIMD_ALLOWED_HOSTS", default=["*"]),
+    "CIMD_DENIED_HOSTS": env.list("OAUTH2_CIMD_DENIED_HOSTS", default=[]),
     # Each such request ends within this many seconds, however slowly the host answers; at most
     # OUTBOUND_REQUEST_SLOTS web workers wait on clients' hosts at once (shared cache: set REDIS_URL).
     "OUTBOUND_DEADLINE_SECONDS": env.float("OUTBOUND_DEADLINE_SECONDS", default=5),

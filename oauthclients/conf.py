@@ -142,6 +142,44 @@ class AppSettings:
         return self._setting("OUTBOUND_FAILURE_CACHE_SECONDS", 30)
 
     @property
+    def OUTBOUND_CA_BUNDLE(self) -> str:
+        """A CA bundle file (PEM) that verifies the certificates of clients' https hosts instead of
+        the certifi roots: for clients on the operator's private network behind a private CA (and
+        the tests' loopback TLS hosts). Empty: the certifi roots."""
+        return self._setting("OUTBOUND_CA_BUNDLE", "")
+
+    @property
+    def CIMD_ENABLED(self) -> bool:
+        """Clients known by the https URL of their Client ID Metadata Document (oauthclients.oauth2.
+        clientauth.cimd): fetched on first use, registered without an owner. Off: such a client_id
+        is unknown (``invalid_client``), and discovery says ``client_id_metadata_document_supported``
+        false."""
+        return self._setting("CIMD_ENABLED", False)
+
+    @property
+    def CIMD_ALLOWED_HOSTS(self) -> list[str]:
+        """The hosts a metadata document may come from (Django's ``ALLOWED_HOSTS`` syntax:
+        ``"example.com"``, ``".example.com"`` for it and its subdomains, ``"*"`` for any)."""
+        return self._setting("CIMD_ALLOWED_HOSTS", ["*"])
+
+    @property
+    def CIMD_DENIED_HOSTS(self) -> list[str]:
+        """Hosts whose metadata documents are refused, whatever ``CIMD_ALLOWED_HOSTS`` says (same
+        syntax); a client already registered from such a host stops working at once."""
+        return self._setting("CIMD_DENIED_HOSTS", [])
+
+    @property
+    def CIMD_MIN_CACHE_SECONDS(self) -> int:
+        """A fetched metadata document is used at least this long, whatever its Cache-Control says
+        (``no-store``, ``no-cache``, a short or missing ``max-age``)."""
+        return self._setting("CIMD_MIN_CACHE_SECONDS", 300)
+
+    @property
+    def CIMD_MAX_CACHE_SECONDS(self) -> int:
+        """A fetched metadata document is fetched again after at most this long."""
+        return self._setting("CIMD_MAX_CACHE_SECONDS", 24 * 3600)
+
+    @property
     def REQUEST_URI_CACHE_SECONDS(self) -> int:
         """A request object fetched from a request_uri is kept this long (OIDC Core §6.2)."""
         return self._setting("REQUEST_URI_CACHE_SECONDS", 60)

@@ -103,6 +103,14 @@ class Client(AbstractApplication):
         (a first-party one made by a command) depends on no account."""
         return self.user_id is None or self.user.is_active
 
+    @property
+    def metadata_document_host(self) -> str:
+        """For a client known by its Client ID Metadata Document, the host (and port) that
+        publishes it: the one fact about who runs the client the server can vouch for; else ""."""
+        if self.registration_source != self.RegistrationSource.CIMD:
+            return ""
+        return urlsplit(self.client_id).netloc
+
     def get_allowed_schemes(self):
         """https, plus http for loopback and the private-use schemes of native apps (RFC 8252 §7)
         when the client registered such a redirect URI; only ever redirects to registered URIs.

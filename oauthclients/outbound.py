@@ -374,6 +374,8 @@ def request(
 
 
 def _request(method: str, url: str, *, deadline: float | None, max_bytes: int, **kwargs) -> Answer:
+    # The operator's CA bundle (OUTBOUND_CA_BUNDLE) unless the caller names one; never unverified.
+    kwargs.setdefault("verify", conf.get("OUTBOUND_CA_BUNDLE") or True)
     limit = Deadline(deadline_seconds() if deadline is None else deadline)
     token = _current_deadline.set(limit)
     limit.start()

@@ -20,6 +20,7 @@ clientauth/                          who the client is
 clientauth/authenticate.py           the registered method: client_secret_basic, _post or private_key_jwt
 clientauth/assertions.py             private_key_jwt client assertions (RFC 7523), single use
 clientauth/client_keys.py            a client's registered keys (jwks, jwks_uri) and verifying the JWTs it signs
+clientauth/cimd.py                  clients known by the URL of their metadata document (CIMD), fetched and kept
 
 tokens/                              what the server issues and spends
 tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation

@@ -30,8 +30,9 @@ def pkce_required(client_id: str) -> bool:
 
 
 def pkce_required_for(client) -> bool:
-    """``pkce_required`` for a client already read (None: no such client)."""
-    return client is None or client.is_public
+    """``pkce_required`` for a client already read (None: no such client). A client known by its
+    metadata document always: nobody vetted it, whatever keys it publishes."""
+    return client is None or client.is_public or client.registration_source == client.RegistrationSource.CIMD
 
 
 def require_s256(request) -> dict:
