@@ -33,7 +33,10 @@ def test_staff_see_the_operations_charts_under_the_csp(page):
     for _ in range(3):
         mint_tokens(staff)
     violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
 
     page.goto("/admin/login/?next=/admin/")
     page.get_by_label("Username").fill(staff.username)
