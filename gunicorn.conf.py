@@ -5,6 +5,9 @@ the environment so that a container or a unit file only sets variables.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 wsgi_app = "beerlocker.wsgi:application"
 
@@ -58,3 +61,34 @@ if os.environ.get("DJANGO_LOG_FORMAT") == "json":
 # gunicorn 25+'s control socket sits at one path per user ($HOME/.gunicorn/gunicorn.ctl): several
 # instances on one host would fight over it, and nothing here uses it.
 control_socket_disable = True
+
+# --- Prometheus metrics across workers (ops/metrics.py, ops/scrape.py) ------------------------------
+# prometheus-client's multiprocess mode: each worker writes its values to files in this directory
+# and /metrics adds them up, so a scrape answered by any worker counts every worker's requests. Set
+# in the master when it starts, before any worker is forked (workers import the app, and with it
+# prometheus-client, after the fork). An operator's PROMETHEUS_MULTIPROC_DIR is emptied (values of a
+# previous run would be added in); without one, a new temporary directory, removed at exit. A
+# reload (HUP) keeps the directory: on_starting runs once per master.
+_MADE_HERE = "BEERLOCKER_METRICS_DIR_MADE"  # set by on_starting, not configuration
+
+
+def on_starting(server):
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beerlocker-metrics-")
+        os.environ[_MADE_HERE] = "1"
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # The dead worker's live gauges go; its counters stay in the sums (prometheus-client's rule).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get(_MADE_HERE):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

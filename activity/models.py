@@ -26,6 +26,10 @@ class Kind(models.TextChoices):
     RATE_LIMITED = "rate_limited", "Rate limit hit"
 
 
+# A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).
+LOCKOUT_LIMIT = "failed-sign-ins"
+
+
 class EventQuerySet(models.QuerySet):
     def of(self, user):
         """``user``'s own events, newest first."""

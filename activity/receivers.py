@@ -10,7 +10,7 @@ from oauth2_provider.signals import app_authorized
 from accounts.services import EndedBy
 from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from activity import notifications
-from activity.models import Kind
+from activity.models import LOCKOUT_LIMIT, Kind
 from activity.services import event_record
 from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
@@ -156,7 +156,7 @@ def sign_ins_locked_out(sender, request, username, **kwargs):
     event_record(
         kind=Kind.RATE_LIMITED,
         user=user,
-        limit="failed-sign-ins",
+        limit=LOCKOUT_LIMIT,
         path=getattr(request, "path", None),
     )
 

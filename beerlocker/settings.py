@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "ops.health.HealthCheckMiddleware",
     # Then: times the whole stack, logs one line per request, echoes X-Request-ID (ops/middleware.py).
     "ops.middleware.RequestLogMiddleware",
+    # Prometheus: each request's latency and status by route (ops/metrics.py).
+    "ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -522,6 +524,15 @@ ACTIVITY = {
     # Events older than this are deleted by `manage.py pruneactivity` (run it daily).
     "RETENTION_DAYS": env.int("ACTIVITY_RETENTION_DAYS", default=180),
 }
+
+# --- Metrics (ops.scrape, docs/deploying.md "Metrics") -----------------------
+
+# /metrics is off (404) unless one of these is set: a bearer token the scraper sends, and/or the
+# networks (CIDR, comma-separated) it scrapes from. With both, both are required.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# At most this many client ids label the tokens-issued counter per process; the rest count as "other".
+METRICS_CLIENT_LABEL_LIMIT = env.int("METRICS_CLIENT_LABEL_LIMIT", default=100)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -14,6 +14,11 @@ exactly the keywords listed here (``KeywordSignal``: another shape is a TypeErro
     The user took an application's access back (authorized applications page).
 ``refresh_token_reuse_detected(client, user)``
     A revoked refresh token was presented; DOT revoked its whole family.
+``outbound_refused(reason)``
+    ``oauthclients.outbound`` turned a request to a client-registered URL away (the one signal
+    sent with ``sender=None``: the fetch knows its URL, not its client). ``reason`` is one of
+    ``OUTBOUND_REFUSALS``: ``"address"`` (a non-public address), ``"deadline"`` (no answer in full
+    in time), ``"busy"`` (every outbound request slot taken). For metrics (the project's ``ops``).
 """
 
 from beerlocker_api.signals import KeywordSignal
@@ -25,3 +30,7 @@ consent_given = KeywordSignal("client", "user", "scopes")
 device_authorized = KeywordSignal("client", "user", "scopes")
 access_revoked = KeywordSignal("client", "user")
 refresh_token_reuse_detected = KeywordSignal("client", "user")
+outbound_refused = KeywordSignal("reason")
+
+# outbound_refused's reasons, named once (a receiver may use them as a bounded label set).
+OUTBOUND_REFUSALS = ("address", "deadline", "busy")
