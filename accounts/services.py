@@ -1,18 +1,16 @@
 """Every write to an account goes through here: the user API, the pages, the admin and commands share it."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User as UserModel
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import models, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import emails
+from accounts.mail import mail_send
 from accounts.models import UserSession, VerifiedEmail
 from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from oauthclients.services import user_tokens_revoke
@@ -100,9 +98,7 @@ def email_verification_send(*, user: UserModel, site_url: str = "") -> None:
             "path": path,
             "days": emails.LINK_MAX_AGE_SECONDS // 86400,
         }
-        subject = render_to_string("accounts/email/verify_email_subject.txt", context).strip()
-        body = render_to_string("accounts/email/verify_email.txt", context)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        mail_send(template="accounts/email/verify_email", to=address, context=context)
 
     transaction.on_commit(send)
 

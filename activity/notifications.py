@@ -1,18 +1,10 @@
 """Security e-mails to the account's own address, through the configured mail backend."""
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
+from accounts.mail import mail_send
 
 
 def _send(user, template, *, to=None, **context):
-    address = to or user.email
-    if not address:
-        return
-    context = {"user": user, **context}
-    subject = render_to_string(f"activity/email/{template}_subject.txt", context).strip()
-    body = render_to_string(f"activity/email/{template}.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    mail_send(template=f"activity/email/{template}", to=to or user.email, context={"user": user, **context})
 
 
 def password_changed(*, user, how: str) -> None:
@@ -29,3 +21,9 @@ def email_changed(*, user, old_email: str) -> None:
     """Tell the OLD address it is no longer the account's (whoever changed it now receives the
     account's mail, password resets included; if it was not the user, they must act)."""
     _send(user, "email_changed", to=old_email, old_email=old_email)
+
+
+def new_sign_in(*, user, device: str, address: str | None) -> None:
+    """Tell the user their account was signed in to from a browser that had not signed in to it
+    before (``device``: browser and system; ``address``: the client's IP address, if known)."""
+    _send(user, "new_sign_in", device=device, address=address)

@@ -8,10 +8,12 @@ from django.db import transaction
 from oauth2_provider.signals import app_authorized
 
 from accounts.services import EndedBy
+from accounts.sessions import client_address, describe_user_agent, user_agent
 from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from activity import notifications
-from activity.models import LOCKOUT_LIMIT, Kind
+from activity.models import LOCKOUT_LIMIT, Event, Kind
 from activity.services import event_record
+from beerlocker_api import limits
 from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
 from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
@@ -27,9 +29,23 @@ def _backend_method(path: str) -> dict:
     return {"method": "provider", "provider": provider} if provider else {"method": "password"}
 
 
+def _tell_of_unknown_browser(request, user) -> None:
+    """E-mail the user when a browser without their device cookie (``beerlocker_api.limits``: set
+    by every sign-in) signs in as them, unless the account never signed in before (the sign-in
+    right after sign-up, or a first one with a provider, is no news to its owner)."""
+    if request is None or limits.known_device(request, user.get_username()) is not None:
+        return
+    if not Event.objects.filter(kind=Kind.SIGN_IN, user=user).exists():
+        return
+    device = str(describe_user_agent(user_agent(request)))
+    address = client_address(request)
+    transaction.on_commit(lambda: notifications.new_sign_in(user=user, device=device, address=address))
+
+
 def signed_in(sender, request, user, **kwargs):
     path = getattr(user, "backend", None) or getattr(request, "session", {}).get(BACKEND_SESSION_KEY)
     via_admin = request is not None and request.path.startswith("/admin/")
+    _tell_of_unknown_browser(request, user)  # before this sign-in is itself recorded
     event_record(kind=Kind.SIGN_IN, user=user, **_backend_method(path), via="admin" if via_admin else None)
 
 

@@ -387,17 +387,21 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
-# Password-reset mail: printed on the console unless EMAIL_URL names a server,
-# e.g. smtp+tls://user:password@smtp.example.com:587
+# --- E-mail (accounts.mail: every message as text + HTML) ----------------------------------------
+# One variable names the server (django-environ's EMAIL_URL; docs/configuration.md): unset, mail is
+# printed on the console; smtp://host:25, smtp+tls://user:password@host:587 (STARTTLS) or
+# smtp+ssl://user:password@host:465 (TLS from the start); user and password percent-encoded.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 EMAIL_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
-EMAIL_HOST = EMAIL_CONFIG["EMAIL_HOST"]
-EMAIL_PORT = EMAIL_CONFIG["EMAIL_PORT"]
-EMAIL_HOST_USER = EMAIL_CONFIG["EMAIL_HOST_USER"]
-EMAIL_HOST_PASSWORD = EMAIL_CONFIG["EMAIL_HOST_PASSWORD"]
+EMAIL_HOST = EMAIL_CONFIG["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = EMAIL_CONFIG["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = EMAIL_CONFIG["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = EMAIL_CONFIG["EMAIL_HOST_PASSWORD"] or ""
 EMAIL_USE_TLS = EMAIL_CONFIG.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = EMAIL_CONFIG.get("EMAIL_USE_SSL", False)
 EMAIL_FILE_PATH = EMAIL_CONFIG["EMAIL_FILE_PATH"]
+# A mail server that stops answering must not hold a web worker for ever (Django's default: no limit).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
 
 SPECTACULAR_SETTINGS = {

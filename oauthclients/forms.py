@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.html import format_html, format_html_join
+from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
 from oauthclients.grants import (
@@ -29,6 +31,24 @@ AUTH_METHOD_CHOICES = [
     ),
     (Client.AuthMethod.NONE, "Public, no secret (a browser or mobile app; uses PKCE)"),
 ]
+
+
+def scope_descriptions() -> list[tuple[str, str, str]]:
+    """(name, description, who may hold it) of every scope the server knows, from the scopes
+    backend (``OAUTH2_PROVIDER["SCOPES"]``): what the portal shows a developer they can ask for."""
+    app_only, first_party = conf.get("APP_SCOPES"), conf.get("FIRST_PARTY_SCOPES")
+    return [
+        (
+            name,
+            description,
+            " (applications acting for themselves, client credentials, only)"
+            if name in app_only
+            else " (first-party applications only: an administrator decides)"
+            if name in first_party
+            else "",
+        )
+        for name, description in get_scopes_backend().get_all_scopes().items()
+    ]
 
 
 class ClientForm(forms.Form):
@@ -77,7 +97,12 @@ class ClientForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         default = conf.get("DEFAULT_CLIENT_SCOPE")
-        self.fields["scope"].help_text = f"Space-separated, e.g. {default} profile. Empty: {default}."
+        self.fields["scope"].help_text = format_html(
+            'Space-separated, e.g. {} profile. Empty: {}. The scopes there are:<ul class="scopes">{}</ul>',
+            default,
+            default,
+            format_html_join("", "<li><code>{}</code>: {}{}</li>", scope_descriptions()),
+        )
 
     @classmethod
     def initial_for(cls, client):

@@ -133,15 +133,23 @@ def social_account_connect(*, user, provider: str, access_token: str) -> tuple[S
     return account, account.pk not in existing
 
 
+LAST_SIGN_IN_METHOD = "This is your only way to sign in: set a password or connect another account first."
+
+
+def social_account_disconnect_allowed(*, user, other_accounts: int) -> bool:
+    """Whether one of ``user``'s links may be removed while ``other_accounts`` others remain: the
+    rule ``social_account_disconnect`` enforces, which the connections page asks before it offers
+    a Disconnect button."""
+    return user.has_usable_password() or other_accounts > 0
+
+
 @transaction.atomic
 def social_account_disconnect(*, account: SocialAccount) -> None:
     """Remove a link, unless it is the user's last way to sign in (no usable password, no other link)."""
     user = account.user
     others = SocialAccount.objects.owned_by(user).exclude(pk=account.pk).select_for_update()
-    if not user.has_usable_password() and not others.exists():
-        raise LastSignInMethod(
-            "This is your only way to sign in: set a password or connect another account first."
-        )
+    if not social_account_disconnect_allowed(user=user, other_accounts=others.count()):
+        raise LastSignInMethod(LAST_SIGN_IN_METHOD)
     account.delete()
     signals.account_unlinked.send(sender=SocialAccount, account=account, user=user)
 

@@ -93,13 +93,24 @@ class SocialAccountRefreshView(generics.GenericAPIView):
 
 
 class ConnectionsView(LoginRequiredMixin, ListView):
-    """The signed-in user's connected accounts, with Connect, Refresh and Disconnect buttons."""
+    """The signed-in user's connected accounts, with Connect, Refresh and Disconnect buttons (no
+    Disconnect where ``social_account_disconnect`` would refuse it: ``can_disconnect`` is False and
+    ``last_sign_in_method`` says why)."""
 
     template_name = "socialaccounts/connections.html"
     context_object_name = "accounts"
 
     def get_queryset(self):
         return SocialAccount.objects.owned_by(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        others = len(context["accounts"]) - 1
+        context["can_disconnect"] = services.social_account_disconnect_allowed(
+            user=self.request.user, other_accounts=others
+        )
+        context["last_sign_in_method"] = services.LAST_SIGN_IN_METHOD
+        return context
 
 
 class DisconnectView(LoginRequiredMixin, View):

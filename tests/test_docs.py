@@ -139,3 +139,20 @@ def test_every_relative_link_in_the_readme_and_docs_leads_to_a_file():
     for page in [root / "README.md", *(root / "docs").glob("*.md")]:
         for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", page.read_text()):
             assert (page.parent / target).exists(), (page.name, target)
+
+
+def test_every_curl_in_the_readme_and_docs_is_quiet_but_shows_errors():
+    """Copied into a terminal, a documented curl prints the answer, not a progress meter, and
+    still says why it failed (``-sS``)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    calls = [
+        (page.name, call)
+        for page in [root / "README.md", *(root / "docs").glob("*.md")]
+        for call in re.findall(r"(?:^|[ $(`])curl [^\n]*", page.read_text(), re.M)
+    ]
+
+    assert len(calls) > 20
+    assert [(page, call) for page, call in calls if "curl -sS " not in call] == []

@@ -299,3 +299,27 @@ def test_sign_up_shares_the_apis_rate_limit_and_writes_nothing_past_it(client, a
     assert response.status_code == 429
     assert "Too many sign-ups" in response.content.decode()
     assert sorted(User.objects.values_list("username", flat=True)) == ["first", "second"]
+
+
+def test_the_top_bar_groups_the_account_pages_in_a_disclosure_menu(client, user):
+    client.force_login(user)
+
+    body = client.get("/").content.decode()
+
+    header = body[body.index('<header class="site-header">') : body.index("</header>")]
+    menu = header[header.index('<details class="account-menu">') : header.index("</details>")]
+    outside = header.replace(menu, "")
+    assert f'<summary>Account <span class="who">(signed in as <strong>{user.username}</strong>)' in menu
+    account_pages = (
+        "/account/connections",
+        "/account/sessions/",
+        "/account/activity/",
+        "/accounts/password_change/",
+    )
+    for path in account_pages:
+        assert f'href="{path}"' in menu, path
+        assert f'href="{path}"' not in outside, path
+    # What stays in the bar: the brand, four destinations, the menu and Sign out.
+    assert outside.count("<a ") == 5
+    assert ">Sign out</button>" in outside
+    assert "<script" not in header

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from lockers.models import Beer
 from socialaccounts.models import SocialAccount
 from tests.factories import PASSWORD, BeerFactory, UserFactory
-from tests.support.browser import fits_the_screen, screenshot
+from tests.support.browser import fits_the_screen, open_account_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 User = get_user_model()
@@ -86,7 +86,7 @@ def test_sign_up_sign_out_sign_in_and_keep_a_locker(page):
 def test_change_and_reset_a_password(page):
     user = UserFactory(username="bob", email="bob@example.com")
     sign_in(page, "bob")
-    page.get_by_role("link", name="Password").click()
+    open_account_page(page, "Password")
     page.get_by_label("Old password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("a second long passphrase")
     page.get_by_label("New password confirmation").fill("a second long passphrase")
@@ -103,7 +103,9 @@ def test_change_and_reset_a_password(page):
     page.get_by_role("button", name="Send the link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
     screenshot(page, "password-reset-sent")
-    changed, message = mail.outbox  # the notice of the change, then the reset link
+    # The notice of the change, then the reset link (after the factory's address verification).
+    verify, changed, message = mail.outbox
+    assert verify.subject == "Confirm your Beer Locker e-mail address"
     assert changed.subject == "Your Beer Locker password was changed"
     link = re.search(r"https?://\S+/accounts/reset/\S+/", message.body).group(0)
 
@@ -141,7 +143,7 @@ def test_connected_accounts_page(page, phone_page, settings):
     SocialAccount.objects.create(user=user, provider="github", uid="4242", extra_data=profile)
     for tab, name in [(page, "connections"), (phone_page, "phone-connections")]:
         sign_in(tab, "kim")
-        tab.get_by_role("link", name="Connections").click()
+        open_account_page(tab, "Connections")
         expect(tab.get_by_role("heading", name="Connected accounts")).to_be_visible()
         expect(tab.get_by_role("cell", name="kim-gh")).to_be_visible()
         screenshot(tab, name)

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD, UserFactory
-from tests.support.browser import PHONE, fits_the_screen, screenshot
+from tests.support.browser import PHONE, fits_the_screen, open_account_page, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def test_see_my_sessions_sign_one_out_and_read_the_activity(open_tab):
     sign_in(laptop, "dana")
     sign_in(phone, "dana")
 
-    laptop.get_by_role("link", name="Sessions").click()
+    open_account_page(laptop, "Sessions")
     expect(laptop.get_by_role("heading", name="Where you are signed in")).to_be_visible()
     current = laptop.locator(".session.current")
     expect(current).to_have_count(1)
@@ -70,7 +70,7 @@ def test_see_my_sessions_sign_one_out_and_read_the_activity(open_tab):
     phone.reload()
     expect(phone).to_have_url(re.compile(r"/accounts/login/"))
 
-    laptop.get_by_role("link", name="Activity").click()
+    open_account_page(laptop, "Activity")
     expect(laptop.get_by_role("heading", name="Security activity")).to_be_visible()
     rows = laptop.locator("table.activity tbody tr")
     expect(rows.first).to_contain_text("Session ended")

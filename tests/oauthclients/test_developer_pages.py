@@ -297,3 +297,18 @@ def test_a_form_without_its_one_time_token_changes_nothing(signed_in, user):
 
     assert (created.status_code, rotated.status_code) == (302, 302)
     assert list(Client.objects.values()) == [before]
+
+
+def test_the_registration_form_lists_every_scope_one_can_ask_for_with_its_description(signed_in, settings):
+    page = signed_in.get("/account/developer/new/")
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    scopes = settings.OAUTH2_PROVIDER["SCOPES"]
+    assert len(scopes) >= 5
+    for name, description in scopes.items():
+        assert f"<li><code>{name}</code>: {description}" in body.replace("&#x27;", "'"), name
+    assert "<code>stats:read</code>: " in body and "client credentials, only" in body
+    assert "first-party applications only" in body
+    # Tied to the field, so a screen reader reads the list with it.
+    assert 'aria-describedby="id_scope_helptext"' in body

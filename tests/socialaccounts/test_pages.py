@@ -81,6 +81,34 @@ def test_disconnect_last_way_to_sign_in_is_refused(db):
     assert SocialAccount.objects.filter(pk=account.pk).exists()
 
 
+def test_the_last_sign_in_method_has_no_disconnect_button_but_says_why(db):
+    social_only = UserFactory()
+    social_only.set_unusable_password()
+    social_only.save()
+    link(social_only)
+
+    page = signed_in_as(social_only).get("/account/connections").content.decode()
+
+    assert "/disconnect" not in page and ">Disconnect" not in page
+    assert "This is your only way to sign in: set a password or connect another account first." in page
+    assert 'class="secondary">Refresh profile' in page
+
+
+def test_with_two_accounts_and_no_password_each_can_be_disconnected(db):
+    social_only = UserFactory()
+    social_only.set_unusable_password()
+    social_only.save()
+    first = link(social_only)
+    second = link(social_only, provider="oidc", uid="o-2", profile={"username": "olly"})
+
+    page = signed_in_as(social_only).get("/account/connections").content.decode()
+
+    assert page.count('class="danger">Disconnect') == 2
+    assert f"/account/connections/{first.pk}/disconnect" in page
+    assert f"/account/connections/{second.pk}/disconnect" in page
+    assert "only way to sign in: set a password or connect" not in page
+
+
 def test_connections_show_titles_the_sites_date_format_and_a_non_primary_disconnect(user):
     account = link(user, provider="oidc", uid="o-1", profile={"username": "olly"})
     SocialAccount.objects.filter(pk=account.pk).update(created="2026-03-04T05:06:00Z")
@@ -104,6 +132,7 @@ def test_connections_without_any_provider_say_so_and_the_home_page_promises_none
 
     assert "No sign-in provider" in page and "is set up on this server" in page
     assert "Connect another account" not in page
+    assert "docs/" not in page and ".md" not in page  # no path into the repository for end users
     assert "GitHub, Google" not in home
     assert "None is set up on this server yet." in home
 

@@ -17,3 +17,9 @@ def screenshot(page, name):
 def fits_the_screen(page):
     """True when nothing makes the page scroll sideways."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def open_account_page(page, name):
+    """Open the top bar's Account menu (a <details>) and follow its link ``name``."""
+    page.locator(".account-menu summary").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
