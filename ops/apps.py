@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class OpsConfig(AppConfig):
@@ -7,3 +8,9 @@ class OpsConfig(AppConfig):
     # DEFAULT_AUTO_FIELD can never make makemigrations write a new one.
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Operations (health checks, request log)"
+
+    def ready(self) -> None:
+        from ops.production import production_settings
+
+        # `check --deploy` only: what production refuses to start with (ops/production.py).
+        checks.register(production_settings, checks.Tags.security, deploy=True)
