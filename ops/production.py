@@ -133,7 +133,10 @@ def main() -> int:
     try:
         call_command("check", deploy=True, fail_level="ERROR")
     except SystemCheckError as error:
-        print(f"{error}\n\nRefusing to start: fix the settings named above (docs/deploying.md).", file=sys.stderr)
+        print(
+            f"{error}\n\nRefusing to start: fix the settings named above (docs/deploying.md).",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
