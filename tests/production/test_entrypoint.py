@@ -137,8 +137,8 @@ def test_jobs_delete_what_has_expired_and_keep_the_rest(user):
     assert done.returncode == 0, done.stderr
     assert AccessToken.objects.count() == 1
     assert AccessToken.objects.get().token_checksum == hashlib.sha256(live.encode()).hexdigest()
-    assert set(Event.objects.values_list("pk", flat=True)) == {recent.pk}
     assert not Event.objects.filter(pk=old.pk).exists()
+    assert Event.objects.filter(pk=recent.pk).exists()
     assert "Deleted 1 activity events." in done.stdout
 
 
