@@ -118,25 +118,28 @@ def production_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 
 def main() -> int:
-    """Exit 0 when this environment may serve production; else print why and exit 1."""
+    """Exit 0 when this environment may serve production; else log why and exit 1.
+
+    Every deploy-tagged check runs (Django's, DOT's, ours); errors refuse, warnings are logged.
+    Through the project's logging, so with DJANGO_LOG_FORMAT=json they are JSON lines like the rest.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beerlocker.settings")
+    import logging
+
     import django
     from django.core.exceptions import ImproperlyConfigured
-    from django.core.management import call_command
-    from django.core.management.base import SystemCheckError
 
     try:
         django.setup()
-    except ImproperlyConfigured as error:
+    except ImproperlyConfigured as error:  # before logging is configured: plain text
         print(f"Refusing to start: {error}", file=sys.stderr)
         return 1
-    try:
-        call_command("check", deploy=True, fail_level="ERROR")
-    except SystemCheckError as error:
-        print(
-            f"{error}\n\nRefusing to start: fix the settings named above (docs/deploying.md).",
-            file=sys.stderr,
-        )
+    log = logging.getLogger("ops.production")
+    issues = [issue for issue in checks.run_checks(include_deployment_checks=True) if not issue.is_silenced()]
+    for issue in sorted(issues, key=lambda issue: -issue.level):  # errors first
+        log.log(logging.ERROR if issue.is_serious() else logging.WARNING, "%s", issue)
+    if any(issue.is_serious() for issue in issues):
+        log.error("Refusing to start: fix the settings named above (docs/deploying.md).")
         return 1
     return 0
 
