@@ -5,8 +5,10 @@ the environment so that a container or a unit file only sets variables.
 """
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 wsgi_app = "beerlocker.wsgi:application"
@@ -63,8 +65,8 @@ if os.environ.get("DJANGO_LOG_FORMAT") == "json":
 control_socket_disable = True
 
 
-def on_starting(server):
-    """Refuse to start (before binding) with development or missing production settings.
+def _refuse_development_settings():
+    """on_starting: refuse to start (before binding) with development or missing production settings.
 
     The check runs in a child process: importing Django into the master would make every worker
     inherit it and a HUP reload keep the old code. It costs one `check --deploy` (about 1.5 s).
@@ -75,3 +77,36 @@ def on_starting(server):
     if done.returncode:
         # gunicorn prints a RuntimeError as "Error: ..." and exits 1.
         raise RuntimeError("refusing to start: the production settings above are wrong (docs/deploying.md)")
+
+
+# --- Prometheus metrics across workers (ops/metrics.py, ops/scrape.py) ------------------------------
+# prometheus-client's multiprocess mode: each worker writes its values to files in this directory
+# and /metrics adds them up, so a scrape answered by any worker counts every worker's requests. Set
+# in the master when it starts, before any worker is forked (workers import the app, and with it
+# prometheus-client, after the fork). An operator's PROMETHEUS_MULTIPROC_DIR is emptied (values of a
+# previous run would be added in); without one, a new temporary directory, removed at exit. A
+# reload (HUP) keeps the directory: on_starting runs once per master.
+_MADE_HERE = "BEERLOCKER_METRICS_DIR_MADE"  # set by on_starting, not configuration
+
+
+def on_starting(server):
+    _refuse_development_settings()
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beerlocker-metrics-")
+        os.environ[_MADE_HERE] = "1"
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # The dead worker's live gauges go; its counters stay in the sums (prometheus-client's rule).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get(_MADE_HERE):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

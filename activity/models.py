@@ -15,6 +15,7 @@ class Kind(models.TextChoices):
     EMAIL_CHANGED = "email_changed", "E-mail address changed"
     EMAIL_VERIFIED = "email_verified", "E-mail address verified"
     CONSENT_GIVEN = "consent_given", "Access granted to an application"
+    DEVICE_AUTHORIZED = "device_authorized", "Device allowed to use an application"
     ACCESS_REVOKED = "access_revoked", "Application access revoked"
     REFRESH_TOKEN_REUSED = "refresh_token_reused", "Refresh token reuse detected"
     CLIENT_REGISTERED = "client_registered", "Application registered"
@@ -23,6 +24,10 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
     PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
     RATE_LIMITED = "rate_limited", "Rate limit hit"
+
+
+# A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).
+LOCKOUT_LIMIT = "failed-sign-ins"
 
 
 class EventQuerySet(models.QuerySet):

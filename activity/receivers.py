@@ -10,7 +10,7 @@ from oauth2_provider.signals import app_authorized
 from accounts.services import EndedBy
 from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from activity import notifications
-from activity.models import Kind
+from activity.models import LOCKOUT_LIMIT, Kind
 from activity.services import event_record
 from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
@@ -104,6 +104,10 @@ def consent_given(sender, client, user, scopes, **kwargs):
     event_record(kind=Kind.CONSENT_GIVEN, user=user, scopes=list(scopes), **_client(client))
 
 
+def device_authorized(sender, client, user, scopes, **kwargs):
+    event_record(kind=Kind.DEVICE_AUTHORIZED, user=user, scopes=list(scopes), **_client(client))
+
+
 def access_revoked(sender, client, user, **kwargs):
     event_record(kind=Kind.ACCESS_REVOKED, user=user, **_client(client))
 
@@ -152,7 +156,7 @@ def sign_ins_locked_out(sender, request, username, **kwargs):
     event_record(
         kind=Kind.RATE_LIMITED,
         user=user,
-        limit="failed-sign-ins",
+        limit=LOCKOUT_LIMIT,
         path=getattr(request, "path", None),
     )
 
@@ -167,6 +171,7 @@ RECEIVERS = [
     (email_verified, email_was_verified),
     (app_authorized, token_issued),
     (clients.consent_given, consent_given),
+    (clients.device_authorized, device_authorized),
     (clients.access_revoked, access_revoked),
     (clients.refresh_token_reuse_detected, refresh_token_reused),
     (clients.client_registered, client_registered),

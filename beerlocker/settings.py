@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "ops.health.HealthCheckMiddleware",
     # Then: times the whole stack, logs one line per request, echoes X-Request-ID (ops/middleware.py).
     "ops.middleware.RequestLogMiddleware",
+    # Prometheus: each request's latency and status by route (ops/metrics.py).
+    "ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -284,6 +286,8 @@ OAUTHCLIENTS = {
     # mode: the demo's tutorial (`make run`, the seeds) uses the password grant.
     "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=DEBUG),
     "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=DEBUG),
+    # The device flow (RFC 8628) for TVs and CLIs; off by default in the app.
+    "ALLOW_DEVICE_GRANT": env.bool("OAUTH2_ALLOW_DEVICE_GRANT", default=True),
     # Site-wide totals are for application tokens (client credentials) only.
     "APP_SCOPES": ["stats:read"],
     # What a client registered without a scope may ask for: the locker.
@@ -300,9 +304,19 @@ OAUTHCLIENTS = {
     # Anonymous RFC 7591 registration (no signed-in user, no initial access token): for an OpenID
     # certification run or an open ecosystem only. Such clients have no owner; see the README.
     "DCR_OPEN": env.bool("OAUTH2_DCR_OPEN", default=False),
+    # RFC 8707: the protected resources tokens may be bound to: the REST API and the MCP server
+    # (lockers.mcp, docs/mcp.md); any other resource is invalid_target.
+    "RESOURCES": ["/api/", "/mcp"],
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
+    # A CA bundle verifying those hosts' certificates instead of the public roots (a private CA).
+    "OUTBOUND_CA_BUNDLE": env.str("OUTBOUND_CA_BUNDLE", default=""),
+    # Clients known by the https URL of their Client ID Metadata Document (MCP assistants): off
+    # unless asked; the hosts they may come from (ALLOWED_HOSTS syntax) and those refused.
+    "CIMD_ENABLED": env.bool("OAUTH2_CIMD_ENABLED", default=False),
+    "CIMD_ALLOWED_HOSTS": env.list("OAUTH2_CIMD_ALLOWED_HOSTS", default=["*"]),
+    "CIMD_DENIED_HOSTS": env.list("OAUTH2_CIMD_DENIED_HOSTS", default=[]),
     # Each such request ends within this many seconds, however slowly the host answers; at most
     # OUTBOUND_REQUEST_SLOTS web workers wait on clients' hosts at once (shared cache: set REDIS_URL).
     "OUTBOUND_DEADLINE_SECONDS": env.float("OUTBOUND_DEADLINE_SECONDS", default=5),
@@ -516,6 +530,15 @@ ACTIVITY = {
     "RETENTION_DAYS": env.int("ACTIVITY_RETENTION_DAYS", default=180),
 }
 
+# --- Metrics (ops.scrape, docs/deploying.md "Metrics") -----------------------
+
+# /metrics is off (404) unless one of these is set: a bearer token the scraper sends, and/or the
+# networks (CIDR, comma-separated) it scrapes from. With both, both are required.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# At most this many client ids label the tokens-issued counter per process; the rest count as "other".
+METRICS_CLIENT_LABEL_LIMIT = env.int("METRICS_CLIENT_LABEL_LIMIT", default=100)
+
 # --- Logging ----------------------------------------------------------------
 
 # One handler, on the root logger only: every event is one line (Django's own "django" logger
@@ -561,5 +584,8 @@ LOGGING = {
             name: {"handlers": [], "level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL, "propagate": True}
             for name in ("oauthlib", "oauth2_provider", "social_core", "requests_oauthlib", "urllib3")
         },
+        # The MCP SDK (lockers.mcp) logs a session manager's start and stop at INFO, which the
+        # stateless bridge does on every request: its warnings and errors only.
+        "mcp": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }

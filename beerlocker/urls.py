@@ -10,7 +10,7 @@ from beerlocker_api.exceptions import api_not_found
 from beerlocker_api.schema import SwaggerOAuthRedirectView, SwaggerView
 from beerlocker_api.views import ApiRootView
 from oauthclients.oauth2 import urls as oauth2_urls
-from ops import health
+from ops import health, operations, scrape
 
 # One sign-in page for the whole site: the browsable API's leads to it, keeping `next`; the admin
 # shows it at /admin/login/ (its staff-only form, so a sign-in there is recorded as the admin's).
@@ -39,17 +39,25 @@ urlpatterns = [
     # Load-balancer probes: liveness (no dependencies) and readiness (database and cache).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The operator's Prometheus scrape (answered by HealthCheckMiddleware first; ops/scrape.py).
+    path("metrics", scrape.metrics, name="metrics"),
+    # Charts of the last day and month, for staff (before admin/, whose catch-all would take it).
+    path("admin/operations/", admin.site.admin_view(operations.OperationsView.as_view()), name="operations"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
     path("", include(oauth2_urls.root_urlpatterns)),
+    # RFC 9728: the API's protected-resource metadata (root and path forms).
+    path("", include("beerlocker_api.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("activity.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
     path("", include("socialaccounts.urls")),
+    # The locker as an MCP server for AI assistants (docs/mcp.md): /mcp and its RFC 9728 metadata.
+    path("", include("lockers.mcp.urls")),
     path("social/", include("social_django.urls", namespace="social")),
     path("api-auth/", include(api_auth_urls)),
     # --- web pages and API docs

@@ -4,9 +4,10 @@ import hashlib
 from django.contrib.auth import get_user_model
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
+from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
-from beerlocker_api import limits
+from beerlocker_api import limits, resource
 from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
@@ -68,12 +69,13 @@ def usable_access_token(request, token: str):
     The checks are the ones DOT's ``OAuth2Validator.validate_bearer_token`` and the server's
     validator make, on the same row: a revoked token no longer exists (DOT deletes it), an
     expired one is refused, a token whose application is no longer usable is refused, and a
-    token acting for a deactivated user is refused (Django's way to lock an account). A token
-    restricted to resources (RFC 8707) is left to DOT, which knows how to match the audience.
+    token acting for a deactivated user is refused (Django's way to lock an account). Whom the
+    token is for (its RFC 8707 audience, on the same row) is the caller's check:
+    ``resource.audience_refusal``.
     """
     # token_checksum is unique; the SQL is compiled once per process (beerlocker_api.compiled).
     access_token = _access_token_lookup().get(hashlib.sha256(token.encode()).hexdigest())
-    if access_token is None or access_token.resource or access_token.is_expired():
+    if access_token is None or access_token.is_expired():
         return None
     refusable = _application_may_refuse() and access_token.application_id is not None
     if refusable and not access_token.application.is_usable(request):
@@ -89,13 +91,34 @@ class BearerAuthentication(OAuth2Authentication):
 
     A token in the ``Authorization`` header that is valid right now is accepted after one indexed
     query (``usable_access_token``), without oauthlib's resource-endpoint round trip, which costs
-    more than the whole rest of a list request. Any other bearer token (unknown, expired, revoked,
-    a resource-restricted one) goes through DOT unchanged, which refuses it with the same
-    ``invalid_token`` challenge as before or accepts what the fast path left to it. Scopes are
-    not checked here in either case: ``beerlocker_api.permissions`` checks them per view.
+    more than the whole rest of a list request. Any other bearer token (unknown, expired, revoked)
+    goes through DOT unchanged, which refuses it with the same ``invalid_token`` challenge as
+    before or accepts what the fast path left to it. Scopes are not checked here in either case:
+    ``beerlocker_api.permissions`` checks them per view.
+
+    Either way the token must be for this resource (RFC 8707): a token bound to other resources is
+    refused with ``invalid_token`` (``resource.audience_refusal``, no query: the audience is on
+    the row already read). Every challenge names the resource's RFC 9728 metadata
+    (``resource_metadata``), where a client learns which server issues tokens for it. A protected
+    resource with another identifier subclasses this and overrides ``get_resource``.
     """
 
     invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message
+
+    def get_resource(self, request) -> str:
+        """This resource's RFC 8707 identifier: a token's audience must include it."""
+        return resource.api_resource(request)
+
+    def get_resource_metadata_url(self, request) -> str:
+        """Where this resource's RFC 9728 metadata is (``resource_metadata`` in challenges)."""
+        return resource.metadata_url(self.get_resource(request))
+
+    def refuse_other_audiences(self, request, access_token) -> None:
+        """401 ``invalid_token`` unless ``access_token`` is for this resource."""
+        refusal = resource.audience_refusal(access_token, self.get_resource(request))
+        if refusal is not None:
+            request.oauth2_error = {"error": "invalid_token", "error_description": refusal}
+            raise exceptions.AuthenticationFailed(refusal)
 
     def authenticate(self, request):
         if token_outside_header(request):
@@ -108,15 +131,24 @@ class BearerAuthentication(OAuth2Authentication):
         token = bearer_token(request)
         access_token = usable_access_token(request, token) if token else None
         if access_token is not None:
+            self.refuse_other_audiences(request, access_token)
             return access_token.user, access_token
         authenticated = super().authenticate(request)
         # DOT records an error when the bearer token it was given is refused.
         if authenticated is None and getattr(request, "oauth2_error", None):
             raise exceptions.AuthenticationFailed(self.invalid_token_message)
+        if authenticated is not None and isinstance(authenticated[1], get_access_token_model()):
+            self.refuse_other_audiences(request, authenticated[1])
         return authenticated
 
     def authenticate_header(self, request):
-        return f'{super().authenticate_header(request)}, Basic realm="{self.www_authenticate_realm}"'
+        bearer = build_bearer_challenge(
+            request,
+            oauth2_error=getattr(request, "oauth2_error", None),
+            realm=self.www_authenticate_realm,
+            resource_metadata_url=self.get_resource_metadata_url(request),
+        )
+        return f'{bearer}, Basic realm="{self.www_authenticate_realm}"'
 
 
 class BasicAuthentication(authentication.BasicAuthentication):

@@ -7,6 +7,18 @@ DEFAULTS = {
     # compiled once by Django's compiler. False runs each through the ORM's public path instead:
     # the same rows, a little more CPU per request; for a Django upgrade that changes the compiler.
     "COMPILED_LOOKUPS": True,
+    # The API's RFC 8707 resource identifier: what a client sends as ``resource`` for a token bound
+    # to this API, and the ``resource`` of its RFC 9728 metadata. A path is on the request's origin
+    # (``<scheme>://<host>/api/``); an absolute URI is taken as is (behind a proxy that renames it).
+    "RESOURCE": "/api/",
+    # True: a token bound to no resource is refused too (every token must name this API).
+    # False: such a token keeps working, as before audience-bound tokens existed.
+    "REQUIRE_AUDIENCE": False,
+    # The metadata's human-readable ``resource_name``; empty: SPECTACULAR_SETTINGS["TITLE"], if any.
+    "RESOURCE_NAME": "",
+    # The metadata's ``resource_documentation``: a URL name (reversed) or an absolute URL; empty,
+    # or a name that does not reverse, leaves the member out.
+    "RESOURCE_DOCUMENTATION": "api-docs",
 }
 
 

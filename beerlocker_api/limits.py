@@ -183,6 +183,24 @@ def client_secret_failed(request, client_id) -> None:
     )
 
 
+def user_code_wait(request, user) -> int:
+    """Seconds before the signed-in ``user`` may try another device user code from this request
+    (0: now). A wrong user code counts like a wrong password for that account from that address:
+    the same counters, so one address cannot guess codes under many accounts for free."""
+    return _wait(request, user.get_username())
+
+
+def user_code_failed(request, user) -> None:
+    """Count a wrong device user code as a failed password for ``user`` from this address."""
+    if not enabled():
+        return
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.user_login_failed(
+        sender=user_code_failed, credentials={"username": user.get_username()}, request=request
+    )
+
+
 def lockout_response(request, response=None, credentials=None):
     """``AXES_LOCKOUT_CALLABLE``: what a locked-out sign-in page (the site's, the admin's, the
     browsable API's) answers: a page that says to wait, or the API's JSON under /api/."""

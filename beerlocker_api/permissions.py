@@ -14,13 +14,24 @@ from rest_framework import exceptions, permissions
 
 
 class InsufficientScope(exceptions.PermissionDenied):
-    """403 whose ``WWW-Authenticate`` tells the client which scope to ask for (RFC 6750 §3.1)."""
+    """403 whose ``WWW-Authenticate`` tells the client which scope to ask for (RFC 6750 §3.1) and,
+    given ``resource_metadata``, where to ask (RFC 9728 §5.1, as MCP's scope step-up reads it)."""
 
-    def __init__(self, scopes):
+    def __init__(self, scopes, *, resource_metadata=None):
         wanted = " ".join(scopes)
         super().__init__(f"This token does not have the scope this request needs: {wanted}.")
         # DRF's exception handler copies ``auth_header`` into the WWW-Authenticate header.
         self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{wanted}"'
+        if resource_metadata:
+            self.auth_header += f', resource_metadata="{resource_metadata}"'
+
+
+def resource_metadata_url(request) -> str | None:
+    """The RFC 9728 metadata URL of the resource whose authenticator accepted this request's token
+    (``BearerAuthentication.get_resource_metadata_url``), else None."""
+    authenticator = getattr(request, "successful_authenticator", None)
+    get_url = getattr(authenticator, "get_resource_metadata_url", None)
+    return get_url(request) if get_url is not None else None
 
 
 def access_token(request):
@@ -59,7 +70,7 @@ def require_token_scopes(request, view, token, *, refusal):
     if scopes is None:
         raise exceptions.PermissionDenied(refusal)
     if not token.allow_scopes(scopes):
-        raise InsufficientScope(scopes)
+        raise InsufficientScope(scopes, resource_metadata=resource_metadata_url(request))
 
 
 class IsUserWithTokenScope(permissions.BasePermission):

@@ -12,6 +12,9 @@ DEFAULTS = {
     "STATS_CACHE_SECONDS": 30,
     # Beers per page on the "My locker" page (the API's page size is REST_FRAMEWORK's).
     "PAGE_SIZE": 20,
+    # lockers.mcp: the MCP server's resource identifier (RFC 8707) when the request's own URL is not
+    # it (a proxy rewriting the host or scheme); empty: the absolute URL of /mcp as requested.
+    "MCP_RESOURCE": "",
 }
 
 

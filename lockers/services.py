@@ -5,6 +5,7 @@ A locker's cached count follows every beer saved or deleted by itself (``lockers
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from lockers.models import Beer
@@ -39,3 +40,19 @@ def beer_update(*, beer: Beer, **fields) -> Beer:
 def beer_delete(*, beer: Beer) -> None:
     """Remove a beer from its locker."""
     beer.delete()
+
+
+@transaction.atomic
+def beer_drink(*, beer: Beer) -> Beer:
+    """Take one bottle out of a beer's locker; refused (nothing written) when none is left.
+
+    The beer stays in the locker at 0, as the API and the pages let it be, so its owner can restock
+    it: drinking never deletes anything. The row is locked so two drinks at once take two bottles.
+    """
+    beer = Beer.objects.select_for_update().get(pk=beer.pk)
+    if beer.quantity == 0:
+        raise ValidationError({"quantity": f"No bottles of {beer.name} are left."}, code="empty")
+    beer.quantity -= 1
+    beer.full_clean()
+    beer.save(update_fields=["quantity", "updated"])
+    return beer

@@ -105,7 +105,15 @@ class ClientAdmin(admin.ModelAdmin):
     """The client admin (never shows a secret); DOT registers it (``APPLICATION_ADMIN_CLASS``)."""
 
     form = ClientAdminForm
-    list_display = ["name", "client_id", "user", "grant_list", "redirect_list", "created"]
+    list_display = [
+        "name",
+        "client_id",
+        "user",
+        "registration_source",
+        "grant_list",
+        "redirect_list",
+        "created",
+    ]
     list_filter = [
         "token_endpoint_auth_method",
         "registration_source",
@@ -115,8 +123,22 @@ class ClientAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["name", "client_id", "user__username", "redirect_uris"]
     raw_id_fields = ["user"]
-    readonly_fields = ["client_id", "client_type", "registration_source", "created", "updated"]
+    readonly_fields = [
+        "client_id",
+        "client_type",
+        "registration_source",
+        "cimd_expires_at",
+        "created",
+        "updated",
+    ]
     actions = ["rotate_secret", "revoke_tokens"]
+
+    def has_change_permission(self, request, obj=None):
+        # A client known by its metadata document is what the document says (fetched again when
+        # due): shown, never edited here; it can be deleted, or its host denied (CIMD_DENIED_HOSTS).
+        if obj is not None and obj.registration_source == Client.RegistrationSource.CIMD:
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description="grant types")
     def grant_list(self, client):

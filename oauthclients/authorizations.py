@@ -63,6 +63,15 @@ def authorizations_for(user) -> list[Authorization]:
     return sorted(found, key=lambda authorization: authorization.last_used or never, reverse=True)
 
 
+def consent_remembered(user, client, scopes) -> bool:
+    """The user already allowed ``client`` these scopes: a live access token of theirs covers them.
+    DOT's rule at the authorization endpoint (``REQUEST_APPROVAL_PROMPT = "auto"``), for the device
+    page, which has no DOT view behind it."""
+    now = timezone.now()
+    tokens = get_access_token_model().objects.filter(user=user, application=client, expires__gt=now)
+    return any(token.allow_scopes(scopes) for token in tokens.only("scope"))
+
+
 def authorized_clients(user):
     """The applications ``user`` may revoke: those with live access to the account."""
     access, refresh = _live_tokens(user)

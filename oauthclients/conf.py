@@ -54,6 +54,19 @@ class AppSettings:
         return self._setting("ALLOW_PASSWORD_GRANT", False)
 
     @property
+    def ALLOW_DEVICE_GRANT(self) -> bool:
+        """The device authorization grant (RFC 8628: TVs, CLIs). Off: no client may register it,
+        the device authorization endpoint answers ``unsupported_grant_type`` and discovery leaves it
+        out; on, a client must still register it. Off by default: a user code is a way to ask
+        someone to approve a device that is not theirs (RFC 8628 §5.4, remote phishing)."""
+        return self._setting("ALLOW_DEVICE_GRANT", False)
+
+    @property
+    def DEVICE_CODE_EXPIRE_SECONDS(self) -> int:
+        """How long a device code and its user code live (RFC 8628 ``expires_in``)."""
+        return self._setting("DEVICE_CODE_EXPIRE_SECONDS", 600)
+
+    @property
     def APP_SCOPES(self) -> list[str]:
         """Scopes only an application token (client credentials, no user) may hold; a client
         credentials client may ask for these only."""
@@ -142,6 +155,44 @@ class AppSettings:
         return self._setting("OUTBOUND_FAILURE_CACHE_SECONDS", 30)
 
     @property
+    def OUTBOUND_CA_BUNDLE(self) -> str:
+        """A CA bundle file (PEM) that verifies the certificates of clients' https hosts instead of
+        the certifi roots: for clients on the operator's private network behind a private CA (and
+        the tests' loopback TLS hosts). Empty: the certifi roots."""
+        return self._setting("OUTBOUND_CA_BUNDLE", "")
+
+    @property
+    def CIMD_ENABLED(self) -> bool:
+        """Clients known by the https URL of their Client ID Metadata Document (oauthclients.oauth2.
+        clientauth.cimd): fetched on first use, registered without an owner. Off: such a client_id
+        is unknown (``invalid_client``), and discovery says ``client_id_metadata_document_supported``
+        false."""
+        return self._setting("CIMD_ENABLED", False)
+
+    @property
+    def CIMD_ALLOWED_HOSTS(self) -> list[str]:
+        """The hosts a metadata document may come from (Django's ``ALLOWED_HOSTS`` syntax:
+        ``"example.com"``, ``".example.com"`` for it and its subdomains, ``"*"`` for any)."""
+        return self._setting("CIMD_ALLOWED_HOSTS", ["*"])
+
+    @property
+    def CIMD_DENIED_HOSTS(self) -> list[str]:
+        """Hosts whose metadata documents are refused, whatever ``CIMD_ALLOWED_HOSTS`` says (same
+        syntax); a client already registered from such a host stops working at once."""
+        return self._setting("CIMD_DENIED_HOSTS", [])
+
+    @property
+    def CIMD_MIN_CACHE_SECONDS(self) -> int:
+        """A fetched metadata document is used at least this long, whatever its Cache-Control says
+        (``no-store``, ``no-cache``, a short or missing ``max-age``)."""
+        return self._setting("CIMD_MIN_CACHE_SECONDS", 300)
+
+    @property
+    def CIMD_MAX_CACHE_SECONDS(self) -> int:
+        """A fetched metadata document is fetched again after at most this long."""
+        return self._setting("CIMD_MAX_CACHE_SECONDS", 24 * 3600)
+
+    @property
     def REQUEST_URI_CACHE_SECONDS(self) -> int:
         """A request object fetched from a request_uri is kept this long (OIDC Core §6.2)."""
         return self._setting("REQUEST_URI_CACHE_SECONDS", 60)
@@ -150,6 +201,14 @@ class AppSettings:
     def LOGOUT_DELIVERY_THREADS(self) -> int:
         """How many logout tokens ``manage.py logoutworker`` sends at once (at most one per client)."""
         return self._setting("LOGOUT_DELIVERY_THREADS", 4)
+
+    @property
+    def RESOURCES(self) -> list[str] | None:
+        """The RFC 8707 resources a client may ask tokens for (``resource``; anything else is
+        ``invalid_target``): absolute URIs, or paths on the server's own origin (``"/api/"``).
+        None: the API's own identifier only (``BEERLOCKER_API["RESOURCE"]``). A project serving
+        another protected resource lists it with the API's: ``["/api/", "/mcp"]``."""
+        return self._setting("RESOURCES", None)
 
     @property
     def FAST_PATHS(self) -> bool:
@@ -226,6 +285,11 @@ def provider_defaults() -> dict:
         "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
         "ID_TOKEN_EXPIRE_SECONDS": 3600,
         "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        # RFC 8628: the seconds a device waits between polls (slow_down adds 5 each time).
+        "DEVICE_FLOW_INTERVAL": 5,
+        # DOT's default reads the device code as stored in the clear; ours are checksums, and the
+        # validator's validate_device_code sets the user and scopes (oauthclients.oauth2.tokens.devices).
+        "OAUTH_PRE_TOKEN_VALIDATION": [],
         # Cleanup horizon for `cleartokens`; the idle limit itself is enforced by the validator.
         "REFRESH_TOKEN_EXPIRE_SECONDS": lambda: app_settings.REFRESH_TOKEN_IDLE_SECONDS,
         "ROTATE_REFRESH_TOKEN": True,

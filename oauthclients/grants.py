@@ -17,6 +17,8 @@ class GrantType(TextChoices):
     CLIENT_CREDENTIALS = "client_credentials", "Client credentials"
     REFRESH_TOKEN = "refresh_token", "Refresh token"  # noqa: S105
     TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange", "Token exchange"  # noqa: S105
+    # RFC 8628: a device without a browser (a TV, a CLI) polls while the user allows it elsewhere.
+    DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code", "Device authorization"
 
 
 # Short names for the members, as the rest of the code reads them.
@@ -26,9 +28,7 @@ PASSWORD = GrantType.PASSWORD
 CLIENT_CREDENTIALS = GrantType.CLIENT_CREDENTIALS
 REFRESH_TOKEN = GrantType.REFRESH_TOKEN
 TOKEN_EXCHANGE = GrantType.TOKEN_EXCHANGE
-
-# oauthlib's device flow: its server carries the grant, this server does not offer it.
-DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+DEVICE_CODE = GrantType.DEVICE_CODE
 
 # Grants whose response goes to a redirect URI (RFC 6749 §3.1.2).
 REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
@@ -36,8 +36,9 @@ REDIRECTING_GRANT_TYPES = (AUTHORIZATION_CODE, IMPLICIT)
 CONFIDENTIAL_ONLY_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD)
 # Grants a client registered anonymously (open DCR, no owner) may not hold: client credentials
 # would act for nobody we know, the password grant takes a user's password without a consent
-# screen, and implicit puts tokens in the front channel.
-OWNERLESS_REFUSED_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD, IMPLICIT)
+# screen, implicit puts tokens in the front channel, and the device grant would let anyone have
+# a user approve a code for a client nobody vouches for (device-code phishing).
+OWNERLESS_REFUSED_GRANT_TYPES = (CLIENT_CREDENTIALS, PASSWORD, IMPLICIT, DEVICE_CODE)
 
 # The authorization endpoint's response types (OAuth 2.0 Multiple Response Types), each with the
 # grants a client must hold to use it. The first two are plain OAuth; the rest need OpenID Connect.

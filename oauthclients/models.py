@@ -8,6 +8,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
+    DEVICE_CODE,
     IMPLICIT,
     PASSWORD,
     RESPONSE_TYPE_GRANTS,
@@ -26,6 +27,8 @@ def grant_enabled(grant: str) -> bool:
         return conf.get("ALLOW_IMPLICIT_GRANT")
     if grant == PASSWORD:
         return conf.get("ALLOW_PASSWORD_GRANT")
+    if grant == DEVICE_CODE:
+        return conf.get("ALLOW_DEVICE_GRANT")
     return grant in GrantType.values
 
 
@@ -102,6 +105,14 @@ class Client(AbstractApplication):
         deactivated stops working until the owner is active again. A client without an owner
         (a first-party one made by a command) depends on no account."""
         return self.user_id is None or self.user.is_active
+
+    @property
+    def metadata_document_host(self) -> str:
+        """For a client known by its Client ID Metadata Document, the host (and port) that
+        publishes it: the one fact about who runs the client the server can vouch for; else ""."""
+        if self.registration_source != self.RegistrationSource.CIMD:
+            return ""
+        return urlsplit(self.client_id).netloc
 
     def get_allowed_schemes(self):
         """https, plus http for loopback and the private-use schemes of native apps (RFC 8252 §7)

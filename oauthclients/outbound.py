@@ -61,7 +61,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util.connection import allowed_gai_family
 
-from oauthclients import conf
+from oauthclients import conf, signals
 
 logger = logging.getLogger(__name__)
 
@@ -349,6 +349,11 @@ def _read_body(response: requests.Response, deadline: Deadline, max_bytes: int) 
             raise ResponseTooLarge(f"the answer is larger than {max_bytes} bytes")
 
 
+def _refused(reason: str) -> None:
+    """Announces a refusal (``signals.outbound_refused``); the project's metrics count them."""
+    signals.outbound_refused.send(sender=None, reason=reason)
+
+
 def request(
     method: str, url: str, *, deadline: float | None = None, max_bytes: int = DEFAULT_MAX_BYTES, **kwargs
 ) -> Answer:
@@ -357,7 +362,20 @@ def request(
     (default ``OUTBOUND_DEADLINE_SECONDS``) whatever the peer's pacing. At most ``max_bytes`` of
     the body are read (0: the body is not read). Raises RefusedAddress for a non-public address,
     DeadlineExceeded (a ``requests.Timeout``) when the time is up, ResponseTooLarge, and requests'
-    other exceptions as usual."""
+    other exceptions as usual. A refusal or a missed deadline is announced (``outbound_refused``)."""
+    try:
+        return _request(method, url, deadline=deadline, max_bytes=max_bytes, **kwargs)
+    except RefusedAddress:
+        _refused("address")
+        raise
+    except DeadlineExceeded:
+        _refused("deadline")
+        raise
+
+
+def _request(method: str, url: str, *, deadline: float | None, max_bytes: int, **kwargs) -> Answer:
+    # The operator's CA bundle (OUTBOUND_CA_BUNDLE) unless the caller names one; never unverified.
+    kwargs.setdefault("verify", conf.get("OUTBOUND_CA_BUNDLE") or True)
     limit = Deadline(deadline_seconds() if deadline is None else deadline)
     token = _current_deadline.set(limit)
     limit.start()
@@ -401,6 +419,7 @@ def request_slot():
             break
     else:
         logger.warning("Every outbound request slot is taken: a request was turned away.")
+        _refused("busy")
         raise Busy("every outbound request slot is taken")
     try:
         yield

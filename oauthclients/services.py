@@ -1,8 +1,10 @@
 """Every write to an OAuth client goes through here: the REST API, DCR, the admin and the command."""
 
+from datetime import datetime
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
@@ -74,12 +76,12 @@ def client_validate(*, client: Client | None = None, **fields) -> dict:
     return cleaned
 
 
-def _apply(client: Client, cleaned: dict) -> None:
+def _apply(client: Client, cleaned: dict, *, validate_unique: bool = True) -> None:
     """Set the client's metadata and the DOT fields derived from it, then run the model's checks."""
     apply_to(client, cleaned)
     client.client_type = _client_type(client.token_endpoint_auth_method)
     client.authorization_grant_type = _primary_grant(client.grant_types)
-    client.full_clean()
+    client.full_clean(validate_unique=validate_unique)
 
 
 @transaction.atomic
@@ -106,6 +108,38 @@ def client_create(
     if not uses_client_secret(client.token_endpoint_auth_method):
         return client, None
     return client, raw_secret
+
+
+def client_register_from_document(*, client_id: str, metadata: dict, expires: datetime) -> Client:
+    """Register, or bring up to date, the client known by ``client_id``, the URL of its Client ID
+    Metadata Document, from the document's validated ``metadata`` (``validation.
+    validate_metadata_document``), to be fetched again after ``expires``. Such a client has no
+    owner, so no user's API or portal lists or edits it; a client registered otherwise is never
+    taken over (ValidationError). Concurrent first uses of one URL make one row."""
+    try:
+        return _register_from_document(client_id, metadata, expires)
+    except IntegrityError:
+        # Another request registered the same URL a moment ago: bring its row up to date.
+        return _register_from_document(client_id, metadata, expires)
+
+
+def _register_from_document(client_id: str, metadata: dict, expires: datetime) -> Client:
+    with transaction.atomic():  # a savepoint: a lost race leaves the caller's transaction usable
+        client = Client.objects.select_for_update().filter(client_id=client_id).first()
+        if client is None:
+            # A random secret nobody sees, never an empty one (as client_create).
+            client = Client(client_id=client_id, client_secret=generate_client_secret())
+        elif client.registration_source != Client.RegistrationSource.CIMD:
+            raise ValidationError({"client_id": ["This client_id belongs to a registered client."]})
+        client.user = None
+        client.registration_source = Client.RegistrationSource.CIMD
+        client.cimd_expires_at = expires
+        # The unique client_id is left to the database: a concurrent first use of the same URL is
+        # then an IntegrityError, which the caller answers by updating the row that won, where
+        # Django's own check would have been a ValidationError, i.e. a refused document.
+        _apply(client, metadata, validate_unique=False)
+        client.save()
+        return client
 
 
 @transaction.atomic

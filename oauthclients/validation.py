@@ -22,6 +22,7 @@ from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
 from oauthclients.grants import (
+    AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
     REDIRECTING_GRANT_TYPES,
@@ -400,3 +401,91 @@ def validate_client_metadata(**metadata) -> dict:
     """The metadata normalised (defaults filled in, scope defaulted and de-duplicated), or a
     ValidationError keyed by RFC 7591 name listing every problem found (``ClientMetadataRules``)."""
     return ClientMetadataRules().validate(metadata)
+
+
+# --- Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document) ----------------
+
+# A client_id is a Client's client_id column (255 characters, DOT 3.4).
+MAX_CLIENT_ID_URL_CHARS = 255
+# What a metadata document may register; any other member is ignored (RFC 7591 §2), and what our
+# clients could otherwise register (back-channel logout, request_uris) is not for a client nobody
+# vetted: the server would POST to, or fetch from, more of its URLs.
+CIMD_MEMBERS = (
+    "client_name",
+    "redirect_uris",
+    "grant_types",
+    "token_endpoint_auth_method",
+    "scope",
+    "jwks",
+    "jwks_uri",
+    "logo_uri",
+    "policy_uri",
+    "tos_uri",
+    "post_logout_redirect_uris",
+)
+# The grants of a client that redirects a browser; refresh comes with the code.
+CIMD_GRANT_TYPES = (AUTHORIZATION_CODE, REFRESH_TOKEN)
+# Public, or keys published by the client: never a secret, which nobody could have given it.
+CIMD_AUTH_METHODS = (TokenEndpointAuthMethod.NONE, TokenEndpointAuthMethod.PRIVATE_KEY_JWT)
+
+
+def client_id_url_problem(url) -> str | None:
+    """Why ``url`` is not a Client ID Metadata Document URL (draft §3: https, a host, a path, no
+    user information, fragment or dot segments), or None."""
+    if not isinstance(url, str) or len(url) > MAX_CLIENT_ID_URL_CHARS:
+        return "The client_id URL is too long."
+    if has_control_character(url) or any(char.isspace() for char in url):
+        return "The client_id URL contains whitespace or a control character."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        return "The client_id URL is not a valid URL."
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+        return "The client_id URL must be an https URL with a host and no user information."
+    if not parts.path or parts.path == "/" or "#" in url:
+        return "The client_id URL must have a path and no fragment."
+    if any(segment in {".", ".."} for segment in parts.path.split("/")):
+        return "The client_id URL must not contain . or .. path segments."
+    return None
+
+
+def validate_metadata_document(document, *, url: str) -> dict:
+    """A Client ID Metadata Document fetched from ``url``, as client metadata normalised by the
+    same rules as any registration (``validate_client_metadata``), or a ValidationError listing
+    every problem. On top of those rules (draft §4): the document names ``url`` as its
+    ``client_id``; it holds no secret; the client is public (``none``, the default) or
+    ``private_key_jwt`` with its keys; it redirects (``redirect_uris`` required) and uses the code
+    grant (and refresh) only."""
+    if not isinstance(document, dict):
+        raise ValidationError({"client_id": ["The metadata document must be a JSON object."]})
+    errors: defaultdict[str, list[str]] = defaultdict(list)
+    if document.get("client_id") != url:
+        errors["client_id"].append("The document's client_id is not the URL it was fetched from.")
+    for member in ("client_secret", "client_secret_expires_at"):
+        if member in document:
+            errors[member].append(f"A metadata document must not hold {member}.")
+    fields = {name: document[name] for name in CIMD_MEMBERS if name in document}
+    fields.setdefault("client_name", urlsplit(url).hostname or "")
+    fields.setdefault("token_endpoint_auth_method", TokenEndpointAuthMethod.NONE)
+    if fields["token_endpoint_auth_method"] not in CIMD_AUTH_METHODS:
+        errors["token_endpoint_auth_method"].append(
+            f"A metadata document's client authenticates with {' or '.join(CIMD_AUTH_METHODS)}."
+        )
+    if not fields.get("redirect_uris"):
+        errors["redirect_uris"].append("A metadata document must list its redirect_uris.")
+    grants = fields.get("grant_types", [AUTHORIZATION_CODE])
+    if _is_list_of_strings(grants) and not set(grants) <= set(CIMD_GRANT_TYPES):
+        errors["grant_types"].append(f"A metadata document may use {', '.join(CIMD_GRANT_TYPES)} only.")
+    response_types = document.get("response_types", ["code"])
+    if response_types != ["code"]:
+        errors["response_types"].append('A metadata document may use the response type "code" only.')
+    cleaned = {}
+    try:
+        cleaned = validate_client_metadata(**fields)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors[name] += messages
+    if any(errors.values()):
+        raise ValidationError(dict(errors))
+    return cleaned

@@ -5,7 +5,8 @@ a database outage does not get every instance restarted. ``/readyz`` (readiness)
 instance can serve real requests: the database and the cache both answer. Plain Django views, not
 DRF ones, so no authentication class, throttle or session is ever involved.
 
-``HealthCheckMiddleware``, first in MIDDLEWARE, answers them before anything else runs: before host
+``HealthCheckMiddleware``, first in MIDDLEWARE, answers them (and the operator's ``/metrics``
+scrape, ``ops.scrape``, which checks its own credentials) before anything else runs: before host
 validation (a load balancer probes an instance by its address, which is rarely in ALLOWED_HOSTS;
 nothing in these bodies depends on the host), sessions, CSRF or the request log.
 """
@@ -71,13 +72,16 @@ PROBES = {"/healthz": healthz, "/readyz": readyz}
 
 
 class HealthCheckMiddleware:
-    """Serves the probes ahead of every other middleware; everything else passes through."""
+    """Serves the probes and the scrape ahead of every other middleware; everything else passes through."""
 
     def __init__(self, get_response):
+        from ops import scrape
+
         self.get_response = get_response
+        self.views = {**PROBES, "/metrics": scrape.metrics}
 
     def __call__(self, request):
-        view = PROBES.get(request.path_info)
+        view = self.views.get(request.path_info)
         if view is not None:
             return view(request)
         return self.get_response(request)

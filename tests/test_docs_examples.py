@@ -9,7 +9,10 @@ The docs' conventions, which this test reads:
   each quoted string in the body; a call without such a line must answer below 400;
 - `<!-- docs-test: skip: why -->` before a block names why it cannot run here (and what covers it);
 - `<!-- docs-test: consent USER -->` marks a browser step: the test signs in as USER and presses
-  Allow on the URL the block prints, then types the code into the block's `read`.
+  Allow on the URL the block prints, then types the code into the block's `read`;
+- `<!-- docs-test: device USER -->` marks the device flow's browser step: the test signs in as USER,
+  opens the verification URL the block prints, submits the code there and presses Allow, then
+  presses Enter at the block's `read`.
 """
 
 import html.parser
@@ -146,6 +149,29 @@ def _consent(url, authorize_url, username, password):
     return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
 
 
+def _allow_device(url, verification_url, username, password):
+    """What the reader does in the browser for the device flow: sign in, Continue with the code
+    the URL carries, press Allow."""
+    browser = requests.Session()
+    login = browser.get(f"{url}/accounts/login/", timeout=10)
+    page = browser.post(
+        f"{url}/accounts/login/",
+        data={**_inputs(login.text), "username": username, "password": password, "next": verification_url},
+        headers={"Referer": f"{url}/accounts/login/"},
+        timeout=10,
+    )
+    assert 'name="user_code"' in page.text, page.text[:2000]
+    confirm = browser.post(page.url, data={**_inputs(page.text)}, headers={"Referer": page.url}, timeout=10)
+    assert "Allow" in confirm.text, confirm.text[:2000]
+    done = browser.post(
+        confirm.url,
+        data={"csrfmiddlewaretoken": browser.cookies["csrftoken"], "allow": "Allow"},
+        headers={"Referer": confirm.url},
+        timeout=10,
+    )
+    assert "Device connected" in done.text, done.text[:2000]
+
+
 def _as_run(code, url):
     """The block as the test runs it: this server's URL, and each `# → ...` line recorded."""
     code = code.replace(PRINTED_URL, url)
@@ -218,6 +244,14 @@ def test_every_shell_example_runs_in_order_and_gets_the_answer_printed(server):
             assert authorize_url.startswith(f"{server['url']}/api/oauth2/authorize?")
             code_value = _consent(server["url"], authorize_url, mark.split()[1], ALICE_PASSWORD)
             result = _bash(read + after, state, env, stdin=code_value + "\n")
+        elif mark and mark.startswith("device "):
+            before, read, after = script.partition("read ")
+            shown = _bash(before, state, env)
+            assert shown.returncode == 0, (page, shown.stderr)
+            verification_url = shown.stdout.strip().splitlines()[-1]
+            assert verification_url.startswith(f"{server['url']}/api/oauth2/device?user_code=")
+            _allow_device(server["url"], verification_url, mark.split()[1], ALICE_PASSWORD)
+            result = _bash(read + after, state, env, stdin="\n")
         else:
             result = _bash(script, state, env)
         assert result.returncode == 0, (page, code, result.stdout, result.stderr, log.read_text())

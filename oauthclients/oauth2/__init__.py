@@ -12,6 +12,7 @@ endpoints/base.py                    RFC 6749 error JSON; the client endpoints' 
 endpoints/authorize.py               the authorization endpoint: consent, prompt, max_age, id_token_hint, iss
 endpoints/authorization_requests.py  POSTed authorization requests; request objects declined when switched off
 endpoints/token.py                   the token and revocation endpoints
+endpoints/device.py                  RFC 8628 device authorization, and the page where the user enters the code
 endpoints/introspection.py           RFC 7662 introspection for resource servers
 endpoints/discovery.py               RFC 8414 metadata and OpenID Connect discovery: only what the server allows
 endpoints/registration.py            RFC 7591 / 7592 dynamic client registration
@@ -20,10 +21,13 @@ clientauth/                          who the client is
 clientauth/authenticate.py           the registered method: client_secret_basic, _post or private_key_jwt
 clientauth/assertions.py             private_key_jwt client assertions (RFC 7523), single use
 clientauth/client_keys.py            a client's registered keys (jwks, jwks_uri) and verifying the JWTs it signs
+clientauth/cimd.py                  clients known by the URL of their metadata document (CIMD), fetched and kept
 
 tokens/                              what the server issues and spends
 tokens/codes.py                      authorization codes: checksums, one-time exchange, replay revocation
+tokens/devices.py                    device and user codes (RFC 8628): checksums, polling pace, one-time exchange
 tokens/rotation.py                   refresh token rotation that holds under concurrency
+tokens/audience.py                   RFC 8707 resource indicators: the server's resources, invalid_target
 
 oidc/                                OpenID Connect beside the OAuth server
 oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in

@@ -5,18 +5,24 @@ oauthlib's OpenID Connect server, plus:
 - the extra grants the project's adapter lists (``OAuthClientsAdapter.extra_grants()``: grant type
   name to oauthlib grant class; Beer Locker adds socialaccounts' RFC 8693 token exchange this
   way); each is built with the server's request validator;
+- the device grant (RFC 8628) issuing ID tokens like the code grant: oauthlib's ``DeviceCodeGrant``
+  in its OpenID Connect wrapper (``OpenIDDeviceCodeGrant``);
 - PKCE held to S256 (RFC 9700 §2.1.1), a custom ``pre_auth`` validator on every grant that issues
   codes, so a "plain" challenge is refused before the user is asked anything.
 
 Imported by settings (``pkce_required``), so models are imported inside functions only.
 """
 
+import json
+
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.endpoints import TokenEndpoint
+from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant as OAuth2DeviceCodeGrant
 from oauthlib.openid import Server as OpenIDServer
+from oauthlib.openid.connect.core.grant_types.base import GrantTypeBase as OpenIDGrantTypeBase
 
 from oauthclients.adapter import get_adapter
-from oauthclients.grants import CODE_CHALLENGE_METHOD
+from oauthclients.grants import CODE_CHALLENGE_METHOD, DEVICE_CODE
 
 
 def pkce_required(client_id: str) -> bool:
@@ -30,8 +36,9 @@ def pkce_required(client_id: str) -> bool:
 
 
 def pkce_required_for(client) -> bool:
-    """``pkce_required`` for a client already read (None: no such client)."""
-    return client is None or client.is_public
+    """``pkce_required`` for a client already read (None: no such client). A client known by its
+    metadata document always: nobody vetted it, whatever keys it publishes."""
+    return client is None or client.is_public or client.registration_source == client.RegistrationSource.CIMD
 
 
 def require_s256(request) -> dict:
@@ -43,6 +50,34 @@ def require_s256(request) -> dict:
     return {}
 
 
+class DeviceCodeGrant(OAuth2DeviceCodeGrant):
+    """oauthlib's device grant, whose token response (oauthlib 4.0.1) skips the token modifiers
+    that every other grant runs: the modifiers run here, as in the code grant's, so that an
+    ``openid`` device authorization gets its ID token."""
+
+    def create_token_response(self, request, token_handler):
+        headers = self._get_default_headers()
+        try:
+            self.validate_token_request(request)
+        except errors.OAuth2Error as error:
+            headers.update(error.headers)
+            return headers, error.json, error.status_code
+        token = token_handler.create_token(request, refresh_token=self.refresh_token)
+        for modifier in self._token_modifiers:
+            token = modifier(token, token_handler, request)
+        self.request_validator.save_token(token, request)
+        return headers, json.dumps(token), 200
+
+
+class OpenIDDeviceCodeGrant(OpenIDGrantTypeBase):
+    """The device grant with OpenID Connect: an ID token when ``openid`` was allowed (OIDC Core
+    §3.1.3.3 as for a code; the device flow has no nonce)."""
+
+    def __init__(self, request_validator=None, **kwargs):
+        self.proxy_target = DeviceCodeGrant(request_validator=request_validator, **kwargs)
+        self.register_token_modifier(self.add_id_token)
+
+
 class Server(OpenIDServer):
     """oauthlib's OpenID Connect server with the app-registered extra grants and S256-only PKCE."""
 
@@ -50,9 +85,14 @@ class Server(OpenIDServer):
         super().__init__(request_validator, *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.openid_connect_hybrid):
             grant.custom_validators.pre_auth.append(require_s256)
+        # oauthlib's server builds its device grant the same way (with the server's keyword arguments).
+        self.device_code_grant = OpenIDDeviceCodeGrant(request_validator, **kwargs)
         extra = {
-            grant_type: grant_class(request_validator)
-            for grant_type, grant_class in get_adapter().extra_grants().items()
+            DEVICE_CODE: self.device_code_grant,
+            **{
+                grant_type: grant_class(request_validator)
+                for grant_type, grant_class in get_adapter().extra_grants().items()
+            },
         }
         # The token endpoint's public constructor, again, with the extra grants beside oauthlib's.
         TokenEndpoint.__init__(

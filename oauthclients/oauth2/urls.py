@@ -8,7 +8,7 @@ its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
 from django.urls import re_path
 from oauth2_provider import views as dot_views
 
-from oauthclients.oauth2.endpoints import authorize, discovery, introspection, token
+from oauthclients.oauth2.endpoints import authorize, device, discovery, introspection, token
 from oauthclients.oauth2.logout import rp_initiated
 
 app_name = "oauth2_provider"
@@ -16,6 +16,12 @@ app_name = "oauth2_provider"
 urlpatterns = [
     re_path(r"^authorize/?$", authorize.AuthorizationView.as_view(), name="authorize"),
     re_path(r"^token/?$", token.TokenView.as_view(), name="token"),
+    # RFC 8628: the device authorization endpoint, and the page where the user enters the code.
+    re_path(
+        r"^device_authorization/?$", device.DeviceAuthorizationView.as_view(), name="device-authorization"
+    ),
+    re_path(r"^device/?$", device.DeviceVerificationView.as_view(), name="device"),
+    re_path(r"^device/confirm/?$", device.DeviceConfirmView.as_view(), name="device-confirm"),
     re_path(r"^revoke_token/?$", token.RevokeTokenView.as_view(), name="revoke-token"),
     re_path(r"^introspect/?$", introspection.IntrospectTokenView.as_view(), name="introspect"),
     re_path(r"^userinfo/?$", dot_views.UserInfoView.as_view(), name="user-info"),

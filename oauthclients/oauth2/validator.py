@@ -25,6 +25,7 @@ from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
+    DEVICE_CODE,
     PASSWORD,
     REFRESH_TOKEN,
 )
@@ -40,10 +41,10 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import codes, rotation
+from oauthclients.oauth2.tokens import audience, codes, devices, rotation
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
-_TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN)
+_TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE)
 
 
 def account_disabled(user) -> bool:
@@ -248,6 +249,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         return signed
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        # RFC 8707: a resource this server does not serve is refused before anything is spent
+        # (code, refresh token) or saved; DOT narrows to the granted ones while saving.
+        audience.refuse_unknown_resources(request)
         if request.grant_type == REFRESH_TOKEN:
             # Claimed before rotating, so concurrent uses of one token never fork the family.
             try:
@@ -262,6 +266,15 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 # A concurrent use won: reuse, as validate_refresh_token finds it a moment later.
                 announce_reuse(request.refresh_token, request.client)
                 raise
+        if request.grant_type == DEVICE_CODE:
+            # The device code is spent in the transaction that saves the tokens it buys.
+            return devices.device_exchange(
+                device_code=request.device_code,
+                client=request.client,
+                save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
+                    token, request, *args, **kwargs
+                ),
+            )
         if request.grant_type == CLIENT_CREDENTIALS:
             # One INSERT (an access token for no user, no refresh token, no session).
             return compat.save_lone_access_token(self, token, request)
@@ -291,6 +304,17 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # Nothing left to do: ``codes.code_exchange`` (from save_bearer_token) deleted the code
         # with the tokens it bought saved, in one transaction.
         pass
+
+    # --- Device codes (RFC 8628): checksums and polling pace in tokens/devices.py --------------
+
+    def validate_device_code(self, client_id, code, request, *args, **kwargs):
+        status, grant = devices.device_poll(client=request.client, device_code=code)
+        if status == devices.AUTHORIZED:
+            if account_disabled(grant.user):
+                return None  # allowed just before the account was deactivated: no token
+            request.user = grant.user
+            request.scopes = grant.scope.split()
+        return status
 
     # --- Refresh tokens: idle expiry -----------------------------------------------------------
 

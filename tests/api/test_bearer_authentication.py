@@ -79,14 +79,66 @@ def test_scopes_are_still_checked_per_view(access_token):
     assert 'error="insufficient_scope"' in response["WWW-Authenticate"]
 
 
-def test_a_token_restricted_to_another_resource_is_left_to_dot_which_refuses_it(access_token):
+def test_a_token_bound_to_another_resource_is_refused_with_the_invalid_token_challenge(access_token):
     token = access_token("beers:read")
     AccessToken.objects.update(resource=["https://elsewhere.example.com/api"])
 
+    with CaptureQueriesContext(connection) as queries:
+        response = bearer_api(token).get("/api/beers")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "The access token is not valid for this resource."}
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api",error="invalid_token",'
+        'error_description="The access token is not valid for this resource.",'
+        'resource_metadata="http://testserver/.well-known/oauth-protected-resource/api/", Basic realm="api"'
+    )
+    assert len(queries.captured_queries) == 1  # the token's row holds its audience
+
+
+@pytest.mark.parametrize(
+    "audience", ["http://testserver/api/", "http://testserver/api", "HTTP://TESTSERVER:80/api/"]
+)
+def test_a_token_bound_to_the_api_is_accepted_with_one_query_for_the_token(access_token, audience):
+    token = access_token("beers:read")
+    AccessToken.objects.update(resource=[audience])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = bearer_api(token).get("/api/beers")
+
+    assert (response.status_code, response.json()["results"]) == (200, [])
+    assert len(queries.captured_queries) == 3  # the token, count, page: as for a token bound to none
+
+
+def test_a_token_bound_to_the_configured_identifier_only_is_accepted_there(access_token, settings):
+    settings.BEERLOCKER_API = {"RESOURCE": "https://beers.example.com/v1/"}
+    token = access_token("beers:read")
+    AccessToken.objects.update(resource=["http://testserver/api/"])
+
+    refused = bearer_api(token).get("/api/beers")
+    AccessToken.objects.update(resource=["https://beers.example.com/v1/"])
+    accepted = bearer_api(token).get("/api/beers")
+
+    assert refused.status_code == 401
+    assert (
+        'resource_metadata="https://beers.example.com/.well-known/oauth-protected-resource/v1/"'
+        in (refused["WWW-Authenticate"])
+    )
+    assert accepted.status_code == 200
+
+
+def test_a_token_bound_to_no_resource_is_refused_only_when_the_setting_requires_an_audience(
+    access_token, settings
+):
+    token = access_token("beers:read")
+    assert bearer_api(token).get("/api/beers").status_code == 200
+
+    settings.BEERLOCKER_API = {"REQUIRE_AUDIENCE": True}
     response = bearer_api(token).get("/api/beers")
 
     assert response.status_code == 401
-    assert "not valid for this resource" in response["WWW-Authenticate"]
+    assert response.json()["detail"].startswith("The access token names no resource")
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
 def test_a_token_whose_client_the_model_refuses_is_refused(access_token, monkeypatch):

@@ -11,6 +11,8 @@ from tests.support.http import basic_auth_header
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
+# The API's RFC 9728 metadata (the path form of its identifier, http://testserver/api/).
+METADATA_URL = "http://testserver/.well-known/oauth-protected-resource/api/"
 
 
 @pytest.mark.parametrize(
@@ -22,9 +24,9 @@ def test_no_credentials_is_a_401_challenging_bearer_and_basic(api_client, method
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Authentication credentials were not provided."}
-    challenge = response.headers["WWW-Authenticate"]
-    assert challenge.startswith('Bearer realm="api"')
-    assert 'Basic realm="api"' in challenge
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer realm="api",resource_metadata="{METADATA_URL}", Basic realm="api"'
+    )
 
 
 def test_wrong_password_is_a_401(api_client, user):
@@ -85,8 +87,10 @@ def test_read_only_token_cannot_write_and_is_told_which_scope_it_lacks(bearer_cl
     response = client.post("/api/beers", {"name": "Nope"}, format="json")
 
     assert response.status_code == 403
+    # RFC 6750 §3.1, and RFC 9728 §5.1's resource_metadata: where to ask for the missing scope.
     assert response.headers["WWW-Authenticate"] == (
-        'Bearer realm="api", error="insufficient_scope", scope="beers:write"'
+        'Bearer realm="api", error="insufficient_scope", scope="beers:write", '
+        f'resource_metadata="{METADATA_URL}"'
     )
     assert "beers:write" in response.json()["detail"]
     assert not Beer.objects.exists()
@@ -158,9 +162,8 @@ def test_lockers_setting_names_the_scopes_a_token_needs(bearer_client, settings)
 
     assert (allowed.status_code, allowed.json()["results"]) == (200, [])
     assert refused.status_code == 403
-    assert (
-        refused.headers["WWW-Authenticate"]
-        == 'Bearer realm="api", error="insufficient_scope", scope="profile"'
+    assert refused.headers["WWW-Authenticate"] == (
+        f'Bearer realm="api", error="insufficient_scope", scope="profile", resource_metadata="{METADATA_URL}"'
     )
     assert no_writes.status_code == 403
     assert not Beer.objects.exists()

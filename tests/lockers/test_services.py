@@ -66,3 +66,22 @@ def test_beer_delete_removes_only_that_beer(user):
     services.beer_delete(beer=beer)
 
     assert list(Beer.objects.all()) == [kept]
+
+
+def test_beer_drink_takes_one_bottle(user):
+    beer = services.beer_create(owner=user, name="Orval", quantity=2)
+
+    drunk = services.beer_drink(beer=beer)
+
+    assert drunk.quantity == 1
+    assert Beer.objects.get(pk=beer.pk).quantity == 1
+
+
+def test_beer_drink_refuses_when_none_is_left_and_keeps_the_beer(user):
+    beer = services.beer_create(owner=user, name="Orval", quantity=0)
+
+    with pytest.raises(ValidationError) as refused:
+        services.beer_drink(beer=beer)
+
+    assert refused.value.message_dict == {"quantity": ["No bottles of Orval are left."]}
+    assert Beer.objects.get(pk=beer.pk).quantity == 0

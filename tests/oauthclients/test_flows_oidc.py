@@ -114,6 +114,7 @@ def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path)
         "client_credentials",
         "refresh_token",
         "urn:ietf:params:oauth:grant-type:token-exchange",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["introspection_endpoint_auth_methods_supported"] == [
@@ -126,8 +127,10 @@ def test_rfc8414_metadata_follows_the_grant_switches(api_client, settings, path)
         **settings.OAUTHCLIENTS,
         "ALLOW_IMPLICIT_GRANT": False,
         "ALLOW_PASSWORD_GRANT": False,
+        "ALLOW_DEVICE_GRANT": False,
     }
     data = api_client.get(path).json()
+    assert "device_authorization_endpoint" not in data
     assert set(data["grant_types_supported"]) == {
         "authorization_code",
         "client_credentials",
@@ -142,7 +145,8 @@ def test_openid_discovery_lists_introspection_and_revocation(api_client):
 
     assert data["introspection_endpoint"] == f"{ISSUER}/introspect"
     assert data["revocation_endpoint"] == f"{ISSUER}/revoke_token"
-    assert "urn:ietf:params:oauth:grant-type:device_code" not in data["grant_types_supported"]
+    assert "urn:ietf:params:oauth:grant-type:device_code" in data["grant_types_supported"]
+    assert data["device_authorization_endpoint"] == f"{ISSUER}/device_authorization"
 
 
 def test_configured_issuer_is_used_everywhere(api_client, settings):

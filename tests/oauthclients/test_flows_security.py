@@ -61,7 +61,13 @@ def test_no_plaintext_token_code_or_secret_in_the_database(signed_in, api_client
     [
         ({}, {}, 400, "unsupported_grant_type"),
         ({"grant_type": "magic"}, {}, 400, "unsupported_grant_type"),
-        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, {}, 400, "unsupported_grant_type"),
+        ({"grant_type": "urn:ietf:params:oauth:grant-type:device_code"}, {}, 400, "invalid_request"),
+        (
+            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "x" * 5000},
+            "basic",
+            400,
+            "unauthorized_client",
+        ),
         ({"grant_type": "authorization_code", "code": "x" * 5000}, "basic", 400, "invalid_grant"),
         ({"grant_type": "authorization_code"}, "basic", 400, "invalid_request"),
         ({"grant_type": "refresh_token", "refresh_token": "\x00"}, "basic", 400, "invalid_grant"),

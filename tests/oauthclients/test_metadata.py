@@ -111,7 +111,8 @@ REFUSALS = [
         {"grant_types": ["magic"]},
         "invalid_client_metadata",
         "grant_types: 'magic' is not a supported grant type; use authorization_code, implicit, password, "
-        "client_credentials, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange.",
+        "client_credentials, refresh_token, urn:ietf:params:oauth:grant-type:token-exchange, "
+        "urn:ietf:params:oauth:grant-type:device_code.",
     ),
     (
         "validate_token_endpoint_auth_method",

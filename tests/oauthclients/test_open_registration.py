@@ -31,6 +31,8 @@ def register(**metadata):
         (["authorization_code", "password", "refresh_token"], None),
         (["implicit"], ["id_token token"]),
         (["authorization_code", "implicit"], ["code id_token"]),
+        (["urn:ietf:params:oauth:grant-type:device_code"], None),
+        (["authorization_code", "urn:ietf:params:oauth:grant-type:device_code"], None),
     ],
 )
 def test_an_anonymous_client_cannot_register_the_password_or_implicit_grant(grant_types, response_types):

@@ -32,7 +32,8 @@ from tests.support.oauth import TOKEN
 DEADLINE = 2.0
 # What the wall clock may show beyond the deadline: scheduling, the watchdog's wake-up, a save.
 MARGIN = 1.0
-PROCESS_EXIT_MARGIN = 2.5
+# How long the process may take to exit after its loop stopped, on a loaded machine.
+PROCESS_EXIT_BOUND = 15
 KEY = ClientKey()
 
 
@@ -259,6 +260,11 @@ def test_the_worker_stops_on_sigterm_within_the_deadline(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
+        lines: list[tuple[float, str]] = []  # (when read, line) of the worker's stdout
+        reader = threading.Thread(
+            target=lambda: lines.extend((time.monotonic(), line) for line in worker.stdout), daemon=True
+        )
+        reader.start()
         try:
             waited = time.monotonic() + 20
             while server.connections == 0 and time.monotonic() < waited and worker.poll() is None:
@@ -267,17 +273,20 @@ def test_the_worker_stops_on_sigterm_within_the_deadline(tmp_path):
             time.sleep(0.3)  # the POST is under way, the answer dripping
             worker.send_signal(signal.SIGTERM)
             signalled = time.monotonic()
-            out, err = worker.communicate(timeout=DEADLINE + 10)
-            stopped = time.monotonic() - signalled
+            worker.wait(timeout=DEADLINE + PROCESS_EXIT_BOUND)
+            reader.join(timeout=5)
         finally:
             if worker.poll() is None:
                 os.kill(worker.pid, signal.SIGKILL)
                 worker.wait()
 
-    assert worker.returncode == 0, err
-    # The POST under way ends at its deadline; then the interpreter exits (a second or two on a busy machine).
-    assert stopped <= DEADLINE + PROCESS_EXIT_MARGIN, stopped
-    assert "Stopped: 1 logout deliveries attempted" in out
+    assert worker.returncode == 0, worker.stderr.read()
+    # The worker's own account of stopping, timed as it is printed: the POST under way ends at its
+    # deadline, its outcome is saved, and the loop is left. (The interpreter's exit after that takes
+    # what a loaded machine gives it; the wait above bounds it.)
+    stopped = [when - signalled for when, line in lines if line.startswith("Stopped: 1 logout deliveries")]
+    assert stopped, lines
+    assert stopped[0] <= DEADLINE + MARGIN * 2, stopped
     outcome = manage(env, "shell", "--command", OUTCOME).strip().splitlines()[-1]
     assert outcome == "pending 1 timeout"  # recorded before leaving, retried later
 

@@ -32,6 +32,7 @@ SERVER_ONLY = {
     "django-environ",
     "django-csp",
     "ua-parser",
+    "prometheus-client",
     "drf-spectacular",
     "drf-spectacular-sidecar",
     "django-axes",

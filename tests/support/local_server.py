@@ -32,6 +32,7 @@ class LocalServer:
     host: str = "127.0.0.1"
     status: int = 200
     body: bytes = b""
+    headers: dict = field(default_factory=dict)  # sent with every answer, beside Content-Length
     tls: ssl.SSLContext | None = None
     connections: int = 0
     requests: list[Received] = field(default_factory=list)
@@ -46,6 +47,8 @@ class LocalServer:
                 body = self.rfile.read(length) if length else b""
                 owner.requests.append(Received(self.command, self.path, dict(self.headers), body))
                 self.send_response(owner.status)
+                for name, value in owner.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(owner.body)))
                 self.end_headers()
                 self.wfile.write(owner.body)

@@ -48,3 +48,4 @@ class Command(BaseCommand):
             f"Stopped: {attempted} logout deliveries attempted "
             f"(the last within {outbound.deadline_seconds():g} s of the signal)."
         )
+        self.stdout.flush()  # said when it happens, not when the interpreter exits

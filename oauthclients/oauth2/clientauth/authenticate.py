@@ -20,7 +20,7 @@ from oauthclients.grants import (
     TokenEndpointAuthMethod,
 )
 from oauthclients.models import Client
-from oauthclients.oauth2.clientauth import assertions
+from oauthclients.oauth2.clientauth import assertions, cimd
 
 
 @functools.cache
@@ -42,6 +42,10 @@ def load_client(client_id, request) -> Client | None:
     client = request.client
     if not (isinstance(client, Client) and client.client_id == client_id):
         client = _client_lookup().get(client_id)
+    if cimd.is_metadata_document_url(client_id):
+        # Known by its metadata document's URL: fetched, registered or refreshed when due, and
+        # refused (even when registered) while the operator's switch or host lists say so.
+        client = cimd.resolve(client_id, client)
     if client is None or not client.is_usable(request):
         return None
     return client

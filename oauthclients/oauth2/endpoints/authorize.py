@@ -21,6 +21,7 @@ from oauthclients.models import Client
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.endpoints import authorization_requests
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
+from oauthclients.oauth2.tokens import audience
 
 
 # CSRF is checked in dispatch: only a POST that passes it answers the consent dialog; any other
@@ -63,6 +64,7 @@ class AuthorizationView(dot_views.AuthorizationView):
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         authorization_requests.require_redirect_uri(request.GET, scopes)
+        refuse_unknown_resources(request, request.GET.getlist("resource"), credentials)
         if not request_objects.enabled():
             authorization_requests.refuse_request_objects(request.GET, credentials)
         elif error := request_objects.error_for(request, credentials):
@@ -153,6 +155,12 @@ class AuthorizationView(dot_views.AuthorizationView):
         self.client = clients.filter(client_id=form.cleaned_data["client_id"]).first()
         if self.client is None:
             return self.form_invalid(form)
+        # The consent form carries the request's resources in a hidden field (DOT's): checked again.
+        resources = (form.cleaned_data.get("resource") or "").split()
+        try:
+            refuse_unknown_resources(self.request, resources, form.cleaned_data)
+        except OAuthToolkitError as error:
+            return self.error_response(error, self.client)
         return super().form_valid(form)
 
     def form_invalid(self, form):
@@ -192,6 +200,15 @@ class AuthorizationView(dot_views.AuthorizationView):
         )
         response["Referrer-Policy"] = "same-origin" if is_page else "no-referrer"
         return response
+
+
+def refuse_unknown_resources(request, resources, credentials) -> None:
+    """RFC 8707 §2: ``invalid_target``, sent back to the client, for a resource this server does not
+    serve (DOT checks only that each is an absolute URI)."""
+    requested = audience.unknown_resource(resources, origin=audience.request_origin(request))
+    if requested is not None:
+        error = audience.invalid_target(requested, state=credentials.get("state"))
+        raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
 
 
 def _signing_keys() -> jwk.JWKSet:

@@ -29,12 +29,8 @@ def supported_grant_types():
     implicit, switches applied."""
     token_grants = get_oauthlib_core().server.grant_types
     extra = get_adapter().extra_grants()
-    grants = [IMPLICIT, *(grant for grant in token_grants if grant not in UNOFFERED_GRANTS)]
+    grants = [IMPLICIT, *token_grants]
     return [grant for grant in grants if grant in extra or grant_enabled(grant)]
-
-
-# Grants oauthlib's server carries that this server does not offer.
-UNOFFERED_GRANTS = {DEVICE_CODE}
 
 
 def supported_response_types(oidc):
@@ -64,6 +60,11 @@ class DiscoveryMixin:
             authorization_response_iss_parameter_supported=True,
         )
         data.update(features.discovery_metadata(request, oidc=self.oidc))
+        if grant_enabled(DEVICE_CODE):
+            # RFC 8628 §4.
+            data["device_authorization_endpoint"] = request.build_absolute_uri(
+                reverse("oauth2_provider:device-authorization")
+            )
         data["scopes_supported"] = sorted(data["scopes_supported"])
         if "revocation_endpoint" in data:
             data["revocation_endpoint_auth_methods_supported"] = TOKEN_ENDPOINT_AUTH_METHODS

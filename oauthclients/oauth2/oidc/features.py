@@ -23,7 +23,11 @@ ID_TOKEN_CLAIMS = ["acr", "auth_time", "sid"]
 
 def discovery_metadata(request, *, oidc: bool) -> dict:
     """What discovery adds to DOT's document (RFC 8414 and, with ``oidc``, OpenID Connect)."""
-    data: dict[str, object] = {"response_modes_supported": response_modes.RESPONSE_MODES_SUPPORTED}
+    data: dict[str, object] = {
+        "response_modes_supported": response_modes.RESPONSE_MODES_SUPPORTED,
+        # Client ID Metadata Documents (oauthclients.oauth2.clientauth.cimd), when switched on.
+        "client_id_metadata_document_supported": conf.get("CIMD_ENABLED"),
+    }
     if oauth2_settings.DCR_ENABLED:
         data["registration_endpoint"] = request.build_absolute_uri(reverse("oauthclients:dcr-register"))
     if oidc:
