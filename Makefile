@@ -41,6 +41,8 @@ run: $(VENV)/.installed  ## install, migrate SQLite, create demo data, serve on 
 # instances should race to do at start-up.
 serve: export DJANGO_DEBUG := 0
 serve: $(VENV)/.installed  ## production server (gunicorn) on http://$(HOST):$(PORT); see docs/deploying.md
+	@# Debug, a development key or .env, missing production settings: refused, each named (ops/production.py).
+	@$(BIN)/python -m ops.production
 	@$(BIN)/python manage.py migrate --check --plan >/dev/null 2>&1 || { \
 		$(BIN)/python manage.py migrate --check --plan; \
 		echo "make serve: refusing to start: unapplied migrations (listed above), or the error above." >&2; \

@@ -6,6 +6,8 @@ the environment so that a container or a unit file only sets variables.
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -62,6 +64,21 @@ if os.environ.get("DJANGO_LOG_FORMAT") == "json":
 # instances on one host would fight over it, and nothing here uses it.
 control_socket_disable = True
 
+
+def _refuse_development_settings():
+    """on_starting: refuse to start (before binding) with development or missing production settings.
+
+    The check runs in a child process: importing Django into the master would make every worker
+    inherit it and a HUP reload keep the old code. It costs one `check --deploy` (about 1.5 s).
+    """
+    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "ops.production"], cwd=Path(__file__).resolve().parent, check=False
+    )
+    if done.returncode:
+        # gunicorn prints a RuntimeError as "Error: ..." and exits 1.
+        raise RuntimeError("refusing to start: the production settings above are wrong (docs/deploying.md)")
+
+
 # --- Prometheus metrics across workers (ops/metrics.py, ops/scrape.py) ------------------------------
 # prometheus-client's multiprocess mode: each worker writes its values to files in this directory
 # and /metrics adds them up, so a scrape answered by any worker counts every worker's requests. Set
@@ -73,6 +90,7 @@ _MADE_HERE = "BEERLOCKER_METRICS_DIR_MADE"  # set by on_starting, not configurat
 
 
 def on_starting(server):
+    _refuse_development_settings()
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="beerlocker-metrics-")
         os.environ[_MADE_HERE] = "1"

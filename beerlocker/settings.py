@@ -13,8 +13,12 @@ from oauthclients.keys import load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-if (BASE_DIR / ".env").is_file():  # `make run` writes one on its first start; never overrides the shell
-    environ.Env.read_env(BASE_DIR / ".env")
+# `make run` writes .env on its first start; its values never override the shell's. DJANGO_ENV_FILE
+# names another file (a missing one is read as empty). Production refuses the one `make run` wrote
+# (ops/production.py), so the path is kept for that check.
+ENV_FILE = Path(os.environ.get("DJANGO_ENV_FILE") or BASE_DIR / ".env")
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE)
 env = environ.Env()
 # An empty value means unset, so `.env.example` copied as is starts with every default.
 env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
@@ -29,7 +33,7 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
-    SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off"  # noqa: S105
+    SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off"  # noqa: S105 - too short for ops.E003
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
@@ -278,9 +282,10 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
 # fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,
 # refresh rotation, OpenID Connect, DCR); below is only what is this project's.
 OAUTHCLIENTS = {
-    # The demo's tutorial (the seeds) uses the password grant; both are off by default in the app.
-    "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=True),
-    "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=True),
+    # RFC 9700 deprecates both: off in production unless the operator turns them on. On in debug
+    # mode: the demo's tutorial (`make run`, the seeds) uses the password grant.
+    "ALLOW_IMPLICIT_GRANT": env.bool("OAUTH2_ALLOW_IMPLICIT_GRANT", default=DEBUG),
+    "ALLOW_PASSWORD_GRANT": env.bool("OAUTH2_ALLOW_PASSWORD_GRANT", default=DEBUG),
     # The device flow (RFC 8628) for TVs and CLIs; off by default in the app.
     "ALLOW_DEVICE_GRANT": env.bool("OAUTH2_ALLOW_DEVICE_GRANT", default=True),
     # Site-wide totals are for application tokens (client credentials) only.

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class OpsConfig(AppConfig):
@@ -8,7 +9,10 @@ class OpsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Operations (health checks, request log, metrics)"
 
-    def ready(self):
+    def ready(self) -> None:
         from ops import metrics
+        from ops.production import production_settings
 
         metrics.connect()
+        # `check --deploy` only: what production refuses to start with (ops/production.py).
+        checks.register(production_settings, checks.Tags.security, deploy=True)

@@ -12,7 +12,10 @@ import socket
 import sys
 from pathlib import Path
 
-ENV_FILE = Path(__file__).resolve().parent.parent / ".env"
+REPO = Path(__file__).resolve().parent.parent
+ENV_FILE = REPO / ".env"
+sys.path.insert(0, str(REPO))
+from ops.production import MAKE_RUN_HEADER  # noqa: E402 - production refuses the file by this line
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -36,7 +39,7 @@ def write_env_file(path: Path) -> bool:
         return False
     with os.fdopen(fd, "w") as file:
         file.write(
-            "# Written by `make run` on its first start, for local development only (ignored by git).\n"
+            f"{MAKE_RUN_HEADER} on its first start, for local development only (ignored by git).\n"
             "# Every variable is listed in .env.example and explained in docs/configuration.md.\n"
             "DJANGO_DEBUG=1\n"
             f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"

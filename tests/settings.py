@@ -5,6 +5,9 @@ import os
 # The suite runs as production does, whatever a developer's .env (written by `make run`) says.
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+# Off in production by default; the suite tests both grants (tests switch them off where it matters).
+os.environ.setdefault("OAUTH2_ALLOW_IMPLICIT_GRANT", "1")
+os.environ.setdefault("OAUTH2_ALLOW_PASSWORD_GRANT", "1")
 
 from oauthclients.keys import generate_rsa_private_key_pem  # noqa: E402
 

@@ -28,6 +28,8 @@ BASE_ENVIRONMENT = {
     "DJANGO_ALLOWED_HOSTS": "testserver",
     "DJANGO_SECURE_SSL_REDIRECT": "0",  # the test client speaks http
     "DATABASE_URL": "sqlite://:memory:",
+    "EMAIL_URL": "dummymail://",  # production refuses console mail
+    "DJANGO_ENV_FILE": os.devnull,  # and a .env `make run` wrote in the checkout
 }
 
 

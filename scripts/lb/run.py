@@ -136,7 +136,7 @@ def wait_ready(url: str, processes: list[subprocess.Popen], timeout: float = 60)
     raise RuntimeError(f"{url}/readyz never answered 200")
 
 
-def shared_env(lb_url: str, workers: int) -> dict:
+def shared_env(lb_url: str, workers: int, workdir: Path) -> dict:
     """The one configuration every instance gets."""
     env = dict(os.environ)
     for name in ("DATABASE_URL", "REDIS_URL"):
@@ -162,6 +162,10 @@ def shared_env(lb_url: str, workers: int) -> dict:
         DJANGO_SECURE_COOKIES=env.get("DJANGO_SECURE_COOKIES") or "0",
         DJANGO_SECURE_SSL_REDIRECT=env.get("DJANGO_SECURE_SSL_REDIRECT") or "0",
         OIDC_ISSUER=env.get("OIDC_ISSUER") or f"{lb_url}/api/oauth2",
+        # Production refuses console mail (it would print reset links into the log): files instead.
+        EMAIL_URL=env.get("EMAIL_URL") or f"filemail://{workdir / 'mail'}",
+        # Not the checkout's .env (`make run` writes one for development; production refuses it).
+        DJANGO_ENV_FILE=env.get("DJANGO_ENV_FILE") or os.devnull,
         WEB_CONCURRENCY=str(workers),
     )
     return env
@@ -179,8 +183,8 @@ def main() -> int:
     nginx = ensure_nginx()
     lb_port = args.port or free_port()
     lb_url = f"http://{HOST}:{lb_port}"
-    env = shared_env(lb_url, args.workers)
     workdir = Path(tempfile.mkdtemp(prefix="beerlocker-lb-"))
+    env = shared_env(lb_url, args.workers, workdir)
     (workdir / "tmp").mkdir()
     processes: list[subprocess.Popen] = []
 

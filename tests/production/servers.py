@@ -66,6 +66,8 @@ def production_env(**overrides) -> dict:
         # Sign-up now mails a verification link; the console backend would print it into the
         # server log these tests read (a production deployment names its server in EMAIL_URL).
         EMAIL_URL="dummymail://",
+        # Whatever .env a developer's `make run` wrote in the checkout: production refuses that file.
+        DJANGO_ENV_FILE=os.devnull,
     )
     env.update(overrides)
     return env

@@ -3,6 +3,7 @@
 import json
 import os
 import runpy
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,3 +161,53 @@ def test_a_restarted_database_does_not_break_requests(tmp_path, health_checks, a
         assert len(server_backends()) == 1 and server_backends() != [backend]
     finally:
         server.stop()
+
+
+def test_gunicorn_refuses_to_start_with_debug_on_and_says_which_setting(tmp_path):
+    """gunicorn.conf.py's on_starting hook: nothing binds, the log names the setting and the fix."""
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'never.sqlite3'}", DJANGO_DEBUG="1")
+    server = Gunicorn(env, tmp_path / "server.log")
+    with open(server.log_path, "wb") as log:
+        done = subprocess.run(  # noqa: S603
+            server.command(), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=60
+        )
+
+    assert done.returncode == 1
+    assert "(ops.E001) DJANGO_DEBUG is on" in server.log()
+    assert "HINT: Set DJANGO_DEBUG=0" in server.log()
+    assert "refusing to start" in server.log()
+    assert "Listening at" not in server.log() and "Booting worker" not in server.log()
+
+
+def test_make_serve_refuses_the_env_file_make_run_wrote(tmp_path):
+    """The issue's checkout: `make run` once wrote .env (debug on, a generated key); production is
+    configured in the shell except DJANGO_SECRET_KEY, which .env would silently have supplied."""
+    from scripts.devserver import write_env_file
+
+    project = tmp_path / "beerlocker"
+    shutil.copytree(
+        REPO,
+        project,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "var", ".env", "*.sqlite3", "test-artifacts", "__pycache__"
+        ),
+    )
+    write_env_file(project / ".env")
+    env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    del env["DJANGO_SECRET_KEY"], env["DJANGO_ENV_FILE"]
+    venv = REPO / ".venv"
+
+    done = subprocess.run(  # noqa: S603
+        ["make", "-o", f"{venv}/.installed", "serve", f"VENV={venv}", f"PORT={free_port()}"],  # noqa: S607
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode != 0
+    assert f"(ops.E002) {project / '.env'} was written by `make run` for local development" in done.stderr
+    assert "Delete" in done.stderr and "set the production variables in the environment" in done.stderr
+    assert "Booting worker" not in done.stdout + done.stderr
+    assert not (tmp_path / "db.sqlite3").exists()
