@@ -23,7 +23,7 @@ from django.test.signals import template_rendered
 
 from lockers import services as lockers_services
 from oauthclients import services
-from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN, TokenEndpointAuthMethod
+from oauthclients.grants import AUTHORIZATION_CODE, DEVICE_CODE, REFRESH_TOKEN, TokenEndpointAuthMethod
 from oauthclients.models import Client
 from socialaccounts.models import SocialAccount
 
@@ -146,6 +146,31 @@ def test_consent_error_page(signed_in):
     )
 
     assert "This authorization request cannot be completed" in body
+
+
+def test_device_code_and_confirmation(signed_in, user):
+    tv, _secret = services.client_create(
+        owner=user,
+        client_name="Pages TV",
+        redirect_uris=[],
+        grant_types=[DEVICE_CODE],
+        token_endpoint_auth_method=TokenEndpointAuthMethod.NONE,
+        scope="openid clients",
+    )
+    started = signed_in.post(
+        "/api/oauth2/device_authorization",
+        urlencode({"client_id": tv.client_id, "scope": "openid"}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert started.status_code == 200, started.content
+
+    body = page(signed_in.get("/api/oauth2/device"), "oauthclients/device.html")
+    assert 'name="user_code"' in body
+    entered = signed_in.post("/api/oauth2/device", {"user_code": started.json()["user_code"]}, follow=True)
+
+    body = page(entered, "oauthclients/device_confirm.html")
+    assert "Pages TV" in body
+    assert "Confirm who you are" in body
 
 
 def test_logout_confirmation(signed_in, app):

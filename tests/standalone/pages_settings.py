@@ -78,7 +78,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "beerlocker_api.pagination.PageNumberPagination",
 }
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
-OAUTHCLIENTS = {"DEFAULT_CLIENT_SCOPE": "clients"}
+OAUTHCLIENTS = {"DEFAULT_CLIENT_SCOPE": "clients", "ALLOW_DEVICE_GRANT": True}
 OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "Confirm who you are", "clients": "Manage the OAuth applications you registered"},
     "OAUTH2_SERVER_CLASS": "oauthclients.oauth2.server.Server",
