@@ -218,14 +218,35 @@ def test_a_wrong_secret_at_the_device_authorization_endpoint_is_invalid_client(l
     assert not DeviceGrant.objects.exists()
 
 
-def test_remembered_consent_allows_the_device_once_the_code_is_entered(live_server, user, access_token):
-    client, _ = make_client(user=user, secret=False, grant_types=DEVICE_GRANTS)
+def test_remembered_consent_allows_a_confidential_device_once_the_code_is_entered(
+    live_server, user, access_token
+):
+    client, secret = make_client(user=user, grant_types=DEVICE_GRANTS)
     access_token(scope="beers:read", application=client)  # allowed before, still live
-    device = Device(live_server.url, client)
+    device = Device(live_server.url, client, secret)
     started = device.start(scope="beers:read")
     browser = signed_in_browser(live_server.url, user)
     done = enter_code(browser, started["verification_uri"], started["user_code"])
     assert done.status_code == 200 and "Device connected" in done.text
+    assert device.poll().status_code == 200
+
+
+def test_a_public_clients_device_is_always_confirmed_even_with_remembered_consent(
+    live_server, user, access_token
+):
+    """Anyone can start a public client's device flow: a code a phisher got for a client the user
+    trusts must still show who asks and wait for Allow."""
+    client, _ = make_client(user=user, name="Known CLI", secret=False, grant_types=DEVICE_GRANTS)
+    access_token(scope="beers:read", application=client)  # allowed before, still live
+    device = Device(live_server.url, client)
+    started = device.start(scope="beers:read")
+    browser = signed_in_browser(live_server.url, user)
+    confirm = enter_code(browser, started["verification_uri"], started["user_code"])
+    assert confirm.status_code == 200 and "Known CLI" in confirm.text
+    assert "Device connected" not in confirm.text
+    time.sleep(1.1)  # the polling interval
+    assert device.poll().json()["error"] == "authorization_pending"
+    assert answer(browser, confirm, "allow").status_code == 200
     assert device.poll().status_code == 200
 
 

@@ -159,9 +159,13 @@ class DeviceVerificationView(DevicePageView):
                 "That code is not valid, or it has expired. Check it on your device.", 400, typed
             )
         scopes = grant.scope.split()
-        if client.skip_authorization or authorizations.consent_remembered(request.user, client, scopes):
-            # The authorization endpoint's rules: a first-party client, or these scopes already
-            # allowed (a live token covers them), is not asked again.
+        if not client.is_public and (
+            client.skip_authorization or authorizations.consent_remembered(request.user, client, scopes)
+        ):
+            # The authorization endpoint's rules (a first-party client, or these scopes already
+            # allowed by a live token, is not asked again), for a confidential client only: its
+            # device code buys tokens only with its secret. A public client's device flow can be
+            # started by anyone, so a phisher's code for a known client always gets the question.
             return self.done(client, allowed=_authorize(request, grant, client))
         # The code this user entered in this session: the confirm page asks about nothing else.
         request.session[SESSION_KEY] = [grant.pk, request.user.pk]
