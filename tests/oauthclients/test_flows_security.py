@@ -3,7 +3,6 @@
 import base64
 import io
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -161,6 +160,7 @@ PRODUCTION = {
     "DJANGO_SECURE_SSL_REDIRECT": "1",
     "DJANGO_SECURE_HSTS_SECONDS": "31536000",
     "DATABASE_URL": "sqlite:////tmp/beerlocker-check-deploy.sqlite3",
+    "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
 }
 
 
@@ -175,13 +175,8 @@ def test_check_deploy_reports_no_dot_warning_we_could_fix():
         **PRODUCTION,
     )
     assert "oauth2_provider." not in result.stdout + result.stderr, result.stdout + result.stderr
-    # With the seeds' grants switched on, the only DOT warnings are the two for those grants.
-    result = run_manage(
-        "check", "--deploy", OIDC_RSA_PRIVATE_KEY=generate_rsa_private_key_pem(), **PRODUCTION
-    )
-    output = result.stdout + result.stderr
-    dot_ids = set(re.findall(r"\((oauth2_provider\.[WE]\d+)\)", output))
-    assert dot_ids == {"oauth2_provider.W001", "oauth2_provider.W002"}, output
+    # The grants an operator turns on are reported (oauth2_provider.W001/W002):
+    # tests/security/test_deployment.py::test_grants_an_operator_turns_on_are_reported.
 
 
 @pytest.mark.slow
