@@ -119,11 +119,13 @@ def test_make_serve_runs_gunicorn_with_debug_off(tmp_path):
     assert "Booting worker" in output
 
 
-def server_backends():
-    """The PostgreSQL sessions on the test database other than this process's own."""
+def server_backends(application_name):
+    """The server's PostgreSQL sessions on the test database: those its libpq named
+    ``application_name`` (PGAPPNAME), whatever else of the test run is connected."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [application_name],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -141,15 +143,16 @@ def terminate_server_backends():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(("health_checks", "after_restart"), [("1", 200), ("0", 503)])
 def test_a_restarted_database_does_not_break_requests(tmp_path, health_checks, after_restart):
+    name = f"restart-test-{tmp_path.name}"
     server = Gunicorn(
-        production_env(DATABASE_URL=database_url(), DJANGO_CONN_HEALTH_CHECKS=health_checks),
+        production_env(DATABASE_URL=database_url(), DJANGO_CONN_HEALTH_CHECKS=health_checks, PGAPPNAME=name),
         tmp_path / "server.log",
     ).start()
     try:
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
-        [backend] = server_backends()  # one worker, one connection kept across requests
+        [backend] = server_backends(name)  # one worker, one connection kept across requests
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
-        assert server_backends() == [backend]
+        assert server_backends(name) == [backend]
 
         terminate_server_backends()
         response = requests.get(f"{server.url}/readyz", timeout=10)
@@ -158,7 +161,7 @@ def test_a_restarted_database_does_not_break_requests(tmp_path, health_checks, a
         # meets it (the default keeps them on for exactly this reason).
         assert response.status_code == after_restart, response.text
         assert requests.get(f"{server.url}/readyz", timeout=10).status_code == 200
-        assert len(server_backends()) == 1 and server_backends() != [backend]
+        assert len(server_backends(name)) == 1 and server_backends(name) != [backend]
     finally:
         server.stop()
 

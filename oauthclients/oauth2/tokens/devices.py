@@ -109,7 +109,8 @@ def device_poll(*, client, device_code: str) -> tuple[str | None, object]:
     told ``slow_down`` and must wait 5 seconds longer from then on (RFC 8628 §3.5)."""
     model = get_device_grant_model()
     grant = (
-        model.objects.select_for_update()
+        # ``of``: the grant's row only (PostgreSQL cannot lock the nullable side of the user join).
+        model.objects.select_for_update(of=("self",))
         .filter(device_code=device_code_checksum(device_code), client_id=client.client_id)
         .select_related("user")
         .first()
