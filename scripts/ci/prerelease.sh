@@ -32,7 +32,7 @@ echo "--- prerelease: building $VENV with $PYTHON (pip's output in $LOGS/install
 install() {
     "$PYTHON" -m venv --clear "$VENV" &&
         "$VENV/bin/python" -m pip install --upgrade pip &&
-        "$VENV/bin/python" -m pip install -e ".[test]" &&
+        "$VENV/bin/python" -m pip install -e ".[server,test]" &&
         # Over the project's upper pins on purpose (pip says so): what breaks is what this reports.
         "$VENV/bin/python" -m pip install --upgrade --pre django django-oauth-toolkit
 }
