@@ -13,11 +13,8 @@ oauthlib's OpenID Connect server, plus:
 Imported by settings (``pkce_required``), so models are imported inside functions only.
 """
 
-import json
-
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.endpoints import TokenEndpoint
-from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant as OAuth2DeviceCodeGrant
 from oauthlib.openid import Server as OpenIDServer
 from oauthlib.openid.connect.core.grant_types.base import GrantTypeBase as OpenIDGrantTypeBase
 
@@ -50,30 +47,14 @@ def require_s256(request) -> dict:
     return {}
 
 
-class DeviceCodeGrant(OAuth2DeviceCodeGrant):
-    """oauthlib's device grant, whose token response (oauthlib 4.0.1) skips the token modifiers
-    that every other grant runs: the modifiers run here, as in the code grant's, so that an
-    ``openid`` device authorization gets its ID token."""
-
-    def create_token_response(self, request, token_handler):
-        headers = self._get_default_headers()
-        try:
-            self.validate_token_request(request)
-        except errors.OAuth2Error as error:
-            headers.update(error.headers)
-            return headers, error.json, error.status_code
-        token = token_handler.create_token(request, refresh_token=self.refresh_token)
-        for modifier in self._token_modifiers:
-            token = modifier(token, token_handler, request)
-        self.request_validator.save_token(token, request)
-        return headers, json.dumps(token), 200
-
-
 class OpenIDDeviceCodeGrant(OpenIDGrantTypeBase):
     """The device grant with OpenID Connect: an ID token when ``openid`` was allowed (OIDC Core
     §3.1.3.3 as for a code; the device flow has no nonce)."""
 
     def __init__(self, request_validator=None, **kwargs):
+        # compat imports the models, which the settings (importing this module) must not.
+        from oauthclients.oauth2.compat import DeviceCodeGrant
+
         self.proxy_target = DeviceCodeGrant(request_validator=request_validator, **kwargs)
         self.register_token_modifier(self.add_id_token)
 
