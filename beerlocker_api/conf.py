@@ -19,6 +19,10 @@ DEFAULTS = {
     # The metadata's ``resource_documentation``: a URL name (reversed) or an absolute URL; empty,
     # or a name that does not reverse, leaves the member out.
     "RESOURCE_DOCUMENTATION": "api-docs",
+    # A dotted path to ``refusal(user) -> str | None``: why HTTP Basic (a password alone, with no way
+    # to ask for more) must not sign this user in, or None. Empty: every password is enough.
+    # Beer Locker names ``accounts.factors.password_only_refusal`` (users with a second factor).
+    "PASSWORD_ONLY_REFUSAL": "",
 }
 
 
