@@ -15,15 +15,16 @@ from accounts import factors
 
 @partial
 def second_factor(strategy, backend, user=None, current_partial=None, *args, **kwargs):
-    request = strategy.request
+    request = getattr(strategy, "request", None)
+    if request is None or not hasattr(request, "session"):
+        return None  # no browser to ask (token exchange, which refuses such users itself)
     if user is None or not factors.has_second_factor(user):
         return None
     if request.user.is_authenticated and request.user.pk == user.pk:
         return None  # connecting a provider to the account already signed in here
-    if factors.verified_for(request, user) is not None and request.session.get(factors.VERIFIED_KEY, {}).get(
-        "resume", ""
-    ).endswith(current_partial.token):
-        return None  # the code was right: login() follows
+    verified = factors.verified_for(request, user)
+    if verified is not None and verified.get("resume"):
+        return None  # this browser gave the code for this user moments ago: login() follows
     resume = f"{reverse('social:complete', args=(backend.name,))}?partial_token={current_partial.token}"
     factors.pending_start(request, user=user, backend=_backend_path(backend), resume=resume)
     return redirect("accounts:sign-in-verify")
