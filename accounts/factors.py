@@ -10,6 +10,7 @@ state of a sign-in in progress (docs/account-security.md).
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -54,7 +55,9 @@ def has_second_factor(user) -> bool:
     ]
     if not querysets:
         return False
-    return querysets[0].union(*querysets[1:], all=True).exists() if len(querysets) > 1 else querysets[0].exists()
+    return (
+        querysets[0].union(*querysets[1:], all=True).exists() if len(querysets) > 1 else querysets[0].exists()
+    )
 
 
 def grace_ends(user):
@@ -102,9 +105,9 @@ class Factor:
     id: str  # django-otp's persistent id ("<app>.<model>/<pk>")
     kind: str
     name: str
-    added: object
-    last_used: object
-    device: object
+    added: Any
+    last_used: Any
+    device: Any  # the django-otp Device (any plugin's model)
 
     @property
     def label(self) -> str:
@@ -149,7 +152,7 @@ VERIFIED_KEY = "accounts_second_factor_verified"
 
 @dataclass(frozen=True)
 class PendingSignIn:
-    user: object
+    user: Any
     backend: str
     next: str
     resume: str  # a provider sign-in's pipeline to resume ("" for a password sign-in)
@@ -172,12 +175,12 @@ def pending_start(request, *, user, backend: str, next_url: str = "", resume: st
 def pending_get(request) -> PendingSignIn | None:
     """The sign-in waiting in this browser for its second step, if any and still fresh."""
     data = request.session.get(PENDING_KEY)
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or "user" not in data:
         return None
     if time.time() - float(data.get("at", 0)) > setting("PENDING_SIGN_IN_SECONDS"):
         request.session.pop(PENDING_KEY, None)
         return None
-    user = get_user_model()._default_manager.filter(pk=data.get("user"), is_active=True).first()
+    user = get_user_model()._default_manager.filter(pk=data["user"], is_active=True).first()
     if user is None or user.get_session_auth_hash() != data.get("auth"):
         request.session.pop(PENDING_KEY, None)
         return None

@@ -71,7 +71,12 @@ class CodeForm(forms.Form):
         max_length=32,
         help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
         widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "autofocus": True, "autocapitalize": "off", "spellcheck": "false"}
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
         ),
     )
 

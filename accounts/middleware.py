@@ -49,9 +49,15 @@ class SecondFactorPolicyMiddleware:
         path = request.path
         if path in ("/admin/login/", "/admin/logout/"):
             return None
-        if path.startswith("/admin/") and user.is_staff and factors.setting("REQUIRE_SECOND_FACTOR_FOR_STAFF"):
+        if (
+            path.startswith("/admin/")
+            and user.is_staff
+            and factors.setting("REQUIRE_SECOND_FACTOR_FOR_STAFF")
+        ):
             if not factors.has_second_factor(user):
-                messages.warning(request, "The admin requires a second factor: add an authenticator app first.")
+                messages.warning(
+                    request, "The admin requires a second factor: add an authenticator app first."
+                )
                 return redirect("accounts:security")
             if not user.is_verified():
                 return redirect_to_login(request.get_full_path(), "admin-login")

@@ -118,7 +118,9 @@ def recovery_code_digests(code: str) -> list[str]:
 
     normalized = recovery_code_normalize(code)
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return [salted_hmac(_RECOVERY_SALT, normalized, secret=key, algorithm="sha256").hexdigest() for key in keys]
+    return [
+        salted_hmac(_RECOVERY_SALT, normalized, secret=key, algorithm="sha256").hexdigest() for key in keys
+    ]
 
 
 class RecoveryCodeDevice(TimestampMixin, Device):

@@ -383,7 +383,9 @@ class TotpConfirmView(LoginRequiredMixin, FormView):
         otp_login(self.request, device)
         if not RecoveryCodeDevice.objects.filter(user=self.request.user).exists():
             codes = services.recovery_codes_generate(user=self.request.user)
-            return _no_store(render(self.request, "accounts/recovery_codes.html", {"codes": codes, "first": True}))
+            return _no_store(
+                render(self.request, "accounts/recovery_codes.html", {"codes": codes, "first": True})
+            )
         messages.success(self.request, "Your authenticator app is added: sign-ins now ask for its code.")
         return redirect("accounts:security")
 
@@ -427,7 +429,9 @@ class FactorRemoveView(LoginRequiredMixin, View):
             raise Http404("No such factor.")
         form = ReauthenticateForm(request.POST)
         try:
-            services.second_factor_remove(device=device, recently_authenticated=_reauthenticated(request, form))
+            services.second_factor_remove(
+                device=device, recently_authenticated=_reauthenticated(request, form)
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("accounts:security")

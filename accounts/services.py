@@ -234,7 +234,9 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
         raise ValidationError({"token": ["That code is not right: enter the one your app shows now."]})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    second_factor_added.send(sender=type(device.user), user=device.user, kind=factors.KIND_TOTP, name=device.name)
+    second_factor_added.send(
+        sender=type(device.user), user=device.user, kind=factors.KIND_TOTP, name=device.name
+    )
     return device
 
 
@@ -251,9 +253,7 @@ def recovery_codes_generate(*, user: UserModel) -> list[str]:
         RecoveryCode(device=device, digest=recovery_code_digests(code)[0]) for code in codes
     )
     if created:
-        second_factor_added.send(
-            sender=type(user), user=user, kind=factors.KIND_RECOVERY, name=device.name
-        )
+        second_factor_added.send(sender=type(user), user=user, kind=factors.KIND_RECOVERY, name=device.name)
     recovery_codes_generated.send(sender=type(user), user=user, count=len(codes))
     return codes
 

@@ -7,9 +7,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from oauth2_provider.signals import app_authorized
 
+from accounts import signals as accounts_signals
 from accounts.services import EndedBy
 from accounts.sessions import client_address, describe_user_agent, user_agent
-from accounts import signals as accounts_signals
 from accounts.signals import email_changed, email_verified, password_changed, session_ended
 from activity import notifications
 from activity.models import LOCKOUT_LIMIT, Event, Kind
@@ -180,7 +180,9 @@ def sign_ins_locked_out(sender, request, username, **kwargs):
 
 def second_factor_was_added(sender, user, kind, name, **kwargs):
     event_record(kind=Kind.SECOND_FACTOR_ADDED, user=user, factor=kind, name=name)
-    transaction.on_commit(lambda: notifications.second_factor_changed(user=user, added=True, factor=kind, name=name))
+    transaction.on_commit(
+        lambda: notifications.second_factor_changed(user=user, added=True, factor=kind, name=name)
+    )
 
 
 def second_factor_was_removed(sender, user, kind, name, reset, admin=None, **kwargs):

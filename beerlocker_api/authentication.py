@@ -2,10 +2,10 @@ import functools
 import hashlib
 
 from django.contrib.auth import get_user_model
+from django.utils.module_loading import import_string
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
-from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions
 
 from beerlocker_api import conf, limits, resource

@@ -51,7 +51,6 @@ class SocialAccountsAdapter:
 
         return get_user_model()._default_manager.none()
 
-
     def token_exchange_allowed(self, user) -> tuple[bool, str]:
         """Whether token exchange may issue our tokens for ``user``, whom a provider's token named:
         ``(allowed, error_description)``; a refusal is an ``invalid_grant`` error carrying the

@@ -68,7 +68,9 @@ def test_the_security_page_is_in_the_account_menu(user):
     assert f'href="{SECURITY}"' in page
 
 
-def test_adding_an_app_shows_a_qr_code_and_the_secret_and_needs_its_code(user, django_capture_on_commit_callbacks):
+def test_adding_an_app_shows_a_qr_code_and_the_secret_and_needs_its_code(
+    user, django_capture_on_commit_callbacks
+):
     browser = signed_in_with_password(user)
     browser.post(reverse("accounts:totp-start"))
     page = browser.get(reverse("accounts:totp-confirm"))
@@ -382,9 +384,12 @@ def test_the_api_lists_my_authenticators_without_secrets(user, with_app):
     assert body[0]["name"] == "Phone"
 
 
-def test_the_api_removes_one_after_a_recent_sign_in_only(user, with_app, bearer_client):
+def test_the_api_removes_one_after_a_recent_sign_in_only(user, with_app, bearer_client, api_client):
     device = TOTPDevice.objects.get(user=user)
     url = f"/api/me/authenticators/{device.persistent_id}"
+
+    assert api_client.delete(url).status_code == 401
+    assert api_client.get("/api/me/authenticators").status_code == 401
 
     third_party = bearer_client("sessions:read").delete(url)
     assert third_party.status_code == 403
@@ -395,21 +400,26 @@ def test_the_api_removes_one_after_a_recent_sign_in_only(user, with_app, bearer_
     done = bearer_client("sessions:write").delete(url, {"password": PASSWORD}, format="json")
     assert done.status_code == 204
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
-    assert bearer_client("sessions:write").delete(url, {"password": PASSWORD}, format="json").status_code == 404
+    assert (
+        bearer_client("sessions:write").delete(url, {"password": PASSWORD}, format="json").status_code == 404
+    )
 
 
 # --- An administrator's reset ------------------------------------------------------------------
 
 
-def test_the_reset_command_removes_every_factor_logs_and_mails(user, with_app, django_capture_on_commit_callbacks):
+def test_the_reset_command_removes_every_factor_logs_and_mails(
+    user, with_app, django_capture_on_commit_callbacks
+):
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         call_command("resetsecondfactors", user.username)
 
     assert not factors.has_second_factor(user)
-    assert Event.objects.filter(
-        user=user, kind=Kind.SECOND_FACTOR_REMOVED, details__by="administrator"
-    ).count() == 2
+    assert (
+        Event.objects.filter(user=user, kind=Kind.SECOND_FACTOR_REMOVED, details__by="administrator").count()
+        == 2
+    )
     assert any("second factor was removed" in message.subject for message in mail.outbox)
     _browser, response = password_step(user)
     assert response["Location"] == "/"

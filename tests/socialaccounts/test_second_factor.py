@@ -32,7 +32,9 @@ def octo(settings):
 def github_sign_in(browser, mocked):
     started = browser.post("/social/login/github/", {"next": "/account/beers/"})
     state = parse_qs(urlsplit(started["Location"]).query)["state"][0]
-    mocked.post("https://github.com/login/oauth/access_token", json={"access_token": "t", "token_type": "bearer"})
+    mocked.post(
+        "https://github.com/login/oauth/access_token", json={"access_token": "t", "token_type": "bearer"}
+    )
     mocked.get("https://api.github.com/user", json={"id": 101, "login": "octo", "email": "octo@example.com"})
     mocked.get("https://api.github.com/user/emails", json=[])
     return browser.get("/social/complete/github/", {"code": "c0de", "state": state})

@@ -10,7 +10,10 @@ from accounts import services
 
 
 class Command(BaseCommand):
-    help = "Remove every second factor of a user who lost them (logged and e-mailed); they then sign in with the password."
+    help = (
+        "Remove every second factor of a user who lost them (logged and e-mailed); they then sign "
+        "in with the password alone."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -21,4 +24,6 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
         removed = services.second_factors_reset(user=user, admin=None)
-        self.stdout.write(f"Removed {removed} second factor{'s' if removed != 1 else ''} of {user.get_username()}.")
+        self.stdout.write(
+            f"Removed {removed} second factor{'s' if removed != 1 else ''} of {user.get_username()}."
+        )
