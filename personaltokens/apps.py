@@ -7,3 +7,9 @@ class PersonalTokensConfig(AppConfig):
     name = "personaltokens"
     verbose_name = "Personal access tokens"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.apps import apps
+
+        if apps.is_installed("drf_spectacular"):
+            from personaltokens import schema  # noqa: F401 - registers the OpenAPI scheme
