@@ -28,6 +28,8 @@ class Kind(models.TextChoices):
     SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
     RECOVERY_CODES_GENERATED = "recovery_codes_generated", "New recovery codes made"
     RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+    PERSONAL_TOKEN_CREATED = "personal_token_created", "Personal access token created"
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", "Personal access token revoked"
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).

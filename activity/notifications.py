@@ -37,3 +37,9 @@ def second_factor_changed(*, user, added: bool, factor: str, name: str) -> None:
 def recovery_codes(*, user, used: bool, remaining: int) -> None:
     """Tell the user a recovery code was used to sign in (``used``) or a new set was made."""
     _send(user, "recovery_codes", used=used, remaining=remaining)
+
+
+def personal_token_created(*, user, name: str, scopes: list[str], expires) -> None:
+    """Tell the user a personal access token was created for their account (a standing way in
+    for scripts: if it was not them, they must revoke it)."""
+    _send(user, "personal_token_created", name=name, scopes=scopes, expires=expires)

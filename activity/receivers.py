@@ -18,6 +18,7 @@ from beerlocker_api import limits
 from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
 from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
+from personaltokens import signals as personal
 from socialaccounts import signals as social
 
 
@@ -203,6 +204,26 @@ def recovery_code_was_used(sender, user, remaining, **kwargs):
     transaction.on_commit(lambda: notifications.recovery_codes(user=user, used=True, remaining=remaining))
 
 
+def personal_token_created(sender, token, user, **kwargs):
+    # The token's name, scopes and expiry; never the token (it exists only in its owner's hands).
+    event_record(
+        kind=Kind.PERSONAL_TOKEN_CREATED,
+        user=user,
+        name=token.name,
+        scopes=token.scopes,
+        expires=token.expires.isoformat(),
+    )
+    transaction.on_commit(
+        lambda: notifications.personal_token_created(
+            user=user, name=token.name, scopes=token.scopes, expires=token.expires
+        )
+    )
+
+
+def personal_token_revoked(sender, token, user, **kwargs):
+    event_record(kind=Kind.PERSONAL_TOKEN_REVOKED, user=user, name=token.name)
+
+
 RECEIVERS = [
     (user_logged_in, signed_in),
     (user_login_failed, sign_in_failed),
@@ -227,6 +248,8 @@ RECEIVERS = [
     (accounts_signals.second_factor_removed, second_factor_was_removed),
     (accounts_signals.recovery_codes_generated, recovery_codes_were_generated),
     (accounts_signals.recovery_code_used, recovery_code_was_used),
+    (personal.token_created, personal_token_created),
+    (personal.token_revoked, personal_token_revoked),
 ]
 
 
