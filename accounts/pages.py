@@ -298,7 +298,13 @@ def complete_sign_in(request, *, pending, device):
     acr/amr, ``accounts.receivers``), or resume a provider's sign-in where it paused."""
     methods = factors.amr_for(device)
     factors.pending_verified(request, pending=pending, device=device, methods=methods)
-    authn.second_factor_checked(request, user=pending.user, methods=methods)
+    authn.second_factor_checked(
+        request,
+        user=pending.user,
+        methods=methods,
+        # A passkey is bound to this site's origin: a phishing page cannot relay it.
+        phishing_resistant=factors.device_kind(device) == factors.KIND_PASSKEY,
+    )
     if pending.resume:
         return redirect(pending.resume)
     login(request, pending.user, backend=pending.backend)
