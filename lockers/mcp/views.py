@@ -19,8 +19,8 @@ from rest_framework import exceptions, permissions
 from rest_framework.views import APIView
 
 from beerlocker_api import resource
-from beerlocker_api.parsers import too_deep
 from beerlocker_api.authentication import BearerAuthentication
+from beerlocker_api.parsers import too_deep
 from lockers import conf
 from lockers.mcp import bridge
 from lockers.mcp.tools import tool_scopes
