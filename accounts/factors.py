@@ -102,7 +102,7 @@ def device_kind(device) -> str:
 class Factor:
     """One confirmed factor as pages and the API show it."""
 
-    id: str  # django-otp's persistent id ("<app>.<model>/<pk>")
+    id: str  # django-otp's persistent id with "-" for "/" ("<app>.<model>-<pk>"): one URL segment
     kind: str
     name: str
     added: Any
@@ -118,7 +118,7 @@ def factors_of(user) -> list[Factor]:
     """The user's confirmed factors, every plugin's, oldest first."""
     found = [
         Factor(
-            id=device.persistent_id,
+            id=factor_id(device.persistent_id),
             kind=device_kind(device),
             name=device.name,
             added=getattr(device, "created_at", None),
@@ -130,9 +130,16 @@ def factors_of(user) -> list[Factor]:
     return sorted(found, key=lambda f: (f.added is None, f.added or 0, f.id))
 
 
-def factor_of(user, persistent_id: str):
-    """The user's confirmed device with that persistent id, or None (another's is None too)."""
-    return next((f.device for f in factors_of(user) if f.id == persistent_id), None)
+def factor_id(persistent_id: str) -> str:
+    """A factor's public id: django-otp's persistent id as one URL segment."""
+    return persistent_id.replace("/", "-")
+
+
+def factor_of(user, id_: str):
+    """The user's confirmed device with that id (``Factor.id`` or django-otp's persistent id), or
+    None (another user's is None too)."""
+    wanted = factor_id(id_)
+    return next((f.device for f in factors_of(user) if f.id == wanted), None)
 
 
 def code_devices(user, token: str):

@@ -15,7 +15,7 @@ urlpatterns = [
     path("account/security/authenticator/confirm/", pages.TotpConfirmView.as_view(), name="totp-confirm"),
     path("account/security/recovery-codes/", pages.RecoveryCodesView.as_view(), name="recovery-codes"),
     path(
-        "account/security/factors/<path:factor_id>/remove/",
+        "account/security/factors/<str:factor_id>/remove/",
         pages.FactorRemoveView.as_view(),
         name="factor-remove",
     ),

@@ -62,7 +62,7 @@ class UserSessionSerializer(serializers.Serializer):
 class AuthenticatorSerializer(serializers.Serializer):
     """One of the caller's second factors (never a secret: no key, no code)."""
 
-    id = serializers.CharField(read_only=True, help_text="Stable id (django-otp's persistent id).")
+    id = serializers.CharField(read_only=True, help_text="Stable id, e.g. otp_totp.totpdevice-3.")
     type = serializers.CharField(source="kind", read_only=True, help_text="totp, recovery_codes or passkey.")
     name = serializers.CharField(read_only=True)
     added = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -10,7 +10,7 @@ urlpatterns = [
     re_path(r"^users/me/?$", views.UserMeView.as_view(), name="user-me"),
     re_path(r"^me/authenticators/?$", views.MyAuthenticatorListView.as_view(), name="authenticator-list"),
     re_path(
-        r"^me/authenticators/(?P<factor_id>[\w.]+/\d+)/?$",
+        r"^me/authenticators/(?P<factor_id>[\w.]+-\d+)/?$",
         views.MyAuthenticatorDetailView.as_view(),
         name="authenticator-detail",
     ),
