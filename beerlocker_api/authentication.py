@@ -151,13 +151,17 @@ class BearerAuthentication(OAuth2Authentication):
             self.refuse_dpop(request, "invalid_token", self.invalid_token_message)
         jkt = dpop.bound_jkt(access_token)
         if jkt is None:
-            self.refuse_dpop(request, "invalid_token", "This access token is not DPoP-bound: send it as Bearer.")
+            self.refuse_dpop(
+                request, "invalid_token", "This access token is not DPoP-bound: send it as Bearer."
+            )
         try:
             proof = dpop.verify_request_proof(request, access_token=token)
         except dpop.InvalidProof as error:
             self.refuse_dpop(request, error.error, error.description)
         if not constant_time_compare(proof.jkt, jkt):
-            self.refuse_dpop(request, "invalid_dpop_proof", "The DPoP proof is not signed by the token's key.")
+            self.refuse_dpop(
+                request, "invalid_dpop_proof", "The DPoP proof is not signed by the token's key."
+            )
         self.refuse_other_audiences(request, access_token)
         return access_token.user, access_token
 
@@ -177,7 +181,9 @@ class BearerAuthentication(OAuth2Authentication):
             if dpop.bound_jkt(access_token) is not None:
                 # RFC 9449 §7.2: a DPoP-bound token is no bearer token (a stolen one stays useless).
                 self.refuse_dpop(
-                    request, "invalid_token", "This access token is DPoP-bound: send it as DPoP, with a proof."
+                    request,
+                    "invalid_token",
+                    "This access token is DPoP-bound: send it as DPoP, with a proof.",
                 )
             self.refuse_other_audiences(request, access_token)
             return access_token.user, access_token

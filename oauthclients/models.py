@@ -335,7 +335,10 @@ class CodeBinding(models.Model):
     that key may exchange it."""
 
     grant = models.OneToOneField(
-        oauth2_settings.GRANT_MODEL, on_delete=models.CASCADE, primary_key=True, related_name=BINDING_RELATED_NAME
+        oauth2_settings.GRANT_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=BINDING_RELATED_NAME,
     )
     jkt = models.CharField(max_length=43)
 

@@ -78,7 +78,10 @@ class BeerLockerOAuthLibCore(OAuthLibCore):
         finally:
             dpop.resource_error.reset(refused)
         if status == 401 and refusal is not None:
-            headers = {**headers, "WWW-Authenticate": dpop_challenge(refusal["error"], refusal["error_description"])}
+            headers = {
+                **headers,
+                "WWW-Authenticate": dpop_challenge(refusal["error"], refusal["error_description"]),
+            }
             body = json.dumps(refusal)
         return uri, headers, body, status
 

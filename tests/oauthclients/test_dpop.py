@@ -37,7 +37,9 @@ def machine():
 
 def dpop_token(api_client, client, secret, key, **data):
     proof = make_proof(key, htm="POST", htu=TOKEN_URL)
-    return client_post(api_client, TOKEN, client, secret, grant_type="client_credentials", HTTP_DPOP=proof, **data)
+    return client_post(
+        api_client, TOKEN, client, secret, grant_type="client_credentials", HTTP_DPOP=proof, **data
+    )
 
 
 def exchange(api_client, client, code, verifier, **headers):
@@ -75,7 +77,9 @@ def _checksum(value):
 
 
 def dpop_get(api_client, url, token, key, **proof_claims):
-    proof = make_proof(key, htu=proof_claims.pop("htu", url), token=proof_claims.pop("ath_of", token), **proof_claims)
+    proof = make_proof(
+        key, htu=proof_claims.pop("htu", url), token=proof_claims.pop("ath_of", token), **proof_claims
+    )
     return api_client.get(url, HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
 
 
@@ -86,7 +90,11 @@ def test_a_proved_token_request_gets_a_dpop_token_bound_to_the_proofs_key(api_cl
     client, secret = machine
     key = new_key()
     response = client_post_with(
-        api_client, TOKEN, client, secret, {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
+        api_client,
+        TOKEN,
+        client,
+        secret,
+        {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
         grant_type="client_credentials",
     )
     assert response.status_code == 200, response.content
@@ -116,7 +124,11 @@ def test_a_wrong_proof_is_invalid_dpop_proof_and_issues_nothing(api_client, mach
     client, secret = machine
     claims = {"htm": "POST", "htu": TOKEN_URL, **change}
     response = client_post_with(
-        api_client, TOKEN, client, secret, {"HTTP_DPOP": make_proof(new_key(), **claims)},
+        api_client,
+        TOKEN,
+        client,
+        secret,
+        {"HTTP_DPOP": make_proof(new_key(), **claims)},
         grant_type="client_credentials",
     )
     assert response.status_code == 400
@@ -128,22 +140,32 @@ def test_a_wrong_proof_is_invalid_dpop_proof_and_issues_nothing(api_client, mach
 def test_a_replayed_token_request_proof_is_refused(api_client, machine):
     client, secret = machine
     proof = make_proof(new_key(), htm="POST", htu=TOKEN_URL)
-    first = client_post_with(api_client, TOKEN, client, secret, {"HTTP_DPOP": proof}, grant_type="client_credentials")
-    again = client_post_with(api_client, TOKEN, client, secret, {"HTTP_DPOP": proof}, grant_type="client_credentials")
+    first = client_post_with(
+        api_client, TOKEN, client, secret, {"HTTP_DPOP": proof}, grant_type="client_credentials"
+    )
+    again = client_post_with(
+        api_client, TOKEN, client, secret, {"HTTP_DPOP": proof}, grant_type="client_credentials"
+    )
     assert first.status_code == 200
     assert again.status_code == 400 and again.json()["error"] == "invalid_dpop_proof"
     assert token_counts(client)[0] == 1
 
 
 def test_a_client_registered_for_dpop_bound_tokens_must_prove(api_client):
-    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read", dpop_bound_access_tokens=True)
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", dpop_bound_access_tokens=True
+    )
     response = client_post(api_client, TOKEN, client, secret, grant_type="client_credentials")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_dpop_proof"
     assert token_counts(client) == (0, 0, 0)
     key = new_key()
     response = client_post_with(
-        api_client, TOKEN, client, secret, {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
+        api_client,
+        TOKEN,
+        client,
+        secret,
+        {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
         grant_type="client_credentials",
     )
     assert response.json()["token_type"] == "DPoP"
@@ -154,7 +176,11 @@ def test_with_nonces_on_the_client_retries_with_the_servers_nonce(api_client, ma
     client, secret = machine
     key = new_key()
     response = client_post_with(
-        api_client, TOKEN, client, secret, {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
+        api_client,
+        TOKEN,
+        client,
+        secret,
+        {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)},
         grant_type="client_credentials",
     )
     assert response.status_code == 400
@@ -162,7 +188,11 @@ def test_with_nonces_on_the_client_retries_with_the_servers_nonce(api_client, ma
     nonce = response["DPoP-Nonce"]
     assert token_counts(client) == (0, 0, 0)
     response = client_post_with(
-        api_client, TOKEN, client, secret, {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL, nonce=nonce)},
+        api_client,
+        TOKEN,
+        client,
+        secret,
+        {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL, nonce=nonce)},
         grant_type="client_credentials",
     )
     assert response.status_code == 200, response.content
@@ -176,7 +206,11 @@ def test_with_nonces_on_the_client_retries_with_the_servers_nonce(api_client, ma
 def bound_code(signed_in, client, key):
     verifier, challenge = pkce_pair()
     url = authorize_url(
-        client, scope="beers:read", code_challenge=challenge, code_challenge_method="S256", dpop_jkt=key.thumbprint()
+        client,
+        scope="beers:read",
+        code_challenge=challenge,
+        code_challenge_method="S256",
+        dpop_jkt=key.thumbprint(),
     )
     page = signed_in.get(url)
     assert page.status_code == 200, page.content
@@ -191,7 +225,10 @@ def bound_code(signed_in, client, key):
 @pytest.fixture
 def public_app():
     return make_client(
-        secret=False, grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN], redirect_uris=REDIRECT_URI, scope="beers:read"
+        secret=False,
+        grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+        redirect_uris=REDIRECT_URI,
+        scope="beers:read",
     )[0]
 
 
@@ -202,11 +239,15 @@ def test_a_code_bound_with_dpop_jkt_needs_a_proof_with_that_key(signed_in, api_c
 
     no_proof = exchange(api_client, public_app, code, verifier)
     assert no_proof.status_code == 400 and no_proof.json()["error"] == "invalid_dpop_proof"
-    other_key = exchange(api_client, public_app, code, verifier, HTTP_DPOP=make_proof(new_key(), htm="POST", htu=TOKEN_URL))
+    other_key = exchange(
+        api_client, public_app, code, verifier, HTTP_DPOP=make_proof(new_key(), htm="POST", htu=TOKEN_URL)
+    )
     assert other_key.status_code == 400 and other_key.json()["error"] == "invalid_grant"
     assert token_counts(public_app) == (0, 0, 1)  # nothing spent
 
-    response = exchange(api_client, public_app, code, verifier, HTTP_DPOP=make_proof(key, htm="POST", htu=TOKEN_URL))
+    response = exchange(
+        api_client, public_app, code, verifier, HTTP_DPOP=make_proof(key, htm="POST", htu=TOKEN_URL)
+    )
     assert response.status_code == 200, response.content
     assert response.json()["token_type"] == "DPoP"
     assert RefreshTokenBinding.objects.get().jkt == key.thumbprint()
@@ -221,10 +262,16 @@ def test_a_malformed_dpop_jkt_is_an_invalid_request(signed_in, public_app):
 def test_a_public_clients_refresh_token_is_bound_to_the_same_key(signed_in, api_client, public_app):
     key = new_key()
     code, verifier = bound_code(signed_in, public_app, key)
-    tokens = exchange(api_client, public_app, code, verifier, HTTP_DPOP=make_proof(key, htm="POST", htu=TOKEN_URL)).json()
+    tokens = exchange(
+        api_client, public_app, code, verifier, HTTP_DPOP=make_proof(key, htm="POST", htu=TOKEN_URL)
+    ).json()
 
     def use(**headers):
-        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"], "client_id": public_app.client_id}
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "client_id": public_app.client_id,
+        }
         return api_client.post(TOKEN, data, **headers)
 
     no_proof = use()
@@ -238,7 +285,9 @@ def test_a_public_clients_refresh_token_is_bound_to_the_same_key(signed_in, api_
     binding = AccessTokenBinding.objects.get()
     assert binding.jkt == key.thumbprint()
     assert binding.access_token.token_checksum == _checksum(same.json()["access_token"])
-    new_refresh = RefreshTokenBinding.objects.get(refresh_token__token_checksum=_checksum(same.json()["refresh_token"]))
+    new_refresh = RefreshTokenBinding.objects.get(
+        refresh_token__token_checksum=_checksum(same.json()["refresh_token"])
+    )
     assert new_refresh.jkt == key.thumbprint()
 
 
@@ -322,7 +371,9 @@ def test_a_dpop_request_costs_the_same_queries_as_a_bearer_request(user, api_cli
 
     assert len(dpop_queries) == len(bearer_queries), [q["sql"] for q in dpop_queries.captured_queries]
     # The token, its user and its binding: one statement.
-    token_reads = [q["sql"] for q in dpop_queries.captured_queries if "oauth2_provider_accesstoken" in q["sql"]]
+    token_reads = [
+        q["sql"] for q in dpop_queries.captured_queries if "oauth2_provider_accesstoken" in q["sql"]
+    ]
     assert len(token_reads) == 1 and "oauthclients_accesstokenbinding" in token_reads[0]
 
 
@@ -355,13 +406,46 @@ def test_introspection_names_the_key_of_a_bound_token(user, api_client):
 
 
 def test_discovery_lists_the_dpop_algorithms(api_client):
-    for path in ("/api/oauth2/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/api/oauth2"):
+    for path in (
+        "/api/oauth2/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/api/oauth2",
+    ):
         response = api_client.get(path)
         if response.status_code == 404:
             continue
-        assert response.json()["dpop_signing_alg_values_supported"] == ["ES256", "ES384", "PS256", "RS256", "EdDSA"]
+        assert response.json()["dpop_signing_alg_values_supported"] == [
+            "ES256",
+            "ES384",
+            "PS256",
+            "RS256",
+            "EdDSA",
+        ]
 
 
 def test_the_ath_helper_is_the_base64url_sha256_of_the_token():
     # RFC 9449 §7.1's example.
-    assert access_token_hash("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU") == "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+    assert (
+        access_token_hash("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU")
+        == "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
+    )
+
+
+def test_the_mcp_endpoint_takes_a_bound_token_with_dpop_only(user, api_client):
+    key = new_key()
+    token = bound_user_token(user, key, scope="beers:read")
+    get_access_token_model().objects.filter(token_checksum=_checksum(token)).update(
+        resource=[SERVER + "/mcp"]
+    )
+    message = '{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}'
+    headers = {"content_type": "application/json", "HTTP_ACCEPT": "application/json, text/event-stream"}
+
+    proof = make_proof(key, htm="POST", htu=SERVER + "/mcp", token=token)
+    response = api_client.post(
+        "/mcp", message, HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof, **headers
+    )
+    assert response.status_code == 200, response.content
+    assert "list_beers" in [tool["name"] for tool in response.json()["result"]["tools"]]
+
+    as_bearer = api_client.post("/mcp", message, HTTP_AUTHORIZATION=f"Bearer {token}", **headers)
+    assert as_bearer.status_code == 401
+    assert as_bearer["WWW-Authenticate"].startswith('DPoP realm="mcp", error="invalid_token"')

@@ -28,7 +28,11 @@ def http_cookies(settings):
 def sign_in(browser, base, user):
     login = urljoin(base, "/accounts/login/")
     browser.get(login, timeout=10)
-    fields = {"username": user.username, "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]}
+    fields = {
+        "username": user.username,
+        "password": PASSWORD,
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+    }
     response = browser.post(login, fields, headers={"Referer": login}, allow_redirects=False, timeout=10)
     assert response.status_code == 302
 
@@ -39,7 +43,9 @@ def approve(browser, authorize_url):
     assert page.status_code == 200, page.text
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
     fields["allow"] = "Allow"
-    response = browser.post(page.url, fields, headers={"Referer": page.url}, allow_redirects=False, timeout=10)
+    response = browser.post(
+        page.url, fields, headers={"Referer": page.url}, allow_redirects=False, timeout=10
+    )
     assert response.status_code == 302, response.text
     return response.headers["Location"]
 
@@ -102,12 +108,16 @@ def test_a_dpop_bound_code_flow_then_the_api_userinfo_and_a_refresh_with_the_sam
     # The old access token went with the rotation (sent by hand: the library takes any DPoP
     # challenge for a nonce request).
     url = f"{base}/api/beers/"
-    old = dpop_get(url, token, token.dpop_key.proof(htm="GET", htu=url, ath=access_token_hash(token.access_token)))
+    old = dpop_get(
+        url, token, token.dpop_key.proof(htm="GET", htu=url, ath=access_token_hash(token.access_token))
+    )
     assert challenge_error(old) == "invalid_token"
 
 
 def dpop_get(url, token, proof):
-    return requests.get(url, headers={"Authorization": f"DPoP {token.access_token}", "DPoP": str(proof)}, timeout=10)
+    return requests.get(
+        url, headers={"Authorization": f"DPoP {token.access_token}", "DPoP": str(proof)}, timeout=10
+    )
 
 
 def challenge_error(response):
@@ -128,7 +138,10 @@ def test_what_a_stolen_token_or_proof_gets(dpop_flow):
     no_proof = requests.get(url, headers={"Authorization": f"DPoP {token.access_token}"}, timeout=10)
     assert challenge_error(no_proof) == "invalid_dpop_proof"
     thief = DPoPKey.generate()
-    assert challenge_error(dpop_get(url, token, thief.proof(htm="GET", htu=url, ath=ath))) == "invalid_dpop_proof"
+    assert (
+        challenge_error(dpop_get(url, token, thief.proof(htm="GET", htu=url, ath=ath)))
+        == "invalid_dpop_proof"
+    )
 
     proof = token.dpop_key.proof(htm="GET", htu=url, ath=ath)
     assert dpop_get(url, token, proof).status_code == 200
@@ -152,9 +165,14 @@ def test_what_a_stolen_token_or_proof_gets(dpop_flow):
 
 
 def test_a_token_request_without_proof_from_a_dpop_bound_client_is_refused(live_server):
-    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read", dpop_bound_access_tokens=True)
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", dpop_bound_access_tokens=True
+    )
     response = requests.post(
-        f"{live_server.url}/api/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, secret), timeout=10
+        f"{live_server.url}/api/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client.client_id, secret),
+        timeout=10,
     )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_dpop_proof"

@@ -52,7 +52,11 @@ def make_proof(
         payload["nonce"] = nonce
     for name in drop:
         payload.pop(name, None)
-    header = {"alg": alg, "typ": typ, "jwk": header_jwk if header_jwk is not None else key.export_public(as_dict=True)}
+    header = {
+        "alg": alg,
+        "typ": typ,
+        "jwk": header_jwk if header_jwk is not None else key.export_public(as_dict=True),
+    }
     if typ is None:
         header.pop("typ")
     signed = jws.JWS(json.dumps(payload))
