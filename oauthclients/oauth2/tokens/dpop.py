@@ -13,7 +13,9 @@ with the protected resources). Here:
 - ``bind_issued``: the tokens just saved are bound to the key (``AccessTokenBinding`` and, for a
   public client, ``RefreshTokenBinding``: a confidential client's refresh token is already bound
   to it by its authentication, §5), and the response says ``token_type`` ``DPoP``;
-- ``access_token_jkt``: the ``cnf.jkt`` of an access token, for introspection and JWT access tokens.
+- ``access_token_jkt``: the ``cnf.jkt`` of a saved access token, for introspection and JWT access
+  tokens; while a token request runs (before its tokens are saved), ``proved_jkt.get()`` is the
+  key they will be bound to.
 """
 
 import hashlib
@@ -22,7 +24,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.http import JsonResponse
-from django.urls import reverse
 from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api import dpop
@@ -65,12 +66,7 @@ def token_request_proof(request) -> dpop.Proof | None:
     """The token request's proof, checked (None when it sends none); raises ``dpop.InvalidProof``."""
     if request.META.get(dpop.HEADER) is None:
         return None
-    return dpop.verify_proof(
-        dpop.proof_header(request),
-        method=request.method,
-        uri=request.build_absolute_uri(reverse("oauth2_provider:token")),
-        nonce_required=nonce_required(),
-    )
+    return dpop.verify_request_proof(request, nonce_required=nonce_required())
 
 
 def error_response(error: dpop.InvalidProof) -> JsonResponse:
