@@ -321,6 +321,7 @@ def _metadata_schema(field) -> dict:
 
 
 def _client_metadata() -> dict:
+    from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN, TokenEndpointAuthMethod
     from oauthclients.metadata import FIELDS
 
     return {
@@ -335,8 +336,8 @@ def _client_metadata() -> dict:
         "example": {
             "client_name": "Beer Tracker",
             "redirect_uris": ["https://tracker.example/callback"],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "token_endpoint_auth_method": "none",
+            "grant_types": [AUTHORIZATION_CODE.value, REFRESH_TOKEN.value],
+            "token_endpoint_auth_method": TokenEndpointAuthMethod.NONE.value,
             "scope": "openid beers:read",
         },
     }
