@@ -1012,12 +1012,5 @@ def oauth_endpoints(result: dict, generator=None, request=None, public=None) -> 
         schemes["oauth2"]["description"] = docs_client_description()
         schemes["oauth2"]["flows"] = {"authorizationCode": oauth2_flow()}
     result.setdefault("paths", {}).update(_paths(accepted, off))
-    tags = result.setdefault("tags", [])
-    if not any(tag.get("name") == TAG for tag in tags):
-        tags.append(
-            {
-                "name": TAG,
-                "description": "The authorization server: forms in, RFC 6749 error JSON out (`OAuthError`).",
-            }
-        )
+    # No top-level tag entry: Swagger UI would list a declared tag before the API's own.
     return result
