@@ -211,6 +211,21 @@ class AppSettings:
         return self._setting("RESOURCES", None)
 
     @property
+    def JWT_ACCESS_TOKEN_RESOURCES(self) -> list[str]:
+        """The RFC 8707 resources (as in ``RESOURCES``: URIs, or paths on the server's origin) whose
+        access tokens are RFC 9068 JWTs whatever the client registered: a token bound to one of
+        them is a JWT. Empty: only clients that registered ``access_token_format: "jwt"``."""
+        return self._setting("JWT_ACCESS_TOKEN_RESOURCES", [])
+
+    @property
+    def JWT_ACCESS_TOKEN_EXPIRE_SECONDS(self) -> int:
+        """The lifetime of a JWT access token (an opaque one lives ``ACCESS_TOKEN_EXPIRE_SECONDS``).
+        A resource verifies a JWT without the database and learns of its revocation from the shared
+        cache; should a mark be lost (a cache flush or eviction), a revoked token stays usable until
+        it expires: 5 minutes bounds that. A client refreshes for longer sessions."""
+        return self._setting("JWT_ACCESS_TOKEN_EXPIRE_SECONDS", 300)
+
+    @property
     def FAST_PATHS(self) -> bool:
         """The speed-only overrides of DOT's private methods (oauthclients.oauth2.compat: fewer
         queries and transactions per token request). False takes DOT's own paths, with the same
