@@ -4,7 +4,6 @@ import hashlib
 from django.contrib.auth import get_user_model
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
-from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
@@ -153,7 +152,7 @@ class BearerAuthentication(OAuth2Authentication):
         held to this resource's audience. ``request.user`` is the token's user, read from the
         database only if a view uses more of it than its primary key (``jwt_access.deferred_user``)."""
         try:
-            claims = jwt_access.verify(token, issuer=oauth2_settings.oidc_issuer(request._request))
+            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
         except jwt_access.RefusedToken as refusal:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
             raise exceptions.AuthenticationFailed(str(refusal)) from None

@@ -118,7 +118,36 @@ def _marked(claims: dict, checksum: str) -> str | None:
     return None
 
 
-# --- Keys -----------------------------------------------------------------------------------------
+# --- Issuer and keys -----------------------------------------------------------------------------------------
+
+
+def issuer(request) -> str:
+    """This server's issuer identifier as seen by ``request`` (a Django request): DOT's
+    ``oidc_issuer`` (``OIDC_ISS_ENDPOINT``, else built from the request's origin and the URLconf),
+    kept per origin and URLconf: it reverses a URL, which a request verified without a query should not pay."""
+    from oauth2_provider.settings import oauth2_settings
+
+    configured = oauth2_settings.OIDC_ISS_ENDPOINT
+    if configured:
+        return configured
+    from django.conf import settings
+
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    return _issuer_at((request.scheme, request.get_host(), str(urlconf)), request)
+
+
+def _issuer_at(key: tuple[str, str, str], request) -> str:
+    found = _issuers.get(key)
+    if found is None:
+        from oauth2_provider.settings import oauth2_settings
+
+        found = oauth2_settings.oidc_issuer(request)
+        if len(_issuers) < 64:  # only ALLOWED_HOSTS get here; bounded all the same
+            _issuers[key] = found
+    return found
+
+
+_issuers: dict[tuple[str, str, str], str] = {}
 
 
 @functools.lru_cache(maxsize=8)

@@ -79,6 +79,7 @@ class ClientForm(forms.Form):
         label="Access tokens",
         choices=AccessTokenFormat.choices,
         initial=AccessTokenFormat.OPAQUE,
+        required=False,  # left out: opaque
         widget=forms.RadioSelect,
         help_text="JWT access tokens (RFC 9068) are verified by resource servers with our published "
         "keys; they live 5 minutes, so refresh them.",

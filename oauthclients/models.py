@@ -57,6 +57,7 @@ class Client(AbstractApplication):
         max_length=10,
         choices=AccessTokenFormat.choices,
         default=AccessTokenFormat.OPAQUE,
+        blank=True,  # a form that leaves it out registers opaque (ClientMetadataRules)
         help_text="Opaque access tokens, or RFC 9068 JWTs that resource servers verify by the server's keys.",
     )
     # RFC 7591 §2: the client's public keys, by value or by reference (never both), for

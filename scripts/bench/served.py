@@ -367,6 +367,8 @@ def measure(seeded, project, baseline, args, loader, workdir):
     """Alternate baseline and project rounds for each hot path and connection count."""
     rows = []
     for name, (method, path, headers, body, baseline_path) in seeded.hot_paths().items():
+        if args.paths and name not in args.paths:
+            continue
         for connections in args.connections:
             base_rounds, project_rounds = [], []
             for _ in range(args.rounds):
@@ -447,6 +449,9 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn workers of each server (issue: 2 on 2 cores)."
+    )
+    parser.add_argument(
+        "--paths", nargs="+", choices=sorted(TARGETS), help="Only these hot paths (default: all)."
     )
     parser.add_argument(
         "--port",
