@@ -82,7 +82,7 @@ def revoke_tokens(revoked: Iterable[tuple[str, datetime]]) -> None:
     has expired already needs no mark."""
     now = time.time()
     marks = {}
-    longest = 0
+    longest = 0.0
     for checksum, expires in revoked:
         left = expires.timestamp() - now + LEEWAY_SECONDS
         if left > 0:
@@ -118,13 +118,14 @@ def _marked(claims: dict, checksum: str) -> str | None:
     return None
 
 
-# --- Issuer and keys -----------------------------------------------------------------------------------------
+# --- Issuer and keys ------------------------------------------------------------------------------
 
 
 def issuer(request) -> str:
     """This server's issuer identifier as seen by ``request`` (a Django request): DOT's
     ``oidc_issuer`` (``OIDC_ISS_ENDPOINT``, else built from the request's origin and the URLconf),
-    kept per origin and URLconf: it reverses a URL, which a request verified without a query should not pay."""
+    kept per origin and URLconf: it reverses a URL, a cost a token verified without a query
+    should not pay on every request."""
     from oauth2_provider.settings import oauth2_settings
 
     configured = oauth2_settings.OIDC_ISS_ENDPOINT
@@ -186,13 +187,13 @@ def unverified_header(token: str) -> dict:
     return header
 
 
-def check_header(header: dict, *, algorithms: Iterable[str] = ALGORITHMS) -> str:
+def check_header(header: dict, *, algorithms: tuple[str, ...] = ALGORITHMS) -> str:
     """The header's ``alg`` when the header is an RFC 9068 access token's; RefusedToken otherwise."""
     typ = str(header.get("typ", "")).lower()
     if typ not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
         raise RefusedToken("The token is not a JWT access token (typ at+jwt).")
     alg = header.get("alg")
-    if alg not in algorithms:
+    if not isinstance(alg, str) or alg not in algorithms:
         raise RefusedToken("The access token's signature algorithm is not accepted.")
     return alg
 
@@ -261,7 +262,7 @@ def deferred_user(pk):
     model = get_user_model()
     pk_field = model._meta.pk
     user = model.from_db(None, [pk_field.attname], [pk_field.to_python(pk)])
-    user.refresh_from_db = functools.partial(_refresh_deferred_user, user)  # type: ignore[method-assign]
+    user.refresh_from_db = functools.partial(_refresh_deferred_user, user)
     return user
 
 

@@ -137,23 +137,31 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
             raise jwt_access.RefusedToken("The access token names no key (kid).")
         uri = self.get_jwks_uri()
         held = _key_sets.get(uri)
-        if held is None or time.monotonic() - held.fetched > self.jwks_cache_seconds:
-            held = self._fetch(uri) or held
-        elif kid not in held.keys and cache.add(f"oauthclients:issuer-jwks-refetch:{uri}", 1, self.jwks_refetch_seconds):
+        stale = held is None or time.monotonic() - held.fetched > self.jwks_cache_seconds
+        # An unknown kid: the issuer may have rotated its key; ask again, at most once per cool-down.
+        rotated = held is not None and kid not in held.keys and self._may_refetch(uri)
+        if stale or rotated:
             held = self._fetch(uri) or held
         if held is None or kid not in held.keys:
             raise jwt_access.RefusedToken("The access token was not signed by a key of its issuer.")
         return held.keys[kid]
 
+    def _may_refetch(self, uri: str) -> bool:
+        return cache.add(f"oauthclients:issuer-jwks-refetch:{uri}", 1, self.jwks_refetch_seconds)
+
     def _fetch(self, uri: str) -> _Keys | None:
-        body = fetch_limited(uri, name="the issuer's jwks_uri", max_bytes=MAX_JWKS_BYTES, accept="application/json")
+        body = fetch_limited(
+            uri, name="the issuer's jwks_uri", max_bytes=MAX_JWKS_BYTES, accept="application/json"
+        )
         if body is None:
             return None
         try:
             key_set = jwt.PyJWKSet.from_dict(json.loads(body))
         except (ValueError, jwt.PyJWTError):
             return None
-        keys = {key.key_id: key.key for key in key_set.keys if key.key_id and key.public_key_use in (None, "sig")}
+        keys = {
+            key.key_id: key.key for key in key_set.keys if key.key_id and key.public_key_use in (None, "sig")
+        }
         fetched = _Keys(keys, time.monotonic())
         with _key_sets_lock:
             _key_sets[uri] = fetched

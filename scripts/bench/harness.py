@@ -131,7 +131,9 @@ def mint_jwt_access_token(user, client, scope, *, origin, lifetime):
     request.scopes, request.grant_type = scope.split(), PASSWORD
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     server = oauth2_settings.OAUTH2_SERVER_CLASS(validator, **oauth2_settings.server_kwargs)
-    with override_settings(OAUTHCLIENTS={**settings.OAUTHCLIENTS, "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}):
+    with override_settings(
+        OAUTHCLIENTS={**settings.OAUTHCLIENTS, "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    ):
         # The token endpoint's bearer token (oauthlib's userinfo endpoint replaces ``server.bearer``).
         token = server.default_token_type.create_token(request)
         validator.save_bearer_token(token, request)

@@ -94,7 +94,7 @@ class Seeded:
             name="bench-jwt-app",
             grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
             scope="openid beers:read",
-            access_token_format="jwt",
+            access_token_format="jwt",  # noqa: S106 - a format, not a secret
         )
         self.jwt_token = self.mint_jwt("http://testserver")
 
@@ -500,7 +500,9 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="beerlocker-bench-") as workdir:
             ports = (args.port, args.port + 1) if args.port else (None, None)
             project = Server("project", "beerlocker.settings", environment, workdir, port=ports[0])
-            baseline = Server("baseline", "scripts.bench.baseline_settings", environment, workdir, port=ports[1])
+            baseline = Server(
+                "baseline", "scripts.bench.baseline_settings", environment, workdir, port=ports[1]
+            )
             # The JWT names the origin it is sent to (iss, aud), as a token endpoint there issues it.
             seeded.jwt_token = seeded.mint_jwt(project.url)
             try:

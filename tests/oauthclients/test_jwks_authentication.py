@@ -8,6 +8,7 @@ import json
 import pytest
 import requests
 from django.core.cache import cache
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -55,7 +56,9 @@ def for_api(base, **attributes):
 
 
 def test_another_api_accepts_a_token_by_the_issuers_jwks(issuer):
-    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt")
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt"
+    )
     token = issue(issuer, client, secret)
 
     user, claims = authenticate(for_api(issuer), token)
@@ -67,30 +70,43 @@ def test_another_api_accepts_a_token_by_the_issuers_jwks(issuer):
 
 
 def test_another_api_refuses_a_token_for_another_audience_or_issuer(issuer):
-    client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt")
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt"
+    )
     token = issue(issuer, client, secret)
 
-    with pytest.raises(Exception, match="not valid for this resource"):
+    with pytest.raises(AuthenticationFailed, match="not valid for this resource"):
         authenticate(for_api(issuer, audience="https://reviews.example.com/api/"), token)
-    with pytest.raises(Exception, match="issued by another server"):
-        authenticate(for_api(issuer, issuer="https://other.example.com", jwks_uri=f"{issuer}/api/oauth2/.well-known/jwks.json"), token)
+    with pytest.raises(AuthenticationFailed, match="issued by another server"):
+        authenticate(
+            for_api(
+                issuer,
+                issuer="https://other.example.com",
+                jwks_uri=f"{issuer}/api/oauth2/.well-known/jwks.json",
+            ),
+            token,
+        )
 
 
 def test_another_api_refuses_a_tampered_token_an_opaque_one_and_an_unknown_key(issuer):
-    jwt_client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt")
+    jwt_client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt"
+    )
     opaque_client, opaque_secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
     token = issue(issuer, jwt_client, secret)
     header, payload, signature = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "admin"}).encode()).rstrip(b"=").decode()
     head = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
-    other_kid = base64.urlsafe_b64encode(json.dumps({**head, "kid": "rotated-away"}).encode()).rstrip(b"=").decode()
+    other_kid = (
+        base64.urlsafe_b64encode(json.dumps({**head, "kid": "rotated-away"}).encode()).rstrip(b"=").decode()
+    )
     api = for_api(issuer)
 
-    with pytest.raises(Exception, match="not valid"):
+    with pytest.raises(AuthenticationFailed, match="not valid"):
         authenticate(api, f"{header}.{forged}.{signature}")
-    with pytest.raises(Exception, match="not a JWT"):
+    with pytest.raises(AuthenticationFailed, match="not a JWT"):
         authenticate(api, issue(issuer, opaque_client, opaque_secret))
-    with pytest.raises(Exception, match="not signed by a key of its issuer"):
+    with pytest.raises(AuthenticationFailed, match="not signed by a key of its issuer"):
         authenticate(api, f"{other_kid}.{payload}.{signature}")
     assert jwt_access.looks_like_jwt(token)
