@@ -281,3 +281,42 @@ def test_the_revocation_mark_lives_in_the_cache_until_the_token_expires(jwt_app,
     assert cache.get(jwt_access.revoked_key(jwt_access.token_checksum(token))) == 1
     _, claims = header_and_claims(token)
     assert claims["exp"] - time.time() <= 300
+
+
+def test_mcp_accepts_a_jwt_bound_to_it_without_a_token_query(
+    signed_in, api_client, jwt_app, django_assert_num_queries
+):
+    client, secret = jwt_app
+    tokens = user_tokens(
+        signed_in, api_client, client, secret, scope="beers:read", resource="http://testserver/mcp"
+    )
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    headers = {
+        "HTTP_AUTHORIZATION": f"Bearer {tokens['access_token']}",
+        "HTTP_ACCEPT": "application/json, text/event-stream",
+    }
+
+    with django_assert_num_queries(0):
+        response = api_client.post("/mcp", message, format="json", **headers)
+    api_only = user_tokens(signed_in, api_client, *make_jwt_client(jwt_app), scope="beers:read")
+    refused = api_client.post(
+        "/mcp",
+        message,
+        format="json",
+        **{**headers, "HTTP_AUTHORIZATION": f"Bearer {api_only['access_token']}"},
+    )
+
+    assert response.status_code == 200
+    assert "list_beers" in [tool["name"] for tool in response.json()["result"]["tools"]]
+    assert refused.status_code == 401  # the JWT's audience is the API, not /mcp
+
+
+def make_jwt_client(jwt_app):
+    """Another JWT client of the same owner (a fresh consent: the first client's is remembered)."""
+    client, _ = jwt_app
+    return make_client(
+        user=client.user,
+        grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+        scope="openid beers:read beers:write",
+        access_token_format="jwt",
+    )
