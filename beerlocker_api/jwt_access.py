@@ -239,7 +239,7 @@ def verify(token: str, *, issuer: str) -> dict:
     now (signature, typ, alg, iss, exp, the cache's marks); RefusedToken otherwise. The caller
     checks the audience."""
     pems, _keys = server_keys()
-    claims = _verified_claims(token, pems)
+    claims = dict(_verified_claims(token, pems))  # a copy: the verified claims are shared
     check_claims(claims, issuer=issuer)
     refusal = _marked(claims, token_checksum(token))
     if refusal is not None:

@@ -74,10 +74,11 @@ def test_a_jwt_client_gets_an_rfc9068_token_that_authlib_validates(api_client, u
     assert claims["exp"] - claims["iat"] == 300 == jwt_tokens["expires_in"]
     assert claims["jti"] and isinstance(claims["auth_time"], int) and claims["acr"]
     assert "cnf" not in claims  # bound to no key until DPoP fills jwt_access.token_cnf
-    # The row the server keeps: by the JWT's checksum (never the JWT), bound to the audience.
+    # The row the server keeps: by the JWT's checksum (never the JWT); the client asked for no
+    # resource, so the row is bound to none (userinfo reads it) while the JWT names the API.
     row = AccessToken.objects.get()
     assert row.token_checksum == jwt_access.token_checksum(token) and row.token == ""
-    assert row.resource == [API]
+    assert row.resource == []
 
 
 def test_authlib_refuses_a_jwt_for_another_resource_or_scope(api_client, jwt_tokens):
@@ -220,19 +221,22 @@ def test_an_id_token_is_not_an_access_token(jwt_tokens):
     assert response.json() == {"detail": "The token is not a JWT access token (typ at+jwt)."}
 
 
-def test_introspection_of_a_jwt(api_client, jwt_tokens, user):
+def test_introspection_of_a_jwt_and_of_it_revoked(api_client, jwt_app, jwt_tokens, user):
     introspector, secret = make_client(grant_types=[CLIENT_CREDENTIALS], allow_introspection=True)
+    client, client_secret = jwt_app
+    token = jwt_tokens["access_token"]
 
-    answer = client_post(
-        api_client, INTROSPECT, introspector, secret, token=jwt_tokens["access_token"]
-    ).json()
+    answer = client_post(api_client, INTROSPECT, introspector, secret, token=token).json()
+    client_post(api_client, REVOKE, client, client_secret, token=token)
+    revoked = client_post(api_client, INTROSPECT, introspector, secret, token=token).json()
 
-    assert (answer["active"], answer["aud"], answer["scope"], answer["username"]) == (
+    assert (answer["active"], answer["scope"], answer["username"]) == (
         True,
-        [API],
         "openid beers:read",
         user.username,
     )
+    assert answer["client_id"] == client.client_id
+    assert revoked == {"active": False}
 
 
 def test_a_resource_listed_for_jwts_gets_them_from_an_opaque_client(signed_in, api_client, user, settings):
@@ -320,3 +324,10 @@ def make_jwt_client(jwt_app):
         scope="openid beers:read beers:write",
         access_token_format="jwt",
     )
+
+
+def test_userinfo_answers_for_a_jwt_from_its_row(jwt_tokens, user):
+    response = bearer_api(jwt_tokens["access_token"]).get("/api/oauth2/userinfo")
+
+    assert response.status_code == 200, (response.headers, response.content)
+    assert response.json()["sub"] == str(user.pk)

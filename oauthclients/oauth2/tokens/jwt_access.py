@@ -76,9 +76,10 @@ def _decide(validator, request) -> list[str] | None:
         if not any(api_resource.same_resource(bound, ours) for bound in resources for ours in listed):
             return None
     if not resources:
-        # RFC 9068 §3: a JWT names its audience. Unasked, it is the API; the row is bound to it too.
+        # RFC 9068 §3: a JWT names its audience; unasked, it is the API. The row stays bound to
+        # nothing, as an opaque token asked for no resource: the server's own endpoints that read
+        # the row (userinfo) accept it as they accept such a token.
         resources = [api_resource.api_resource_at(origin)]
-        request.resource = resources
     request.jwt_access_token_audience = resources
     return resources
 
