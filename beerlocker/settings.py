@@ -337,6 +337,12 @@ OAUTHCLIENTS = {
     # RFC 8707: the protected resources tokens may be bound to: the REST API and the MCP server
     # (lockers.mcp, docs/mcp.md); any other resource is invalid_target.
     "RESOURCES": ["/api/", "/mcp"],
+    # RFC 9068 JWT access tokens (docs/oauth.md "JWT access tokens"): for these resources whatever
+    # the client registered (comma-separated paths or URIs; a client may ask with
+    # access_token_format "jwt"), and how long one lives (revocation reaches the API through the
+    # shared cache; the short life bounds a lost mark).
+    "JWT_ACCESS_TOKEN_RESOURCES": env.list("OAUTH2_JWT_ACCESS_TOKEN_RESOURCES", default=[]),
+    "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_JWT_ACCESS_TOKEN_EXPIRE_SECONDS", default=300),
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),

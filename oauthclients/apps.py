@@ -105,3 +105,21 @@ class OAuthClientsConfig(AppConfig):
         checks.register(adapter_check)
         # Back-channel logout hears of every session's end from the signal the adapter names.
         backchannel.connect_session_ended()
+        # JWT access tokens are verified without the database: every deleted token row and every
+        # deactivated account reaches the resources as a mark in the shared cache.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+        from oauth2_provider.models import get_access_token_model
+
+        from oauthclients.oauth2.tokens import jwt_access
+
+        post_delete.connect(
+            jwt_access.access_token_deleted,
+            sender=get_access_token_model(),
+            dispatch_uid="oauthclients.jwt_access.access_token_deleted",
+        )
+        post_save.connect(
+            jwt_access.account_saved,
+            sender=get_user_model(),
+            dispatch_uid="oauthclients.jwt_access.account_saved",
+        )

@@ -211,6 +211,21 @@ class AppSettings:
         return self._setting("RESOURCES", None)
 
     @property
+    def JWT_ACCESS_TOKEN_RESOURCES(self) -> list[str]:
+        """The RFC 8707 resources (as in ``RESOURCES``: URIs, or paths on the server's origin) whose
+        access tokens are RFC 9068 JWTs whatever the client registered: a token bound to one of
+        them is a JWT. Empty: only clients that registered ``access_token_format: "jwt"``."""
+        return self._setting("JWT_ACCESS_TOKEN_RESOURCES", [])
+
+    @property
+    def JWT_ACCESS_TOKEN_EXPIRE_SECONDS(self) -> int:
+        """The lifetime of a JWT access token (an opaque one lives ``ACCESS_TOKEN_EXPIRE_SECONDS``).
+        A resource verifies a JWT without the database and learns of its revocation from the shared
+        cache; should a mark be lost (a cache flush or eviction), a revoked token stays usable until
+        it expires: 5 minutes bounds that. A client refreshes for longer sessions."""
+        return self._setting("JWT_ACCESS_TOKEN_EXPIRE_SECONDS", 300)
+
+    @property
     def DPOP_NONCE(self) -> bool:
         """The token endpoint demands DPoP server nonces (RFC 9449 §8): a proof without a fresh one
         is answered ``use_dpop_nonce`` with one in ``DPoP-Nonce`` (stateless: an HMAC of the time

@@ -10,6 +10,7 @@ from oauthclients.grants import (
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
+    AccessTokenFormat,
 )
 from oauthclients.metadata import PORTAL_FIELDS
 from oauthclients.models import Client
@@ -73,6 +74,15 @@ class ClientForm(forms.Form):
     )
     token_endpoint_auth_method = forms.ChoiceField(
         label="Client type", choices=AUTH_METHOD_CHOICES, widget=forms.RadioSelect
+    )
+    access_token_format = forms.ChoiceField(
+        label="Access tokens",
+        choices=AccessTokenFormat.choices,
+        initial=AccessTokenFormat.OPAQUE,
+        required=False,  # left out: opaque
+        widget=forms.RadioSelect,
+        help_text="JWT access tokens (RFC 9068) are verified by resource servers with our published "
+        "keys; they live 5 minutes, so refresh them.",
     )
     scope = forms.CharField(
         label="Scopes",

@@ -97,6 +97,17 @@ REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED_ALG, *CLIENT_KEY_SIGNING_ALGS]
 # Userinfo responses a client may ask to have signed (OIDC Core §5.3.2), with the server's OIDC key.
 USERINFO_SIGNING_ALGS = ["RS256"]
 
+
+class AccessTokenFormat(TextChoices):
+    """What a client's access tokens are (client metadata ``access_token_format``): random strings
+    the resource looks up (or introspects), or RFC 9068 JWTs it verifies by the server's keys."""
+
+    OPAQUE = "opaque", "Opaque (looked up by the API, introspected by others)"
+    JWT = "jwt", "JWT (RFC 9068, verified by the server's keys)"
+
+
+ACCESS_TOKEN_FORMATS = list(AccessTokenFormat.values)
+
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)
 DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC

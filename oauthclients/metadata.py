@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
+from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD, AccessTokenFormat
 
 
 class Kind(Enum):
@@ -92,6 +92,9 @@ FIELDS: tuple[MetadataField, ...] = (
     MetadataField(
         "token_endpoint_auth_method", Kind.CHOICE, default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD, **_SHOWN
     ),
+    # Opaque (the default) or RFC 9068 JWT access tokens; a resource listed in
+    # OAUTHCLIENTS["JWT_ACCESS_TOKEN_RESOURCES"] gets JWTs whatever the client says.
+    MetadataField("access_token_format", Kind.CHOICE, default=AccessTokenFormat.OPAQUE.value, **_SHOWN),
     # Empty means the server's default client scope (``OAUTHCLIENTS["DEFAULT_CLIENT_SCOPE"]``).
     MetadataField("scope", Kind.TEXT, default="", **_SHOWN),
     # OpenID Connect RP-Initiated Logout §3.1 and Back-Channel Logout §2.2.

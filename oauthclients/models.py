@@ -13,6 +13,7 @@ from oauthclients.grants import (
     IMPLICIT,
     PASSWORD,
     RESPONSE_TYPE_GRANTS,
+    AccessTokenFormat,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
@@ -52,6 +53,13 @@ class Client(AbstractApplication):
     )
     scope = models.TextField(
         blank=True, default="", help_text="Space-separated scopes this client may ask for."
+    )
+    access_token_format = models.CharField(
+        max_length=10,
+        choices=AccessTokenFormat.choices,
+        default=AccessTokenFormat.OPAQUE,
+        blank=True,  # a form that leaves it out registers opaque (ClientMetadataRules)
+        help_text="Opaque access tokens, or RFC 9068 JWTs that resource servers verify by the server's keys.",
     )
     # RFC 7591 §2: the client's public keys, by value or by reference (never both), for
     # private_key_jwt client assertions and signed request objects.

@@ -22,6 +22,7 @@ from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
 from oauthclients.grants import (
+    ACCESS_TOKEN_FORMATS,
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
@@ -30,6 +31,7 @@ from oauthclients.grants import (
     REQUEST_OBJECT_SIGNING_ALGS,
     UNSIGNED_ALG,
     USERINFO_SIGNING_ALGS,
+    AccessTokenFormat,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
@@ -247,6 +249,12 @@ class ClientMetadataRules:
                 f"{method!r} is not supported; use one of {', '.join(TokenEndpointAuthMethod.values)}."
             )
         return method
+
+    def validate_access_token_format(self, token_format, problems):
+        token_format = token_format or AccessTokenFormat.OPAQUE.value
+        if token_format not in ACCESS_TOKEN_FORMATS:
+            problems.append(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
+        return token_format
 
     def validate_scope(self, scope, problems):
         """Empty means the server's default client scope; each name once."""

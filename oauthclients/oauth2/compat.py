@@ -184,6 +184,19 @@ def _unverified_jti(id_token: str) -> str | None:
     return json.loads(unverified.objects["payload"]).get("jti")
 
 
+def token_resources(validator, request) -> list[str]:
+    """The RFC 8707 resources the token this request is issued will be bound to, decided before
+    the token is made (a JWT names them in ``aud``); oauthlib's ``OAuth2Error`` when they cannot be.
+
+    DOT 3.4.1 decides them only while saving (``_check_and_set_request_resource``, inside
+    ``_save_bearer_token``), after oauthlib made the token. It is asked here first, with the same
+    request; it leaves ``request.resource`` as the list it decided, which DOT's second call takes as
+    it is (a list is kept; the narrowing checks pass again), so the row and the JWT agree.
+    """
+    validator._check_and_set_request_resource(request)
+    return list(request.resource or [])
+
+
 def create_authorization_code(validator, request, code: dict):
     """DOT's ``save_authorization_code``, returning the Grant it saves.
 

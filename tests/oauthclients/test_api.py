@@ -21,6 +21,7 @@ METADATA_KEYS = {
     "redirect_uris",
     "grant_types",
     "token_endpoint_auth_method",
+    "access_token_format",
     "scope",
     "post_logout_redirect_uris",
     "backchannel_logout_uri",

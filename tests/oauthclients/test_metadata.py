@@ -122,6 +122,12 @@ REFUSALS = [
         "client_secret_post, private_key_jwt, none.",
     ),
     (
+        "validate_access_token_format",
+        {"access_token_format": "macaroon"},
+        "invalid_client_metadata",
+        "access_token_format: access_token_format must be one of: opaque, jwt.",
+    ),
+    (
         "validate_scope",
         {"scope": 7},
         "invalid_client_metadata",
