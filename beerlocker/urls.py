@@ -44,6 +44,8 @@ urlpatterns = [
     # Charts of the last day and month, for staff (before admin/, whose catch-all would take it).
     path("admin/operations/", admin.site.admin_view(operations.OperationsView.as_view()), name="operations"),
     path("admin/", admin.site.urls),
+    # The language switcher's POST target (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),
