@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The shared API policy: an app only for its translations (beerlocker_api/locale/).
+    "beerlocker_api",
     "django_filters",
     "oauth2_provider",
     "social_django",
