@@ -25,6 +25,8 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", _("Sign-in account connected")
     PROVIDER_UNLINKED = "provider_unlinked", _("Sign-in account disconnected")
     RATE_LIMITED = "rate_limited", _("Rate limit hit")
+    PERSONAL_TOKEN_CREATED = "personal_token_created", _("Personal access token created")
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", _("Personal access token revoked")
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).
