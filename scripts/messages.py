@@ -26,7 +26,7 @@ APPS = ["beerlocker_api", "lockers", "oauthclients", "socialaccounts"]
 # The project's own strings. makemessages's --ignore matches a directory's name at any depth (it
 # would drop templates/lockers/ with lockers/), so the project is extracted from a folder that links
 # these and nothing else.
-PROJECT_DIRS = ["templates", "accounts", "activity", "beerlocker", "ops"]
+PROJECT_DIRS = ["templates", "accounts", "personaltokens", "activity", "beerlocker", "ops"]
 
 
 def catalogue_dirs(root: Path = BASE_DIR) -> list[Path]:

@@ -26,6 +26,7 @@ LANGUAGES = {
         "apps": ["Autorisierte Anwendungen", "Zugriff widerrufen", "Die Biere in Ihrem Bierfach sehen"],
         "developer": ["Entwickler-Anwendungen", "Anwendung registrieren", "Vertraulich"],
         "not_found": ["Seite nicht gefunden", "Zur Startseite"],
+        "tokens": ["Persönliche Zugriffstokens", "Token erstellen", "Läuft ab nach", "30 Tagen"],
         "reset_subject": "Setzen Sie Ihr Beer-Locker-Passwort zurück",
         "reset_body": ["Hallo ", "Jemand (hoffentlich Sie)", "Wählen Sie hier ein neues Passwort:"],
         "blank": "Dieses Feld darf nicht leer sein.",
@@ -44,6 +45,7 @@ LANGUAGES = {
         "apps": ["Applications autorisées", "Révoquer l'accès", "Voir les bières de votre casier"],
         "developer": ["Applications de développeur", "Enregistrer une application", "Confidentiel"],
         "not_found": ["Page introuvable", "Aller à l'accueil"],
+        "tokens": ["Jetons d'accès personnels", "Créer le jeton", "Expire après", "30 jours"],
         "reset_subject": "Réinitialisez votre mot de passe Beer Locker",
         "reset_body": [
             "Bonjour ",
@@ -145,6 +147,12 @@ def test_authorized_applications_and_developer_pages_with_localised_dates(user, 
     assert_translated(developer, language, LANGUAGES[language]["developer"])
     # DATE_FORMAT of the language: the month's name in it, not English's "Mar".
     assert LANGUAGES[language]["date"] in visible_text(developer.content.decode())
+
+
+def test_personal_access_tokens_page(user, language):
+    page = signed_in_as(user).get(reverse("personaltokens:tokens"), **headers(language))
+
+    assert_translated(page, language, LANGUAGES[language]["tokens"])
 
 
 def test_not_found_page(client, language):
