@@ -7,12 +7,18 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_noop
 
 from oauthclients.grants import DEFAULT_SCOPE
 from oauthclients.keys import load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for makemessages, which finds it by this name (Django's own gettext_noop
+    reads settings.USE_I18N, and the settings module is imported before settings exist)."""
+    return message
+
 
 # `make run` writes .env on its first start; its values never override the shell's. DJANGO_ENV_FILE
 # names another file (a missing one is read as empty). Production refuses the one `make run` wrote
