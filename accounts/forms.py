@@ -21,7 +21,7 @@ class SignUpForm(forms.Form):
     )
     email = forms.EmailField(
         required=False,
-        label=_("E-mail address"),
+        label=_("Email"),
         help_text=_("Optional; needed to reset a forgotten password."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

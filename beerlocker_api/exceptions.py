@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.serializers import as_serializer_error
@@ -45,6 +46,7 @@ def _is_browsing(request):
     return request is not None and request.method in ("GET", "HEAD") and browsable
 
 
+@csrf_exempt  # a POST to an unknown URL is a JSON 404 too, not the CSRF failure page
 def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in the API's JSON shape, not with an HTML page."""
     return JsonResponse({"detail": _("Not found.")}, status=404)
