@@ -13,6 +13,13 @@ from oauthclients.keys import load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for makemessages, which finds it by this name (Django's own gettext_noop
+    reads settings.USE_I18N, and the settings module is imported before settings exist)."""
+    return message
+
+
 # `make run` writes .env on its first start; its values never override the shell's. DJANGO_ENV_FILE
 # names another file (a missing one is read as empty). Production refuses the one `make run` wrote
 # (ops/production.py), so the path is kept for that check.
@@ -49,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The shared API policy: an app only for its translations (beerlocker_api/locale/).
+    "beerlocker_api",
     "django_filters",
     "oauth2_provider",
     "social_django",
@@ -82,6 +91,9 @@ MIDDLEWARE = [
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else the browser's Accept-Language (after sessions,
+    # before CommonMiddleware, as Django documents).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -254,7 +266,13 @@ if not REDIS_URL:
 
 # --- Internationalization and static files ---------------------------------
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Every page, e-mail and message in these; docs/translations.md says how to add one. The apps ship
+# their catalogues inside them (<app>/locale/), the project's own strings are in locale/.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in templates use DATE_FORMAT / DATETIME_FORMAT: each language's own, English's the site's.
+FORMAT_MODULE_PATH = ["beerlocker.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -380,19 +398,20 @@ if not _OIDC_KEY and not DEBUG:
     )
 
 OAUTH2_PROVIDER = {
+    # In English; shown translated (oauthclients.scopes: gettext when a page shows them).
     "SCOPES": {
-        "openid": "Confirm who you are",
-        "profile": "See your name and username",
-        "email": "See your e-mail address",
-        "beers:read": "See the beers in your locker",
-        "beers:write": "Add, change and remove beers in your locker",
-        "clients": "Manage the OAuth applications you registered",
-        "stats:read": "Read site-wide totals (applications only)",
-        "sessions:read": "See where you are signed in (browsers, addresses)",
-        "sessions:write": "Sign your browsers out",
-        "activity:read": "See your account's security activity",
-        "social:read": "See the accounts you sign in with",
-        "social:write": "Connect and disconnect the accounts you sign in with",
+        "openid": gettext_noop("Confirm who you are"),
+        "profile": gettext_noop("See your name and username"),
+        "email": gettext_noop("See your e-mail address"),
+        "beers:read": gettext_noop("See the beers in your locker"),
+        "beers:write": gettext_noop("Add, change and remove beers in your locker"),
+        "clients": gettext_noop("Manage the OAuth applications you registered"),
+        "stats:read": gettext_noop("Read site-wide totals (applications only)"),
+        "sessions:read": gettext_noop("See where you are signed in (browsers, addresses)"),
+        "sessions:write": gettext_noop("Sign your browsers out"),
+        "activity:read": gettext_noop("See your account's security activity"),
+        "social:read": gettext_noop("See the accounts you sign in with"),
+        "social:write": gettext_noop("Connect and disconnect the accounts you sign in with"),
     },
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env.int("OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_SIZE", default=1000),

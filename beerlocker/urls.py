@@ -46,6 +46,8 @@ urlpatterns = [
     # The admin's sign-in is the site's two-step one (a second factor is asked for, too).
     path("admin/login/", pages.AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
+    # The language switcher's POST target (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
@@ -123,7 +125,8 @@ class BearerAuthentication(OAuth2Authentication):
     (``authenticate_jwt``); its revocation arrives through the shared cache.
     """
 
-    invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message
+    # Translated where raised (the JSON detail); never in WWW-Authenticate, which is ASCII only.
+    invalid_token_message = gettext_noop("The access token is invalid or expired.")  # noqa: S105 - a message
 
     def get_resource(self, request) -> str:
         """This resource's RFC 8707 identifier: a token's audience must include it."""
@@ -196,7 +199,7 @@ class BearerAuthentication(OAuth2Authentication):
         authenticated = super().authenticate(request)
         # DOT records an error when the bearer token it was given is refused.
         if authenticated is None and getattr(request, "oauth2_error", None):
-            raise exceptions.AuthenticationFailed(self.invalid_token_message)
+            raise exceptions.AuthenticationFailed(_(self.invalid_token_message))
         if authenticated is not None and isinstance(authenticated[1], get_access_token_model()):
             self.refuse_other_audiences(request, authenticated[1])
         return authenticated
@@ -310,5 +313,5 @@ def refuse_browser_write(request):
         return
     raise exceptions.UnsupportedMediaType(
         content_type or "(none)",
-        detail="With HTTP Basic credentials, send writes as application/json.",
+        detail=_("With HTTP Basic credentials, send writes as application/json."),
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.utils.translation import gettext_noop
 
 from oauthclients.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
@@ -28,10 +29,10 @@ CLIENT_SECRET_HASHER = "oauthclients.hashers.ClientSecretHasher"  # noqa: S105 -
 
 # OpenID Connect's (the ID token and userinfo claims) and /api/clients' own.
 SCOPES = {
-    "openid": "Confirm who you are",
-    "profile": "See your name and username",
-    "email": "See your e-mail address",
-    "clients": "Manage the OAuth applications you registered",
+    "openid": gettext_noop("Confirm who you are"),
+    "profile": gettext_noop("See your name and username"),
+    "email": gettext_noop("See your e-mail address"),
+    "clients": gettext_noop("Manage the OAuth applications you registered"),
 }
 
 

@@ -16,7 +16,7 @@ from oauth2_provider.models import get_application_model, get_id_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients import signals
+from oauthclients import scopes, signals
 from oauthclients.models import Client
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.endpoints import authorization_requests
@@ -182,7 +182,11 @@ class AuthorizationView(dot_views.AuthorizationView):
         if application is not None:
             context["redirect_host"] = urlsplit(context.get("redirect_uri") or "").netloc
             context["scope_items"] = list(
-                zip(context.get("scopes", []), context.get("scopes_descriptions", []), strict=True)
+                zip(
+                    context.get("scopes", []),
+                    map(scopes.describe, context.get("scopes_descriptions", [])),
+                    strict=True,
+                )
             )
         return context
 
