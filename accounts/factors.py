@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_otp import device_classes, devices_for_user
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -87,7 +88,11 @@ def second_factor_required(user) -> bool:
 KIND_TOTP = "totp"
 KIND_RECOVERY = "recovery_codes"
 KIND_PASSKEY = "passkey"
-KIND_LABELS = {KIND_TOTP: "Authenticator app", KIND_RECOVERY: "Recovery codes", KIND_PASSKEY: "Passkey"}
+KIND_LABELS = {
+    KIND_TOTP: gettext_lazy("Authenticator app"),
+    KIND_RECOVERY: gettext_lazy("Recovery codes"),
+    KIND_PASSKEY: gettext_lazy("Passkey"),
+}
 
 
 def device_kind(device) -> str:
@@ -111,7 +116,7 @@ class Factor:
 
     @property
     def label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 def factors_of(user) -> list[Factor]:
@@ -229,7 +234,8 @@ def amr_for(device) -> list[str]:
 
 # --- Doors that cannot ask for a code --------------------------------------------------------
 
-SECOND_FACTOR_REFUSAL = (
+# English (an RFC 6749 error_description); translated where it is a `detail` (HTTP Basic).
+SECOND_FACTOR_REFUSAL = gettext_noop(
     "This account uses a second factor: sign in through the browser (authorization code flow) "
     "or use a personal access token"
 )

@@ -70,9 +70,9 @@ class CodeForm(forms.Form):
     """The second step of a sign-in: a code from an authenticator app, or a recovery code."""
 
     token = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
-        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        help_text=_("The 6-digit code your authenticator app shows, or one of your recovery codes."),
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -90,11 +90,12 @@ class TotpConfirmForm(forms.Form):
     name = forms.CharField(
         max_length=64,
         required=False,
-        help_text="To tell your authenticators apart, e.g. “Phone”.",
+        label=_("Name"),
+        help_text=_("To tell your authenticators apart, e.g. “Phone”."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     token = forms.CharField(
-        label="Code from the app",
+        label=_("Code from the app"),
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -105,9 +106,9 @@ class ReauthenticateForm(forms.Form):
     signed up through a provider, which has no password)."""
 
     password = forms.CharField(
-        label="Password or code",
+        label=_("Password or code"),
         required=False,
         strip=False,
-        help_text="You signed in a while ago: enter your password, or a code from your authenticator app.",
+        help_text=_("You signed in a while ago: enter your password, or a code from your authenticator app."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

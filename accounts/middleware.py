@@ -40,6 +40,7 @@ class SecondFactorPolicyMiddleware:
         from django.contrib import messages
         from django.contrib.auth.views import redirect_to_login
         from django.shortcuts import redirect
+        from django.utils.translation import gettext as _
 
         from accounts import factors
 
@@ -56,7 +57,7 @@ class SecondFactorPolicyMiddleware:
         ):
             if not factors.has_second_factor(user):
                 messages.warning(
-                    request, "The admin requires a second factor: add an authenticator app first."
+                    request, _("The admin requires a second factor: add an authenticator app first.")
                 )
                 return redirect("accounts:security")
             if not user.is_verified():
@@ -65,6 +66,6 @@ class SecondFactorPolicyMiddleware:
         if path.startswith(self.ALLOWED_PREFIXES) or path == "/":
             return None
         if factors.second_factor_required(user) and not factors.has_second_factor(user):
-            messages.warning(request, "Your account must now have a second factor: add one to continue.")
+            messages.warning(request, _("Your account must now have a second factor: add one to continue."))
             return redirect("accounts:security")
         return None

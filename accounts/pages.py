@@ -16,7 +16,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
@@ -149,12 +149,17 @@ class SessionListPageView(LoginRequiredMixin, TemplateView):
         return super().get_context_data(sessions=sessions, others=others, **kwargs)
 
 
-_METHOD_NAMES = {"pwd": "password", "otp": "one-time code", "hwk": "passkey", "swk": "passkey"}
+_METHOD_NAMES = {
+    "pwd": gettext_noop("password"),
+    "otp": gettext_noop("one-time code"),
+    "hwk": gettext_noop("passkey"),
+    "swk": gettext_noop("passkey"),
+}
 
 
 def sign_in_methods(amr: list[str]) -> str:
     """RFC 8176 methods in words: "password + one-time code"; "" when unknown."""
-    names = list(dict.fromkeys(_METHOD_NAMES[m] for m in amr if m in _METHOD_NAMES))
+    names = list(dict.fromkeys(_(_METHOD_NAMES[m]) for m in amr if m in _METHOD_NAMES))
     return " + ".join(names)
 
 
@@ -268,7 +273,9 @@ class SignInVerifyView(FormView):
     def dispatch(self, request, *args, **kwargs):
         self.pending = factors.pending_get(request)
         if self.pending is None:
-            messages.info(request, "Sign in with your password first (or again: the step before timed out).")
+            messages.info(
+                request, _("Sign in with your password first (or again: the step before timed out).")
+            )
             return redirect("login")
         return super().dispatch(request, *args, **kwargs)
 
@@ -282,7 +289,7 @@ class SignInVerifyView(FormView):
         device = _matching_device(user, form.cleaned_data["token"])
         if device is None:
             limits.one_time_code_failed(request, user)
-            form.add_error("token", "That code is not right, or was used already.")
+            form.add_error("token", _("That code is not right, or was used already."))
             return self.form_invalid(form)
         if isinstance(device, RecoveryCodeDevice):
             services.recovery_code_spent(device=device)
@@ -400,7 +407,7 @@ class TotpConfirmView(LoginRequiredMixin, FormView):
             return _no_store(
                 render(self.request, "accounts/recovery_codes.html", {"codes": codes, "first": True})
             )
-        messages.success(self.request, "Your authenticator app is added: sign-ins now ask for its code.")
+        messages.success(self.request, _("Your authenticator app is added: sign-ins now ask for its code."))
         return redirect("accounts:security")
 
 
@@ -449,7 +456,7 @@ class FactorRemoveView(LoginRequiredMixin, View):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("accounts:security")
-        messages.success(request, f"“{device.name}” is removed.")
+        messages.success(request, _("“%(name)s” is removed.") % {"name": device.name})
         return redirect("accounts:security")
 
 
@@ -460,7 +467,7 @@ class RecoveryCodesView(LoginRequiredMixin, View):
 
     def post(self, request):
         if not _reauthenticated(request, ReauthenticateForm(request.POST)):
-            messages.error(request, "Enter your password (or a code) again to make new recovery codes.")
+            messages.error(request, _("Enter your password (or a code) again to make new recovery codes."))
             return redirect("accounts:security")
         codes = services.recovery_codes_generate(user=request.user)
         return _no_store(render(request, "accounts/recovery_codes.html", {"codes": codes}))

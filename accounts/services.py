@@ -215,7 +215,8 @@ def user_password_changed(
 def totp_device_start(*, user: UserModel, name: str = "") -> TOTPDevice:
     """A new authenticator app, unconfirmed (it does not count until ``totp_device_confirm``): its
     secret is what the user's app scans. An earlier unconfirmed one of the user is discarded."""
-    name = (name or "").strip() or "Authenticator app"
+    # The default name in the language of the request that adds it (it is the user's to rename).
+    name = (name or "").strip() or _("Authenticator app")
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice(user=user, name=name[:64], confirmed=False)
@@ -232,7 +233,7 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
     if device.confirmed:
         return device
     if not device.verify_token((token or "").strip()):
-        raise ValidationError({"token": ["That code is not right: enter the one your app shows now."]})
+        raise ValidationError({"token": [_("That code is not right: enter the one your app shows now.")]})
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     second_factor_added.send(
@@ -246,7 +247,7 @@ def recovery_codes_generate(*, user: UserModel) -> list[str]:
     """A new set of ``RECOVERY_CODE_COUNT`` recovery codes, replacing every earlier one; returns
     the codes themselves, which are never stored (only their HMAC) and shown once."""
     device, created = RecoveryCodeDevice.objects.select_for_update().get_or_create(
-        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+        user=user, defaults={"name": _("Recovery codes"), "confirmed": True}
     )
     device.codes.all().delete()
     codes = [recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
@@ -272,7 +273,7 @@ def second_factor_remove(*, device, recently_authenticated: bool) -> None:
     Removing the last authenticator leaves recovery codes alone (they keep being a factor)."""
     if not recently_authenticated:
         raise ValidationError(
-            {"password": ["Enter your password (or a code) again to remove a second factor."]},
+            {"password": [_("Enter your password (or a code) again to remove a second factor.")]},
             code="reauthenticate",
         )
     kind, name, user = factors.device_kind(device), device.name, device.user

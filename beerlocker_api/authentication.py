@@ -146,7 +146,8 @@ class BearerAuthentication(OAuth2Authentication):
     def refuse_dpop(self, request, error: str, description: str):
         """401 with a ``WWW-Authenticate: DPoP`` challenge naming ``error`` (RFC 9449 §7.1)."""
         request.dpop_error = {"error": error, "error_description": description}
-        raise exceptions.AuthenticationFailed(description)
+        # The challenge's description stays English (ASCII); the JSON detail is the reader's language.
+        raise exceptions.AuthenticationFailed(_(description))
 
     def authenticate_dpop(self, request):
         """``Authorization: DPoP <token>`` with a ``DPoP`` proof (RFC 9449 §7): the token must be
@@ -159,7 +160,9 @@ class BearerAuthentication(OAuth2Authentication):
         jkt = dpop.bound_jkt(access_token)
         if jkt is None:
             self.refuse_dpop(
-                request, "invalid_token", "This access token is not DPoP-bound: send it as Bearer."
+                request,
+                "invalid_token",
+                gettext_noop("This access token is not DPoP-bound: send it as Bearer."),
             )
         try:
             proof = dpop.verify_request_proof(request, access_token=token)
@@ -167,7 +170,9 @@ class BearerAuthentication(OAuth2Authentication):
             self.refuse_dpop(request, error.error, error.description)
         if not constant_time_compare(proof.jkt, jkt):
             self.refuse_dpop(
-                request, "invalid_dpop_proof", "The DPoP proof is not signed by the token's key."
+                request,
+                "invalid_dpop_proof",
+                gettext_noop("The DPoP proof is not signed by the token's key."),
             )
         self.refuse_other_audiences(request, access_token)
         return access_token.user, access_token
@@ -192,7 +197,7 @@ class BearerAuthentication(OAuth2Authentication):
                 self.refuse_dpop(
                     request,
                     "invalid_token",
-                    "This access token is DPoP-bound: send it as DPoP, with a proof.",
+                    gettext_noop("This access token is DPoP-bound: send it as DPoP, with a proof."),
                 )
             self.refuse_other_audiences(request, access_token)
             return access_token.user, access_token
@@ -213,11 +218,13 @@ class BearerAuthentication(OAuth2Authentication):
             claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
         except jwt_access.RefusedToken as refusal:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
-            raise exceptions.AuthenticationFailed(str(refusal)) from None
+            raise exceptions.AuthenticationFailed(_(str(refusal))) from None
         if (claims.get("cnf") or {}).get("jkt") is not None:
             # RFC 9449 §7.2: a DPoP-bound token is no bearer token, a JWT no more than an opaque one.
             self.refuse_dpop(
-                request, "invalid_token", "This access token is DPoP-bound: send it as DPoP, with a proof."
+                request,
+                "invalid_token",
+                gettext_noop("This access token is DPoP-bound: send it as DPoP, with a proof."),
             )
         access_token = jwt_access.access_token_from_claims(claims)
         self.refuse_other_audiences(request, access_token)
@@ -265,7 +272,7 @@ class BasicAuthentication(authentication.BasicAuthentication):
         # factor, which Basic cannot ask for): 401 naming what to use instead.
         refusal = password_only_refusal(user)
         if refusal:
-            raise exceptions.AuthenticationFailed(refusal, code="second_factor_required")
+            raise exceptions.AuthenticationFailed(_(refusal), code="second_factor_required")
         return user, auth
 
 

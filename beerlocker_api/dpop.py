@@ -29,6 +29,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_noop
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
@@ -158,47 +159,49 @@ def proof_header(request) -> str | None:
     if value is None:
         return None
     if "," in value:
-        raise InvalidProof("Send exactly one DPoP header.")
+        raise InvalidProof(gettext_noop("Send exactly one DPoP header."))
     return value.strip()
 
 
 def _header_and_claims(proof: str) -> tuple[dict, jwk.JWK, dict]:
     if not isinstance(proof, str) or len(proof) > MAX_PROOF_CHARS or proof.count(".") != 2:
-        raise InvalidProof("The DPoP proof is not a compact JWS.")
+        raise InvalidProof(gettext_noop("The DPoP proof is not a compact JWS."))
     parsed = jws.JWS()
     try:
         parsed.deserialize(proof)
         header = parsed.jose_header
     except (JWException, ValueError, TypeError) as exc:
-        raise InvalidProof("The DPoP proof is not a JWS.") from exc
+        raise InvalidProof(gettext_noop("The DPoP proof is not a JWS.")) from exc
     if not isinstance(header, dict) or not isinstance(header.get("typ"), str):
-        raise InvalidProof('The DPoP proof must have typ "dpop+jwt".')
+        raise InvalidProof(gettext_noop('The DPoP proof must have typ "dpop+jwt".'))
     if header["typ"].lower() != JWT_TYPE:
-        raise InvalidProof('The DPoP proof must have typ "dpop+jwt".')
+        raise InvalidProof(gettext_noop('The DPoP proof must have typ "dpop+jwt".'))
     alg = header.get("alg")
     if alg not in signing_algs():
         raise InvalidProof(f"The DPoP proof's alg must be one of: {' '.join(signing_algs())}.")
     public = header.get("jwk")
     if not isinstance(public, dict):
-        raise InvalidProof("The DPoP proof's header must carry the public key (jwk).")
+        raise InvalidProof(gettext_noop("The DPoP proof's header must carry the public key (jwk)."))
     if _PRIVATE_MEMBERS & set(public):
-        raise InvalidProof("The DPoP proof's jwk must be a public key: it carries private members.")
+        raise InvalidProof(
+            gettext_noop("The DPoP proof's jwk must be a public key: it carries private members.")
+        )
     try:
         key = jwk.JWK(**public)
     except (JWException, ValueError, TypeError) as exc:
-        raise InvalidProof("The DPoP proof's jwk is not a usable public key.") from exc
+        raise InvalidProof(gettext_noop("The DPoP proof's jwk is not a usable public key.")) from exc
     if key.has_private or key.get("kty") == "oct":
-        raise InvalidProof("The DPoP proof's jwk must be a public key.")
+        raise InvalidProof(gettext_noop("The DPoP proof's jwk must be a public key."))
     try:
         parsed.verify(key, alg=alg)
     except (JWException, ValueError, TypeError) as exc:
-        raise InvalidProof("The DPoP proof's signature does not verify with its jwk.") from exc
+        raise InvalidProof(gettext_noop("The DPoP proof's signature does not verify with its jwk.")) from exc
     try:
         claims = json.loads(parsed.payload)
     except ValueError as exc:
-        raise InvalidProof("The DPoP proof's claims are not JSON.") from exc
+        raise InvalidProof(gettext_noop("The DPoP proof's claims are not JSON.")) from exc
     if not isinstance(claims, dict):
-        raise InvalidProof("The DPoP proof's claims are not an object.")
+        raise InvalidProof(gettext_noop("The DPoP proof's claims are not an object."))
     return header, key, claims
 
 
@@ -229,35 +232,39 @@ def verify_proof(
     binding (the token's ``jkt`` against ``Proof.jkt``) is the caller's check.
     """
     if not proof:
-        raise InvalidProof("A DPoP proof is required (the DPoP header).")
+        raise InvalidProof(gettext_noop("A DPoP proof is required (the DPoP header)."))
     _header, key, claims = _header_and_claims(proof)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > 255:
-        raise InvalidProof("The DPoP proof must have a jti.")
+        raise InvalidProof(gettext_noop("The DPoP proof must have a jti."))
     htm = claims.get("htm")
     if not isinstance(htm, str) or htm != method.upper():
-        raise InvalidProof("The DPoP proof's htm is not this request's method.")
+        raise InvalidProof(gettext_noop("The DPoP proof's htm is not this request's method."))
     htu = claims.get("htu")
     expected = normalise_htu(uri)
     if not isinstance(htu, str) or expected is None or normalise_htu(htu) != expected:
-        raise InvalidProof("The DPoP proof's htu is not this request's URI.")
+        raise InvalidProof(gettext_noop("The DPoP proof's htu is not this request's URI."))
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float) or not math.isfinite(iat):
-        raise InvalidProof("The DPoP proof must have an iat.")
+        raise InvalidProof(gettext_noop("The DPoP proof must have an iat."))
     now = time.time()
     if iat > now + conf.get("DPOP_PROOF_FUTURE_SECONDS"):
-        raise InvalidProof("The DPoP proof's iat is in the future.")
+        raise InvalidProof(gettext_noop("The DPoP proof's iat is in the future."))
     if iat < now - conf.get("DPOP_PROOF_MAX_AGE_SECONDS"):
-        raise InvalidProof("The DPoP proof is too old (iat): make a fresh one for each request.")
+        raise InvalidProof(
+            gettext_noop("The DPoP proof is too old (iat): make a fresh one for each request.")
+        )
     if access_token is not None:
         ath = claims.get("ath")
         if not isinstance(ath, str) or not constant_time_compare(ath, access_token_hash(access_token)):
-            raise InvalidProof("The DPoP proof's ath is not the hash of this access token.")
+            raise InvalidProof(gettext_noop("The DPoP proof's ath is not the hash of this access token."))
     if nonce_required and not nonce_is_fresh(claims.get("nonce")):
-        raise UseNonce("Make the DPoP proof again with the nonce in the DPoP-Nonce header.")
+        raise UseNonce(gettext_noop("Make the DPoP proof again with the nonce in the DPoP-Nonce header."))
     jkt = thumbprint(key)
     if not _first_use(jkt, jti):
-        raise InvalidProof("The DPoP proof was used already (jti): make a fresh one for each request.")
+        raise InvalidProof(
+            gettext_noop("The DPoP proof was used already (jti): make a fresh one for each request.")
+        )
     return Proof(jkt=jkt, jti=jti, htm=htm, htu=htu, iat=float(iat))
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 import jwt
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068 §2.1)
 # The signature algorithms a JWT access token of this server may use: the server signs with one
@@ -109,12 +110,12 @@ def _marked(claims: dict, checksum: str) -> str | None:
     keys = [revoked_key(checksum), user_key(claims["sub"]), client_key(claims["client_id"])]
     found = cache.get_many(keys)
     if found.get(keys[0]):
-        return "The access token was revoked."
+        return gettext_noop("The access token was revoked.")
     issued = claims["iat"]
     for key in keys[1:]:
         not_before = found.get(key)
         if not_before is not None and issued <= int(not_before):
-            return "The access token was issued before its account or client was disabled."
+            return gettext_noop("The access token was issued before its account or client was disabled.")
     return None
 
 
@@ -181,9 +182,9 @@ def unverified_header(token: str) -> dict:
     try:
         header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
     except (ValueError, binascii.Error) as exc:
-        raise RefusedToken("The access token is not a JWT.") from exc
+        raise RefusedToken(gettext_noop("The access token is not a JWT.")) from exc
     if not isinstance(header, dict):
-        raise RefusedToken("The access token is not a JWT.")
+        raise RefusedToken(gettext_noop("The access token is not a JWT."))
     return header
 
 
@@ -191,10 +192,10 @@ def check_header(header: dict, *, algorithms: tuple[str, ...] = ALGORITHMS) -> s
     """The header's ``alg`` when the header is an RFC 9068 access token's; RefusedToken otherwise."""
     typ = str(header.get("typ", "")).lower()
     if typ not in (TOKEN_TYPE, f"application/{TOKEN_TYPE}"):
-        raise RefusedToken("The token is not a JWT access token (typ at+jwt).")
+        raise RefusedToken(gettext_noop("The token is not a JWT access token (typ at+jwt)."))
     alg = header.get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
-        raise RefusedToken("The access token's signature algorithm is not accepted.")
+        raise RefusedToken(gettext_noop("The access token's signature algorithm is not accepted."))
     return alg
 
 
@@ -204,12 +205,12 @@ def check_claims(claims: dict, *, issuer: str, leeway: int = LEEWAY_SECONDS) -> 
     if missing:
         raise RefusedToken(f"The access token lacks {', '.join(missing)}.")
     if claims["iss"] != issuer:
-        raise RefusedToken("The access token was issued by another server.")
+        raise RefusedToken(gettext_noop("The access token was issued by another server."))
     exp, iat = claims["exp"], claims["iat"]
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-        raise RefusedToken("The access token's exp or iat is not a number.")
+        raise RefusedToken(gettext_noop("The access token's exp or iat is not a number."))
     if exp + leeway <= time.time():
-        raise RefusedToken("The access token has expired.")
+        raise RefusedToken(gettext_noop("The access token has expired."))
 
 
 @functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
@@ -220,7 +221,7 @@ def _verified_claims(token: str, pems: tuple[str, ...]) -> dict:
     alg = check_header(header)
     key = _public_keys(pems).get(header.get("kid"))
     if key is None:
-        raise RefusedToken("The access token was not signed by this server.")
+        raise RefusedToken(gettext_noop("The access token was not signed by this server."))
     try:
         claims = jwt.decode(
             token,
@@ -230,7 +231,7 @@ def _verified_claims(token: str, pems: tuple[str, ...]) -> dict:
             options={"verify_exp": False, "verify_iat": False, "verify_aud": False, "verify_iss": False},
         )
     except jwt.PyJWTError as exc:
-        raise RefusedToken("The access token's signature is not valid.") from exc
+        raise RefusedToken(gettext_noop("The access token's signature is not valid.")) from exc
     return claims
 
 
