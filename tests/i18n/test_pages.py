@@ -9,9 +9,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, BeerFactory, ClientFactory
-from tests.support.http import basic_api, signed_in_as
+from tests.support.http import basic_api, signed_in_as, signed_in_with_password
 from tests.support.i18n import english_left, visible_text
 from tests.support.oauth import authorize_url, mint_tokens, pkce_pair
+from tests.support.otp import add_authenticator, code, secret_from_page
 
 # Per language: the browser's header, and words each page must show in it.
 LANGUAGES = {
@@ -27,6 +28,14 @@ LANGUAGES = {
         "developer": ["Entwickler-Anwendungen", "Anwendung registrieren", "Vertraulich"],
         "not_found": ["Seite nicht gefunden", "Zur Startseite"],
         "tokens": ["Persönliche Zugriffstokens", "Token erstellen", "Läuft ab nach", "30 Tagen"],
+        "security": ["Sicherheit", "Authenticator-Apps", "Noch keine Authenticator-App."],
+        "totp_confirm": ["Authenticator-App hinzufügen", "Code aus der App", "Abbrechen"],
+        "recovery_codes": ["Ihre Wiederherstellungscodes", "Speichern Sie diese Codes jetzt", "Fertig"],
+        "security_with_app": ["Hinzugefügt", "Zuletzt verwendet", "Entfernen", "Authenticator-App"],
+        "verify": ["Noch ein Schritt", "Ihr Passwort war richtig.", "Bestätigen", "Neu beginnen"],
+        "wrong_code": "Dieser Code ist nicht richtig oder wurde bereits verwendet.",
+        "factor_subject": "Ihrem Beer-Locker-Konto wurde ein zweiter Faktor hinzugefügt",
+        "second_factor_refusal": "Dieses Konto verwendet einen zweiten Faktor",
         "reset_subject": "Setzen Sie Ihr Beer-Locker-Passwort zurück",
         "reset_body": ["Hallo ", "Jemand (hoffentlich Sie)", "Wählen Sie hier ein neues Passwort:"],
         "blank": "Dieses Feld darf nicht leer sein.",
@@ -46,6 +55,19 @@ LANGUAGES = {
         "developer": ["Applications de développeur", "Enregistrer une application", "Confidentiel"],
         "not_found": ["Page introuvable", "Aller à l'accueil"],
         "tokens": ["Jetons d'accès personnels", "Créer le jeton", "Expire après", "30 jours"],
+        "security": ["Sécurité", "Applications d'authentification", "Pas encore d'application"],
+        "totp_confirm": ["Ajouter une application d'authentification", "Code de l'application", "Annuler"],
+        "recovery_codes": ["Vos codes de récupération", "Enregistrez ces codes maintenant", "Terminé"],
+        "security_with_app": [
+            "Ajoutée",
+            "Dernière utilisation",
+            "Supprimer",
+            "Application d'authentification",
+        ],
+        "verify": ["Encore une étape", "Votre mot de passe était correct.", "Vérifier", "Recommencer"],
+        "wrong_code": "Ce code n'est pas correct, ou a déjà été utilisé.",
+        "factor_subject": "Un second facteur a été ajouté à votre compte Beer Locker",
+        "second_factor_refusal": "Ce compte utilise un second facteur",
         "reset_subject": "Réinitialisez votre mot de passe Beer Locker",
         "reset_body": [
             "Bonjour ",
@@ -153,6 +175,61 @@ def test_personal_access_tokens_page(user, language):
     page = signed_in_as(user).get(reverse("personaltokens:tokens"), **headers(language))
 
     assert_translated(page, language, LANGUAGES[language]["tokens"])
+
+
+def test_security_pages_and_the_second_factor_email(user, language, django_capture_on_commit_callbacks):
+    user.email = "reader@example.com"
+    user.save(update_fields=["email"])
+    browser = signed_in_with_password(user, **headers(language))
+    expected = LANGUAGES[language]
+
+    assert_translated(browser.get(reverse("accounts:security")), language, expected["security"])
+    browser.post(reverse("accounts:totp-start"))
+    confirm = browser.get(reverse("accounts:totp-confirm"))
+    assert_translated(confirm, language, expected["totp_confirm"])
+    key = secret_from_page(confirm.content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        codes = browser.post(reverse("accounts:totp-confirm"), {"name": "", "token": code(key)})
+    assert_translated(codes, language, expected["recovery_codes"])
+    page = browser.get(reverse("accounts:security"))
+
+    # The app, named in the reader's language when it was added, and its recovery codes.
+    assert_translated(page, language, expected["security_with_app"])
+    # One e-mail for the app, one for the recovery codes that came with it.
+    notices = [message for message in mail.outbox if message.subject == expected["factor_subject"]]
+    assert len(notices) == 2
+    for notice in notices:
+        assert english_left(notice.alternatives[0][0], language) == []
+        assert english_left(notice.body.replace("\n", " "), language) == []
+
+
+def test_sign_in_verify_page_and_its_errors(user, client, language, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    add_authenticator(signed_in_with_password(user))
+    client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, **headers(language))
+
+    page = client.get(reverse("accounts:sign-in-verify"), **headers(language))
+    wrong = client.post(reverse("accounts:sign-in-verify"), {"token": "000000"}, **headers(language))
+
+    assert_translated(page, language, LANGUAGES[language]["verify"])
+    assert wrong.status_code == 200
+    assert_translated(wrong, language, [LANGUAGES[language]["wrong_code"]])
+
+
+def test_api_refusals_of_second_factors_and_dpop_in_the_requests_language(user, language):
+    add_authenticator(signed_in_with_password(user))
+
+    basic = basic_api(user.username, PASSWORD).get("/api/beers", **headers(language))
+    dpop = APIClient().get(
+        "/api/beers", HTTP_AUTHORIZATION="DPoP not-a-token", HTTP_DPOP="x.y.z", **headers(language)
+    )
+
+    assert basic.status_code == 401
+    assert basic.json()["detail"].startswith(LANGUAGES[language]["second_factor_refusal"])
+    # The detail is the reader's; the challenge (RFC 9449 error_description) stays English ASCII.
+    assert dpop.status_code == 401
+    assert dpop.json() == {"detail": LANGUAGES[language]["invalid_token"]}
+    assert dpop["WWW-Authenticate"].isascii() and "invalid or expired" in dpop["WWW-Authenticate"]
 
 
 def test_not_found_page(client, language):
