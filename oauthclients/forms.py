@@ -37,6 +37,10 @@ AUTH_METHOD_CHOICES = [
     ),
     (Client.AuthMethod.NONE, _("Public, no secret (a browser or mobile app; uses PKCE)")),
 ]
+ACCESS_TOKEN_FORMAT_CHOICES = [
+    (AccessTokenFormat.OPAQUE, _("Opaque (looked up by the API, introspected by others)")),
+    (AccessTokenFormat.JWT, _("JWT (RFC 9068, verified by the server's keys)")),
+]
 
 
 def scope_descriptions() -> list[tuple[str, str, str]]:
@@ -84,13 +88,15 @@ class ClientForm(forms.Form):
         label=_("Client type"), choices=AUTH_METHOD_CHOICES, widget=forms.RadioSelect
     )
     access_token_format = forms.ChoiceField(
-        label="Access tokens",
-        choices=AccessTokenFormat.choices,
+        label=_("Access tokens"),
+        choices=ACCESS_TOKEN_FORMAT_CHOICES,
         initial=AccessTokenFormat.OPAQUE,
         required=False,  # left out: opaque
         widget=forms.RadioSelect,
-        help_text="JWT access tokens (RFC 9068) are verified by resource servers with our published "
-        "keys; they live 5 minutes, so refresh them.",
+        help_text=_(
+            "JWT access tokens (RFC 9068) are verified by resource servers with our published "
+            "keys; they live 5 minutes, so refresh them."
+        ),
     )
     scope = forms.CharField(
         label=_("Scopes"),
@@ -114,9 +120,9 @@ class ClientForm(forms.Form):
         label=_("Require the session id (sid) in logout tokens"), required=False
     )
     dpop_bound_access_tokens = forms.BooleanField(
-        label="DPoP-bound access tokens only",
+        label=_("DPoP-bound access tokens only"),
         required=False,
-        help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
+        help_text=_("Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key."),
     )
 
     def __init__(self, *args, **kwargs):

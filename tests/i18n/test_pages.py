@@ -28,6 +28,7 @@ LANGUAGES = {
         "developer": ["Entwickler-Anwendungen", "Anwendung registrieren", "Vertraulich"],
         "not_found": ["Seite nicht gefunden", "Zur Startseite"],
         "tokens": ["Persönliche Zugriffstokens", "Token erstellen", "Läuft ab nach", "30 Tagen"],
+        "client_form": ["Zugriffstokens", "Opak (von der API", "Nur an DPoP gebundene Zugriffstokens"],
         "security": ["Sicherheit", "Authenticator-Apps", "Noch keine Authenticator-App."],
         "totp_confirm": ["Authenticator-App hinzufügen", "Code aus der App", "Abbrechen"],
         "recovery_codes": ["Ihre Wiederherstellungscodes", "Speichern Sie diese Codes jetzt", "Fertig"],
@@ -55,6 +56,11 @@ LANGUAGES = {
         "developer": ["Applications de développeur", "Enregistrer une application", "Confidentiel"],
         "not_found": ["Page introuvable", "Aller à l'accueil"],
         "tokens": ["Jetons d'accès personnels", "Créer le jeton", "Expire après", "30 jours"],
+        "client_form": [
+            "Jetons d'accès",
+            "Opaque (recherché par l'API",
+            "Uniquement des jetons d'accès liés",
+        ],
         "security": ["Sécurité", "Applications d'authentification", "Pas encore d'application"],
         "totp_confirm": ["Ajouter une application d'authentification", "Code de l'application", "Annuler"],
         "recovery_codes": ["Vos codes de récupération", "Enregistrez ces codes maintenant", "Terminé"],
@@ -169,6 +175,12 @@ def test_authorized_applications_and_developer_pages_with_localised_dates(user, 
     assert_translated(developer, language, LANGUAGES[language]["developer"])
     # DATE_FORMAT of the language: the month's name in it, not English's "Mar".
     assert LANGUAGES[language]["date"] in visible_text(developer.content.decode())
+
+
+def test_new_application_form_with_its_token_options(user, language):
+    page = signed_in_as(user).get(reverse("oauthclients-web:client-create"), **headers(language))
+
+    assert_translated(page, language, LANGUAGES[language]["client_form"])
 
 
 def test_personal_access_tokens_page(user, language):
