@@ -25,6 +25,8 @@ METADATA_KEYS = {
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "id_token_signed_response_alg",
+    "require_pushed_authorization_requests",
 }
 
 
