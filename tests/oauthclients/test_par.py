@@ -425,3 +425,27 @@ def test_expired_pushed_requests_are_pruned(api_client, confidential):
     call_command("pruneredemptions", stdout=__import__("io").StringIO())
 
     assert PushedAuthorizationRequest.objects.count() == 1
+
+
+def test_a_pushed_request_larger_than_a_request_object_may_be_is_refused(api_client, confidential):
+    client, secret = confidential
+
+    response = push(api_client, client, secret, state="x" * (16 * 1024))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "too large" in response.json()["error_description"]
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+def test_failed_pushes_count_towards_the_token_endpoints_guessing_limit(api_client, confidential):
+    client, secret = confidential
+    for _ in range(10):  # AXES_FAILURE_LIMIT: one address, one client
+        assert push(api_client, client, "wrong").status_code == 401
+
+    locked = push(api_client, client, secret)
+
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "temporarily_unavailable"
+    assert locked["Retry-After"]
+    assert not PushedAuthorizationRequest.objects.exists()
