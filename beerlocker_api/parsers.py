@@ -20,7 +20,7 @@ def too_deep(data, limit: int = MAX_JSON_DEPTH) -> bool:
         value, depth = stack.pop()
         children: Iterable[Any]
         if isinstance(value, dict):
-            children = value.values()
+            children = list(value.values())
         elif isinstance(value, list):
             children = value
         else:

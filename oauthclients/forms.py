@@ -108,6 +108,11 @@ class ClientForm(forms.Form):
         help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
         "/api/oauth2/par first; any other is refused.",
     )
+    dpop_bound_access_tokens = forms.BooleanField(
+        label="DPoP-bound access tokens only",
+        required=False,
+        help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,6 +27,7 @@ METADATA_KEYS = {
     "backchannel_logout_session_required",
     "id_token_signed_response_alg",
     "require_pushed_authorization_requests",
+    "dpop_bound_access_tokens",
 }
 
 

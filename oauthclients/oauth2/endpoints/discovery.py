@@ -8,6 +8,7 @@ from django.urls import reverse
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from beerlocker_api import dpop
 from oauthclients import conf
 from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
@@ -17,6 +18,7 @@ from oauthclients.grants import (
     DEVICE_CODE,
     IMPLICIT,
     OAUTH2_RESPONSE_TYPES,
+    PROMPT_VALUES,
     RESPONSE_TYPE_GRANTS,
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
@@ -67,6 +69,8 @@ class DiscoveryMixin:
             require_pushed_authorization_requests=conf.get("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"),
             authorization_response_iss_parameter_supported=True,
         )
+        # RFC 9449 §5.1: DPoP proofs at the token endpoint (and every protected resource).
+        data["dpop_signing_alg_values_supported"] = dpop.signing_algs()
         data.update(features.discovery_metadata(request, oidc=self.oidc))
         if grant_enabled(DEVICE_CODE):
             # RFC 8628 §4.
@@ -88,7 +92,7 @@ class DiscoveryMixin:
                 "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
             )
             data["claims_supported"] = sorted({*data["claims_supported"], *features.ID_TOKEN_CLAIMS})
-            data["prompt_values_supported"] = ["none", "login", "consent"]
+            data["prompt_values_supported"] = list(PROMPT_VALUES)
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"
         return cleaned
