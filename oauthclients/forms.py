@@ -95,6 +95,11 @@ class ClientForm(forms.Form):
     backchannel_logout_session_required = forms.BooleanField(
         label="Require the session id (sid) in logout tokens", required=False
     )
+    dpop_bound_access_tokens = forms.BooleanField(
+        label="DPoP-bound access tokens only",
+        required=False,
+        help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
+    )
     id_token_signed_response_alg = forms.ChoiceField(
         label="ID token signature",
         choices=[(alg, alg) for alg in JWS_ALGS],
@@ -107,11 +112,6 @@ class ClientForm(forms.Form):
         required=False,
         help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
         "/api/oauth2/par first; any other is refused.",
-    )
-    dpop_bound_access_tokens = forms.BooleanField(
-        label="DPoP-bound access tokens only",
-        required=False,
-        help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
     )
 
     def __init__(self, *args, **kwargs):
