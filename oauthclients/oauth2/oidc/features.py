@@ -17,7 +17,7 @@ from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 
 # Claims of the ID token itself, released with every one (beside sub and the scope claims).
-ID_TOKEN_CLAIMS = ["acr", "auth_time", "sid"]
+ID_TOKEN_CLAIMS = ["acr", "amr", "auth_time", "sid"]
 
 
 def discovery_metadata(request, *, oidc: bool) -> dict:

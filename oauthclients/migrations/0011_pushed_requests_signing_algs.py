@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauthclients', '0009_dpop'),
+        ('oauthclients', '0010_code_amr'),
     ]
 
     operations = [
