@@ -286,9 +286,9 @@ def _token_response() -> dict:
 def _metadata_schema(field) -> dict:
     """One client-metadata field (``oauthclients.metadata.MetadataField``) as a JSON schema."""
     from oauthclients.grants import (
+        JWS_ALGS,
         REQUEST_OBJECT_SIGNING_ALGS,
         TOKEN_ENDPOINT_AUTH_METHODS,
-        USERINFO_SIGNING_ALGS,
         GrantType,
     )
     from oauthclients.metadata import Kind
@@ -296,7 +296,9 @@ def _metadata_schema(field) -> dict:
     choices = {
         "token_endpoint_auth_method": TOKEN_ENDPOINT_AUTH_METHODS,
         "request_object_signing_alg": ["", *REQUEST_OBJECT_SIGNING_ALGS],
-        "userinfo_signed_response_alg": ["", *USERINFO_SIGNING_ALGS],
+        # What the server may sign with (ES256 only with an EC key: oauthclients.keys).
+        "userinfo_signed_response_alg": ["", *JWS_ALGS],
+        "id_token_signed_response_alg": JWS_ALGS,
     }
     schema: dict[str, Any]
     if field.kind is Kind.LIST:
