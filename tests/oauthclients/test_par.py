@@ -2,6 +2,8 @@
 authorization endpoint (single use, short-lived, bound to the client, required when registered)."""
 
 import hashlib
+import html
+import re
 import time
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -50,7 +52,11 @@ def allow(browser, page):
     """Press Allow on the consent page ``page`` (the form carries the pushed request)."""
     form = {field: page.context["form"][field].value() or "" for field in page.context["form"].fields}
     form["allow"] = "Allow"
-    response = browser.post(AUTHORIZE, {name: value for name, value in form.items() if value != ""})
+    # Where the page's form posts, as a browser would: the pushed request's URL.
+    action = html.unescape(
+        re.search(r'<form id="authorizationForm"[^>]* action="([^"]*)"', page.content.decode())[1]
+    )
+    response = browser.post(action, {name: value for name, value in form.items() if value != ""})
     assert response.status_code == 302, response.content
     return response["Location"]
 
@@ -448,4 +454,63 @@ def test_failed_pushes_count_towards_the_token_endpoints_guessing_limit(api_clie
     assert locked.status_code == 429
     assert locked.json()["error"] == "temporarily_unavailable"
     assert locked["Retry-After"]
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+# --- DPoP with PAR (RFC 9449 §10.1) ---------------------------------------------------------------
+
+
+def test_a_dpop_proof_sent_with_the_push_binds_the_code_to_its_key(api_client, signed_in, confidential):
+    from oauthclients.models import CodeBinding
+    from tests.support.dpop import make_proof, new_key
+
+    client, secret = confidential
+    key = new_key()
+    proof = make_proof(key, htm="POST", htu=PAR_URL)
+    pushed = api_client.post(
+        PAR,
+        {"response_type": "code", "redirect_uri": REDIRECT_URI, "scope": "beers:read", "state": "s"},
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+        HTTP_DPOP=proof,
+    )
+    assert pushed.status_code == 201, pushed.content
+    assert ["dpop_jkt", key.thumbprint()] in PushedAuthorizationRequest.objects.get().parameters
+
+    location = allow(signed_in, signed_in.get(authorize_with(pushed.json()["request_uri"], client.client_id)))
+    code = query(location)["code"]
+    assert CodeBinding.objects.get().jkt == key.thumbprint()
+    refused = exchange_code(api_client, client, secret, code)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_dpop_proof"
+    token_proof = make_proof(key, htm="POST", htu="http://testserver/api/oauth2/token")
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    tokens = api_client.post(
+        "/api/oauth2/token",
+        data,
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+        HTTP_DPOP=token_proof,
+    )
+    assert tokens.status_code == 200, tokens.content
+    assert tokens.json()["token_type"] == "DPoP"
+
+
+@pytest.mark.parametrize("case", ["another key's dpop_jkt", "a proof for another URL"])
+def test_a_push_with_a_proof_that_does_not_hold_is_refused_and_stores_nothing(api_client, confidential, case):
+    from tests.support.dpop import make_proof, new_key
+
+    client, secret = confidential
+    key = new_key()
+    params = {"response_type": "code", "redirect_uri": REDIRECT_URI, "scope": "beers:read"}
+    if case == "another key's dpop_jkt":
+        params["dpop_jkt"] = new_key().thumbprint()
+        proof = make_proof(key, htm="POST", htu=PAR_URL)
+    else:
+        proof = make_proof(key, htm="POST", htu="http://testserver/api/oauth2/token")
+
+    response = api_client.post(
+        PAR, params, HTTP_AUTHORIZATION=client_auth_header(client, secret), HTTP_DPOP=proof
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_dpop_proof"
     assert not PushedAuthorizationRequest.objects.exists()

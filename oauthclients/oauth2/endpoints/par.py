@@ -35,12 +35,13 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import urlencode
 from oauthlib.oauth2.rfc6749 import errors
 
+from beerlocker_api.dpop import InvalidProof
 from oauthclients import conf
 from oauthclients.oauth2.clientauth.authenticate import basic_credentials
 from oauthclients.oauth2.endpoints import authorization_requests
 from oauthclients.oauth2.endpoints.base import oauth_error
 from oauthclients.oauth2.oidc import request_objects
-from oauthclients.oauth2.tokens import audience
+from oauthclients.oauth2.tokens import audience, dpop
 from oauthclients.oauth2.tokens.pushed_requests import (
     is_pushed_request_uri,
     pushed_request_create,
@@ -62,10 +63,19 @@ def required_for(client) -> bool:
     )
 
 
-def bound_parameters(request, oauthlib_request) -> list[tuple[str, str]]:
+def bound_parameters(parameters, proof) -> list[tuple[str, str]]:
     """Parameters the server adds to a pushed request from how it was pushed, beside the client's
-    own: none yet. The place for DPoP (RFC 9449 §10.1): a PAR request with a DPoP proof header
-    binds the code to that key, as ``dpop_jkt`` would on the authorization request."""
+    own: a DPoP proof sent with the push binds the code to its key, as ``dpop_jkt`` would on the
+    authorization request (RFC 9449 §10.1); a pushed ``dpop_jkt`` must then name that same key."""
+    if proof is None:
+        return []
+    pushed = dict(parameters).get("dpop_jkt")
+    if pushed is None:
+        return [("dpop_jkt", proof.jkt)]
+    if pushed != proof.jkt:
+        raise errors.CustomOAuth2Error(
+            error="invalid_dpop_proof", description="dpop_jkt does not name the key of the DPoP proof."
+        )
     return []
 
 
@@ -112,6 +122,10 @@ class PushedAuthorizationRequestView(View):
             body=urlencode(body),
             headers=core.extract_headers(request),
         )
+        try:
+            proof = dpop.token_request_proof(request)  # htm POST, htu this endpoint, single use
+        except InvalidProof as error:
+            return dpop.error_response(error)
         basic = basic_credentials(oauthlib_request)
         if basic is not None and not oauthlib_request.client_id:
             oauthlib_request.client_id = basic[0]
@@ -121,7 +135,7 @@ class PushedAuthorizationRequestView(View):
             _authenticate(core.server.request_validator, oauthlib_request)
             client = oauthlib_request.client
             parameters = self.validated_parameters(request, client, body)
-            parameters += bound_parameters(request, oauthlib_request)
+            parameters += bound_parameters(parameters, proof)
         except errors.OAuth2Error as error:
             return _error(error)
         except OAuthToolkitError as error:  # DOT's wrapper of the authorization endpoint's errors
