@@ -24,6 +24,8 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
     PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
     RATE_LIMITED = "rate_limited", "Rate limit hit"
+    PERSONAL_TOKEN_CREATED = "personal_token_created", "Personal access token created"
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", "Personal access token revoked"
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).

@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("beerlocker_api.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("activity.urls")),
+    path("api/", include("personaltokens.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -68,6 +69,7 @@ urlpatterns = [
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
     path("account/activity/", include("activity.page_urls")),
+    path("account/tokens/", include("personaltokens.page_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(
