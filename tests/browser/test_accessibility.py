@@ -62,6 +62,7 @@ SIGNED_IN = [
     "oauthclients-web:authorized-list",
     "oauthclients-web:client-list",
     "oauthclients-web:client-create",
+    "personaltokens:tokens",
     "oauth2_provider:authorize",
     "oauth2_provider:device",
     "oauth2_provider:device-confirm",
@@ -76,6 +77,7 @@ SIGNED_IN = [
     "activity-api:event-list",
     "oauthclients:client-list",
     "socialaccounts:account-list",
+    "personaltokens-api:token-list",
     "api-docs",
     # The admin, as staff.
     "admin:index",
@@ -314,6 +316,13 @@ def test_every_page_has_no_axe_violations(walk, live_server, width):
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_text("Copy the client secret now.")).to_be_visible()
     checker.check("client secret, shown once")
+    # A personal access token, shown once after creating it.
+    page.goto(reverse("personaltokens:tokens"))
+    page.get_by_role("textbox", name="Name").fill("backup script")
+    page.get_by_role("checkbox").first.check()
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#personal-token")).to_be_visible()
+    checker.check("personal access token, shown once")
     # Sign out: the signed-out page.
     page.get_by_role("button", name="Sign out").click()
     checker.check("signed out")
