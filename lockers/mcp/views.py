@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from beerlocker_api import resource
 from beerlocker_api.authentication import BearerAuthentication
+from beerlocker_api.parsers import too_deep
 from lockers import conf
 from lockers.mcp import bridge
 from lockers.mcp.tools import tool_scopes
@@ -82,7 +83,9 @@ def _called_tools(body: bytes) -> list[str]:
     """The tool names a JSON-RPC message (or batch) calls; what is not JSON-RPC is the SDK's to refuse."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can decode
+        return []
+    if too_deep(message):
         return []
     messages = message if isinstance(message, list) else [message]
     return [
