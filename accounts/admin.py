@@ -1,6 +1,5 @@
 """Users in the admin with one more action: sign out every session of the selected users; and a
-password set on the user's "change password" form goes through ``user_password_changed``. The
-sign-in and joining times are shown, not edited.
+password set on the user's "change password" form goes through ``user_password_changed``.
 
 Sessions have no admin page of their own: their primary key is the session key, which the admin
 would print in every link and checkbox.
@@ -38,9 +37,6 @@ else:  # pragma: no cover - a project without django.contrib.auth's admin
 # The base is chosen at import (the admin the project registered for User): mypy cannot follow it.
 class UserAdmin(UserAdminBase):  # type: ignore[misc,valid-type]
     actions = [*(UserAdminBase.actions or []), end_all_sessions]
-    # Recorded by Django, not typed in; as inputs they were Django's date and time pair, whose two
-    # boxes have no label a screen reader can read (axe-core, tests/browser/test_accessibility.py).
-    readonly_fields = (*UserAdminBase.readonly_fields, "last_login", "date_joined")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
