@@ -58,6 +58,8 @@ class McpBearerAuthentication(BearerAuthentication):
         super().refuse_other_audiences(request, access_token)
 
     def authenticate_header(self, request):
+        if challenge := self.dpop_challenge(request):  # RFC 9449 §7.1
+            return challenge
         # No Basic: an assistant holds a token, never the user's password.
         return build_bearer_challenge(
             request,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from beerlocker_api import dpop
 from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
@@ -16,6 +17,7 @@ from oauthclients.grants import (
     DEVICE_CODE,
     IMPLICIT,
     OAUTH2_RESPONSE_TYPES,
+    PROMPT_VALUES,
     RESPONSE_TYPE_GRANTS,
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
@@ -59,6 +61,8 @@ class DiscoveryMixin:
             token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
             authorization_response_iss_parameter_supported=True,
         )
+        # RFC 9449 §5.1: DPoP proofs at the token endpoint (and every protected resource).
+        data["dpop_signing_alg_values_supported"] = dpop.signing_algs()
         data.update(features.discovery_metadata(request, oidc=self.oidc))
         if grant_enabled(DEVICE_CODE):
             # RFC 8628 §4.
@@ -80,7 +84,7 @@ class DiscoveryMixin:
                 "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
             )
             data["claims_supported"] = sorted({*data["claims_supported"], *features.ID_TOKEN_CLAIMS})
-            data["prompt_values_supported"] = ["none", "login", "consent"]
+            data["prompt_values_supported"] = list(PROMPT_VALUES)
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"
         return cleaned
