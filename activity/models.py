@@ -24,6 +24,10 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
     PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
     RATE_LIMITED = "rate_limited", "Rate limit hit"
+    SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
+    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated", "New recovery codes made"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
     PERSONAL_TOKEN_CREATED = "personal_token_created", "Personal access token created"
     PERSONAL_TOKEN_REVOKED = "personal_token_revoked", "Personal access token revoked"
 

@@ -182,6 +182,8 @@ class AuthorizationCodeRedemption(models.Model):
     acr = models.CharField(max_length=100, blank=True)
     # The browser session's public id (the ID token's sid), for refreshed ID tokens too.
     sid = models.CharField(max_length=64, blank=True)
+    # The RFC 8176 amr values of that sign-in, space-separated (the ID token's amr).
+    amr = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -202,6 +204,8 @@ class CodeAuthentication(models.Model):
     acr = models.CharField(max_length=100, blank=True)
     # The browser session's public id (the ID token's sid); "" when the session has none.
     sid = models.CharField(max_length=64, blank=True)
+    # The RFC 8176 amr values of the sign-in (pwd, otp, mfa...), space-separated; "" when unknown.
+    amr = models.CharField(max_length=100, blank=True)
 
     def __str__(self):
         return f"Authentication for grant #{self.grant_id}"

@@ -30,3 +30,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # The test client and live servers speak plain http: no redirect to https.
 SECURE_SSL_REDIRECT = False
+
+# Staff in the suite's many admin tests have no second factor; tests/accounts/test_second_factors.py
+# turns the rule on (as production has it) where it is what is tested.
+ACCOUNTS = {**ACCOUNTS, "REQUIRE_SECOND_FACTOR_FOR_STAFF": False}  # noqa: F405
