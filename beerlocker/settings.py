@@ -537,7 +537,9 @@ SPECTACULAR_SETTINGS = {
         "scopes": DEFAULT_SCOPE,
     },
     # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
-    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
+    # No deep links: Swagger UI draws them as links inside each operation's button (a control
+    # inside a control, which screen readers cannot reach: axe's nested-interactive).
+    "SWAGGER_UI_SETTINGS": '{"deepLinking": false, "oauth2RedirectUrl": window.location.origin'
     ' + "/api/docs/oauth2-redirect.html"}',
 }
 
