@@ -254,6 +254,7 @@ class AdminSignInView(SignInView):
     """The admin's sign-in (/admin/login/): the same two steps, with the admin's staff-only form."""
 
     authentication_form = AdminAuthenticationForm
+    template_name = "admin/login.html"  # the site's sign-in page, for staff (no sign-up offer)
 
     def get_default_redirect_url(self):
         return reverse("admin:index")

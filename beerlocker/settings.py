@@ -9,7 +9,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from oauthclients.grants import DEFAULT_SCOPE
-from oauthclients.keys import load_inactive_oidc_keys, read_key_file
+from oauthclients.keys import EC, check_private_key, load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -329,6 +329,15 @@ BEERLOCKER_API = {"PASSWORD_ONLY_REFUSAL": "accounts.factors.password_only_refus
 # oauthclients sets DOT's OAUTH2_PROVIDER defaults itself (oauthclients/conf.py: its server, the
 # fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,
 # refresh rotation, OpenID Connect, DCR); below is only what is this project's.
+# The ES256 signing key (PEM), from the environment or a file: checked now, so a wrong key stops the
+# server at start rather than at the first ES256 token.
+_OIDC_EC_KEY_FILE = env.str("OIDC_EC_PRIVATE_KEY_FILE", default="")
+_OIDC_EC_KEY = env.str("OIDC_EC_PRIVATE_KEY", default="") or (
+    read_key_file(_OIDC_EC_KEY_FILE) if _OIDC_EC_KEY_FILE else ""
+)
+if _OIDC_EC_KEY:
+    check_private_key(_OIDC_EC_KEY, key_type=EC, name="OIDC_EC_PRIVATE_KEY")
+
 OAUTHCLIENTS = {
     # RFC 9700 deprecates both: off in production unless the operator turns them on. On in debug
     # mode: the demo's tutorial (`make run`, the seeds) uses the password grant.
@@ -382,9 +391,26 @@ OAUTHCLIENTS = {
     # `make run` creates it (manage.py createoidckey); the app reads it when OIDC_RSA_PRIVATE_KEY is
     # not set. Relative to BASE_DIR.
     "OIDC_KEY_FILE": "var/oidc.key",
+    # The EC P-256 key that signs ES256 tokens, as the RSA key below (docs/oauth.md "Signing
+    # algorithms"): OIDC_EC_PRIVATE_KEY or OIDC_EC_PRIVATE_KEY_FILE, else var/oidc-ec.key (`make run`
+    # writes it); without any, ES256 is not offered. Previous keys stay published (rotation).
+    "OIDC_EC_KEY_FILE": "var/oidc-ec.key",
+    "OIDC_EC_PRIVATE_KEY": _OIDC_EC_KEY,
+    "OIDC_EC_PRIVATE_KEYS_INACTIVE": load_inactive_oidc_keys(
+        pems=env.str("OIDC_EC_PRIVATE_KEYS_INACTIVE", default="", multiline=True),
+        paths=env.list("OIDC_EC_PRIVATE_KEYS_INACTIVE_FILES", default=[]),
+        active=_OIDC_EC_KEY,
+        key_type=EC,
+    ),
+    # RFC 9126: how long a pushed authorization request's request_uri lives (seconds, under 600), and
+    # whether every client must push its authorization requests.
+    "PAR_EXPIRES_SECONDS": env.int("OAUTH2_PAR_EXPIRES_SECONDS", default=60),
+    "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": env.bool(
+        "OAUTH2_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", default=False
+    ),
 }
 
-# The key that signs ID tokens (docs/oauth.md "Rotating the signing key"): OIDC_RSA_PRIVATE_KEY, or
+# The key that signs ID tokens (docs/oauth.md "Rotating the signing keys"): OIDC_RSA_PRIVATE_KEY, or
 # the file OIDC_RSA_PRIVATE_KEY_FILE; only in debug may the server start without either (then
 # `make run` writes var/oidc.key, which the app reads).
 _OIDC_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")
@@ -511,7 +537,9 @@ SPECTACULAR_SETTINGS = {
         "scopes": DEFAULT_SCOPE,
     },
     # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
-    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
+    # No deep links: Swagger UI draws them as links inside each operation's button (a control
+    # inside a control, which screen readers cannot reach: axe's nested-interactive).
+    "SWAGGER_UI_SETTINGS": '{"deepLinking": false, "oauth2RedirectUrl": window.location.origin'
     ' + "/api/docs/oauth2-redirect.html"}',
 }
 

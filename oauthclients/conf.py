@@ -36,6 +36,21 @@ SCOPES = {
 }
 
 
+def _under_base_dir(value, name: str) -> Path:
+    """``value`` as a path; a relative one is relative to ``settings.BASE_DIR``, never to the
+    current directory."""
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    base_dir = getattr(settings, "BASE_DIR", None)
+    if base_dir is None:
+        raise ImproperlyConfigured(
+            f"OAUTHCLIENTS['{name}'] is relative ({path}) and settings.BASE_DIR is not set: "
+            "set BASE_DIR or give an absolute path."
+        )
+    return Path(base_dir) / path
+
+
 class AppSettings:
     """``settings.OAUTHCLIENTS``, one documented property per key (read on every access, so
     ``override_settings`` applies at once)."""
@@ -109,16 +124,39 @@ class AppSettings:
         ``OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]`` is not set and written by
         ``manage.py createoidckey``. A relative path is relative to ``settings.BASE_DIR``, never
         to the current directory."""
-        path = Path(self._setting("OIDC_KEY_FILE", "var/oidc.key"))
-        if path.is_absolute():
-            return path
-        base_dir = getattr(settings, "BASE_DIR", None)
-        if base_dir is None:
-            raise ImproperlyConfigured(
-                f"OAUTHCLIENTS['OIDC_KEY_FILE'] is relative ({path}) and settings.BASE_DIR is not set: "
-                "set BASE_DIR or give an absolute path."
-            )
-        return Path(base_dir) / path
+        return _under_base_dir(self._setting("OIDC_KEY_FILE", "var/oidc.key"), "OIDC_KEY_FILE")
+
+    @property
+    def OIDC_EC_PRIVATE_KEY(self) -> str:
+        """The EC P-256 private key (PEM) that signs ES256 tokens (ID tokens, userinfo) for clients
+        that registered ES256; empty: read ``OIDC_EC_KEY_FILE``, and without that file ES256 is not
+        offered. RS256 and PS256 use DOT's ``OIDC_RSA_PRIVATE_KEY`` (oauthclients.keys)."""
+        return self._setting("OIDC_EC_PRIVATE_KEY", "")
+
+    @property
+    def OIDC_EC_KEY_FILE(self) -> Path:
+        """The file holding the EC signing key, read when ``OIDC_EC_PRIVATE_KEY`` is empty and
+        written by ``manage.py createoidckey`` beside the RSA key; relative to ``BASE_DIR``."""
+        return _under_base_dir(self._setting("OIDC_EC_KEY_FILE", "var/oidc-ec.key"), "OIDC_EC_KEY_FILE")
+
+    @property
+    def OIDC_EC_PRIVATE_KEYS_INACTIVE(self) -> list[str]:
+        """Previous EC signing keys (PEM): published in the JWKS and verifying, never signing, as
+        DOT's ``OIDC_RSA_PRIVATE_KEYS_INACTIVE`` for the RSA key (key rotation)."""
+        return self._setting("OIDC_EC_PRIVATE_KEYS_INACTIVE", [])
+
+    @property
+    def PAR_EXPIRES_SECONDS(self) -> int:
+        """How long a pushed authorization request's ``request_uri`` may be used (RFC 9126
+        ``expires_in``): once, within this many seconds (under 600; a system check says so)."""
+        return self._setting("PAR_EXPIRES_SECONDS", 60)
+
+    @property
+    def REQUIRE_PUSHED_AUTHORIZATION_REQUESTS(self) -> bool:
+        """Every client must push its authorization requests (RFC 9126 §5): the authorization
+        endpoint refuses any other. Off: only the clients that registered
+        ``require_pushed_authorization_requests`` must."""
+        return self._setting("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", False)
 
     @property
     def REFRESH_TOKEN_IDLE_SECONDS(self) -> int:
@@ -282,6 +320,28 @@ def oidc_key_from_file() -> str:
         raise ImproperlyConfigured(
             f"The OpenID Connect signing key file {path} (OAUTHCLIENTS['OIDC_KEY_FILE']) "
             f"cannot be read: {exc.strerror}."
+        ) from exc
+
+
+def oidc_ec_key() -> str:
+    """The active EC signing key: ``OIDC_EC_PRIVATE_KEY``, else the PEM in ``OIDC_EC_KEY_FILE``,
+    else "" (ES256 is then not offered)."""
+    if pem := app_settings.OIDC_EC_PRIVATE_KEY:
+        return pem
+    try:
+        path = app_settings.OIDC_EC_KEY_FILE
+    except ImproperlyConfigured:
+        if "OIDC_EC_KEY_FILE" in getattr(settings, "OAUTHCLIENTS", {}):
+            raise
+        return ""  # no BASE_DIR and no EC key asked for: ES256 is simply not offered
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"The EC signing key file {path} (OAUTHCLIENTS['OIDC_EC_KEY_FILE']) cannot be read: "
+            f"{exc.strerror}."
         ) from exc
 
 

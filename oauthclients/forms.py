@@ -7,7 +7,9 @@ from oauthclients import conf
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    DEFAULT_ID_TOKEN_SIGNING_ALG,
     IMPLICIT,
+    JWS_ALGS,
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
@@ -123,6 +125,19 @@ class ClientForm(forms.Form):
         label=_("DPoP-bound access tokens only"),
         required=False,
         help_text=_("Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key."),
+    )
+    id_token_signed_response_alg = forms.ChoiceField(
+        label="ID token signature",
+        choices=[(alg, alg) for alg in JWS_ALGS],
+        initial=DEFAULT_ID_TOKEN_SIGNING_ALG,
+        required=False,
+        help_text="id_token_signed_response_alg: how we sign your ID tokens (keys at our JWKS).",
+    )
+    require_pushed_authorization_requests = forms.BooleanField(
+        label="Only pushed authorization requests (PAR)",
+        required=False,
+        help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
+        "/api/oauth2/par first; any other is refused.",
     )
 
     def __init__(self, *args, **kwargs):

@@ -26,6 +26,8 @@ METADATA_KEYS = {
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "id_token_signed_response_alg",
+    "require_pushed_authorization_requests",
     "dpop_bound_access_tokens",
 }
 

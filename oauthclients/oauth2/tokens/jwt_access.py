@@ -43,9 +43,12 @@ def signing_key(client):
 def token_cnf(request) -> dict | None:
     """The ``cnf`` claim (RFC 7800) binding the token to a key of the client, else None.
 
-    The hook for proof-of-possession: DPoP (RFC 9449 §6.1, ``{"jkt": <thumbprint>}``) fills it
-    when the token request carried a DPoP proof. Until then no token is bound."""
-    return None
+    DPoP (RFC 9449 §6.1): ``{"jkt": <thumbprint>}`` when the token request carried a proof, the
+    key ``dpop.bind_issued`` binds the token's row to; a resource then refuses it as a Bearer token."""
+    from oauthclients.oauth2.tokens.dpop import proved_jkt
+
+    jkt = proved_jkt.get()
+    return {"jkt": jkt} if jkt else None
 
 
 def jwt_resources(origin: str) -> list[str]:
