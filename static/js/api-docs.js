@@ -9,14 +9,16 @@
 
 (() => {
   const docs = document.getElementById("swagger-ui");
+  // The names in the page's language: the template writes them as data-name-* attributes.
+  const names = (docs && docs.dataset) || {};
   const REGIONS = [
-    [".information-container", "region", "About the API"],
-    [".scheme-container", "region", "Authorization"],
-    [".modal-ux", "dialog", "Available authorizations"],
+    [".information-container", "region", names.nameAbout || "About the API"],
+    [".scheme-container", "region", names.nameAuthorization || "Authorization"],
+    [".modal-ux", "dialog", names.nameAuthorizations || "Available authorizations"],
   ];
   const fix = () => {
     for (const button of docs.querySelectorAll("button.close-modal:not([aria-label])")) {
-      button.setAttribute("aria-label", "Close");
+      button.setAttribute("aria-label", names.nameClose || "Close");
     }
     for (const [selector, role, name] of REGIONS) {
       for (const element of docs.querySelectorAll(`${selector}:not([role])`)) {

@@ -29,6 +29,8 @@ LANGUAGES = {
         "not_found": ["Seite nicht gefunden", "Zur Startseite"],
         "tokens": ["Persönliche Zugriffstokens", "Token erstellen", "Läuft ab nach", "30 Tagen"],
         "client_form": ["Zugriffstokens", "Opak (von der API", "Nur an DPoP gebundene Zugriffstokens"],
+        "admin_login": ["Beer-Locker-Verwaltung", "Nur für Mitarbeitende", "Anmelden"],
+        "docs_names": ['data-name-about="Über die API"', 'data-name-close="Schließen"'],
         "security": ["Sicherheit", "Authenticator-Apps", "Noch keine Authenticator-App."],
         "totp_confirm": ["Authenticator-App hinzufügen", "Code aus der App", "Abbrechen"],
         "recovery_codes": ["Ihre Wiederherstellungscodes", "Speichern Sie diese Codes jetzt", "Fertig"],
@@ -61,6 +63,8 @@ LANGUAGES = {
             "Opaque (recherché par l'API",
             "Uniquement des jetons d'accès liés",
         ],
+        "admin_login": ["Administration de Beer Locker", "Réservé au personnel", "Se connecter"],
+        "docs_names": ['data-name-about="À propos de l\'API"', 'data-name-close="Fermer"'],
         "security": ["Sécurité", "Applications d'authentification", "Pas encore d'application"],
         "totp_confirm": ["Ajouter une application d'authentification", "Code de l'application", "Annuler"],
         "recovery_codes": ["Vos codes de récupération", "Enregistrez ces codes maintenant", "Terminé"],
@@ -242,6 +246,17 @@ def test_api_refusals_of_second_factors_and_dpop_in_the_requests_language(user, 
     assert dpop.status_code == 401
     assert dpop.json() == {"detail": LANGUAGES[language]["invalid_token"]}
     assert dpop["WWW-Authenticate"].isascii() and "invalid or expired" in dpop["WWW-Authenticate"]
+
+
+def test_admin_sign_in_and_api_docs_pages(client, language):
+    admin_login = client.get("/admin/login/", **headers(language))
+    docs = client.get("/api/docs", **headers(language))
+
+    assert_translated(admin_login, language, LANGUAGES[language]["admin_login"])
+    assert_translated(docs, language, [])
+    # Swagger UI's regions are named by js/api-docs.js with the names the page gives it.
+    for name in LANGUAGES[language]["docs_names"]:
+        assert name in docs.content.decode()
 
 
 def test_not_found_page(client, language):
