@@ -6,7 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
@@ -15,7 +15,9 @@ from rest_framework import authentication, exceptions
 from beerlocker_api import conf, dpop, jwt_access, limits, resource
 from beerlocker_api.compiled import CompiledLookup, Part
 
-HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
+HEADER_ONLY_MESSAGE = gettext_noop(
+    "Send the access token in the Authorization header (Bearer), not in the URL or body."
+)
 
 
 def token_outside_header(request) -> bool:
@@ -29,7 +31,7 @@ class TokenOutsideHeader(exceptions.APIException):
 
     status_code = 400
     default_code = "invalid_request"
-    default_detail = HEADER_ONLY_MESSAGE
+    default_detail = gettext_lazy(HEADER_ONLY_MESSAGE)  # the challenge keeps the English
     auth_header = f'Bearer realm="api", error="invalid_request", error_description="{HEADER_ONLY_MESSAGE}"'
 
 
@@ -141,7 +143,7 @@ class BearerAuthentication(OAuth2Authentication):
         refusal = resource.audience_refusal(access_token, self.get_resource(request))
         if refusal is not None:
             request.oauth2_error = {"error": "invalid_token", "error_description": refusal}
-            raise exceptions.AuthenticationFailed(refusal)
+            raise exceptions.AuthenticationFailed(_(refusal))
 
     def refuse_dpop(self, request, error: str, description: str):
         """401 with a ``WWW-Authenticate: DPoP`` challenge naming ``error`` (RFC 9449 §7.1)."""

@@ -11,12 +11,16 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.translation import gettext_noop
 
 from beerlocker_api import conf
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
-WRONG_AUDIENCE_MESSAGE = "The access token is not valid for this resource."
-NO_AUDIENCE_MESSAGE = "The access token names no resource; ask for one with the resource parameter."
+# English in challenges (error_description); translated where raised as the JSON detail.
+WRONG_AUDIENCE_MESSAGE = gettext_noop("The access token is not valid for this resource.")
+NO_AUDIENCE_MESSAGE = gettext_noop(
+    "The access token names no resource; ask for one with the resource parameter."
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 

@@ -39,6 +39,7 @@ LANGUAGES = {
         "wrong_code": "Dieser Code ist nicht richtig oder wurde bereits verwendet.",
         "factor_subject": "Ihrem Beer-Locker-Konto wurde ein zweiter Faktor hinzugefügt",
         "second_factor_refusal": "Dieses Konto verwendet einen zweiten Faktor",
+        "header_only": "Senden Sie das Zugriffstoken im Authorization-Header",
         "reset_subject": "Setzen Sie Ihr Beer-Locker-Passwort zurück",
         "reset_body": ["Hallo ", "Jemand (hoffentlich Sie)", "Wählen Sie hier ein neues Passwort:"],
         "blank": "Dieses Feld darf nicht leer sein.",
@@ -78,6 +79,7 @@ LANGUAGES = {
         "wrong_code": "Ce code n'est pas correct, ou a déjà été utilisé.",
         "factor_subject": "Un second facteur a été ajouté à votre compte Beer Locker",
         "second_factor_refusal": "Ce compte utilise un second facteur",
+        "header_only": "Envoyez le jeton d'accès dans l'en-tête Authorization",
         "reset_subject": "Réinitialisez votre mot de passe Beer Locker",
         "reset_body": [
             "Bonjour ",
@@ -246,6 +248,14 @@ def test_api_refusals_of_second_factors_and_dpop_in_the_requests_language(user, 
     assert dpop.status_code == 401
     assert dpop.json() == {"detail": LANGUAGES[language]["invalid_token"]}
     assert dpop["WWW-Authenticate"].isascii() and "invalid or expired" in dpop["WWW-Authenticate"]
+
+
+def test_a_token_outside_the_header_is_refused_in_the_requests_language(language):
+    response = APIClient().get("/api/beers?access_token=abc", **headers(language))
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(LANGUAGES[language]["header_only"])
+    assert "not in the URL or body" in response["WWW-Authenticate"]
 
 
 def test_admin_sign_in_and_api_docs_pages(client, language):
