@@ -145,11 +145,11 @@ class BearerAuthentication(OAuth2Authentication):
             request.oauth2_error = {"error": "invalid_token", "error_description": refusal}
             raise exceptions.AuthenticationFailed(_(refusal))
 
-    def refuse_dpop(self, request, error: str, description: str):
+    def refuse_dpop(self, request, error: str, description: str, detail: str | None = None):
         """401 with a ``WWW-Authenticate: DPoP`` challenge naming ``error`` (RFC 9449 §7.1)."""
         request.dpop_error = {"error": error, "error_description": description}
         # The challenge's description stays English (ASCII); the JSON detail is the reader's language.
-        raise exceptions.AuthenticationFailed(_(description))
+        raise exceptions.AuthenticationFailed(detail or _(description))
 
     def authenticate_dpop(self, request):
         """``Authorization: DPoP <token>`` with a ``DPoP`` proof (RFC 9449 §7): the token must be
@@ -169,7 +169,7 @@ class BearerAuthentication(OAuth2Authentication):
         try:
             proof = dpop.verify_request_proof(request, access_token=token)
         except dpop.InvalidProof as error:
-            self.refuse_dpop(request, error.error, error.description)
+            self.refuse_dpop(request, error.error, error.description, error.detail())
         if not constant_time_compare(proof.jkt, jkt):
             self.refuse_dpop(
                 request,
@@ -220,7 +220,7 @@ class BearerAuthentication(OAuth2Authentication):
             claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
         except jwt_access.RefusedToken as refusal:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
-            raise exceptions.AuthenticationFailed(_(str(refusal))) from None
+            raise exceptions.AuthenticationFailed(refusal.detail()) from None
         if (claims.get("cnf") or {}).get("jkt") is not None:
             # RFC 9449 §7.2: a DPoP-bound token is no bearer token, a JWT no more than an opaque one.
             self.refuse_dpop(

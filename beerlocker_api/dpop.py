@@ -29,7 +29,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 from jwcrypto import jwk, jws
 from jwcrypto.common import JWException
 
@@ -56,9 +56,16 @@ class InvalidProof(Exception):
 
     error = "invalid_dpop_proof"
 
-    def __init__(self, description: str):
-        super().__init__(description)
-        self.description = description
+    def __init__(self, message: str, **params: str):
+        # ``message`` is English, marked with gettext_noop: the challenge's error_description
+        # (``description``) stays English, the JSON detail is translated (``detail``).
+        self.message, self.params = message, params
+        self.description = message % params if params else message
+        super().__init__(self.description)
+
+    def detail(self) -> str:
+        """The description in the active language."""
+        return gettext(self.message) % self.params if self.params else gettext(self.message)
 
 
 class UseNonce(InvalidProof):
@@ -178,7 +185,9 @@ def _header_and_claims(proof: str) -> tuple[dict, jwk.JWK, dict]:
         raise InvalidProof(gettext_noop('The DPoP proof must have typ "dpop+jwt".'))
     alg = header.get("alg")
     if alg not in signing_algs():
-        raise InvalidProof(f"The DPoP proof's alg must be one of: {' '.join(signing_algs())}.")
+        raise InvalidProof(
+            gettext_noop("The DPoP proof's alg must be one of: %(algs)s."), algs=" ".join(signing_algs())
+        )
     public = header.get("jwk")
     if not isinstance(public, dict):
         raise InvalidProof(gettext_noop("The DPoP proof's header must carry the public key (jwk)."))

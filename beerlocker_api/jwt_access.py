@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 import jwt
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type (RFC 9068 §2.1)
 # The signature algorithms a JWT access token of this server may use: the server signs with one
@@ -50,7 +50,15 @@ VERIFIED_CACHE_SIZE = 4096
 
 
 class RefusedToken(Exception):
-    """A JWT access token that must not be accepted; the message says why (never the token)."""
+    """A JWT access token that must not be accepted; the message says why (never the token).
+    ``str()`` is the English (an error_description); ``detail()`` the active language's."""
+
+    def __init__(self, message: str, **params: str):
+        self.message, self.params = message, params
+        super().__init__(message % params if params else message)
+
+    def detail(self) -> str:
+        return gettext(self.message) % self.params if self.params else gettext(self.message)
 
 
 def looks_like_jwt(token: str) -> bool:
@@ -203,7 +211,7 @@ def check_claims(claims: dict, *, issuer: str, leeway: int = LEEWAY_SECONDS) -> 
     """RFC 9068 §4 on verified claims: every required claim, the issuer, not expired."""
     missing = [name for name in REQUIRED_CLAIMS if name not in claims]
     if missing:
-        raise RefusedToken(f"The access token lacks {', '.join(missing)}.")
+        raise RefusedToken(gettext_noop("The access token lacks %(claims)s."), claims=", ".join(missing))
     if claims["iss"] != issuer:
         raise RefusedToken(gettext_noop("The access token was issued by another server."))
     exp, iat = claims["exp"], claims["iat"]

@@ -33,6 +33,7 @@ import time
 
 import jwt
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 from rest_framework import authentication, exceptions
 
 from beerlocker_api import jwt_access
@@ -90,7 +91,7 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
         try:
             claims = self.verify(token)
         except jwt_access.RefusedToken as refusal:
-            raise exceptions.AuthenticationFailed(str(refusal)) from None
+            raise exceptions.AuthenticationFailed(refusal.detail()) from None
         return self.get_user(claims), claims
 
     def authenticate_header(self, request):
@@ -103,7 +104,7 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
     def verify(self, token: str) -> dict:
         """The claims of ``token`` when it is a valid access token for this API; RefusedToken otherwise."""
         if not jwt_access.looks_like_jwt(token):
-            raise jwt_access.RefusedToken("The access token is not a JWT.")
+            raise jwt_access.RefusedToken(gettext_noop("The access token is not a JWT."))
         header = jwt_access.unverified_header(token)
         alg = jwt_access.check_header(header, algorithms=self.algorithms)
         key = self.key(header.get("kid"))
@@ -118,13 +119,17 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
                 options={"require": list(jwt_access.REQUIRED_CLAIMS)},
             )
         except jwt.ExpiredSignatureError as exc:
-            raise jwt_access.RefusedToken("The access token has expired.") from exc
+            raise jwt_access.RefusedToken(gettext_noop("The access token has expired.")) from exc
         except jwt.InvalidAudienceError as exc:
-            raise jwt_access.RefusedToken("The access token is not valid for this resource.") from exc
+            raise jwt_access.RefusedToken(
+                gettext_noop("The access token is not valid for this resource.")
+            ) from exc
         except jwt.InvalidIssuerError as exc:
-            raise jwt_access.RefusedToken("The access token was issued by another server.") from exc
+            raise jwt_access.RefusedToken(
+                gettext_noop("The access token was issued by another server.")
+            ) from exc
         except jwt.PyJWTError as exc:
-            raise jwt_access.RefusedToken("The access token is not valid.") from exc
+            raise jwt_access.RefusedToken(gettext_noop("The access token is not valid.")) from exc
         jwt_access.check_claims(claims, issuer=self.issuer, leeway=self.leeway_seconds)
         return claims
 
@@ -134,7 +139,7 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
         """The issuer's public key named ``kid``: from this process's copy of its key set, which is
         fetched when missing or stale, and again (rate-limited) when it does not hold ``kid``."""
         if not isinstance(kid, str) or not kid:
-            raise jwt_access.RefusedToken("The access token names no key (kid).")
+            raise jwt_access.RefusedToken(gettext_noop("The access token names no key (kid)."))
         uri = self.get_jwks_uri()
         held = _key_sets.get(uri)
         stale = held is None or time.monotonic() - held.fetched > self.jwks_cache_seconds
@@ -143,7 +148,9 @@ class JWKSAccessTokenAuthentication(authentication.BaseAuthentication):
         if stale or rotated:
             held = self._fetch(uri) or held
         if held is None or kid not in held.keys:
-            raise jwt_access.RefusedToken("The access token was not signed by a key of its issuer.")
+            raise jwt_access.RefusedToken(
+                gettext_noop("The access token was not signed by a key of its issuer.")
+            )
         return held.keys[kid]
 
     def _may_refetch(self, uri: str) -> bool:

@@ -5,10 +5,14 @@ import re
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
+from beerlocker_api import dpop, jwt_access
 from tests.factories import PASSWORD, BeerFactory, ClientFactory
+from tests.support.dpop import make_proof, new_key
 from tests.support.http import basic_api, signed_in_as, signed_in_with_password
 from tests.support.i18n import english_left, visible_text
 from tests.support.oauth import authorize_url, mint_tokens, pkce_pair
@@ -40,6 +44,8 @@ LANGUAGES = {
         "factor_subject": "Ihrem Beer-Locker-Konto wurde ein zweiter Faktor hinzugefügt",
         "second_factor_refusal": "Dieses Konto verwendet einen zweiten Faktor",
         "header_only": "Senden Sie das Zugriffstoken im Authorization-Header",
+        "dpop_alg": "Der alg des DPoP-Nachweises muss einer der folgenden sein: PS256.",
+        "jwt_lacks": "Dem Zugriffstoken fehlt iss, exp, iat.",
         "reset_subject": "Setzen Sie Ihr Beer-Locker-Passwort zurück",
         "reset_body": ["Hallo ", "Jemand (hoffentlich Sie)", "Wählen Sie hier ein neues Passwort:"],
         "blank": "Dieses Feld darf nicht leer sein.",
@@ -80,6 +86,8 @@ LANGUAGES = {
         "factor_subject": "Un second facteur a été ajouté à votre compte Beer Locker",
         "second_factor_refusal": "Ce compte utilise un second facteur",
         "header_only": "Envoyez le jeton d'accès dans l'en-tête Authorization",
+        "dpop_alg": "L'alg de la preuve DPoP doit être l'un de ceux-ci\u00a0: PS256.",
+        "jwt_lacks": "Il manque iss, exp, iat au jeton d'accès.",
         "reset_subject": "Réinitialisez votre mot de passe Beer Locker",
         "reset_body": [
             "Bonjour ",
@@ -248,6 +256,26 @@ def test_api_refusals_of_second_factors_and_dpop_in_the_requests_language(user, 
     assert dpop.status_code == 401
     assert dpop.json() == {"detail": LANGUAGES[language]["invalid_token"]}
     assert dpop["WWW-Authenticate"].isascii() and "invalid or expired" in dpop["WWW-Authenticate"]
+
+
+@override_settings(BEERLOCKER_API={"DPOP_SIGNING_ALGS": ["PS256"]})
+def test_refusals_naming_values_are_translated_whole(language):
+    """A DPoP or JWT refusal that names values: the detail in the reader's language, the
+    error_description (``description`` / ``str()``) in English."""
+    secret = new_key("HS256")
+    proof = make_proof(
+        secret, htu="https://testserver/api/beers", alg="HS256", header_jwk=secret.export(as_dict=True)
+    )
+    with pytest.raises(dpop.InvalidProof) as refused_proof:
+        dpop.verify_proof(proof, method="GET", uri="https://testserver/api/beers")
+    with pytest.raises(jwt_access.RefusedToken) as refused_jwt:
+        jwt_access.check_claims({"sub": "1", "client_id": "c", "jti": "j", "aud": "a"}, issuer="x")
+
+    with translation.override(language):
+        assert refused_proof.value.detail() == LANGUAGES[language]["dpop_alg"]
+        assert refused_jwt.value.detail() == LANGUAGES[language]["jwt_lacks"]
+        assert refused_proof.value.description == "The DPoP proof's alg must be one of: PS256."
+        assert str(refused_jwt.value) == "The access token lacks iss, exp, iat."
 
 
 def test_a_token_outside_the_header_is_refused_in_the_requests_language(language):
