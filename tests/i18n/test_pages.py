@@ -42,6 +42,7 @@ LANGUAGES = {
         "verify": ["Noch ein Schritt", "Ihr Passwort war richtig.", "Bestätigen", "Neu beginnen"],
         "wrong_code": "Dieser Code ist nicht richtig oder wurde bereits verwendet.",
         "factor_subject": "Ihrem Beer-Locker-Konto wurde ein zweiter Faktor hinzugefügt",
+        "recovery_used_subject": "Anmeldung bei Ihrem Beer-Locker-Konto mit einem Wiederherstellungscode",
         "second_factor_refusal": "Dieses Konto verwendet einen zweiten Faktor",
         "header_only": "Senden Sie das Zugriffstoken im Authorization-Header",
         "dpop_alg": "Der alg des DPoP-Nachweises muss einer der folgenden sein: PS256.",
@@ -84,6 +85,9 @@ LANGUAGES = {
         "verify": ["Encore une étape", "Votre mot de passe était correct.", "Vérifier", "Recommencer"],
         "wrong_code": "Ce code n'est pas correct, ou a déjà été utilisé.",
         "factor_subject": "Un second facteur a été ajouté à votre compte Beer Locker",
+        "recovery_used_subject": (
+            "Un code de récupération a servi à vous connecter à votre compte Beer Locker"
+        ),
         "second_factor_refusal": "Ce compte utilise un second facteur",
         "header_only": "Envoyez le jeton d'accès dans l'en-tête Authorization",
         "dpop_alg": "L'alg de la preuve DPoP doit être l'un de ceux-ci\u00a0: PS256.",
@@ -229,17 +233,31 @@ def test_security_pages_and_the_second_factor_email(user, language, django_captu
         assert english_left(notice.body.replace("\n", " "), language) == []
 
 
-def test_sign_in_verify_page_and_its_errors(user, client, language, settings):
+def test_sign_in_verify_page_its_errors_and_the_recovery_code_email(
+    user, client, language, settings, django_capture_on_commit_callbacks
+):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    add_authenticator(signed_in_with_password(user))
+    user.email = "reader@example.com"
+    user.save(update_fields=["email"])
+    _, recovery_codes = add_authenticator(signed_in_with_password(user))
     client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, **headers(language))
 
     page = client.get(reverse("accounts:sign-in-verify"), **headers(language))
     wrong = client.post(reverse("accounts:sign-in-verify"), {"token": "000000"}, **headers(language))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in = client.post(
+            reverse("accounts:sign-in-verify"), {"token": recovery_codes[0]}, **headers(language)
+        )
 
     assert_translated(page, language, LANGUAGES[language]["verify"])
     assert wrong.status_code == 200
     assert_translated(wrong, language, [LANGUAGES[language]["wrong_code"]])
+    assert signed_in.status_code == 302
+    subject = LANGUAGES[language]["recovery_used_subject"]
+    [notice] = [message for message in mail.outbox if message.subject == subject]
+    assert english_left(notice.alternatives[0][0], language) == []
+    assert english_left(notice.body.replace("\n", " "), language) == []
 
 
 def test_api_refusals_of_second_factors_and_dpop_in_the_requests_language(user, language):
