@@ -177,6 +177,8 @@ class AuthorizationCodeRedemption(models.Model):
     # later: OIDC Core §12.2 keeps auth_time (and acr) those of the original authentication.
     auth_time = models.DateTimeField(null=True, blank=True)
     acr = models.CharField(max_length=100, blank=True)
+    # The sign-in's methods (the ID token's amr, RFC 8176), for refreshed ID tokens too.
+    amr = models.JSONField(default=list, blank=True)
     # The browser session's public id (the ID token's sid), for refreshed ID tokens too.
     sid = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -188,7 +190,7 @@ class AuthorizationCodeRedemption(models.Model):
 class CodeAuthentication(models.Model):
     """When and how the user signed in, for the ID token an authorization code will buy.
 
-    The token endpoint has no browser session, so ``auth_time`` and ``acr`` travel with the code;
+    The token endpoint has no browser session, so ``auth_time``, ``acr`` and ``amr`` travel with the code;
     the row goes when DOT deletes the grant (the code is redeemed or expires).
     """
 
@@ -197,6 +199,8 @@ class CodeAuthentication(models.Model):
     )
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=100, blank=True)
+    # How: RFC 8176 method names (the ID token's amr), [] when unknown.
+    amr = models.JSONField(default=list, blank=True)
     # The browser session's public id (the ID token's sid); "" when the session has none.
     sid = models.CharField(max_length=64, blank=True)
 

@@ -179,6 +179,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 auth_time=getattr(request, "auth_time", None),
                 acr=getattr(request, "acr", None),
                 sid=getattr(request, "sid", None),
+                amr=getattr(request, "amr", None),
             )
             self._record_session_client(request)
 
@@ -399,6 +400,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             id_claims["auth_time"] = auth_time
         if acr:
             id_claims["acr"] = acr
+        amr = authn.id_token_amr(request, record)
+        if amr:
+            id_claims["amr"] = amr  # RFC 8176 method names: "pwd", "hwk"/"swk", "user", "mfa"
         # Back-Channel Logout 1.0 §2.1: the session's public id, never the session key.
         sid = authn.id_token_sid(request, record)
         if sid:

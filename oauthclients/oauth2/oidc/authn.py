@@ -1,4 +1,5 @@
-"""How and when the user signed in: ``auth_time``, ``acr`` and ``max_age`` (OIDC Core §2, §3.1.2.1).
+"""How and when the user signed in: ``auth_time``, ``acr``, ``amr`` and ``max_age`` (OIDC Core §2,
+§3.1.2.1; RFC 8176 for the ``amr`` values).
 
 Every sign-in (the password form, sign-up, a social provider, Django's test client) goes through
 ``django.contrib.auth.login``, whose ``user_logged_in`` signal calls ``record_sign_in``: the time
@@ -22,10 +23,17 @@ from oauthclients.oauth2.logout import backchannel
 # The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
 ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret
 ACR_PROVIDER = "urn:beerlocker:acr:provider"
-ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER]
+# A second factor after the password (TOTP, a recovery code: the project's OTP pages).
+ACR_MFA = "urn:beerlocker:acr:mfa"
+# A factor bound to this site's origin, which a look-alike site cannot relay: a passkey (WebAuthn),
+# alone or after the password. Set by the project's passkey views, not by a backend.
+ACR_PHISHING_RESISTANT = "urn:beerlocker:acr:phr"
+ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER, ACR_PHISHING_RESISTANT]
 
 SESSION_AUTH_TIME = "oidc_auth_time"
 SESSION_ACR = "oidc_acr"
+# RFC 8176 method names ("pwd", "hwk", "swk", "user", "mfa"...) of the session's sign-in, as a list.
+SESSION_AMR = "oidc_amr"
 # The authorization requests this browser was sent to sign in again for (max_age), by a digest of
 # the request's URL, with when: a sign-in after that satisfies THAT request once, however long the
 # user took (max_age=0 included), and no other request (OIDC Core §3.1.2.1: the OP MUST
@@ -57,7 +65,19 @@ def record_sign_in(sender, request, user, **kwargs) -> None:
     # login() names the backend in the session (authenticate() also sets user.backend, but a
     # sign-up's login(user, backend=...) does not).
     backend = request.session.get(BACKEND_SESSION_KEY) or getattr(user, "backend", None)
-    request.session[SESSION_ACR] = acr_for_backend(backend)
+    acr = acr_for_backend(backend)
+    request.session[SESSION_ACR] = acr
+    # A sign-in replaces the methods of the one before (a passkey's view sets its own after this).
+    request.session[SESSION_AMR] = ["pwd"] if acr == ACR_PASSWORD else []
+
+
+def session_sign_in_upgrade(request, *, acr: str, amr: list[str]) -> None:
+    """Record that this session's sign-in was completed (or made) with a stronger method: a second
+    factor, a passkey. ``auth_time`` is unchanged unless the session had none (OIDC Core §2: it is
+    when the End-User authentication occurred; a passkey sign-in's login() set it just now)."""
+    request.session.setdefault(SESSION_AUTH_TIME, time.time())
+    request.session[SESSION_ACR] = acr
+    request.session[SESSION_AMR] = list(dict.fromkeys(amr))
 
 
 def session_authentication(request) -> tuple[float | None, str | None]:
@@ -119,19 +139,24 @@ def authorization_credentials(request) -> dict:
     return {
         "auth_time": int(auth_time) if auth_time is not None else None,
         "acr": acr,
+        "amr": list(request.session.get(SESSION_AMR) or []),
         # The browser session's public id: the ID token's sid (Back-Channel Logout 1.0 §2.1).
         "sid": backchannel.session_id(request),
     }
 
 
 def code_authentication_record(
-    *, grant, auth_time: int | None, acr: str | None, sid: str | None = None
+    *, grant, auth_time: int | None, acr: str | None, sid: str | None = None, amr: list | None = None
 ) -> None:
     """Keep the sign-in behind a just-issued authorization code with its grant."""
     if auth_time is None:
         return
     CodeAuthentication.objects.create(
-        grant=grant, auth_time=datetime.fromtimestamp(auth_time, tz=UTC), acr=acr or "", sid=sid or ""
+        grant=grant,
+        auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
+        acr=acr or "",
+        sid=sid or "",
+        amr=list(amr or []),
     )
 
 
@@ -167,8 +192,27 @@ def id_token_sid(request, code_record: CodeAuthentication | None) -> str | None:
     return None
 
 
+def id_token_amr(request, code_record: CodeAuthentication | None) -> list[str]:
+    """The methods (``amr``, RFC 8176) of the sign-in behind an ID token, found the way
+    ``id_token_authentication`` finds it; empty when unknown."""
+    if getattr(request, "auth_time", None) is not None:
+        return list(getattr(request, "amr", None) or [])
+    if code_record is not None:
+        return list(code_record.amr or [])
+    family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
+    if family is not None:
+        redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
+        return list(redemption.amr or []) if redemption is not None else []
+    return []
+
+
 def code_sign_in(code_record: CodeAuthentication | None) -> dict:
     """The sign-in recorded for a code, as AuthorizationCodeRedemption fields (empty if none)."""
     if code_record is None:
         return {}
-    return {"auth_time": code_record.auth_time, "acr": code_record.acr, "sid": code_record.sid}
+    return {
+        "auth_time": code_record.auth_time,
+        "acr": code_record.acr,
+        "sid": code_record.sid,
+        "amr": code_record.amr,
+    }

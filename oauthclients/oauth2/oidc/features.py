@@ -18,7 +18,7 @@ from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 # ID tokens are signed with the server's RSA key, and with nothing else.
 ID_TOKEN_SIGNING_ALGS = ["RS256"]
 # Claims of the ID token itself, released with every one (beside sub and the scope claims).
-ID_TOKEN_CLAIMS = ["acr", "auth_time", "sid"]
+ID_TOKEN_CLAIMS = ["acr", "amr", "auth_time", "sid"]
 
 
 def discovery_metadata(request, *, oidc: bool) -> dict:
