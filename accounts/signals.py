@@ -34,3 +34,9 @@ session_ended = KeywordSignal("session", "by", "actor")
 password_changed = KeywordSignal("user", "how", "admin")
 email_changed = KeywordSignal("user", "old_email")
 email_verified = KeywordSignal("user")
+
+# ``passkey_added(sender=WebAuthnCredential, user, passkey)``: sent by ``accounts.passkeys`` when a
+# registration ceremony kept a new passkey, inside its transaction. ``passkey_removed(sender=
+# WebAuthnCredential, user, passkey)``: after ``passkey_delete`` removed it (``passkey.name`` kept).
+passkey_added = KeywordSignal("user", "passkey")
+passkey_removed = KeywordSignal("user", "passkey")

@@ -24,6 +24,8 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
     PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
     RATE_LIMITED = "rate_limited", "Rate limit hit"
+    PASSKEY_ADDED = "passkey_added", "Passkey added"
+    PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).

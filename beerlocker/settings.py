@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # --- passkeys (accounts.passkeys): WebAuthn credentials as django-otp devices
+    "django_otp",
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (a passkey, django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Each signed-in session's last activity, address and browser (accounts.sessions).
     "accounts.middleware.SessionActivityMiddleware",
     # The address and User-Agent every activity event records.
@@ -483,6 +488,8 @@ AUTHENTICATION_BACKENDS = [
     "beerlocker_api.backends.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone (accounts.passkeys): the verified credential names the user.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 SOCIAL_AUTH_STORAGE = "socialaccounts.models.SocialAccountStorage"
 SOCIAL_AUTH_URL_NAMESPACE = "social"
@@ -526,6 +533,25 @@ if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"
             "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS: provider tokens are stored encrypted."
         )
     SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"] = [SECRET_KEY]
+
+# --- Passkeys (accounts.passkeys, django-otp-webauthn; docs/passkeys.md) -----
+
+# The relying party a passkey is bound to: a registrable domain (example.com), never a URL.
+# Unset: the host of each request (ALLOWED_HOSTS vouches for it), right for a site at one host. A
+# site at several hosts, or behind a proxy that rewrites Host, sets it. Changing it orphans every
+# passkey. The origins (https://example.com, comma-separated) ceremonies may come from; unset: the
+# request's own (https only behind a TLS proxy with DJANGO_BEHIND_TLS_PROXY=1). docs/passkeys.md.
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
+if not OTP_WEBAUTHN_RP_ID:
+    OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.request_rp_id"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[])
+if not OTP_WEBAUTHN_ALLOWED_ORIGINS:
+    # "No allowed origins": accounts.passkeys.PasskeyHelper takes the request's origin instead.
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "otp_webauthn.E030"]
+OTP_WEBAUTHN_RP_NAME = "Beer Locker"
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+# Failed ceremonies are expected (a cancelled prompt, a stale page): no traceback in the log.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
 
 # --- Security activity log (activity) -------------------------------------
 
