@@ -44,12 +44,8 @@ class PasskeyRegistrationBeginView(RecentSignInRequired, views.BeginCredentialRe
 
 
 class PasskeyRegistrationCompleteView(RecentSignInRequired, views.CompleteCredentialRegistrationView):
-    """POST: the browser's new credential, verified against the challenge, origin and RP ID, kept."""
-
-    def post(self, *args, **kwargs):
-        # The credential, its attestation and the passkey_added event: all or none.
-        with transaction.atomic():
-            return super().post(*args, **kwargs)
+    """POST: the browser's new credential, verified against the challenge, origin and RP ID, kept
+    (with its attestation and the passkey_added event, all or none: ``PasskeyHelper``)."""
 
 
 class PasskeyAuthenticationBeginView(views.BeginCredentialAuthenticationView):
@@ -62,11 +58,9 @@ class PasskeyAuthenticationCompleteView(views.CompleteCredentialAuthenticationVi
     passkey must be the user's, and completes the sign-in as a second factor. Either way the
     session's acr becomes phishing-resistant."""
 
-    def post(self, *args, **kwargs):
-        # The sign count, last-used time and the session's sign-in: together.
-        with transaction.atomic():
-            return super().post(*args, **kwargs)
-
+    # No transaction around the whole request: the library spends the ceremony's state (its
+    # challenge) by saving the session first, and a rollback must never give it back.
+    @transaction.atomic
     def complete_auth(self, device: WebAuthnCredential):
         second_factor = self.request.user.is_authenticated
         super().complete_auth(device)

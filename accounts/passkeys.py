@@ -51,9 +51,12 @@ class PasskeyHelper(WebAuthnHelper):
         passkey.name = str(describe_user_agent(user_agent(self.request)))[:NAME_MAX_LENGTH]
         return passkey
 
+    @transaction.atomic
     def register_complete(self, user, state, data):
+        # The credential, its attestation and the passkey_added event (activity, the e-mail after
+        # commit): all or none. Not the view's whole request: the library spent the ceremony's
+        # state by saving the session before this, and a rollback must never give it back.
         passkey = super().register_complete(user=user, state=state, data=data)
-        # In the view's transaction: the event and the e-mail only for a passkey that was kept.
         passkey_added.send(sender=WebAuthnCredential, user=user, passkey=passkey)
         return passkey
 
