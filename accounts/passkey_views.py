@@ -34,8 +34,8 @@ class RecentSignInRequired:
     """Adding a passkey adds a way into the account: a browser left signed in must not do it."""
 
     def check_can_register(self):
-        super().check_can_register()  # type: ignore[misc]
-        if not passkeys.recently_signed_in(self.request):  # type: ignore[attr-defined]
+        super().check_can_register()
+        if not passkeys.recently_signed_in(self.request):
             raise SignInAgain()
 
 
