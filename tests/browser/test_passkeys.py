@@ -179,3 +179,26 @@ def test_an_application_gets_an_id_token_saying_the_user_signed_in_with_a_passke
     assert claims["acr"] == authn.ACR_PHISHING_RESISTANT
     assert claims["amr"] == ["hwk", "user"]
     session.close()
+
+
+def test_confirm_a_password_sign_in_with_a_passkey(page, authenticator):
+    sign_up(page, "rory")
+    add_passkey(page, "Laptop")
+    sign_out(page)
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("rory")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_text("Signed in as rory")).to_be_visible()
+    assert session_of(page)[authn.SESSION_AMR] == ["pwd"]
+
+    # The second step after the password: the standalone page (or any page that includes the button).
+    page.goto("/account/passkeys/verify/?next=/account/passkeys/")
+    screenshot(page, "passkey-verify")
+    page.get_by_role("button", name="Confirm with a passkey").click()
+    page.wait_for_url("**/account/passkeys/")
+
+    session = session_of(page)
+    assert session[authn.SESSION_ACR] == authn.ACR_PHISHING_RESISTANT
+    assert session[authn.SESSION_AMR] == ["pwd", "hwk", "user", "mfa"]
+    assert session["otp_device_id"] == WebAuthnCredential.objects.get(name="Laptop").persistent_id
