@@ -24,6 +24,8 @@ class Kind(models.TextChoices):
     PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
     PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
     RATE_LIMITED = "rate_limited", "Rate limit hit"
+    PERSONAL_TOKEN_CREATED = "personal_token_created", "Personal access token created"
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", "Personal access token revoked"
     PASSKEY_ADDED = "passkey_added", "Passkey added"
     PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
 

@@ -37,3 +37,9 @@ def new_sign_in(*, user, device: str, address: str | None) -> None:
     """Tell the user their account was signed in to from a browser that had not signed in to it
     before (``device``: browser and system; ``address``: the client's IP address, if known)."""
     _send(user, "new_sign_in", device=device, address=address)
+
+
+def personal_token_created(*, user, name: str, scopes: list[str], expires) -> None:
+    """Tell the user a personal access token was created for their account (a standing way in
+    for scripts: if it was not them, they must revoke it)."""
+    _send(user, "personal_token_created", name=name, scopes=scopes, expires=expires)

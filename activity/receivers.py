@@ -25,6 +25,7 @@ from beerlocker_api import limits
 from beerlocker_api.signals import rate_limited
 from oauthclients import signals as clients
 from oauthclients.grants import PASSWORD, TOKEN_EXCHANGE
+from personaltokens import signals as personal
 from socialaccounts import signals as social
 
 
@@ -200,6 +201,26 @@ def sign_ins_locked_out(sender, request, username, **kwargs):
     )
 
 
+def personal_token_created(sender, token, user, **kwargs):
+    # The token's name, scopes and expiry; never the token (it exists only in its owner's hands).
+    event_record(
+        kind=Kind.PERSONAL_TOKEN_CREATED,
+        user=user,
+        name=token.name,
+        scopes=token.scopes,
+        expires=token.expires.isoformat(),
+    )
+    transaction.on_commit(
+        lambda: notifications.personal_token_created(
+            user=user, name=token.name, scopes=token.scopes, expires=token.expires
+        )
+    )
+
+
+def personal_token_revoked(sender, token, user, **kwargs):
+    event_record(kind=Kind.PERSONAL_TOKEN_REVOKED, user=user, name=token.name)
+
+
 RECEIVERS = [
     (user_logged_in, signed_in),
     (user_login_failed, sign_in_failed),
@@ -222,6 +243,8 @@ RECEIVERS = [
     (social.account_unlinked, provider_unlinked),
     (rate_limited, rate_was_limited),
     (user_locked_out, sign_ins_locked_out),
+    (personal.token_created, personal_token_created),
+    (personal.token_revoked, personal_token_revoked),
 ]
 
 

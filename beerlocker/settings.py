@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     # Users (API, sign-up, account pages). Before django.contrib.auth: its
     # changepassword command replaces Django's (the first app that has a command wins).
     "accounts",
+    "personaltokens",  # personal access tokens for scripts (the API's first authentication)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -248,6 +249,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 REST_FRAMEWORK = {
     # Bearer first: DRF answers 401 with the first class's challenge, which names Bearer and Basic.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: a personal access token is never looked up as an OAuth token or tried as a password.
+        "personaltokens.authentication.PersonalAccessTokenAuthentication",
         "beerlocker_api.authentication.BearerAuthentication",
         "beerlocker_api.authentication.BasicAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -52,6 +52,7 @@ urlpatterns = [
     path("", include("beerlocker_api.urls")),
     path("api/", include("accounts.urls")),
     path("api/", include("activity.urls")),
+    path("api/", include("personaltokens.urls")),
     path("api/", include("lockers.urls")),
     # Client registration: /api/clients and DCR at /api/oauth2/register (before DOT's own routes).
     path("api/", include("oauthclients.urls")),
@@ -65,6 +66,7 @@ urlpatterns = [
     path("account/beers/", include("lockers.page_urls")),
     path("account/", include("oauthclients.page_urls")),
     path("account/activity/", include("activity.page_urls")),
+    path("account/tokens/", include("personaltokens.page_urls")),
     # The passkey ceremonies' JSON endpoints (accounts.passkey_views, django-otp-webauthn's script).
     path("account/passkeys/webauthn/", include("accounts.passkey_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

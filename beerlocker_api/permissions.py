@@ -35,23 +35,27 @@ def resource_metadata_url(request) -> str | None:
 
 
 def access_token(request):
-    """The django-oauth-toolkit access token the request was authenticated with, else None.
+    """The scoped credential the request was authenticated with, else None: a django-oauth-toolkit
+    access token, or any other credential that answers the same two questions (``user_id``: whom
+    it acts for, None for an application; ``allow_scopes(scopes)``), such as a project's personal
+    access token. Password and session sign-ins have none: they carry the user's full access.
 
-    DOT is imported only when installed, so an app using these classes (``lockers``) also runs in
-    a project without an OAuth server: there, no request carries a token.
+    Duck-typed, so an app using these classes (``lockers``) also runs in a project without an
+    OAuth server, where no request carries a token.
     """
-    if not apps.is_installed("oauth2_provider"):
+    auth = request.auth
+    if auth is None or not callable(getattr(auth, "allow_scopes", None)) or not hasattr(auth, "user_id"):
         return None
-    from oauth2_provider.models import get_access_token_model
-
-    return request.auth if isinstance(request.auth, get_access_token_model()) else None
+    return auth
 
 
 def refuse_registration_token(token):
     """A DCR registration access token (RFC 7592) manages one client registration, nothing else."""
-    from oauth2_provider.settings import oauth2_settings  # only ever called with a DOT token
+    if not apps.is_installed("oauth2_provider"):
+        return
+    from oauth2_provider.settings import oauth2_settings
 
-    if oauth2_settings.DCR_REGISTRATION_SCOPE in token.scope.split():
+    if oauth2_settings.DCR_REGISTRATION_SCOPE in (getattr(token, "scope", "") or "").split():
         raise exceptions.PermissionDenied(
             "A client registration access token only manages its registration; it cannot call the API."
         )

@@ -22,7 +22,17 @@ import beerlocker_api
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = {"beerlocker_api", "lockers", "oauthclients", "socialaccounts"}
 APPS = ("lockers", "oauthclients", "socialaccounts")
-PROJECT = ("beerlocker/", "accounts/", "activity/", "ops/", "tests/", "scripts/", "templates/", "static/")
+PROJECT = (
+    "beerlocker/",
+    "accounts/",
+    "personaltokens/",
+    "activity/",
+    "ops/",
+    "tests/",
+    "scripts/",
+    "templates/",
+    "static/",
+)
 SERVER_ONLY = {
     "gunicorn",
     "psycopg",

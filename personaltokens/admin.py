@@ -1,0 +1,17 @@
+from django.contrib import admin
+
+from personaltokens.models import PersonalAccessToken
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke tokens (delete); the token itself is stored nowhere to show."""
+
+    list_display = ["name", "user", "hint", "scope", "created", "expires", "last_used"]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username"]
+    readonly_fields = ["user", "name", "hint", "scope", "created", "expires", "last_used"]
+    exclude = ["digest"]
+
+    def has_add_permission(self, request):
+        return False  # a token is its owner's to create: only they may ever see it
