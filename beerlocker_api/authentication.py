@@ -2,12 +2,14 @@ import functools
 import hashlib
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.crypto import constant_time_compare
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
-from beerlocker_api import limits, resource
+from beerlocker_api import dpop, limits, resource
 from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
@@ -33,27 +35,41 @@ def _application_may_refuse() -> bool:
     return get_application_model().is_usable is not AbstractApplication.is_usable
 
 
-def bearer_token(request) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header (scheme case-insensitive), else None."""
-    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+def bearer_token(request, scheme: str = "bearer") -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (or of another ``scheme``, such as
+    ``DPoP``; case-insensitive), else None."""
+    sent_scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
+    if sent_scheme.lower() != scheme.lower() or not token or " " in token:
         return None
     return token
+
+
+def _binding_parts() -> list[Part]:
+    """The access token's DPoP binding (``dpop.BINDING_RELATED_NAME``, a reverse one-to-one the
+    authorization server's app provides), joined to the token's lookup when the model has one."""
+    try:
+        relation = get_access_token_model()._meta.get_field(dpop.BINDING_RELATED_NAME)
+    except FieldDoesNotExist:
+        return []
+    binding = relation.related_model
+    return [Part(dpop.BINDING_RELATED_NAME, binding, (binding._meta.pk.attname, "jkt"))]
 
 
 @functools.cache
 def _access_token_lookup() -> CompiledLookup:
     """An access token by checksum, with what deciding whether it may be used right now reads:
-    its user (whole: it becomes ``request.user``) and, when the client model can refuse (DOT's
-    ``is_usable`` is always True), the client's owner, whom ``Client.is_usable`` asks about. The
-    client's other fields are left deferred: an API view never reads them."""
+    its user (whole: it becomes ``request.user``), its DPoP binding (RFC 9449) and, when the client
+    model can refuse (DOT's ``is_usable`` is always True), the client's owner, whom
+    ``Client.is_usable`` asks about. The client's other fields are left deferred: an API view never
+    reads them."""
     user_model = get_user_model()
     parts = [
         Part(
             "", get_access_token_model(), ("id", "user_id", "application_id", "expires", "scope", "resource")
         ),
         Part("user", user_model),
+        *_binding_parts(),
     ]
     if _application_may_refuse():
         parts += [
@@ -120,17 +136,55 @@ class BearerAuthentication(OAuth2Authentication):
             request.oauth2_error = {"error": "invalid_token", "error_description": refusal}
             raise exceptions.AuthenticationFailed(refusal)
 
+    def refuse_dpop(self, request, error: str, description: str):
+        """401 with a ``WWW-Authenticate: DPoP`` challenge naming ``error`` (RFC 9449 §7.1)."""
+        request.dpop_error = {"error": error, "error_description": description}
+        raise exceptions.AuthenticationFailed(description)
+
+    def authenticate_dpop(self, request):
+        """``Authorization: DPoP <token>`` with a ``DPoP`` proof (RFC 9449 §7): the token must be
+        bound to the key that signed the proof, and the proof made for this request and this token.
+        The same one query as a bearer token; the proof costs no query (its jti is kept in the cache)."""
+        token = bearer_token(request, dpop.SCHEME)
+        access_token = usable_access_token(request, token) if token else None
+        if access_token is None:
+            self.refuse_dpop(request, "invalid_token", self.invalid_token_message)
+        jkt = dpop.bound_jkt(access_token)
+        if jkt is None:
+            self.refuse_dpop(
+                request, "invalid_token", "This access token is not DPoP-bound: send it as Bearer."
+            )
+        try:
+            proof = dpop.verify_request_proof(request, access_token=token)
+        except dpop.InvalidProof as error:
+            self.refuse_dpop(request, error.error, error.description)
+        if not constant_time_compare(proof.jkt, jkt):
+            self.refuse_dpop(
+                request, "invalid_dpop_proof", "The DPoP proof is not signed by the token's key."
+            )
+        self.refuse_other_audiences(request, access_token)
+        return access_token.user, access_token
+
     def authenticate(self, request):
         if token_outside_header(request):
             raise TokenOutsideHeader()
-        scheme = authentication.get_authorization_header(request).split(b" ", 1)[0]
-        if scheme.lower() != b"bearer":
+        scheme = authentication.get_authorization_header(request).split(b" ", 1)[0].lower()
+        if scheme == dpop.SCHEME.lower().encode():
+            return self.authenticate_dpop(request)
+        if scheme != b"bearer":
             # No bearer token to verify (DOT would still build the absolute URL, which fails on a
             # request for a host outside ALLOWED_HOSTS, such as the schema check's mock requests).
             return None
         token = bearer_token(request)
         access_token = usable_access_token(request, token) if token else None
         if access_token is not None:
+            if dpop.bound_jkt(access_token) is not None:
+                # RFC 9449 §7.2: a DPoP-bound token is no bearer token (a stolen one stays useless).
+                self.refuse_dpop(
+                    request,
+                    "invalid_token",
+                    "This access token is DPoP-bound: send it as DPoP, with a proof.",
+                )
             self.refuse_other_audiences(request, access_token)
             return access_token.user, access_token
         authenticated = super().authenticate(request)
@@ -141,7 +195,16 @@ class BearerAuthentication(OAuth2Authentication):
             self.refuse_other_audiences(request, authenticated[1])
         return authenticated
 
+    def dpop_challenge(self, request) -> str | None:
+        """The DPoP challenge when DPoP refused the request (``refuse_dpop``), else None."""
+        error = getattr(request, "dpop_error", None)
+        if error is None:
+            return None
+        return dpop.challenge(error["error"], error["error_description"], realm=self.www_authenticate_realm)
+
     def authenticate_header(self, request):
+        if challenge := self.dpop_challenge(request):
+            return challenge
         bearer = build_bearer_challenge(
             request,
             oauth2_error=getattr(request, "oauth2_error", None),

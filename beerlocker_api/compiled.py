@@ -47,7 +47,8 @@ _PLACEHOLDER = "\x00compiled-lookup-placeholder\x00"
 
 class CompiledLookup:
     """At most one row of ``parts[0].model`` whose ``field`` equals a value, with the related rows
-    ``parts[1:]`` name (each ``path`` a forward relation, a parent's before its child's).
+    ``parts[1:]`` name (each ``path`` a forward relation or a reverse one-to-one, a parent's before
+    its child's).
 
     ``field`` must be unique: the SQL reads one row (``LIMIT 1``) without ordering.
     """
@@ -125,6 +126,13 @@ class CompiledLookup:
             if part.path:
                 parent_path, _, name = part.path.rpartition("__")
                 parent = built[parent_path]
-                if parent is not None:
+                if parent is None:
+                    continue
+                relation = parent._meta.get_field(name)
+                if instance is None and not relation.concrete:
+                    # A reverse one-to-one without a row: cached as absent, as select_related
+                    # leaves it (reading it raises DoesNotExist, with no query).
+                    relation.set_cached_value(parent, None)
+                else:
                     setattr(parent, name, instance)
         return built[""]

@@ -19,6 +19,14 @@ DEFAULTS = {
     # The metadata's ``resource_documentation``: a URL name (reversed) or an absolute URL; empty,
     # or a name that does not reverse, leaves the member out.
     "RESOURCE_DOCUMENTATION": "api-docs",
+    # DPoP proofs (RFC 9449, beerlocker_api.dpop), at the token endpoint and every protected
+    # resource: the signature algorithms accepted (discovery's dpop_signing_alg_values_supported),
+    # how old a proof may be (its iat) and how far ahead of our clock, and how long a server nonce
+    # (DPoP-Nonce) stays fresh: this window and the previous one.
+    "DPOP_SIGNING_ALGS": ("ES256", "ES384", "PS256", "RS256", "EdDSA"),
+    "DPOP_PROOF_MAX_AGE_SECONDS": 60,
+    "DPOP_PROOF_FUTURE_SECONDS": 5,
+    "DPOP_NONCE_SECONDS": 300,
 }
 
 

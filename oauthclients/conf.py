@@ -211,6 +211,14 @@ class AppSettings:
         return self._setting("RESOURCES", None)
 
     @property
+    def DPOP_NONCE(self) -> bool:
+        """The token endpoint demands DPoP server nonces (RFC 9449 §8): a proof without a fresh one
+        is answered ``use_dpop_nonce`` with one in ``DPoP-Nonce`` (stateless: an HMAC of the time
+        window, the same on every instance; ``BEERLOCKER_API["DPOP_NONCE_SECONDS"]``). It limits a
+        proof made in advance to minutes; a round trip more for each client's first request."""
+        return self._setting("DPOP_NONCE", False)
+
+    @property
     def FAST_PATHS(self) -> bool:
         """The speed-only overrides of DOT's private methods (oauthclients.oauth2.compat: fewer
         queries and transactions per token request). False takes DOT's own paths, with the same

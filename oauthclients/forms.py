@@ -93,6 +93,11 @@ class ClientForm(forms.Form):
     backchannel_logout_session_required = forms.BooleanField(
         label="Require the session id (sid) in logout tokens", required=False
     )
+    dpop_bound_access_tokens = forms.BooleanField(
+        label="DPoP-bound access tokens only",
+        required=False,
+        help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

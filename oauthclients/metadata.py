@@ -98,6 +98,9 @@ FIELDS: tuple[MetadataField, ...] = (
     MetadataField("post_logout_redirect_uris", Kind.LIST, default=(), space_separated=True, **_SHOWN),
     MetadataField("backchannel_logout_uri", Kind.TEXT, default="", **_SHOWN),
     MetadataField("backchannel_logout_session_required", Kind.BOOL, default=False, **_SHOWN),
+    # RFC 9449 §5.2: every access token this client gets is DPoP-bound (a token request without a
+    # proof is refused).
+    MetadataField("dpop_bound_access_tokens", Kind.BOOL, default=False, **_SHOWN),
     # The client's public keys, by value or by reference (never both).
     MetadataField("jwks", Kind.OBJECT, default=None, optional=True),
     MetadataField("jwks_uri", Kind.TEXT, default="", optional=True),

@@ -5,6 +5,7 @@ from django.db import models
 from oauth2_provider.models import AbstractApplication, ApplicationManager
 from oauth2_provider.settings import oauth2_settings
 
+from beerlocker_api.dpop import BINDING_RELATED_NAME
 from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
@@ -75,6 +76,8 @@ class Client(AbstractApplication):
     # RP-Initiated Logout): where this server POSTs a logout token when a session ends.
     backchannel_logout_uri = models.CharField(max_length=2000, blank=True, default="")
     backchannel_logout_session_required = models.BooleanField(default=False)
+    # RFC 9449 §5.2: every token request must carry a DPoP proof, and every access token is bound.
+    dpop_bound_access_tokens = models.BooleanField(default=False)
 
     # DOT's default is "no OpenID Connect"; every client of ours gets RS256 ID tokens.
     algorithm = models.CharField(
@@ -292,3 +295,56 @@ class ClientAssertionUse(models.Model):
 
     def __str__(self):
         return f"Assertion use #{self.pk}"
+
+
+# --- DPoP (RFC 9449): tokens and codes bound to a client's key --------------------------------
+# Side tables of DOT's models (which this app does not swap), each joined by its reverse one-to-one
+# ``dpop_binding`` (beerlocker_api.dpop.BINDING_RELATED_NAME): the API's token lookup joins it in
+# the same query, and a row deleted with its token leaves nothing behind.
+
+
+class AccessTokenBinding(models.Model):
+    """An access token usable only with proofs signed by the key whose thumbprint is ``jkt``
+    (its ``cnf.jkt``, RFC 9449 §6)."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=BINDING_RELATED_NAME,
+    )
+    jkt = models.CharField(max_length=43)
+
+    def __str__(self):
+        return f"DPoP binding of access token #{self.pk}"
+
+
+class RefreshTokenBinding(models.Model):
+    """A public client's refresh token, usable only with a proof signed by the same key (§5)."""
+
+    refresh_token = models.OneToOneField(
+        oauth2_settings.REFRESH_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=BINDING_RELATED_NAME,
+    )
+    jkt = models.CharField(max_length=43)
+
+    def __str__(self):
+        return f"DPoP binding of refresh token #{self.pk}"
+
+
+class CodeBinding(models.Model):
+    """An authorization code asked for with ``dpop_jkt`` (§10): only a token request proved with
+    that key may exchange it."""
+
+    grant = models.OneToOneField(
+        oauth2_settings.GRANT_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=BINDING_RELATED_NAME,
+    )
+    jkt = models.CharField(max_length=43)
+
+    def __str__(self):
+        return f"DPoP binding of grant #{self.pk}"

@@ -194,8 +194,10 @@ def is_public(ip: IPAddress) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         return is_public(ip.ipv4_mapped)  # the IPv4 address is the one reached
     inner = _embedded_ipv4(ip)
-    if inner is not None and not is_public(inner):
-        return False
+    if inner is not None:
+        # 6to4 (2002::/16): reached through the IPv4 address it wraps, so public exactly when that
+        # is (Python 3.13's is_global calls the whole block not global, 3.11's called it global).
+        return is_public(inner)
     if ip.is_multicast or ip.is_reserved or ip.is_unspecified or any(ip in net for net in _ALSO_NOT_PUBLIC):
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:

@@ -275,6 +275,11 @@ class ClientMetadataRules:
             problems.append("backchannel_logout_session_required must be true or false.")
         return required
 
+    def validate_dpop_bound_access_tokens(self, bound, problems):
+        if not isinstance(bound, bool):
+            problems.append("dpop_bound_access_tokens must be true or false.")
+        return bound
+
     def validate_jwks(self, jwks, problems):
         if jwks is not None and (problem := client_jwks_problem(jwks)):
             problems.append(problem)

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from beerlocker_api import resource
 from beerlocker_api.authentication import BearerAuthentication
+from beerlocker_api.parsers import too_deep
 from lockers import conf
 from lockers.mcp import bridge
 from lockers.mcp.tools import tool_scopes
@@ -57,6 +58,8 @@ class McpBearerAuthentication(BearerAuthentication):
         super().refuse_other_audiences(request, access_token)
 
     def authenticate_header(self, request):
+        if challenge := self.dpop_challenge(request):  # RFC 9449 §7.1
+            return challenge
         # No Basic: an assistant holds a token, never the user's password.
         return build_bearer_challenge(
             request,
@@ -82,7 +85,9 @@ def _called_tools(body: bytes) -> list[str]:
     """The tool names a JSON-RPC message (or batch) calls; what is not JSON-RPC is the SDK's to refuse."""
     try:
         message = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can decode
+        return []
+    if too_deep(message):
         return []
     messages = message if isinstance(message, list) else [message]
     return [

@@ -28,6 +28,7 @@ tokens/codes.py                      authorization codes: checksums, one-time ex
 tokens/devices.py                    device and user codes (RFC 8628): checksums, polling pace, one-time exchange
 tokens/rotation.py                   refresh token rotation that holds under concurrency
 tokens/audience.py                   RFC 8707 resource indicators: the server's resources, invalid_target
+tokens/dpop.py                       RFC 9449 DPoP at the token endpoint: tokens and codes bound to a key
 
 oidc/                                OpenID Connect beside the OAuth server
 oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in

@@ -28,8 +28,10 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant as OAuth2DeviceCodeGrant
 
 from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
+from beerlocker_api.dpop import challenge as dpop_challenge
 from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.oauth2.tokens import dpop
 from oauthclients.oauth2.tokens.codes import code_grant
 
 
@@ -68,7 +70,25 @@ class BeerLockerOAuthLibCore(OAuthLibCore):
                 "Cache-Control": "no-store",
             }
             return None, headers, error.json, error.status_code
-        return super().create_userinfo_response(request)
+        # RFC 9449 §7.1: a token refused for DPoP's sake is answered with a DPoP challenge.
+        refused = dpop.resource_error.set(None)
+        try:
+            uri, headers, body, status = super().create_userinfo_response(request)
+            refusal = dpop.resource_error.get()
+        finally:
+            dpop.resource_error.reset(refused)
+        if status == 401 and refusal is not None:
+            headers = {
+                **headers,
+                "WWW-Authenticate": dpop_challenge(refusal["error"], refusal["error_description"]),
+            }
+            body = json.dumps(refusal)
+        return uri, headers, body, status
+
+    def extract_headers(self, request):
+        # DOT's public method: the headers oauthlib reads. A DPoP-scheme token is handed to oauthlib
+        # as a bearer token, marked so that the validator asks for its proof (tokens.dpop).
+        return dpop.oauthlib_headers(super().extract_headers(request), request)
 
 
 # The access token the current token request saved (see ``_create_access_token``), for
@@ -152,7 +172,8 @@ class CompatValidatorMixin:
         if not fast_paths():
             return super()._load_access_token(token)
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        tokens = get_access_token_model().objects.select_related("application__user", "user")
+        # With the token's DPoP binding (RFC 9449), read by the validator: no query of its own.
+        tokens = get_access_token_model().objects.select_related("application__user", "user", "dpop_binding")
         return tokens.filter(token_checksum=checksum).first()
 
 

@@ -41,7 +41,7 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import audience, codes, devices, rotation
+from oauthclients.oauth2.tokens import audience, codes, devices, dpop, rotation
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE)
@@ -174,6 +174,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # The code, the sign-in behind it and the session's record of the client: all or none.
         with transaction.atomic():
             grant = compat.create_authorization_code(self, request, stored)
+            dpop.bind_code(grant, request)  # RFC 9449 §10: dpop_jkt
             authn.code_authentication_record(
                 grant=grant,
                 auth_time=getattr(request, "auth_time", None),
@@ -253,15 +254,28 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # RFC 8707: a resource this server does not serve is refused before anything is spent
         # (code, refresh token) or saved; DOT narrows to the granted ones while saving.
         audience.refuse_unknown_resources(request)
+        # RFC 9449: the key the tokens are bound to, once the code's or refresh token's binding
+        # and the client's registration allow it; bound in the transaction that saves them.
+        jkt = dpop.token_request_jkt(request)
+
+        def save_bound(save):
+            def run():
+                saved = save()
+                dpop.bind_issued(jkt, token, request)
+                return saved
+
+            return run
+
+        def dot_save():
+            return super(BeerLockerValidator, self).save_bearer_token(token, request, *args, **kwargs)
+
         if request.grant_type == REFRESH_TOKEN:
             # Claimed before rotating, so concurrent uses of one token never fork the family.
             try:
                 return rotation.refresh_rotate(
                     refresh_token=request.refresh_token_instance,
                     request=request,
-                    save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
-                        token, request, *args, **kwargs
-                    ),
+                    save_tokens=save_bound(dot_save),
                 )
             except errors.InvalidGrantError:
                 # A concurrent use won: reuse, as validate_refresh_token finds it a moment later.
@@ -270,18 +284,21 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         if request.grant_type == DEVICE_CODE:
             # The device code is spent in the transaction that saves the tokens it buys.
             return devices.device_exchange(
-                device_code=request.device_code,
-                client=request.client,
-                save_tokens=lambda: super(BeerLockerValidator, self).save_bearer_token(
-                    token, request, *args, **kwargs
-                ),
+                device_code=request.device_code, client=request.client, save_tokens=save_bound(dot_save)
             )
         if request.grant_type == CLIENT_CREDENTIALS:
-            # One INSERT (an access token for no user, no refresh token, no session).
-            return compat.save_lone_access_token(self, token, request)
+            # One INSERT (an access token for no user, no refresh token, no session); two with a
+            # DPoP binding, in one transaction.
+            if jkt is None:
+                return compat.save_lone_access_token(self, token, request)
+            with transaction.atomic():
+                return save_bound(lambda: compat.save_lone_access_token(self, token, request))()
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
-            return super().save_bearer_token(token, request, *args, **kwargs)
+            if jkt is None:
+                return dot_save()
+            with transaction.atomic():
+                return save_bound(dot_save)()
         # The code is spent in the same transaction as the tokens it buys are saved, and a replay
         # revokes them: one function, whatever order oauthlib calls the validator in.
         return codes.code_exchange(
@@ -289,7 +306,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             grant=codes.code_grant(request, request.code),
             client=request.client,
             token=token,
-            save_tokens=lambda: self._save_code_tokens(token, request),
+            save_tokens=save_bound(lambda: self._save_code_tokens(token, request)),
         )
 
     def _save_code_tokens(self, token, request):
@@ -367,6 +384,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 "error": "invalid_token",
                 "error_description": "The account this token acts for is disabled.",
             }
+            return False
+        # RFC 9449 §7: a DPoP-bound token only with the DPoP scheme and a proof with its key.
+        if refusal := dpop.resource_refusal(token, request.access_token, request):
+            request.oauth2_error = refusal
             return False
         return True
 

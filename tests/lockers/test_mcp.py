@@ -55,6 +55,21 @@ def call(client, token, tool, **arguments):
     return response.json()["result"]
 
 
+def test_deeply_nested_json_rpc_is_refused_not_a_500(client, mcp_token):
+    body = '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ' + "[" * 2000 + "]" * 2000 + "}"
+
+    response = client.post(
+        "/mcp",
+        body,
+        content_type="application/json",
+        HTTP_ACCEPT=ACCEPT,
+        HTTP_AUTHORIZATION=f"Bearer {mcp_token()}",
+    )
+
+    assert 400 <= response.status_code < 500 or response.json()["error"]["code"] < 0, response.content
+    assert not Beer.objects.exists()
+
+
 # --- Who may call /mcp -----------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ METADATA_KEYS = {
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "dpop_bound_access_tokens",
 }
 
 

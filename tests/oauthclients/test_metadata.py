@@ -147,6 +147,12 @@ REFUSALS = [
         "backchannel_logout_session_required: backchannel_logout_session_required must be true or false.",
     ),
     (
+        "validate_dpop_bound_access_tokens",
+        {"dpop_bound_access_tokens": "yes"},
+        "invalid_client_metadata",
+        "dpop_bound_access_tokens: dpop_bound_access_tokens must be true or false.",
+    ),
+    (
         "validate_jwks",
         {"jwks": {"keys": []}},
         "invalid_client_metadata",

@@ -69,6 +69,7 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "post_logout_redirect_uris": [],
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
+        "dpop_bound_access_tokens": False,
         "jwks": None,
         "jwks_uri": "",
         "request_uris": [],

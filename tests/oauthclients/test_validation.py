@@ -190,6 +190,7 @@ def test_result_is_normalised():
         "post_logout_redirect_uris": [],
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
+        "dpop_bound_access_tokens": False,
         "jwks": None,
         "jwks_uri": "",
         "request_uris": [],

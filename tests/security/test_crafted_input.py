@@ -25,6 +25,32 @@ def test_deeply_nested_json_is_a_400(basic_client, path):
     assert response.json()["detail"].startswith("JSON parse error")
 
 
+@pytest.mark.parametrize("depth", [40, 2000])
+def test_a_valid_object_nesting_a_deep_value_is_a_400_on_every_python(basic_client, depth):
+    # Python 3.13 decodes 2,000 levels that 3.11 cannot: the limit is the parser's, not the interpreter's.
+    body = '{"name": "Orval", "type": ' + "[" * depth + "]" * depth + "}"
+
+    response = basic_client.post("/api/beers", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply."}
+
+
+def test_json_nested_to_the_limit_is_read_as_usual(basic_client):
+    from beerlocker_api.parsers import MAX_JSON_DEPTH
+
+    body = (
+        '{"name": "Orval", "type": "Trappist", "extra": '
+        + "[" * (MAX_JSON_DEPTH - 1)
+        + "]" * (MAX_JSON_DEPTH - 1)
+        + "}"
+    )
+
+    response = basic_client.post("/api/beers", body, content_type="application/json")
+
+    assert response.status_code == 201, response.content
+
+
 def test_deeply_nested_json_to_the_unauthenticated_sign_up_writes_nothing(api_client):
     users = get_user_model().objects.count()
     response = api_client.post("/api/users", '{"username": ' + DEEP + "}", content_type="application/json")
@@ -33,8 +59,9 @@ def test_deeply_nested_json_to_the_unauthenticated_sign_up_writes_nothing(api_cl
     assert get_user_model().objects.count() == users
 
 
-def test_deeply_nested_json_to_dynamic_registration_is_an_rfc7591_error(basic_client):
-    response = basic_client.post("/api/oauth2/register", DEEP, content_type="application/json")
+@pytest.mark.parametrize("body", [DEEP, '{"client_name": "x", "contacts": ' + DEEP + "}"])
+def test_deeply_nested_json_to_dynamic_registration_is_an_rfc7591_error(basic_client, body):
+    response = basic_client.post("/api/oauth2/register", body, content_type="application/json")
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_client_metadata"

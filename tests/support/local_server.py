@@ -96,6 +96,7 @@ def tls_context_for(hostname: str, directory: Path) -> tuple[ssl.SSLContext, Pat
     now = datetime.datetime.now(datetime.UTC)
 
     def certificate(subject, issuer, key, signing_key, *, ca, names=()):
+        # The key identifiers Python 3.13's strict verification (VERIFY_X509_STRICT) requires.
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
@@ -105,6 +106,24 @@ def tls_context_for(hostname: str, directory: Path) -> tuple[ssl.SSLContext, Pat
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(hours=1))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False
+            )
+        )
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
         )
         if names:
             builder = builder.add_extension(x509.SubjectAlternativeName(list(names)), critical=False)

@@ -21,7 +21,7 @@ from oauthclients.models import Client
 from oauthclients.oauth2.compat import add_iss_to_redirect
 from oauthclients.oauth2.endpoints import authorization_requests
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
-from oauthclients.oauth2.tokens import audience
+from oauthclients.oauth2.tokens import audience, dpop
 
 
 # CSRF is checked in dispatch: only a POST that passes it answers the consent dialog; any other
@@ -65,6 +65,9 @@ class AuthorizationView(dot_views.AuthorizationView):
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         authorization_requests.require_redirect_uri(request.GET, scopes)
         refuse_unknown_resources(request, request.GET.getlist("resource"), credentials)
+        if problem := dpop.authorization_request_problem(request.GET.get("dpop_jkt")):
+            error = errors.InvalidRequestError(state=credentials.get("state"), description=problem)
+            raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         if not request_objects.enabled():
             authorization_requests.refuse_request_objects(request.GET, credentials)
         elif error := request_objects.error_for(request, credentials):
@@ -92,6 +95,8 @@ class AuthorizationView(dot_views.AuthorizationView):
     def create_authorization_response(self, request, scopes, credentials, allow):
         # When and how the user signed in, for the ID token (auth_time, acr).
         credentials = {**credentials, **authn.authorization_credentials(request)}
+        # RFC 9449 §10: the code is bound to this key (checked in validate_authorization_request).
+        credentials["dpop_jkt"] = request.GET.get("dpop_jkt") or None
         if self.client is not None and self.client.client_id == credentials.get("client_id"):
             # Set on oauthlib's request, where validate_client_id (load_client) reuses it.
             credentials["client"] = self.client

@@ -8,6 +8,7 @@ from django.urls import reverse
 from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from beerlocker_api import dpop
 from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
@@ -59,6 +60,8 @@ class DiscoveryMixin:
             token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
             authorization_response_iss_parameter_supported=True,
         )
+        # RFC 9449 §5.1: DPoP proofs at the token endpoint (and every protected resource).
+        data["dpop_signing_alg_values_supported"] = dpop.signing_algs()
         data.update(features.discovery_metadata(request, oidc=self.oidc))
         if grant_enabled(DEVICE_CODE):
             # RFC 8628 §4.

@@ -17,8 +17,11 @@ from oauthlib.common import Request as OauthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.compiled import CompiledLookup, Part
+from beerlocker_api.dpop import BINDING_RELATED_NAME
 from oauthclients import conf
+from oauthclients.models import AccessTokenBinding
 from oauthclients.oauth2.endpoints.base import oauth_error
+from oauthclients.oauth2.tokens.dpop import TOKEN_TYPE, access_token_jkt
 from oauthclients.oauth2.validator import account_disabled
 
 
@@ -63,6 +66,8 @@ def _introspection_lookup() -> CompiledLookup:
         ),
         Part("user", user_model, ("id", user_model.USERNAME_FIELD, "is_active")),
         Part("application", get_application_model(), ("id", "client_id")),
+        # Its DPoP binding (RFC 9449 §6.2: cnf.jkt), joined: no query of its own.
+        Part(BINDING_RELATED_NAME, AccessTokenBinding, ("access_token_id", "jkt")),
     )
 
 
@@ -126,6 +131,9 @@ def access_token_introspection(token: str) -> dict | None:
         data["username"] = access_token.user.get_username()
     if access_token.resource:  # RFC 8707: the audiences the token is bound to
         data["aud"] = access_token.resource
+    if jkt := access_token_jkt(access_token):  # RFC 9449 §6.2: usable only with this key's proofs
+        data["token_type"] = TOKEN_TYPE
+        data["cnf"] = {"jkt": jkt}
     return data
 
 

@@ -27,7 +27,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from beerlocker_api.parsers import JSONParser
+from beerlocker_api.parsers import JSONParser, too_deep
 from beerlocker_api.permissions import IsUserWithTokenScope
 from oauthclients import conf, services
 from oauthclients.grants import OWNERLESS_REFUSED_GRANT_TYPES
@@ -223,6 +223,8 @@ def _read_json(request):
         return None, registration_error("invalid_client_metadata", NOT_JSON)
     if not isinstance(data, dict):
         return None, registration_error("invalid_client_metadata", NOT_AN_OBJECT)
+    if too_deep(data):  # however deep this Python decodes, no client metadata nests like that
+        return None, registration_error("invalid_client_metadata", NOT_JSON)
     return data, None
 
 

@@ -6,11 +6,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from oauth2_provider import views as dot_views
 from oauth2_provider.signals import app_authorized
 
+from beerlocker_api.dpop import NONCE_HEADER, InvalidProof, current_nonce
 from oauthclients.grants import (
     DEVICE_CODE,
 )
 from oauthclients.oauth2.compat import issued_access_token
 from oauthclients.oauth2.endpoints.base import ClientEndpointMixin, oauth_error
+from oauthclients.oauth2.tokens import dpop
 
 
 class TokenView(ClientEndpointMixin, dot_views.TokenView):
@@ -50,7 +52,17 @@ class TokenView(ClientEndpointMixin, dot_views.TokenView):
         if request.POST.get("grant_type") == DEVICE_CODE and not request.POST.get("device_code"):
             # DOT's handler reads POST["device_code"] unchecked: a 500 without it.
             return oauth_error("invalid_request", "Missing device_code parameter.")
-        return super().post(request, *args, **kwargs)
+        # RFC 9449 §5: a DPoP proof is checked (and spent) before the grant; its key binds the
+        # tokens (the validator reads it from ``dpop.proved_jkt``).
+        try:
+            proof = dpop.token_request_proof(request)
+        except InvalidProof as error:
+            return dpop.error_response(error)
+        with dpop.proved(proof):
+            response = super().post(request, *args, **kwargs)
+        if proof is not None and dpop.nonce_required():
+            response[NONCE_HEADER] = current_nonce()  # §8: the nonce for the client's next proof
+        return response
 
 
 class RevokeTokenView(ClientEndpointMixin, dot_views.RevokeTokenView):

@@ -42,7 +42,8 @@ def code_grant(request, code: str):
     checksum = code_checksum(code)
     read = getattr(request, "code_grant", None)
     if read is None or read[0] != checksum:
-        grants = get_grant_model().objects.select_related("user", "authentication")
+        # With the grant's DPoP binding (dpop_jkt, RFC 9449 §10), if any: no query of its own.
+        grants = get_grant_model().objects.select_related("user", "authentication", "dpop_binding")
         request.code_grant = read = (checksum, grants.filter(code=checksum).first())
     return read[1]
 
