@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauthclients', '0008_backchannel_logout'),
+        ('oauthclients', '0009_dpop'),
     ]
 
     operations = [
