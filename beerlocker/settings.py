@@ -417,6 +417,11 @@ EMAIL_FILE_PATH = EMAIL_CONFIG["EMAIL_FILE_PATH"]
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Beer Locker <noreply@localhost>")
 
+# The client_id of the public client the API docs' Authorize dialog uses (prefilled there). In
+# debug mode `manage.py seed_demo` (make run) registers it; elsewhere set the client_id of a public
+# client you registered with the docs' redirect URI (docs/api.md), or leave it empty.
+API_DOCS_CLIENT_ID = env.str("API_DOCS_CLIENT_ID", default="beerlocker-api-docs" if DEBUG else "")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Beer Locker API",
     "DESCRIPTION": (
@@ -437,16 +442,24 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "beerlocker_api.schema.document_errors",
         "beerlocker_api.schema.slashless_paths",
+        # Last: the OAuth endpoints (DOT's views, not DRF's), their form bodies and RFC 6749 errors,
+        # and the oauth2 scheme's URLs and scopes, read from the URLconf and the server's settings.
+        "oauthclients.openapi.oauth_endpoints",
     ],
+    # The Authorize dialog offers what a docs reader can use: HTTP Basic, a personal access token
+    # and the OAuth flow. The
+    # browsable API's session cookie is no field to fill in (the browser sends it anyway).
+    "AUTHENTICATION_WHITELIST": [
+        "personaltokens.authentication.PersonalAccessTokenAuthentication",
+        "beerlocker_api.authentication.BearerAuthentication",
+        "beerlocker_api.authentication.BasicAuthentication",
+    ],
+    # The authorization code flow with PKCE; its URLs and scopes come from oauthclients.openapi.
     "OAUTH2_FLOWS": ["authorizationCode"],
-    "OAUTH2_AUTHORIZATION_URL": "/api/oauth2/authorize",
-    "OAUTH2_TOKEN_URL": "/api/oauth2/token",
-    "OAUTH2_REFRESH_URL": "/api/oauth2/token",
-    "OAUTH2_SCOPES": OAUTH2_PROVIDER["SCOPES"],
-    # A developer registers a public client with the docs' redirect URI and enters its client_id
-    # (or the server pre-fills one with API_DOCS_CLIENT_ID).
+    # The public client `manage.py seed_demo` registers for these docs (docs/api.md, "Authorize").
     "SWAGGER_UI_OAUTH2_CONFIG": {
-        "clientId": env.str("API_DOCS_CLIENT_ID", default=""),
+        "clientId": API_DOCS_CLIENT_ID,
+        "appName": "Beer Locker API docs",
         "usePkceWithAuthorizationCodeGrant": True,
         "scopes": DEFAULT_SCOPE,
     },

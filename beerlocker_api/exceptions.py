@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.serializers import as_serializer_error
@@ -44,6 +45,7 @@ def _is_browsing(request):
     return request is not None and request.method in ("GET", "HEAD") and browsable
 
 
+@csrf_exempt  # a POST to an unknown URL is a JSON 404 too, not the CSRF failure page
 def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in the API's JSON shape, not with an HTML page."""
     return JsonResponse({"detail": "Not found."}, status=404)

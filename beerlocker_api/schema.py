@@ -115,7 +115,9 @@ def document_errors(result, generator, request, public):
     for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
-            if method in {"post", "put", "patch"}:
+            # A body, or query parameters (filters: a value no filter takes is a 400 too).
+            queried = any(parameter.get("in") == "query" for parameter in operation.get("parameters", []))
+            if method in {"post", "put", "patch"} or queried:
                 responses.setdefault(
                     "400",
                     {

@@ -55,6 +55,8 @@ OAUTH2_RESPONSE_TYPES = ("code", "token")
 
 # PKCE: S256 only (RFC 9700 §2.1.1).
 CODE_CHALLENGE_METHOD = "S256"
+# The OpenID Connect ``prompt`` values the authorization endpoint honours (OIDC Core §3.1.2.1).
+PROMPT_VALUES = ("none", "login", "consent")
 
 
 class TokenEndpointAuthMethod(TextChoices):

@@ -90,18 +90,24 @@ def client_create(
     owner: AbstractBaseUser | None,
     client_name: str,
     registration_source: str = Client.RegistrationSource.MANUAL,
+    client_id: str = "",
     **fields,
 ) -> tuple[Client, str | None]:
     """Register a client for ``owner`` with the metadata in ``fields`` (RFC 7591 names, as
     ``oauthclients.metadata`` describes them; each one left out takes its default, an unknown one is
     a TypeError). Returns it and
     its raw secret (None for a client that authenticates without one: public, or private_key_jwt),
-    which exists only in this return value: the database keeps DOT's hash of it."""
+    which exists only in this return value: the database keeps DOT's hash of it.
+
+    ``client_id`` is for an operator's own well-known client (the API docs' one, which their
+    settings name); clients registering themselves always get a random one."""
     cleaned = client_validate(client_name=client_name, **fields)
     raw_secret = generate_client_secret()
     # A public client gets a random secret that nobody ever sees, not an empty one: DOT hashes
     # whatever is stored, and the hash of "" would let anyone "authenticate" with an empty secret.
     client = Client(user=owner, client_secret=raw_secret, registration_source=registration_source)
+    if client_id:
+        client.client_id = client_id
     _apply(client, cleaned)
     client.save()
     signals.client_registered.send(sender=Client, client=client)

@@ -7,7 +7,8 @@ app_name = "oauthclients"
 
 # Included by the project at api/. Every route answers with and without its trailing slash.
 # DOT's client ids are 40 characters from oauthlib's unreserved set; anything else is a 404.
-CLIENT_ID = r"(?P<client_id>[A-Za-z0-9._~-]{1,255})"
+CLIENT_ID_PATTERN = r"[A-Za-z0-9._~-]{1,255}"
+CLIENT_ID = rf"(?P<client_id>{CLIENT_ID_PATTERN})"
 
 urlpatterns = [
     re_path(r"^clients/?$", views.ClientListCreateView.as_view(), name="client-list"),

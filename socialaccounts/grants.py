@@ -34,6 +34,23 @@ class TokenExchangeGrant(GrantTypeBase):
     Plugged into the token endpoint by the project's oauthclients adapter (``extra_grants()``).
     """
 
+    # The token endpoint's form for this grant in the OpenAPI schema (oauthclients.openapi).
+    openapi_form = {
+        "description": (
+            "RFC 8693 token exchange: a token from a connected provider in, this server's tokens out, "
+            "for the user whose social account it belongs to. First-party clients only (an "
+            "administrator marks them)."
+        ),
+        "properties": {
+            "subject_token": {"type": "string", "description": "The provider's access token or ID token."},
+            "subject_token_type": {"type": "string", "enum": sorted(SUBJECT_TOKEN_TYPES)},
+            "subject_issuer": {"type": "string", "description": "The provider's name (e.g. github)."},
+            "requested_token_type": {"type": "string", "enum": [services.ACCESS_TOKEN_TYPE]},
+            "scope": {"type": "string", "description": "Space-separated scopes."},
+        },
+        "required": ["subject_token", "subject_token_type", "subject_issuer"],
+    }
+
     def __init__(self, request_validator=None, **kwargs):
         super().__init__(request_validator, **kwargs)
         self.token_modifiers = []

@@ -8,6 +8,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 # Off in production by default; the suite tests both grants (tests switch them off where it matters).
 os.environ.setdefault("OAUTH2_ALLOW_IMPLICIT_GRANT", "1")
 os.environ.setdefault("OAUTH2_ALLOW_PASSWORD_GRANT", "1")
+# The API docs' client, as `make run` has it (production leaves it empty unless set).
+os.environ.setdefault("API_DOCS_CLIENT_ID", "beerlocker-api-docs")
 
 from oauthclients.keys import generate_rsa_private_key_pem  # noqa: E402
 

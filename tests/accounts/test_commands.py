@@ -60,3 +60,57 @@ def test_seed_demo_puts_back_the_stored_password_when_it_was_changed(capsys, tmp
 
     demo.refresh_from_db()
     assert demo.check_password(stored)
+
+
+def test_seed_demo_registers_the_api_docs_public_client_once(capsys, tmp_path, settings):
+    from oauthclients.models import Client
+
+    _seed(tmp_path, "--url", "http://127.0.0.1:9999")
+    _seed(tmp_path, "--url", "http://127.0.0.1:9999")
+
+    client = Client.objects.get(client_id=settings.API_DOCS_CLIENT_ID)
+    assert client.user == User.objects.get(username="admin")
+    assert client.token_endpoint_auth_method == "none"
+    assert client.client_type == Client.CLIENT_PUBLIC
+    assert client.grant_types == ["authorization_code"]
+    assert client.redirect_uris == "http://127.0.0.1:9999/api/docs/oauth2-redirect.html"
+    scopes = client.scope.split()
+    assert {"beers:read", "beers:write", "profile", "clients"} <= set(scopes)
+    # Never what a user cannot grant a third party: applications-only and first-party scopes.
+    assert not {"stats:read", "social:write", "sessions:write"} & set(scopes)
+    assert f"the public client '{settings.API_DOCS_CLIENT_ID}'" in capsys.readouterr().out
+
+
+def test_seed_demo_on_another_address_adds_its_docs_redirect_uri(tmp_path, settings):
+    from oauthclients.models import Client
+
+    _seed(tmp_path, "--url", "http://127.0.0.1:9999")
+    _seed(tmp_path, "--url", "http://localhost:8001")
+
+    client = Client.objects.get(client_id=settings.API_DOCS_CLIENT_ID)
+    assert client.redirect_uris.split() == [
+        "http://127.0.0.1:9999/api/docs/oauth2-redirect.html",
+        "http://localhost:8001/api/docs/oauth2-redirect.html",
+    ]
+
+
+def test_seed_demo_without_a_docs_client_id_registers_none(tmp_path, settings):
+    from oauthclients.models import Client
+
+    settings.API_DOCS_CLIENT_ID = ""
+
+    _seed(tmp_path)
+
+    assert not Client.objects.exists()
+
+
+def test_seed_demo_on_a_plain_http_lan_address_says_why_the_docs_client_is_missing(
+    capsys, tmp_path, settings
+):
+    from oauthclients.models import Client
+
+    _seed(tmp_path, "--url", "http://192.0.2.10:8000")
+
+    assert User.objects.filter(username="demo").exists()  # the rest of the demo data is there
+    assert not Client.objects.exists()
+    assert "not registered for http://192.0.2.10:8000" in capsys.readouterr().out

@@ -180,3 +180,19 @@ def test_owned_by_returns_only_the_users_clients(user, other_user):
     ClientFactory(user=other_user)
     assert list(Client.objects.owned_by(user)) == [mine]
     assert not Client.objects.owned_by(None).exists()
+
+
+def test_create_with_an_operators_client_id_keeps_it_and_refuses_it_twice(user):
+    metadata = {
+        "client_name": "API docs",
+        "redirect_uris": ["http://127.0.0.1:8000/api/docs/oauth2-redirect.html"],
+        "token_endpoint_auth_method": "none",
+    }
+
+    client, secret = services.client_create(owner=user, client_id="beerlocker-api-docs", **metadata)
+    with pytest.raises(ValidationError) as refused:
+        services.client_create(owner=user, client_id="beerlocker-api-docs", **metadata)
+
+    assert (client.client_id, secret) == ("beerlocker-api-docs", None)
+    assert "client_id" in refused.value.message_dict
+    assert Client.objects.count() == 1

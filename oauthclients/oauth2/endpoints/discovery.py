@@ -17,6 +17,7 @@ from oauthclients.grants import (
     DEVICE_CODE,
     IMPLICIT,
     OAUTH2_RESPONSE_TYPES,
+    PROMPT_VALUES,
     RESPONSE_TYPE_GRANTS,
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
@@ -83,7 +84,7 @@ class DiscoveryMixin:
                 "introspection_endpoint", request.build_absolute_uri(reverse("oauth2_provider:introspect"))
             )
             data["claims_supported"] = sorted({*data["claims_supported"], *features.ID_TOKEN_CLAIMS})
-            data["prompt_values_supported"] = ["none", "login", "consent"]
+            data["prompt_values_supported"] = list(PROMPT_VALUES)
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"
         return cleaned

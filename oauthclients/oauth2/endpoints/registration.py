@@ -40,6 +40,10 @@ SIGN_IN = "Sign in (Basic, session, or a bearer token with the clients scope)."
 JSON_ONLY = "Send the client metadata as application/json."
 NOT_JSON = "Request body must be valid JSON"
 NOT_AN_OBJECT = "Request body must be a JSON object"
+# RFC 7591 §3.2.2's error codes (beside RFC 6750's invalid_token and access_denied for the caller).
+INVALID_CLIENT_METADATA = "invalid_client_metadata"
+INVALID_REDIRECT_URI = "invalid_redirect_uri"
+REGISTRATION_ERRORS = (INVALID_CLIENT_METADATA, INVALID_REDIRECT_URI)
 
 
 def registration_error(error: str, description: str, status: int = 400) -> JsonResponse:
@@ -58,7 +62,7 @@ def registration_error(error: str, description: str, status: int = 400) -> JsonR
 def _metadata_error(error: ValidationError) -> JsonResponse:
     """``invalid_redirect_uri`` when a redirect URI is at fault, else ``invalid_client_metadata``;
     the description carries every message, keyed by field (never an exception's repr)."""
-    code = "invalid_redirect_uri" if "redirect_uris" in error.message_dict else "invalid_client_metadata"
+    code = INVALID_REDIRECT_URI if "redirect_uris" in error.message_dict else INVALID_CLIENT_METADATA
     description = "; ".join(
         f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
     )
@@ -78,7 +82,7 @@ def _service_arguments(data: dict) -> dict:
 def _unsupported(data: dict) -> JsonResponse | None:
     """``invalid_client_metadata`` for metadata asking what the server does not do, else None."""
     problem = features.unsupported_registration_metadata(data)
-    return registration_error("invalid_client_metadata", problem) if problem else None
+    return registration_error(INVALID_CLIENT_METADATA, problem) if problem else None
 
 
 def _ownerless_problem(arguments: dict) -> JsonResponse | None:
@@ -91,7 +95,7 @@ def _ownerless_problem(arguments: dict) -> JsonResponse | None:
     ]
     if refused:
         return registration_error(
-            "invalid_client_metadata",
+            INVALID_CLIENT_METADATA,
             f"grant_types: a client registered without a signed-in owner cannot use {', '.join(refused)}.",
         )
     return None
@@ -185,17 +189,17 @@ class ClientRegistrationView(DCREnabledMixin, APIView):
         if isinstance(exc, exceptions.PermissionDenied):
             return registration_error("access_denied", SIGN_IN, status=401)
         if isinstance(exc, exceptions.UnsupportedMediaType):
-            return registration_error("invalid_client_metadata", JSON_ONLY)
+            return registration_error(INVALID_CLIENT_METADATA, JSON_ONLY)
         if isinstance(exc, exceptions.ParseError):
-            return registration_error("invalid_client_metadata", NOT_JSON)
+            return registration_error(INVALID_CLIENT_METADATA, NOT_JSON)
         return super().handle_exception(exc)
 
     def post(self, request, *args, **kwargs):
         if request.stream is None:
-            return registration_error("invalid_client_metadata", NOT_JSON)
+            return registration_error(INVALID_CLIENT_METADATA, NOT_JSON)
         data = request.data
         if not isinstance(data, dict):
-            return registration_error("invalid_client_metadata", NOT_AN_OBJECT)
+            return registration_error(INVALID_CLIENT_METADATA, NOT_AN_OBJECT)
         if unsupported := _unsupported(data):
             return unsupported
         owner = request.user if request.user.is_authenticated else None
@@ -216,15 +220,15 @@ class ClientRegistrationView(DCREnabledMixin, APIView):
 def _read_json(request):
     """The request's JSON object, or an error response (RFC 7592 §2.2 sends the full metadata)."""
     if request.content_type != "application/json":
-        return None, registration_error("invalid_client_metadata", JSON_ONLY)
+        return None, registration_error(INVALID_CLIENT_METADATA, JSON_ONLY)
     try:
         data = json.loads(request.body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than json can decode
-        return None, registration_error("invalid_client_metadata", NOT_JSON)
+        return None, registration_error(INVALID_CLIENT_METADATA, NOT_JSON)
     if not isinstance(data, dict):
-        return None, registration_error("invalid_client_metadata", NOT_AN_OBJECT)
+        return None, registration_error(INVALID_CLIENT_METADATA, NOT_AN_OBJECT)
     if too_deep(data):  # however deep this Python decodes, no client metadata nests like that
-        return None, registration_error("invalid_client_metadata", NOT_JSON)
+        return None, registration_error(INVALID_CLIENT_METADATA, NOT_JSON)
     return data, None
 
 
@@ -283,7 +287,7 @@ class ClientConfigurationView(DCREnabledMixin, View):
             return error
         if data.get("client_id", client_id) != client_id:
             # RFC 7592 §2.2: the body's client_id must be the one being replaced.
-            return registration_error("invalid_client_metadata", "client_id does not match the URL.")
+            return registration_error(INVALID_CLIENT_METADATA, "client_id does not match the URL.")
         arguments = _service_arguments(data)
         if token.application.user_id is None and (problem := _ownerless_problem(arguments)):
             return problem

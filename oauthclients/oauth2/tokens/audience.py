@@ -42,10 +42,14 @@ def unknown_resource(resources, *, origin: str) -> str | None:
     return None
 
 
+# RFC 8707 §2's error code.
+INVALID_TARGET = "invalid_target"
+
+
 def invalid_target(requested: str, **kwargs) -> errors.CustomOAuth2Error:
     """RFC 8707 §2's error for a resource no token of this server is for."""
     return errors.CustomOAuth2Error(
-        error="invalid_target",
+        error=INVALID_TARGET,
         description=f"The resource '{requested}' is not one this server issues tokens for.",
         **kwargs,
     )
