@@ -22,3 +22,4 @@ class AccountsConfig(AppConfig):
 
         user_logged_in.connect(receivers.stamp_signed_in_session, dispatch_uid="accounts.stamp_session")
         user_logged_out.connect(receivers.end_signed_out_session, dispatch_uid="accounts.end_session")
+        user_logged_in.connect(receivers.complete_second_factor, dispatch_uid="accounts.second_factor")

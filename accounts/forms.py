@@ -61,3 +61,50 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         (``accounts.mail``: ``registration/password_reset_email`` as text and HTML). A reset request
         writes nothing, so there is no commit to wait for."""
         mail_send(template="registration/password_reset_email", to=to_email, context=context)
+
+
+class CodeForm(forms.Form):
+    """The second step of a sign-in: a code from an authenticator app, or a recovery code."""
+
+    token = forms.CharField(
+        label="Code",
+        max_length=32,
+        help_text="The 6-digit code your authenticator app shows, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "autocapitalize": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class TotpConfirmForm(forms.Form):
+    """Names a new authenticator app and proves it works with its current code."""
+
+    name = forms.CharField(
+        max_length=64,
+        required=False,
+        help_text="To tell your authenticators apart, e.g. “Phone”.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    token = forms.CharField(
+        label="Code from the app",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class ReauthenticateForm(forms.Form):
+    """Who asks for a sensitive change proves it again: the password, or a code (for an account
+    signed up through a provider, which has no password)."""
+
+    password = forms.CharField(
+        label="Password or code",
+        required=False,
+        strip=False,
+        help_text="You signed in a while ago: enter your password, or a code from your authenticator app.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

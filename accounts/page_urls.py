@@ -9,6 +9,16 @@ urlpatterns = [
     path("accounts/signup/", pages.SignUpView.as_view(), name="signup"),
     path("accounts/verify-email/<str:token>/", pages.EmailVerifyView.as_view(), name="email-verify"),
     path("accounts/password_set/", pages.PasswordSetView.as_view(), name="password-set"),
+    path("accounts/login/verify/", pages.SignInVerifyView.as_view(), name="sign-in-verify"),
+    path("account/security/", pages.SecurityView.as_view(), name="security"),
+    path("account/security/authenticator/", pages.TotpStartView.as_view(), name="totp-start"),
+    path("account/security/authenticator/confirm/", pages.TotpConfirmView.as_view(), name="totp-confirm"),
+    path("account/security/recovery-codes/", pages.RecoveryCodesView.as_view(), name="recovery-codes"),
+    path(
+        "account/security/factors/<str:factor_id>/remove/",
+        pages.FactorRemoveView.as_view(),
+        name="factor-remove",
+    ),
     path("account/sessions/", pages.SessionListPageView.as_view(), name="sessions"),
     path(
         "account/sessions/end-others/", pages.SessionsEndOthersPageView.as_view(), name="sessions-end-others"

@@ -1,22 +1,33 @@
+import base64
+
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.generic import FormView, TemplateView
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts import services
-from accounts.forms import PasswordResetForm, SignUpForm
-from accounts.models import UserSession
-from accounts.sessions import current_session, describe_user_agent
+from accounts import factors, passkeys, services
+from accounts.forms import CodeForm, PasswordResetForm, ReauthenticateForm, SignUpForm, TotpConfirmForm
+from accounts.models import RecoveryCodeDevice, UserSession
+from accounts.sessions import current_session, describe_user_agent, session_amr
+from beerlocker_api import limits
 from beerlocker_api.signals import rate_limited
+from oauthclients.oauth2.oidc import authn
 
 
 def favicon(request):
@@ -128,11 +139,21 @@ class SessionListPageView(LoginRequiredMixin, TemplateView):
                 "session": session,
                 "device": describe_user_agent(session.user_agent),
                 "current": session.session_key == key,
+                "signed_in_with": sign_in_methods(session_amr(session)),
             }
             for session in UserSession.objects.signed_in_as(self.request.user)
         ]
         others = sum(not entry["current"] for entry in sessions)
         return super().get_context_data(sessions=sessions, others=others, **kwargs)
+
+
+_METHOD_NAMES = {"pwd": "password", "otp": "one-time code", "hwk": "passkey", "swk": "passkey"}
+
+
+def sign_in_methods(amr: list[str]) -> str:
+    """RFC 8176 methods in words: "password + one-time code"; "" when unknown."""
+    names = list(dict.fromkeys(_METHOD_NAMES[m] for m in amr if m in _METHOD_NAMES))
+    return " + ".join(names)
 
 
 class SessionEndPageView(LoginRequiredMixin, View):
@@ -199,3 +220,245 @@ class EmailVerifyView(View):
         except ValidationError as error:
             return render(request, "accounts/email_verified.html", {"error": error.messages[0]}, status=400)
         return render(request, "accounts/email_verified.html", {"email": user.email})
+
+
+# --- Sign-in with a second factor ------------------------------------------------------------
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in page, whose correct password signs in only a user without a second factor;
+    one with a factor goes to the second step (``SignInVerifyView``) still signed out."""
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not factors.has_second_factor(user):
+            return super().form_valid(form)
+        factors.pending_start(self.request, user=user, backend=user.backend, next_url=self.get_success_url())
+        return redirect("accounts:sign-in-verify")
+
+
+class AdminSignInView(SignInView):
+    """The admin's sign-in (/admin/login/): the same two steps, with the admin's staff-only form."""
+
+    authentication_form = AdminAuthenticationForm
+
+    def get_default_redirect_url(self):
+        return reverse("admin:index")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**admin.site.each_context(self.request), **kwargs)
+
+
+class SignInVerifyView(FormView):
+    """The second step: a code from an authenticator app or a recovery code (a passkey, where that
+    plugin is installed, has its own block in the template). Reachable only after a first step
+    in this browser, for a few minutes; wrong codes count like wrong passwords."""
+
+    template_name = "registration/sign_in_verify.html"
+    form_class = CodeForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.pending = factors.pending_get(request)
+        if self.pending is None:
+            messages.info(request, "Sign in with your password first (or again: the step before timed out).")
+            return redirect("login")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            pending_user=self.pending.user,
+            has_passkey=passkeys.passkeys_of(self.pending.user).exists(),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        request, user = self.request, self.pending.user
+        if limits.one_time_code_wait(request, user):
+            return limits.lockout_response(request)
+        device = _matching_device(user, form.cleaned_data["token"])
+        if device is None:
+            limits.one_time_code_failed(request, user)
+            form.add_error("token", "That code is not right, or was used already.")
+            return self.form_invalid(form)
+        if isinstance(device, RecoveryCodeDevice):
+            services.recovery_code_spent(device=device)
+        return complete_sign_in(request, pending=self.pending, device=device)
+
+
+def _matching_device(user, token: str):
+    """The user's factor that accepts ``token`` (and, doing so, spends it), or None. django-otp's
+    own throttle (each device's failure delay) applies on top of the password's counters."""
+    token = "".join(token.split())
+    with transaction.atomic():
+        for device in factors.code_devices(user, token):
+            allowed, _ = device.verify_is_allowed()
+            if allowed and device.verify_token(token):
+                return device
+    return None
+
+
+def complete_sign_in(request, *, pending, device):
+    """The second step succeeded: sign the user in (``login()`` marks the session verified and its
+    acr/amr, ``accounts.receivers``), or resume a provider's sign-in where it paused."""
+    methods = factors.amr_for(device)
+    factors.pending_verified(request, pending=pending, device=device, methods=methods)
+    authn.second_factor_checked(
+        request,
+        user=pending.user,
+        methods=methods,
+        # A passkey is bound to this site's origin: a phishing page cannot relay it.
+        phishing_resistant=factors.device_kind(device) == factors.KIND_PASSKEY,
+    )
+    if pending.resume:
+        return redirect(pending.resume)
+    login(request, pending.user, backend=pending.backend)
+    return redirect(pending.next or settings.LOGIN_REDIRECT_URL)
+
+
+# --- The security page: second factors -------------------------------------------------------
+
+
+def _no_store(response):
+    # Secrets (a new authenticator's key, recovery codes) are on these pages: never cached.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class SecurityView(LoginRequiredMixin, TemplateView):
+    """The user's second factors: authenticator apps, passkeys (managed on their own page, linked
+    from here) and recovery codes."""
+
+    template_name = "accounts/security.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        found = factors.factors_of(user)
+        recovery = next((f for f in found if f.kind == factors.KIND_RECOVERY), None)
+        return super().get_context_data(
+            factors=[f for f in found if f.kind not in (factors.KIND_RECOVERY, factors.KIND_PASSKEY)],
+            passkeys=[f for f in found if f.kind == factors.KIND_PASSKEY],
+            recovery=recovery,
+            recovery_remaining=recovery.device.remaining() if recovery else 0,
+            reauth_form=None if factors.signed_in_recently(self.request) else ReauthenticateForm(),
+            required=factors.second_factor_required(user) or (user.is_staff and _staff_rule()),
+            **kwargs,
+        )
+
+
+def _staff_rule() -> bool:
+    return bool(factors.setting("REQUIRE_SECOND_FACTOR_FOR_STAFF"))
+
+
+class TotpStartView(LoginRequiredMixin, View):
+    """POST only: start adding an authenticator app (a new secret, unconfirmed until its code)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        services.totp_device_start(user=request.user)
+        return redirect("accounts:totp-confirm")
+
+
+class TotpConfirmView(LoginRequiredMixin, FormView):
+    """Shows the new authenticator's QR code and secret; its current code confirms it."""
+
+    template_name = "accounts/totp_confirm.html"
+    form_class = TotpConfirmForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+        if self.device is None:
+            return redirect("accounts:security")
+        return _no_store(super().dispatch(request, *args, **kwargs))
+
+    def get_context_data(self, **kwargs):
+        secret = base64.b32encode(self.device.bin_key).decode().rstrip("=")
+        return super().get_context_data(
+            qr_svg=_qr_svg(self.device.config_url),
+            secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        device = self.device
+        if form.cleaned_data["name"]:
+            device.name = form.cleaned_data["name"]
+            device.save(update_fields=["name"])
+        try:
+            device = services.totp_device_confirm(device=device, token=form.cleaned_data["token"])
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        # Proving the new factor verifies this session too (django-otp's is_verified()).
+        otp_login(self.request, device)
+        if not RecoveryCodeDevice.objects.filter(user=self.request.user).exists():
+            codes = services.recovery_codes_generate(user=self.request.user)
+            return _no_store(
+                render(self.request, "accounts/recovery_codes.html", {"codes": codes, "first": True})
+            )
+        messages.success(self.request, "Your authenticator app is added: sign-ins now ask for its code.")
+        return redirect("accounts:security")
+
+
+def _qr_svg(data: str) -> str:
+    """A QR code of ``data`` as an inline SVG element: no script and no image request (the CSP)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    svg = image.to_string(encoding="unicode")
+    return mark_safe(svg[svg.index("<svg") :])  # noqa: S308 - our own drawing of our own URL
+
+
+def _reauthenticated(request, form) -> bool:
+    """A recent sign-in, or the password (or a code) given in ``form`` now. Wrong ones count like
+    wrong passwords."""
+    if factors.signed_in_recently(request):
+        return True
+    if not form.is_valid() or not form.cleaned_data["password"]:
+        return False
+    if limits.one_time_code_wait(request, request.user):
+        return False
+    given = form.cleaned_data["password"]
+    if request.user.has_usable_password() and request.user.check_password(given):
+        return True
+    if _matching_device(request.user, given) is not None:
+        return True
+    limits.one_time_code_failed(request, request.user)
+    return False
+
+
+class FactorRemoveView(LoginRequiredMixin, View):
+    """POST only: remove one of the user's factors (another's is a 404), after a recent sign-in."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, factor_id):
+        device = factors.factor_of(request.user, factor_id)
+        if device is None:
+            raise Http404("No such factor.")
+        form = ReauthenticateForm(request.POST)
+        try:
+            services.second_factor_remove(
+                device=device, recently_authenticated=_reauthenticated(request, form)
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("accounts:security")
+        messages.success(request, f"“{device.name}” is removed.")
+        return redirect("accounts:security")
+
+
+class RecoveryCodesView(LoginRequiredMixin, View):
+    """POST only: a new set of recovery codes (replacing the old), shown once, after a recent sign-in."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not _reauthenticated(request, ReauthenticateForm(request.POST)):
+            messages.error(request, "Enter your password (or a code) again to make new recovery codes.")
+            return redirect("accounts:security")
+        codes = services.recovery_codes_generate(user=request.user)
+        return _no_store(render(request, "accounts/recovery_codes.html", {"codes": codes}))

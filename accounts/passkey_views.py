@@ -1,7 +1,11 @@
 """Passkey pages and ceremonies. The ceremonies are django-otp-webauthn's JSON views (its JavaScript,
 served as static files, drives the browser's side) with the project's rules added: adding a passkey
 takes a recent sign-in, a registration is all or nothing, and a sign-in or confirmation with a
-passkey is recorded as phishing-resistant (``accounts.passkeys.session_passkey_used``).
+passkey is recorded as phishing-resistant (``accounts.passkeys.session_passkey_used``). On the
+second sign-in step (``/accounts/login/verify/``, after the password) the ceremony is the pending
+user's and completes the sign-in like a code would (``accounts.pages.complete_sign_in``). Signed
+out, beginning a ceremony is rate-limited per address (``PasskeySignInThrottle``): each one keeps a
+challenge in a new anonymous session row.
 
 Each ceremony answers bad input with a 4xx JSON ``{"detail": ..., "code": ...}``: a wrong origin,
 challenge or signature is 422, a ceremony not begun (or its challenge already spent) 400, an
@@ -20,8 +24,10 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_otp_webauthn import exceptions, views
 from django_otp_webauthn.models import WebAuthnCredential
+from rest_framework.throttling import SimpleRateThrottle
 
-from accounts import passkeys
+from accounts import factors, pages, passkeys
+from beerlocker_api.signals import rate_limited
 
 
 class SignInAgain(exceptions.OTPWebAuthnApiError):
@@ -48,23 +54,72 @@ class PasskeyRegistrationCompleteView(RecentSignInRequired, views.CompleteCreden
     (with its attestation and the passkey_added event, all or none: ``PasskeyHelper``)."""
 
 
-class PasskeyAuthenticationBeginView(views.BeginCredentialAuthenticationView):
+class SlowDown(exceptions.OTPWebAuthnApiError):
+    status_code = 429
+    default_detail = "Too many passkey sign-ins from your address: wait a few minutes and try again."
+    default_code = "throttled"
+
+
+class PasskeySignInThrottle(SimpleRateThrottle):
+    """Signed-out passkey ceremonies per address (``API_PASSKEY_SIGN_IN_RATE``): each begin stores
+    a challenge in a new anonymous session, which an unlimited script would pile up by the million.
+    Signed-in users and a pending second step (one session, already there) are not counted."""
+
+    scope = "passkey_sign_in"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class PendingSignInUser:
+    """The ceremony's user: the signed-in one, else the one whose password sign-in waits for its
+    second step in this browser (their passkeys only), else none (a discoverable passkey)."""
+
+    def get_user(self):
+        user = super().get_user()
+        if user is None and (pending := factors.pending_get(self.request)) is not None:
+            return pending.user
+        return user
+
+
+class PasskeyAuthenticationBeginView(PendingSignInUser, views.BeginCredentialAuthenticationView):
     """POST: request options. Signed out: no credentials listed (the authenticator offers its
-    discoverable ones, user verification required); signed in: the user's passkeys (a second factor)."""
+    discoverable ones, user verification required), at most ``PasskeySignInThrottle``'s rate per
+    address; signed in, or on the second sign-in step: the user's passkeys (a second factor)."""
+
+    def initial(self, request, *args, **kwargs):
+        if self.get_user() is None:
+            throttle = PasskeySignInThrottle()
+            if not throttle.allow_request(request, self):
+                rate_limited.send(sender=type(self), request=request, scope=throttle.scope)
+                raise SlowDown()
+        super().initial(request, *args, **kwargs)
 
 
-class PasskeyAuthenticationCompleteView(views.CompleteCredentialAuthenticationView):
-    """POST: the browser's assertion. Signed out: signs the passkey's owner in. Signed in: the
-    passkey must be the user's, and completes the sign-in as a second factor. Either way the
-    session's acr becomes phishing-resistant."""
+class PasskeyAuthenticationCompleteView(PendingSignInUser, views.CompleteCredentialAuthenticationView):
+    """POST: the browser's assertion. Signed out: signs the passkey's owner in. On the second
+    sign-in step: the passkey must be the pending user's, and completes that sign-in (``pwd``,
+    ``hwk``/``swk``, ``user``, ``mfa``). Signed in: the passkey must be the user's, a confirmation.
+    Either way the session's acr becomes phishing-resistant."""
+
+    _redirect_url = ""
 
     # No transaction around the whole request: the library spends the ceremony's state (its
     # challenge) by saving the session first, and a rollback must never give it back.
     @transaction.atomic
     def complete_auth(self, device: WebAuthnCredential):
-        second_factor = self.request.user.is_authenticated
+        request = self.request
+        if not request.user.is_authenticated and (pending := factors.pending_get(request)) is not None:
+            # The library checked the passkey is the pending user's (authenticate_complete's user).
+            response = pages.complete_sign_in(request, pending=pending, device=device)
+            self._redirect_url = response["Location"]
+            return
+        second_factor = request.user.is_authenticated
         super().complete_auth(device)
-        passkeys.session_passkey_used(self.request, device, second_factor=second_factor)
+        passkeys.session_passkey_used(request, device, second_factor=second_factor)
+
+    def get_success_url(self):
+        return self._redirect_url or super().get_success_url()
 
 
 class PasskeyListPageView(LoginRequiredMixin, TemplateView):

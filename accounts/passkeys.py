@@ -3,8 +3,9 @@
 
 A passkey signs a fresh challenge for this site's relying-party ID, which the browser binds to the
 origin it is on: a look-alike site gets nothing it could relay. Used alone (a discoverable
-credential, no username typed) or after the password, the session's sign-in is recorded as
-``ACR_PHISHING_RESISTANT`` with RFC 8176 ``amr`` names (``oauthclients.oauth2.oidc.authn``).
+credential, no username typed) or as the second step after the password (the verify page,
+``accounts.pages.complete_sign_in``), the session's sign-in is recorded as ``ACR_PHR`` with RFC 8176
+``amr`` names (``oauthclients.oauth2.oidc.authn``).
 
 Reads and writes the pages, the ceremony views and an API share: ``passkey_list`` (serializer
 friendly), ``passkey_rename``, ``passkey_delete``; the ceremonies themselves are the library's,
@@ -22,7 +23,7 @@ from django.http.request import split_domain_port
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
-from accounts.services import RECENT_SIGN_IN_SECONDS
+from accounts import factors
 from accounts.sessions import describe_user_agent, user_agent
 from accounts.signals import passkey_added, passkey_removed
 from oauthclients.oauth2.oidc import authn
@@ -81,28 +82,24 @@ def passkey_list(*, user) -> list[dict[str, Any]]:
     ]
 
 
-def passkey_amr(passkey: WebAuthnCredential) -> list[str]:
-    """RFC 8176 names for a sign-in with ``passkey``: a key synced between devices (backup eligible)
-    is software-secured (``swk``), one bound to its authenticator hardware-secured (``hwk``); every
-    assertion carried the authenticator's user-presence test (``user``)."""
-    return ["swk" if passkey.backup_eligible else "hwk", "user"]
-
-
 def session_passkey_used(request, passkey: WebAuthnCredential, *, second_factor: bool) -> None:
-    """Record in the session that it was signed in (or, ``second_factor``, completed after another
-    method) with ``passkey``: phishing-resistant, and authenticated just now."""
-    amr = passkey_amr(passkey)
+    """Record in the session that it was signed in with ``passkey`` alone (``amr`` e.g. ``["hwk",
+    "user"]``) or, ``second_factor``, that the signed-in user confirmed with it (``record_second_factor``:
+    ``mfa`` joins). Either way phishing-resistant (``ACR_PHR``), and authenticated just now. A
+    password sign-in's second step goes through ``accounts.pages.complete_sign_in`` instead."""
     if second_factor:
-        amr = [*(request.session.get(authn.SESSION_AMR) or []), *amr, "mfa"]
-    authn.session_sign_in_upgrade(request, acr=authn.ACR_PHISHING_RESISTANT, amr=amr)
+        authn.record_second_factor(request, methods=factors.amr_for(passkey), phishing_resistant=True)
+    else:
+        request.session[authn.SESSION_ACR] = authn.ACR_PHR
+        request.session[authn.SESSION_AMR] = factors.amr_for(passkey)
     # A passkey ceremony is an authentication now: "recently signed in" for what asks for one.
     request.session[authn.SESSION_AUTH_TIME] = time.time()
 
 
 def recently_signed_in(request) -> bool:
-    """True when this session signed in (or confirmed with a passkey) within RECENT_SIGN_IN_SECONDS."""
-    auth_time, _acr = authn.session_authentication(request)
-    return auth_time is not None and time.time() - auth_time <= RECENT_SIGN_IN_SECONDS
+    """True when this session signed in (or confirmed with a passkey) within the ACCOUNTS
+    ``RECENT_SIGN_IN_SECONDS`` (``accounts.factors.signed_in_recently``: one notion of recent)."""
+    return factors.signed_in_recently(request)
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from accounts.sessions import describe_user_agent
+from accounts.sessions import describe_user_agent, session_amr
 
 User = get_user_model()
 
@@ -41,6 +41,9 @@ class UserSessionSerializer(serializers.Serializer):
     started = serializers.DateTimeField(read_only=True)
     last_active = serializers.DateTimeField(read_only=True)
     current = serializers.SerializerMethodField(help_text="Whether this is the session making the request.")
+    signed_in_with = serializers.SerializerMethodField(
+        help_text="How the session signed in: RFC 8176 methods (pwd, otp, mfa...); empty when unknown."
+    )
 
     def get_browser(self, session) -> str:
         return describe_user_agent(session.user_agent).browser
@@ -48,6 +51,19 @@ class UserSessionSerializer(serializers.Serializer):
     def get_os(self, session) -> str:
         return describe_user_agent(session.user_agent).os
 
+    def get_signed_in_with(self, session) -> list[str]:
+        return session_amr(session)
+
     def get_current(self, session) -> bool:
         request = self.context.get("request")
         return request is not None and session.session_key == request.session.session_key
+
+
+class AuthenticatorSerializer(serializers.Serializer):
+    """One of the caller's second factors (never a secret: no key, no code)."""
+
+    id = serializers.CharField(read_only=True, help_text="Stable id, e.g. otp_totp.totpdevice-3.")
+    type = serializers.CharField(source="kind", read_only=True, help_text="totp, recovery_codes or passkey.")
+    name = serializers.CharField(read_only=True)
+    added = serializers.DateTimeField(read_only=True, allow_null=True)
+    last_used = serializers.DateTimeField(read_only=True, allow_null=True)

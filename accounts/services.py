@@ -8,11 +8,29 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import emails
+from accounts import emails, factors
 from accounts.mail import mail_send
-from accounts.models import UserSession, VerifiedEmail
-from accounts.signals import email_changed, email_verified, password_changed, session_ended
+from accounts.models import (
+    RECOVERY_CODE_COUNT,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    UserSession,
+    VerifiedEmail,
+    recovery_code_digests,
+    recovery_code_new,
+)
+from accounts.signals import (
+    email_changed,
+    email_verified,
+    password_changed,
+    recovery_code_used,
+    recovery_codes_generated,
+    second_factor_added,
+    second_factor_removed,
+    session_ended,
+)
 from oauthclients.services import user_tokens_revoke
 
 User = get_user_model()
@@ -188,3 +206,91 @@ def user_password_changed(
     actor = admin if how == "admin" else user
     user_sessions_end(user=user, except_session=keep_session, by=by, actor=actor)
     password_changed.send(sender=type(user), user=user, how=how, admin=admin if how == "admin" else None)
+
+
+# --- Second factors (django-otp devices; accounts.factors reads them) --------------------------
+
+
+def totp_device_start(*, user: UserModel, name: str = "") -> TOTPDevice:
+    """A new authenticator app, unconfirmed (it does not count until ``totp_device_confirm``): its
+    secret is what the user's app scans. An earlier unconfirmed one of the user is discarded."""
+    name = (name or "").strip() or "Authenticator app"
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice(user=user, name=name[:64], confirmed=False)
+        device.full_clean()
+        device.save()
+    return device
+
+
+@transaction.atomic
+def totp_device_confirm(*, device: TOTPDevice, token: str) -> TOTPDevice:
+    """Confirm a new authenticator app with a code it shows: from then on it is a second factor
+    (``second_factor_added`` is sent). A wrong code is a ValidationError and confirms nothing."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    if device.confirmed:
+        return device
+    if not device.verify_token((token or "").strip()):
+        raise ValidationError({"token": ["That code is not right: enter the one your app shows now."]})
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    second_factor_added.send(
+        sender=type(device.user), user=device.user, kind=factors.KIND_TOTP, name=device.name
+    )
+    return device
+
+
+@transaction.atomic
+def recovery_codes_generate(*, user: UserModel) -> list[str]:
+    """A new set of ``RECOVERY_CODE_COUNT`` recovery codes, replacing every earlier one; returns
+    the codes themselves, which are never stored (only their HMAC) and shown once."""
+    device, created = RecoveryCodeDevice.objects.select_for_update().get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    device.codes.all().delete()
+    codes = [recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, digest=recovery_code_digests(code)[0]) for code in codes
+    )
+    if created:
+        second_factor_added.send(sender=type(user), user=user, kind=factors.KIND_RECOVERY, name=device.name)
+    recovery_codes_generated.send(sender=type(user), user=user, count=len(codes))
+    return codes
+
+
+def recovery_code_spent(*, device: RecoveryCodeDevice) -> None:
+    """Tell of a recovery code used to sign in (the device deleted the code itself)."""
+    recovery_code_used.send(sender=type(device.user), user=device.user, remaining=device.remaining())
+
+
+@transaction.atomic
+def second_factor_remove(*, device, recently_authenticated: bool) -> None:
+    """Remove one of the user's second factors. It takes a recent authentication
+    (``recently_authenticated``: a sign-in moments ago, or the password or a code given now):
+    otherwise whoever found the browser signed in could drop the factor that protects it.
+    Removing the last authenticator leaves recovery codes alone (they keep being a factor)."""
+    if not recently_authenticated:
+        raise ValidationError(
+            {"password": ["Enter your password (or a code) again to remove a second factor."]},
+            code="reauthenticate",
+        )
+    kind, name, user = factors.device_kind(device), device.name, device.user
+    device.delete()
+    second_factor_removed.send(sender=type(user), user=user, kind=kind, name=name, reset=False, admin=None)
+
+
+@transaction.atomic
+def second_factors_reset(*, user: UserModel, admin: UserModel | None = None) -> int:
+    """An administrator's reset for a user who lost every factor: all of them are removed (each
+    told with ``second_factor_removed``, ``admin`` named) and the user's sessions end, so the next
+    sign-in is with the password alone. Returns how many were removed."""
+    removed = factors.factors_of(user)
+    for factor in removed:
+        factor.device.delete()
+        second_factor_removed.send(
+            sender=type(user), user=user, kind=factor.kind, name=factor.name, reset=True, admin=admin
+        )
+    # Unconfirmed leftovers too: nothing of the old set survives.
+    TOTPDevice.objects.filter(user=user).delete()
+    user_sessions_end(user=user, by=EndedBy.ADMIN, actor=admin)
+    return len(removed)

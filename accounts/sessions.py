@@ -76,6 +76,18 @@ def current_session(request) -> UserSession | None:
     return UserSession.objects.filter(session_key=key).first() if key else None
 
 
+def session_amr(session: UserSession) -> list[str]:
+    """How a stored session signed in: the RFC 8176 methods its sign-in recorded (``pwd``,
+    ``otp``, ``mfa``...), read from its data; [] when unknown."""
+    from oauthclients.oauth2.oidc.authn import SESSION_AMR
+
+    try:
+        amr = session.get_decoded().get(SESSION_AMR)
+    except Exception:  # noqa: BLE001 - an undecodable row is just "unknown", as Django treats it
+        return []
+    return [str(method) for method in amr] if isinstance(amr, list) else []
+
+
 @dataclass(frozen=True)
 class Device:
     browser: str

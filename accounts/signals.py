@@ -26,6 +26,18 @@ is a TypeError at the sender), and receivers take them by name.
 
 ``email_verified(sender=User, user)``
     Sent by ``accounts.services.email_verify`` once the user followed the link for their address.
+
+``second_factor_added(sender=User, user, kind, name)``
+    Sent by ``accounts.services.totp_device_confirm`` (an authenticator app, once its first code
+    was right) and ``recovery_codes_generate`` (the first set; ``kind`` "recovery_codes").
+
+``second_factor_removed(sender=User, user, kind, name, reset, admin)``
+    Sent by ``accounts.services.second_factor_remove`` (the user; ``reset`` False) and
+    ``second_factors_reset`` (an administrator's reset: ``reset`` True, ``admin`` who, None for
+    the ``resetsecondfactors`` command run on the server).
+
+``recovery_codes_generated(sender=User, user, count)`` / ``recovery_code_used(sender=User, user, remaining)``
+    Sent when a new set replaces the old one, and when one code was spent signing in.
 """
 
 from beerlocker_api.signals import KeywordSignal
@@ -34,6 +46,10 @@ session_ended = KeywordSignal("session", "by", "actor")
 password_changed = KeywordSignal("user", "how", "admin")
 email_changed = KeywordSignal("user", "old_email")
 email_verified = KeywordSignal("user")
+second_factor_added = KeywordSignal("user", "kind", "name")
+second_factor_removed = KeywordSignal("user", "kind", "name", "reset", "admin")
+recovery_codes_generated = KeywordSignal("user", "count")
+recovery_code_used = KeywordSignal("user", "remaining")
 
 # ``passkey_added(sender=WebAuthnCredential, user, passkey)``: sent by ``accounts.passkeys`` when a
 # registration ceremony kept a new passkey, inside its transaction. ``passkey_removed(sender=

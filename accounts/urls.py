@@ -8,6 +8,12 @@ app_name = "accounts-api"
 urlpatterns = [
     re_path(r"^users/?$", views.UserSignUpView.as_view(), name="user-list"),
     re_path(r"^users/me/?$", views.UserMeView.as_view(), name="user-me"),
+    re_path(r"^me/authenticators/?$", views.MyAuthenticatorListView.as_view(), name="authenticator-list"),
+    re_path(
+        r"^me/authenticators/(?P<factor_id>[\w.]+-\d+)/?$",
+        views.MyAuthenticatorDetailView.as_view(),
+        name="authenticator-detail",
+    ),
     re_path(r"^me/sessions/?$", views.MySessionListView.as_view(), name="session-list"),
     re_path(
         r"^me/sessions/end-others/?$", views.MySessionsEndOthersView.as_view(), name="sessions-end-others"

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth import logout
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
@@ -11,9 +12,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import factors, services
 from accounts.models import UserSession
-from accounts.serializers import SignUpSerializer, UserSerializer, UserSessionSerializer
+from accounts.serializers import (
+    AuthenticatorSerializer,
+    SignUpSerializer,
+    UserSerializer,
+    UserSessionSerializer,
+)
 from accounts.sessions import current_session
 from beerlocker_api.authentication import BasicAuthentication
 
@@ -83,6 +89,37 @@ def recently_authenticated(request, password: str | None) -> bool:
         and session.started is not None
         and timezone.now() - session.started <= timedelta(seconds=services.RECENT_SIGN_IN_SECONDS)
     )
+
+
+class MyAuthenticatorListView(APIView):
+    """The caller's second factors: type, name, when added and last used (never a secret)."""
+
+    name = "My authenticators"
+    token_scopes = {"read": ["sessions:read"]}
+
+    @extend_schema(responses=AuthenticatorSerializer(many=True))
+    def get(self, request):
+        return Response(AuthenticatorSerializer(factors.factors_of(request.user), many=True).data)
+
+
+class MyAuthenticatorDetailView(APIView):
+    """Remove one of the caller's second factors (another's is a 404): takes a recent sign-in, or
+    ``password`` in the body. A first-party scope: a third-party app never removes a factor."""
+
+    token_scopes = {"read": ["sessions:read"], "write": ["sessions:write"]}
+
+    @extend_schema(
+        request=inline_serializer("FactorRemoval", {"password": serializers.CharField(required=False)}),
+        responses={204: None},
+    )
+    def delete(self, request, factor_id):
+        device = factors.factor_of(request.user, factor_id)
+        if device is None:
+            raise Http404("No such authenticator.")
+        password = request.data.get("password") if hasattr(request.data, "get") else None
+        recent = recently_authenticated(request, password if isinstance(password, str) else None)
+        services.second_factor_remove(device=device, recently_authenticated=recent)
+        return Response(status=204)
 
 
 class MySessionsMixin(generics.GenericAPIView):

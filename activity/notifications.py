@@ -39,6 +39,16 @@ def new_sign_in(*, user, device: str, address: str | None) -> None:
     _send(user, "new_sign_in", device=device, address=address)
 
 
+def second_factor_changed(*, user, added: bool, factor: str, name: str) -> None:
+    """Tell the user a second factor was added to or removed from their account."""
+    _send(user, "second_factor_changed", added=added, factor=factor, name=name)
+
+
+def recovery_codes(*, user, used: bool, remaining: int) -> None:
+    """Tell the user a recovery code was used to sign in (``used``) or a new set was made."""
+    _send(user, "recovery_codes", used=used, remaining=remaining)
+
+
 def personal_token_created(*, user, name: str, scopes: list[str], expires) -> None:
     """Tell the user a personal access token was created for their account (a standing way in
     for scripts: if it was not them, they must revoke it)."""

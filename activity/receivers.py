@@ -8,6 +8,7 @@ from django.db import transaction
 from django_otp_webauthn.backends import WebAuthnBackend
 from oauth2_provider.signals import app_authorized
 
+from accounts import signals as accounts_signals
 from accounts.services import EndedBy
 from accounts.sessions import client_address, describe_user_agent, user_agent
 from accounts.signals import (
@@ -201,6 +202,31 @@ def sign_ins_locked_out(sender, request, username, **kwargs):
     )
 
 
+def second_factor_was_added(sender, user, kind, name, **kwargs):
+    event_record(kind=Kind.SECOND_FACTOR_ADDED, user=user, factor=kind, name=name)
+    transaction.on_commit(
+        lambda: notifications.second_factor_changed(user=user, added=True, factor=kind, name=name)
+    )
+
+
+def second_factor_was_removed(sender, user, kind, name, reset, admin=None, **kwargs):
+    by_admin = {"by": "administrator", "admin": admin.get_username() if admin else None} if reset else {}
+    event_record(kind=Kind.SECOND_FACTOR_REMOVED, user=user, factor=kind, name=name, **by_admin)
+    transaction.on_commit(
+        lambda: notifications.second_factor_changed(user=user, added=False, factor=kind, name=name)
+    )
+
+
+def recovery_codes_were_generated(sender, user, count, **kwargs):
+    event_record(kind=Kind.RECOVERY_CODES_GENERATED, user=user, count=count)
+    transaction.on_commit(lambda: notifications.recovery_codes(user=user, used=False, remaining=count))
+
+
+def recovery_code_was_used(sender, user, remaining, **kwargs):
+    event_record(kind=Kind.RECOVERY_CODE_USED, user=user, remaining=remaining)
+    transaction.on_commit(lambda: notifications.recovery_codes(user=user, used=True, remaining=remaining))
+
+
 def personal_token_created(sender, token, user, **kwargs):
     # The token's name, scopes and expiry; never the token (it exists only in its owner's hands).
     event_record(
@@ -243,6 +269,10 @@ RECEIVERS = [
     (social.account_unlinked, provider_unlinked),
     (rate_limited, rate_was_limited),
     (user_locked_out, sign_ins_locked_out),
+    (accounts_signals.second_factor_added, second_factor_was_added),
+    (accounts_signals.second_factor_removed, second_factor_was_removed),
+    (accounts_signals.recovery_codes_generated, recovery_codes_were_generated),
+    (accounts_signals.recovery_code_used, recovery_code_was_used),
     (personal.token_created, personal_token_created),
     (personal.token_revoked, personal_token_revoked),
 ]

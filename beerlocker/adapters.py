@@ -5,7 +5,7 @@ flows between them are wired here, and drawn in docs/development.md ("A provider
 
 from typing import Any
 
-from accounts import emails, services
+from accounts import emails, factors, services
 from accounts.models import UserSession
 from accounts.sessions import session_public_id
 from accounts.signals import session_ended
@@ -23,6 +23,11 @@ class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
 
     def session_ended_signal(self):
         return session_ended
+
+    def password_grant_allowed(self, user) -> tuple[bool, str]:
+        """Not for a user with a second factor, which the password grant cannot ask for."""
+        refusal = factors.password_only_refusal(user)
+        return refusal is None, refusal or ""
 
     def email_verified(self, user) -> bool:
         """True only for an address verified by following its e-mailed link."""
@@ -42,6 +47,12 @@ class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):
                 services.session_end(session=session, by=services.EndedBy.PROVIDER_LOGOUT, actor=None)
                 ended += 1
         return ended
+
+    def token_exchange_allowed(self, user) -> tuple[bool, str]:
+        """Not for a user with a second factor: a provider's token is one factor, and the token
+        endpoint cannot ask for the other."""
+        refusal = factors.password_only_refusal(user)
+        return refusal is None, refusal or ""
 
     def users_with_verified_email(self, email: str):
         """Only users who verified ``email`` by its link (and still have it)."""

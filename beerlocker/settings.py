@@ -53,6 +53,14 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "social_django",
     "axes",
+    # Second factors (accounts.factors): django-otp and its authenticator-app (TOTP) plugin; recovery
+    # codes are accounts' own hashed device. otp_static is installed for its device API only (no
+    # StaticDevice is ever made: it stores codes as typed).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    # Passkeys (accounts.passkeys): WebAuthn credentials as django-otp devices (docs/passkeys.md).
+    "django_otp_webauthn",
     "lockers",
     "oauthclients",
     "socialaccounts",
@@ -62,9 +70,6 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
-    # --- passkeys (accounts.passkeys): WebAuthn credentials as django-otp devices
-    "django_otp",
-    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -82,13 +87,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(): whether this session passed a second factor (a passkey, django-otp).
+    # request.user.is_verified(): whether this session passed a second factor (django-otp: an
+    # authenticator app, a recovery code or a passkey).
     "django_otp.middleware.OTPMiddleware",
     # Each signed-in session's last activity, address and browser (accounts.sessions).
     "accounts.middleware.SessionActivityMiddleware",
     # The address and User-Agent every activity event records.
     "activity.context.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The ACCOUNTS second-factor policy: staff without one are kept out of the admin, everyone
+    # after the grace period is sent to set one up (accounts.middleware; after
+    # messages, which its redirects leave a word in).
+    "accounts.middleware.SecondFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # A provider's refusal (e.g. the user cancelled) becomes a redirect to SOCIAL_AUTH_LOGIN_ERROR_URL.
@@ -162,6 +172,17 @@ SESSION_ENGINE = "accounts.session_engines." + ("cached_db" if REDIS_URL else "d
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+
+# Second factors (accounts.factors.DEFAULTS; docs/account-security.md).
+ACCOUNTS = {
+    # Staff cannot use the admin without a second factor (they are sent to set one up).
+    "REQUIRE_SECOND_FACTOR_FOR_STAFF": env.bool("ACCOUNTS_REQUIRE_SECOND_FACTOR_FOR_STAFF", default=True),
+    # Everyone must have one this many days after joining (or after ..._SINCE, an ISO date); unset: never.
+    "REQUIRE_SECOND_FACTOR_AFTER_DAYS": env.int("ACCOUNTS_REQUIRE_SECOND_FACTOR_AFTER_DAYS", default=None),
+    "REQUIRE_SECOND_FACTOR_SINCE": env.str("ACCOUNTS_REQUIRE_SECOND_FACTOR_SINCE", default=None),
+}
+# The authenticator app's label for this site (otpauth:// issuer).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Beer Locker")
 
 # --- Security ---------------------------------------------------------------
 
@@ -277,6 +298,8 @@ REST_FRAMEWORK = {
         "signup": env.str("API_SIGNUP_RATE", default="30/hour"),
         # Anonymous dynamic client registrations per address (only with OAUTH2_DCR_OPEN=1).
         "dcr": env.str("API_DCR_RATE", default="20/hour"),
+        # Signed-out passkey sign-ins begun per address (each keeps a challenge in a new session row).
+        "passkey_sign_in": env.str("API_PASSKEY_SIGN_IN_RATE", default="60/hour"),
     },
     # DRF's throttles find the client's address the way beerlocker_api.limits.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -285,6 +308,10 @@ REST_FRAMEWORK = {
 # --- OAuth 2.0 authorization server (django-oauth-toolkit) ------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
+
+# The shared API policy (beerlocker_api.conf): HTTP Basic refuses a user with a second factor
+# (a password alone is one factor; Basic cannot ask for the other).
+BEERLOCKER_API = {"PASSWORD_ONLY_REFUSAL": "accounts.factors.password_only_refusal"}
 
 # oauthclients sets DOT's OAUTH2_PROVIDER defaults itself (oauthclients/conf.py: its server, the
 # fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,
@@ -533,6 +560,9 @@ SOCIAL_AUTH_PIPELINE = (
     # The OpenID provider's session (iss, sub, sid) behind this sign-in, for back-channel logout.
     "socialaccounts.backchannel.remember_provider_session",
     "social_core.pipeline.user.user_details",
+    # An account with a second factor: pause for its code before signing in (social-auth's partial
+    # pipeline; the verify page resumes it).
+    "accounts.pipeline.second_factor",
 )
 SOCIALACCOUNTS = {
     # Comma-separated secrets (first encrypts, all decrypt) for provider tokens at rest.

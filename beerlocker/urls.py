@@ -43,6 +43,8 @@ urlpatterns = [
     path("metrics", scrape.metrics, name="metrics"),
     # Charts of the last day and month, for staff (before admin/, whose catch-all would take it).
     path("admin/operations/", admin.site.admin_view(operations.OperationsView.as_view()), name="operations"),
+    # The admin's sign-in is the site's two-step one (a second factor is asked for, too).
+    path("admin/login/", pages.AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),

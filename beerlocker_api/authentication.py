@@ -4,12 +4,13 @@ import hashlib
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.crypto import constant_time_compare
+from django.utils.module_loading import import_string
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
-from beerlocker_api import dpop, limits, resource
+from beerlocker_api import conf, dpop, limits, resource
 from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
@@ -232,7 +233,20 @@ class BasicAuthentication(authentication.BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         if wait := limits.user_wait(request, userid):
             raise limits.TooManyAttempts(wait)
-        return super().authenticate_credentials(userid, password, request)
+        user, auth = super().authenticate_credentials(userid, password, request)
+        # A right password is not enough for an account the project wants more from (a second
+        # factor, which Basic cannot ask for): 401 naming what to use instead.
+        refusal = password_only_refusal(user)
+        if refusal:
+            raise exceptions.AuthenticationFailed(refusal, code="second_factor_required")
+        return user, auth
+
+
+def password_only_refusal(user) -> str | None:
+    """Why a password alone must not sign ``user`` in (``BEERLOCKER_API["PASSWORD_ONLY_REFUSAL"]``),
+    or None."""
+    path = conf.get("PASSWORD_ONLY_REFUSAL")
+    return import_string(path)(user) if path else None
 
 
 def _has_body(request) -> bool:

@@ -19,6 +19,10 @@ DEFAULTS = {
     # The metadata's ``resource_documentation``: a URL name (reversed) or an absolute URL; empty,
     # or a name that does not reverse, leaves the member out.
     "RESOURCE_DOCUMENTATION": "api-docs",
+    # A dotted path to ``refusal(user) -> str | None``: why HTTP Basic (a password alone, with no way
+    # to ask for more) must not sign this user in, or None. Empty: every password is enough.
+    # Beer Locker names ``accounts.factors.password_only_refusal`` (users with a second factor).
+    "PASSWORD_ONLY_REFUSAL": "",
     # DPoP proofs (RFC 9449, beerlocker_api.dpop), at the token endpoint and every protected
     # resource: the signature algorithms accepted (discovery's dpop_signing_alg_values_supported),
     # how old a proof may be (its iat) and how far ahead of our clock, and how long a server nonce

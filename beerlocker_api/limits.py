@@ -201,6 +201,24 @@ def user_code_failed(request, user) -> None:
     )
 
 
+def one_time_code_wait(request, user) -> int:
+    """Seconds before ``user`` may try another second-factor code (an authenticator app's or a
+    recovery code) from this request (0: now): the password's counters, so a guesser of codes is
+    stopped exactly like a guesser of passwords."""
+    return _wait(request, user.get_username())
+
+
+def one_time_code_failed(request, user) -> None:
+    """Count a wrong second-factor code as a failed password for ``user`` from this address."""
+    if not enabled():
+        return
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.user_login_failed(
+        sender=one_time_code_failed, credentials={"username": user.get_username()}, request=request
+    )
+
+
 def lockout_response(request, response=None, credentials=None):
     """``AXES_LOCKOUT_CALLABLE``: what a locked-out sign-in page (the site's, the admin's, the
     browsable API's) answers: a page that says to wait, or the API's JSON under /api/."""

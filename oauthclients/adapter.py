@@ -69,6 +69,15 @@ class OAuthClientsAdapter:
         logout (discovery then says ``backchannel_logout_supported: false``)."""
         return None
 
+    def password_grant_allowed(self, user) -> tuple[bool, str]:
+        """Whether the password grant may issue tokens for ``user`` once the password was right:
+        ``(allowed, error_description)``. A refusal is an ``invalid_grant`` error carrying the
+        description (say what the user should use instead). Override it for accounts that need
+        more than a password, e.g. a second factor, which the password grant cannot ask for.
+
+        Default: ``(True, "")``, the password is enough."""
+        return True, ""
+
     def email_verified(self, user) -> bool:
         """Whether ``user``'s current e-mail address was verified (the ``email_verified`` claim).
 

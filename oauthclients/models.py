@@ -180,10 +180,10 @@ class AuthorizationCodeRedemption(models.Model):
     # later: OIDC Core §12.2 keeps auth_time (and acr) those of the original authentication.
     auth_time = models.DateTimeField(null=True, blank=True)
     acr = models.CharField(max_length=100, blank=True)
-    # The sign-in's methods (the ID token's amr, RFC 8176), for refreshed ID tokens too.
-    amr = models.JSONField(default=list, blank=True)
     # The browser session's public id (the ID token's sid), for refreshed ID tokens too.
     sid = models.CharField(max_length=64, blank=True)
+    # The RFC 8176 amr values of that sign-in, space-separated (the ID token's amr).
+    amr = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -202,10 +202,10 @@ class CodeAuthentication(models.Model):
     )
     auth_time = models.DateTimeField()
     acr = models.CharField(max_length=100, blank=True)
-    # How: RFC 8176 method names (the ID token's amr), [] when unknown.
-    amr = models.JSONField(default=list, blank=True)
     # The browser session's public id (the ID token's sid); "" when the session has none.
     sid = models.CharField(max_length=64, blank=True)
+    # The RFC 8176 amr values of the sign-in (pwd, otp, mfa...), space-separated; "" when unknown.
+    amr = models.CharField(max_length=100, blank=True)
 
     def __str__(self):
         return f"Authentication for grant #{self.grant_id}"

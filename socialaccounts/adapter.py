@@ -51,6 +51,15 @@ class SocialAccountsAdapter:
 
         return get_user_model()._default_manager.none()
 
+    def token_exchange_allowed(self, user) -> tuple[bool, str]:
+        """Whether token exchange may issue our tokens for ``user``, whom a provider's token named:
+        ``(allowed, error_description)``; a refusal is an ``invalid_grant`` error carrying the
+        description. Override it for accounts that need more than the provider's word (a second
+        factor, which the token endpoint cannot ask for).
+
+        Default: ``(True, "")``."""
+        return True, ""
+
 
 def get_adapter() -> SocialAccountsAdapter:
     """An instance of the adapter ``SOCIALACCOUNTS["ADAPTER"]`` names (default ``SocialAccountsAdapter``)."""

@@ -10,6 +10,7 @@ from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 from oauthclients.adapter import OAuthClientsAdapter
 from oauthclients.grants import REFRESH_TOKEN, TOKEN_EXCHANGE
 from socialaccounts import services
+from socialaccounts.adapter import get_adapter
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,9 @@ class TokenExchangeGrant(GrantTypeBase):
             raise errors.CustomOAuth2Error(
                 e.error, description=e.description, status_code=e.status, request=request
             ) from e
+        allowed, description = get_adapter().token_exchange_allowed(request.user)
+        if not allowed:
+            raise errors.InvalidGrantError(description=description, request=request)
         # A refresh token only for a client that registered for the refresh_token grant.
         with_refresh = REFRESH_TOKEN in _registered_grants(request.client)
         token = token_handler.create_token(request, refresh_token=with_refresh)

@@ -20,7 +20,14 @@ from beerlocker.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"] + PASSWORD_HASHERS  # noqa: F405, S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"signup": "1000/minute", "dcr": "1000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": "1000/minute",
+        "dcr": "1000/minute",
+        "passkey_sign_in": "1000/minute",
+    },
+}
 
 # --- Web pages: no collectstatic before tests (WhiteNoise serves the apps' files through the finders),
 # and no scan of a STATIC_ROOT that does not exist.
@@ -30,3 +37,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # The test client and live servers speak plain http: no redirect to https.
 SECURE_SSL_REDIRECT = False
+
+# Staff in the suite's many admin tests have no second factor; tests/accounts/test_second_factors.py
+# turns the rule on (as production has it) where it is what is tested.
+ACCOUNTS = {**ACCOUNTS, "REQUIRE_SECOND_FACTOR_FOR_STAFF": False}  # noqa: F405

@@ -21,6 +21,7 @@ from oauthlib.oauth2.rfc6749 import errors, utils
 
 from beerlocker_api import limits
 from oauthclients import conf, signals
+from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -78,7 +79,13 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # failure itself is counted by django-axes through Django's authenticate()).
         if wait := limits.user_wait(self.build_http_request(request), username):
             raise limits.OAuthTooManyAttempts(wait, request=request)
-        return super().validate_user(username, password, client, request, *args, **kwargs)
+        if not super().validate_user(username, password, client, request, *args, **kwargs):
+            return False
+        # The project may want more than a password for this account (a second factor).
+        allowed, description = get_adapter().password_grant_allowed(request.user)
+        if not allowed:
+            raise errors.InvalidGrantError(description=description, request=request)
+        return True
 
     def authenticate_client(self, request, *args, **kwargs):
         # Client secrets are guessable like passwords: limited per client and per address.
@@ -421,9 +428,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             id_claims["auth_time"] = auth_time
         if acr:
             id_claims["acr"] = acr
+        # RFC 8176: the methods behind that sign-in (pwd, otp, mfa...), when known.
         amr = authn.id_token_amr(request, record)
         if amr:
-            id_claims["amr"] = amr  # RFC 8176 method names: "pwd", "hwk"/"swk", "user", "mfa"
+            id_claims["amr"] = amr
         # Back-Channel Logout 1.0 §2.1: the session's public id, never the session key.
         sid = authn.id_token_sid(request, record)
         if sid:

@@ -14,7 +14,7 @@ from accounts import passkeys
 from activity.models import Event, Kind
 from oauthclients.oauth2.oidc import authn
 from tests.factories import PASSWORD
-from tests.support.http import BrowserClient, signed_in_as, signed_in_with_password
+from tests.support.http import BrowserClient, signed_in_as
 from tests.support.webauthn import SoftAuthenticator
 
 pytestmark = pytest.mark.django_db
@@ -147,7 +147,7 @@ def test_signing_in_with_a_passkey_alone_is_phishing_resistant(user, passkey, au
     assert response.status_code == 200
     assert response.json() == {"id": passkey.pk, "redirect_url": "/"}
     assert str(browser.session["_auth_user_id"]) == str(user.pk)
-    assert browser.session[authn.SESSION_ACR] == authn.ACR_PHISHING_RESISTANT
+    assert browser.session[authn.SESSION_ACR] == authn.ACR_PHR
     assert browser.session[authn.SESSION_AMR] == ["hwk", "user"]
     passkey.refresh_from_db()
     assert passkey.sign_count == 1 and passkey.last_used_at is not None
@@ -232,38 +232,90 @@ def test_an_inactive_users_passkey_cannot_sign_in(user, passkey, authenticator):
     assert "_auth_user_id" not in browser.session
 
 
+def password_step(user, next_url=""):
+    """A fresh browser that passed the password step: its sign-in waits on the verify page."""
+    browser = BrowserClient()
+    url = reverse("login") + (f"?next={next_url}" if next_url else "")
+    response = browser.post(url, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign-in-verify"))
+    assert "_auth_user_id" not in browser.session
+    return browser
+
+
+def test_the_verify_step_offers_the_pending_users_passkey(user, passkey, other_user):
+    page = password_step(user).get(reverse("accounts:sign-in-verify"))
+    assert b"Confirm with a passkey" in page.content and b"passkey-verification-placeholder" in page.content
+    # Someone with only an authenticator app is not offered a passkey button.
+    other_user.totpdevice_set.create(name="Phone", confirmed=True)
+    page = password_step(other_user).get(reverse("accounts:sign-in-verify"))
+    assert page.status_code == 200 and b"passkey-verification-placeholder" not in page.content
+
+
 def test_a_passkey_after_the_password_is_a_phishing_resistant_second_factor(user, passkey, authenticator):
-    browser = signed_in_with_password(user)
-    assert browser.session[authn.SESSION_ACR] == authn.ACR_PASSWORD
-    assert browser.session[authn.SESSION_AMR] == ["pwd"]
+    browser = password_step(user, next_url="/account/sessions/")
 
     options, response = sign_in_with(browser, authenticator)
 
-    # Signed in: the user's own passkeys are offered, and the session is verified (django-otp).
+    # The pending user's own passkeys are offered; the step completes the sign-in (main's
+    # complete_sign_in): signed in, verified (django-otp), phishing-resistant, to the next page.
     assert [c["id"] for c in options["allowCredentials"]] == [authenticator.get(options)["id"]]
-    assert response.status_code == 200
-    assert browser.session[authn.SESSION_ACR] == authn.ACR_PHISHING_RESISTANT
+    assert response.status_code == 200, response.content
+    assert response.json()["redirect_url"] == "/account/sessions/"
+    assert str(browser.session["_auth_user_id"]) == str(user.pk)
+    assert browser.session[authn.SESSION_ACR] == authn.ACR_PHR
     assert browser.session[authn.SESSION_AMR] == ["pwd", "hwk", "user", "mfa"]
     assert browser.session["otp_device_id"] == passkey.persistent_id
+    assert browser.get(reverse("accounts:sessions")).status_code == 200
 
 
 def test_another_users_passkey_is_no_second_factor(user, other_user, passkey, authenticator):
-    browser = signed_in_with_password(other_user)
+    # other_user (an authenticator app) passed the password step; user's passkey cannot complete it.
+    other_user.totpdevice_set.create(name="Phone", confirmed=True)
+    browser = BrowserClient()
+    response = browser.post(reverse("login"), {"username": other_user.username, "password": PASSWORD})
+    assert response["Location"].startswith(reverse("accounts:sign-in-verify"))
     _options, response = sign_in_with(browser, authenticator)
-    assert response.status_code == 403 and response.json()["code"] == "credential_user_mismatch"
-    assert browser.session[authn.SESSION_ACR] == authn.ACR_PASSWORD
+    assert response.status_code in (403, 404), response.content
+    assert "_auth_user_id" not in browser.session
 
 
-def test_a_password_sign_in_after_a_passkey_one_is_a_password_sign_in_again(user, passkey, authenticator):
+def test_a_confirmation_when_signed_in_is_a_phishing_resistant_second_factor(user, passkey, authenticator):
+    browser = signed_in_as(user)
+    _options, response = sign_in_with(browser, authenticator)
+    assert response.status_code == 200
+    assert browser.session[authn.SESSION_ACR] == authn.ACR_PHR
+    assert {"hwk", "user", "mfa"} <= set(browser.session[authn.SESSION_AMR])
+
+
+def test_a_password_sign_in_after_a_passkey_one_asks_for_the_second_step_again(user, passkey, authenticator):
     browser = BrowserClient()
     sign_in_with(browser, authenticator)
     assert browser.session[authn.SESSION_AMR] == ["hwk", "user"]
 
     response = browser.post(reverse("login"), {"username": user.username, "password": PASSWORD})
 
+    # The password alone is not enough for an account with a passkey.
     assert response.status_code == 302
-    assert browser.session[authn.SESSION_ACR] == authn.ACR_PASSWORD
-    assert browser.session[authn.SESSION_AMR] == ["pwd"]
+    assert response["Location"].startswith(reverse("accounts:sign-in-verify"))
+
+
+def test_signed_out_ceremonies_are_rate_limited_per_address(user, passkey, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    from accounts.passkey_views import PasskeySignInThrottle
+
+    monkeypatch.setattr(PasskeySignInThrottle, "THROTTLE_RATES", {"passkey_sign_in": "3/hour"})
+    # A script that throws its cookies away: every begin would be a new anonymous session row.
+    for _ in range(3):
+        assert post_json(BrowserClient(), AUTH_BEGIN).status_code == 200
+    sessions = Session.objects.count()
+    refused = post_json(BrowserClient(), AUTH_BEGIN)
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert Session.objects.count() == sessions  # nothing stored for the refused one
+    assert Event.objects.filter(kind=Kind.RATE_LIMITED).exists()
+    # Another address is not held back by this one, and neither is a signed-in user here.
+    assert post_json(BrowserClient(REMOTE_ADDR="203.0.113.9"), AUTH_BEGIN).status_code == 200
+    assert post_json(signed_in_as(user), AUTH_BEGIN).status_code == 200
 
 
 # --- pages and services --------------------------------------------------------------------

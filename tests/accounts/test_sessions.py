@@ -288,15 +288,25 @@ def test_api_lists_my_sessions_newest_activity_first_without_keys(
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=basic_auth_header(user.username, PASSWORD))
 
-    # Basic authentication (user) + the count + the page: no query per session.
-    with django_assert_num_queries(3):
+    # Basic authentication (user, then whether they have a second factor: one UNION across
+    # django-otp's device tables) + the count + the page: no query per session.
+    with django_assert_num_queries(4):
         response = api.get("/api/me/sessions?page_size=2")
 
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 5
     assert len(body["results"]) == 2
-    assert set(body["results"][0]) == {"id", "browser", "os", "address", "started", "last_active", "current"}
+    assert set(body["results"][0]) == {
+        "id",
+        "browser",
+        "os",
+        "address",
+        "started",
+        "last_active",
+        "current",
+        "signed_in_with",
+    }
     listed = here.get("/api/me/sessions?page_size=100").json()["results"]
     assert {entry["id"] for entry in listed} == set(
         UserSession.objects.signed_in_as(user).values_list("public_id", flat=True)

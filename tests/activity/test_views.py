@@ -71,8 +71,9 @@ def test_api_lists_my_events_newest_first(basic_client, user, other_user, django
         event(user, Kind.SESSION_ENDED, days_ago=day + 1, session=f"s{day}", reason="user")
     event(other_user, Kind.SIGN_IN)
 
-    # Basic authentication (user) + the count + the page, whatever the number of events.
-    with django_assert_num_queries(3):
+    # Basic authentication (user, then whether they have a second factor) + the count + the page,
+    # whatever the number of events.
+    with django_assert_num_queries(4):
         response = basic_client.get("/api/me/activity?page_size=3")
 
     assert response.status_code == 200

@@ -110,7 +110,7 @@ def test_register_a_passkey_sign_out_and_sign_in_with_it_alone(page, authenticat
 
     session = session_of(page)
     assert str(session["_auth_user_id"]) == str(user.pk)
-    assert session[authn.SESSION_ACR] == authn.ACR_PHISHING_RESISTANT
+    assert session[authn.SESSION_ACR] == authn.ACR_PHR
     assert session[authn.SESSION_AMR] == ["hwk", "user"]
     event = Event.objects.filter(user=user, kind=Kind.SIGN_IN).order_by("-created", "-id").first()
     assert event.details["method"] == "passkey"
@@ -142,7 +142,7 @@ def test_an_application_gets_an_id_token_saying_the_user_signed_in_with_a_passke
     client, secret = make_client(scope="openid profile")
     base = live_server.url
     discovery = requests.get(f"{base}/api/oauth2/.well-known/openid-configuration", timeout=10).json()
-    assert authn.ACR_PHISHING_RESISTANT in discovery["acr_values_supported"]
+    assert authn.ACR_PHR in discovery["acr_values_supported"]
     session = OAuth2Session(
         client.client_id,
         secret,
@@ -176,7 +176,7 @@ def test_an_application_gets_an_id_token_saying_the_user_signed_in_with_a_passke
     )
     claims.validate()
     assert claims["sub"] == str(get_user_model().objects.get(username="quinn").pk)
-    assert claims["acr"] == authn.ACR_PHISHING_RESISTANT
+    assert claims["acr"] == authn.ACR_PHR
     assert claims["amr"] == ["hwk", "user"]
     session.close()
 
@@ -185,21 +185,22 @@ def test_confirm_a_password_sign_in_with_a_passkey(page, authenticator):
     sign_up(page, "rory")
     add_passkey(page, "Laptop")
     sign_out(page)
-    page.goto("/accounts/login/")
+    page.goto("/accounts/login/?next=/account/security/")
     page.get_by_label("Username").fill("rory")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_text("Signed in as rory")).to_be_visible()
-    assert session_of(page)[authn.SESSION_AMR] == ["pwd"]
-
-    # The second step after the password: the standalone page (or any page that includes the button).
-    page.goto("/account/passkeys/verify/?next=/account/passkeys/")
+    # An account with a passkey pauses at the second step (accounts' verify page): not signed in yet.
+    page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/login/verify/")
+    expect(page.get_by_role("heading", name="One more step")).to_be_visible()
     screenshot(page, "passkey-verify")
     page.get_by_role("button", name="Confirm with a passkey").click()
-    # Then on to ``next`` (the verify page's own URL ends with it too: compare paths).
-    page.wait_for_url(lambda url: urlsplit(url).path == "/account/passkeys/")
+    # Signed in, on to the sign-in's next; Security leads to the passkeys too.
+    page.wait_for_url(lambda url: urlsplit(url).path == "/account/security/")
+    expect(page.get_by_text("Signed in as rory")).to_be_visible()
+    page.get_by_role("link", name="Manage your passkeys").click()
+    expect(page.get_by_role("heading", name="Laptop")).to_be_visible()
 
     session = session_of(page)
-    assert session[authn.SESSION_ACR] == authn.ACR_PHISHING_RESISTANT
+    assert session[authn.SESSION_ACR] == authn.ACR_PHR
     assert session[authn.SESSION_AMR] == ["pwd", "hwk", "user", "mfa"]
     assert session["otp_device_id"] == WebAuthnCredential.objects.get(name="Laptop").persistent_id

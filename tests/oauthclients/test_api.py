@@ -124,8 +124,8 @@ def test_list_shows_only_own_clients_paginated(basic_client, user, other_user):
 def test_list_costs_a_fixed_number_of_queries(basic_client, user, django_assert_max_num_queries):
     for _ in range(5):
         ClientFactory(user=user)
-    # Basic auth (user), count, page: nothing per client.
-    with django_assert_max_num_queries(3):
+    # Basic auth (user, then whether they have a second factor), count, page: nothing per client.
+    with django_assert_max_num_queries(4):
         response = basic_client.get("/api/clients")
     assert len(response.json()["results"]) == 5
 

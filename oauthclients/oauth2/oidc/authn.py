@@ -23,17 +23,29 @@ from oauthclients.oauth2.logout import backchannel
 # The ``acr`` values this server achieves (advertised in discovery's acr_values_supported).
 ACR_PASSWORD = "urn:beerlocker:acr:password"  # noqa: S105 - a name, not a secret
 ACR_PROVIDER = "urn:beerlocker:acr:provider"
-# A second factor after the password (TOTP, a recovery code: the project's OTP pages).
+# A second factor after the first (a one-time code or a recovery code after a password or a
+# provider), and a phishing-resistant one (a passkey: bound to the site's origin). A project that
+# checks a second factor calls ``record_second_factor`` once it did.
 ACR_MFA = "urn:beerlocker:acr:mfa"
-# A factor bound to this site's origin, which a look-alike site cannot relay: a passkey (WebAuthn),
-# alone or after the password. Set by the project's passkey views, not by a backend.
-ACR_PHISHING_RESISTANT = "urn:beerlocker:acr:phr"
-ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER, ACR_PHISHING_RESISTANT]
+ACR_PHR = "urn:beerlocker:acr:phr"
+ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER, ACR_MFA, ACR_PHR]
+
+# RFC 8176 authentication method references (the ID token's ``amr``), the ones this server uses.
+AMR_PASSWORD = "pwd"  # noqa: S105 - a name, not a secret
+AMR_OTP = "otp"
+AMR_MFA = "mfa"
+AMR_HARDWARE_KEY = "hwk"
+AMR_SOFTWARE_KEY = "swk"
+AMR_USER_PRESENCE = "user"
 
 SESSION_AUTH_TIME = "oidc_auth_time"
 SESSION_ACR = "oidc_acr"
-# RFC 8176 method names ("pwd", "hwk", "swk", "user", "mfa"...) of the session's sign-in, as a list.
+# The RFC 8176 ``amr`` values of the session's sign-in, a list (empty when unknown, e.g. a provider).
 SESSION_AMR = "oidc_amr"
+# A second factor checked before the sign-in completes (``second_factor_checked``), and how long
+# that check counts for the ``login()`` that should follow it.
+SESSION_SECOND_FACTOR = "oidc_second_factor"
+SECOND_FACTOR_FRESH_SECONDS = 10 * 60
 # The authorization requests this browser was sent to sign in again for (max_age), by a digest of
 # the request's URL, with when: a sign-in after that satisfies THAT request once, however long the
 # user took (max_age=0 included), and no other request (OIDC Core §3.1.2.1: the OP MUST
@@ -67,17 +79,44 @@ def record_sign_in(sender, request, user, **kwargs) -> None:
     backend = request.session.get(BACKEND_SESSION_KEY) or getattr(user, "backend", None)
     acr = acr_for_backend(backend)
     request.session[SESSION_ACR] = acr
-    # A sign-in replaces the methods of the one before (a passkey's view sets its own after this).
-    request.session[SESSION_AMR] = ["pwd"] if acr == ACR_PASSWORD else []
+    request.session[SESSION_AMR] = [AMR_PASSWORD] if acr == ACR_PASSWORD else []
+    checked = request.session.pop(SESSION_SECOND_FACTOR, None)
+    if (
+        isinstance(checked, dict)
+        and checked.get("user") == str(user.pk)
+        and time.time() - float(checked.get("at", 0)) <= SECOND_FACTOR_FRESH_SECONDS
+    ):
+        record_second_factor(request, methods=checked["methods"], phishing_resistant=checked["phr"])
 
 
-def session_sign_in_upgrade(request, *, acr: str, amr: list[str]) -> None:
-    """Record that this session's sign-in was completed (or made) with a stronger method: a second
-    factor, a passkey. ``auth_time`` is unchanged unless the session had none (OIDC Core §2: it is
-    when the End-User authentication occurred; a passkey sign-in's login() set it just now)."""
-    request.session.setdefault(SESSION_AUTH_TIME, time.time())
-    request.session[SESSION_ACR] = acr
+def second_factor_checked(request, *, user, methods: list[str], phishing_resistant: bool = False) -> None:
+    """A second factor of ``user`` was checked in this browser before the ``login()`` that follows
+    (in this request, or a provider's pipeline resumed moments later): ``record_sign_in`` then
+    records it (``record_second_factor``). Unused, it is forgotten after a few minutes."""
+    request.session[SESSION_SECOND_FACTOR] = {
+        "user": str(user.pk),
+        "methods": list(methods),
+        "phr": phishing_resistant,
+        "at": time.time(),
+    }
+
+
+def record_second_factor(request, *, methods: list[str], phishing_resistant: bool = False) -> None:
+    """Note that the session's sign-in (already recorded by ``record_sign_in``) was completed with
+    a second factor, whose RFC 8176 ``methods`` (e.g. ``["otp"]``) join the first factor's: the
+    ``acr`` becomes ``ACR_MFA`` (``ACR_PHR`` for a phishing-resistant factor) and ``amr`` gains
+    ``mfa``. Call it right after ``login()``, in the same request."""
+    amr = [*request.session.get(SESSION_AMR, []), *methods]
+    if AMR_MFA not in amr:
+        amr.append(AMR_MFA)
     request.session[SESSION_AMR] = list(dict.fromkeys(amr))
+    request.session[SESSION_ACR] = ACR_PHR if phishing_resistant else ACR_MFA
+
+
+def session_amr(request) -> list[str]:
+    """The RFC 8176 ``amr`` of the session's sign-in ([] when unknown)."""
+    session = getattr(request, "session", None)
+    return list(session.get(SESSION_AMR) or []) if session is not None else []
 
 
 def session_authentication(request) -> tuple[float | None, str | None]:
@@ -139,14 +178,14 @@ def authorization_credentials(request) -> dict:
     return {
         "auth_time": int(auth_time) if auth_time is not None else None,
         "acr": acr,
-        "amr": list(request.session.get(SESSION_AMR) or []),
+        "amr": session_amr(request),
         # The browser session's public id: the ID token's sid (Back-Channel Logout 1.0 §2.1).
         "sid": backchannel.session_id(request),
     }
 
 
 def code_authentication_record(
-    *, grant, auth_time: int | None, acr: str | None, sid: str | None = None, amr: list | None = None
+    *, grant, auth_time: int | None, acr: str | None, sid: str | None = None, amr: list[str] | None = None
 ) -> None:
     """Keep the sign-in behind a just-issued authorization code with its grant."""
     if auth_time is None:
@@ -156,7 +195,7 @@ def code_authentication_record(
         auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
         acr=acr or "",
         sid=sid or "",
-        amr=list(amr or []),
+        amr=" ".join(amr or []),
     )
 
 
@@ -193,16 +232,15 @@ def id_token_sid(request, code_record: CodeAuthentication | None) -> str | None:
 
 
 def id_token_amr(request, code_record: CodeAuthentication | None) -> list[str]:
-    """The methods (``amr``, RFC 8176) of the sign-in behind an ID token, found the way
-    ``id_token_authentication`` finds it; empty when unknown."""
+    """The RFC 8176 ``amr`` behind an ID token, found the way ``id_token_sid`` finds the session."""
     if getattr(request, "auth_time", None) is not None:
         return list(getattr(request, "amr", None) or [])
     if code_record is not None:
-        return list(code_record.amr or [])
+        return code_record.amr.split()
     family = getattr(getattr(request, "refresh_token_instance", None), "token_family", None)
     if family is not None:
         redemption = AuthorizationCodeRedemption.objects.filter(refresh_token_family=family).first()
-        return list(redemption.amr or []) if redemption is not None else []
+        return redemption.amr.split() if redemption is not None else []
     return []
 
 
