@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run serve lb test test-fast test-prerelease test-browser check format bench demo clean dist
+.PHONY: run serve lb test test-fast test-prerelease test-browser check format bench demo clean dist messages compilemessages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,17 @@ check: $(VENV)/.installed-test  ## lint, formatting, app boundaries, types, migr
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+	@# Translations: every catalogue complete, compiled, and holding every string the code marks.
+	$(BIN)/python -m pytest -q tests/i18n/test_catalogues.py
+
+# Translations (docs/translations.md): each reusable app's catalogue in <app>/locale/, the project's
+# in locale/; German and French. Both need GNU gettext (apt-get install gettext); the compiled .mo
+# files are committed, so running the site needs none.
+messages: $(VENV)/.installed-test  ## extract new strings into every .po (then translate them)
+	$(BIN)/python -m scripts.messages make
+
+compilemessages: $(VENV)/.installed-test  ## compile every .po into the committed .mo
+	$(BIN)/python -m scripts.messages compile
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
@@ -61,7 +63,7 @@ class PasswordSetView(LoginRequiredMixin, FormView):
         update_session_auth_hash(self.request, user)  # setting it keeps this browser signed in
         # Like a change: every other session ends and password_changed is sent (activity, notices).
         services.user_password_changed(user=user, how="change", keep_session=current_session(self.request))
-        messages.success(self.request, "Your password is set: you can now sign in with it.")
+        messages.success(self.request, _("Your password is set: you can now sign in with it."))
         return redirect("socialaccounts:connections")
 
 
@@ -167,7 +169,7 @@ class SessionEndPageView(LoginRequiredMixin, View):
             logout(request)
             return redirect(settings.LOGOUT_REDIRECT_URL)
         services.session_end(session=session, by=services.EndedBy.USER, actor=request.user)
-        messages.success(request, "That session is signed out.")
+        messages.success(request, _("That session is signed out."))
         return redirect("accounts:sessions")
 
 
@@ -183,7 +185,13 @@ class SessionsEndOthersPageView(LoginRequiredMixin, View):
             by=services.EndedBy.USER,
             actor=request.user,
         )
-        messages.success(request, f"Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext(
+                "Signed out of %(count)d other session.", "Signed out of %(count)d other sessions.", ended
+            )
+            % {"count": ended},
+        )
         return redirect("accounts:sessions")
 
 
@@ -241,6 +249,7 @@ class AdminSignInView(SignInView):
     """The admin's sign-in (/admin/login/): the same two steps, with the admin's staff-only form."""
 
     authentication_form = AdminAuthenticationForm
+    template_name = "admin/login.html"  # the site's sign-in page, for staff (no sign-up offer)
 
     def get_default_redirect_url(self):
         return reverse("admin:index")

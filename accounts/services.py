@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import emails, factors
@@ -90,7 +91,7 @@ def user_update(
         return user
     if not recently_authenticated:
         raise ValidationError(
-            {"password": ["Enter your current password to change your e-mail address."]},
+            {"password": [_("Enter your current password to change your e-mail address.")]},
             code="reauthenticate",
         )
     user.email = email
@@ -128,12 +129,12 @@ def email_verify(*, token: str) -> UserModel:
     try:
         user_id, address = emails.verification_claims(token)
     except signing.SignatureExpired as error:
-        raise ValidationError("This link has expired: ask for a new one.", code="expired") from error
+        raise ValidationError(_("This link has expired: ask for a new one."), code="expired") from error
     except signing.BadSignature as error:
-        raise ValidationError("This link is not valid.", code="invalid") from error
+        raise ValidationError(_("This link is not valid."), code="invalid") from error
     user = User._default_manager.filter(pk=user_id, is_active=True).first()
     if user is None or user.email != address:
-        raise ValidationError("This link is for an address the account no longer has.", code="outdated")
+        raise ValidationError(_("This link is for an address the account no longer has."), code="outdated")
     VerifiedEmail.objects.update_or_create(user=user, defaults={"email": address, "verified": timezone.now()})
     email_verified.send(sender=type(user), user=user)
     return user

@@ -3,35 +3,36 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    SIGN_IN = "sign_in", "Signed in"
-    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
-    SIGN_OUT = "sign_out", "Signed out"
-    SESSION_ENDED = "session_ended", "Session ended"
-    PASSWORD_CHANGED = "password_changed", "Password changed"
-    PASSWORD_RESET = "password_reset", "Password reset"
-    EMAIL_CHANGED = "email_changed", "E-mail address changed"
-    EMAIL_VERIFIED = "email_verified", "E-mail address verified"
-    CONSENT_GIVEN = "consent_given", "Access granted to an application"
-    DEVICE_AUTHORIZED = "device_authorized", "Device allowed to use an application"
-    ACCESS_REVOKED = "access_revoked", "Application access revoked"
-    REFRESH_TOKEN_REUSED = "refresh_token_reused", "Refresh token reuse detected"
-    CLIENT_REGISTERED = "client_registered", "Application registered"
-    CLIENT_SECRET_ROTATED = "client_secret_rotated", "Application secret rotated"
-    CLIENT_DELETED = "client_deleted", "Application deleted"
-    PROVIDER_LINKED = "provider_linked", "Sign-in account connected"
-    PROVIDER_UNLINKED = "provider_unlinked", "Sign-in account disconnected"
-    RATE_LIMITED = "rate_limited", "Rate limit hit"
-    SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
-    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
-    RECOVERY_CODES_GENERATED = "recovery_codes_generated", "New recovery codes made"
-    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
-    PERSONAL_TOKEN_CREATED = "personal_token_created", "Personal access token created"
-    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", "Personal access token revoked"
-    PASSKEY_ADDED = "passkey_added", "Passkey added"
-    PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
+    SIGN_IN = "sign_in", _("Signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+    SIGN_OUT = "sign_out", _("Signed out")
+    SESSION_ENDED = "session_ended", _("Session ended")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    EMAIL_CHANGED = "email_changed", _("E-mail address changed")
+    EMAIL_VERIFIED = "email_verified", _("E-mail address verified")
+    CONSENT_GIVEN = "consent_given", _("Access granted to an application")
+    DEVICE_AUTHORIZED = "device_authorized", _("Device allowed to use an application")
+    ACCESS_REVOKED = "access_revoked", _("Application access revoked")
+    REFRESH_TOKEN_REUSED = "refresh_token_reused", _("Refresh token reuse detected")
+    CLIENT_REGISTERED = "client_registered", _("Application registered")
+    CLIENT_SECRET_ROTATED = "client_secret_rotated", _("Application secret rotated")
+    CLIENT_DELETED = "client_deleted", _("Application deleted")
+    PROVIDER_LINKED = "provider_linked", _("Sign-in account connected")
+    PROVIDER_UNLINKED = "provider_unlinked", _("Sign-in account disconnected")
+    RATE_LIMITED = "rate_limited", _("Rate limit hit")
+    SECOND_FACTOR_ADDED = "second_factor_added", _("Second factor added")
+    SECOND_FACTOR_REMOVED = "second_factor_removed", _("Second factor removed")
+    RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("New recovery codes made")
+    RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+    PERSONAL_TOKEN_CREATED = "personal_token_created", _("Personal access token created")
+    PERSONAL_TOKEN_REVOKED = "personal_token_revoked", _("Personal access token revoked")
+    PASSKEY_ADDED = "passkey_added", _("Passkey added")
+    PASSKEY_REMOVED = "passkey_removed", _("Passkey removed")
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).

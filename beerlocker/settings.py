@@ -9,9 +9,16 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from oauthclients.grants import DEFAULT_SCOPE
-from oauthclients.keys import load_inactive_oidc_keys, read_key_file
+from oauthclients.keys import EC, check_private_key, load_inactive_oidc_keys, read_key_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a string for makemessages, which finds it by this name (Django's own gettext_noop
+    reads settings.USE_I18N, and the settings module is imported before settings exist)."""
+    return message
+
 
 # `make run` writes .env on its first start; its values never override the shell's. DJANGO_ENV_FILE
 # names another file (a missing one is read as empty). Production refuses the one `make run` wrote
@@ -49,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # The shared API policy: an app only for its translations (beerlocker_api/locale/).
+    "beerlocker_api",
     "django_filters",
     "oauth2_provider",
     "social_django",
@@ -84,6 +93,9 @@ MIDDLEWARE = [
     # Right after security: static files are served before sessions or auth are touched.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language: the switcher's cookie, else the browser's Accept-Language (after sessions,
+    # before CommonMiddleware, as Django documents).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -257,7 +269,13 @@ if not REDIS_URL:
 
 # --- Internationalization and static files ---------------------------------
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# Every page, e-mail and message in these; docs/translations.md says how to add one. The apps ship
+# their catalogues inside them (<app>/locale/), the project's own strings are in locale/.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates in templates use DATE_FORMAT / DATETIME_FORMAT: each language's own, English's the site's.
+FORMAT_MODULE_PATH = ["beerlocker.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -316,6 +334,15 @@ BEERLOCKER_API = {"PASSWORD_ONLY_REFUSAL": "accounts.factors.password_only_refus
 # oauthclients sets DOT's OAUTH2_PROVIDER defaults itself (oauthclients/conf.py: its server, the
 # fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,
 # refresh rotation, OpenID Connect, DCR); below is only what is this project's.
+# The ES256 signing key (PEM), from the environment or a file: checked now, so a wrong key stops the
+# server at start rather than at the first ES256 token.
+_OIDC_EC_KEY_FILE = env.str("OIDC_EC_PRIVATE_KEY_FILE", default="")
+_OIDC_EC_KEY = env.str("OIDC_EC_PRIVATE_KEY", default="") or (
+    read_key_file(_OIDC_EC_KEY_FILE) if _OIDC_EC_KEY_FILE else ""
+)
+if _OIDC_EC_KEY:
+    check_private_key(_OIDC_EC_KEY, key_type=EC, name="OIDC_EC_PRIVATE_KEY")
+
 OAUTHCLIENTS = {
     # RFC 9700 deprecates both: off in production unless the operator turns them on. On in debug
     # mode: the demo's tutorial (`make run`, the seeds) uses the password grant.
@@ -342,6 +369,12 @@ OAUTHCLIENTS = {
     # RFC 8707: the protected resources tokens may be bound to: the REST API and the MCP server
     # (lockers.mcp, docs/mcp.md); any other resource is invalid_target.
     "RESOURCES": ["/api/", "/mcp"],
+    # RFC 9068 JWT access tokens (docs/oauth.md "JWT access tokens"): for these resources whatever
+    # the client registered (comma-separated paths or URIs; a client may ask with
+    # access_token_format "jwt"), and how long one lives (revocation reaches the API through the
+    # shared cache; the short life bounds a lost mark).
+    "JWT_ACCESS_TOKEN_RESOURCES": env.list("OAUTH2_JWT_ACCESS_TOKEN_RESOURCES", default=[]),
+    "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_JWT_ACCESS_TOKEN_EXPIRE_SECONDS", default=300),
     # Client-registered URLs the server connects to (jwks_uri, request_uri, backchannel_logout_uri)
     # must be public addresses; these networks (CIDR, comma-separated) are allowed too.
     "OUTBOUND_ALLOWED_NETWORKS": env.list("OUTBOUND_ALLOWED_NETWORKS", default=[]),
@@ -363,9 +396,26 @@ OAUTHCLIENTS = {
     # `make run` creates it (manage.py createoidckey); the app reads it when OIDC_RSA_PRIVATE_KEY is
     # not set. Relative to BASE_DIR.
     "OIDC_KEY_FILE": "var/oidc.key",
+    # The EC P-256 key that signs ES256 tokens, as the RSA key below (docs/oauth.md "Signing
+    # algorithms"): OIDC_EC_PRIVATE_KEY or OIDC_EC_PRIVATE_KEY_FILE, else var/oidc-ec.key (`make run`
+    # writes it); without any, ES256 is not offered. Previous keys stay published (rotation).
+    "OIDC_EC_KEY_FILE": "var/oidc-ec.key",
+    "OIDC_EC_PRIVATE_KEY": _OIDC_EC_KEY,
+    "OIDC_EC_PRIVATE_KEYS_INACTIVE": load_inactive_oidc_keys(
+        pems=env.str("OIDC_EC_PRIVATE_KEYS_INACTIVE", default="", multiline=True),
+        paths=env.list("OIDC_EC_PRIVATE_KEYS_INACTIVE_FILES", default=[]),
+        active=_OIDC_EC_KEY,
+        key_type=EC,
+    ),
+    # RFC 9126: how long a pushed authorization request's request_uri lives (seconds, under 600), and
+    # whether every client must push its authorization requests.
+    "PAR_EXPIRES_SECONDS": env.int("OAUTH2_PAR_EXPIRES_SECONDS", default=60),
+    "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": env.bool(
+        "OAUTH2_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", default=False
+    ),
 }
 
-# The key that signs ID tokens (docs/oauth.md "Rotating the signing key"): OIDC_RSA_PRIVATE_KEY, or
+# The key that signs ID tokens (docs/oauth.md "Rotating the signing keys"): OIDC_RSA_PRIVATE_KEY, or
 # the file OIDC_RSA_PRIVATE_KEY_FILE; only in debug may the server start without either (then
 # `make run` writes var/oidc.key, which the app reads).
 _OIDC_KEY_FILE = env.str("OIDC_RSA_PRIVATE_KEY_FILE", default="")
@@ -379,19 +429,20 @@ if not _OIDC_KEY and not DEBUG:
     )
 
 OAUTH2_PROVIDER = {
+    # In English; shown translated (oauthclients.scopes: gettext when a page shows them).
     "SCOPES": {
-        "openid": "Confirm who you are",
-        "profile": "See your name and username",
-        "email": "See your e-mail address",
-        "beers:read": "See the beers in your locker",
-        "beers:write": "Add, change and remove beers in your locker",
-        "clients": "Manage the OAuth applications you registered",
-        "stats:read": "Read site-wide totals (applications only)",
-        "sessions:read": "See where you are signed in (browsers, addresses)",
-        "sessions:write": "Sign your browsers out",
-        "activity:read": "See your account's security activity",
-        "social:read": "See the accounts you sign in with",
-        "social:write": "Connect and disconnect the accounts you sign in with",
+        "openid": gettext_noop("Confirm who you are"),
+        "profile": gettext_noop("See your name and username"),
+        "email": gettext_noop("See your e-mail address"),
+        "beers:read": gettext_noop("See the beers in your locker"),
+        "beers:write": gettext_noop("Add, change and remove beers in your locker"),
+        "clients": gettext_noop("Manage the OAuth applications you registered"),
+        "stats:read": gettext_noop("Read site-wide totals (applications only)"),
+        "sessions:read": gettext_noop("See where you are signed in (browsers, addresses)"),
+        "sessions:write": gettext_noop("Sign your browsers out"),
+        "activity:read": gettext_noop("See your account's security activity"),
+        "social:read": gettext_noop("See the accounts you sign in with"),
+        "social:write": gettext_noop("Connect and disconnect the accounts you sign in with"),
     },
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600),
     "CLEAR_EXPIRED_TOKENS_BATCH_SIZE": env.int("OAUTH2_CLEAR_EXPIRED_TOKENS_BATCH_SIZE", default=1000),
@@ -491,7 +542,9 @@ SPECTACULAR_SETTINGS = {
         "scopes": DEFAULT_SCOPE,
     },
     # A JS expression (drf-spectacular passes strings through): the redirect page is on this host.
-    "SWAGGER_UI_SETTINGS": '{"deepLinking": true, "oauth2RedirectUrl": window.location.origin'
+    # No deep links: Swagger UI draws them as links inside each operation's button (a control
+    # inside a control, which screen readers cannot reach: axe's nested-interactive).
+    "SWAGGER_UI_SETTINGS": '{"deepLinking": false, "oauth2RedirectUrl": window.location.origin'
     ' + "/api/docs/oauth2-redirect.html"}',
 }
 

@@ -15,7 +15,10 @@ from ops import health, operations, scrape
 # One sign-in page for the whole site: the browsable API's leads to it, keeping `next`; the admin
 # shows it at /admin/login/ (its staff-only form, so a sign-in there is recorded as the admin's).
 sign_in = RedirectView.as_view(pattern_name="login", query_string=True)
-admin.site.login_template = "registration/login.html"
+admin.site.login_template = "admin/login.html"  # templates/admin/login.html: the site's, for staff
+# The admin says whose it is, not "Django administration".
+admin.site.site_header = "Beer Locker administration"
+admin.site.site_title = "Beer Locker admin"
 api_auth_urls = ([path("login/", sign_in, name="login")], "rest_framework")
 
 api_root = ApiRootView.as_view(
@@ -46,6 +49,8 @@ urlpatterns = [
     # The admin's sign-in is the site's two-step one (a second factor is asked for, too).
     path("admin/login/", pages.AdminSignInView.as_view(), name="admin-login"),
     path("admin/", admin.site.urls),
+    # The language switcher's POST target (django.views.i18n.set_language).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.auth_urls")),  # password change and reset end other sessions
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/oauth2/", include("oauthclients.oauth2.urls")),

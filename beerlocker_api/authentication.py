@@ -5,12 +5,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.models import AbstractApplication, get_access_token_model, get_application_model
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
-from beerlocker_api import conf, dpop, limits, resource
+from beerlocker_api import conf, dpop, jwt_access, limits, resource
 from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = "Send the access token in the Authorization header (Bearer), not in the URL or body."
@@ -118,9 +120,13 @@ class BearerAuthentication(OAuth2Authentication):
     the row already read). Every challenge names the resource's RFC 9728 metadata
     (``resource_metadata``), where a client learns which server issues tokens for it. A protected
     resource with another identifier subclasses this and overrides ``get_resource``.
+
+    A JWT access token (RFC 9068) of this server is verified without any query
+    (``authenticate_jwt``); its revocation arrives through the shared cache.
     """
 
-    invalid_token_message = "The access token is invalid or expired."  # noqa: S105 - a message
+    # Translated where raised (the JSON detail); never in WWW-Authenticate, which is ASCII only.
+    invalid_token_message = gettext_noop("The access token is invalid or expired.")  # noqa: S105 - a message
 
     def get_resource(self, request) -> str:
         """This resource's RFC 8707 identifier: a token's audience must include it."""
@@ -177,6 +183,8 @@ class BearerAuthentication(OAuth2Authentication):
             # request for a host outside ALLOWED_HOSTS, such as the schema check's mock requests).
             return None
         token = bearer_token(request)
+        if token and jwt_access.looks_like_jwt(token):
+            return self.authenticate_jwt(request, token)
         access_token = usable_access_token(request, token) if token else None
         if access_token is not None:
             if dpop.bound_jkt(access_token) is not None:
@@ -191,10 +199,29 @@ class BearerAuthentication(OAuth2Authentication):
         authenticated = super().authenticate(request)
         # DOT records an error when the bearer token it was given is refused.
         if authenticated is None and getattr(request, "oauth2_error", None):
-            raise exceptions.AuthenticationFailed(self.invalid_token_message)
+            raise exceptions.AuthenticationFailed(_(self.invalid_token_message))
         if authenticated is not None and isinstance(authenticated[1], get_access_token_model()):
             self.refuse_other_audiences(request, authenticated[1])
         return authenticated
+
+    def authenticate_jwt(self, request, token: str):
+        """A JWT access token (RFC 9068) verified here, without a query (``jwt_access.verify``: the
+        server's keys, typ, alg, iss, exp, and the revocation marks in one cache round trip), then
+        held to this resource's audience. ``request.user`` is the token's user, read from the
+        database only if a view uses more of it than its primary key (``jwt_access.deferred_user``)."""
+        try:
+            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
+        except jwt_access.RefusedToken as refusal:
+            request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
+            raise exceptions.AuthenticationFailed(str(refusal)) from None
+        if (claims.get("cnf") or {}).get("jkt") is not None:
+            # RFC 9449 §7.2: a DPoP-bound token is no bearer token, a JWT no more than an opaque one.
+            self.refuse_dpop(
+                request, "invalid_token", "This access token is DPoP-bound: send it as DPoP, with a proof."
+            )
+        access_token = jwt_access.access_token_from_claims(claims)
+        self.refuse_other_audiences(request, access_token)
+        return access_token.user, access_token
 
     def dpop_challenge(self, request) -> str | None:
         """The DPoP challenge when DPoP refused the request (``refuse_dpop``), else None."""
@@ -286,5 +313,5 @@ def refuse_browser_write(request):
         return
     raise exceptions.UnsupportedMediaType(
         content_type or "(none)",
-        detail="With HTTP Basic credentials, send writes as application/json.",
+        detail=_("With HTTP Basic credentials, send writes as application/json."),
     )

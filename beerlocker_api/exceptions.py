@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -48,7 +49,7 @@ def _is_browsing(request):
 @csrf_exempt  # a POST to an unknown URL is a JSON 404 too, not the CSRF failure page
 def api_not_found(request, *args, **kwargs):
     """Unknown URLs under /api/ answer in the API's JSON shape, not with an HTML page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 def not_found(request, exception, *args, **kwargs):
@@ -61,5 +62,5 @@ def not_found(request, exception, *args, **kwargs):
 def server_error(request, *args, **kwargs):
     """A 500 that says nothing about the failure (JSON under /api/); details go to the server log only."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal server error."}, status=500)
+        return JsonResponse({"detail": _("Internal server error.")}, status=500)
     return defaults.server_error(request, *args, **kwargs)

@@ -19,6 +19,9 @@ from django.core import signing
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oauthlib.oauth2.rfc6749 import errors
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
@@ -133,13 +136,17 @@ def _wait(request, username) -> int:
 
 def wait_message(seconds: int) -> str:
     if seconds < 60:
-        amount, unit = seconds, "second"
+        wait = ngettext(
+            "Wait %(count)d second and try again.", "Wait %(count)d seconds and try again.", seconds
+        )
+        wait %= {"count": seconds}
     else:
-        amount, unit = max(1, round(seconds / 60)), "minute"
-    return (
-        "Too many failed attempts for this account or from this address. "
-        f"Wait {amount} {unit}{'s' if amount != 1 else ''} and try again."
-    )
+        minutes = max(1, round(seconds / 60))
+        wait = ngettext(
+            "Wait %(count)d minute and try again.", "Wait %(count)d minutes and try again.", minutes
+        )
+        wait %= {"count": minutes}
+    return _("Too many failed attempts for this account or from this address.") + " " + wait
 
 
 class TooManyAttempts(exceptions.APIException):
@@ -242,7 +249,10 @@ class OAuthTooManyAttempts(errors.OAuth2Error):
     status_code = 429
 
     def __init__(self, wait: int, request=None):
-        super().__init__(description=wait_message(wait), request=request)
+        # RFC 6749's error_description stays English, like every other one oauthlib writes.
+        with translation.override("en"):
+            description = wait_message(wait)
+        super().__init__(description=description, request=request)
         self.wait = wait
 
     @property

@@ -1,5 +1,8 @@
 """Request parsers every API shares."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from rest_framework import exceptions, parsers
 
 # No API body is nested this deep; anything deeper is refused whatever the Python version decodes
@@ -15,6 +18,7 @@ def too_deep(data, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(data, 1)]
     while stack:
         value, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(value, dict):
             children = list(value.values())
         elif isinstance(value, list):

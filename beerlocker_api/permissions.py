@@ -10,6 +10,7 @@ is closed to bearer tokens.
 """
 
 from django.apps import apps
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
 
 
@@ -19,7 +20,9 @@ class InsufficientScope(exceptions.PermissionDenied):
 
     def __init__(self, scopes, *, resource_metadata=None):
         wanted = " ".join(scopes)
-        super().__init__(f"This token does not have the scope this request needs: {wanted}.")
+        super().__init__(
+            _("This token does not have the scope this request needs: %(scopes)s.") % {"scopes": wanted}
+        )
         # DRF's exception handler copies ``auth_header`` into the WWW-Authenticate header.
         self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{wanted}"'
         if resource_metadata:
@@ -57,7 +60,7 @@ def refuse_registration_token(token):
 
     if oauth2_settings.DCR_REGISTRATION_SCOPE in (getattr(token, "scope", "") or "").split():
         raise exceptions.PermissionDenied(
-            "A client registration access token only manages its registration; it cannot call the API."
+            _("A client registration access token only manages its registration; it cannot call the API.")
         )
 
 
@@ -86,14 +89,14 @@ class IsUserWithTokenScope(permissions.BasePermission):
             refuse_registration_token(token)
             if token.user_id is None:
                 raise exceptions.PermissionDenied(
-                    "This token was issued to an application, not for a user, so it cannot act as one."
+                    _("This token was issued to an application, not for a user, so it cannot act as one.")
                 )
             require_token_scopes(
                 request,
                 view,
                 token,
                 refusal=(
-                    "This endpoint does not accept bearer tokens; sign in with your username and password."
+                    _("This endpoint does not accept bearer tokens; sign in with your username and password.")
                 ),
             )
         return bool(request.user and request.user.is_authenticated)
@@ -112,10 +115,10 @@ class IsApplicationWithTokenScope(permissions.BasePermission):
         token = access_token(request)
         if token is None or token.user_id is not None:
             raise exceptions.PermissionDenied(
-                "This endpoint needs an application token (client credentials grant)."
+                _("This endpoint needs an application token (client credentials grant).")
             )
         refuse_registration_token(token)
         require_token_scopes(
-            request, view, token, refusal="This endpoint does not accept this method with a token."
+            request, view, token, refusal=_("This endpoint does not accept this method with a token.")
         )
         return True

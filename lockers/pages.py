@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import CreateView, DeleteView, ListView, UpdateView
 
 from lockers import conf, services
@@ -50,7 +52,7 @@ class BeerCreatePageView(OwnBeersMixin, _ServiceFormMixin, CreateView):
 
     form_class = BeerForm
     template_name = "lockers/beer_form.html"
-    success_message = "Added %(name)s."
+    success_message = _("Added %(name)s.")
 
     def save(self, form):
         return services.beer_create(owner=self.request.user, **form.cleaned_data)
@@ -61,7 +63,7 @@ class BeerUpdatePageView(OwnBeersMixin, _ServiceFormMixin, UpdateView):
 
     form_class = BeerForm
     template_name = "lockers/beer_form.html"
-    success_message = "Saved %(name)s."
+    success_message = _("Saved %(name)s.")
 
     def save(self, form):
         return services.beer_update(beer=self.object, **form.cleaned_data)
@@ -75,5 +77,5 @@ class BeerDeletePageView(OwnBeersMixin, DeleteView):
 
     def form_valid(self, form):
         services.beer_delete(beer=self.object)
-        messages.success(self.request, f"Removed {self.object.name}.")
+        messages.success(self.request, gettext("Removed %(name)s.") % {"name": self.object.name})
         return HttpResponseRedirect(self.get_success_url())

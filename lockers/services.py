@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from lockers.models import Beer
 
@@ -51,7 +52,9 @@ def beer_drink(*, beer: Beer) -> Beer:
     """
     beer = Beer.objects.select_for_update().get(pk=beer.pk)
     if beer.quantity == 0:
-        raise ValidationError({"quantity": f"No bottles of {beer.name} are left."}, code="empty")
+        raise ValidationError(
+            {"quantity": _("No bottles of %(name)s are left.") % {"name": beer.name}}, code="empty"
+        )
     beer.quantity -= 1
     beer.full_clean()
     beer.save(update_fields=["quantity", "updated"])

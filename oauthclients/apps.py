@@ -25,6 +25,38 @@ def oidc_signing_key_check(app_configs, **kwargs):
     return []
 
 
+def signing_keys_check(app_configs, **kwargs):
+    """The EC key and the inactive EC keys, when configured, are EC P-256 private keys (a key that
+    fails at the first ES256 token would fail them all); ``PAR_EXPIRES_SECONDS`` is short."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from oauthclients import conf, keys
+
+    errors: list[checks.CheckMessage] = []
+    try:
+        for pem in filter(None, [conf.oidc_ec_key(), *conf.get("OIDC_EC_PRIVATE_KEYS_INACTIVE")]):
+            keys.check_private_key(pem, key_type=keys.EC, name="An OIDC EC signing key")
+    except ImproperlyConfigured as error:
+        errors.append(
+            checks.Error(
+                str(error),
+                hint="Run `manage.py createoidckey`, or set OAUTHCLIENTS['OIDC_EC_PRIVATE_KEY'] "
+                "to an EC P-256 key.",
+                id="oauthclients.E004",
+            )
+        )
+    seconds = conf.get("PAR_EXPIRES_SECONDS")
+    if not isinstance(seconds, int) or not 0 < seconds < 600:
+        errors.append(
+            checks.Error(
+                "OAUTHCLIENTS['PAR_EXPIRES_SECONDS'] must be a whole number of seconds under 600.",
+                hint="RFC 9126 §2.2: a request_uri lives briefly; 60 is the default.",
+                id="oauthclients.E005",
+            )
+        )
+    return errors
+
+
 def outbound_networks_check(app_configs, **kwargs):
     """A network the operator lists for outbound requests must parse, before the first request."""
     from django.core.exceptions import ImproperlyConfigured
@@ -101,7 +133,26 @@ class OAuthClientsConfig(AppConfig):
         # Django's login() is the one step every sign-in method shares (password, sign-up, social).
         user_logged_in.connect(authn.record_sign_in, dispatch_uid="oauthclients.record_sign_in")
         checks.register(oidc_signing_key_check)
+        checks.register(signing_keys_check)
         checks.register(outbound_networks_check)
         checks.register(adapter_check)
         # Back-channel logout hears of every session's end from the signal the adapter names.
         backchannel.connect_session_ended()
+        # JWT access tokens are verified without the database: every deleted token row and every
+        # deactivated account reaches the resources as a mark in the shared cache.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+        from oauth2_provider.models import get_access_token_model
+
+        from oauthclients.oauth2.tokens import jwt_access
+
+        post_delete.connect(
+            jwt_access.access_token_deleted,
+            sender=get_access_token_model(),
+            dispatch_uid="oauthclients.jwt_access.access_token_deleted",
+        )
+        post_save.connect(
+            jwt_access.account_saved,
+            sender=get_user_model(),
+            dispatch_uid="oauthclients.jwt_access.account_saved",
+        )

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model, get_refresh_token_model
-from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import services, signals
+from oauthclients.scopes import scope_words
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Authorization:
     @property
     def scope_descriptions(self) -> list[str]:
         """The scopes in plain words, as the consent page shows them."""
-        words = get_scopes_backend().get_all_scopes()
+        words = scope_words()
         return [words.get(scope, scope) for scope in sorted(self.scopes)]
 
     def note(self, scope, created, updated):

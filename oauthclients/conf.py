@@ -21,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.utils.translation import gettext_noop
 
 from oauthclients.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
@@ -28,11 +29,26 @@ CLIENT_SECRET_HASHER = "oauthclients.hashers.ClientSecretHasher"  # noqa: S105 -
 
 # OpenID Connect's (the ID token and userinfo claims) and /api/clients' own.
 SCOPES = {
-    "openid": "Confirm who you are",
-    "profile": "See your name and username",
-    "email": "See your e-mail address",
-    "clients": "Manage the OAuth applications you registered",
+    "openid": gettext_noop("Confirm who you are"),
+    "profile": gettext_noop("See your name and username"),
+    "email": gettext_noop("See your e-mail address"),
+    "clients": gettext_noop("Manage the OAuth applications you registered"),
 }
+
+
+def _under_base_dir(value, name: str) -> Path:
+    """``value`` as a path; a relative one is relative to ``settings.BASE_DIR``, never to the
+    current directory."""
+    path = Path(value)
+    if path.is_absolute():
+        return path
+    base_dir = getattr(settings, "BASE_DIR", None)
+    if base_dir is None:
+        raise ImproperlyConfigured(
+            f"OAUTHCLIENTS['{name}'] is relative ({path}) and settings.BASE_DIR is not set: "
+            "set BASE_DIR or give an absolute path."
+        )
+    return Path(base_dir) / path
 
 
 class AppSettings:
@@ -108,16 +124,39 @@ class AppSettings:
         ``OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"]`` is not set and written by
         ``manage.py createoidckey``. A relative path is relative to ``settings.BASE_DIR``, never
         to the current directory."""
-        path = Path(self._setting("OIDC_KEY_FILE", "var/oidc.key"))
-        if path.is_absolute():
-            return path
-        base_dir = getattr(settings, "BASE_DIR", None)
-        if base_dir is None:
-            raise ImproperlyConfigured(
-                f"OAUTHCLIENTS['OIDC_KEY_FILE'] is relative ({path}) and settings.BASE_DIR is not set: "
-                "set BASE_DIR or give an absolute path."
-            )
-        return Path(base_dir) / path
+        return _under_base_dir(self._setting("OIDC_KEY_FILE", "var/oidc.key"), "OIDC_KEY_FILE")
+
+    @property
+    def OIDC_EC_PRIVATE_KEY(self) -> str:
+        """The EC P-256 private key (PEM) that signs ES256 tokens (ID tokens, userinfo) for clients
+        that registered ES256; empty: read ``OIDC_EC_KEY_FILE``, and without that file ES256 is not
+        offered. RS256 and PS256 use DOT's ``OIDC_RSA_PRIVATE_KEY`` (oauthclients.keys)."""
+        return self._setting("OIDC_EC_PRIVATE_KEY", "")
+
+    @property
+    def OIDC_EC_KEY_FILE(self) -> Path:
+        """The file holding the EC signing key, read when ``OIDC_EC_PRIVATE_KEY`` is empty and
+        written by ``manage.py createoidckey`` beside the RSA key; relative to ``BASE_DIR``."""
+        return _under_base_dir(self._setting("OIDC_EC_KEY_FILE", "var/oidc-ec.key"), "OIDC_EC_KEY_FILE")
+
+    @property
+    def OIDC_EC_PRIVATE_KEYS_INACTIVE(self) -> list[str]:
+        """Previous EC signing keys (PEM): published in the JWKS and verifying, never signing, as
+        DOT's ``OIDC_RSA_PRIVATE_KEYS_INACTIVE`` for the RSA key (key rotation)."""
+        return self._setting("OIDC_EC_PRIVATE_KEYS_INACTIVE", [])
+
+    @property
+    def PAR_EXPIRES_SECONDS(self) -> int:
+        """How long a pushed authorization request's ``request_uri`` may be used (RFC 9126
+        ``expires_in``): once, within this many seconds (under 600; a system check says so)."""
+        return self._setting("PAR_EXPIRES_SECONDS", 60)
+
+    @property
+    def REQUIRE_PUSHED_AUTHORIZATION_REQUESTS(self) -> bool:
+        """Every client must push its authorization requests (RFC 9126 §5): the authorization
+        endpoint refuses any other. Off: only the clients that registered
+        ``require_pushed_authorization_requests`` must."""
+        return self._setting("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", False)
 
     @property
     def REFRESH_TOKEN_IDLE_SECONDS(self) -> int:
@@ -211,6 +250,21 @@ class AppSettings:
         return self._setting("RESOURCES", None)
 
     @property
+    def JWT_ACCESS_TOKEN_RESOURCES(self) -> list[str]:
+        """The RFC 8707 resources (as in ``RESOURCES``: URIs, or paths on the server's origin) whose
+        access tokens are RFC 9068 JWTs whatever the client registered: a token bound to one of
+        them is a JWT. Empty: only clients that registered ``access_token_format: "jwt"``."""
+        return self._setting("JWT_ACCESS_TOKEN_RESOURCES", [])
+
+    @property
+    def JWT_ACCESS_TOKEN_EXPIRE_SECONDS(self) -> int:
+        """The lifetime of a JWT access token (an opaque one lives ``ACCESS_TOKEN_EXPIRE_SECONDS``).
+        A resource verifies a JWT without the database and learns of its revocation from the shared
+        cache; should a mark be lost (a cache flush or eviction), a revoked token stays usable until
+        it expires: 5 minutes bounds that. A client refreshes for longer sessions."""
+        return self._setting("JWT_ACCESS_TOKEN_EXPIRE_SECONDS", 300)
+
+    @property
     def DPOP_NONCE(self) -> bool:
         """The token endpoint demands DPoP server nonces (RFC 9449 §8): a proof without a fresh one
         is answered ``use_dpop_nonce`` with one in ``DPoP-Nonce`` (stateless: an HMAC of the time
@@ -266,6 +320,28 @@ def oidc_key_from_file() -> str:
         raise ImproperlyConfigured(
             f"The OpenID Connect signing key file {path} (OAUTHCLIENTS['OIDC_KEY_FILE']) "
             f"cannot be read: {exc.strerror}."
+        ) from exc
+
+
+def oidc_ec_key() -> str:
+    """The active EC signing key: ``OIDC_EC_PRIVATE_KEY``, else the PEM in ``OIDC_EC_KEY_FILE``,
+    else "" (ES256 is then not offered)."""
+    if pem := app_settings.OIDC_EC_PRIVATE_KEY:
+        return pem
+    try:
+        path = app_settings.OIDC_EC_KEY_FILE
+    except ImproperlyConfigured:
+        if "OIDC_EC_KEY_FILE" in getattr(settings, "OAUTHCLIENTS", {}):
+            raise
+        return ""  # no BASE_DIR and no EC key asked for: ES256 is simply not offered
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"The EC signing key file {path} (OAUTHCLIENTS['OIDC_EC_KEY_FILE']) cannot be read: "
+            f"{exc.strerror}."
         ) from exc
 
 

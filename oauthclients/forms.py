@@ -1,35 +1,43 @@
 from django import forms
 from django.utils.html import format_html, format_html_join
-from oauth2_provider.scopes import get_scopes_backend
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from oauthclients import conf
 from oauthclients.grants import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
+    DEFAULT_ID_TOKEN_SIGNING_ALG,
     IMPLICIT,
+    JWS_ALGS,
     PASSWORD,
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
+    AccessTokenFormat,
 )
 from oauthclients.metadata import PORTAL_FIELDS
 from oauthclients.models import Client
+from oauthclients.scopes import scope_words
 
 GRANT_CHOICES = [
-    (AUTHORIZATION_CODE, "Authorization code: users sign in here and allow your app (with PKCE)"),
-    (REFRESH_TOKEN, "Refresh token: keep access without asking again"),
-    (CLIENT_CREDENTIALS, "Client credentials: your app acting for itself (confidential only)"),
-    (TOKEN_EXCHANGE, "Token exchange: trade a provider's token for ours (confidential only)"),
-    (IMPLICIT, "Implicit (discouraged by RFC 9700)"),
-    (PASSWORD, "Resource owner password (discouraged by RFC 9700; confidential only)"),
+    (AUTHORIZATION_CODE, _("Authorization code: users sign in here and allow your app (with PKCE)")),
+    (REFRESH_TOKEN, _("Refresh token: keep access without asking again")),
+    (CLIENT_CREDENTIALS, _("Client credentials: your app acting for itself (confidential only)")),
+    (TOKEN_EXCHANGE, _("Token exchange: trade a provider's token for ours (confidential only)")),
+    (IMPLICIT, _("Implicit (discouraged by RFC 9700)")),
+    (PASSWORD, _("Resource owner password (discouraged by RFC 9700; confidential only)")),
 ]
 AUTH_METHOD_CHOICES = [
-    (Client.AuthMethod.CLIENT_SECRET_BASIC, "Confidential, secret sent with HTTP Basic (a server-side app)"),
-    (Client.AuthMethod.CLIENT_SECRET_POST, "Confidential, secret sent in the request body"),
+    (
+        Client.AuthMethod.CLIENT_SECRET_BASIC,
+        _("Confidential, secret sent with HTTP Basic (a server-side app)"),
+    ),
+    (Client.AuthMethod.CLIENT_SECRET_POST, _("Confidential, secret sent in the request body")),
     (
         Client.AuthMethod.PRIVATE_KEY_JWT,
-        "Confidential, signed JWT (private_key_jwt; register your keys with the API: jwks or jwks_uri)",
+        _("Confidential, signed JWT (private_key_jwt; register your keys with the API: jwks or jwks_uri)"),
     ),
-    (Client.AuthMethod.NONE, "Public, no secret (a browser or mobile app; uses PKCE)"),
+    (Client.AuthMethod.NONE, _("Public, no secret (a browser or mobile app; uses PKCE)")),
 ]
 
 
@@ -41,13 +49,13 @@ def scope_descriptions() -> list[tuple[str, str, str]]:
         (
             name,
             description,
-            " (applications acting for themselves, client credentials, only)"
+            gettext(" (applications acting for themselves, client credentials, only)")
             if name in app_only
-            else " (first-party applications only: an administrator decides)"
+            else gettext(" (first-party applications only: an administrator decides)")
             if name in first_party
             else "",
         )
-        for name, description in get_scopes_backend().get_all_scopes().items()
+        for name, description in scope_words().items()
     ]
 
 
@@ -60,53 +68,81 @@ class ClientForm(forms.Form):
     same the REST API and dynamic registration apply, and its errors land on these same fields.
     """
 
-    client_name = forms.CharField(label="Name", max_length=255, help_text="Users see it on the consent page.")
+    client_name = forms.CharField(
+        label=_("Name"), max_length=255, help_text=_("Users see it on the consent page.")
+    )
     redirect_uris = forms.CharField(
-        label="Redirect URIs",
+        label=_("Redirect URIs"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocapitalize": "off"}),
-        help_text="One per line, exactly as your app sends it: https://, http on localhost, "
-        "or com.example.app:/cb.",
+        help_text=_(
+            "One per line, exactly as your app sends it: https://, http on localhost, or com.example.app:/cb."
+        ),
     )
     grant_types = forms.MultipleChoiceField(
-        label="Grant types", choices=GRANT_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
+        label=_("Grant types"), choices=GRANT_CHOICES, widget=forms.CheckboxSelectMultiple, required=False
     )
     token_endpoint_auth_method = forms.ChoiceField(
-        label="Client type", choices=AUTH_METHOD_CHOICES, widget=forms.RadioSelect
+        label=_("Client type"), choices=AUTH_METHOD_CHOICES, widget=forms.RadioSelect
+    )
+    access_token_format = forms.ChoiceField(
+        label="Access tokens",
+        choices=AccessTokenFormat.choices,
+        initial=AccessTokenFormat.OPAQUE,
+        required=False,  # left out: opaque
+        widget=forms.RadioSelect,
+        help_text="JWT access tokens (RFC 9068) are verified by resource servers with our published "
+        "keys; they live 5 minutes, so refresh them.",
     )
     scope = forms.CharField(
-        label="Scopes",
+        label=_("Scopes"),
         required=False,
     )
     post_logout_redirect_uris = forms.CharField(
-        label="Return pages after sign-out",
+        label=_("Return pages after sign-out"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"}),
-        help_text="post_logout_redirect_uris: where signing out (RP-initiated logout) may send users "
-        "back to; one per line, same rules as redirect URIs.",
+        help_text=_(
+            "post_logout_redirect_uris: where signing out (RP-initiated logout) may send users "
+            "back to; one per line, same rules as redirect URIs."
+        ),
     )
     backchannel_logout_uri = forms.CharField(
-        label="Back-channel logout URI",
+        label=_("Back-channel logout URI"),
         required=False,
-        help_text="We POST a logout token here when a user's session ends (https).",
+        help_text=_("We POST a logout token here when a user's session ends (https)."),
     )
     backchannel_logout_session_required = forms.BooleanField(
-        label="Require the session id (sid) in logout tokens", required=False
+        label=_("Require the session id (sid) in logout tokens"), required=False
     )
     dpop_bound_access_tokens = forms.BooleanField(
         label="DPoP-bound access tokens only",
         required=False,
         help_text="Every token request must carry a DPoP proof (RFC 9449); tokens are bound to its key.",
     )
+    id_token_signed_response_alg = forms.ChoiceField(
+        label="ID token signature",
+        choices=[(alg, alg) for alg in JWS_ALGS],
+        initial=DEFAULT_ID_TOKEN_SIGNING_ALG,
+        required=False,
+        help_text="id_token_signed_response_alg: how we sign your ID tokens (keys at our JWKS).",
+    )
+    require_pushed_authorization_requests = forms.BooleanField(
+        label="Only pushed authorization requests (PAR)",
+        required=False,
+        help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
+        "/api/oauth2/par first; any other is refused.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         default = conf.get("DEFAULT_CLIENT_SCOPE")
         self.fields["scope"].help_text = format_html(
-            'Space-separated, e.g. {} profile. Empty: {}. The scopes there are:<ul class="scopes">{}</ul>',
-            default,
-            default,
-            format_html_join("", "<li><code>{}</code>: {}{}</li>", scope_descriptions()),
+            gettext("Space-separated, e.g. {example} profile. Empty: {default}. The scopes there are:")
+            + '<ul class="scopes">{scopes}</ul>',
+            example=default,
+            default=default,
+            scopes=format_html_join("", "<li><code>{}</code>: {}{}</li>", scope_descriptions()),
         )
 
     @classmethod

@@ -88,14 +88,37 @@ CONFIDENTIAL_AUTH_METHODS = [*SECRET_AUTH_METHODS, TokenEndpointAuthMethod.PRIVA
 
 # RFC 7523 §2.2: the client_assertion_type of a JWT client assertion.
 JWT_BEARER_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-# The JWS algorithms we verify client assertions (and request objects) with: the keys a client
-# registers are RSA or EC P-256. Advertised as token_endpoint_auth_signing_alg_values_supported.
-CLIENT_KEY_SIGNING_ALGS = ["RS256", "ES256"]
+# The JWS algorithms, named once: the server signs ID tokens, userinfo responses (and anything
+# else it signs: oauthclients.keys.sign_jwt) with these, and verifies what clients sign with their
+# registered keys (private_key_jwt assertions, request objects) with the same. RS256 and PS256 use
+# an RSA key, ES256 an EC P-256 key. Discovery's *_signing_alg_values_supported all come from here.
+RS256, PS256, ES256 = "RS256", "PS256", "ES256"
+JWS_ALGS = [RS256, PS256, ES256]
+# The key type each algorithm signs with (RFC 7518 §3.1).
+JWS_ALG_KEY_TYPES = {RS256: "RSA", PS256: "RSA", ES256: "EC"}
+# What an ID token is signed with when the client registered no id_token_signed_response_alg (OIDC
+# Registration §2's default).
+DEFAULT_ID_TOKEN_SIGNING_ALG = RS256
+# Client assertions and signed request objects: the keys a client registers are RSA or EC P-256.
+# Advertised as token_endpoint_auth_signing_alg_values_supported.
+CLIENT_KEY_SIGNING_ALGS = JWS_ALGS
 # Request objects (OIDC Core §6): unsigned, or signed with the client's keys.
 UNSIGNED_ALG = "none"
 REQUEST_OBJECT_SIGNING_ALGS = [UNSIGNED_ALG, *CLIENT_KEY_SIGNING_ALGS]
-# Userinfo responses a client may ask to have signed (OIDC Core §5.3.2), with the server's OIDC key.
-USERINFO_SIGNING_ALGS = ["RS256"]
+
+# RFC 9126 §2.2: the request_uri the pushed authorization request endpoint answers starts so.
+PUSHED_REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
+
+
+class AccessTokenFormat(TextChoices):
+    """What a client's access tokens are (client metadata ``access_token_format``): random strings
+    the resource looks up (or introspects), or RFC 9068 JWTs it verifies by the server's keys."""
+
+    OPAQUE = "opaque", "Opaque (looked up by the API, introspected by others)"
+    JWT = "jwt", "JWT (RFC 9068, verified by the server's keys)"
+
+
+ACCESS_TOKEN_FORMATS = list(AccessTokenFormat.values)
 
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)

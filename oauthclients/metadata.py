@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from oauthclients.grants import DEFAULT_GRANT_TYPES, DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD
+from oauthclients.grants import (
+    DEFAULT_GRANT_TYPES,
+    DEFAULT_ID_TOKEN_SIGNING_ALG,
+    DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
+    AccessTokenFormat,
+)
 
 
 class Kind(Enum):
@@ -92,6 +97,9 @@ FIELDS: tuple[MetadataField, ...] = (
     MetadataField(
         "token_endpoint_auth_method", Kind.CHOICE, default=DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD, **_SHOWN
     ),
+    # Opaque (the default) or RFC 9068 JWT access tokens; a resource listed in
+    # OAUTHCLIENTS["JWT_ACCESS_TOKEN_RESOURCES"] gets JWTs whatever the client says.
+    MetadataField("access_token_format", Kind.CHOICE, default=AccessTokenFormat.OPAQUE.value, **_SHOWN),
     # Empty means the server's default client scope (``OAUTHCLIENTS["DEFAULT_CLIENT_SCOPE"]``).
     MetadataField("scope", Kind.TEXT, default="", **_SHOWN),
     # OpenID Connect RP-Initiated Logout §3.1 and Back-Channel Logout §2.2.
@@ -108,6 +116,16 @@ FIELDS: tuple[MetadataField, ...] = (
     MetadataField("request_uris", Kind.LIST, default=(), optional=True),
     MetadataField("request_object_signing_alg", Kind.CHOICE, default="", optional=True),
     MetadataField("userinfo_signed_response_alg", Kind.CHOICE, default="", optional=True),
+    # OIDC Registration §2: what signs the client's ID tokens (RS256, PS256, ES256), in DOT's column.
+    MetadataField(
+        "id_token_signed_response_alg",
+        Kind.CHOICE,
+        model_field="algorithm",
+        default=DEFAULT_ID_TOKEN_SIGNING_ALG,
+        **_SHOWN,
+    ),
+    # RFC 9126 §6: the authorization endpoint accepts this client's requests only when pushed.
+    MetadataField("require_pushed_authorization_requests", Kind.BOOL, default=False, **_SHOWN),
     # RFC 7591 §2 display URLs, shown on the consent page, never fetched by the server.
     MetadataField("logo_uri", Kind.TEXT, default="", optional=True),
     MetadataField("policy_uri", Kind.TEXT, default="", optional=True),

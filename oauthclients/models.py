@@ -9,14 +9,18 @@ from beerlocker_api.dpop import BINDING_RELATED_NAME
 from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
+    DEFAULT_ID_TOKEN_SIGNING_ALG,
     DEVICE_CODE,
     IMPLICIT,
+    JWS_ALGS,
     PASSWORD,
     RESPONSE_TYPE_GRANTS,
+    AccessTokenFormat,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
+from oauthclients.keys import signing_key
 from oauthclients.metadata import from_client
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -53,6 +57,13 @@ class Client(AbstractApplication):
     scope = models.TextField(
         blank=True, default="", help_text="Space-separated scopes this client may ask for."
     )
+    access_token_format = models.CharField(
+        max_length=10,
+        choices=AccessTokenFormat.choices,
+        default=AccessTokenFormat.OPAQUE,
+        blank=True,  # a form that leaves it out registers opaque (ClientMetadataRules)
+        help_text="Opaque access tokens, or RFC 9068 JWTs that resource servers verify by the server's keys.",
+    )
     # RFC 7591 §2: the client's public keys, by value or by reference (never both), for
     # private_key_jwt client assertions and signed request objects.
     jwks = models.JSONField(null=True, blank=True, help_text="The client's public JSON Web Key Set.")
@@ -79,13 +90,23 @@ class Client(AbstractApplication):
     # RFC 9449 §5.2: every token request must carry a DPoP proof, and every access token is bound.
     dpop_bound_access_tokens = models.BooleanField(default=False)
 
-    # DOT's default is "no OpenID Connect"; every client of ours gets RS256 ID tokens.
+    # RFC 9126 §6: this client's authorization requests must be pushed (OAUTHCLIENTS'
+    # REQUIRE_PUSHED_AUTHORIZATION_REQUESTS makes it so for every client).
+    require_pushed_authorization_requests = models.BooleanField(default=False)
+
+    # OIDC Registration's id_token_signed_response_alg, in DOT's column: what signs this client's
+    # ID tokens (oauthclients.keys). DOT's default is "no OpenID Connect"; ours is RS256. "" still
+    # means no OpenID Connect, as in DOT; HS256 is DOT's, never offered by registration.
     algorithm = models.CharField(
         max_length=5,
-        choices=AbstractApplication.ALGORITHM_TYPES,
-        default=AbstractApplication.RS256_ALGORITHM,
+        choices=[
+            (AbstractApplication.NO_ALGORITHM, "No OIDC support"),
+            *((alg, alg) for alg in JWS_ALGS),
+            (AbstractApplication.HS256_ALGORITHM, "HMAC with SHA-2 256"),
+        ],
+        default=DEFAULT_ID_TOKEN_SIGNING_ALG,
         blank=True,
-        verbose_name="algorithm",
+        verbose_name="ID token signing algorithm",
     )
 
     # DOT's manager (natural keys) with our owner-scoped reads.
@@ -93,6 +114,14 @@ class Client(AbstractApplication):
 
     class Meta(AbstractApplication.Meta):
         verbose_name = "OAuth client"
+
+    @property
+    def jwk_key(self):
+        """DOT's hook for the key that signs this client's ID tokens (and verifies them when DOT
+        reads one back): the server's active key for the client's algorithm (oauthclients.keys)."""
+        if self.algorithm in JWS_ALGS:
+            return signing_key(self.algorithm)
+        return super().jwk_key
 
     @property
     def is_public(self) -> bool:
@@ -295,6 +324,30 @@ class ClientAssertionUse(models.Model):
 
     def __str__(self):
         return f"Assertion use #{self.pk}"
+
+
+class PushedAuthorizationRequestQuerySet(models.QuerySet):
+    def expired(self, now):
+        """Pushed requests whose request_uri can no longer be used."""
+        return self.filter(expires__lte=now)
+
+
+class PushedAuthorizationRequest(models.Model):
+    """An authorization request a client pushed (RFC 9126), until the authorization endpoint uses
+    it once or it expires. Only the request_uri's SHA-256 is stored, never the value the client
+    holds; the parameters were validated as the authorization endpoint validates them and are not
+    secrets (the PKCE challenge, state and nonce, never a verifier)."""
+
+    uri_checksum = models.CharField(max_length=64, unique=True)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="pushed_requests")
+    # The authorization request's parameters, as [name, value] pairs in the order sent.
+    parameters = models.JSONField()
+    expires = models.DateTimeField(db_index=True)
+
+    objects = PushedAuthorizationRequestQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Pushed authorization request #{self.pk}"
 
 
 # --- DPoP (RFC 9449): tokens and codes bound to a client's key --------------------------------

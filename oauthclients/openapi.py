@@ -286,9 +286,9 @@ def _token_response() -> dict:
 def _metadata_schema(field) -> dict:
     """One client-metadata field (``oauthclients.metadata.MetadataField``) as a JSON schema."""
     from oauthclients.grants import (
+        JWS_ALGS,
         REQUEST_OBJECT_SIGNING_ALGS,
         TOKEN_ENDPOINT_AUTH_METHODS,
-        USERINFO_SIGNING_ALGS,
         GrantType,
     )
     from oauthclients.metadata import Kind
@@ -296,7 +296,9 @@ def _metadata_schema(field) -> dict:
     choices = {
         "token_endpoint_auth_method": TOKEN_ENDPOINT_AUTH_METHODS,
         "request_object_signing_alg": ["", *REQUEST_OBJECT_SIGNING_ALGS],
-        "userinfo_signed_response_alg": ["", *USERINFO_SIGNING_ALGS],
+        # What the server may sign with (ES256 only with an EC key: oauthclients.keys).
+        "userinfo_signed_response_alg": ["", *JWS_ALGS],
+        "id_token_signed_response_alg": JWS_ALGS,
     }
     schema: dict[str, Any]
     if field.kind is Kind.LIST:
@@ -867,6 +869,55 @@ def _revoke_path() -> dict:
     }
 
 
+def _par_path() -> dict:
+    from oauthclients.oauth2.endpoints.base import CLIENT_CHALLENGE
+
+    # The authorization request's own parameters, sent as a form (request_uri may not be pushed).
+    properties = {
+        parameter["name"]: {**parameter["schema"], "description": parameter["description"]}
+        for parameter in _authorize_parameters()
+        if parameter["name"] != "request_uri"
+    }
+    properties["dpop_jkt"] = _string(
+        "RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (or send a `DPoP` proof header)."
+    )
+    properties |= _client_auth_properties()
+    return {
+        "post": _operation(
+            "oauth2_par",
+            "Pushed authorization request (RFC 9126)",
+            "RFC 9126: the client pushes its authorization request, authenticated as at the token endpoint, "
+            "and gets a short-lived, single-use `request_uri` to send the browser to the authorization "
+            "endpoint with (`client_id` and `request_uri` only). A `DPoP` proof header binds the code "
+            "to its key.",
+            requestBody=_form(_form_object(properties, ["response_type"])),
+            security=_client_security(),
+            responses={
+                "201": {
+                    "description": "The request_uri and how many seconds it lives.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "request_uri": _string("urn:ietf:params:oauth:request_uri:…"),
+                                    "expires_in": {"type": "integer"},
+                                },
+                                "required": ["request_uri", "expires_in"],
+                            }
+                        }
+                    },
+                },
+                "400": _error(
+                    "`invalid_request`, `invalid_scope`, `invalid_request_object`, `invalid_dpop_proof`, ..."
+                ),
+                "401": _error("`invalid_client`.", challenge=CLIENT_CHALLENGE),
+                "429": _too_many(),
+            },
+        )
+    }
+
+
 def _logout_path() -> dict:
     parameters = [
         {
@@ -926,6 +977,7 @@ def _paths(accepted: list[str], off: list[str]) -> dict[str, dict]:
         ("oauth2_provider:user-info", _userinfo_path),
         ("oauth2_provider:introspect", _introspect_path),
         ("oauth2_provider:revoke-token", _revoke_path),
+        ("oauth2_provider:pushed-authorization-request", _par_path),
         ("oauth2_provider:rp-initiated-logout", _logout_path),
         (
             "oauth2_provider:oidc-connect-discovery-info",

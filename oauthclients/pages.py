@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse_lazy
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DeleteView, DetailView, FormView, ListView, TemplateView
 from django.views.generic.detail import SingleObjectMixin
@@ -37,7 +38,7 @@ class AuthorizedAppRevokePageView(LoginRequiredMixin, View):
     def post(self, request, pk):
         client = get_object_or_404(authorizations.authorized_clients(request.user), pk=pk)
         authorizations.authorization_revoke(user=request.user, client=client)
-        messages.success(request, f"{client.name} can no longer use your account.")
+        messages.success(request, _("%(name)s can no longer use your account.") % {"name": client.name})
         return redirect("oauthclients-web:authorized-list")
 
 
@@ -78,8 +79,10 @@ def spend_submission(request) -> bool:
 def already_submitted(request, client=None):
     messages.info(
         request,
-        "That form was already sent, and a secret is shown only once. "
-        "If you did not copy it, rotate the secret.",
+        _(
+            "That form was already sent, and a secret is shown only once. "
+            "If you did not copy it, rotate the secret."
+        ),
     )
     if client is None:
         return redirect("oauthclients-web:client-list")
@@ -126,7 +129,10 @@ class ClientCreatePageView(LoginRequiredMixin, FormView):
             form.add_error(None, error)
             return self.form_invalid(form)
         if raw_secret is None:
-            messages.success(self.request, f"Registered {client.name}, a public client: it has no secret.")
+            messages.success(
+                self.request,
+                _("Registered %(name)s, a public client: it has no secret.") % {"name": client.name},
+            )
             return redirect("oauthclients-web:client-detail", client_id=client.client_id)
         return secret_page(self.request, client, raw_secret, created=True)
 
@@ -161,7 +167,7 @@ class ClientUpdatePageView(OwnClientsMixin, SingleObjectMixin, FormView):
             self.object.refresh_from_db()  # the service may have set fields before refusing them
             form.add_error(None, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Saved {self.object.name}.")
+        messages.success(self.request, _("Saved %(name)s.") % {"name": self.object.name})
         return redirect("oauthclients-web:client-detail", client_id=self.object.client_id)
 
 
@@ -190,5 +196,5 @@ class ClientDeletePageView(OwnClientsMixin, DeleteView):
 
     def form_valid(self, form):
         services.client_delete(client=self.object)
-        messages.success(self.request, f"Deleted {self.object.name}.")
+        messages.success(self.request, _("Deleted %(name)s.") % {"name": self.object.name})
         return redirect(self.success_url)

@@ -22,18 +22,21 @@ from oauth2_provider.scopes import get_scopes_backend
 
 from oauthclients import conf
 from oauthclients.grants import (
+    ACCESS_TOKEN_FORMATS,
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
+    DEFAULT_ID_TOKEN_SIGNING_ALG,
     REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
     REQUEST_OBJECT_SIGNING_ALGS,
     UNSIGNED_ALG,
-    USERINFO_SIGNING_ALGS,
+    AccessTokenFormat,
     GrantType,
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
+from oauthclients.keys import server_signing_algs
 from oauthclients.metadata import FIELDS, NAMES
 from oauthclients.models import LOOPBACK_HOSTS, Client, grant_enabled
 from oauthclients.outbound import host_problem
@@ -100,7 +103,7 @@ def _redirect_uri_problem(uri) -> str | None:
 
 # A registered key set is stored in the database and parsed on every assertion: keep it small.
 MAX_JWKS_BYTES = 16 * 1024
-# The key types client assertions and request objects are verified with (RS256, ES256).
+# The key types client assertions and request objects are verified with (RS256/PS256, ES256).
 _CLIENT_KEY_TYPES = {"RSA": None, "EC": "P-256"}
 
 
@@ -144,7 +147,7 @@ def client_jwks_problem(jwks) -> str | None:
         kty = entry.get("kty") or ""
         curve = _CLIENT_KEY_TYPES.get(kty)
         if kty not in _CLIENT_KEY_TYPES or (curve and entry.get("crv") != curve):
-            return "jwks keys must be RSA or EC P-256 keys (for RS256 or ES256)."
+            return "jwks keys must be RSA or EC P-256 keys (for RS256, PS256 or ES256)."
     return None
 
 
@@ -248,6 +251,12 @@ class ClientMetadataRules:
             )
         return method
 
+    def validate_access_token_format(self, token_format, problems):
+        token_format = token_format or AccessTokenFormat.OPAQUE.value
+        if token_format not in ACCESS_TOKEN_FORMATS:
+            problems.append(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
+        return token_format
+
     def validate_scope(self, scope, problems):
         """Empty means the server's default client scope; each name once."""
         if not isinstance(scope, str):
@@ -314,11 +323,23 @@ class ClientMetadataRules:
 
     def validate_userinfo_signed_response_alg(self, alg, problems):
         alg = alg or ""
-        if alg and alg not in USERINFO_SIGNING_ALGS:
-            problems.append(
-                f"userinfo_signed_response_alg must be one of: {', '.join(USERINFO_SIGNING_ALGS)}."
-            )
+        if alg and alg not in (offered := server_signing_algs()):
+            problems.append(f"userinfo_signed_response_alg must be one of: {', '.join(offered)}.")
         return alg
+
+    def validate_id_token_signed_response_alg(self, alg, problems):
+        """One of the algorithms the server signs with now (``none`` never: OIDC Core §3.1.3.7's
+        code flow aside, an unsigned ID token proves nothing). Left out, RS256 (the default)."""
+        if alg in (None, ""):
+            return DEFAULT_ID_TOKEN_SIGNING_ALG
+        if alg not in (offered := server_signing_algs()):
+            problems.append(f"id_token_signed_response_alg must be one of: {', '.join(offered)}.")
+        return alg
+
+    def validate_require_pushed_authorization_requests(self, required, problems):
+        if not isinstance(required, bool):
+            problems.append("require_pushed_authorization_requests must be true or false.")
+        return required
 
     def validate_logo_uri(self, uri, problems):
         return _display_uri(uri, "logo_uri", problems)

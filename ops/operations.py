@@ -14,6 +14,8 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.generic import TemplateView
 from oauth2_provider.models import get_access_token_model
 
@@ -23,10 +25,10 @@ from activity.models import LOCKOUT_LIMIT, Event, Kind
 WIDTH, HEIGHT, AXIS = 720, 120, 20
 TOP = 14  # room for the "max" label above the tallest bar
 SERIES = (
-    ("sign_ins", "Sign-ins"),
-    ("failures", "Failed sign-ins"),
-    ("lockouts", "Lockouts"),
-    ("tokens", "Access tokens issued"),
+    ("sign_ins", gettext_noop("Sign-ins")),
+    ("failures", gettext_noop("Failed sign-ins")),
+    ("lockouts", gettext_noop("Lockouts")),
+    ("tokens", gettext_noop("Access tokens issued")),
 )
 
 
@@ -52,8 +54,8 @@ class Window:
 
 
 WINDOWS = (
-    Window("Last 24 hours", "hour", 24, 3, "%H:%M"),
-    Window("Last 30 days", "day", 30, 5, "%b %d"),
+    Window(gettext_noop("Last 24 hours"), "hour", 24, 3, "%H:%M"),
+    Window(gettext_noop("Last 30 days"), "day", 30, 5, "%b %d"),
 )
 
 
@@ -134,16 +136,16 @@ class OperationsView(TemplateView):
             buckets, series = window_counts(window, now)
             charts = [
                 {
-                    **bar_chart(key=key, title=title, window=window, buckets=buckets, values=series[key]),
+                    **bar_chart(key=key, title=_(title), window=window, buckets=buckets, values=series[key]),
                     "id": f"{number}-{key}",
                 }
                 for key, title in SERIES
             ]
-            windows.append({"title": window.title, "charts": charts})
+            windows.append({"title": _(window.title), "charts": charts})
         return {
             **super().get_context_data(**kwargs),
             **admin.site.each_context(self.request),
-            "title": "Operations",
+            "title": _("Operations"),
             "windows": windows,
             "now": now,
         }

@@ -5,6 +5,8 @@ never mistaken for an OAuth access token or tried as a password; anything else p
 import base64
 import binascii
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework import authentication, exceptions
 
 from beerlocker_api.authentication import BearerAuthentication, refuse_browser_write
@@ -37,7 +39,7 @@ class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
     """``request.auth`` is the ``PersonalAccessToken``: ``beerlocker_api.permissions`` then holds
     the request to the token's scopes, as it does an OAuth access token's."""
 
-    invalid_message = "This personal access token is invalid, expired or revoked."
+    invalid_message = gettext_noop("This personal access token is invalid, expired or revoked.")
 
     def authenticate(self, request):
         presented, username, by_basic = _presented(request)
@@ -45,9 +47,9 @@ class PersonalAccessTokenAuthentication(authentication.BaseAuthentication):
             return None
         token = services.token_usable(presented)
         if token is None:
-            raise exceptions.AuthenticationFailed(self.invalid_message)
+            raise exceptions.AuthenticationFailed(_(self.invalid_message))
         if by_basic and username != token.user.get_username():
-            raise exceptions.AuthenticationFailed("This personal access token belongs to another account.")
+            raise exceptions.AuthenticationFailed(_("This personal access token belongs to another account."))
         if by_basic and request.method not in SAFE:
             refuse_browser_write(request)  # Basic credentials ride along on cross-site posts
         return token.user, token

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from personaltokens import services
@@ -58,5 +59,7 @@ class TokenRevokePageView(LoginRequiredMixin, View):
     def post(self, request, pk):
         token = get_object_or_404(PersonalAccessToken.objects.owned_by(request.user), pk=pk)
         services.token_revoke(token=token)
-        messages.success(request, f"The token “{token.name}” is revoked: it no longer works.")
+        messages.success(
+            request, _("The token “%(name)s” is revoked: it no longer works.") % {"name": token.name}
+        )
         return redirect("personaltokens:tokens")

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 
@@ -31,22 +32,26 @@ def token_create(
     name = (name or "").strip()
     problems: dict[str, str] = {}
     if not name:
-        problems["name"] = "Name the token after what will use it (e.g. “backup script”)."
+        problems["name"] = _("Name the token after what will use it (e.g. “backup script”).")
     elif PersonalAccessToken.objects.filter(user=user, name=name).exists():
-        problems["name"] = "You already have a token with this name."
+        problems["name"] = _("You already have a token with this name.")
     choices = scope_choices()
     unknown = sorted(set(scopes) - set(choices))
     if not scopes:
-        problems["scopes"] = "Choose at least one scope: a token can do only what its scopes allow."
+        problems["scopes"] = _("Choose at least one scope: a token can do only what its scopes allow.")
     elif unknown:
-        problems["scopes"] = f"A personal access token cannot have these scopes: {' '.join(unknown)}."
+        problems["scopes"] = _("A personal access token cannot have these scopes: %(scopes)s.") % {
+            "scopes": " ".join(unknown)
+        }
     lifetimes = conf.get("LIFETIME_DAYS")
     if lifetime_days not in lifetimes:
-        problems["lifetime_days"] = f"Choose one of {', '.join(map(str, sorted(lifetimes)))} days."
+        problems["lifetime_days"] = _("Choose one of %(days)s days.") % {
+            "days": ", ".join(map(str, sorted(lifetimes)))
+        }
     if PersonalAccessToken.objects.filter(user=user).count() >= conf.get("MAX_PER_USER"):
-        problems["__all__"] = (
-            f"You have {conf.get('MAX_PER_USER')} tokens, the most an account may hold: revoke one first."
-        )
+        problems["__all__"] = _(
+            "You have %(count)d tokens, the most an account may hold: revoke one first."
+        ) % {"count": conf.get("MAX_PER_USER")}
     if problems:
         raise ValidationError(problems)
     token = token_new()
@@ -63,7 +68,7 @@ def token_create(
         with transaction.atomic():
             row.save()
     except IntegrityError as error:  # the same name created at the same moment
-        raise ValidationError({"name": "You already have a token with this name."}) from error
+        raise ValidationError({"name": _("You already have a token with this name.")}) from error
     transaction.on_commit(lambda: token_created.send(PersonalAccessToken, token=row, user=user))
     return row, token
 

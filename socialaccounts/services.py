@@ -3,6 +3,8 @@
 import logging
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop  # English in OAuth JSON, translated on pages
 from social_core.exceptions import SocialAuthBaseException
 from social_django.utils import load_strategy
 
@@ -48,37 +50,50 @@ def provider_error(error: SocialAuthBaseException) -> Exception:
         error.status_code,
     )
     if error.code in _IN_USE:
-        return AccountInUse("This provider account is already linked to another user.")
+        return AccountInUse(_("This provider account is already linked to another user."))
     if error.code in _PROVIDER_DOWN or (error.status_code or 0) >= 500:
         return ProviderTokenError(
-            "temporarily_unavailable", "The provider could not be reached; try again later.", status=503
+            "temporarily_unavailable",
+            gettext_noop("The provider could not be reached; try again later."),
+            status=503,
         )
     if error.code == "unsupported_feature":
         # Our backends say why in context["description"] (e.g. X's OAuth 2.0 tokens name no app).
-        description = error.context.get("description") or "This provider cannot verify that kind of token."
+        description = error.context.get("description") or gettext_noop(
+            "This provider cannot verify that kind of token."
+        )
         return ProviderTokenError("invalid_request", description)
     if error.code == "missing_parameter" and error.stage == "token_validation":
         # The token as sent is incomplete (an X OAuth 1.0a token without its secret).
-        return ProviderTokenError("invalid_request", error.context.get("description") or "Incomplete token.")
+        return ProviderTokenError(
+            "invalid_request", error.context.get("description") or gettext_noop("Incomplete token.")
+        )
     if error.code in _OUR_CONFIGURATION:
         # The provider refused *our* credentials or settings: not the caller's fault, and retrying
         # won't help until an administrator fixes it, but it is never a 500 with details.
         log.error("social provider misconfigured: backend=%s parameter=%s", backend, error.parameter)
         return ProviderTokenError(
-            "temporarily_unavailable", "Sign-in with this provider is not available right now.", status=503
+            "temporarily_unavailable",
+            gettext_noop("Sign-in with this provider is not available right now."),
+            status=503,
         )
     if error.stage == "refresh":
         # Renewing the stored token failed: only a new sign-in with the provider can help.
         return ProviderTokenError(
-            "invalid_grant", "The provider no longer accepts the stored token; sign in with it again."
+            "invalid_grant",
+            gettext_noop("The provider no longer accepts the stored token; sign in with it again."),
         )
     if error.claim in {"aud", "azp"}:
-        return ProviderTokenError("invalid_grant", "The token was issued to another application.")
+        return ProviderTokenError(
+            "invalid_grant", gettext_noop("The token was issued to another application.")
+        )
     if error.code == "response_expired":
-        return ProviderTokenError("invalid_grant", "The token has expired.")
+        return ProviderTokenError("invalid_grant", gettext_noop("The token has expired."))
     if error.claim == "email_verified":
-        return ProviderTokenError("invalid_grant", "The provider has not verified this e-mail address.")
-    return ProviderTokenError("invalid_grant", "The provider did not accept the token.")
+        return ProviderTokenError(
+            "invalid_grant", gettext_noop("The provider has not verified this e-mail address.")
+        )
+    return ProviderTokenError("invalid_grant", gettext_noop("The provider did not accept the token."))
 
 
 def token_backend(provider):
@@ -98,14 +113,16 @@ def _verify(backend, token, token_type, user):
         if token_type == ID_TOKEN_TYPE:
             exchange_id_token = getattr(backend, "exchange_id_token", None)
             if exchange_id_token is None:
-                raise ProviderTokenError("invalid_request", "This provider takes access tokens only.")
+                raise ProviderTokenError(
+                    "invalid_request", gettext_noop("This provider takes access tokens only.")
+                )
             result = exchange_id_token(token, user=user)
         else:
             result = backend.exchange_access_token(token, user=user)
     except SocialAuthBaseException as error:
         raise provider_error(error) from error
     if result is None or not hasattr(result, "social_user"):
-        raise ProviderTokenError("invalid_grant", "The provider did not accept the token.")
+        raise ProviderTokenError("invalid_grant", gettext_noop("The provider did not accept the token."))
     return result
 
 
@@ -114,10 +131,10 @@ def social_sign_in_with_token(*, provider: str, token: str, token_type: str = AC
     """The user linked to a verified provider token, or a new one; nothing is written on failure."""
     backend = token_backend(provider)
     if backend is None:
-        raise ProviderTokenError("invalid_request", "Unknown subject_issuer.")
+        raise ProviderTokenError("invalid_request", gettext_noop("Unknown subject_issuer."))
     user = _verify(backend, token, token_type, None)
     if not user.is_active:
-        raise ProviderTokenError("invalid_grant", "This account is disabled.")
+        raise ProviderTokenError("invalid_grant", gettext_noop("This account is disabled."))
     return user
 
 
@@ -126,14 +143,14 @@ def social_account_connect(*, user, provider: str, access_token: str) -> tuple[S
     """Link the provider account behind a verified token to ``user``; refused if linked to someone else."""
     backend = token_backend(provider)
     if backend is None:
-        raise ProviderTokenError("invalid_request", "Unknown provider.")
+        raise ProviderTokenError("invalid_request", gettext_noop("Unknown provider."))
     existing = set(SocialAccount.objects.owned_by(user).values_list("pk", flat=True))
     # Given a user, the pipeline links to that user or fails with identity_in_use (AccountInUse).
     account = _verify(backend, access_token, ACCESS_TOKEN_TYPE, user).social_user
     return account, account.pk not in existing
 
 
-LAST_SIGN_IN_METHOD = "This is your only way to sign in: set a password or connect another account first."
+LAST_SIGN_IN_METHOD = _("This is your only way to sign in: set a password or connect another account first.")
 
 
 def social_account_disconnect_allowed(*, user, other_accounts: int) -> bool:
@@ -158,7 +175,9 @@ def _provider_profile(account, backend, strategy):
     # get_access_token() renews with the refresh token once the stored expiry has passed, and saves.
     access_token = account.get_access_token(strategy)
     if not access_token:
-        raise ProviderTokenError("invalid_grant", "No provider token is stored; sign in with it again.")
+        raise ProviderTokenError(
+            "invalid_grant", gettext_noop("No provider token is stored; sign in with it again.")
+        )
     try:
         return backend.user_data(access_token) or {}
     except SocialAuthBaseException as error:
@@ -179,13 +198,15 @@ def social_account_refresh_profile(*, account: SocialAccount) -> SocialAccount:
     try:
         backend = account.get_backend_instance(strategy)
         if backend is None:
-            raise ProviderTokenError("invalid_request", "This provider is not configured any more.")
+            raise ProviderTokenError(
+                "invalid_request", gettext_noop("This provider is not configured any more.")
+            )
         data = _provider_profile(account, backend, strategy)
     except SocialAuthBaseException as error:
         raise provider_error(error) from error
     details = backend.get_user_details(data)
     if str(backend.get_user_id(details, data)) != account.uid:
-        raise ProviderTokenError("invalid_grant", "The provider returned a different account.")
+        raise ProviderTokenError("invalid_grant", gettext_noop("The provider returned a different account."))
     with transaction.atomic():
         account = SocialAccount.objects.select_for_update().get(pk=account.pk)
         account.extra_data["profile"] = {

@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -123,7 +124,7 @@ class DisconnectView(LoginRequiredMixin, View):
         except services.LastSignInMethod as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, f"Disconnected {account.provider_title}.")
+            messages.success(request, _("Disconnected %(provider)s.") % {"provider": account.provider_title})
         return redirect("socialaccounts:connections")
 
 
@@ -135,9 +136,12 @@ class RefreshView(LoginRequiredMixin, View):
         try:
             services.social_account_refresh_profile(account=account)
         except services.ProviderTokenError as error:
-            messages.error(request, error.description)
+            # English in the token-exchange JSON (RFC 6749); the page shows it translated.
+            messages.error(request, _(error.description))
         else:
-            messages.success(request, f"Refreshed your {account.provider_title} profile.")
+            messages.success(
+                request, _("Refreshed your %(provider)s profile.") % {"provider": account.provider_title}
+            )
         return redirect("socialaccounts:connections")
 
 

@@ -11,10 +11,11 @@ os.environ.setdefault("OAUTH2_ALLOW_PASSWORD_GRANT", "1")
 # The API docs' client, as `make run` has it (production leaves it empty unless set).
 os.environ.setdefault("API_DOCS_CLIENT_ID", "beerlocker-api-docs")
 
-from oauthclients.keys import generate_rsa_private_key_pem  # noqa: E402
+from oauthclients.keys import generate_ec_private_key_pem, generate_rsa_private_key_pem  # noqa: E402
 
-# A fresh OpenID Connect signing key per test run: tests never depend on a key file on disk.
+# Fresh OpenID Connect signing keys per test run: tests never depend on a key file on disk.
 os.environ.setdefault("OIDC_RSA_PRIVATE_KEY", generate_rsa_private_key_pem())
+os.environ.setdefault("OIDC_EC_PRIVATE_KEY", generate_ec_private_key_pem())
 
 from beerlocker.settings import *  # noqa: E402, F403
 

@@ -4,6 +4,7 @@ carry the site's header and lead to the site's one sign-in page."""
 import pytest
 from django.test import Client, override_settings
 from django.urls import path
+from social_core.backends import utils as backend_utils
 
 from beerlocker.urls import urlpatterns as site_urlpatterns
 from beerlocker_api.exceptions import not_found, server_error
@@ -90,6 +91,43 @@ def test_the_admins_sign_in_is_the_sites_sign_in_page_and_lets_only_staff_in(cli
     assert client.get("/admin/").status_code == 200
 
 
+@pytest.fixture
+def github_configured(settings):
+    settings.AUTHENTICATION_BACKENDS = [
+        "socialaccounts.backends.GithubOAuth2",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    # social-core caches the loaded backends process-wide: follow these settings, then forget them.
+    backend_utils.BACKENDSCACHE.clear()
+    yield
+    backend_utils.BACKENDSCACHE.clear()
+
+
+def test_the_admin_is_beer_lockers_and_its_sign_in_offers_no_sign_up(client, admin_user, github_configured):
+    sign_in = client.get("/admin/login/?next=/admin/").content.decode()
+
+    assert "<title>Sign in · Beer Locker administration</title>" in sign_in
+    assert "Create an account" not in sign_in
+    assert sign_in.count('class="social-sign-in"') == 1
+    assert "Sign in with GitHub" in sign_in
+    assert "Create an account" in client.get("/accounts/login/").content.decode()  # the site's own
+    client.force_login(admin_user)
+    index = client.get("/admin/").content.decode()
+    assert "Beer Locker administration" in index
+    assert "| Beer Locker admin</title>" in index
+    assert "Django administration" not in index
+
+
+def test_the_browsable_api_fits_a_phone_and_names_its_language(client, user):
+    client.force_login(user)
+    page = client.get("/api/beers", HTTP_ACCEPT="text/html").content.decode()
+
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<html lang="en' in page
+    assert '<label for="drf-name" class="col-sm-2 control-label' in page
+    assert '<input id="drf-name" name="name"' in page
+
+
 def test_api_docs_carry_the_site_header(client):
     response = client.get("/api/docs")
 
@@ -98,6 +136,9 @@ def test_api_docs_carry_the_site_header(client):
     assert SITE_HEADER in body
     assert "<title>API docs – Beer Locker</title>" in body
     assert 'id="swagger-ui"' in body
+    assert '<html lang="en">' in body
+    assert "/static/css/api-docs.css" in body
+    assert "/static/js/api-docs.js" in body
 
 
 def test_favicon_is_served_and_linked_from_every_page(client):

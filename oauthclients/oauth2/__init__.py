@@ -12,9 +12,10 @@ endpoints/base.py                    RFC 6749 error JSON; the client endpoints' 
 endpoints/authorize.py               the authorization endpoint: consent, prompt, max_age, id_token_hint, iss
 endpoints/authorization_requests.py  POSTed authorization requests; request objects declined when switched off
 endpoints/token.py                   the token and revocation endpoints
+endpoints/par.py                     RFC 9126 pushed authorization requests, and their request_uri at authorize
 endpoints/device.py                  RFC 8628 device authorization, and the page where the user enters the code
 endpoints/introspection.py           RFC 7662 introspection for resource servers
-endpoints/discovery.py               RFC 8414 metadata and OpenID Connect discovery: only what the server allows
+endpoints/discovery.py               RFC 8414 metadata and OpenID Connect discovery: only what the server allows; JWKS
 endpoints/registration.py            RFC 7591 / 7592 dynamic client registration
 
 clientauth/                          who the client is
@@ -28,6 +29,8 @@ tokens/codes.py                      authorization codes: checksums, one-time ex
 tokens/devices.py                    device and user codes (RFC 8628): checksums, polling pace, one-time exchange
 tokens/rotation.py                   refresh token rotation that holds under concurrency
 tokens/audience.py                   RFC 8707 resource indicators: the server's resources, invalid_target
+tokens/jwt_access.py                 RFC 9068 JWT access tokens: which tokens, their claims and key, revocation marks
+tokens/pushed_requests.py            RFC 9126 request_uri values: hashed, short-lived, bound to a client, spent once
 tokens/dpop.py                       RFC 9449 DPoP at the token endpoint: tokens and codes bound to a key
 
 oidc/                                OpenID Connect beside the OAuth server
@@ -42,5 +45,6 @@ logout/                              ending sessions at the clients
 logout/rp_initiated.py               RP-Initiated Logout 1.0 on DOT's view
 logout/backchannel.py                Back-Channel Logout 1.0: logout tokens, the outbox and their delivery
 
-The server's own signing keys (rotation, the development key) are in ``oauthclients.keys``.
+The server's own signing keys (RS256/PS256 and ES256, rotation, the JWKS, ``sign_jwt``) are in
+``oauthclients.keys``.
 """

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.db import router, transaction
 from jwcrypto import jws, jwt
-from oauth2_provider.models import AbstractApplication, get_access_token_model, get_grant_model
+from oauth2_provider.models import get_access_token_model, get_grant_model
 from oauth2_provider.oauth2_backends import OAuthLibCore, _add_iss_to_redirect
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
@@ -30,7 +30,8 @@ from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant as OAuth2DeviceC
 from beerlocker_api.authentication import HEADER_ONLY_MESSAGE, token_outside_header
 from beerlocker_api.dpop import challenge as dpop_challenge
 from oauthclients import conf
-from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.grants import AUTHORIZATION_CODE, JWS_ALGS
+from oauthclients.keys import sign_jwt
 from oauthclients.oauth2.tokens import dpop
 from oauthclients.oauth2.tokens.codes import code_grant
 
@@ -184,6 +185,19 @@ def _unverified_jti(id_token: str) -> str | None:
     return json.loads(unverified.objects["payload"]).get("jti")
 
 
+def token_resources(validator, request) -> list[str]:
+    """The RFC 8707 resources the token this request is issued will be bound to, decided before
+    the token is made (a JWT names them in ``aud``); oauthlib's ``OAuth2Error`` when they cannot be.
+
+    DOT 3.4.1 decides them only while saving (``_check_and_set_request_resource``, inside
+    ``_save_bearer_token``), after oauthlib made the token. It is asked here first, with the same
+    request; it leaves ``request.resource`` as the list it decided, which DOT's second call takes as
+    it is (a list is kept; the narrowing checks pass again), so the row and the JWT agree.
+    """
+    validator._check_and_set_request_resource(request)
+    return list(request.resource or [])
+
+
 def create_authorization_code(validator, request, code: dict):
     """DOT's ``save_authorization_code``, returning the Grant it saves.
 
@@ -234,10 +248,12 @@ def signed_id_token(validator, id_token: dict, token, token_handler, request):
     # DOT's workaround for oauthlib bug #746.
     if "nonce" not in id_token and request.nonce:
         id_token["nonce"] = request.nonce
-    header = {"typ": "JWT", "alg": request.client.algorithm}
-    # RS256 consumers expect a kid in the header for verifying the token
-    if request.client.algorithm == AbstractApplication.RS256_ALGORITHM:
-        header["kid"] = request.client.jwk_key.thumbprint()
+    algorithm = request.client.algorithm
+    if algorithm in JWS_ALGS:
+        # The client's id_token_signed_response_alg (RS256, PS256 or ES256) with the server's key
+        # for it, and the kid the JWKS publishes for that key and algorithm (DOT: RS256 only).
+        return sign_jwt(id_token, alg=algorithm), expiration_time
+    header = {"typ": "JWT", "alg": algorithm}  # DOT's HS256, signed with the client's secret
     signed = jwt.JWT(header=json.dumps(header, default=str), claims=json.dumps(id_token, default=str))
     signed.make_signed_token(request.client.jwk_key)
     return signed.serialize(), expiration_time

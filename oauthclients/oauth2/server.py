@@ -15,6 +15,7 @@ Imported by settings (``pkce_required``), so models are imported inside function
 
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc6749.endpoints import TokenEndpoint
+from oauthlib.oauth2.rfc6749.tokens import random_token_generator
 from oauthlib.openid import Server as OpenIDServer
 from oauthlib.openid.connect.core.grant_types.base import GrantTypeBase as OpenIDGrantTypeBase
 
@@ -60,9 +61,20 @@ class OpenIDDeviceCodeGrant(OpenIDGrantTypeBase):
 
 
 class Server(OpenIDServer):
-    """oauthlib's OpenID Connect server with the app-registered extra grants and S256-only PKCE."""
+    """oauthlib's OpenID Connect server with the app-registered extra grants, S256-only PKCE and
+    RFC 9068 JWT access tokens for the clients and resources that get them."""
 
     def __init__(self, request_validator, *args, **kwargs):
+        from oauthclients.oauth2.tokens import jwt_access  # imports DOT's models' modules
+
+        # oauthlib's bearer token asks these two for every token; an opaque token is made as before
+        # (DOT's ACCESS_TOKEN_GENERATOR, else oauthlib's random one, which refresh tokens keep).
+        opaque = kwargs.get("token_generator") or random_token_generator
+        kwargs["refresh_token_generator"] = kwargs.get("refresh_token_generator") or opaque
+        kwargs["token_generator"] = jwt_access.token_generator(request_validator, opaque)
+        kwargs["token_expires_in"] = jwt_access.token_expires_in(
+            request_validator, kwargs.get("token_expires_in") or 3600
+        )
         super().__init__(request_validator, *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.openid_connect_hybrid):
             grant.custom_validators.pre_auth.append(require_s256)

@@ -8,7 +8,7 @@ its trailing slash: the seeds' clients POST to ``/api/oauth2/token``.
 from django.urls import re_path
 from oauth2_provider import views as dot_views
 
-from oauthclients.oauth2.endpoints import authorize, device, discovery, introspection, token
+from oauthclients.oauth2.endpoints import authorize, device, discovery, introspection, par, token
 from oauthclients.oauth2.logout import rp_initiated
 
 app_name = "oauth2_provider"
@@ -16,6 +16,8 @@ app_name = "oauth2_provider"
 urlpatterns = [
     re_path(r"^authorize/?$", authorize.AuthorizationView.as_view(), name="authorize"),
     re_path(r"^token/?$", token.TokenView.as_view(), name="token"),
+    # RFC 9126 pushed authorization requests: a client POSTs the request, gets a request_uri.
+    re_path(r"^par/?$", par.PushedAuthorizationRequestView.as_view(), name="pushed-authorization-request"),
     # RFC 8628: the device authorization endpoint, and the page where the user enters the code.
     re_path(
         r"^device_authorization/?$", device.DeviceAuthorizationView.as_view(), name="device-authorization"
@@ -32,7 +34,7 @@ urlpatterns = [
     ),
     # OpenID Connect RP-Initiated Logout 1.0 (discovery's end_session_endpoint).
     re_path(r"^logout/?$", rp_initiated.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
-    re_path(r"^\.well-known/jwks\.json/?$", dot_views.JwksInfoView.as_view(), name="jwks-info"),
+    re_path(r"^\.well-known/jwks\.json/?$", discovery.JwksView.as_view(), name="jwks-info"),
     # RFC 8414's issuer-relative form; the root form is in the project's URLconf.
     re_path(
         r"^\.well-known/oauth-authorization-server/?$",

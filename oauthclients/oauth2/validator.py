@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import AbstractApplication, get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
@@ -30,6 +30,7 @@ from oauthclients.grants import (
     PASSWORD,
     REFRESH_TOKEN,
 )
+from oauthclients.keys import server_signing_algs
 from oauthclients.models import Client
 from oauthclients.oauth2 import compat, server
 from oauthclients.oauth2.clientauth import assertions
@@ -164,8 +165,10 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             scopes = request.scopes = [scope for scope in scopes if scope in known]
         if not scopes or not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return False
-        if "openid" in scopes and client.algorithm != AbstractApplication.RS256_ALGORITHM:
-            # ID tokens are signed with the server's RSA key only.
+        if "openid" in scopes and client.algorithm not in server_signing_algs():
+            # ID tokens are signed with one of the server's keys (oauthclients.keys): a client
+            # without an algorithm (DOT's "no OpenID Connect"), with DOT's HS256, or with one
+            # whose key is not configured here, gets none.
             return False
         return set(scopes) <= client.allowed_scopes(request.grant_type)
 

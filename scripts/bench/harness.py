@@ -73,7 +73,7 @@ def seed_user(username, *, beers=0):
     return user, password
 
 
-def seed_client(owner, *, name, grant_types, scope="", first_party=False):
+def seed_client(owner, *, name, grant_types, scope="", first_party=False, **metadata):
     """A confidential client registered by ``client_create`` (trusted as first-party through
     ``client_set_trust`` when asked); returns ``(client, raw_secret)``."""
     from oauthclients import services
@@ -84,6 +84,7 @@ def seed_client(owner, *, name, grant_types, scope="", first_party=False):
         redirect_uris=["https://bench.example.com/callback"],
         grant_types=grant_types,
         scope=scope,
+        **metadata,
     )
     if first_party:
         services.client_set_trust(client=client, allow_introspection=False, first_party=True)
@@ -106,6 +107,36 @@ def mint_access_token(user, client, scope):
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     token = BearerToken(validator).create_token(request)
     validator.save_bearer_token(token, request)
+    return token["access_token"]
+
+
+def mint_jwt_access_token(user, client, scope, *, origin, lifetime):
+    """A JWT access token (RFC 9068) for ``user`` from a client that registered
+    ``access_token_format: "jwt"``, made by the server's own bearer token (``Server``'s token
+    generator) as the token endpoint at ``origin`` makes it, living ``lifetime`` seconds (a bench
+    outlasts the default 5 minutes), and saved; returns it raw."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.test import override_settings
+    from oauth2_provider.settings import oauth2_settings
+    from oauthlib.common import Request
+
+    from oauthclients.grants import PASSWORD
+
+    parts = urlsplit(origin)
+    headers = {"HTTP_HOST": parts.netloc, "SERVER_NAME": parts.hostname, "SERVER_PORT": str(parts.port or 80)}
+    request = Request(f"{origin}/api/oauth2/token", headers=headers)
+    request.client, request.client_id, request.user = client, client.client_id, user
+    request.scopes, request.grant_type = scope.split(), PASSWORD
+    validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
+    server = oauth2_settings.OAUTH2_SERVER_CLASS(validator, **oauth2_settings.server_kwargs)
+    with override_settings(
+        OAUTHCLIENTS={**settings.OAUTHCLIENTS, "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+    ):
+        # The token endpoint's bearer token (oauthlib's userinfo endpoint replaces ``server.bearer``).
+        token = server.default_token_type.create_token(request)
+        validator.save_bearer_token(token, request)
     return token["access_token"]
 
 

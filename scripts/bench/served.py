@@ -40,7 +40,9 @@ REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bl_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
-TARGETS = {"beers": 1.0, "token": 0.35, "introspect": 0.5}
+TARGETS = {"beers": 1.0, "beers_jwt": 1.0, "token": 0.35, "introspect": 0.5}
+# The JWT access token the load sends outlives the run (the default lifetime is 5 minutes).
+JWT_BENCH_LIFETIME = 6 * 3600
 
 
 # --- Database ----------------------------------------------------------------------------------
@@ -85,6 +87,22 @@ class Seeded:
             self.user, name="bench-machine", grant_types=[CLIENT_CREDENTIALS], scope="stats:read"
         )
         self.token = harness.mint_access_token(self.user, self.app, "beers:read")
+        # RFC 9068: the same user's token from a client that registered JWT access tokens, minted
+        # for the origin the load is sent to (its iss and aud name it): see mint_jwt.
+        self.jwt_app, _ = harness.seed_client(
+            self.user,
+            name="bench-jwt-app",
+            grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+            scope="openid beers:read",
+            access_token_format="jwt",  # noqa: S106 - a format, not a secret
+        )
+        self.jwt_token = self.mint_jwt("http://testserver")
+
+    def mint_jwt(self, origin):
+        """A JWT access token of ``jwt_app`` for the user, as the server at ``origin`` issues it."""
+        return harness.mint_jwt_access_token(
+            self.user, self.jwt_app, "beers:read", origin=origin, lifetime=JWT_BENCH_LIFETIME
+        )
 
     def hot_paths(self):
         """name -> (method, path, headers, body, baseline path)."""
@@ -94,6 +112,13 @@ class Seeded:
                 "GET",
                 "/api/beers",
                 {"Authorization": f"Bearer {self.token}"},
+                "",
+                "/bench/beers",
+            ),
+            "beers_jwt": (
+                "GET",
+                "/api/beers",
+                {"Authorization": f"Bearer {self.jwt_token}"},
                 "",
                 "/bench/beers",
             ),
@@ -209,8 +234,8 @@ def free_port():
 class Server:
     """One gunicorn with gunicorn.conf.py on a free port; its log goes to a file."""
 
-    def __init__(self, name, settings_module, environment, log_dir):
-        self.port = free_port()
+    def __init__(self, name, settings_module, environment, log_dir, port=None):
+        self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.log = open(Path(log_dir) / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         env = {
@@ -342,6 +367,8 @@ def measure(seeded, project, baseline, args, loader, workdir):
     """Alternate baseline and project rounds for each hot path and connection count."""
     rows = []
     for name, (method, path, headers, body, baseline_path) in seeded.hot_paths().items():
+        if args.paths and name not in args.paths:
+            continue
         for connections in args.connections:
             base_rounds, project_rounds = [], []
             for _ in range(args.rounds):
@@ -385,6 +412,7 @@ def measure(seeded, project, baseline, args, loader, workdir):
 
 LABELS = {
     "beers": ("GET /api/beers, bearer token (20 of 100)", "plain DRF"),
+    "beers_jwt": ("GET /api/beers, JWT access token (20 of 100)", "plain DRF"),
     "token": ("POST /api/oauth2/token client_credentials", "bare"),
     "introspect": ("POST /api/oauth2/introspect", "bare"),
 }
@@ -421,6 +449,15 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument(
         "--workers", type=int, default=2, help="gunicorn workers of each server (issue: 2 on 2 cores)."
+    )
+    parser.add_argument(
+        "--paths", nargs="+", choices=sorted(TARGETS), help="Only these hot paths (default: all)."
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("BENCH_PORT", "0")),
+        help="The project's port (the baseline's is the next one); default: free ports.",
     )
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--growth", action="store_true", help="Also run the growth case (minutes).")
@@ -461,8 +498,13 @@ def main(argv=None):
             "BENCH_OWNER_ID": str(seeded.user.pk),
         }
         with tempfile.TemporaryDirectory(prefix="beerlocker-bench-") as workdir:
-            project = Server("project", "beerlocker.settings", environment, workdir)
-            baseline = Server("baseline", "scripts.bench.baseline_settings", environment, workdir)
+            ports = (args.port, args.port + 1) if args.port else (None, None)
+            project = Server("project", "beerlocker.settings", environment, workdir, port=ports[0])
+            baseline = Server(
+                "baseline", "scripts.bench.baseline_settings", environment, workdir, port=ports[1]
+            )
+            # The JWT names the origin it is sent to (iss, aud), as a token endpoint there issues it.
+            seeded.jwt_token = seeded.mint_jwt(project.url)
             try:
                 project.wait_ready()
                 baseline.wait_ready()

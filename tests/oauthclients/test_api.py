@@ -21,10 +21,13 @@ METADATA_KEYS = {
     "redirect_uris",
     "grant_types",
     "token_endpoint_auth_method",
+    "access_token_format",
     "scope",
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "id_token_signed_response_alg",
+    "require_pushed_authorization_requests",
     "dpop_bound_access_tokens",
 }
 

@@ -1,6 +1,9 @@
 """DPoP (RFC 9449) at the token endpoint, the API, userinfo and introspection, with hand-made
 proofs (tests/support/dpop.py); the live flow with a client library is in test_dpop_live.py."""
 
+import base64
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -33,13 +36,6 @@ USERINFO_URL = SERVER + "/api/oauth2/userinfo/"
 @pytest.fixture
 def machine():
     return make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
-
-
-def dpop_token(api_client, client, secret, key, **data):
-    proof = make_proof(key, htm="POST", htu=TOKEN_URL)
-    return client_post(
-        api_client, TOKEN, client, secret, grant_type="client_credentials", HTTP_DPOP=proof, **data
-    )
 
 
 def exchange(api_client, client, code, verifier, **headers):
@@ -449,3 +445,23 @@ def test_the_mcp_endpoint_takes_a_bound_token_with_dpop_only(user, api_client):
     as_bearer = api_client.post("/mcp", message, HTTP_AUTHORIZATION=f"Bearer {token}", **headers)
     assert as_bearer.status_code == 401
     assert as_bearer["WWW-Authenticate"].startswith('DPoP realm="mcp", error="invalid_token"')
+
+
+def test_a_dpop_bound_jwt_access_token_carries_cnf_and_is_refused_as_bearer(api_client):
+    client, secret = make_client(
+        grant_types=[CLIENT_CREDENTIALS], scope="stats:read", access_token_format="jwt"
+    )
+    key = new_key()
+    proof = {"HTTP_DPOP": make_proof(key, htm="POST", htu=TOKEN_URL)}
+    response = client_post_with(api_client, TOKEN, client, secret, proof, grant_type="client_credentials")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["token_type"] == "DPoP"
+    token = body["access_token"]
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    assert claims["cnf"] == {"jkt": key.thumbprint()}
+
+    as_bearer = api_client.get("/api/stats", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert as_bearer.status_code == 401
+    assert dpop_get(api_client, "http://testserver/api/stats", token, key).status_code == 200
+    assert dpop_get(api_client, "http://testserver/api/stats", token, new_key()).status_code == 401

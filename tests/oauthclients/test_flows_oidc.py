@@ -80,7 +80,7 @@ def test_openid_discovery_advertises_only_what_the_server_allows(api_client, pat
     assert data["userinfo_endpoint"] == f"{ISSUER}/userinfo"
     assert data["jwks_uri"] == f"{ISSUER}/.well-known/jwks.json"
     assert data["code_challenge_methods_supported"] == ["S256"]
-    assert data["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert data["id_token_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
     assert data["authorization_response_iss_parameter_supported"] is True
     assert set(data["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
@@ -88,7 +88,7 @@ def test_openid_discovery_advertises_only_what_the_server_allows(api_client, pat
         "private_key_jwt",
         "none",
     }
-    assert data["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "ES256"]
+    assert data["token_endpoint_auth_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
     assert {"sub", "preferred_username", "email", "email_verified"} <= set(data["claims_supported"])
     assert "stats:read" in data["scopes_supported"]
 
@@ -159,12 +159,18 @@ def test_configured_issuer_is_used_everywhere(api_client, settings):
     assert data["token_endpoint"] == "https://login.example.org/api/oauth2/token"
 
 
-def test_jwks_publishes_the_public_key_only(api_client):
+def test_jwks_publishes_the_public_keys_only(api_client):
     response = api_client.get("/api/oauth2/.well-known/jwks.json")
     assert response.status_code == 200
-    (key,) = response.json()["keys"]
-    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
-    assert "d" not in key and "p" not in key
+    keys = response.json()["keys"]
+    # The RSA key for RS256 and for PS256 (one alg per JWK, each its kid), the EC key for ES256.
+    assert [(key["kty"], key["alg"], key["use"]) for key in keys] == [
+        ("RSA", "RS256", "sig"),
+        ("RSA", "PS256", "sig"),
+        ("EC", "ES256", "sig"),
+    ]
+    assert keys[1]["n"] == keys[0]["n"] and keys[1]["kid"] == keys[0]["kid"] + "-ps256"
+    assert all("d" not in key and "p" not in key for key in keys)
 
 
 def test_a_client_without_rs256_cannot_ask_for_openid(signed_in):

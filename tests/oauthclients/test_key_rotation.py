@@ -9,7 +9,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from jwcrypto import jwk, jws, jwt
 
-from oauthclients.keys import generate_rsa_private_key_pem, load_inactive_oidc_keys
+from oauthclients.keys import (
+    EC,
+    generate_ec_private_key_pem,
+    generate_rsa_private_key_pem,
+    load_inactive_oidc_keys,
+)
 from tests.factories import make_client
 from tests.support.oauth import authorize_url, query, user_tokens
 
@@ -46,14 +51,62 @@ def id_token_before_rotation(signed_in, api_client):
     return tokens["id_token"], client, secret
 
 
+def rotate_ec(settings, *, to):
+    """The same for the EC key (ES256): the new key signs, the old one moves to inactive."""
+    old = settings.OAUTHCLIENTS["OIDC_EC_PRIVATE_KEY"]
+    settings.OAUTHCLIENTS = {
+        **settings.OAUTHCLIENTS,
+        "OIDC_EC_PRIVATE_KEY": to,
+        "OIDC_EC_PRIVATE_KEYS_INACTIVE": [old],
+    }
+    return old
+
+
 def test_after_rotation_the_jwks_publishes_the_new_and_the_previous_key(settings, api_client):
     new = generate_rsa_private_key_pem()
     old = rotate(settings, to=new)
+    new_ec = generate_ec_private_key_pem()
+    old_ec = rotate_ec(settings, to=new_ec)
 
     keys = api_client.get(JWKS).json()["keys"]
 
-    assert [key["kid"] for key in keys] == [kid(new), kid(old)]
-    assert all("d" not in key for key in keys)
+    # Each RSA key once for RS256 (its thumbprint, as always) and once for PS256; each EC key for
+    # ES256. One alg per entry, as strict relying parties (panva's jose) want.
+    assert [(key["kid"], key["alg"], key["kty"]) for key in keys] == [
+        (kid(new), "RS256", "RSA"),
+        (kid(old), "RS256", "RSA"),
+        (f"{kid(new)}-ps256", "PS256", "RSA"),
+        (f"{kid(old)}-ps256", "PS256", "RSA"),
+        (kid(new_ec), "ES256", "EC"),
+        (kid(old_ec), "ES256", "EC"),
+    ]
+    assert all(key["use"] == "sig" and "d" not in key for key in keys)
+    assert {key["crv"] for key in keys if key["kty"] == "EC"} == {"P-256"}
+
+
+@pytest.mark.parametrize("alg", ["ES256", "PS256"])
+def test_an_id_token_signed_with_es256_or_ps256_before_rotation_still_verifies_and_new_ones_use_the_new_key(
+    settings, signed_in, api_client, alg
+):
+    client, secret = make_client(scope="openid beers:read", algorithm=alg)
+    before = user_tokens(signed_in, api_client, client, secret, scope="openid beers:read", nonce="n")[
+        "id_token"
+    ]
+    if alg == "ES256":
+        old = rotate_ec(settings, to=generate_ec_private_key_pem())
+    else:
+        old = rotate(settings, to=generate_rsa_private_key_pem())
+    after = user_tokens(
+        signed_in, api_client, client, secret, scope="openid beers:read", nonce="n", prompt="consent"
+    )["id_token"]
+
+    published = jwk.JWKSet.from_json(api_client.get(JWKS).content)
+    for token in (before, after):
+        jwt.JWT(jwt=token, key=published, algs=[alg])  # raises if not
+    suffix = "-ps256" if alg == "PS256" else ""
+    assert header(before)["kid"] == kid(old) + suffix
+    assert header(after)["kid"] != header(before)["kid"]
+    assert header(after)["alg"] == alg
 
 
 def test_an_id_token_signed_before_rotation_still_verifies_against_the_jwks(
@@ -124,6 +177,16 @@ def test_inactive_keys_come_from_concatenated_pems_and_files_without_the_active_
     )
 
     assert [kid(key) for key in keys] == [kid(first), kid(second)]
+
+
+def test_inactive_ec_keys_must_be_ec_p256_keys():
+    active, previous = generate_ec_private_key_pem(), generate_ec_private_key_pem()
+
+    assert load_inactive_oidc_keys(pems=previous, paths=[], active=active, key_type=EC) == [previous.strip()]
+    with pytest.raises(ImproperlyConfigured, match="not an EC P-256 key"):
+        load_inactive_oidc_keys(pems=generate_rsa_private_key_pem(), paths=[], active=active, key_type=EC)
+    with pytest.raises(ImproperlyConfigured, match="not an RSA key"):
+        load_inactive_oidc_keys(pems=previous, paths=[], active="")
 
 
 def test_no_inactive_keys_by_default():

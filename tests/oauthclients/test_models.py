@@ -75,6 +75,8 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "request_uris": [],
         "request_object_signing_alg": "",
         "userinfo_signed_response_alg": "",
+        "id_token_signed_response_alg": "RS256",
+        "require_pushed_authorization_requests": False,
         "logo_uri": "",
         "policy_uri": "",
         "tos_uri": "",

@@ -32,6 +32,7 @@ OPERATIONS = [
     ("/api/oauth2/userinfo", "post"),
     ("/api/oauth2/introspect", "post"),
     ("/api/oauth2/revoke_token", "post"),
+    ("/api/oauth2/par", "post"),
     ("/api/oauth2/logout", "get"),
     ("/api/oauth2/.well-known/openid-configuration", "get"),
     ("/api/oauth2/.well-known/oauth-authorization-server", "get"),
@@ -43,6 +44,7 @@ FORM_OPERATIONS = [
     "/api/oauth2/device_authorization",
     "/api/oauth2/introspect",
     "/api/oauth2/revoke_token",
+    "/api/oauth2/par",
 ]
 
 

@@ -119,7 +119,22 @@ def test_refused_redirect_uris(uri, message):
         ({"logo_uri": "javascript:alert(1)"}, "logo_uri", "must be an https URL"),
         ({"policy_uri": "http://rp.example.com/policy"}, "policy_uri", "must use https"),
         ({"tos_uri": ["https://rp.example.com/tos"]}, "tos_uri", "must be a non-empty URL"),
-        ({"userinfo_signed_response_alg": "none"}, "userinfo_signed_response_alg", "must be one of: RS256"),
+        (
+            {"userinfo_signed_response_alg": "none"},
+            "userinfo_signed_response_alg",
+            "must be one of: RS256, PS256, ES256",
+        ),
+        (
+            {"id_token_signed_response_alg": "none"},
+            "id_token_signed_response_alg",
+            "must be one of: RS256, PS256",
+        ),
+        ({"id_token_signed_response_alg": "HS256"}, "id_token_signed_response_alg", "must be one of"),
+        (
+            {"require_pushed_authorization_requests": "yes"},
+            "require_pushed_authorization_requests",
+            "true or false",
+        ),
         ({"jwks_uri": "http://127.0.0.1:8000/jwks"}, "jwks_uri", "must use https"),
         ({"jwks_uri": "https://user@rp.example.com/jwks"}, "jwks_uri", "no user information"),
         (
@@ -196,6 +211,8 @@ def test_result_is_normalised():
         "request_uris": [],
         "request_object_signing_alg": "",
         "userinfo_signed_response_alg": "",
+        "id_token_signed_response_alg": "RS256",
+        "require_pushed_authorization_requests": False,
         "logo_uri": "",
         "policy_uri": "",
         "tos_uri": "",

@@ -338,14 +338,14 @@ def verify_discovery(api_client, *, secure=False) -> dict:
     # what the authorization endpoint does (it processes both), with the algorithms it accepts.
     assert config["request_parameter_supported"] is True
     assert config["request_uri_parameter_supported"] is True
-    assert config["request_object_signing_alg_values_supported"] == ["none", "RS256", "ES256"]
+    assert config["request_object_signing_alg_values_supported"] == ["none", "RS256", "PS256", "ES256"]
     # CheckDiscEndpointGrantTypesSupported / ResponseModesSupported / acr_values_supported:
     # exactly what the server does.
     assert "authorization_code" in config["grant_types_supported"]
     assert config["response_modes_supported"] == RESPONSE_MODES_SUPPORTED
     assert config["acr_values_supported"] == authn.ACR_VALUES_SUPPORTED
-    # userinfo is plain JSON, or RS256-signed for a client that registers for it.
-    assert config["userinfo_signing_alg_values_supported"] == ["RS256"]
+    # userinfo is plain JSON, or signed as a client registers for it.
+    assert config["userinfo_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
     return config
 
 

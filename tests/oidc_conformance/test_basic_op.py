@@ -65,7 +65,7 @@ def test_oidcc_idtoken_signature(password_signed_in, api_client, static_rp):
     """oidcc-idtoken-signature: RS256 with the key the kid names in the published JWKS."""
     _request, tokens, _claims = run_flow(password_signed_in, api_client, static_rp)
     config = discovery(api_client)
-    assert config["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert config["id_token_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
     validate_id_token(api_client, static_rp, tokens["id_token"], nonce=_request["nonce"])
 
 

@@ -81,10 +81,11 @@ def sdist_names(dist):
 
 def package_data_in_checkout():
     """Every file the apps need besides their modules: templates/, static/, migrations/,
-    management commands and template tags, as paths relative to the checkout."""
+    management commands, template tags and translations (locale/: .po and compiled .mo), as paths
+    relative to the checkout."""
     files = set()
-    for app in APPS:
-        for folder in ("templates", "static", "migrations", "management", "templatetags"):
+    for app in (*APPS, "beerlocker_api"):
+        for folder in ("templates", "static", "migrations", "management", "templatetags", "locale"):
             files |= {
                 path.relative_to(ROOT).as_posix()
                 for path in (ROOT / app / folder).rglob("*")
@@ -107,6 +108,9 @@ def test_the_wheel_holds_every_template_static_file_and_migration(wheel_names):
     assert {
         "oauthclients/templates/oauthclients/authorize.html",
         "oauthclients/static/oauthclients/form_post.js",
+        "oauthclients/locale/de/LC_MESSAGES/django.mo",
+        "lockers/locale/fr/LC_MESSAGES/django.po",
+        "beerlocker_api/locale/de/LC_MESSAGES/django.mo",
     } <= expected
     assert expected - wheel_names == set()
 

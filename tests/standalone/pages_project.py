@@ -207,7 +207,7 @@ def test_developer_portal(signed_in):
     body = page(created, "oauthclients/client_secret.html")
     client = Client.objects.get(name="Portal App")
     assert created.context["client_secret"] in body
-    assert "this site keeps only a\nhash of it" in body
+    assert "this site keeps only a hash of it" in body
     assert '<script src="/static/oauthclients/copy.js" defer></script>' in body
     assert finders.find("oauthclients/copy.js")
     detail = page(signed_in.get(f"/account/developer/{client.client_id}/"), "oauthclients/client_detail.html")
@@ -235,7 +235,7 @@ def test_connections(client, user):
     body = page(response, "socialaccounts/connections.html")
     assert "socialaccounts/_provider_buttons.html" in {template.name for template in response.templates}
     assert "Connect GitHub" in body
-    assert "the last\none cannot be disconnected." in body  # the app's own notice, no project link
+    assert "the last one cannot be disconnected." in body  # the app's own notice, no project link
 
 
 def test_my_locker(signed_in, user):

@@ -23,7 +23,7 @@ class ClientKey:
     private: jwk.JWK = field(init=False)
 
     def __post_init__(self):
-        if self.alg == "RS256":
+        if self.alg in ("RS256", "PS256"):
             self.private = jwk.JWK.generate(kty="RSA", size=2048, kid=self.kid)
         else:
             self.private = jwk.JWK.generate(kty="EC", crv="P-256", kid=self.kid)

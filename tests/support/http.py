@@ -3,6 +3,8 @@
 Imports no app of ours, so a test project that installs one app alone can use it too."""
 
 import base64
+import html
+import re
 
 from django.test import Client as BrowserClient
 from rest_framework.test import APIClient
@@ -58,3 +60,38 @@ def is_signed_in(browser) -> bool:
     from django.urls import reverse
 
     return browser.get(reverse("accounts:sessions")).status_code == 200
+
+
+def session_sign_in(session, base, user, password):
+    """Sign ``user`` in on the live server at ``base`` with a ``requests`` session (the sign-in
+    form, its CSRF cookie and token), as a browser would."""
+    login = f"{base}/accounts/login/"
+    session.get(login, timeout=10)
+    response = session.post(
+        login,
+        {
+            "username": user.username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": login},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text
+
+
+def session_approve(session, authorize_url):
+    """The signed-in ``requests`` session opens the consent page and presses Allow; returns where
+    the server redirects (the client's callback with the code)."""
+
+    page = session.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+    fields["allow"] = "Allow"
+    response = session.post(
+        page.url, fields, headers={"Referer": page.url}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 302, response.text
+    return response.headers["Location"]

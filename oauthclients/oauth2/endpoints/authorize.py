@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
-from jwcrypto import jwk, jwt
+from jwcrypto import jwt
 from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
@@ -16,10 +16,11 @@ from oauth2_provider.models import get_application_model, get_id_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauthclients import signals
+from oauthclients import scopes, signals
+from oauthclients.keys import verification_key_set
 from oauthclients.models import Client
 from oauthclients.oauth2.compat import add_iss_to_redirect
-from oauthclients.oauth2.endpoints import authorization_requests
+from oauthclients.oauth2.endpoints import authorization_requests, par
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 from oauthclients.oauth2.tokens import audience, dpop
 
@@ -64,6 +65,7 @@ class AuthorizationView(dot_views.AuthorizationView):
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         authorization_requests.require_redirect_uri(request.GET, scopes)
+        par.refuse_unless_pushed(request, self.client, credentials)
         refuse_unknown_resources(request, request.GET.getlist("resource"), credentials)
         if problem := dpop.authorization_request_problem(request.GET.get("dpop_jkt")):
             error = errors.InvalidRequestError(state=credentials.get("state"), description=problem)
@@ -182,7 +184,11 @@ class AuthorizationView(dot_views.AuthorizationView):
         if application is not None:
             context["redirect_host"] = urlsplit(context.get("redirect_uri") or "").netloc
             context["scope_items"] = list(
-                zip(context.get("scopes", []), context.get("scopes_descriptions", []), strict=True)
+                zip(
+                    context.get("scopes", []),
+                    map(scopes.describe, context.get("scopes_descriptions", [])),
+                    strict=True,
+                )
             )
         return context
 
@@ -191,9 +197,15 @@ class AuthorizationView(dot_views.AuthorizationView):
             # Not the consent form's answer (no valid CSRF token): a POSTed authorization request.
             authorization_requests.post_as_get(request)
         if request.method == "GET":
-            # OIDC Core §6: a request object stands for the request; from here on it is the request.
-            request_objects.resolve(request)
-        response = super().dispatch(request, *args, **kwargs)
+            # RFC 9126 §4: a pushed request's request_uri, spent; from here on it is the request.
+            if pushed_error := par.take_pushed_request(request):
+                response = self.error_response(pushed_error, application=None)
+            else:
+                # OIDC Core §6: a request object stands for the request; from here on it is the request.
+                request_objects.resolve(request)
+                response = super().dispatch(request, *args, **kwargs)
+        else:
+            response = super().dispatch(request, *args, **kwargs)
         response["X-Frame-Options"] = "DENY"
         # The authorize URL carries state and the redirect to the client carries the code, so no
         # Referer may leave the site. Every response that sends the browser on (the redirects after
@@ -216,21 +228,12 @@ def refuse_unknown_resources(request, resources, credentials) -> None:
         raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
 
 
-def _signing_keys() -> jwk.JWKSet:
-    """The server's ID-token keys (the active one and any kept for verification only)."""
-    keys = jwk.JWKSet()
-    for pem in [oauth2_settings.OIDC_RSA_PRIVATE_KEY, *oauth2_settings.OIDC_RSA_PRIVATE_KEYS_INACTIVE]:
-        key = jwk.JWK.from_pem(pem.encode())
-        keys.add(jwk.JWK(**{**key.export_public(as_dict=True), "kid": key.thumbprint()}))
-    return keys
-
-
 def id_token_names(hint, user) -> bool:
     """True when ``hint`` is an ID token we signed and issued (expired or not) whose ``sub`` is
     ``user``."""
     try:
         # No claim checks: an expired ID token still names who signed in (OIDC Core §3.1.2.1).
-        claims = json.loads(jwt.JWT(jwt=hint, key=_signing_keys(), check_claims={}).claims)
+        claims = json.loads(jwt.JWT(jwt=hint, key=verification_key_set(), check_claims={}).claims)
     except (JWException, ValueError, TypeError):  # not a JWS of ours, or a payload that is not JSON
         return False
     if not isinstance(claims, dict):

@@ -17,7 +17,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView, View
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.oauth2_backends import get_oauthlib_core
-from oauth2_provider.scopes import get_scopes_backend
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.common import urlencode
 from oauthlib.oauth2.rfc6749 import errors
@@ -29,6 +28,7 @@ from oauthclients.models import Client, grant_enabled
 from oauthclients.oauth2.clientauth.authenticate import basic_credentials
 from oauthclients.oauth2.endpoints.base import ClientEndpointMixin, oauth_error
 from oauthclients.oauth2.tokens import devices
+from oauthclients.scopes import scope_words
 
 # The session key holding the device authorization whose code the user has just entered.
 SESSION_KEY = "oauthclients.device"
@@ -98,7 +98,7 @@ def _device_client(grant):
 
 
 def _scope_items(scopes):
-    words = get_scopes_backend().get_all_scopes()
+    words = scope_words()
     return [(scope, words.get(scope, scope)) for scope in scopes]
 
 

@@ -1,5 +1,5 @@
 """RFC 8414 authorization server metadata and OpenID Connect discovery: DOT's documents, made to
-advertise only what this server really allows."""
+advertise only what this server really allows; and the JWKS, with every key the server signs with."""
 
 import json
 
@@ -9,6 +9,7 @@ from oauth2_provider import views as dot_views
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from beerlocker_api import dpop
+from oauthclients import conf
 from oauthclients.adapter import get_adapter
 from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
@@ -21,6 +22,7 @@ from oauthclients.grants import (
     RESPONSE_TYPE_GRANTS,
     TOKEN_ENDPOINT_AUTH_METHODS,
 )
+from oauthclients.keys import public_jwks
 from oauthclients.models import grant_enabled
 from oauthclients.oauth2.oidc import features
 
@@ -59,6 +61,12 @@ class DiscoveryMixin:
             token_endpoint_auth_methods_supported=TOKEN_ENDPOINT_AUTH_METHODS,
             # private_key_jwt assertions are verified with these (OIDC Discovery, RFC 8414 §2).
             token_endpoint_auth_signing_alg_values_supported=CLIENT_KEY_SIGNING_ALGS,
+            # RFC 9126 §5: pushed authorization requests, always accepted; required for every
+            # client when the server says so (a client may also register that it requires them).
+            pushed_authorization_request_endpoint=request.build_absolute_uri(
+                reverse("oauth2_provider:pushed-authorization-request")
+            ),
+            require_pushed_authorization_requests=conf.get("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"),
             authorization_response_iss_parameter_supported=True,
         )
         # RFC 9449 §5.1: DPoP proofs at the token endpoint (and every protected resource).
@@ -88,6 +96,19 @@ class DiscoveryMixin:
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"
         return cleaned
+
+
+class JwksView(dot_views.JwksInfoView):
+    """The server's public keys (oauthclients.keys.public_jwks): DOT's view publishes its RSA keys
+    for RS256 only; this one publishes each key once per algorithm it signs (RS256 and PS256 for
+    the RSA keys, ES256 for the EC keys), with DOT's headers (CORS, caching)."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        published = JsonResponse({"keys": public_jwks()})
+        for header in ("Access-Control-Allow-Origin", "Cache-Control"):
+            published[header] = response[header]
+        return published
 
 
 class OAuthServerMetadataView(DiscoveryMixin, dot_views.OAuthServerMetadataView):

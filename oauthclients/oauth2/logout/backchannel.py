@@ -37,6 +37,8 @@ from jwcrypto import jwt
 
 from oauthclients import conf, outbound
 from oauthclients.adapter import EndedSession, get_adapter
+from oauthclients.grants import JWS_ALGS
+from oauthclients.keys import sign_jwt
 from oauthclients.models import Client, LogoutDelivery, SessionClient
 
 logger = logging.getLogger(__name__)
@@ -143,12 +145,12 @@ def logout_token(delivery: LogoutDelivery) -> str:
     }
     if delivery.sid:
         claims["sid"] = delivery.sid
-    key = client.jwk_key
-    header = {"typ": LOGOUT_TOKEN_TYPE, "alg": client.algorithm}
-    if client.algorithm == Client.RS256_ALGORITHM:
-        header["kid"] = key.thumbprint()
+    if client.algorithm in JWS_ALGS:
+        # Signed as the client's ID tokens are (§2.4: the same key and algorithm).
+        return sign_jwt(claims, alg=client.algorithm, typ=LOGOUT_TOKEN_TYPE)
+    header = {"typ": LOGOUT_TOKEN_TYPE, "alg": client.algorithm}  # DOT's HS256
     token = jwt.JWT(header=json.dumps(header), claims=json.dumps(claims))
-    token.make_signed_token(key)
+    token.make_signed_token(client.jwk_key)
     return token.serialize()
 
 

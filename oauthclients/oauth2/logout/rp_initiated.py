@@ -30,9 +30,8 @@ from jwcrypto.common import JWException
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import InvalidOIDCClientError
 from oauth2_provider.models import get_application_model
-from oauth2_provider.settings import oauth2_settings
-from oauth2_provider.utils import jwk_from_pem
 
+from oauthclients.keys import verification_key_set
 from oauthclients.oauth2.logout import backchannel
 
 
@@ -98,11 +97,9 @@ class RPInitiatedLogoutView(dot_views.RPInitiatedLogoutView):
 
 def _signed_sid(id_token_hint: str) -> str | None:
     """The ``sid`` claim of an ID token DOT has just verified (signature and issuer); None when
-    it has none or is not one of our RS256 tokens."""
+    it has none or is not one of our tokens."""
     try:
-        token = jwt.JWT(
-            jwt=id_token_hint, key=jwk_from_pem(oauth2_settings.OIDC_RSA_PRIVATE_KEY), check_claims={}
-        )
+        token = jwt.JWT(jwt=id_token_hint, key=verification_key_set(), check_claims={})
         return json.loads(token.claims).get("sid")
     except (JWException, ValueError, TypeError):
         return None

@@ -11,12 +11,11 @@ from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf
-from oauthclients.grants import OIDC_STANDARD_SCOPES, REQUEST_OBJECT_SIGNING_ALGS, USERINFO_SIGNING_ALGS
+from oauthclients.grants import OIDC_STANDARD_SCOPES, REQUEST_OBJECT_SIGNING_ALGS
+from oauthclients.keys import server_signing_algs
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, request_objects, response_modes
 
-# ID tokens are signed with the server's RSA key, and with nothing else.
-ID_TOKEN_SIGNING_ALGS = ["RS256"]
 # Claims of the ID token itself, released with every one (beside sub and the scope claims).
 ID_TOKEN_CLAIMS = ["acr", "amr", "auth_time", "sid"]
 
@@ -37,9 +36,10 @@ def discovery_metadata(request, *, oidc: bool) -> dict:
             "request_parameter_supported": request_objects.enabled(),
             "request_uri_parameter_supported": request_objects.enabled(),
             "claims_parameter_supported": False,
-            "id_token_signing_alg_values_supported": ID_TOKEN_SIGNING_ALGS,
-            # OIDC Core §5.3.2: for clients that register userinfo_signed_response_alg.
-            "userinfo_signing_alg_values_supported": USERINFO_SIGNING_ALGS,
+            # What the server's keys sign (oauthclients.keys): a client registers one of these
+            # as id_token_signed_response_alg and (OIDC Core §5.3.2) userinfo_signed_response_alg.
+            "id_token_signing_alg_values_supported": server_signing_algs(),
+            "userinfo_signing_alg_values_supported": server_signing_algs(),
         }
         # Back-Channel Logout 1.0 §2.1: logout tokens to registered clients, always with sid,
         # when the project tells us of sessions ending (OAUTHCLIENTS["SESSION_ENDED_SIGNAL"]).
@@ -58,9 +58,6 @@ def unsupported_registration_metadata(data: dict) -> str | None:
         return "subject_type must be public: this server issues no pairwise subject identifiers."
     if data.get("sector_identifier_uri") is not None:
         return "sector_identifier_uri is not supported: this server issues no pairwise subject identifiers."
-    id_token_alg = data.get("id_token_signed_response_alg")
-    if id_token_alg is not None and id_token_alg not in ID_TOKEN_SIGNING_ALGS:
-        return f"id_token_signed_response_alg must be one of: {', '.join(ID_TOKEN_SIGNING_ALGS)}."
     for name in ("request_object_signing_alg", "request_uris"):
         if data.get(name) is not None and not request_objects.enabled():
             return f"{name} is not supported: this server processes no request objects."

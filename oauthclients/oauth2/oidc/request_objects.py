@@ -183,6 +183,14 @@ def error_for(request, credentials):
     )
 
 
+def request_object_parameters(client: Client, query: QueryDict, issuer: str) -> QueryDict:
+    """The authorization request ``query`` stands for, its ``request`` object (by value) verified as
+    ``client`` registered and merged in; raises RequestObjectError. The PAR endpoint's way in
+    (RFC 9126 §3), where the client has authenticated and no request_uri is fetched."""
+    claims = _claims(client, query.get("request") or "", issuer)
+    return _merged(query, claims)
+
+
 def resolve(request) -> None:
     """Replace an authorization request carrying a request object with the request it stands
     for. On failure ``request.request_object_error`` says why (the view answers it once the

@@ -1,5 +1,6 @@
 // Copy buttons: <button data-copy="ID"> copies the text of the element with that id.
-// Without JavaScript the buttons stay hidden and the text can still be selected by hand.
+// Without JavaScript the buttons stay hidden and the text can still be selected by hand. The
+// status messages come translated from the button (data-copied, data-copy-failed).
 document.querySelectorAll("button[data-copy]").forEach((button) => {
   button.hidden = false;
   button.addEventListener("click", async () => {
@@ -7,9 +8,9 @@ document.querySelectorAll("button[data-copy]").forEach((button) => {
     const status = document.getElementById(button.dataset.copy + "-status");
     try {
       await navigator.clipboard.writeText(text);
-      status.textContent = "Copied.";
+      status.textContent = button.dataset.copied || "Copied.";
     } catch {
-      status.textContent = "Select the text and copy it by hand.";
+      status.textContent = button.dataset.copyFailed || "Select the text and copy it by hand.";
     }
   });
 });

@@ -1,0 +1,516 @@
+"""Pushed authorization requests (RFC 9126): the PAR endpoint, and its request_uri at the
+authorization endpoint (single use, short-lived, bound to the client, required when registered)."""
+
+import hashlib
+import html
+import re
+import time
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from oauthclients import services
+from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.models import Client, PushedAuthorizationRequest
+from tests.factories import REDIRECT_URI, make_client
+from tests.support.client_keys import ClientKey, assertion_body, public_jwks
+from tests.support.http import client_auth_header
+from tests.support.oauth import AUTHORIZE, exchange_code, pkce_pair, query
+
+pytestmark = pytest.mark.django_db
+
+PAR = "/api/oauth2/par"
+PAR_URL = "http://testserver/api/oauth2/par"
+URN = "urn:ietf:params:oauth:request_uri:"
+
+
+def push(api_client, client, secret=None, **params):
+    """POST an authorization request to the PAR endpoint as ``client`` (Basic with ``secret``)."""
+    data = {
+        "response_type": "code",
+        "redirect_uri": REDIRECT_URI,
+        "scope": "beers:read",
+        "state": "par-state",
+        **params,
+    }
+    data = {name: value for name, value in data.items() if value is not None}
+    headers = {"HTTP_AUTHORIZATION": client_auth_header(client, secret)} if secret else {}
+    if not secret:
+        data.setdefault("client_id", client.client_id)
+    return api_client.post(PAR, data, **headers)
+
+
+def authorize_with(request_uri, client_id):
+    return f"{AUTHORIZE}?{urlencode({'client_id': client_id, 'request_uri': request_uri})}"
+
+
+def allow(browser, page):
+    """Press Allow on the consent page ``page`` (the form carries the pushed request)."""
+    form = {field: page.context["form"][field].value() or "" for field in page.context["form"].fields}
+    form["allow"] = "Allow"
+    # Where the page's form posts, as a browser would: the pushed request's URL.
+    action = html.unescape(
+        re.search(r'<form id="authorizationForm"[^>]* action="([^"]*)"', page.content.decode())[1]
+    )
+    response = browser.post(action, {name: value for name, value in form.items() if value != ""})
+    assert response.status_code == 302, response.content
+    return response["Location"]
+
+
+@pytest.fixture
+def confidential():
+    return make_client(scope="openid beers:read")
+
+
+# --- The PAR endpoint -----------------------------------------------------------------------------
+
+
+def test_a_pushed_request_gets_a_request_uri_stored_only_as_its_checksum(api_client, confidential):
+    client, secret = confidential
+
+    response = push(api_client, client, secret)
+
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["expires_in"] == 60
+    assert body["request_uri"].startswith(URN)
+    assert len(body["request_uri"]) > len(URN) + 40
+    stored = PushedAuthorizationRequest.objects.get()
+    assert stored.client == client
+    assert stored.uri_checksum == hashlib.sha256(body["request_uri"].encode()).hexdigest()
+    assert body["request_uri"] not in str(stored.parameters)
+    assert ["state", "par-state"] in stored.parameters
+
+
+def test_the_whole_flow_push_authorize_and_exchange_the_code(api_client, signed_in, confidential):
+    client, secret = confidential
+    request_uri = push(api_client, client, secret, scope="openid beers:read", nonce="n-1").json()[
+        "request_uri"
+    ]
+
+    page = signed_in.get(authorize_with(request_uri, client.client_id))
+    assert page.status_code == 200
+    assert page.context["form"]["state"].value() == "par-state"
+    location = allow(signed_in, page)
+
+    assert location.startswith(REDIRECT_URI)
+    assert query(location)["state"] == "par-state"
+    tokens = exchange_code(api_client, client, secret, query(location)["code"])
+    assert tokens.status_code == 200
+    assert tokens.json()["scope"] == "openid beers:read"
+    assert "id_token" in tokens.json()
+
+
+def test_the_push_costs_a_bounded_number_of_queries(api_client, confidential):
+    client, secret = confidential
+    push(api_client, client, secret)  # warm: compiled lookups, content types
+
+    with CaptureQueriesContext(connection) as queries:
+        response = push(api_client, client, secret)
+
+    assert response.status_code == 201
+    # The client (authentication), the client again (oauthlib's validation of the request as the
+    # authorization endpoint's, which builds its own request), the INSERT.
+    assert len(queries) == 3, "\n".join(query["sql"][:120] for query in queries.captured_queries)
+
+
+def test_a_wrong_secret_is_invalid_client_with_a_challenge_and_nothing_is_stored(api_client, confidential):
+    client, _secret = confidential
+
+    response = push(api_client, client, "not-the-secret")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+    assert response["WWW-Authenticate"] == 'Basic realm="oauth2"'
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+def test_a_confidential_client_must_authenticate_a_public_one_names_itself(api_client, confidential):
+    client, _secret = confidential
+    public, _ = make_client(secret=False, scope="beers:read")
+    _verifier, challenge = pkce_pair()
+
+    assert push(api_client, client).status_code == 401  # client_id alone
+    response = push(api_client, public, code_challenge=challenge, code_challenge_method="S256")
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize(
+    "params, error",
+    [
+        ({"redirect_uri": "https://evil.example/cb"}, "invalid_request"),
+        ({"response_type": "token id_token"}, "unsupported_response_type"),
+        ({"scope": "beers:read no-such-scope"}, "invalid_scope"),
+        ({"request_uri": URN + "x"}, "invalid_request"),
+        ({"code_challenge": "abc", "code_challenge_method": "plain"}, "invalid_request"),
+        ({"resource": "https://elsewhere.example/api"}, "invalid_target"),
+        ({"scope": "openid", "redirect_uri": None}, "invalid_request"),
+    ],
+)
+def test_the_pushed_request_is_validated_as_the_authorization_endpoint_would(
+    api_client, confidential, params, error
+):
+    client, secret = confidential
+
+    response = push(api_client, client, secret, **params)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == error
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+def test_a_public_client_must_push_a_pkce_challenge(api_client):
+    public, _ = make_client(secret=False, scope="beers:read")
+
+    response = push(api_client, public)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert response.json()["error_description"] == "Code challenge required."
+
+
+def test_a_client_id_that_is_not_the_authenticated_client_is_refused(api_client, confidential):
+    client, secret = confidential
+    other, _ = make_client()
+
+    response = push(api_client, client, secret, client_id=other.client_id)
+
+    assert response.status_code == 401  # Basic names one client and the body another
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+def test_only_post_and_only_form_parameters(api_client, confidential):
+    client, secret = confidential
+
+    assert api_client.get(PAR).status_code == 405
+    response = api_client.post(
+        PAR,
+        {"response_type": "code", "redirect_uri": REDIRECT_URI},
+        format="json",
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def keyed_client(user, *keys):
+    """A private_key_jwt client registered through the services, with these keys."""
+    client, secret = services.client_create(
+        owner=user,
+        client_name="Keyed",
+        redirect_uris=[REDIRECT_URI],
+        grant_types=[AUTHORIZATION_CODE],
+        token_endpoint_auth_method=Client.AuthMethod.PRIVATE_KEY_JWT,
+        scope="openid beers:read",
+        jwks=public_jwks(*keys),
+    )
+    assert secret is None
+    return client
+
+
+def test_a_signed_request_object_can_be_pushed_with_private_key_jwt(api_client, signed_in, user):
+    key = ClientKey(alg="ES256")
+    client = keyed_client(user, key)
+    request_object = key.sign(
+        {
+            "iss": client.client_id,
+            "aud": "http://testserver/api/oauth2",
+            "client_id": client.client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid beers:read",
+            "state": "from-the-object",
+            "nonce": "n",
+            "exp": int(time.time()) + 60,
+        }
+    )
+    body = {
+        "client_id": client.client_id,
+        "request": request_object,
+        **assertion_body(client.client_id, key, audience=PAR_URL),
+    }
+
+    response = api_client.post(PAR, body)
+
+    assert response.status_code == 201, response.content
+    page = signed_in.get(authorize_with(response.json()["request_uri"], client.client_id))
+    assert page.status_code == 200
+    assert page.context["form"]["state"].value() == "from-the-object"
+
+
+def test_a_request_object_that_does_not_verify_is_refused(api_client, confidential):
+    client, secret = confidential
+    client.jwks = public_jwks(ClientKey(alg="ES256"))
+    client.save()
+    forged = ClientKey(alg="ES256").sign({"iss": client.client_id, "response_type": "code"})
+
+    response = push(api_client, client, secret, request=forged)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request_object"
+
+
+# --- At the authorization endpoint --------------------------------------------------------------
+
+
+def refused_page(response):
+    assert response.status_code == 400
+    assert response.context["error"].error == "invalid_request_uri"
+    assert not response.has_header("Location")
+
+
+def test_a_request_uri_is_used_once(api_client, signed_in, confidential):
+    client, secret = confidential
+    request_uri = push(api_client, client, secret).json()["request_uri"]
+
+    assert signed_in.get(authorize_with(request_uri, client.client_id)).status_code == 200
+    refused_page(signed_in.get(authorize_with(request_uri, client.client_id)))
+
+
+def test_an_expired_request_uri_is_refused(api_client, signed_in, confidential, settings):
+    client, secret = confidential
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "PAR_EXPIRES_SECONDS": 1}
+    response = push(api_client, client, secret)
+    assert response.json()["expires_in"] == 1
+    PushedAuthorizationRequest.objects.update(expires=timezone.now() - timedelta(seconds=1))
+
+    refused_page(signed_in.get(authorize_with(response.json()["request_uri"], client.client_id)))
+    assert not PushedAuthorizationRequest.objects.exists()  # spent with the attempt
+
+
+def test_a_request_uri_names_its_client_only(api_client, signed_in, confidential):
+    client, secret = confidential
+    other, _ = make_client(scope="openid beers:read")
+    request_uri = push(api_client, client, secret).json()["request_uri"]
+
+    refused_page(signed_in.get(authorize_with(request_uri, other.client_id)))
+    refused_page(signed_in.get(f"{AUTHORIZE}?{urlencode({'request_uri': request_uri})}"))
+    # Not spent by the attempts: the client it belongs to still uses it.
+    assert signed_in.get(authorize_with(request_uri, client.client_id)).status_code == 200
+
+
+def test_an_unknown_request_uri_is_refused(signed_in, confidential):
+    client, _secret = confidential
+
+    refused_page(signed_in.get(authorize_with(URN + "made-up", client.client_id)))
+
+
+def test_query_parameters_beside_the_request_uri_are_ignored(api_client, signed_in, confidential):
+    client, secret = confidential
+    request_uri = push(api_client, client, secret).json()["request_uri"]
+
+    page = signed_in.get(
+        authorize_with(request_uri, client.client_id)
+        + "&"
+        + urlencode({"state": "tampered", "scope": "openid"})
+    )
+
+    assert page.status_code == 200
+    assert page.context["form"]["state"].value() == "par-state"
+    assert page.context["form"]["scope"].value() == "beers:read"
+
+
+@pytest.mark.parametrize("where", ["client", "server"])
+def test_a_client_that_must_push_is_refused_a_plain_request_redirected_with_invalid_request(
+    api_client, signed_in, confidential, settings, where
+):
+    client, secret = confidential
+    if where == "client":
+        client.require_pushed_authorization_requests = True
+        client.save()
+    else:
+        settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": True}
+    plain = f"{AUTHORIZE}?" + urlencode(
+        {"response_type": "code", "client_id": client.client_id, "redirect_uri": REDIRECT_URI, "state": "s"}
+    )
+
+    response = signed_in.get(plain)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(REDIRECT_URI)
+    assert query(response["Location"])["error"] == "invalid_request"
+    assert query(response["Location"])["state"] == "s"
+    # Pushed, the same request goes through.
+    request_uri = push(api_client, client, secret, state="s").json()["request_uri"]
+    assert signed_in.get(authorize_with(request_uri, client.client_id)).status_code == 200
+
+
+def test_a_plain_request_with_an_unregistered_redirect_uri_is_an_error_page_even_when_push_is_required(
+    signed_in, confidential
+):
+    client, _secret = confidential
+    client.require_pushed_authorization_requests = True
+    client.save()
+
+    response = signed_in.get(
+        f"{AUTHORIZE}?"
+        + urlencode(
+            {"response_type": "code", "client_id": client.client_id, "redirect_uri": "https://evil.example/"}
+        )
+    )
+
+    assert response.status_code == 400
+    assert not response.has_header("Location")
+
+
+def test_a_signed_out_user_signs_in_and_comes_back_to_the_pushed_request(api_client, user, confidential):
+    from django.test import Client as Browser
+
+    from tests.factories import PASSWORD
+
+    client, secret = confidential
+    client.require_pushed_authorization_requests = True
+    client.save()
+    browser = Browser()
+    request_uri = push(api_client, client, secret).json()["request_uri"]
+
+    to_login = browser.get(authorize_with(request_uri, client.client_id))
+    assert to_login.status_code == 302
+    back = browser.post(to_login["Location"], {"username": user.username, "password": PASSWORD}, follow=False)
+    assert back.status_code == 302
+    page = browser.get(back["Location"])
+
+    assert page.status_code == 200, page.content
+    assert page.context["form"]["state"].value() == "par-state"
+    location = allow(browser, page)
+    assert exchange_code(api_client, client, secret, query(location)["code"]).status_code == 200
+
+
+# --- Registration and discovery -----------------------------------------------------------------
+
+
+def test_discovery_names_the_endpoint_and_the_server_wide_requirement(api_client, settings):
+    for path in (
+        "/api/oauth2/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server/api/oauth2",
+    ):
+        data = api_client.get(path).json()
+        assert data["pushed_authorization_request_endpoint"] == PAR_URL
+        assert data["require_pushed_authorization_requests"] is False
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": True}
+    assert api_client.get("/api/oauth2/.well-known/openid-configuration").json()[
+        "require_pushed_authorization_requests"
+    ]
+
+
+def test_a_client_registers_that_it_requires_pushed_requests(signed_in, user):
+    from tests.support.oauth import mint_tokens
+
+    token = mint_tokens(user, scope="clients")["access_token"]
+    response = signed_in.post(
+        "/api/oauth2/register",
+        {
+            "client_name": "PAR only",
+            "redirect_uris": [REDIRECT_URI],
+            "require_pushed_authorization_requests": True,
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["require_pushed_authorization_requests"] is True
+    assert Client.objects.get(client_id=response.json()["client_id"]).require_pushed_authorization_requests
+
+
+def test_expired_pushed_requests_are_pruned(api_client, confidential):
+    from django.core.management import call_command
+
+    client, secret = confidential
+    push(api_client, client, secret)
+    push(api_client, client, secret)
+    PushedAuthorizationRequest.objects.filter(pk=PushedAuthorizationRequest.objects.first().pk).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+
+    call_command("pruneredemptions", stdout=__import__("io").StringIO())
+
+    assert PushedAuthorizationRequest.objects.count() == 1
+
+
+def test_a_pushed_request_larger_than_a_request_object_may_be_is_refused(api_client, confidential):
+    client, secret = confidential
+
+    response = push(api_client, client, secret, state="x" * (16 * 1024))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "too large" in response.json()["error_description"]
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+def test_failed_pushes_count_towards_the_token_endpoints_guessing_limit(api_client, confidential):
+    client, secret = confidential
+    for _ in range(10):  # AXES_FAILURE_LIMIT: one address, one client
+        assert push(api_client, client, "wrong").status_code == 401
+
+    locked = push(api_client, client, secret)
+
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "temporarily_unavailable"
+    assert locked["Retry-After"]
+    assert not PushedAuthorizationRequest.objects.exists()
+
+
+# --- DPoP with PAR (RFC 9449 §10.1) ---------------------------------------------------------------
+
+
+def test_a_dpop_proof_sent_with_the_push_binds_the_code_to_its_key(api_client, signed_in, confidential):
+    from oauthclients.models import CodeBinding
+    from tests.support.dpop import make_proof, new_key
+
+    client, secret = confidential
+    key = new_key()
+    proof = make_proof(key, htm="POST", htu=PAR_URL)
+    pushed = api_client.post(
+        PAR,
+        {"response_type": "code", "redirect_uri": REDIRECT_URI, "scope": "beers:read", "state": "s"},
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+        HTTP_DPOP=proof,
+    )
+    assert pushed.status_code == 201, pushed.content
+    assert ["dpop_jkt", key.thumbprint()] in PushedAuthorizationRequest.objects.get().parameters
+
+    location = allow(signed_in, signed_in.get(authorize_with(pushed.json()["request_uri"], client.client_id)))
+    code = query(location)["code"]
+    assert CodeBinding.objects.get().jkt == key.thumbprint()
+    refused = exchange_code(api_client, client, secret, code)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_dpop_proof"
+    token_proof = make_proof(key, htm="POST", htu="http://testserver/api/oauth2/token")
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    tokens = api_client.post(
+        "/api/oauth2/token",
+        data,
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+        HTTP_DPOP=token_proof,
+    )
+    assert tokens.status_code == 200, tokens.content
+    assert tokens.json()["token_type"] == "DPoP"
+
+
+@pytest.mark.parametrize("case", ["another key's dpop_jkt", "a proof for another URL"])
+def test_a_push_with_a_proof_that_does_not_hold_is_refused_and_stores_nothing(api_client, confidential, case):
+    from tests.support.dpop import make_proof, new_key
+
+    client, secret = confidential
+    key = new_key()
+    params = {"response_type": "code", "redirect_uri": REDIRECT_URI, "scope": "beers:read"}
+    if case == "another key's dpop_jkt":
+        params["dpop_jkt"] = new_key().thumbprint()
+        proof = make_proof(key, htm="POST", htu=PAR_URL)
+    else:
+        proof = make_proof(key, htm="POST", htu="http://testserver/api/oauth2/token")
+
+    response = api_client.post(
+        PAR, params, HTTP_AUTHORIZATION=client_auth_header(client, secret), HTTP_DPOP=proof
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_dpop_proof"
+    assert not PushedAuthorizationRequest.objects.exists()

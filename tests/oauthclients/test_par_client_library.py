@@ -1,0 +1,118 @@
+"""A client library we do not write (requests-oauth2client, which speaks PAR) against a live server:
+push the authorization request, follow the authorization URL in a signed-in browser session,
+exchange the code, and let the library verify the ID token with the server's JWKS: with a client
+secret, and with private_key_jwt in PS256 and ES256, ID tokens signed in RS256, PS256 and ES256."""
+
+import pytest
+import requests
+from jwskate import Jwk
+from requests_oauth2client import ClientSecretBasic, OAuth2Client, PrivateKeyJwt
+from requests_oauth2client.exceptions import InvalidRequest
+
+from oauthclients import services
+from oauthclients.grants import AUTHORIZATION_CODE
+from oauthclients.models import Client
+from tests.factories import PASSWORD, REDIRECT_URI, make_client
+from tests.support.http import session_approve, session_sign_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def http_cookies(settings):
+    # The live server speaks plain http; production cookies are Secure-only.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+def library_client(base, *, alg, auth):
+    """requests-oauth2client, configured from our discovery document (``testing``: plain http),
+    authenticating with ``auth`` (which names the client)."""
+    return OAuth2Client.from_discovery_endpoint(
+        f"{base}/api/oauth2/.well-known/openid-configuration",
+        issuer=f"{base}/api/oauth2",
+        auth=auth,
+        redirect_uri=REDIRECT_URI,
+        id_token_signed_response_alg=alg,
+        testing=True,
+    )
+
+
+def run_flow(oauth, base, user):
+    """Push, authorize in a signed-in browser session, exchange: the library's token response."""
+    request = oauth.authorization_request(scope="openid beers:read")
+    pushed = oauth.pushed_authorization_request(request)
+    assert pushed.request_uri.startswith("urn:ietf:params:oauth:request_uri:")
+    browser = requests.Session()
+    session_sign_in(browser, base, user, PASSWORD)
+    callback = session_approve(browser, pushed.uri)
+    response = request.validate_callback(callback)  # state and RFC 9207 iss
+    # validate: the library checks the ID token's signature with the server's JWKS (kid and alg),
+    # its iss, aud, nonce, and that it is signed with the algorithm the client registered.
+    return oauth.authorization_code(response, validate=True), pushed, browser
+
+
+@pytest.mark.parametrize("id_token_alg", ["RS256", "PS256", "ES256"])
+def test_client_secret_basic_push_authorize_exchange(live_server, user, http_cookies, id_token_alg):
+    client, secret = make_client(scope="openid beers:read", algorithm=id_token_alg)
+    oauth = library_client(
+        live_server.url, alg=id_token_alg, auth=ClientSecretBasic(client.client_id, secret)
+    )
+
+    token, _pushed, _browser = run_flow(oauth, live_server.url, user)
+
+    assert token.scope == "openid beers:read"
+    assert token.id_token.alg == id_token_alg
+    assert token.id_token.subject == str(user.pk)
+
+
+@pytest.mark.parametrize("alg", ["PS256", "ES256"])
+def test_private_key_jwt_push_authorize_exchange(live_server, user, http_cookies, alg):
+    private = Jwk.generate(alg=alg, kid=f"client-{alg.lower()}")
+    client, _ = services.client_create(
+        owner=user,
+        client_name=f"Keyed {alg}",
+        redirect_uris=[REDIRECT_URI],
+        grant_types=[AUTHORIZATION_CODE],
+        token_endpoint_auth_method=Client.AuthMethod.PRIVATE_KEY_JWT,
+        scope="openid beers:read",
+        jwks={"keys": [private.public_jwk().to_dict()]},
+        id_token_signed_response_alg=alg,
+    )
+    auth = PrivateKeyJwt(client.client_id, private, alg=alg)
+    oauth = library_client(live_server.url, alg=alg, auth=auth)
+
+    token, _pushed, _browser = run_flow(oauth, live_server.url, user)
+
+    assert token.id_token.alg == alg
+    assert token.access_token
+
+
+def test_a_request_uri_cannot_be_used_twice_nor_by_another_client(live_server, user, http_cookies):
+    client, secret = make_client(scope="openid beers:read")
+    other, other_secret = make_client(scope="openid beers:read")
+    oauth = library_client(live_server.url, alg="RS256", auth=ClientSecretBasic(client.client_id, secret))
+    _token, pushed, browser = run_flow(oauth, live_server.url, user)
+
+    again = browser.get(pushed.uri, allow_redirects=False, timeout=10)
+    assert again.status_code == 400
+    assert "invalid_request_uri" in again.text
+
+    pushed = oauth.pushed_authorization_request(oauth.authorization_request(scope="openid beers:read"))
+    elsewhere = pushed.uri.replace(client.client_id, other.client_id)
+    assert browser.get(elsewhere, allow_redirects=False, timeout=10).status_code == 400
+    # The attempt by another client_id did not spend it: its own client still can (the consent
+    # given in the first flow is remembered, so the code comes straight back).
+    redirect = browser.get(pushed.uri, allow_redirects=False, timeout=10)
+    assert redirect.status_code == 302
+    assert redirect.headers["Location"].startswith(REDIRECT_URI + "?code=")
+
+
+def test_a_bad_push_is_an_oauth_error_the_library_understands(live_server, user, http_cookies):
+    client, secret = make_client(scope="openid beers:read")
+    oauth = library_client(live_server.url, alg="RS256", auth=ClientSecretBasic(client.client_id, secret))
+
+    with pytest.raises(InvalidRequest):
+        oauth.pushed_authorization_request(
+            oauth.authorization_request(scope="openid beers:read", redirect_uri="https://evil.example/cb")
+        )
