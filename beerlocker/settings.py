@@ -187,8 +187,11 @@ LOGOUT_REDIRECT_URL = "/"
 
 # Second factors (accounts.factors.DEFAULTS; docs/account-security.md).
 ACCOUNTS = {
-    # Staff cannot use the admin without a second factor (they are sent to set one up).
-    "REQUIRE_SECOND_FACTOR_FOR_STAFF": env.bool("ACCOUNTS_REQUIRE_SECOND_FACTOR_FOR_STAFF", default=True),
+    # Staff cannot use the admin without a second factor (they are sent to set one up). On unless
+    # debug: the demo's `admin` (make run) opens the admin with its password alone.
+    "REQUIRE_SECOND_FACTOR_FOR_STAFF": env.bool(
+        "ACCOUNTS_REQUIRE_SECOND_FACTOR_FOR_STAFF", default=not DEBUG
+    ),
     # Everyone must have one this many days after joining (or after ..._SINCE, an ISO date); unset: never.
     "REQUIRE_SECOND_FACTOR_AFTER_DAYS": env.int("ACCOUNTS_REQUIRE_SECOND_FACTOR_AFTER_DAYS", default=None),
     "REQUIRE_SECOND_FACTOR_SINCE": env.str("ACCOUNTS_REQUIRE_SECOND_FACTOR_SINCE", default=None),

@@ -70,6 +70,7 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
         "dpop_bound_access_tokens": False,
+        "access_token_format": "opaque",
         "jwks": None,
         "jwks_uri": "",
         "request_uris": [],

@@ -206,6 +206,7 @@ def test_result_is_normalised():
         "backchannel_logout_uri": "",
         "backchannel_logout_session_required": False,
         "dpop_bound_access_tokens": False,
+        "access_token_format": "opaque",
         "jwks": None,
         "jwks_uri": "",
         "request_uris": [],
