@@ -93,9 +93,6 @@ EXCLUDED = {
     "admin:*_add": "the admin's one change-form template: admin:lockers_beer_add (and a change) are visited",
     "admin:login": "answered by admin-login (the site's two-step sign-in, for staff), visited",
     "accounts:totp-start": "POST only: leads to accounts:totp-confirm",
-    "accounts:totp-confirm": "reached only in the middle of setting up an authenticator: not walked yet",
-    "accounts:recovery-codes": "shown after setting up a second factor: not walked yet",
-    "accounts:sign-in-verify": "the second sign-in step, for a user with a second factor: not walked yet",
     "admin:logout": "POST only (Django 5): the sign-out ends on the site's signed-out page, visited",
     "admin:password_change": "Django's own admin form; staff change passwords on the site's page (visited)",
     "admin:password_change_done": "follows admin:password_change",
@@ -108,6 +105,8 @@ EXCLUDED = {
     "oauth2_provider:token": "POST only: OAuth JSON",
     "oauth2_provider:device-authorization": "POST only: OAuth JSON",
     "oauth2_provider:revoke-token": "POST only: OAuth JSON",
+    "oauth2_provider:pushed-authorization-request": "POST only: OAuth JSON (RFC 9126)",
+    "set_language": "POST only: the language switcher's form, on every page visited",
     "oauth2_provider:introspect": "POST only: OAuth JSON",
     "oauth2_provider:user-info": "JSON for bearer tokens (DOT's view, not the browsable API)",
     "oauth2_provider:oidc-connect-discovery-info": "JSON metadata",
@@ -144,9 +143,13 @@ def excluded(name):
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in EXCLUDED)
 
 
+# Walked by test_the_second_factor_pages_have_no_axe_violations, in the order a person meets them.
+SECOND_FACTOR = ["accounts:totp-confirm", "accounts:recovery-codes", "accounts:sign-in-verify"]
+
+
 def test_every_named_page_is_checked_or_excluded_with_a_reason():
     routes = set(named_routes_without_arguments())
-    visited = set(SIGNED_OUT) | set(SIGNED_IN)
+    visited = set(SIGNED_OUT) | set(SIGNED_IN) | set(SECOND_FACTOR)
     assert visited <= routes, f"visited but not in the URLconf: {sorted(visited - routes)}"
     forgotten = sorted(name for name in routes - visited if not excluded(name))
     assert not forgotten, f"add these pages to the walk (or to EXCLUDED, with the reason): {forgotten}"
@@ -338,6 +341,41 @@ def test_every_page_has_no_axe_violations(walk, live_server, width):
     assert Beer.objects.filter(pk=beer.pk).exists()
 
     print(f"\naxe checked {len(checker.seen)} page states at the {width} width")
+    assert not checker.problems, "\n".join(
+        [f"{len(checker.problems)} accessibility problem(s):", *checker.problems]
+    )
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_second_factor_pages_have_no_axe_violations(walk, live_server, width, settings):
+    """The pages met only mid-flow: adding an authenticator app (its QR code and key), the recovery
+    codes shown once, and the second sign-in step."""
+    from tests.support.otp import code, secret_from_page
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    User.objects.create_user("tess", "tess@example.com", PASSWORD)
+    checker = walk(width)
+    page = checker.page
+    sign_in(page, "tess")
+    page.goto(reverse("accounts:security"))
+    page.get_by_role("button", name="Add an authenticator app").click()
+    expect(page.locator("#totp-secret")).to_be_visible()
+    checker.check("accounts:totp-confirm", url_name="accounts:totp-confirm")
+    key = secret_from_page(f'id="totp-secret">{page.locator("#totp-secret").inner_text()}<')
+    page.get_by_label("Name").fill("Phone")
+    page.get_by_label("Code from the app").fill(code(key))
+    page.get_by_role("button", name="Add").click()
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    checker.check("accounts:recovery-codes")  # the confirming POST's answer, at the confirm URL
+    page.get_by_role("button", name="Sign out").click()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("tess")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    checker.check("accounts:sign-in-verify", url_name="accounts:sign-in-verify")
+
+    assert checker.seen == SECOND_FACTOR
     assert not checker.problems, "\n".join(
         [f"{len(checker.problems)} accessibility problem(s):", *checker.problems]
     )
