@@ -225,10 +225,14 @@ def verified_for(request, user) -> dict | None:
 
 
 def amr_for(device) -> list[str]:
-    """RFC 8176 methods of a factor: a code (app or recovery) is ``otp``."""
+    """RFC 8176 methods of a factor: a code (app or recovery) is ``otp``, a passkey ``hwk``/``swk``
+    with ``user``."""
     kind = device_kind(device)
     if kind == KIND_PASSKEY:
-        return [authn.AMR_HARDWARE_KEY, authn.AMR_USER_PRESENCE]
+        # A passkey synced between devices (backup eligible) is software-secured, one bound to
+        # its authenticator hardware-secured; every assertion tested the user's presence.
+        synced = bool(getattr(device, "backup_eligible", False))
+        return [authn.AMR_SOFTWARE_KEY if synced else authn.AMR_HARDWARE_KEY, authn.AMR_USER_PRESENCE]
     return [authn.AMR_OTP]
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from accounts import pages
+from accounts import pages, passkey_views
 
 app_name = "accounts"
 
@@ -27,5 +27,13 @@ urlpatterns = [
         r"^account/sessions/(?P<public_id>[\w-]+)/end/$",
         pages.SessionEndPageView.as_view(),
         name="session-end",
+    ),
+    path("account/passkeys/", passkey_views.PasskeyListPageView.as_view(), name="passkeys"),
+    path("account/passkeys/verify/", passkey_views.PasskeyVerifyPageView.as_view(), name="passkey-verify"),
+    path("account/passkeys/rename/", passkey_views.PasskeyRenamePageView.as_view(), name="passkey-rename"),
+    path(
+        "account/passkeys/<int:pk>/remove/",
+        passkey_views.PasskeyDeletePageView.as_view(),
+        name="passkey-remove",
     ),
 ]

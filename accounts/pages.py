@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts import factors, services
+from accounts import factors, passkeys, services
 from accounts.forms import CodeForm, PasswordResetForm, ReauthenticateForm, SignUpForm, TotpConfirmForm
 from accounts.models import RecoveryCodeDevice, UserSession
 from accounts.sessions import current_session, describe_user_agent, session_amr
@@ -281,7 +281,11 @@ class SignInVerifyView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(pending_user=self.pending.user, **kwargs)
+        return super().get_context_data(
+            pending_user=self.pending.user,
+            has_passkey=passkeys.passkeys_of(self.pending.user).exists(),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         request, user = self.request, self.pending.user
@@ -337,7 +341,8 @@ def _no_store(response):
 
 
 class SecurityView(LoginRequiredMixin, TemplateView):
-    """The user's second factors: authenticator apps and recovery codes (passkeys where installed)."""
+    """The user's second factors: authenticator apps, passkeys (managed on their own page, linked
+    from here) and recovery codes."""
 
     template_name = "accounts/security.html"
 
@@ -346,7 +351,8 @@ class SecurityView(LoginRequiredMixin, TemplateView):
         found = factors.factors_of(user)
         recovery = next((f for f in found if f.kind == factors.KIND_RECOVERY), None)
         return super().get_context_data(
-            factors=[f for f in found if f.kind != factors.KIND_RECOVERY],
+            factors=[f for f in found if f.kind not in (factors.KIND_RECOVERY, factors.KIND_PASSKEY)],
+            passkeys=[f for f in found if f.kind == factors.KIND_PASSKEY],
             recovery=recovery,
             recovery_remaining=recovery.device.remaining() if recovery else 0,
             reauth_form=None if factors.signed_in_recently(self.request) else ReauthenticateForm(),

@@ -50,3 +50,9 @@ second_factor_added = KeywordSignal("user", "kind", "name")
 second_factor_removed = KeywordSignal("user", "kind", "name", "reset", "admin")
 recovery_codes_generated = KeywordSignal("user", "count")
 recovery_code_used = KeywordSignal("user", "remaining")
+
+# ``passkey_added(sender=WebAuthnCredential, user, passkey)``: sent by ``accounts.passkeys`` when a
+# registration ceremony kept a new passkey, inside its transaction. ``passkey_removed(sender=
+# WebAuthnCredential, user, passkey)``: after ``passkey_delete`` removed it (``passkey.name`` kept).
+passkey_added = KeywordSignal("user", "passkey")
+passkey_removed = KeywordSignal("user", "passkey")

@@ -31,6 +31,8 @@ class Kind(models.TextChoices):
     RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
     PERSONAL_TOKEN_CREATED = "personal_token_created", _("Personal access token created")
     PERSONAL_TOKEN_REVOKED = "personal_token_revoked", _("Personal access token revoked")
+    PASSKEY_ADDED = "passkey_added", _("Passkey added")
+    PASSKEY_REMOVED = "passkey_removed", _("Passkey removed")
 
 
 # A RATE_LIMITED event's ``limit`` when django-axes locked sign-ins out (too many failures).

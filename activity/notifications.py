@@ -23,6 +23,16 @@ def email_changed(*, user, old_email: str) -> None:
     _send(user, "email_changed", to=old_email, old_email=old_email)
 
 
+def passkey_added(*, user, name: str) -> None:
+    """Tell the user a passkey can now sign in to their account (if it was not them, they must act)."""
+    _send(user, "passkey_added", name=name)
+
+
+def passkey_removed(*, user, name: str) -> None:
+    """Tell the user one of their passkeys was removed and can no longer sign in."""
+    _send(user, "passkey_removed", name=name)
+
+
 def new_sign_in(*, user, device: str, address: str | None) -> None:
     """Tell the user their account was signed in to from a browser that had not signed in to it
     before (``device``: browser and system; ``address``: the client's IP address, if known)."""

@@ -5,12 +5,20 @@ from axes.signals import user_locked_out
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
+from django_otp_webauthn.backends import WebAuthnBackend
 from oauth2_provider.signals import app_authorized
 
 from accounts import signals as accounts_signals
 from accounts.services import EndedBy
 from accounts.sessions import client_address, describe_user_agent, user_agent
-from accounts.signals import email_changed, email_verified, password_changed, session_ended
+from accounts.signals import (
+    email_changed,
+    email_verified,
+    passkey_added,
+    passkey_removed,
+    password_changed,
+    session_ended,
+)
 from activity import notifications
 from activity.models import LOCKOUT_LIMIT, Event, Kind
 from activity.services import event_record
@@ -27,6 +35,8 @@ def _backend_method(path: str) -> dict:
     from django.contrib.auth import load_backend
 
     backend = load_backend(path) if path else None
+    if isinstance(backend, WebAuthnBackend):
+        return {"method": "passkey"}
     provider = getattr(backend, "name", None)  # social-auth backends name their provider
     return {"method": "provider", "provider": provider} if provider else {"method": "password"}
 
@@ -100,6 +110,19 @@ def email_was_changed(sender, user, old_email, **kwargs):
 
 def email_was_verified(sender, user, **kwargs):
     event_record(kind=Kind.EMAIL_VERIFIED, user=user, email=user.email)
+
+
+def passkey_was_added(sender, user, passkey, **kwargs):
+    # The passkey's name and id only: its public key and credential id stay with it.
+    name = passkey.name
+    event_record(kind=Kind.PASSKEY_ADDED, user=user, name=name)
+    transaction.on_commit(lambda: notifications.passkey_added(user=user, name=name))
+
+
+def passkey_was_removed(sender, user, passkey, **kwargs):
+    name = passkey.name
+    event_record(kind=Kind.PASSKEY_REMOVED, user=user, name=name)
+    transaction.on_commit(lambda: notifications.passkey_removed(user=user, name=name))
 
 
 def token_issued(sender, request, token, **kwargs):
@@ -232,6 +255,8 @@ RECEIVERS = [
     (password_changed, password_was_changed),
     (email_changed, email_was_changed),
     (email_verified, email_was_verified),
+    (passkey_added, passkey_was_added),
+    (passkey_removed, passkey_was_removed),
     (app_authorized, token_issued),
     (clients.consent_given, consent_given),
     (clients.device_authorized, device_authorized),

@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "axes",
     # Second factors (accounts.factors): django-otp and its authenticator-app (TOTP) plugin; recovery
     # codes are accounts' own hashed device. otp_static is installed for its device API only (no
-    # StaticDevice is ever made: it stores codes as typed). Passkeys' plugin joins here.
+    # StaticDevice is ever made: it stores codes as typed).
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Passkeys (accounts.passkeys): WebAuthn credentials as django-otp devices (docs/passkeys.md).
+    "django_otp_webauthn",
     "lockers",
     "oauthclients",
     "socialaccounts",
@@ -97,7 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # request.user.is_verified(): whether this session passed a second factor (django-otp).
+    # request.user.is_verified(): whether this session passed a second factor (django-otp: an
+    # authenticator app, a recovery code or a passkey).
     "django_otp.middleware.OTPMiddleware",
     # Each signed-in session's last activity, address and browser (accounts.sessions).
     "accounts.middleware.SessionActivityMiddleware",
@@ -316,6 +319,8 @@ REST_FRAMEWORK = {
         "signup": env.str("API_SIGNUP_RATE", default="30/hour"),
         # Anonymous dynamic client registrations per address (only with OAUTH2_DCR_OPEN=1).
         "dcr": env.str("API_DCR_RATE", default="20/hour"),
+        # Signed-out passkey sign-ins begun per address (each keeps a challenge in a new session row).
+        "passkey_sign_in": env.str("API_PASSKEY_SIGN_IN_RATE", default="60/hour"),
     },
     # DRF's throttles find the client's address the way beerlocker_api.limits.client_ip does.
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -582,6 +587,8 @@ AUTHENTICATION_BACKENDS = [
     "beerlocker_api.backends.PasswordGuessingBackend",
     *(path for path, configured in _SOCIAL_BACKENDS.items() if configured),
     "django.contrib.auth.backends.ModelBackend",
+    # Signing in with a passkey alone (accounts.passkeys): the verified credential names the user.
+    "django_otp_webauthn.backends.WebAuthnBackend",
 ]
 SOCIAL_AUTH_STORAGE = "socialaccounts.models.SocialAccountStorage"
 SOCIAL_AUTH_URL_NAMESPACE = "social"
@@ -628,6 +635,25 @@ if any(_SOCIAL_BACKENDS.values()) and not SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"
             "Set SOCIAL_AUTH_TOKEN_ENCRYPTION_KEYS: provider tokens are stored encrypted."
         )
     SOCIALACCOUNTS["TOKEN_ENCRYPTION_KEYS"] = [SECRET_KEY]
+
+# --- Passkeys (accounts.passkeys, django-otp-webauthn; docs/passkeys.md) -----
+
+# The relying party a passkey is bound to: a registrable domain (example.com), never a URL.
+# Unset: the host of each request (ALLOWED_HOSTS vouches for it), right for a site at one host. A
+# site at several hosts, or behind a proxy that rewrites Host, sets it. Changing it orphans every
+# passkey. The origins (https://example.com, comma-separated) ceremonies may come from; unset: the
+# request's own (https only behind a TLS proxy with DJANGO_BEHIND_TLS_PROXY=1). docs/passkeys.md.
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
+if not OTP_WEBAUTHN_RP_ID:
+    OTP_WEBAUTHN_RP_ID_CALLABLE = "accounts.passkeys.request_rp_id"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("WEBAUTHN_ORIGINS", default=[])
+if not OTP_WEBAUTHN_ALLOWED_ORIGINS:
+    # "No allowed origins": accounts.passkeys.PasskeyHelper takes the request's origin instead.
+    SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "otp_webauthn.E030"]
+OTP_WEBAUTHN_RP_NAME = "Beer Locker"
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.passkeys.PasskeyHelper"
+# Failed ceremonies are expected (a cancelled prompt, a stale page): no traceback in the log.
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = ""
 
 # --- Security activity log (activity) -------------------------------------
 

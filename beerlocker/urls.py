@@ -74,6 +74,8 @@ urlpatterns = [
     path("account/", include("oauthclients.page_urls")),
     path("account/activity/", include("activity.page_urls")),
     path("account/tokens/", include("personaltokens.page_urls")),
+    # The passkey ceremonies' JSON endpoints (accounts.passkey_views, django-otp-webauthn's script).
+    path("account/passkeys/webauthn/", include("accounts.passkey_urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

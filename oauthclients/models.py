@@ -222,7 +222,7 @@ class AuthorizationCodeRedemption(models.Model):
 class CodeAuthentication(models.Model):
     """When and how the user signed in, for the ID token an authorization code will buy.
 
-    The token endpoint has no browser session, so ``auth_time`` and ``acr`` travel with the code;
+    The token endpoint has no browser session, so ``auth_time``, ``acr`` and ``amr`` travel with the code;
     the row goes when DOT deletes the grant (the code is redeemed or expires).
     """
 

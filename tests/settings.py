@@ -21,7 +21,14 @@ from beerlocker.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"] + PASSWORD_HASHERS  # noqa: F405, S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"signup": "1000/minute", "dcr": "1000/minute"}}  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {
+        "signup": "1000/minute",
+        "dcr": "1000/minute",
+        "passkey_sign_in": "1000/minute",
+    },
+}
 
 # --- Web pages: no collectstatic before tests (WhiteNoise serves the apps' files through the finders),
 # and no scan of a STATIC_ROOT that does not exist.

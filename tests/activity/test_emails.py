@@ -32,7 +32,7 @@ def test_every_email_template_has_a_subject_a_text_and_an_html_part():
     texts = [p for p in (ROOT / "templates").rglob("email/*.txt") if not p.name.endswith("_subject.txt")]
     texts.append(ROOT / "templates/registration/password_reset_email.txt")
 
-    assert len(texts) >= 7  # the glob finds them (personal_token_created among them)
+    assert len(texts) >= 9  # the glob finds them (personal_token_created, passkey_added/removed among them)
     for text in texts:
         assert text.with_suffix(".html").is_file(), text
         assert text.with_name(text.stem + "_subject.txt").is_file(), text

@@ -44,7 +44,7 @@ def start_sign_in(page, dialog, demo_password):
     popup = popup_info.value
     popup.get_by_label("Username").fill("demo")
     popup.get_by_label("Password").fill(demo_password)
-    popup.get_by_role("button", name="Sign in").click()
+    popup.get_by_role("button", name="Sign in", exact=True).click()
     expect(popup.get_by_role("heading", name=re.compile("API docs"))).to_be_visible()
     return popup
 

@@ -27,7 +27,7 @@ def test_an_assistant_gets_a_locker_after_sign_in_and_allow(page, live_server, u
         page.goto(authorization_url)
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("heading", name="Allow Locker Assistant")).to_be_visible()
         expect(page.get_by_text("See the beers in your locker")).to_be_visible()
         screenshot(page, "mcp-consent")

@@ -41,7 +41,7 @@ def test_staff_see_the_operations_charts_under_the_csp(page):
     page.goto("/admin/login/?next=/admin/")
     page.get_by_label("Username").fill(staff.username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Sign-ins, failures, lockouts and tokens issued").click()
 
     expect(page.get_by_role("heading", name="Last 24 hours")).to_be_visible()

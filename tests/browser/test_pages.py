@@ -20,7 +20,7 @@ def sign_in(page, username, password=PASSWORD):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_sign_up_sign_out_sign_in_and_keep_a_locker(page):
@@ -45,11 +45,11 @@ def test_sign_up_sign_out_sign_in_and_keep_a_locker(page):
     screenshot(page, "sign-in")
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("not my password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text("Please enter a correct username and password")).to_be_visible()
     screenshot(page, "sign-in-error")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", name="My locker")).to_be_visible()
     expect(page.get_by_text("Your locker is empty.")).to_be_visible()
@@ -189,7 +189,7 @@ def test_one_site_every_sign_in_the_browsable_api_the_docs_and_the_error_page(pa
     screenshot(page, "browsable-api-signed-out")
     page.get_by_label("Username").fill("erin")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/api/beers$"))
     expect(page.get_by_role("heading", name="My beers")).to_be_visible()
     expect_the_site_header(page)
@@ -218,6 +218,6 @@ def test_one_site_every_sign_in_the_browsable_api_the_docs_and_the_error_page(pa
     screenshot(page, "admin-sign-in")
     page.get_by_label("Username").fill("root")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     expect(page.get_by_role("link", name="Users")).to_be_visible()

@@ -16,7 +16,7 @@ def password_step(page, username):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_add_an_authenticator_app_then_sign_in_with_its_code(page, settings):

@@ -37,7 +37,7 @@ def sign_in(page, username):
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
 
 

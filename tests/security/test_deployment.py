@@ -35,6 +35,9 @@ def deploy_check_output(**overrides):
         "DJANGO_STATIC_MANIFEST": "1",
         "OIDC_RSA_PRIVATE_KEY": generate_rsa_private_key_pem(),
         "EMAIL_URL": "smtp+tls://beerlocker@smtp.example.com:587",
+        # Passkeys' relying party (docs/deploying.md); unset, the request's origin is used.
+        "WEBAUTHN_RP_ID": "beerlocker.example.com",
+        "WEBAUTHN_ORIGINS": "https://beerlocker.example.com",
         "DJANGO_ENV_FILE": os.devnull,  # not a developer's .env
         **overrides,
     }

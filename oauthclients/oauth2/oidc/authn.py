@@ -1,4 +1,5 @@
-"""How and when the user signed in: ``auth_time``, ``acr`` and ``max_age`` (OIDC Core §2, §3.1.2.1).
+"""How and when the user signed in: ``auth_time``, ``acr``, ``amr`` and ``max_age`` (OIDC Core §2,
+§3.1.2.1; RFC 8176 for the ``amr`` values).
 
 Every sign-in (the password form, sign-up, a social provider, Django's test client) goes through
 ``django.contrib.auth.login``, whose ``user_logged_in`` signal calls ``record_sign_in``: the time
