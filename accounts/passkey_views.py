@@ -20,6 +20,8 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 from django_otp_webauthn import exceptions, views
@@ -32,7 +34,7 @@ from beerlocker_api.signals import rate_limited
 
 class SignInAgain(exceptions.OTPWebAuthnApiError):
     status_code = 403
-    default_detail = "Sign in again (or confirm with a passkey) to add a passkey."
+    default_detail = gettext_lazy("Sign in again (or confirm with a passkey) to add a passkey.")
     default_code = "reauthenticate"
 
 
@@ -56,7 +58,9 @@ class PasskeyRegistrationCompleteView(RecentSignInRequired, views.CompleteCreden
 
 class SlowDown(exceptions.OTPWebAuthnApiError):
     status_code = 429
-    default_detail = "Too many passkey sign-ins from your address: wait a few minutes and try again."
+    default_detail = gettext_lazy(
+        "Too many passkey sign-ins from your address: wait a few minutes and try again."
+    )
     default_code = "throttled"
 
 
@@ -156,11 +160,11 @@ class PasskeyRenamePageView(LoginRequiredMixin, View):
                 name=request.POST.get("name", ""),
             )
         except WebAuthnCredential.DoesNotExist as error:
-            raise Http404("No such passkey.") from error
+            raise Http404(_("No such passkey.")) from error
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("accounts:passkeys")
-        messages.success(request, "Passkey saved.")
+        messages.success(request, _("Passkey saved."))
         return redirect("accounts:passkeys")
 
 
@@ -175,15 +179,15 @@ class PasskeyDeletePageView(LoginRequiredMixin, View):
                 user=request.user, passkey_id=pk, recently_authenticated=passkeys.recently_signed_in(request)
             )
         except WebAuthnCredential.DoesNotExist as error:
-            raise Http404("No such passkey.") from error
+            raise Http404(_("No such passkey.")) from error
         except ValidationError:
-            messages.info(request, "To remove a passkey, sign in again first.")
+            messages.info(request, _("To remove a passkey, sign in again first."))
             return redirect_to_login(reverse("accounts:passkeys"))
-        messages.success(request, "Passkey removed: it can no longer sign in to your account.")
+        messages.success(request, _("Passkey removed: it can no longer sign in to your account."))
         return redirect("accounts:passkeys")
 
 
 def _passkey_id(value) -> int:
     if not str(value or "").isdigit():
-        raise Http404("No such passkey.")
+        raise Http404(_("No such passkey."))
     return int(value)

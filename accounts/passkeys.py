@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http.request import split_domain_port
+from django.utils.translation import gettext as _
 from django_otp_webauthn.helpers import WebAuthnHelper
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -108,7 +109,7 @@ def passkey_rename(*, user: UserModel, passkey_id: int, name: str) -> WebAuthnCr
     passkey = passkeys_of(user).select_for_update().get(pk=passkey_id)
     name = " ".join(name.split())
     if not name:
-        raise ValidationError({"name": ["Give the passkey a name."]}, code="required")
+        raise ValidationError({"name": [_("Give the passkey a name.")]}, code="required")
     passkey.name = name
     passkey.full_clean(validate_unique=False)
     passkey.save(update_fields=["name"])
@@ -122,7 +123,7 @@ def passkey_delete(*, user: UserModel, passkey_id: int, recently_authenticated: 
     signed in cannot strip the account's passkeys; then ``passkey_removed`` is sent."""
     passkey = passkeys_of(user).select_for_update().get(pk=passkey_id)
     if not recently_authenticated:
-        raise ValidationError("Sign in again to remove a passkey.", code="reauthenticate")
+        raise ValidationError(_("Sign in again to remove a passkey."), code="reauthenticate")
     name = passkey.name
     passkey.delete()
     passkey.name = name

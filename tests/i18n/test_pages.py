@@ -17,6 +17,7 @@ from tests.support.http import basic_api, signed_in_as, signed_in_with_password
 from tests.support.i18n import english_left, visible_text
 from tests.support.oauth import authorize_url, mint_tokens, pkce_pair
 from tests.support.otp import add_authenticator, code, secret_from_page
+from tests.support.webauthn import SoftAuthenticator
 
 # Per language: the browser's header, and words each page must show in it.
 LANGUAGES = {
@@ -39,6 +40,8 @@ LANGUAGES = {
         "totp_confirm": ["Authenticator-App hinzufügen", "Code aus der App", "Abbrechen"],
         "recovery_codes": ["Ihre Wiederherstellungscodes", "Speichern Sie diese Codes jetzt", "Fertig"],
         "security_with_app": ["Hinzugefügt", "Zuletzt verwendet", "Entfernen", "Authenticator-App"],
+        "passkeys": ["Passkeys", "Einen Passkey hinzufügen", "Hinzugefügt", "Zuletzt verwendet", "Entfernen"],
+        "passkey_subject": "Ihrem Beer-Locker-Konto wurde ein Passkey hinzugefügt",
         "verify": ["Noch ein Schritt", "Ihr Passwort war richtig.", "Bestätigen", "Neu beginnen"],
         "wrong_code": "Dieser Code ist nicht richtig oder wurde bereits verwendet.",
         "factor_subject": "Ihrem Beer-Locker-Konto wurde ein zweiter Faktor hinzugefügt",
@@ -82,6 +85,14 @@ LANGUAGES = {
             "Supprimer",
             "Application d'authentification",
         ],
+        "passkeys": [
+            "Clés d'accès",
+            "Ajouter une clé d'accès",
+            "Ajoutée",
+            "Dernière utilisation",
+            "Supprimer",
+        ],
+        "passkey_subject": "Une clé d'accès a été ajoutée à votre compte Beer Locker",
         "verify": ["Encore une étape", "Votre mot de passe était correct.", "Vérifier", "Recommencer"],
         "wrong_code": "Ce code n'est pas correct, ou a déjà été utilisé.",
         "factor_subject": "Un second facteur a été ajouté à votre compte Beer Locker",
@@ -231,6 +242,28 @@ def test_security_pages_and_the_second_factor_email(user, language, django_captu
     for notice in notices:
         assert english_left(notice.alternatives[0][0], language) == []
         assert english_left(notice.body.replace("\n", " "), language) == []
+
+
+def test_passkeys_page_and_the_passkey_email(user, language, django_capture_on_commit_callbacks):
+    user.email = "reader@example.com"
+    user.save(update_fields=["email"])
+    browser = signed_in_as(user, **headers(language))
+    expected = LANGUAGES[language]
+    begin = reverse("otp_webauthn:credential-registration-begin")
+    options = browser.post(begin, {}, content_type="application/json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        added = browser.post(
+            reverse("otp_webauthn:credential-registration-complete"),
+            SoftAuthenticator().create(options),
+            content_type="application/json",
+        )
+    assert added.status_code == 200, added.content
+
+    # The passkey's default name is the browser's description, not a sentence of ours.
+    assert_translated(browser.get(reverse("accounts:passkeys")), language, expected["passkeys"])
+    (notice,) = [message for message in mail.outbox if message.subject == expected["passkey_subject"]]
+    assert english_left(notice.alternatives[0][0], language) == []
+    assert english_left(notice.body.replace("\n", " "), language) == []
 
 
 def test_sign_in_verify_page_its_errors_and_the_recovery_code_email(
