@@ -27,7 +27,7 @@ def sign_in(page, username):
     expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("main").get_by_role("button", name="Anmelden").click()
+    page.get_by_role("main").get_by_role("button", name="Anmelden", exact=True).click()
     expect(page.get_by_text(f"angemeldet als {username}")).to_be_visible()
 
 
