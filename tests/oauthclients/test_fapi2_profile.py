@@ -434,6 +434,27 @@ def test_a_fapi_refresh_token_is_not_rotated_an_ordinary_one_is(api_client, sign
     assert rotated.json()["refresh_token"] != plain["refresh_token"]
 
 
+def test_a_jwt_access_token_a_refresh_replaced_is_refused_by_the_api(api_client, signed_in, user):
+    client = register(user, access_token_format="jwt")
+    key = new_key()
+    code, verifier = code_for(api_client, signed_in, client, key)
+    first = exchange(api_client, client, code, verifier, key).json()
+
+    def beers(token):
+        proof = make_proof(key, htm="GET", htu="http://testserver/api/beers", token=token)
+        return api_client.get("/api/beers", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+
+    assert first["access_token"].count(".") == 2  # a JWT
+    assert beers(first["access_token"]).status_code == 200
+    again = token_call(
+        api_client, client, key, grant_type=REFRESH_TOKEN, refresh_token=first["refresh_token"]
+    )
+    assert again.status_code == 200, again.content
+
+    assert beers(again.json()["access_token"]).status_code == 200
+    assert beers(first["access_token"]).status_code == 401
+
+
 # --- Request objects ------------------------------------------------------------------------------
 
 

@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.http import JsonResponse
-from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -33,6 +32,7 @@ from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from oauthclients.models import AccessTokenBinding, CodeBinding, RefreshTokenBinding
 from oauthclients.oauth2 import profiles
+from oauthclients.oauth2.tokens import rotation
 
 TOKEN_TYPE = "DPoP"  # noqa: S105 - a token type name
 # RFC 7638 SHA-256 thumbprints, base64url without padding: 43 characters.
@@ -141,7 +141,7 @@ def bind_issued(jkt: str | None, token: dict, request) -> None:
     if in_place:
         # A refresh without rotation (FAPI 2.0): DOT gave the refresh token's access token row the
         # new value in place; its binding follows the proof of this request (or goes).
-        access_token = _refreshed_in_place(token, request)
+        access_token = rotation.refreshed_in_place(token, request)
         if access_token is not None:
             issued_access_token.set(access_token)  # for the token view's app_authorized
             AccessTokenBinding.objects.filter(access_token=access_token).delete()
@@ -156,18 +156,6 @@ def bind_issued(jkt: str | None, token: dict, request) -> None:
         refresh_token = getattr(access_token, "refresh_token", None)  # set when DOT saved it: no query
         if refresh_token is not None:
             RefreshTokenBinding.objects.create(refresh_token=refresh_token, jkt=jkt)
-
-
-def _refreshed_in_place(token: dict, request):
-    """The access token row a refresh without rotation has just given the new value to, or None."""
-    instance = getattr(request, "refresh_token_instance", None)
-    if instance is None or not instance.access_token_id or not token.get("access_token"):
-        return None
-    return (
-        get_access_token_model()
-        .objects.filter(pk=instance.access_token_id, token_checksum=_checksum(token["access_token"]))
-        .first()
-    )
 
 
 def _checksum(value: str) -> str:
