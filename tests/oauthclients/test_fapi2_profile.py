@@ -305,6 +305,16 @@ def test_a_fapi_client_must_send_a_pkce_challenge(api_client, fapi, ordinary):
     assert not PushedAuthorizationRequest.objects.filter(client=fapi).exists()
 
 
+def test_a_fapi_client_names_its_redirect_uri_in_each_push(api_client, fapi, ordinary):
+    without = {"scope": "beers:read", "redirect_uri": None}  # plain OAuth: the registered one
+    refused = push(api_client, fapi, **without)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_request"
+    assert "redirect_uri" in refused.json()["error_description"]
+    assert push(api_client, ordinary, **without).status_code == 201
+    assert not PushedAuthorizationRequest.objects.filter(client=fapi).exists()
+
+
 def test_a_fapi_client_asks_for_a_code_only(api_client, settings, user):
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "ALLOW_IMPLICIT_GRANT": True}
     hybrid = register(user, profile="", grant_types=[AUTHORIZATION_CODE, IMPLICIT])

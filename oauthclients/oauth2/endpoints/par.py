@@ -173,6 +173,11 @@ class PushedAuthorizationRequestView(View):
                 )
             except request_objects.RequestObjectError as problem:
                 raise errors.CustomOAuth2Error(error=problem.error, description=problem.description) from None
+        if client.is_fapi2 and not query.get("redirect_uri"):
+            # FAPI 2.0 Security Profile §5.3.2.2: named in each request, never taken as registered.
+            raise errors.InvalidRequestError(
+                description="A FAPI 2.0 client's pushed request must send redirect_uri."
+            )
         encoded = query.urlencode()
         if len(encoded) > MAX_PUSHED_REQUEST_BYTES:
             raise errors.InvalidRequestError(
