@@ -203,6 +203,34 @@ def test_dynamic_registration_takes_the_profile_and_returns_it(basic_client):
     assert Client.objects.count() == 1
 
 
+def test_the_developer_page_turns_the_profile_on_for_a_keyed_client(signed_in, ordinary):
+    form = {
+        "client_name": "Bank app",
+        "redirect_uris": REDIRECT_URI,
+        "grant_types": [AUTHORIZATION_CODE, REFRESH_TOKEN],
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": "openid beers:read",
+        "profile": "fapi2",
+    }
+    edit = f"/account/developer/{ordinary.client_id}/edit/"
+
+    refused = signed_in.post(edit, {**form, "id_token_signed_response_alg": "RS256"})
+    assert refused.status_code == 200
+    assert "FAPI 2.0" in refused.content.decode()
+    ordinary.refresh_from_db()
+    assert ordinary.profile == ""
+
+    saved = signed_in.post(edit, {**form, "id_token_signed_response_alg": "ES256"})
+    assert saved.status_code == 302
+    ordinary.refresh_from_db()
+    assert (ordinary.profile, ordinary.algorithm, ordinary.dpop_bound_access_tokens) == (
+        "fapi2",
+        "ES256",
+        True,
+    )
+    assert ordinary.require_pushed_authorization_requests is True
+
+
 def test_the_server_wide_switch_holds_every_new_registration_to_the_profile(user, server_wide):
     with pytest.raises(ValidationError):
         services.client_create(
