@@ -29,6 +29,9 @@ ACR_PROVIDER = "urn:beerlocker:acr:provider"
 ACR_MFA = "urn:beerlocker:acr:mfa"
 ACR_PHR = "urn:beerlocker:acr:phr"
 ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER, ACR_MFA, ACR_PHR]
+# How strong each level is: a password and a provider are one factor each (neither is stronger),
+# a second factor is more, a phishing-resistant one the most. A level satisfies any at or below it.
+ACR_RANK = {ACR_PASSWORD: 1, ACR_PROVIDER: 1, ACR_MFA: 2, ACR_PHR: 3}
 
 # RFC 8176 authentication method references (the ID token's ``amr``), the ones this server uses.
 AMR_PASSWORD = "pwd"  # noqa: S105 - a name, not a secret
@@ -55,6 +58,20 @@ SESSION_REAUTH_PENDING = "oidc_reauth_pending"
 # are kept: the session stays small whatever a page makes the browser open.
 REAUTH_PENDING_SECONDS = 3600
 REAUTH_PENDING_MAX = 8
+
+
+def acr_rank(acr: str | None) -> int:
+    """How strong ``acr`` is (``ACR_RANK``); 0 for None or a value this server does not know."""
+    return ACR_RANK.get(acr or "", 0)
+
+
+def acr_satisfies(achieved: str | None, wanted: str | None) -> bool:
+    """True when a sign-in at level ``achieved`` is at least the level ``wanted``: ``mfa`` satisfies
+    ``password`` and ``provider``, ``phr`` satisfies ``mfa``, nothing satisfies an unknown level and
+    an unknown (or no) sign-in level satisfies nothing; nothing wanted (None) is always satisfied."""
+    if not wanted:
+        return True
+    return acr_rank(wanted) > 0 and acr_rank(achieved) >= acr_rank(wanted)
 
 
 def acr_for_backend(backend_path: str | None) -> str | None:
