@@ -320,7 +320,7 @@ def test_a_client_requiring_a_second_factor_tells_a_user_without_one_how_to_set_
     assert page.status_code == 403
     html = page.content.decode()
     assert "A second factor is required" in html and client.name in html
-    assert 'href="/account/security/"' in html
+    assert '<a class="button" href="/account/security/">Set up a second factor</a>' in html
     # Going back tells the client why, with its state and our issuer.
     back = page.context["back_url"]
     answer = query(back)
@@ -422,4 +422,5 @@ def test_wrong_codes_on_the_step_up_page_fall_under_the_password_guessing_limits
 def test_a_user_without_factors_on_the_step_up_page_is_sent_to_set_one_up(user):
     page = signed_in_with_password(user).get(f"{STEP_UP}?acr={authn.ACR_MFA}&next=/")
     html = page.content.decode()
-    assert page.status_code == 200 and 'href="/account/security/"' in html and 'name="token"' not in html
+    assert page.status_code == 200 and 'name="token"' not in html
+    assert '<a class="button" href="/account/security/">Account security</a>' in html

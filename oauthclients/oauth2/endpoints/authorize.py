@@ -102,14 +102,17 @@ class AuthorizationView(dot_views.AuthorizationView):
         minimum, under prompt=none); a voluntary one is dropped, and the ID token says the level
         the user has (OIDC Core §3.1.2.1)."""
         adapter = get_adapter()
-        client = self.client
         _auth_time, achieved = authn.session_authentication(request)
-        decision = authn.step_up_decision(
-            achieved=achieved,
-            wanted=authn.requested_acr(request.GET, client),
-            minimum=getattr(client, "minimum_acr", "") or "",
-            reachable=lambda: adapter.second_factor_levels(request.user),
-        )
+
+        def decide(reachable):
+            return authn.step_up_decision(
+                achieved=achieved,
+                wanted=authn.requested_acr(request.GET, self.client),
+                minimum=getattr(self.client, "minimum_acr", "") or "",
+                reachable=reachable,
+            )
+
+        decision = decide(lambda: adapter.second_factor_levels(request.user))
         if decision.acr is not None:
             if "none" in prompt:
                 # OIDC Core §3.1.2.6: asking for the second factor is interaction prompt=none forbids.
@@ -122,12 +125,7 @@ class AuthorizationView(dot_views.AuthorizationView):
             url = adapter.step_up_url(request, acr=decision.acr, next_url=request.get_full_path())
             if url:
                 raise LevelNotReached(HttpResponseRedirect(url))
-            decision = authn.step_up_decision(
-                achieved=achieved,
-                wanted=authn.requested_acr(request.GET, client),
-                minimum=getattr(client, "minimum_acr", "") or "",
-                reachable=list,  # no step-up page: nothing is reachable
-            )
+            decision = decide(list)  # the project offers no step-up page: nothing is reachable
         if decision.unmet is None:
             return
         error = unmet_authentication_requirements(
