@@ -424,3 +424,15 @@ def test_a_user_without_factors_on_the_step_up_page_is_sent_to_set_one_up(user):
     html = page.content.decode()
     assert page.status_code == 200 and 'name="token"' not in html
     assert '<a class="button" href="/account/security/">Account security</a>' in html
+
+
+def test_the_second_factor_required_page_under_form_post_offers_no_back_link(user, oidc_client):
+    # form_post answers with a page that posts itself: not something a link can carry.
+    browser = signed_in_with_password(user)
+    client, _secret = oidc_client
+    client_services.client_update(client=client, minimum_acr=authn.ACR_PHR)
+
+    page = browser.get(authorize_url(client, scope="openid", response_mode="form_post"))
+
+    assert page.status_code == 403 and page.context["back_url"] == ""
+    assert "Back to" not in page.content.decode()
