@@ -4,6 +4,7 @@ and the claims parameter's essential ``acr`` at the authorization endpoint
 step-up page (accounts.pages.StepUpView) without the password again."""
 
 import json
+import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -172,6 +173,7 @@ def test_phr_offers_only_the_passkey_and_refuses_a_code(user, with_app, oidc_cli
     assert 'name="token"' not in html
     refused = browser.post(location, {"token": code(key, 1)})
     assert refused.status_code == 200
+    assert "This application asks for a passkey: a code is not enough." in refused.content.decode()
     assert browser.session[authn.SESSION_ACR] == authn.ACR_PASSWORD
 
 
@@ -281,16 +283,24 @@ def test_prompt_none_with_a_level_to_step_up_to_is_interaction_required(with_app
     assert answer["error"] == "interaction_required" and answer["state"] == "xyz-state"
 
 
-def test_max_age_still_signs_in_again_with_acr_values(with_app, oidc_client):
-    _key, browser = with_app
-    client, _secret = oidc_client
+def test_max_age_still_signs_in_again_with_acr_values(user, with_app, oidc_client, api_client):
+    key, browser = with_app
+    client, secret = oidc_client
     session = browser.session
     session[authn.SESSION_AUTH_TIME] -= 600
     session.save()
+    url = authorize_url(client, scope="openid", acr_values=authn.ACR_MFA, max_age="60")
 
-    response = browser.get(authorize_url(client, scope="openid", acr_values=authn.ACR_MFA, max_age="60"))
+    response = browser.get(url)
 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    # Signing in again takes the password and the app's code: mfa, so no step-up after it.
+    browser.post(response["Location"], {"username": user.username, "password": PASSWORD})
+    done = browser.post(reverse("accounts:sign-in-verify"), {"token": code(key, 1)})
+    assert done["Location"] == url
+    claims = finish(browser, api_client, client, secret, url)
+    assert claims["acr"] == authn.ACR_MFA and claims["amr"] == ["pwd", "otp", "mfa"]
+    assert claims["auth_time"] >= time.time() - 60
 
 
 # --- A client that requires a second factor (minimum_acr) ---------------------------------------
