@@ -614,3 +614,17 @@ def test_the_sign_in_round_trip_of_a_pushed_request_expires_as_a_push_does(api_c
     PushedAuthorizationRequest.objects.update(expires=timezone.now() - timedelta(seconds=1))
 
     refused_page(browser.get(sign_in_form(browser, to_login["Location"], user)))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "refused"), [(60, False), (599, False), (600, True), (0, True), ("60", True)]
+)
+def test_a_request_uri_lifetime_must_be_under_600_seconds(settings, seconds, refused):
+    from django.core import checks
+
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "PAR_EXPIRES_SECONDS": seconds}
+
+    errors = [message for message in checks.run_checks() if message.id == "oauthclients.E005"]
+
+    assert len(errors) == refused
+    assert all(message.level == checks.ERROR for message in errors)
