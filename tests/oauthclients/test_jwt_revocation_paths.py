@@ -89,10 +89,15 @@ def test_a_bulk_update_deactivating_users_refuses_their_jwts(jwt_tokens, user):
     assert not works(jwt_tokens["access_token"])
 
 
-def test_a_bulk_deactivation_of_a_clients_owner_refuses_the_clients_jwts(machine_jwt):
+@pytest.mark.parametrize("how", ["bulk", "save"])
+def test_deactivating_a_clients_owner_refuses_the_clients_jwts(machine_jwt, how):
     developer, _client, token = machine_jwt
 
-    User.objects.filter(username=developer.username).update(is_active=False)
+    if how == "bulk":
+        User.objects.filter(username=developer.username).update(is_active=False)
+    else:
+        developer.is_active = False
+        developer.save(update_fields=["is_active"])
 
     assert not works(token, "/api/stats")
 
