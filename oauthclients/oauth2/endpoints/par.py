@@ -238,10 +238,17 @@ def take_pushed_request(request) -> FatalClientError | None:
     return None
 
 
+# How long the sign-in page's way back to a pushed request may be used: time to type a password and
+# a one-time code, or to find a security key. It never reaches the client (only the browser's
+# address bar), is spent once, and names a request the client already pushed.
+SIGN_IN_ROUND_TRIP_SECONDS = 10 * 60
+
+
 def pushed_again(request, client, *, prompt_done: str | None = None) -> str:
     """The authorization endpoint's URL to come back to after a sign-in, for the pushed request
     being served: the request is pushed again, server-side, for ``client`` (a fresh request_uri,
-    spent once, living ``PAR_EXPIRES_SECONDS`` as a push does), so the sign-in page's ``next``
+    spent once, living ``SIGN_IN_ROUND_TRIP_SECONDS``: a sign-in with a second factor takes longer
+    than a client's push may live), so the sign-in page's ``next``
     carries no parameter of it and it survives a sign-in that replaces the session (another user).
     ``prompt_done``: the ``prompt`` value the sign-in satisfies (``login``), left out of the
     request that comes back, as DOT leaves out the prompt of a request that is not pushed."""
@@ -252,7 +259,9 @@ def pushed_again(request, client, *, prompt_done: str | None = None) -> str:
                 value = " ".join(part for part in value.split() if part != prompt_done)
             if value:
                 parameters.append((name, value))
-    request_uri, _expires_in = pushed_request_create(client=client, parameters=parameters)
+    request_uri, _expires_in = pushed_request_create(
+        client=client, parameters=parameters, expires_in=SIGN_IN_ROUND_TRIP_SECONDS
+    )
     return f"{request.path}?{urlencode([('client_id', client.client_id), ('request_uri', request_uri)])}"
 
 
