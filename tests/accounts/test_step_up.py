@@ -15,7 +15,7 @@ from jwcrypto import jwk, jwt
 from oauthclients import services as client_services
 from oauthclients.oauth2.oidc import authn
 from tests.factories import PASSWORD, make_client
-from tests.support.http import signed_in_as, signed_in_with_password
+from tests.support.http import client_auth_header, signed_in_as, signed_in_with_password
 from tests.support.oauth import AUTHORIZE, authorize_url, exchange_code, query
 from tests.support.otp import add_authenticator, code
 from tests.support.webauthn import SoftAuthenticator
@@ -446,3 +446,33 @@ def test_the_second_factor_required_page_under_form_post_offers_no_back_link(use
 
     assert page.status_code == 403 and page.context["back_url"] == ""
     assert "Back to" not in page.content.decode()
+
+
+def test_a_pushed_request_comes_back_from_the_step_up_pushed_again(with_app, api_client, user):
+    """RFC 9126: the step-up page's next names a fresh request_uri, never the pushed parameters."""
+    key, browser = with_app
+    client, secret = make_client(scope="openid beers:read")
+    pushed = api_client.post(
+        "/api/oauth2/par",
+        {
+            "response_type": "code",
+            "redirect_uri": client.redirect_uris.split()[0],
+            "scope": "openid",
+            "state": "par-state",
+            "nonce": "n-par",
+            "acr_values": authn.ACR_MFA,
+        },
+        HTTP_AUTHORIZATION=client_auth_header(client, secret),
+    )
+    assert pushed.status_code == 201, pushed.content
+    request_uri = pushed.json()["request_uri"]
+    url = f"{AUTHORIZE}?{urlencode({'client_id': client.client_id, 'request_uri': request_uri})}"
+
+    location, params = step_up_location(browser.get(url))
+
+    back = params["next"]
+    assert set(parse_qs(urlsplit(back).query)) == {"client_id", "request_uri"}
+    assert "n-par" not in back and request_uri not in back
+    assert browser.post(location, {"token": code(key, 1)})["Location"] == back
+    claims = finish(browser, api_client, client, secret, back)
+    assert claims["acr"] == authn.ACR_MFA and claims["nonce"] == "n-par"

@@ -122,7 +122,7 @@ class AuthorizationView(dot_views.AuthorizationView):
                     state=credentials.get("state"),
                 )
                 raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
-            url = adapter.step_up_url(request, acr=decision.acr, next_url=request.get_full_path())
+            url = adapter.step_up_url(request, acr=decision.acr, next_url=self.way_back())
             if url:
                 raise LevelNotReached(HttpResponseRedirect(url))
             decision = decide(list)  # the project offers no step-up page: nothing is reachable
@@ -136,6 +136,13 @@ class AuthorizationView(dot_views.AuthorizationView):
             # client they could not, rather than sending them back empty-handed without a word.
             raise LevelNotReached(self.second_factor_required_page(request, error, adapter))
         raise error
+
+    def way_back(self) -> str:
+        """This authorization request's URL, to come back to after a page of the project's: a pushed
+        request (RFC 9126) is pushed again server-side, as for a sign-in (``sign_in_redirect``)."""
+        if self.client is not None and par.came_pushed(self.request):
+            return par.pushed_again(self.request, self.client)
+        return self.request.get_full_path()
 
     def second_factor_required_page(self, request, error, adapter):
         """The page telling a user without a second factor that this client requires one."""
