@@ -215,9 +215,15 @@ class BearerAuthentication(OAuth2Authentication):
         """A JWT access token (RFC 9068) verified here, without a query (``jwt_access.verify``: the
         server's keys, typ, alg, iss, exp, and the revocation marks in one cache round trip), then
         held to this resource's audience. ``request.user`` is the token's user, read from the
-        database only if a view uses more of it than its primary key (``jwt_access.deferred_user``)."""
+        database only if a view uses more of it than its primary key (``jwt_access.deferred_user``).
+
+        A view that reads the shared cache for the token's user names those entries in
+        ``prefetch_cache_keys(request, user_pk)``: they are fetched in the marks' round trip and
+        left in ``request.cache_reads`` (a ``jwt_access.CacheReads``, whose ``get_many`` the view
+        calls instead of the cache's)."""
+        reads = self.cache_reads(request)
         try:
-            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
+            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request), reads=reads)
         except jwt_access.RefusedToken as refusal:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
             raise exceptions.AuthenticationFailed(refusal.detail()) from None
@@ -230,7 +236,21 @@ class BearerAuthentication(OAuth2Authentication):
             )
         access_token = jwt_access.access_token_from_claims(claims)
         self.refuse_other_audiences(request, access_token)
+        if reads is not None:
+            request.cache_reads = reads
         return access_token.user, access_token
+
+    @staticmethod
+    def cache_reads(request) -> jwt_access.CacheReads | None:
+        """The view's ``prefetch_cache_keys`` as a ``CacheReads``, when it has one."""
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        keys = getattr(view, "prefetch_cache_keys", None)
+        if keys is None:
+            return None
+        # A client-credentials token's sub is its client (RFC 9068 §2.2): no user's entries.
+        return jwt_access.CacheReads(
+            lambda claims: keys(request, claims["sub"]) if claims["sub"] != claims["client_id"] else []
+        )
 
     def dpop_challenge(self, request) -> str | None:
         """The DPoP challenge when DPoP refused the request (``refuse_dpop``), else None."""
