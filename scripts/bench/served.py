@@ -699,7 +699,8 @@ def main(argv=None):
             finally:
                 project.stop()
                 baseline.stop()
-        harness.report("", table(rows, counts))
+        if rows:
+            harness.report("", table(rows, counts))
         if dpop_rows is not None:
             harness.report(dpop_table(dpop_rows, counts, proof_verification_us(seeded)))
     if args.growth or args.growth_only:
