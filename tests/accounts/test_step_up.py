@@ -75,7 +75,7 @@ def finish(browser, api_client, client, secret, url):
     form = {field: page.context["form"][field].value() or "" for field in page.context["form"].fields}
     form["allow"] = "Allow"
     response = browser.post(AUTHORIZE, {k: v for k, v in form.items() if v != ""})
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     tokens = exchange_code(api_client, client, secret, query(response["Location"])["code"])
     assert tokens.status_code == 200, tokens.content
     return id_token_claims(api_client, tokens.json()["id_token"])
