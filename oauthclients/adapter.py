@@ -19,6 +19,7 @@ grants only and ``sid`` values derived from the session key, and sends no logout
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -35,6 +36,16 @@ class EndedSession(Protocol):
 
     user_id: Any  # the primary key of the user who was signed in
     public_id: str  # the session's sid: what ``session_id(request)`` returned for it
+
+
+@dataclass(frozen=True)
+class PasswordGrantToken:
+    """What ``OAuthClientsAdapter.password_grant_token`` found: the token's ``user`` (None when the
+    token is not usable: unknown, expired, revoked, or another account's) and the ``scopes`` it
+    holds, which bound the scopes of the tokens the password grant issues with it."""
+
+    user: Any
+    scopes: frozenset[str] = frozenset()
 
 
 class OAuthClientsAdapter:
@@ -77,6 +88,17 @@ class OAuthClientsAdapter:
 
         Default: ``(True, "")``, the password is enough."""
         return True, ""
+
+    def password_grant_token(self, username: str, password: str) -> PasswordGrantToken | None:
+        """A token the project accepts as the password grant's ``password`` instead of the
+        password (e.g. a personal access token, which a user with a second factor uses where only
+        a password fits), or None when ``password`` is not such a token: it is then checked as a
+        password. A token found is not held to ``password_grant_allowed`` (it is the alternative
+        that method names); the tokens issued with it get no more than its ``scopes`` and stand
+        for no sign-in (no ``acr``: the API's step-up requirements refuse them).
+
+        Default: None, every password is a password."""
+        return None
 
     def email_verified(self, user) -> bool:
         """Whether ``user``'s current e-mail address was verified (the ``email_verified`` claim).

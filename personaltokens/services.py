@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 
+from beerlocker_api import stepup
 from oauthclients.conf import app_settings as oauthclients_settings
 from personaltokens import conf
 from personaltokens.models import PersonalAccessToken, looks_like_token, token_digest, token_new
@@ -18,8 +19,15 @@ from personaltokens.signals import token_created, token_revoked
 
 def scope_choices() -> dict[str, str]:
     """{scope: description} a token may be given: the API's scopes a user holds, not ``openid``
-    (nothing to sign in to), application-only scopes or a client registration's own."""
-    refused = {"openid", oauth2_settings.DCR_REGISTRATION_SCOPE, *oauthclients_settings.APP_SCOPES}
+    (nothing to sign in to), application-only scopes, a client registration's own, or a scope
+    that needs a level or a recent sign-in (``BEERLOCKER_API["STEP_UP_SCOPES"]``: a personal
+    access token stands for no sign-in, so the API would refuse it those)."""
+    refused = {
+        "openid",
+        oauth2_settings.DCR_REGISTRATION_SCOPE,
+        *oauthclients_settings.APP_SCOPES,
+        *stepup.stepped_up_scopes(),
+    }
     return {name: text for name, text in get_scopes_backend().get_all_scopes().items() if name not in refused}
 
 

@@ -43,7 +43,7 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import audience, codes, devices, dpop, rotation
+from oauthclients.oauth2.tokens import audience, codes, devices, dpop, rotation, sign_in
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE)
@@ -78,14 +78,32 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             return False  # never a username, and a DataError on PostgreSQL (see load_client)
         # The password grant is a door to every account: limited like the sign-in page (the
         # failure itself is counted by django-axes through Django's authenticate()).
-        if wait := limits.user_wait(self.build_http_request(request), username):
+        http_request = self.build_http_request(request)
+        if wait := limits.user_wait(http_request, username):
             raise limits.OAuthTooManyAttempts(wait, request=request)
+        adapter = get_adapter()
+        # A token the project accepts in the password's place (a personal access token): the
+        # alternative for an account that needs more than a password.
+        substitute = adapter.password_grant_token(username, password)
+        if substitute is not None:
+            if substitute.user is None or not substitute.user.is_active:
+                limits.password_failed(http_request, username)  # counted as a wrong password
+                raise errors.InvalidGrantError(
+                    description="The token given as the password is invalid, expired or revoked, "
+                    "or belongs to another account.",
+                    request=request,
+                )
+            request.user = substitute.user
+            request.password_grant_scopes = substitute.scopes
+            sign_in.no_sign_in(request)
+            return True
         if not super().validate_user(username, password, client, request, *args, **kwargs):
             return False
         # The project may want more than a password for this account (a second factor).
-        allowed, description = get_adapter().password_grant_allowed(request.user)
+        allowed, description = adapter.password_grant_allowed(request.user)
         if not allowed:
             raise errors.InvalidGrantError(description=description, request=request)
+        sign_in.password_sign_in(request)
         return True
 
     def authenticate_client(self, request, *args, **kwargs):
@@ -165,6 +183,15 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             scopes = request.scopes = [scope for scope in scopes if scope in known]
         if not scopes or not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return False
+        bound = getattr(request, "password_grant_scopes", None)
+        if bound is not None and not set(scopes) <= bound:
+            # Refused rather than narrowed: a script asking for more than its token holds is told
+            # which scopes, instead of failing later at the API with a token that lacks them.
+            raise errors.InvalidScopeError(
+                description="The token given as the password does not hold these scopes: "
+                + " ".join(sorted(set(scopes) - bound)),
+                request=request,
+            )
         if "openid" in scopes and client.algorithm not in server_signing_algs():
             # ID tokens are signed with one of the server's keys (oauthclients.keys): a client
             # without an algorithm (DOT's "no OpenID Connect"), with DOT's HS256, or with one
@@ -175,7 +202,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def get_default_scopes(self, client_id, request, *args, **kwargs):
         # A request without ``scope`` gets what the client registered (RFC 6749 §3.3).
         known = set(get_scopes_backend().get_all_scopes())
-        return sorted(request.client.allowed_scopes(request.grant_type) & known)
+        # With a token as the password: no more than it holds.
+        bound = getattr(request, "password_grant_scopes", None) or known
+        return sorted(request.client.allowed_scopes(request.grant_type) & known & bound)
 
     # --- Authorization codes: stored as checksums (codes.py), spent with the tokens they buy --
 
@@ -267,11 +296,15 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # RFC 9449: the key the tokens are bound to, once the code's or refresh token's binding
         # and the client's registration allow it; bound in the transaction that saves them.
         jkt = dpop.token_request_jkt(request)
+        # RFC 9470: the sign-in behind the tokens, decided before a rotation deletes the access
+        # token a refresh reads it from; kept with the access token in the transaction saving it.
+        auth_time, acr = sign_in.token_request_sign_in(request)
 
         def save_bound(save):
             def run():
                 saved = save()
                 dpop.bind_issued(jkt, token, request)
+                sign_in.record_issued(token, request)
                 return saved
 
             return run
@@ -305,7 +338,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 return save_bound(lambda: compat.save_lone_access_token(self, token, request))()
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
-            if jkt is None:
+            if jkt is None and auth_time is None and not acr:
                 return dot_save()
             with transaction.atomic():
                 return save_bound(dot_save)()

@@ -113,8 +113,7 @@ def token_generator(validator, opaque):
 
 def access_token_claims(request, audience: list[str]) -> dict:
     """RFC 9068 §2.2's claims for the token this request is issued."""
-    from oauthclients.oauth2.oidc import authn
-    from oauthclients.oauth2.tokens import codes
+    from oauthclients.oauth2.tokens import sign_in
 
     client = request.client
     now = int(time.time())
@@ -131,10 +130,9 @@ def access_token_claims(request, audience: list[str]) -> dict:
         "scope": " ".join(request.scopes or []),
     }
     if user is not None:
-        # §2.2.1: how and when the user signed in, when known (as the ID token says it).
-        code = getattr(request, "code", None)
-        record = codes.code_authentication(codes.code_grant(request, code)) if code else None
-        auth_time, acr = authn.id_token_authentication(request, record)
+        # §2.2.1: how and when the user signed in, when known (as the ID token says it; a password
+        # grant's password too): what the API's step-up (RFC 9470) reads.
+        auth_time, acr = sign_in.token_request_sign_in(request)
         if auth_time is not None:
             claims["auth_time"] = int(auth_time)
         if acr:
