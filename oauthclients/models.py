@@ -421,3 +421,21 @@ class AccessTokenSignIn(models.Model):
 
     def __str__(self):
         return f"Sign-in behind access token #{self.pk}"
+
+
+class DeviceGrantSignIn(models.Model):
+    """How and when the user who allowed a device (RFC 8628) had signed in to the browser that
+    allowed it: the sign-in behind the device's tokens (``oauthclients.oauth2.tokens.sign_in``).
+    Deleted with the device grant when the device code is spent."""
+
+    grant = models.OneToOneField(
+        oauth2_settings.DEVICE_GRANT_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=SIGN_IN_RELATED_NAME,
+    )
+    acr = models.CharField(max_length=100, blank=True)
+    auth_time = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sign-in behind device grant #{self.pk}"

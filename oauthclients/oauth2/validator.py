@@ -375,6 +375,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 return None  # allowed just before the account was deactivated: no token
             request.user = grant.user
             request.scopes = grant.scope.split()
+            sign_in.device_sign_in(request, grant)
         return status
 
     # --- Refresh tokens: idle expiry -----------------------------------------------------------

@@ -5,6 +5,7 @@ access tokens alike, and without a query of its own."""
 
 import hashlib
 import time
+from urllib.parse import urlencode
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -13,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model
 
 from lockers.models import Beer
-from oauthclients.grants import AUTHORIZATION_CODE, PASSWORD, REFRESH_TOKEN
-from oauthclients.models import AccessTokenBinding, AccessTokenSignIn
+from oauthclients.grants import AUTHORIZATION_CODE, DEVICE_CODE, PASSWORD, REFRESH_TOKEN
+from oauthclients.models import AccessTokenBinding, AccessTokenSignIn, DeviceGrantSignIn
 from oauthclients.oauth2.oidc import authn
 from personaltokens.services import scope_choices, token_create
 from tests.factories import PASSWORD as USER_PASSWORD
@@ -326,3 +327,41 @@ def test_the_check_adds_no_query_to_an_opaque_tokens_request(user, app, api_clie
     assert count(strong) == without  # the sign-in came with the token, in the same query
     status, refused_queries = count(weak)
     assert (status, refused_queries) == (401, 1)  # the token lookup alone
+
+
+# --- The device flow (RFC 8628) ----------------------------------------------------------------------
+
+
+def device_tokens(browser, api_client, client):
+    """A CLI's device flow, allowed in ``browser``: the token response."""
+    started = api_client.post(
+        "/api/oauth2/device_authorization",
+        urlencode({"client_id": client.client_id, "scope": SCOPE}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert started.status_code == 200, started.content
+    started = started.json()
+    entered = browser.post("/api/oauth2/device", {"user_code": started["user_code"]})
+    assert entered.status_code == 302, entered.content
+    allowed = browser.post(entered["Location"], {"allow": "Allow"})
+    assert allowed.status_code == 200, allowed.content
+    response = api_client.post(
+        "/api/oauth2/token",
+        {"grant_type": DEVICE_CODE, "device_code": started["device_code"], "client_id": client.client_id},
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_a_device_token_stands_for_the_sign_in_of_the_browser_that_allowed_it(
+    user, api_client, writes_need_mfa
+):
+    cli, _secret = make_client(secret=False, grant_types=[DEVICE_CODE, REFRESH_TOKEN], scope=SCOPE)
+    weak = device_tokens(password_sign_in(user), api_client, cli)["access_token"]
+    assert write(weak)["WWW-Authenticate"] == MFA_CHALLENGE
+
+    key, _codes = add_authenticator(signed_in_with_password(user))
+    strong = device_tokens(mfa_sign_in(user, key), api_client, cli)["access_token"]
+
+    assert write(strong).status_code == 201
+    assert not DeviceGrantSignIn.objects.exists()  # spent with the device code

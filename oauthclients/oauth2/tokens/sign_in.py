@@ -8,8 +8,10 @@ Which sign-in a token request's tokens stand for (``token_request_sign_in``), by
   that started the family (``AuthorizationCodeRedemption``): a refresh never raises the level;
 - password grant: a password, now (``ACR_PASSWORD``); with a personal access token as the
   password (``OAuthClientsAdapter.password_grant_token``): none, a token stands for no sign-in;
-- client credentials: none (no user); token exchange and the device grant: none recorded, so no
-  step-up requirement is met by their tokens (a user steps up through the authorization endpoint).
+- device grant (RFC 8628): the sign-in of the browser that allowed the device
+  (``DeviceGrantSignIn``);
+- client credentials: none (no user); token exchange: none (a provider's token, one factor, and
+  no sign-in here), so no step-up requirement is met by its tokens.
 
 A JWT access token carries it as ``acr`` and ``auth_time`` claims (``jwt_access``); every token
 with a known sign-in also gets an ``AccessTokenSignIn`` row, saved in the transaction that saves
@@ -20,6 +22,9 @@ import hashlib
 import time
 from datetime import UTC, datetime
 
+from django.core.exceptions import ObjectDoesNotExist
+
+from beerlocker_api.stepup import SIGN_IN_RELATED_NAME
 from oauthclients.grants import CLIENT_CREDENTIALS, REFRESH_TOKEN
 from oauthclients.models import AccessTokenSignIn
 
@@ -38,6 +43,20 @@ def password_sign_in(request) -> None:
 def no_sign_in(request) -> None:
     """The grant's credential stands for no sign-in (a personal access token as the password)."""
     setattr(request, GRANT_SIGN_IN, (None, None))
+
+
+def device_sign_in(request, grant) -> None:
+    """A device's tokens stand for the sign-in of the browser that allowed it (read with the grant
+    by ``devices.device_poll``: no query), or for none when it was not known."""
+    try:
+        row = getattr(grant, SIGN_IN_RELATED_NAME)
+    except ObjectDoesNotExist:
+        row = None
+    if row is None:
+        setattr(request, GRANT_SIGN_IN, (None, None))
+        return
+    auth_time = int(row.auth_time.timestamp()) if row.auth_time else None
+    setattr(request, GRANT_SIGN_IN, (auth_time, row.acr or None))
 
 
 def _refresh_sign_in(request) -> tuple[int | None, str | None] | None:
