@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from oauth2_provider.models import get_access_token_model
 
 from lockers.models import Beer
-from oauthclients.grants import AUTHORIZATION_CODE, DEVICE_CODE, PASSWORD, REFRESH_TOKEN
+from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, PASSWORD, REFRESH_TOKEN
 from oauthclients.models import AccessTokenBinding, AccessTokenSignIn, DeviceGrantSignIn
 from oauthclients.oauth2.oidc import authn
 from personaltokens.services import scope_choices, token_create
@@ -23,7 +23,9 @@ from tests.factories import make_client
 from tests.support.dpop import make_proof, new_key
 from tests.support.http import bearer_api, signed_in_with_password
 from tests.support.oauth import (
+    INTROSPECT,
     authorize_url,
+    client_post,
     exchange_code,
     mint_tokens,
     query,
@@ -365,3 +367,20 @@ def test_a_device_token_stands_for_the_sign_in_of_the_browser_that_allowed_it(
 
     assert write(strong).status_code == 201
     assert not DeviceGrantSignIn.objects.exists()  # spent with the device code
+
+
+def test_introspection_tells_a_resource_server_the_sign_in_in_the_same_query(user, app, api_client):
+    token = tokens(password_sign_in(user), api_client, app)["access_token"]
+    resource_server, secret = make_client(grant_types=[CLIENT_CREDENTIALS], allow_introspection=True)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client_post(api_client, INTROSPECT, resource_server, secret, token=token)
+
+    body = response.json()
+    assert body["active"] is True and body["acr"] == authn.ACR_PASSWORD
+    assert abs(body["auth_time"] - time.time()) < 60
+    # The introspecting client; the token with its user, client, binding and sign-in.
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("SELECT")]) == 2
+    minted = mint_tokens(user, scope=SCOPE)["access_token"]  # no sign-in behind it: nothing said
+    said = client_post(api_client, INTROSPECT, resource_server, secret, token=minted).json()
+    assert said["active"] is True and "acr" not in said and "auth_time" not in said
