@@ -126,6 +126,10 @@ FIELDS: tuple[MetadataField, ...] = (
     ),
     # RFC 9126 §6: the authorization endpoint accepts this client's requests only when pushed.
     MetadataField("require_pushed_authorization_requests", Kind.BOOL, default=False, **_SHOWN),
+    # OIDC Registration §2: the acr values asked for when a request names none (voluntary), and
+    # this server's own member: the lowest level the client accepts (oauthclients.oauth2.oidc.authn).
+    MetadataField("default_acr_values", Kind.LIST, default=(), space_separated=True, optional=True, **_SHOWN),
+    MetadataField("minimum_acr", Kind.CHOICE, default="", optional=True, **_SHOWN),
     # RFC 7591 §2 display URLs, shown on the consent page, never fetched by the server.
     MetadataField("logo_uri", Kind.TEXT, default="", optional=True),
     MetadataField("policy_uri", Kind.TEXT, default="", optional=True),

@@ -95,6 +95,13 @@ class Client(AbstractApplication):
     # REQUIRE_PUSHED_AUTHORIZATION_REQUESTS makes it so for every client).
     require_pushed_authorization_requests = models.BooleanField(default=False)
 
+    # OIDC Registration §2: the acr values asked for when a request names none (space-separated,
+    # in order of preference; voluntary, like acr_values).
+    default_acr_values = models.TextField(blank=True, default="")
+    # The lowest level this client accepts (empty: any): a sign-in below it is stepped up, or the
+    # client hears unmet_authentication_requirements (oauthclients.oauth2.oidc.authn).
+    minimum_acr = models.CharField(max_length=100, blank=True, default="")
+
     # OIDC Registration's id_token_signed_response_alg, in DOT's column: what signs this client's
     # ID tokens (oauthclients.keys). DOT's default is "no OpenID Connect"; ours is RS256. "" still
     # means no OpenID Connect, as in DOT; HS256 is DOT's, never offered by registration.
