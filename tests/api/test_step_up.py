@@ -4,8 +4,9 @@ answers a token whose sign-in falls short with 401 ``insufficient_user_authentic
 access tokens alike, and without a query of its own."""
 
 import hashlib
+import re
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -384,3 +385,36 @@ def test_introspection_tells_a_resource_server_the_sign_in_in_the_same_query(use
     minted = mint_tokens(user, scope=SCOPE)["access_token"]  # no sign-in behind it: nothing said
     said = client_post(api_client, INTROSPECT, resource_server, secret, token=minted).json()
     assert said["active"] is True and "acr" not in said and "auth_time" not in said
+
+
+# --- The whole journey -------------------------------------------------------------------------------
+
+
+def challenge_params(header: str) -> dict:
+    """The auth-params of a WWW-Authenticate challenge, as a client parses them."""
+    return dict(re.findall(r'(\w+)="([^"]*)"', header))
+
+
+def test_a_client_follows_the_challenge_to_the_step_up_page_and_back(user, app, api_client, writes_need_mfa):
+    """RFC 9470 §4-5: the client reads acr_values from the 401, sends the user to the authorization
+    endpoint with them; the signed-in user confirms with the app's code (no password again); the
+    new token passes where the old one was refused."""
+    client, secret = app
+    browser = password_sign_in(user)
+    key, _codes = add_authenticator(browser)  # the session stays at the password level
+    weak = tokens(browser, api_client, app)["access_token"]
+    refused = write(weak)
+    asked = challenge_params(refused["WWW-Authenticate"])
+    assert asked["error"] == "insufficient_user_authentication"
+
+    url = authorize_url(client, scope=SCOPE, acr_values=asked["acr_values"])
+    sent = browser.get(url)
+    assert sent.status_code == 302 and urlsplit(sent["Location"]).path == "/accounts/login/step-up/"
+    confirmed = browser.post(sent["Location"], {"token": code(key, 1)})
+    assert confirmed.status_code == 302 and confirmed["Location"] == url
+    back = browser.get(url)
+    assert back.status_code == 302  # the consent is remembered: straight back with a code
+    strong = exchange_code(api_client, client, secret, query(back["Location"])["code"]).json()["access_token"]
+
+    assert write(strong).status_code == 201
+    assert Beer.objects.count() == 1
