@@ -44,7 +44,19 @@ class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
         token = personal_tokens.token_usable(password)
         if token is None or token.user.get_username() != username:
             return PasswordGrantToken(user=None)
-        return PasswordGrantToken(user=token.user, scopes=frozenset(token.scopes))
+        return PasswordGrantToken(
+            user=token.user, scopes=frozenset(token.scopes), expires=token.expires, source=token
+        )
+
+    def password_grant_tokens_issued(self, source, *, access_token, refresh_token) -> None:
+        """Linked to the personal access token: revoking it revokes them."""
+        personal_tokens.issued_tokens_link(
+            token=source, access_token=access_token, refresh_token=refresh_token
+        )
+
+    def refresh_token_expires(self, refresh_token):
+        """A family issued with a personal access token stops when the token expires."""
+        return personal_tokens.refresh_token_expires(refresh_token)
 
     def email_verified(self, user) -> bool:
         """True only for an address verified by following its e-mailed link."""

@@ -43,7 +43,7 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import audience, codes, devices, dpop, rotation, sign_in
+from oauthclients.oauth2.tokens import audience, codes, devices, dpop, jwt_access, rotation, sign_in
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE)
@@ -95,6 +95,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 )
             request.user = substitute.user
             request.password_grant_scopes = substitute.scopes
+            # The tokens issued with it never outlive it, and are linked to it (save_bearer_token).
+            setattr(request, jwt_access.LIFETIME_BOUND, substitute.expires)
+            request.password_grant_source = substitute.source
             sign_in.no_sign_in(request)
             return True
         if not super().validate_user(username, password, client, request, *args, **kwargs):
@@ -300,11 +303,15 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # token a refresh reads it from; kept with the access token in the transaction saving it.
         auth_time, acr = sign_in.token_request_sign_in(request)
 
+        source = getattr(request, "password_grant_source", None)
+
         def save_bound(save):
             def run():
                 saved = save()
                 dpop.bind_issued(jkt, token, request)
                 sign_in.record_issued(token, request)
+                if source is not None:
+                    _link_issued(source, token)
                 return saved
 
             return run
@@ -338,7 +345,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 return save_bound(lambda: compat.save_lone_access_token(self, token, request))()
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
-            if jkt is None and auth_time is None and not acr:
+            if jkt is None and auth_time is None and not acr and source is None:
                 return dot_save()
             with transaction.atomic():
                 return save_bound(dot_save)()
@@ -392,6 +399,11 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # Rotation would otherwise keep a deactivated user's session alive for ever.
         if account_disabled(request.user):
             return False
+        # Nor outlive the credential the family was first issued with (a personal access token).
+        bound = get_adapter().refresh_token_expires(request.refresh_token_instance)
+        if bound is not None and bound <= timezone.now():
+            return False
+        setattr(request, jwt_access.LIFETIME_BOUND, bound)
         # Nothing left that the client may still ask for: no token rather than an empty one.
         return bool(self.get_original_scopes(refresh_token, request).split())
 
@@ -474,6 +486,18 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         if sid:
             id_claims["sid"] = sid
         return id_claims, expiration_time
+
+
+def _link_issued(source, token: dict) -> None:
+    """Hand the project the rows the password grant has just saved with its ``source``."""
+    from oauthclients.oauth2.compat import issued_access_token
+
+    access_token = issued_access_token.get()
+    checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+    if access_token is None or access_token.token_checksum != checksum:
+        return  # nothing saved by this request
+    refresh_token = get_refresh_token_model().objects.filter(access_token=access_token).first()
+    get_adapter().password_grant_tokens_issued(source, access_token=access_token, refresh_token=refresh_token)
 
 
 def announce_reuse(refresh_token: str, client: Client) -> None:

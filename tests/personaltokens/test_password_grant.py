@@ -4,7 +4,10 @@ access token in the password's place, held to the token's scopes."""
 
 from datetime import timedelta
 
+import jwt as pyjwt
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
@@ -12,11 +15,11 @@ from oauthclients.grants import PASSWORD as PASSWORD_GRANT
 from oauthclients.grants import REFRESH_TOKEN
 from oauthclients.models import AccessTokenSignIn
 from oauthclients.oauth2.oidc import authn
-from personaltokens.models import PersonalAccessToken
+from personaltokens.models import IssuedTokens, PersonalAccessToken
 from personaltokens.services import token_create, token_revoke
 from tests.factories import PASSWORD, make_client
 from tests.support.http import basic_api, bearer_api, signed_in_with_password
-from tests.support.oauth import token_request
+from tests.support.oauth import exchange_code, mint_code, refresh, token_request
 from tests.support.otp import add_authenticator
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +176,133 @@ def test_http_basic_refuses_the_password_and_accepts_the_token(two_factor_user, 
 
     assert refused.status_code == 401 and refused.json() == {"detail": REFUSAL}
     assert accepted.status_code == 200 and accepted.json()["results"] == []
+
+
+# --- What revoking (or the expiry of) a personal access token ends --------------------------------
+
+FORMATS = ["opaque", "jwt"]
+
+
+def script_client(access_token_format):
+    return make_client(
+        grant_types=[PASSWORD_GRANT, REFRESH_TOKEN],
+        scope="beers:read beers:write",
+        access_token_format=access_token_format,
+    )
+
+
+def tokens_from(api_client, app, user, token):
+    response = password_grant(api_client, app, user.username, token)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def revoke_by(how, user, row):
+    """Revoke ``row`` the way its owner does: the account page or the API."""
+    if how == "page":
+        assert signed_in_with_password(user).post(f"/account/tokens/{row.pk}/revoke/").status_code == 302
+    else:
+        assert basic_api(user.username, PASSWORD).delete(f"/api/me/tokens/{row.pk}").status_code == 204
+    assert not PersonalAccessToken.objects.filter(pk=row.pk).exists()
+
+
+def refused_refresh(api_client, app, refresh_token):
+    client, secret = app
+    response = refresh(api_client, client, secret, refresh_token)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("access_token_format", FORMATS)
+@pytest.mark.parametrize("how", ["page", "api"])
+def test_revoking_the_token_ends_every_token_issued_with_it(user, api_client, access_token_format, how):
+    app = script_client(access_token_format)
+    row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    first = tokens_from(api_client, app, user, token)
+    # A refresh keeps the link: what it issues goes with the personal access token too.
+    client, secret = app
+    refreshed = refresh(api_client, client, secret, first["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.content
+    issued = refreshed.json()
+    second = tokens_from(api_client, app, user, token)
+    assert bearer_api(issued["access_token"]).get("/api/beers").status_code == 200
+    assert bearer_api(second["access_token"]).get("/api/beers").status_code == 200
+
+    revoke_by(how, user, row)
+
+    for tokens in (issued, second):
+        response = bearer_api(tokens["access_token"]).get("/api/beers")
+        assert response.status_code == 401, response.content
+        refused_refresh(api_client, app, tokens["refresh_token"])
+    assert not AccessToken.objects.filter(user=user).exists()
+    assert not get_refresh_token_model().objects.filter(user=user, revoked__isnull=True).exists()
+    assert not IssuedTokens.objects.exists()
+
+
+def test_tokens_the_user_got_another_way_are_untouched(user, api_client):
+    app = script_client("opaque")
+    row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    from_token = tokens_from(api_client, app, user, token)
+    by_password = password_grant(api_client, app, user.username, PASSWORD, scope="beers:read").json()
+    browser_client, browser_secret = make_client(scope="beers:read")
+    code_flow = exchange_code(api_client, browser_client, browser_secret, mint_code(user, browser_client))
+    assert code_flow.status_code == 200, code_flow.content
+
+    token_revoke(token=row)
+
+    assert bearer_api(from_token["access_token"]).get("/api/beers").status_code == 401
+    for other in (by_password, code_flow.json()):
+        assert bearer_api(other["access_token"]).get("/api/beers").status_code == 200
+    client, secret = browser_client, browser_secret
+    assert refresh(api_client, client, secret, code_flow.json()["refresh_token"]).status_code == 200
+    assert refresh(api_client, *app, by_password["refresh_token"]).status_code == 200
+
+
+def test_the_api_reads_a_linked_token_in_as_many_queries_as_any_other(user, api_client):
+    app = script_client("opaque")
+    _row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    from_token = tokens_from(api_client, app, user, token)["access_token"]
+    by_password = password_grant(api_client, app, user.username, PASSWORD, scope="beers:read").json()
+
+    counts = []
+    for access_token in (by_password["access_token"], from_token):
+        api = bearer_api(access_token)
+        assert api.get("/api/beers").status_code == 200  # caches warmed alike
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/beers").status_code == 200
+        counts.append(len(queries))
+
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("access_token_format", FORMATS)
+def test_a_token_expiring_sooner_clamps_what_it_issues(user, api_client, access_token_format):
+    app = script_client(access_token_format)
+    row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    ends = timezone.now() + timedelta(seconds=120)
+    PersonalAccessToken.objects.filter(pk=row.pk).update(expires=ends)
+
+    issued = tokens_from(api_client, app, user, token)
+
+    assert 100 < issued["expires_in"] <= 120
+    stored = AccessToken.objects.get(user=user)
+    assert stored.expires <= ends
+    if access_token_format == "jwt":
+        claims = pyjwt.decode(issued["access_token"], options={"verify_signature": False})
+        assert claims["exp"] <= ends.timestamp()
+    # A refresh before the end is clamped as well.
+    refreshed = refresh(api_client, *app, issued["refresh_token"])
+    assert refreshed.status_code == 200, refreshed.content
+    assert refreshed.json()["expires_in"] <= 120
+
+
+@pytest.mark.parametrize("access_token_format", FORMATS)
+def test_a_refresh_after_the_token_expired_is_invalid_grant(user, api_client, access_token_format):
+    app = script_client(access_token_format)
+    row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    issued = tokens_from(api_client, app, user, token)
+    PersonalAccessToken.objects.filter(pk=row.pk).update(expires=timezone.now() - timedelta(seconds=1))
+
+    refused_refresh(api_client, app, issued["refresh_token"])
+
+    assert AccessToken.objects.filter(user=user).count() == 1  # nothing new issued

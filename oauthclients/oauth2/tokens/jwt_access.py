@@ -97,13 +97,25 @@ def _decide(validator, request) -> list[str] | None:
     return resources
 
 
+# On an oauthlib request: the datetime the tokens it issues must not outlive (the credential
+# behind them stops then: ``OAuthClientsAdapter.password_grant_token``, ``refresh_token_expires``).
+LIFETIME_BOUND = "token_lifetime_bound"
+
+
 def token_expires_in(validator, default):
-    """oauthlib's ``expires_in``: ``JWT_ACCESS_TOKEN_EXPIRE_SECONDS`` for a JWT, else ``default``."""
+    """oauthlib's ``expires_in``: ``JWT_ACCESS_TOKEN_EXPIRE_SECONDS`` for a JWT, else ``default``;
+    never past the request's ``LIFETIME_BOUND``. The JWT's ``exp``, the row's expiry and the
+    response's ``expires_in`` all read this one number."""
 
     def expires_in(request) -> int:
         if _decide(validator, request) is not None:
-            return conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
-        return default(request) if callable(default) else default
+            seconds = conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
+        else:
+            seconds = default(request) if callable(default) else default
+        bound = getattr(request, LIFETIME_BOUND, None)
+        if bound is not None:
+            seconds = max(0, min(seconds, int((bound - timezone.now()).total_seconds())))
+        return seconds
 
     return expires_in
 
