@@ -306,3 +306,23 @@ def test_a_refresh_after_the_token_expired_is_invalid_grant(user, api_client, ac
     refused_refresh(api_client, app, issued["refresh_token"])
 
     assert AccessToken.objects.filter(user=user).count() == 1  # nothing new issued
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_administrators_delete_revokes_them_too(user, api_client, admin_client, bulk):
+    app = script_client("jwt")
+    row, token = token_create(user=user, name="script", scopes=["beers:read"], lifetime_days=7)
+    issued = tokens_from(api_client, app, user, token)
+    changelist = "/admin/personaltokens/personalaccesstoken/"
+
+    if bulk:
+        response = admin_client.post(
+            changelist, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+        )
+    else:
+        response = admin_client.post(f"{changelist}{row.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not PersonalAccessToken.objects.filter(pk=row.pk).exists()
+    assert bearer_api(issued["access_token"]).get("/api/beers").status_code == 401
+    refused_refresh(api_client, app, issued["refresh_token"])
