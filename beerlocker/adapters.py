@@ -12,6 +12,9 @@ from accounts import emails, factors, services
 from accounts.models import UserSession
 from accounts.sessions import session_public_id
 from accounts.signals import session_ended
+from oauthclients.adapter import PasswordGrantToken
+from personaltokens import services as personal_tokens
+from personaltokens.models import looks_like_token
 from socialaccounts.adapter import SessionPredicate, SocialAccountsAdapter
 from socialaccounts.grants import TokenExchangeAdapter
 
@@ -31,6 +34,29 @@ class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
         """Not for a user with a second factor, which the password grant cannot ask for."""
         refusal = factors.password_only_refusal(user)
         return refusal is None, refusal or ""
+
+    def password_grant_token(self, username: str, password: str) -> PasswordGrantToken | None:
+        """A personal access token as the password (the way a user with a second factor uses the
+        password grant): its user, if it is usable and ``username``'s, and its scopes. Using it
+        counts as its use (``last_used``)."""
+        if not looks_like_token(password):
+            return None
+        token = personal_tokens.token_usable(password)
+        if token is None or token.user.get_username() != username:
+            return PasswordGrantToken(user=None)
+        return PasswordGrantToken(
+            user=token.user, scopes=frozenset(token.scopes), expires=token.expires, source=token
+        )
+
+    def password_grant_tokens_issued(self, source, *, access_token, refresh_token) -> None:
+        """Linked to the personal access token: revoking it revokes them."""
+        personal_tokens.issued_tokens_link(
+            token=source, access_token=access_token, refresh_token=refresh_token
+        )
+
+    def refresh_token_expires(self, refresh_token):
+        """A family issued with a personal access token stops when the token expires."""
+        return personal_tokens.refresh_token_expires(refresh_token)
 
     def email_verified(self, user) -> bool:
         """True only for an address verified by following its e-mailed link."""

@@ -331,8 +331,15 @@ REST_FRAMEWORK = {
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauthclients.Client"
 
 # The shared API policy (beerlocker_api.conf): HTTP Basic refuses a user with a second factor
-# (a password alone is one factor; Basic cannot ask for the other).
-BEERLOCKER_API = {"PASSWORD_ONLY_REFUSAL": "accounts.factors.password_only_refusal"}
+# (a password alone is one factor; Basic cannot ask for the other). Step-up at the API (RFC 9470,
+# docs/account-security.md): the order of the sign-in levels is the authorization server's; no
+# scope needs more than its token by default (STEP_UP_SCOPES, e.g. {"sessions:write": {"acr":
+# "urn:beerlocker:acr:mfa", "max_age": 600}}).
+BEERLOCKER_API = {
+    "PASSWORD_ONLY_REFUSAL": "accounts.factors.password_only_refusal",
+    "ACR_SATISFIES": "oauthclients.oauth2.oidc.authn.acr_satisfies",
+    "STEP_UP_SCOPES": {},
+}
 
 # oauthclients sets DOT's OAUTH2_PROVIDER defaults itself (oauthclients/conf.py: its server, the
 # fast client-secret hasher, PKCE S256, RFC 9207 iss and the other RFC 9700 gates, lifetimes,

@@ -13,7 +13,7 @@ from oauth2_provider.models import AbstractApplication, get_access_token_model, 
 from oauth2_provider.www_authenticate import build_bearer_challenge
 from rest_framework import authentication, exceptions
 
-from beerlocker_api import conf, dpop, jwt_access, limits, resource
+from beerlocker_api import conf, dpop, jwt_access, limits, resource, stepup
 from beerlocker_api.compiled import CompiledLookup, Part
 
 HEADER_ONLY_MESSAGE = gettext_noop(
@@ -62,10 +62,23 @@ def _binding_parts() -> list[Part]:
     return [Part(dpop.BINDING_RELATED_NAME, binding, (binding._meta.pk.attname, "jkt"))]
 
 
+def _sign_in_parts() -> list[Part]:
+    """The sign-in behind the access token (``stepup.SIGN_IN_RELATED_NAME``: its acr and
+    auth_time, RFC 9470), joined to the token's lookup when the model has one: the step-up check
+    then costs no query."""
+    try:
+        relation = get_access_token_model()._meta.get_field(stepup.SIGN_IN_RELATED_NAME)
+    except FieldDoesNotExist:
+        return []
+    sign_in = relation.related_model
+    return [Part(stepup.SIGN_IN_RELATED_NAME, sign_in, (sign_in._meta.pk.attname, "acr", "auth_time"))]
+
+
 @functools.cache
 def _access_token_lookup() -> CompiledLookup:
     """An access token by checksum, with what deciding whether it may be used right now reads:
-    its user (whole: it becomes ``request.user``), its DPoP binding (RFC 9449) and, when the client
+    its user (whole: it becomes ``request.user``), its DPoP binding (RFC 9449), the sign-in behind
+    it (RFC 9470 step-up) and, when the client
     model can refuse (DOT's ``is_usable`` is always True), the client's owner, whom
     ``Client.is_usable`` asks about. The client's other fields are left deferred: an API view never
     reads them."""
@@ -76,6 +89,7 @@ def _access_token_lookup() -> CompiledLookup:
         ),
         Part("user", user_model),
         *_binding_parts(),
+        *_sign_in_parts(),
     ]
     if _application_may_refuse():
         parts += [

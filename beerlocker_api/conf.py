@@ -32,6 +32,12 @@ DEFAULTS = {
     # FAPI 2.0 Security Profile §5.3.2.1: a JWT up to 10 s ahead of our clock is accepted.
     "DPOP_PROOF_FUTURE_SECONDS": 10,
     "DPOP_NONCE_SECONDS": 300,
+    # Step-up at the API (RFC 9470, beerlocker_api.stepup): {scope: {"acr": level, "max_age":
+    # seconds}}, what the sign-in behind a token must be for a request needing that scope; and a
+    # dotted path to ``acr_satisfies(achieved, wanted) -> bool``, the order of the levels (empty:
+    # only the same value satisfies). Empty: no scope asks for more than the token's scopes.
+    "STEP_UP_SCOPES": {},
+    "ACR_SATISFIES": "",
 }
 
 

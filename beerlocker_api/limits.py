@@ -166,6 +166,18 @@ def user_wait(request, username) -> int:
     return _wait(request, username)
 
 
+def password_failed(request, username) -> None:
+    """Count a wrong credential given in a password's place (a token as the password grant's
+    password) as a failed password for ``username`` from this address."""
+    if not enabled():
+        return
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.user_login_failed(
+        sender=password_failed, credentials={"username": username}, request=request
+    )
+
+
 def _client_name(client_id) -> str | None:
     # A request that names no client (e.g. an unreadable client assertion) counts against its
     # address alone, never a bucket every such client would share.

@@ -6,12 +6,15 @@ A view lists the token scopes it needs per kind of method::
 
 A user signed in with a password (Basic or session) has the user's full access. A bearer token
 must act for a user and hold every scope listed for the method; a kind of method with no entry
-is closed to bearer tokens.
+is closed to bearer tokens. A scope may also need a level or a recent sign-in behind the token
+(``BEERLOCKER_API["STEP_UP_SCOPES"]``, RFC 9470: ``beerlocker_api.stepup``).
 """
 
 from django.apps import apps
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
+
+from beerlocker_api import stepup
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -78,6 +81,7 @@ def require_token_scopes(request, view, token, *, refusal):
         raise exceptions.PermissionDenied(refusal)
     if not token.allow_scopes(scopes):
         raise InsufficientScope(scopes, resource_metadata=resource_metadata_url(request))
+    return scopes
 
 
 class IsUserWithTokenScope(permissions.BasePermission):
@@ -91,7 +95,7 @@ class IsUserWithTokenScope(permissions.BasePermission):
                 raise exceptions.PermissionDenied(
                     _("This token was issued to an application, not for a user, so it cannot act as one.")
                 )
-            require_token_scopes(
+            scopes = require_token_scopes(
                 request,
                 view,
                 token,
@@ -99,6 +103,8 @@ class IsUserWithTokenScope(permissions.BasePermission):
                     _("This endpoint does not accept bearer tokens; sign in with your username and password.")
                 ),
             )
+            # RFC 9470: a scope may need more of the sign-in behind the token than its scopes say.
+            stepup.require_sign_in(request, scopes, token)
         return bool(request.user and request.user.is_authenticated)
 
 

@@ -19,6 +19,8 @@ grants only and ``sid`` values derived from the session key, and sends no logout
 
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -35,6 +37,20 @@ class EndedSession(Protocol):
 
     user_id: Any  # the primary key of the user who was signed in
     public_id: str  # the session's sid: what ``session_id(request)`` returned for it
+
+
+@dataclass(frozen=True)
+class PasswordGrantToken:
+    """What ``OAuthClientsAdapter.password_grant_token`` found: the token's ``user`` (None when the
+    token is not usable: unknown, expired, revoked, or another account's) and the ``scopes`` it
+    holds, which bound the scopes of the tokens the password grant issues with it. ``expires``
+    bounds their lifetime too (None: no bound); ``source`` is the project's own handle on the token
+    (opaque here), handed back to ``password_grant_tokens_issued`` when tokens are issued with it."""
+
+    user: Any
+    scopes: frozenset[str] = frozenset()
+    expires: datetime | None = None
+    source: Any = None
 
 
 class OAuthClientsAdapter:
@@ -77,6 +93,35 @@ class OAuthClientsAdapter:
 
         Default: ``(True, "")``, the password is enough."""
         return True, ""
+
+    def password_grant_token(self, username: str, password: str) -> PasswordGrantToken | None:
+        """A token the project accepts as the password grant's ``password`` instead of the
+        password (e.g. a personal access token, which a user with a second factor uses where only
+        a password fits), or None when ``password`` is not such a token: it is then checked as a
+        password. A token found is not held to ``password_grant_allowed`` (it is the alternative
+        that method names); the tokens issued with it get no more than its ``scopes`` and stand
+        for no sign-in (no ``acr``: the API's step-up requirements refuse them).
+
+        Default: None, every password is a password."""
+        return None
+
+    def password_grant_tokens_issued(self, source, *, access_token, refresh_token) -> None:
+        """The password grant has just saved ``access_token`` and ``refresh_token`` (DOT rows; the
+        refresh token None when the client gets none) with the token whose ``PasswordGrantToken``
+        carried ``source`` (never called for a None source), inside the transaction that saved
+        them: link them to it, to revoke them with it. Refreshes rotate within the refresh token's
+        ``token_family``, so a link to the family holds every token later refreshes issue.
+
+        Default: nothing kept."""
+
+    def refresh_token_expires(self, refresh_token) -> datetime | None:
+        """When the tokens a refresh with ``refresh_token`` (a DOT row) issues must stop, because
+        the credential they were first issued with (``password_grant_tokens_issued``) stops then:
+        a refresh at or past it is ``invalid_grant``, and the access token it issues expires no
+        later. None: no bound beyond the server's own lifetimes.
+
+        Default: None."""
+        return None
 
     def email_verified(self, user) -> bool:
         """Whether ``user``'s current e-mail address was verified (the ``email_verified`` claim).

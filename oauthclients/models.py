@@ -6,6 +6,7 @@ from oauth2_provider.models import AbstractApplication, ApplicationManager
 from oauth2_provider.settings import oauth2_settings
 
 from beerlocker_api.dpop import BINDING_RELATED_NAME
+from beerlocker_api.stepup import SIGN_IN_RELATED_NAME
 from oauthclients import conf
 from oauthclients.grants import (
     CLIENT_CREDENTIALS,
@@ -435,3 +436,40 @@ class CodeBinding(models.Model):
 
     def __str__(self):
         return f"DPoP binding of grant #{self.pk}"
+
+
+class AccessTokenSignIn(models.Model):
+    """How and when the user behind an access token signed in (its ``acr`` and ``auth_time``), for
+    the API's step-up check (RFC 9470, ``beerlocker_api.stepup``). Kept only when known
+    (``oauthclients.oauth2.tokens.sign_in``): a token without one satisfies no step-up requirement.
+    ``sign_in`` (beerlocker_api.stepup.SIGN_IN_RELATED_NAME) is joined by the API's token lookup."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=SIGN_IN_RELATED_NAME,
+    )
+    acr = models.CharField(max_length=100, blank=True)
+    auth_time = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sign-in behind access token #{self.pk}"
+
+
+class DeviceGrantSignIn(models.Model):
+    """How and when the user who allowed a device (RFC 8628) had signed in to the browser that
+    allowed it: the sign-in behind the device's tokens (``oauthclients.oauth2.tokens.sign_in``).
+    Deleted with the device grant when the device code is spent."""
+
+    grant = models.OneToOneField(
+        oauth2_settings.DEVICE_GRANT_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name=SIGN_IN_RELATED_NAME,
+    )
+    acr = models.CharField(max_length=100, blank=True)
+    auth_time = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sign-in behind device grant #{self.pk}"

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from personaltokens import services
 from personaltokens.models import PersonalAccessToken
 
 
@@ -15,3 +16,10 @@ class PersonalAccessTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # a token is its owner's to create: only they may ever see it
+
+    def delete_model(self, request, obj):
+        services.token_revoke(token=obj)  # with the tokens issued with it
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset:
+            services.token_revoke(token=token)

@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from oauth2_provider.settings import oauth2_settings
 
 PREFIX = "blpat_"
 
@@ -76,3 +77,24 @@ class PersonalAccessToken(models.Model):
 
     def is_expired(self) -> bool:
         return self.expires <= timezone.now()
+
+
+class IssuedTokens(models.Model):
+    """What the password grant issued with a token as the password: the access token, and the
+    refresh token family every later refresh of it rotates within. Revoking the token revokes
+    them (``services.token_revoke``); the rows go with the token."""
+
+    token = models.ForeignKey(PersonalAccessToken, on_delete=models.CASCADE, related_name="issued_tokens")
+    # SET_NULL: an expired access token's cleanup must not lose the family the link still holds.
+    access_token = models.ForeignKey(
+        oauth2_settings.ACCESS_TOKEN_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "tokens issued with a personal access token"
+        verbose_name_plural = verbose_name
+
+    def __str__(self):
+        return f"tokens issued with {self.token_id}"

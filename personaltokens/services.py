@@ -1,6 +1,6 @@
 """Creating, using and revoking personal access tokens: the only code that writes them."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -10,16 +10,31 @@ from django.utils.translation import gettext as _
 from oauth2_provider.scopes import get_scopes_backend
 from oauth2_provider.settings import oauth2_settings
 
+from beerlocker_api import stepup
+from oauthclients import services as oauthclients_services
 from oauthclients.conf import app_settings as oauthclients_settings
 from personaltokens import conf
-from personaltokens.models import PersonalAccessToken, looks_like_token, token_digest, token_new
+from personaltokens.models import (
+    IssuedTokens,
+    PersonalAccessToken,
+    looks_like_token,
+    token_digest,
+    token_new,
+)
 from personaltokens.signals import token_created, token_revoked
 
 
 def scope_choices() -> dict[str, str]:
     """{scope: description} a token may be given: the API's scopes a user holds, not ``openid``
-    (nothing to sign in to), application-only scopes or a client registration's own."""
-    refused = {"openid", oauth2_settings.DCR_REGISTRATION_SCOPE, *oauthclients_settings.APP_SCOPES}
+    (nothing to sign in to), application-only scopes, a client registration's own, or a scope
+    that needs a level or a recent sign-in (``BEERLOCKER_API["STEP_UP_SCOPES"]``: a personal
+    access token stands for no sign-in, so the API would refuse it those)."""
+    refused = {
+        "openid",
+        oauth2_settings.DCR_REGISTRATION_SCOPE,
+        *oauthclients_settings.APP_SCOPES,
+        *stepup.stepped_up_scopes(),
+    }
     return {name: text for name, text in get_scopes_backend().get_all_scopes().items() if name not in refused}
 
 
@@ -75,8 +90,10 @@ def token_create(
 
 @transaction.atomic
 def token_revoke(*, token: PersonalAccessToken) -> None:
-    """Delete ``token``: the next request made with it is refused."""
+    """Delete ``token``: the next request made with it is refused, and so is every access and
+    refresh token the password grant issued with it (``issued_tokens_link``), JWTs included."""
     user = token.user
+    issued_tokens_revoke(token=token)
     token.delete()
     transaction.on_commit(lambda: token_revoked.send(PersonalAccessToken, token=token, user=user))
 
@@ -106,3 +123,35 @@ def token_usable(presented: str) -> PersonalAccessToken | None:
         ).update(last_used=now)
         token.last_used = now
     return token
+
+
+@transaction.atomic
+def issued_tokens_link(*, token: PersonalAccessToken, access_token, refresh_token) -> IssuedTokens:
+    """Link to ``token`` what the password grant has just issued with it (DOT rows; no refresh
+    token when the client gets none): its refresh token's family holds every later refresh."""
+    return IssuedTokens.objects.create(
+        token=token,
+        access_token=access_token,
+        token_family=refresh_token.token_family if refresh_token is not None else None,
+    )
+
+
+@transaction.atomic
+def issued_tokens_revoke(*, token: PersonalAccessToken) -> int:
+    """Revoke every access and refresh token issued with ``token`` (through oauthclients'
+    revocation, which stops JWT access tokens at once); returns how many."""
+    links = list(IssuedTokens.objects.filter(token=token).values_list("access_token_id", "token_family"))
+    return oauthclients_services.issued_tokens_revoke(
+        access_token_ids=[access_token_id for access_token_id, _ in links if access_token_id is not None],
+        token_families=[family for _, family in links if family is not None],
+    )
+
+
+def refresh_token_expires(refresh_token) -> datetime | None:
+    """When the personal access token ``refresh_token``'s family was issued with expires; None for
+    a family no token issued (one query). A revoked token's families were revoked with it, and a
+    deactivated user's refresh is refused by oauthclients itself."""
+    if refresh_token.token_family is None:
+        return None
+    links = IssuedTokens.objects.filter(token_family=refresh_token.token_family)
+    return links.values_list("token__expires", flat=True).first()

@@ -33,6 +33,7 @@ tokens/audience.py                   RFC 8707 resource indicators: the server's 
 tokens/jwt_access.py                 RFC 9068 JWT access tokens: which tokens, their claims and key, revocation marks
 tokens/pushed_requests.py            RFC 9126 request_uri values: hashed, short-lived, bound to a client, spent once
 tokens/dpop.py                       RFC 9449 DPoP at the token endpoint: tokens and codes bound to a key
+tokens/sign_in.py                    the sign-in (acr, auth_time) behind each access token, for RFC 9470 step-up
 
 oidc/                                OpenID Connect beside the OAuth server
 oidc/authn.py                        auth_time, acr and max_age: how and when the user signed in

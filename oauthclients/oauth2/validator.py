@@ -43,7 +43,7 @@ from oauthclients.oauth2.clientauth.authenticate import (
 from oauthclients.oauth2.compat import CompatValidatorMixin
 from oauthclients.oauth2.logout import backchannel
 from oauthclients.oauth2.oidc import authn, claims, userinfo
-from oauthclients.oauth2.tokens import audience, codes, devices, dpop, rotation
+from oauthclients.oauth2.tokens import audience, codes, devices, dpop, jwt_access, rotation, sign_in
 
 # The grants oauthlib asks ``validate_grant_type`` about (token exchange checks its own).
 _TOKEN_ENDPOINT_GRANTS = (AUTHORIZATION_CODE, PASSWORD, CLIENT_CREDENTIALS, REFRESH_TOKEN, DEVICE_CODE)
@@ -78,14 +78,35 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             return False  # never a username, and a DataError on PostgreSQL (see load_client)
         # The password grant is a door to every account: limited like the sign-in page (the
         # failure itself is counted by django-axes through Django's authenticate()).
-        if wait := limits.user_wait(self.build_http_request(request), username):
+        http_request = self.build_http_request(request)
+        if wait := limits.user_wait(http_request, username):
             raise limits.OAuthTooManyAttempts(wait, request=request)
+        adapter = get_adapter()
+        # A token the project accepts in the password's place (a personal access token): the
+        # alternative for an account that needs more than a password.
+        substitute = adapter.password_grant_token(username, password)
+        if substitute is not None:
+            if substitute.user is None or not substitute.user.is_active:
+                limits.password_failed(http_request, username)  # counted as a wrong password
+                raise errors.InvalidGrantError(
+                    description="The token given as the password is invalid, expired or revoked, "
+                    "or belongs to another account.",
+                    request=request,
+                )
+            request.user = substitute.user
+            request.password_grant_scopes = substitute.scopes
+            # The tokens issued with it never outlive it, and are linked to it (save_bearer_token).
+            setattr(request, jwt_access.LIFETIME_BOUND, substitute.expires)
+            request.password_grant_source = substitute.source
+            sign_in.no_sign_in(request)
+            return True
         if not super().validate_user(username, password, client, request, *args, **kwargs):
             return False
         # The project may want more than a password for this account (a second factor).
-        allowed, description = get_adapter().password_grant_allowed(request.user)
+        allowed, description = adapter.password_grant_allowed(request.user)
         if not allowed:
             raise errors.InvalidGrantError(description=description, request=request)
+        sign_in.password_sign_in(request)
         return True
 
     def authenticate_client(self, request, *args, **kwargs):
@@ -167,6 +188,15 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             scopes = request.scopes = [scope for scope in scopes if scope in known]
         if not scopes or not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
             return False
+        bound = getattr(request, "password_grant_scopes", None)
+        if bound is not None and not set(scopes) <= bound:
+            # Refused rather than narrowed: a script asking for more than its token holds is told
+            # which scopes, instead of failing later at the API with a token that lacks them.
+            raise errors.InvalidScopeError(
+                description="The token given as the password does not hold these scopes: "
+                + " ".join(sorted(set(scopes) - bound)),
+                request=request,
+            )
         if "openid" in scopes and client.algorithm not in server_signing_algs():
             # ID tokens are signed with one of the server's keys (oauthclients.keys): a client
             # without an algorithm (DOT's "no OpenID Connect"), with DOT's HS256, or with one
@@ -177,7 +207,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
     def get_default_scopes(self, client_id, request, *args, **kwargs):
         # A request without ``scope`` gets what the client registered (RFC 6749 §3.3).
         known = set(get_scopes_backend().get_all_scopes())
-        return sorted(request.client.allowed_scopes(request.grant_type) & known)
+        # With a token as the password: no more than it holds.
+        bound = getattr(request, "password_grant_scopes", None) or known
+        return sorted(request.client.allowed_scopes(request.grant_type) & known & bound)
 
     # --- Authorization codes: stored as checksums (codes.py), spent with the tokens they buy --
 
@@ -271,11 +303,19 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # RFC 9449: the key the tokens are bound to, once the code's or refresh token's binding
         # and the client's registration allow it; bound in the transaction that saves them.
         jkt = dpop.token_request_jkt(request)
+        # RFC 9470: the sign-in behind the tokens, decided before a rotation deletes the access
+        # token a refresh reads it from; kept with the access token in the transaction saving it.
+        auth_time, acr = sign_in.token_request_sign_in(request)
+
+        source = getattr(request, "password_grant_source", None)
 
         def save_bound(save):
             def run():
                 saved = save()
                 dpop.bind_issued(jkt, token, request)
+                sign_in.record_issued(token, request)
+                if source is not None:
+                    _link_issued(source, token)
                 return saved
 
             return run
@@ -309,7 +349,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 return save_bound(lambda: compat.save_lone_access_token(self, token, request))()
         if request.grant_type != AUTHORIZATION_CODE:
             self._record_session_client(request)  # implicit and hybrid: tokens in the browser
-            if jkt is None:
+            if jkt is None and auth_time is None and not acr and source is None:
                 return dot_save()
             with transaction.atomic():
                 return save_bound(dot_save)()
@@ -346,6 +386,7 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 return None  # allowed just before the account was deactivated: no token
             request.user = grant.user
             request.scopes = grant.scope.split()
+            sign_in.device_sign_in(request, grant)
         return status
 
     # --- Refresh tokens: idle expiry -----------------------------------------------------------
@@ -365,6 +406,11 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # Rotation would otherwise keep a deactivated user's session alive for ever.
         if account_disabled(request.user):
             return False
+        # Nor outlive the credential the family was first issued with (a personal access token).
+        bound = get_adapter().refresh_token_expires(request.refresh_token_instance)
+        if bound is not None and bound <= timezone.now():
+            return False
+        setattr(request, jwt_access.LIFETIME_BOUND, bound)
         # Nothing left that the client may still ask for: no token rather than an empty one.
         return bool(self.get_original_scopes(refresh_token, request).split())
 
@@ -452,6 +498,18 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         if sid:
             id_claims["sid"] = sid
         return id_claims, expiration_time
+
+
+def _link_issued(source, token: dict) -> None:
+    """Hand the project the rows the password grant has just saved with its ``source``."""
+    from oauthclients.oauth2.compat import issued_access_token
+
+    access_token = issued_access_token.get()
+    checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
+    if access_token is None or access_token.token_checksum != checksum:
+        return  # nothing saved by this request
+    refresh_token = get_refresh_token_model().objects.filter(access_token=access_token).first()
+    get_adapter().password_grant_tokens_issued(source, access_token=access_token, refresh_token=refresh_token)
 
 
 def announce_reuse(refresh_token: str, client: Client) -> None:

@@ -27,12 +27,13 @@ from tests.support.oauth import consent, exchange_code, query
 
 pytestmark = pytest.mark.django_db
 
-# 53 on PostgreSQL before issue 10; 24 since: the consent page 4 (the user; the client, read by
-# oauthlib and again by DOT's view; the tokens that could remember the consent), Allow 9 (the
-# user; the client, read by the form and again by DOT's view; BEGIN, the grant, its sign-in, the
-# session's client, COMMIT; the consent event), the token request 11 (the grant with its user and
-# sign-in; the client; BEGIN, the ID token, the access and refresh tokens, the sign-in and the grant
-# deleted, the redemption, COMMIT; the access token read back for DOT's app_authorized).
+# 53 on PostgreSQL before issue 10; 24 since, 25 with issue 21: the consent page 4 (the user; the
+# client, read by oauthlib and again by DOT's view; the tokens that could remember the consent),
+# Allow 9 (the user; the client, read by the form and again by DOT's view; BEGIN, the grant, its
+# sign-in, the session's client, COMMIT; the consent event), the token request 12 (the grant with
+# its user and sign-in; the client; BEGIN, the ID token, the access and refresh tokens, the access
+# token's sign-in for the API's step-up (RFC 9470), the code's sign-in and the grant deleted, the
+# redemption, COMMIT).
 MAX_STATEMENTS = 25
 SCOPE = "openid beers:read"
 

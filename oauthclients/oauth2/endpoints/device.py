@@ -27,6 +27,7 @@ from oauthclients.grants import DEVICE_CODE
 from oauthclients.models import Client, grant_enabled
 from oauthclients.oauth2.clientauth.authenticate import basic_credentials
 from oauthclients.oauth2.endpoints.base import ClientEndpointMixin, oauth_error
+from oauthclients.oauth2.oidc import authn
 from oauthclients.oauth2.tokens import devices
 from oauthclients.scopes import scope_words
 
@@ -105,7 +106,10 @@ def _scope_items(scopes):
 def _authorize(request, grant, client) -> bool:
     """The user allowed the device (by pressing Allow, or by consent remembered as at the
     authorization endpoint); announced once it holds."""
-    if not devices.device_authorization_decide(grant=grant, user=request.user, allow=True):
+    auth_time, acr = authn.session_authentication(request)
+    if not devices.device_authorization_decide(
+        grant=grant, user=request.user, allow=True, auth_time=auth_time, acr=acr
+    ):
         return False
     signals.device_authorized.send(
         sender=Client, client=client, user=request.user, scopes=grant.scope.split()

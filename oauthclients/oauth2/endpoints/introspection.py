@@ -18,8 +18,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.compiled import CompiledLookup, Part
 from beerlocker_api.dpop import BINDING_RELATED_NAME
+from beerlocker_api.stepup import SIGN_IN_RELATED_NAME, token_sign_in
 from oauthclients import conf
-from oauthclients.models import AccessTokenBinding
+from oauthclients.models import AccessTokenBinding, AccessTokenSignIn
 from oauthclients.oauth2.endpoints.base import oauth_error
 from oauthclients.oauth2.tokens.dpop import TOKEN_TYPE, access_token_jkt
 from oauthclients.oauth2.validator import account_disabled
@@ -68,6 +69,8 @@ def _introspection_lookup() -> CompiledLookup:
         Part("application", get_application_model(), ("id", "client_id")),
         # Its DPoP binding (RFC 9449 §6.2: cnf.jkt), joined: no query of its own.
         Part(BINDING_RELATED_NAME, AccessTokenBinding, ("access_token_id", "jkt")),
+        # The sign-in behind it (RFC 9470 §6.2: acr, auth_time), joined too.
+        Part(SIGN_IN_RELATED_NAME, AccessTokenSignIn, ("access_token_id", "acr", "auth_time")),
     )
 
 
@@ -131,6 +134,11 @@ def access_token_introspection(token: str) -> dict | None:
         data["username"] = access_token.user.get_username()
     if access_token.resource:  # RFC 8707: the audiences the token is bound to
         data["aud"] = access_token.resource
+    acr, auth_time = token_sign_in(access_token)  # RFC 9470 §6.2: how and when the user signed in
+    if acr:
+        data["acr"] = acr
+    if auth_time is not None:
+        data["auth_time"] = int(auth_time)
     if jkt := access_token_jkt(access_token):  # RFC 9449 §6.2: usable only with this key's proofs
         data["token_type"] = TOKEN_TYPE
         data["cnf"] = {"jkt": jkt}

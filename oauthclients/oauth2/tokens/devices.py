@@ -9,7 +9,7 @@ the project's SECRET_KEY, so a copy of the table does not give up 8-letter codes
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +19,9 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628.grant_types import DeviceCodeGrant
 
+from beerlocker_api.stepup import SIGN_IN_RELATED_NAME
 from oauthclients import conf
+from oauthclients.models import DeviceGrantSignIn
 
 # RFC 8628 §6.1: consonants only (no vowels, so no words), and none of 0/O, 1/I/L, 5/S, 2/Z
 # to confuse: 20 letters, 8 of them ~34.6 bits, with the guessing limits on the page.
@@ -91,14 +93,25 @@ def pending_by_pk(pk):
 
 
 @transaction.atomic
-def device_authorization_decide(*, grant, user, allow: bool) -> bool:
-    """The user allows or denies the device; False when it was decided, or expired, meanwhile."""
+@transaction.atomic
+def device_authorization_decide(
+    *, grant, user, allow: bool, auth_time: float | None = None, acr: str | None = None
+) -> bool:
+    """The user allows or denies the device; False when it was decided, or expired, meanwhile.
+    An allowed device's tokens stand for the sign-in (``auth_time``, ``acr``) of the browser that
+    allowed it, kept with the grant (``DeviceGrantSignIn``) for the API's step-up (RFC 9470)."""
     model = get_device_grant_model()
     status = model.AUTHORIZED if allow else model.DENIED
     changed = model.objects.filter(
         pk=grant.pk, status=model.AUTHORIZATION_PENDING, expires__gt=timezone.now()
     ).update(status=status, user=user)
     grant.status, grant.user = status, user
+    if changed == 1 and allow and (auth_time is not None or acr):
+        DeviceGrantSignIn.objects.create(
+            grant_id=grant.pk,
+            acr=acr or "",
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC) if auth_time is not None else None,
+        )
     return changed == 1
 
 
@@ -112,7 +125,7 @@ def device_poll(*, client, device_code: str) -> tuple[str | None, object]:
         # ``of``: the grant's row only (PostgreSQL cannot lock the nullable side of the user join).
         model.objects.select_for_update(of=("self",))
         .filter(device_code=device_code_checksum(device_code), client_id=client.client_id)
-        .select_related("user")
+        .select_related("user", SIGN_IN_RELATED_NAME)
         .first()
     )
     if grant is None:

@@ -97,13 +97,25 @@ def _decide(validator, request) -> list[str] | None:
     return resources
 
 
+# On an oauthlib request: the datetime the tokens it issues must not outlive (the credential
+# behind them stops then: ``OAuthClientsAdapter.password_grant_token``, ``refresh_token_expires``).
+LIFETIME_BOUND = "token_lifetime_bound"
+
+
 def token_expires_in(validator, default):
-    """oauthlib's ``expires_in``: ``JWT_ACCESS_TOKEN_EXPIRE_SECONDS`` for a JWT, else ``default``."""
+    """oauthlib's ``expires_in``: ``JWT_ACCESS_TOKEN_EXPIRE_SECONDS`` for a JWT, else ``default``;
+    never past the request's ``LIFETIME_BOUND``. The JWT's ``exp``, the row's expiry and the
+    response's ``expires_in`` all read this one number."""
 
     def expires_in(request) -> int:
         if _decide(validator, request) is not None:
-            return conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
-        return default(request) if callable(default) else default
+            seconds = conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
+        else:
+            seconds = default(request) if callable(default) else default
+        bound = getattr(request, LIFETIME_BOUND, None)
+        if bound is not None:
+            seconds = max(0, min(seconds, int((bound - timezone.now()).total_seconds())))
+        return seconds
 
     return expires_in
 
@@ -123,8 +135,7 @@ def token_generator(validator, opaque):
 
 def access_token_claims(request, audience: list[str]) -> dict:
     """RFC 9068 §2.2's claims for the token this request is issued."""
-    from oauthclients.oauth2.oidc import authn
-    from oauthclients.oauth2.tokens import codes
+    from oauthclients.oauth2.tokens import sign_in
 
     client = request.client
     now = int(time.time())
@@ -141,10 +152,9 @@ def access_token_claims(request, audience: list[str]) -> dict:
         "scope": " ".join(request.scopes or []),
     }
     if user is not None:
-        # §2.2.1: how and when the user signed in, when known (as the ID token says it).
-        code = getattr(request, "code", None)
-        record = codes.code_authentication(codes.code_grant(request, code)) if code else None
-        auth_time, acr = authn.id_token_authentication(request, record)
+        # §2.2.1: how and when the user signed in, when known (as the ID token says it; a password
+        # grant's password too): what the API's step-up (RFC 9470) reads.
+        auth_time, acr = sign_in.token_request_sign_in(request)
         if auth_time is not None:
             claims["auth_time"] = int(auth_time)
         if acr:
