@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauthclients', '0013_client_acr'),
+        ('oauthclients', '0015_device_grant_sign_in'),
     ]
 
     operations = [
