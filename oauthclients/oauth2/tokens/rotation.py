@@ -57,6 +57,8 @@ def refreshed_in_place(token: dict, request):
     instance = getattr(request, "refresh_token_instance", None)
     if instance is None or not instance.access_token_id or not token.get("access_token"):
         return None
+    # The row keeps what was saved beside it (its sign-in: tokens.sign_in.record_issued skips it).
+    request.refreshed_in_place = True
     checksum = hashlib.sha256(token["access_token"].encode()).hexdigest()
     # DOT read the previous row through the refresh token before replacing its value: still cached.
     previous = instance.access_token

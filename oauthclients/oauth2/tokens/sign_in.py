@@ -102,6 +102,8 @@ def record_issued(token: dict, request) -> None:
     auth_time, acr = token_request_sign_in(request)
     if auth_time is None and not acr:
         return
+    if getattr(request, "refreshed_in_place", False):
+        return  # a refresh without rotation (FAPI 2.0): the same row, with the same sign-in already
     from oauthclients.oauth2.compat import issued_access_token  # compat imports the validator's modules
 
     access_token = issued_access_token.get()
