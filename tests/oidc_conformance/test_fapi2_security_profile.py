@@ -1,0 +1,649 @@
+"""The OpenID Foundation's FAPI 2.0 Security Profile (Final) OP plan
+(fapi2-security-profile-final-test-plan, net.openid.conformance.fapi2spfinal.FAPI2SPFinalTestPlan),
+module by module.
+
+Variant: client_auth_type=private_key_jwt, sender_constrain=dpop, openid=openid_connect,
+fapi_profile=plain_fapi, fapi_request_method=unsigned, fapi_response_mode=plain_response; static
+clients (client and client2) registered with the FAPI 2.0 profile. One test per suite module, named
+after its testName, checking the conditions the module checks, from the suite's source (commit
+12f2a4d of openid-certification/conformance-suite); helpers in tests/oidc_conformance/fapi2.py.
+
+The plan has 62 modules (FAPI2MessageSigningFinalTestPlan.testModules less the 16 that need signed
+requests). The variant leaves out 6 (their @VariantNotApplicable names plain_fapi):
+fapi2-security-profile-final-ensure-registered-redirect-uri (plain_fapi runs the tolerate-unregistered
+module instead), fapi2-security-profile-final-australia-connectid-ensure-invalid-purpose-fails,
+fapi2-security-profile-final-ensure-server-handles-non-matching-intent-id (UK),
+fapi2-security-profile-final-test-essential-acr-sca-claim (UK),
+fapi2-security-profile-final-brazil-ensure-bad-payment-signature-fails and
+fapi2-security-profile-final-australia-connectid-test-claims-parameter-idtoken-identity-claims.
+The other 56 are the 56 tests here. TLS conditions (EnsureTLS12..., DisallowTLS10/11) belong to the
+TLS terminator in front of gunicorn, not to Django, and are not re-created; waits the suite makes
+(WaitFor30Seconds, the 60 s code and request_uri lifetimes) are made by moving the stored expiry
+instead of sleeping.
+"""
+
+import time
+from unittest import mock
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import UserFactory
+from tests.oidc_conformance.fapi2 import (
+    AUTHORIZE,
+    FAPI2_ALLOWED_ALGS,
+    ISSUER,
+    PAR,
+    PAR_URL,
+    REDIRECT_URI_2,
+    RESOURCE_URL,
+    SERVER,
+    TOKEN_URL,
+    USERINFO,
+    assert_par_error,
+    assert_token_error,
+    auth_request,
+    authorization_error,
+    authorize,
+    check_par_response,
+    check_resource,
+    check_tokens,
+    code_from,
+    code_grant,
+    discovery,
+    exchange,
+    full_flow,
+    is_consent_page,
+    is_error_page,
+    make_fapi_client,
+    push,
+    redirect_url,
+    resource,
+    server_keys,
+    token_call,
+    validate_id_token,
+    visit,
+)
+from tests.oidc_conformance.rp import LOGIN_PATH, sign_in
+from tests.support.client_keys import ClientKey
+from tests.support.dpop import new_key
+
+pytestmark = pytest.mark.django_db
+
+PLAN_MODULES = 62
+VARIANT_MODULES = 56
+
+
+@pytest.fixture
+def end_user(db):
+    return UserFactory(first_name="Ada", last_name="Lovelace", email="ada@example.com")
+
+
+@pytest.fixture
+def browser(end_user):
+    """The suite's browser, the user signed in with the password form."""
+    return sign_in(end_user)
+
+
+@pytest.fixture
+def client1(end_user):
+    """The plan's ``client``: PS256 key for private_key_jwt and ID tokens, ES256 DPoP key."""
+    return make_fapi_client(UserFactory())
+
+
+@pytest.fixture
+def client2(end_user):
+    """The plan's ``client2``: ES256 for private_key_jwt and ID tokens, PS256 DPoP key
+    (ValidateClientPrivateKeysAreDifferent)."""
+    return make_fapi_client(UserFactory(), alg="ES256", dpop_alg="PS256")
+
+
+# --- Normal well behaved client cases ---------------------------------------------------------------
+
+
+def test_fapi2_security_profile_final_discovery_end_point_verification(api_client):
+    """fapi2-security-profile-final-discovery-end-point-verification."""
+    response = api_client.get("/api/oauth2/.well-known/openid-configuration")
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    config = response.json()
+    # CheckDiscEndpointDiscoveryUrl + CheckDiscEndpointIssuer + CheckDiscEndpointIssuerIsValidUrl.
+    assert config["issuer"] == ISSUER
+    # FAPI2CheckDpopSigningAlgValuesSupported (FAPI2-SP-FINAL-5.4-1): at least one allowed.
+    assert set(config["dpop_signing_alg_values_supported"]) & set(FAPI2_ALLOWED_ALGS)
+    # FAPI2CheckDiscEndpointIdTokenSigningAlgValuesSupported.
+    assert set(config["id_token_signing_alg_values_supported"]) & set(FAPI2_ALLOWED_ALGS)
+    # EnsureServerConfigurationSupportsPrivateKeyJwt + ...TokenEndpointAuthSigningAlgValuesSupported.
+    assert "private_key_jwt" in config["token_endpoint_auth_methods_supported"]
+    assert set(config["token_endpoint_auth_signing_alg_values_supported"]) & set(FAPI2_ALLOWED_ALGS)
+    # FAPI2CheckDiscEndpointUserinfoSigningAlgValuesSupported (when listed).
+    if "userinfo_signing_alg_values_supported" in config:
+        assert set(config["userinfo_signing_alg_values_supported"]) & set(FAPI2_ALLOWED_ALGS)
+    # CheckDiscEndpointTokenEndpoint / RegistrationEndpoint / CheckJwksUri: https in production,
+    # here the test server's own URLs.
+    assert config["token_endpoint"] == TOKEN_URL
+    assert config["jwks_uri"].startswith(ISSUER)
+    if "registration_endpoint" in config:
+        assert config["registration_endpoint"].startswith(ISSUER)
+    # EnsureServerConfigurationSupportsCodeChallengeMethodS256.
+    assert "S256" in config["code_challenge_methods_supported"]
+    # CheckDiscEndpointScopesSupportedSyntax: scope tokens (RFC 6749 §3.3).
+    assert all(scope and " " not in scope and '"' not in scope for scope in config["scopes_supported"])
+    # CheckDiscEndpointLocalesSyntax / CanonicalCasing, when listed.
+    for name in ("ui_locales_supported", "claims_locales_supported"):
+        assert all(isinstance(tag, str) and tag for tag in config.get(name, []))
+    # PAR (the plan pushes every request): the endpoint is advertised.
+    assert config["pushed_authorization_request_endpoint"] == PAR_URL
+    server_keys(api_client)
+
+
+def test_fapi2_security_profile_final_happy_flow(browser, api_client, client1, client2, end_user):
+    """fapi2-security-profile-final-happy-flow: both clients through the whole flow (the second
+    with a 43-character nonce, a redirect URI with a query, and a dpop_jkt-only PAR), the resource
+    with other Accept headers, then client2's token refused to client1's proof (4xx)."""
+    request, tokens, claims = full_flow(browser, api_client, client1)
+    assert claims["sub"] == str(end_user.pk)
+    # performAdditionalResourceEndpointTests: DisallowAccessTokenInQuery ...
+    in_query = api_client.get(f"/api/beers?access_token={tokens['access_token']}")
+    assert in_query.status_code in (400, 401)
+    # ... and the resource again with a UTF-8 JSON Accept and a permissive one.
+    for accept in ("application/json; charset=UTF-8", "*/*"):
+        again = resource(api_client, client1, tokens["access_token"], headers={"HTTP_ACCEPT": accept})
+        check_resource(again)
+    # EnsureIdTokenDoesNotContainNonRequestedClaims (a warning): nothing beyond what was asked.
+    assert not {"address", "phone_number"} & set(claims)
+
+    # The second client: redirect URI with a query, nonce of 43 characters, dpop_jkt in the push.
+    second = client2
+    second.redirect_uri = REDIRECT_URI_2
+    request2 = auth_request(second, nonce="n" * 43, dpop_jkt=second.jkt(), state="s" * 128)
+    check_par_response(push(api_client, request2))
+    code2 = code_from(visit(browser, redirect_url(request2)), request2)
+    tokens2, claims2 = exchange(api_client, request2, code2)
+    assert claims2["nonce"] == "n" * 43
+    check_resource(resource(api_client, second, tokens2["access_token"]))
+
+    # switchToClient1AndTryClient2AccessToken: client2's token with client1's DPoP key: 4xx.
+    stolen = resource(api_client, client1, tokens2["access_token"])
+    assert 400 <= stolen.status_code < 500
+
+
+def test_fapi2_security_profile_final_user_rejects_authentication(browser, api_client, client1, client2):
+    """fapi2-security-profile-final-user-rejects-authentication: the user presses Deny, for each
+    client (state of 128 characters; the second client's redirect URI keeps its query):
+    EnsureErrorFromAuthorizationEndpointResponse + ExpectAccessDeniedError... +
+    CheckStateInAuthorizationResponse + CheckForUnexpectedParametersInErrorResponse..."""
+    client2.redirect_uri = REDIRECT_URI_2
+    for client in (client1, client2):
+        request = auth_request(client, state="s" * 128)
+        check_par_response(push(api_client, request))
+        response = visit(browser, redirect_url(request), allow=False)
+        params = authorization_error(response, request, "access_denied")
+        assert set(params) <= {"error", "error_description", "error_uri", "state", "iss"}, params
+
+
+def test_fapi2_security_profile_final_ensure_authorization_request_without_state_success(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-authorization-request-without-state-success: no state
+    pushed; a code comes back without state (VerifyNoStateInAuthorizationResponse), and the flow
+    completes."""
+    request = auth_request(client1, state=None)
+    check_par_response(push(api_client, request))
+    code = code_from(visit(browser, redirect_url(request)), request)  # asserts no state
+    tokens, claims = exchange(api_client, request, code)
+    assert "s_hash" not in claims
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+def test_fapi2_security_profile_final_ensure_authorization_request_without_nonce_success(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-authorization-request-without-nonce-success: nonce is
+    optional for the code flow; the ID token then has none (ValidateIdTokenNonce)."""
+    _request, _tokens, claims = full_flow(browser, api_client, client1, nonce=None)
+    assert "nonce" not in claims
+
+
+def test_fapi2_security_profile_final_ensure_authorization_request_with_64_char_nonce_success(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-authorization-request-with-64-char-nonce-success:
+    FAPI2-SP 5.3.2.2-14, a 64-character nonce comes back whole."""
+    nonce = "N" * 32 + "n" * 32
+    _request, _tokens, claims = full_flow(browser, api_client, client1, nonce=nonce)
+    assert claims["nonce"] == nonce
+
+
+def test_fapi2_security_profile_final_ensure_other_scope_order_succeeds(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-other-scope-order-succeeds:
+    ReverseScopeOrderInAuthorizationEndpointRequest (RFC 6749 §3.3: order does not matter)."""
+    reversed_scope = " ".join(reversed(client1_scope := "openid profile email beers:read".split()))
+    assert reversed_scope != " ".join(client1_scope)
+    _request, tokens, _claims = full_flow(browser, api_client, client1, scope=reversed_scope)
+    assert set(tokens["scope"].split()) == set(client1_scope)
+
+
+def test_fapi2_security_profile_final_test_claims_parameter_identity_claims(api_client):
+    """fapi2-security-profile-final-test-claims-parameter-identity-claims: skipped by the suite
+    unless discovery says claims_parameter_supported (CheckDiscEndpointClaimsParameterSupported);
+    this server does not take the claims parameter and says so."""
+    assert discovery(api_client).get("claims_parameter_supported", False) is False
+
+
+def test_fapi2_security_profile_final_access_token_type_header_case_sensitivity(browser, api_client, client1):
+    """fapi2-security-profile-final-access-token-type-header-case-sensitivity:
+    SetAccessTokenTypeToInvertedCase, the resource called with "dPoP" (RFC 9110 §11.1: the scheme
+    is case-insensitive)."""
+    request, code = authorize(browser, api_client, client1)
+    tokens, _claims = exchange(api_client, request, code)
+    inverted = tokens["token_type"].swapcase()
+    assert inverted != tokens["token_type"]
+    check_resource(resource(api_client, client1, tokens["access_token"], scheme=inverted))
+
+
+# --- DPoP -----------------------------------------------------------------------------------------
+
+
+def test_fapi2_security_profile_final_check_dpop_proof_nbf_exp(browser, api_client, client1):
+    """fapi2-security-profile-final-check-dpop-proof-nbf-exp: proofs at the token and resource
+    endpoints that carry nbf=now and exp five minutes ahead (SetDpopNbfToNow,
+    SetDpopExpToFiveMinutesInFuture) are accepted like any other."""
+    now = int(time.time())
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(api_client, client1, code_grant(request, code), nbf=now, exp=now + 300)
+    tokens = check_tokens(response, client1)
+    validate_id_token(api_client, client1, tokens, nonce=request.nonce)
+    check_resource(resource(api_client, client1, tokens["access_token"], nbf=now, exp=now + 300))
+
+
+@pytest.mark.parametrize(
+    ("module", "offset"),
+    [
+        ("fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-before-succeeds", -10),
+        ("fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-after-succeeds", 8),
+    ],
+)
+def test_fapi2_security_profile_final_ensure_dpopproof_with_iat_offset_succeeds(
+    browser, api_client, client1, module, offset
+):
+    """fapi2-security-profile-final-ensure-dpopproof-with-iat-10seconds-before-succeeds and
+    -after-succeeds (two modules): with the code bound by a PAR proof, proofs at PAR, token and
+    resource endpoints whose iat is 10 s in the past (SetDpopIatTo10SecondsInPast), or 8 s in the
+    future (SetDpopIatTo8SecondsInFuture, FAPI2-SP-FINAL-5.3.2.1-13), are accepted."""
+    iat = int(time.time()) + offset
+    request = auth_request(client1)
+    check_par_response(push(api_client, request, dpop=client1.proof("POST", PAR_URL, iat=iat)))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    response = token_call(api_client, client1, code_grant(request, code), iat=iat)
+    tokens = check_tokens(response, client1)
+    validate_id_token(api_client, client1, tokens, nonce=request.nonce)
+    check_resource(resource(api_client, client1, tokens["access_token"], iat=iat))
+
+
+def test_fapi2_security_profile_final_ensure_mismatched_dpop_jkt_fails(api_client, client1):
+    """fapi2-security-profile-final-ensure-mismatched-dpop-jkt-fails: a pushed dpop_jkt that is
+    not the key of the PAR's DPoP proof (AddInvalidDpopJktToAuthorizationEndpointRequest):
+    EnsurePARInvalidRequestOrInvalidDpopProof (RFC 9449 §10.1)."""
+    request = auth_request(client1, dpop_jkt=new_key().thumbprint())
+    response = push(api_client, request, dpop=True)
+    assert response.status_code == 400
+    assert response.json()["error"] in ("invalid_request", "invalid_dpop_proof")
+
+
+def test_fapi2_security_profile_final_ensure_token_endpoint_fails_with_mismatched_dpop_proof_jkt(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-proof-jkt:
+    the code is bound by the PAR's proof; the token request's proof is signed by a new key
+    (GenerateDpopKey before the token call): CheckTokenEndpointReturnedInvalidRequestGrantOrDPopProofError."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request, dpop=True))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    response = token_call(api_client, client1, code_grant(request, code), proof_key=new_key())
+    assert_token_error(response, "invalid_request", "invalid_grant", "invalid_dpop_proof")
+
+
+def test_fapi2_security_profile_final_ensure_token_endpoint_fails_with_mismatched_dpop_jkt(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-token-endpoint-fails-with-mismatched-dpop-jkt: the
+    request pushes (without a proof) a dpop_jkt of another key; the token request proves the
+    client's key: CheckTokenEndpointReturnedInvalidRequestGrantOrDPopProofError."""
+    request = auth_request(client1, dpop_jkt=new_key().thumbprint())
+    check_par_response(push(api_client, request))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    response = token_call(api_client, client1, code_grant(request, code))
+    assert_token_error(response, "invalid_request", "invalid_grant", "invalid_dpop_proof")
+
+
+def test_fapi2_security_profile_final_ensure_dpopproof_at_par_endpoint_binding_success(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-dpopproof-at-par-endpoint-binding-success: a DPoP proof
+    at the PAR endpoint binds the code (RFC 9449 §10.1); the same key redeems it, and the flow
+    completes."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request, dpop=True))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+def test_fapi2_security_profile_final_ensure_dpop_auth_code_binding_success(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-dpop-auth-code-binding-success: dpop_jkt of the
+    client's key pushed with a PAR proof of that key (AddDpopJktToAuthorizationEndpointRequest);
+    the flow completes."""
+    request = auth_request(client1, dpop_jkt=client1.jkt())
+    check_par_response(push(api_client, request, dpop=True))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+# --- Possible failure cases -------------------------------------------------------------------------
+
+
+def _outcome(response, request, *errors):
+    """AbstractFAPI2SPFinalExpectingAuthorizationEndpointPlaceholderOrCallback: the server
+    either shows the user an error page (the suite's placeholder), or sends the browser back;
+    returns "page", or the callback's parameters (an error among ``errors``, or a code)."""
+    if is_error_page(response):
+        return "page"
+    params = dict(parse_qsl(urlsplit(response["Location"]).query))
+    if "error" in params:
+        return authorization_error(response, request, *errors)
+    code_from(response, request)
+    return params
+
+
+def test_fapi2_security_profile_final_ensure_different_nonce_inside_and_outside_request_object(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-different-nonce-inside-and-outside-request-object: the
+    browser carries another nonce beside request_uri (AddIncorrectNonceToAuthorizationEndpointRequest).
+    Allowed: an error page, invalid_request to the client, or success with the pushed nonce in the
+    ID token. Beer Locker uses only the pushed request: the pushed nonce wins."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request))
+    response = visit(browser, redirect_url(request, nonce="incorrect-nonce"))
+    outcome = _outcome(response, request, "invalid_request")
+    if isinstance(outcome, dict) and "code" in outcome:
+        _tokens, claims = exchange(api_client, request, outcome["code"])
+        assert claims["nonce"] == request.nonce
+
+
+def test_fapi2_security_profile_final_ensure_different_state_inside_and_outside_request_object(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-different-state-inside-and-outside-request-object:
+    another state beside request_uri (AddIncorrectStateToAuthorizationEndpointRequest); allowed:
+    error page, invalid_request with the pushed state, or success returning the pushed state."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request))
+    response = visit(browser, redirect_url(request, state="incorrect-state"))
+    outcome = _outcome(response, request, "invalid_request")  # checks state == the pushed one
+    if isinstance(outcome, dict) and "code" in outcome:
+        exchange(api_client, request, outcome["code"])
+
+
+def test_fapi2_security_profile_final_ensure_authorization_request_with_long_nonce(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-authorization-request-with-long-nonce: a 384-character
+    nonce: refused at PAR (EnsurePARInvalidRequestError), an error page, invalid_request, or
+    accepted and returned whole (never truncated)."""
+    nonce = "n" * 384
+    request = auth_request(client1, nonce=nonce)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", statuses=(400,))
+        return
+    outcome = _outcome(visit(browser, redirect_url(request)), request, "invalid_request")
+    if isinstance(outcome, dict) and "code" in outcome:
+        _tokens, claims = exchange(api_client, request, outcome["code"])
+        assert claims["nonce"] == nonce
+
+
+def test_fapi2_security_profile_final_ensure_authorization_request_with_long_state(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-authorization-request-with-long-state: a
+    1000-character state: refused at PAR (invalid_request), an error page, invalid_request with
+    the state, or returned whole (CheckStateInAuthorizationResponse)."""
+    request = auth_request(client1, state="s" * 1000)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", statuses=(400,))
+        return
+    outcome = _outcome(visit(browser, redirect_url(request)), request, "invalid_request")
+    if isinstance(outcome, dict) and "code" in outcome:
+        exchange(api_client, request, outcome["code"])
+
+
+def test_fapi2_security_profile_final_state_only_outside_request_object_not_used(browser, api_client, client1):
+    """fapi2-security-profile-final-state-only-outside-request-object-not-used: no state pushed,
+    one beside request_uri; only the pushed request counts, so success returns no state
+    (VerifyNoStateInAuthorizationResponse); or an error page / invalid_request(_object) /
+    access_denied."""
+    request = auth_request(client1, state=None)
+    check_par_response(push(api_client, request))
+    response = visit(browser, redirect_url(request, state="outside-state"))
+    if is_error_page(response):
+        return
+    params = dict(parse_qsl(urlsplit(response["Location"]).query))
+    if "error" in params:
+        assert params["error"] in ("invalid_request", "invalid_request_object", "invalid_request_uri", "access_denied")
+        return
+    code = code_from(response, request)  # state must be absent
+    exchange(api_client, request, code)
+
+
+def test_fapi2_security_profile_final_ensure_request_object_without_redirect_uri_fails(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-request-object-without-redirect-uri-fails: the push has
+    no redirect_uri (RemoveRedirectUriFromRequestObject): EnsurePARInvalidRequestOrInvalidRequestObjectError,
+    or an error page, or (one registered URI) invalid_request(_object) to it. The plan's clients
+    register two redirect URIs."""
+    request = auth_request(client1, redirect_uri=None)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", "invalid_request_object", statuses=(400,))
+        return
+    response = visit(browser, redirect_url(request))
+    assert is_error_page(response), response.status_code
+
+
+# --- Negative tests for the authorization request -------------------------------------------------
+
+
+def test_fapi2_security_profile_final_plain_fapi_tolerate_unregistered_redirect_uri(browser, api_client, client1):
+    """fapi2-security-profile-final-plain-fapi-tolerate-unregistered-redirect-uri: a redirect URI
+    the client never registered (CreateBadRedirectUriByAppending). RFC 9126 §2.4 lets a PAR
+    endpoint allow it for an authenticated client; refusing it at PAR is
+    EnsurePARInvalidRequestOrInvalidRequestObjectError, and then the registered URI must never be
+    called. Beer Locker refuses it."""
+    bad = client1.redirect_uri + "/bad-suffix"
+    request = auth_request(client1, redirect_uri=bad)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", "invalid_request_object", statuses=(400,))
+        return
+    response = visit(browser, redirect_url(request))
+    if is_error_page(response):
+        return
+    assert response["Location"].startswith(bad)  # never the registered URI
+    code_from(response, request)
+
+
+def test_fapi2_security_profile_final_ensure_unsigned_authorization_request_without_using_par_fails(
+    browser, client1
+):
+    """fapi2-security-profile-final-ensure-unsigned-authorization-request-without-using-par-fails:
+    the whole request in the URL, no PAR (BuildPlainRedirectToAuthorizationEndpoint): an error
+    page, or invalid_request back to the client (EnsureInvalidRequestError, with the state)."""
+    request = auth_request(client1)
+    response = visit(browser, f"{AUTHORIZE}?{urlencode(request.params)}")
+    if is_error_page(response):
+        return
+    params = authorization_error(response, request, "invalid_request")
+    assert set(params) <= {"error", "error_description", "error_uri", "state", "iss"}
+
+
+def test_fapi2_security_profile_final_ensure_redirect_uri_in_authorization_request(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request: the push has no
+    redirect_uri (FAPI2-SP-FINAL-5.3.2.2-6): EnsurePARInvalidRequestOrInvalidRequestObjectError, or
+    an error page."""
+    request = auth_request(client1, redirect_uri=None)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", "invalid_request_object", statuses=(400,))
+        return
+    assert is_error_page(visit(browser, redirect_url(request)))
+
+
+@pytest.mark.parametrize(
+    ("module", "response_type"),
+    [
+        ("fapi2-security-profile-final-ensure-response-type-code-idtoken-fails", "code id_token"),
+        ("fapi2-security-profile-final-ensure-response-type-token-fails", "token"),
+    ],
+)
+def test_fapi2_security_profile_final_ensure_response_type_fails(browser, api_client, client1, module, response_type):
+    """fapi2-security-profile-final-ensure-response-type-code-idtoken-fails and
+    -ensure-response-type-token-fails (two modules; FAPI2-SP-FINAL-5.3.2.2-1: code only): refused
+    at PAR (4xx, EnsurePARUnsupportedResponseTypeOrInvalidRequestOrUnauthorizedClientError), or an
+    error page, or unsupported_response_type / invalid_request to the client with the state and no
+    code anywhere (RejectAuthCodeInUrlQuery, RejectAuthCodeInUrlFragment)."""
+    request = auth_request(client1, response_type=response_type)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert 400 <= pushed.status_code < 500
+        assert pushed.json()["error"] in ("unsupported_response_type", "invalid_request", "unauthorized_client")
+        return
+    response = visit(browser, redirect_url(request))
+    if is_error_page(response):
+        return
+    assert "code=" not in response["Location"] and "token=" not in response["Location"]
+    authorization_error(response, request, "unsupported_response_type", "invalid_request")
+
+
+# --- Negative tests for the token endpoint ----------------------------------------------------------
+
+
+def test_fapi2_security_profile_final_ensure_client_id_in_token_endpoint(browser, api_client, client1, client2):
+    """fapi2-security-profile-final-ensure-client-id-in-token-endpoint: client1's code, with
+    client2's client_id and an assertion for client2 signed with client1's key:
+    CheckTokenEndpointHttpStatusIs400Allowing401ForInvalidClientError +
+    CheckErrorFromTokenEndpointResponseErrorInvalidClientOrInvalidGrant."""
+    request, code = authorize(browser, api_client, client1)
+    auth = {"client_id": client2.client_id, **client2.client_auth(key=client1.key)}
+    response = token_call(api_client, client1, code_grant(request, code), auth=auth)
+    body = assert_token_error(response, "invalid_client", "invalid_grant")
+    assert response.status_code == (401 if body["error"] == "invalid_client" else 400)
+
+
+def test_fapi2_security_profile_final_ensure_holder_of_key_required(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-holder-of-key-required: a valid code exchange with the
+    client's assertion and no DPoP proof: 4xx (EnsureHttpStatusCodeIs4xx, 400/401 and JSON), and
+    CheckTokenEndpointReturnedInvalidRequestGrantOrDPopProofError."""
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(api_client, client1, code_grant(request, code), dpop=False)
+    assert_token_error(response, "invalid_request", "invalid_grant", "invalid_dpop_proof")
+
+
+def test_fapi2_security_profile_final_ensure_authorization_code_is_bound_to_client(
+    browser, api_client, client1, client2
+):
+    """fapi2-security-profile-final-ensure-authorization-code-is-bound-to-client: client1's code
+    redeemed by client2 (its own assertion and DPoP key): 400 invalid_grant
+    (CheckTokenEndpointHttpStatus400 + CheckErrorFromTokenEndpointResponseErrorInvalidGrant)."""
+    request, code = authorize(browser, api_client, client1)
+    data = code_grant(request, code)
+    response = token_call(api_client, client2, data)
+    assert_token_error(response, "invalid_grant", statuses=(400,))
+
+
+def test_fapi2_security_profile_final_attempt_reuse_authorization_code_after_one_second(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-attempt-reuse-authorization-code-after-one-second: the flow
+    completes, then (WaitForOneSecond) the code again with a fresh assertion: 400 invalid_grant
+    (FAPI2-SP-FINAL-5.3.2.2-9); the token it gave should then be revoked (RFC 6749 §4.1.2, a
+    warning in the suite: EnsureHttpStatusCodeIs4xx on the resource)."""
+    request, code = authorize(browser, api_client, client1)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+    time.sleep(1)
+    again = token_call(api_client, client1, code_grant(request, code))
+    assert_token_error(again, "invalid_grant", statuses=(400,))
+    revoked = resource(api_client, client1, tokens["access_token"])
+    assert 400 <= revoked.status_code < 500
+
+
+def test_fapi2_security_profile_final_ensure_token_endpoint_fails_with_expired_auth_code(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-token-endpoint-fails-with-expired-auth-code: the code
+    used for the first time after WaitFor62Seconds (FAPI2-SP-FINAL-5.3.2.1-11: codes live at
+    most 60 s): 400 invalid_grant. The server's clock is moved 62 s on instead of sleeping."""
+    request, code = authorize(browser, api_client, client1)
+    later = timezone.now() + timedelta(seconds=62)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = token_call(api_client, client1, code_grant(request, code))
+    assert_token_error(response, "invalid_grant", statuses=(400,))
+
+
+# --- private_key_jwt -------------------------------------------------------------------------------
+
+
+def _assertion_refused(response, *errors):
+    """CheckTokenEndpointReturnedJsonContentType + CheckTokenEndpointHttpStatusIs400Allowing401...
+    + the error(s): 401 only for invalid_client."""
+    body = assert_token_error(response, *errors)
+    assert response.status_code == (401 if body["error"] == "invalid_client" else 400)
+
+
+def test_fapi2_security_profile_final_ensure_signed_client_assertion_with_rs256_fails(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-signed-client-assertion-with-RS256-fails: client1's
+    PS256 key (the module needs an RSA key) signs the assertion with RS256
+    (ChangeClientJwksAlgToRS256; FAPI2-SP-FINAL-5.4): invalid_client."""
+    request, code = authorize(browser, api_client, client1)
+    rs256 = ClientKey(alg="RS256", kid=client1.key.kid)
+    rs256.private = client1.key.private  # the same RSA key, signing with RS256
+    response = token_call(api_client, client1, code_grant(request, code), auth=client1.client_auth(key=rs256))
+    _assertion_refused(response, "invalid_client")
+
+
+def test_fapi2_security_profile_final_ensure_client_assertion_in_token_endpoint(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-client-assertion-in-token-endpoint: only client_id, no
+    assertion (AddClientIdToRequest): invalid_client or invalid_request."""
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(api_client, client1, code_grant(request, code), auth={"client_id": client1.client_id})
+    _assertion_refused(response, "invalid_client", "invalid_request")
+
+
+def test_fapi2_security_profile_final_ensure_client_assertion_with_exp_is_5_minutes_in_past_fails(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-ensure-client-assertion-with-exp-is-5-minutes-in-past-fails:
+    AddExpIs5MinutesInPastToClientAssertionClaims: invalid_client or invalid_request."""
+    request, code = authorize(browser, api_client, client1)
+    auth = client1.client_auth(exp=int(time.time()) - 300)
+    response = token_call(api_client, client1, code_grant(request, code), auth=auth)
+    _assertion_refused(response, "invalid_client", "invalid_request")
+
+
+def test_fapi2_security_profile_final_ensure_client_assertion_with_wrong_aud_fails(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-client-assertion-with-wrong-aud-fails:
+    AddWrongAudToClientAssertionClaims (another server's URL): invalid_client or invalid_request."""
+    request, code = authorize(browser, api_client, client1)
+    auth = client1.client_auth(aud="https://fapidev-rs.authlete.net/api/userinfo")
+    response = token_call(api_client, client1, code_grant(request, code), auth=auth)
+    _assertion_refused(response, "invalid_client", "invalid_request")
+
+
+def test_fapi2_security_profile_final_ensure_client_assertion_with_no_sub_fails(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-client-assertion-with-no-sub-fails:
+    RemoveSubFromClientAssertionClaims (RFC 7523 §3): invalid_client or invalid_request."""
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(api_client, client1, code_grant(request, code), auth=client1.client_auth(sub=None))
+    _assertion_refused(response, "invalid_client", "invalid_request")
