@@ -252,7 +252,13 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         if request.grant_type != AUTHORIZATION_CODE:
-            return super().finalize_id_token(id_token, token, token_handler, request)
+            # Signed as the code grant signs (the server's key for the client's algorithm, with the
+            # kid the JWKS publishes for it; DOT's own puts no kid on a PS256 or ES256 token and a
+            # bare thumbprint on an RS256 one), the row saved as DOT saves it.
+            signed, expires = compat.signed_id_token(self, id_token, token, token_handler, request)
+            with transaction.atomic():
+                compat.save_id_token(self, request, id_token["jti"], expires)
+            return signed
         # DOT's, except that the ID token's row waits for the tokens the code buys and is saved
         # with them, in the transaction that spends the code (save_bearer_token): a code found
         # spent leaves no ID token behind, and the row costs no transaction of its own.
