@@ -22,6 +22,9 @@ TLS terminator in front of gunicorn, not to Django, and are not re-created; wait
 instead of sleeping.
 """
 
+import base64
+import json
+import secrets
 import time
 from unittest import mock
 from datetime import timedelta
@@ -29,7 +32,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.utils import timezone
+from jwcrypto import jws
+from rest_framework.test import APIClient
 
+from beerlocker_api.dpop import access_token_hash
 from tests.factories import UserFactory
 from tests.oidc_conformance.fapi2 import (
     AUTHORIZE,
@@ -37,8 +43,10 @@ from tests.oidc_conformance.fapi2 import (
     ISSUER,
     PAR,
     PAR_URL,
+    RESOURCE,
     REDIRECT_URI_2,
     RESOURCE_URL,
+    SCOPE,
     SERVER,
     TOKEN_URL,
     USERINFO,
@@ -647,3 +655,211 @@ def test_fapi2_security_profile_final_ensure_client_assertion_with_no_sub_fails(
     request, code = authorize(browser, api_client, client1)
     response = token_call(api_client, client1, code_grant(request, code), auth=client1.client_auth(sub=None))
     _assertion_refused(response, "invalid_client", "invalid_request")
+
+
+# --- DPoP negative tests ----------------------------------------------------------------------------
+
+
+def _b64(data) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _resource_proof(client, token, *, header=None, claims=None, key=None, alg=None, unsigned=False, post=None):
+    """CreateDpopHeader + CreateDpopClaims + SetDpopHtmHtuForResourceEndpoint +
+    SetDpopAccessTokenHash + SignDpopProof, each open to the module's change: ``header`` and
+    ``claims`` update (None removes) the JOSE header and the claims, ``key`` signs, ``alg``
+    names the algorithm, ``unsigned`` is SignDpopProofWithNone, ``post`` edits the compact JWS."""
+    key = key or client.dpop_key
+    jose = {"typ": "dpop+jwt", "alg": alg or client.dpop_alg, "jwk": key.export_public(as_dict=True)}
+    body = {
+        "jti": secrets.token_urlsafe(15),
+        "htm": "GET",
+        "htu": RESOURCE_URL,
+        "iat": int(time.time()),
+        "ath": access_token_hash(token),
+    }
+    for target, changes in ((jose, header or {}), (body, claims or {})):
+        for name, value in changes.items():
+            if value is None:
+                target.pop(name, None)
+            else:
+                target[name] = value
+    if unsigned:
+        proof = f"{_b64({'alg': 'none', 'typ': 'dpop+jwt'})}.{_b64(body)}."
+    else:
+        signed = jws.JWS(json.dumps(body))
+        signed.add_signature(key, alg=jose["alg"], protected=json.dumps(jose))
+        proof = signed.serialize(compact=True)
+    return post(proof) if post else proof
+
+
+def _invalidate_signature(proof: str) -> str:
+    head, body, signature = proof.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[0] ^= 0x01
+    return f"{head}.{body}.{_b64(bytes(raw))}"
+
+
+def _without_alg(proof: str) -> str:
+    head, body, signature = proof.split(".")
+    header = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode().replace('"alg"', '"alg2"')
+    return f"{_b64(header.encode())}.{body}.{signature}"
+
+
+def test_fapi2_security_profile_final_dpop_negative_tests(browser, api_client, client1):
+    """fapi2-security-profile-final-dpop-negative-tests: a token obtained as normal works, then
+    the resource is called with each broken proof of RFC 9449 §4.3 / §7.1 (400 or 401,
+    EnsureHttpStatusCodeIs400or401), the tolerated variations (200), and finally the good proof
+    again (200, so the refusals were the proofs'). client1's DPoP key is ES256, so the suite's
+    RSA-only ChangeSignAlgorithm (RS256) step does not run."""
+    request, code = authorize(browser, api_client, client1)
+    tokens, _claims = exchange(api_client, request, code)
+    token = tokens["access_token"]
+    check_resource(resource(api_client, client1, token))
+
+    def call(proof=None, *, scheme="DPoP", name="HTTP_DPOP"):
+        headers = {"HTTP_AUTHORIZATION": f"{scheme} {token}"}
+        if proof is not None:
+            headers[name] = proof
+        return api_client.get(RESOURCE, **headers).status_code
+
+    good = lambda **kw: _resource_proof(client1, token, **kw)  # noqa: E731 - a local shorthand
+    refused, accepted = (400, 401), (200,)
+    other = new_key(client1.dpop_alg)
+    fixed_jti = secrets.token_urlsafe(15)
+    cases = [
+        # AddDpopHeaderAllCapital: the header name in capitals (HTTP names are case-insensitive;
+        # WSGI hands Django the same HTTP_DPOP).
+        ("DPOP header name", lambda: call(good()), accepted),
+        # MultipleProofs (DPOP-7.1 #1): two DPoP headers (a WSGI server joins them with a comma).
+        ("two proofs", lambda: call(f"{good()}, {good()}"), refused),
+        # NotWellformedDPoP (#2): the signature part cut off.
+        ("not a JWT", lambda: call(good().rsplit(".", 1)[0]), refused),
+        # #3: every required member (RemoveTypFromDpopProof, SignDpopAndRemoveAlg,
+        # RemoveJwkFromDpopProof, RemoveJti/Htm/Htu/Iat, no ath).
+        ("no typ", lambda: call(good(header={"typ": None})), refused),
+        ("no alg", lambda: call(good(post=_without_alg)), refused),
+        ("no jwk", lambda: call(good(header={"jwk": None})), refused),
+        ("no jti", lambda: call(good(claims={"jti": None})), refused),
+        ("no htm", lambda: call(good(claims={"htm": None})), refused),
+        ("no htu", lambda: call(good(claims={"htu": None})), refused),
+        ("no iat", lambda: call(good(claims={"iat": None})), refused),
+        ("no ath", lambda: call(good(claims={"ath": None})), refused),
+        # #4 SetDpopHeaderTypToInvalidValue.
+        ("typ wrong", lambda: call(good(header={"typ": "dpop+jwt+wrongyousee"})), refused),
+        # #5 SignDpopProofWithNone.
+        ("alg none", lambda: call(good(unsigned=True)), refused),
+        # #6 InvalidateDpopProofSignature.
+        ("bad signature", lambda: call(good(post=_invalidate_signature)), refused),
+        # #7 SetDpopHeaderJwkToPrivateKey.
+        ("private jwk", lambda: call(good(header={"jwk": client1.dpop_key.export_private(as_dict=True)})), refused),
+        # #8 SetDpopHtmToPut.
+        ("htm PUT", lambda: call(good(claims={"htm": "PUT"})), refused),
+        # #9 AddQueryAndFragmentToDpopHtu / RemoveQueryAndFragmentFromDpopHtu (both compared
+        # without query and fragment), SetDpopHtuToDifferentUrl.
+        (
+            "htu query and fragment",
+            lambda: call(good(claims={"htu": RESOURCE_URL + "?allthedoors#cheery"})),
+            accepted,
+        ),
+        ("htu without query", lambda: call(good(claims={"htu": RESOURCE_URL})), accepted),
+        ("htu other URL", lambda: call(good(claims={"htu": RESOURCE_URL + "ohnonotagain"})), refused),
+        # #11 SetDpopIatToOneHourInFuture / InPast (the server asks no nonce at the resource).
+        ("iat +1 h", lambda: call(good(claims={"iat": int(time.time()) + 3600})), refused),
+        ("iat -1 h", lambda: call(good(claims={"iat": int(time.time()) - 3600})), refused),
+        # FixedJtiClaim: a jti once is fine, the same jti again is a replay.
+        ("jti first use", lambda: call(good(claims={"jti": fixed_jti})), accepted),
+        ("jti replayed", lambda: call(good(claims={"jti": fixed_jti})), refused),
+        # #12.1 SetDpopAccessTokenHashToIncorrectValue; #12.2 GenerateNewSignKey (another key).
+        ("ath wrong", lambda: call(good(claims={"ath": access_token_hash(token + "x")})), refused),
+        ("other key", lambda: call(good(key=other)), refused),
+        # AddExtraClaimsToHeader / AddExtraClaimsToClaims (DPOP-7.2): unknown members ignored.
+        (
+            "extra members",
+            lambda: call(good(header={"tx_id": int(time.time()) + 3600}, claims={"tx_id_key": 1})),
+            accepted,
+        ),
+        # DpopHtuUpperCase / DpopHtuWithPort (RFC 3986 §6.2.2/§6.2.3 normalization, a SHOULD).
+        ("htu upper case", lambda: call(good(claims={"htu": "HTTP://TESTSERVER/api/beers"})), accepted),
+        ("htu with port", lambda: call(good(claims={"htu": "http://testserver:80/api/beers"})), accepted),
+        # RemoveDpopFromResourceRequest: no proof, with the DPoP scheme, and as Bearer
+        # (CallProtectedResourceForceBearer).
+        ("no proof", lambda: call(), refused),
+        ("as Bearer", lambda: call(scheme="Bearer"), refused),
+        # The final sanity check: the token still works.
+        ("good again", lambda: call(good()), accepted),
+    ]
+    outcomes = {name: run() for name, run, _expected in cases}
+    wrong = {name: outcomes[name] for name, _run, expected in cases if outcomes[name] not in expected}
+    assert not wrong, wrong
+
+
+# --- Refresh tokens ---------------------------------------------------------------------------------
+
+
+def _refresh(api_client, client, refresh_token, *, scope=SCOPE, **kwargs):
+    """RefreshTokenRequestSteps: CreateRefreshTokenRequest + AddScopeToTokenEndpointRequest +
+    client authentication + a proof of a NEW DPoP key (GenerateDpopKey: a confidential client's
+    refresh token is not bound to the key)."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if scope:
+        data["scope"] = scope
+    client.dpop_key = new_key(client.dpop_alg)  # GenerateDpopKey: the client's key from now on
+    return token_call(api_client, client, data, **kwargs)
+
+
+def _check_refreshed(response, client, first_tokens, first_claims):
+    """CheckTokenEndpointHttpStatus200 + CheckTokenEndpointCacheHeaders + CheckTokenTypeIsDpop +
+    EnsureAccessTokenValuesAreDifferent + EnsureAccessTokenContainsAllowedCharactersOnly +
+    CompareIdTokenClaims (OIDC Core §12.2: same iss, sub, aud; a later iat)."""
+    tokens = check_tokens(response, client)
+    assert response["Content-Type"].startswith("application/json")
+    assert tokens["access_token"] != first_tokens["access_token"]
+    assert all(0x20 < ord(char) < 0x7F for char in tokens["access_token"])
+    if "id_token" in tokens:
+        claims = validate_id_token(APIClient(), client, tokens, nonce=None, check_nonce=False)
+        for name in ("iss", "sub", "aud"):
+            assert claims[name] == first_claims[name], name
+        assert claims["iat"] > first_claims["iat"]
+        if "auth_time" in claims:
+            assert claims["auth_time"] == first_claims["auth_time"]
+        assert claims.get("azp") == first_claims.get("azp")
+    return tokens
+
+
+def test_fapi2_security_profile_final_refresh_token(browser, api_client, client1, client2):
+    """fapi2-security-profile-final-refresh-token: for each client, refresh with a new DPoP key;
+    if the refresh token was rotated, the previous one still works 30 s later
+    (FAPI2-SP-FINAL-5.3.2.1-9: not rotated, or with a grace for retries). For client1: a refresh
+    without client authentication is refused (RFC 6749 §6: invalid_client/grant/request), and one
+    without a DPoP proof (invalid_request/grant/dpop_proof). Then client2's access token with
+    client1's proof is 4xx, and client2's refresh token is refused to client1."""
+    issued = {}
+    for client in (client1, client2):
+        request, code = authorize(browser, api_client, client)
+        tokens, claims = exchange(api_client, request, code)
+        refresh_token = tokens["refresh_token"]
+        time.sleep(1)  # RefreshTokenRequestSteps: WaitForOneSecond, so iat values differ
+        refreshed = _refresh(api_client, client, refresh_token, scope=SCOPE if client is client1 else None)
+        new = _check_refreshed(refreshed, client, tokens, claims)
+        check_resource(resource(api_client, client, new["access_token"]))
+        if new.get("refresh_token", refresh_token) != refresh_token:
+            # "Refresh Token Request With Previous Token" after WaitFor30Seconds.
+            later = timezone.now() + timedelta(seconds=30)
+            with mock.patch("django.utils.timezone.now", return_value=later):
+                previous = _refresh(api_client, client, refresh_token)
+            check_tokens(previous, client)
+        current = new.get("refresh_token", refresh_token)
+        if client is client1:
+            unauthenticated = _refresh(api_client, client, current, auth=False)
+            assert_token_error(unauthenticated, "invalid_client", "invalid_grant", "invalid_request")
+            unproved = _refresh(api_client, client, current, dpop=False)
+            assert_token_error(unproved, "invalid_request", "invalid_grant", "invalid_dpop_proof", statuses=(400,))
+        issued[client.client_id] = (new["access_token"], current)
+
+    access2, refresh2 = issued[client2.client_id]
+    stolen = resource(api_client, client1, access2)
+    assert 400 <= stolen.status_code < 500
+    # RefreshTokenRequestExpectingErrorSteps: client2's refresh token, client1's credentials.
+    assert_token_error(_refresh(api_client, client1, refresh2), "invalid_grant", "invalid_request", "invalid_client")
