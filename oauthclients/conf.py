@@ -159,6 +159,15 @@ class AppSettings:
         return self._setting("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", False)
 
     @property
+    def SECURITY_PROFILE(self) -> str:
+        """A security profile every client is held to, whatever it registered (its ``profile``):
+        "" (none, the default) or ``"fapi2"``, the FAPI 2.0 Security Profile (Final): confidential
+        clients with private_key_jwt, pushed requests, PKCE S256, the code flow, DPoP-bound
+        tokens, 60-second codes, PS256/ES256 only (oauthclients.oauth2.profiles). Discovery then
+        advertises only what the profile allows."""
+        return self._setting("SECURITY_PROFILE", "")
+
+    @property
     def REFRESH_TOKEN_IDLE_SECONDS(self) -> int:
         """A refresh token not used for this long is rejected (rotation makes each use a new token)."""
         return self._setting("REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600)

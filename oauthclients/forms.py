@@ -14,6 +14,7 @@ from oauthclients.grants import (
     REFRESH_TOKEN,
     TOKEN_EXCHANGE,
     AccessTokenFormat,
+    SecurityProfile,
 )
 from oauthclients.metadata import PORTAL_FIELDS
 from oauthclients.models import Client
@@ -38,6 +39,16 @@ AUTH_METHOD_CHOICES = [
         _("Confidential, signed JWT (private_key_jwt; register your keys with the API: jwks or jwks_uri)"),
     ),
     (Client.AuthMethod.NONE, _("Public, no secret (a browser or mobile app; uses PKCE)")),
+]
+PROFILE_CHOICES = [
+    (SecurityProfile.NONE, _("None: this server's own rules")),
+    (
+        SecurityProfile.FAPI2,
+        _(
+            "FAPI 2.0 Security Profile: private_key_jwt, pushed requests, PKCE, DPoP-bound tokens, "
+            "PS256 or ES256 signatures"
+        ),
+    ),
 ]
 ACCESS_TOKEN_FORMAT_CHOICES = [
     (AccessTokenFormat.OPAQUE, _("Opaque (looked up by the API, introspected by others)")),
@@ -138,6 +149,16 @@ class ClientForm(forms.Form):
         required=False,
         help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
         "/api/oauth2/par first; any other is refused.",
+    )
+    profile = forms.ChoiceField(
+        label=_("Security profile"),
+        choices=PROFILE_CHOICES,
+        initial=SecurityProfile.NONE,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "profile: the FAPI 2.0 Security Profile holds your app to stricter rules (docs/oauth.md)."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -120,6 +120,36 @@ class AccessTokenFormat(TextChoices):
 
 ACCESS_TOKEN_FORMATS = list(AccessTokenFormat.values)
 
+
+class SecurityProfile(TextChoices):
+    """A set of rules a client is held to beyond the server's own (client metadata ``profile``;
+    ``OAUTHCLIENTS["SECURITY_PROFILE"]`` holds every client to one): none, or the FAPI 2.0
+    Security Profile (Final), enforced by ``oauthclients.oauth2.profiles``."""
+
+    NONE = "", "None (this server's own rules)"
+    FAPI2 = "fapi2", "FAPI 2.0 Security Profile"
+
+
+FAPI2 = SecurityProfile.FAPI2
+SECURITY_PROFILES = list(SecurityProfile.values)
+# FAPI 2.0 Security Profile §5.4.1: the only JWS algorithms, for what the server signs (ID tokens,
+# userinfo) and what it accepts (client assertions, request objects, DPoP proofs). The profile's
+# EdDSA is not among the algorithms this server knows (JWS_ALGS).
+FAPI2_SIGNING_ALGS = [PS256, ES256]
+# What a FAPI 2.0 client's ID tokens are signed with when it registered no algorithm.
+FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG = PS256
+# §5.3.2.1: private_key_jwt (mutual TLS is the profile's other method; this server has none).
+FAPI2_AUTH_METHODS = [TokenEndpointAuthMethod.PRIVATE_KEY_JWT.value]
+# §5.3.2.2: the code flow only; §5.3.2.1: no resource owner password grant (nor implicit, which
+# would put tokens in the front channel: OAuth 2.1 and RFC 9700 §2.1.2).
+FAPI2_RESPONSE_TYPES = ("code",)
+FAPI2_REFUSED_GRANT_TYPES = (IMPLICIT, PASSWORD)
+# §5.3.2.1: authorization codes live at most 60 seconds.
+FAPI2_MAX_CODE_LIFETIME_SECONDS = 60
+# §5.3.2.1 (clock skew): a JWT whose iat or nbf is up to 10 s ahead is accepted, one more than 60 s
+# ahead is refused; this server accepts up to 60 s for every client.
+FAPI2_MAX_FUTURE_SECONDS = 60
+
 # RFC 7591 §2: what a client registers when it leaves these out.
 DEFAULT_GRANT_TYPES = (AUTHORIZATION_CODE,)
 DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD = TokenEndpointAuthMethod.CLIENT_SECRET_BASIC

@@ -18,7 +18,6 @@ from typing import Any
 
 from oauthclients.grants import (
     DEFAULT_GRANT_TYPES,
-    DEFAULT_ID_TOKEN_SIGNING_ALG,
     DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD,
     AccessTokenFormat,
 )
@@ -117,15 +116,19 @@ FIELDS: tuple[MetadataField, ...] = (
     MetadataField("request_object_signing_alg", Kind.CHOICE, default="", optional=True),
     MetadataField("userinfo_signed_response_alg", Kind.CHOICE, default="", optional=True),
     # OIDC Registration §2: what signs the client's ID tokens (RS256, PS256, ES256), in DOT's column.
+    # Left out (""), the default: RS256, or PS256 for a FAPI 2.0 client (ClientMetadataRules).
     MetadataField(
         "id_token_signed_response_alg",
         Kind.CHOICE,
         model_field="algorithm",
-        default=DEFAULT_ID_TOKEN_SIGNING_ALG,
+        default="",
         **_SHOWN,
     ),
     # RFC 9126 §6: the authorization endpoint accepts this client's requests only when pushed.
     MetadataField("require_pushed_authorization_requests", Kind.BOOL, default=False, **_SHOWN),
+    # A security profile the client is held to: "" or "fapi2" (the FAPI 2.0 Security Profile,
+    # oauthclients.oauth2.profiles); registering it also fills in what the profile implies.
+    MetadataField("profile", Kind.CHOICE, default="", optional=True, **_SHOWN),
     # RFC 7591 §2 display URLs, shown on the consent page, never fetched by the server.
     MetadataField("logo_uri", Kind.TEXT, default="", optional=True),
     MetadataField("policy_uri", Kind.TEXT, default="", optional=True),

@@ -11,12 +11,15 @@ from oauthclients.grants import (
     CLIENT_CREDENTIALS,
     DEFAULT_ID_TOKEN_SIGNING_ALG,
     DEVICE_CODE,
+    FAPI2,
+    FAPI2_REFUSED_GRANT_TYPES,
     IMPLICIT,
     JWS_ALGS,
     PASSWORD,
     RESPONSE_TYPE_GRANTS,
     AccessTokenFormat,
     GrantType,
+    SecurityProfile,
     TokenEndpointAuthMethod,
     is_public_auth_method,
 )
@@ -94,6 +97,17 @@ class Client(AbstractApplication):
     # REQUIRE_PUSHED_AUTHORIZATION_REQUESTS makes it so for every client).
     require_pushed_authorization_requests = models.BooleanField(default=False)
 
+    # A security profile this client is held to beyond the server's rules: "" or "fapi2" (the
+    # FAPI 2.0 Security Profile; oauthclients.oauth2.profiles). OAUTHCLIENTS' SECURITY_PROFILE
+    # holds every client to one, whatever this says.
+    profile = models.CharField(
+        max_length=16,
+        choices=SecurityProfile.choices,
+        default=SecurityProfile.NONE,
+        blank=True,
+        help_text="A security profile the client is held to (fapi2: the FAPI 2.0 Security Profile).",
+    )
+
     # OIDC Registration's id_token_signed_response_alg, in DOT's column: what signs this client's
     # ID tokens (oauthclients.keys). DOT's default is "no OpenID Connect"; ours is RS256. "" still
     # means no OpenID Connect, as in DOT; HS256 is DOT's, never offered by registration.
@@ -122,6 +136,16 @@ class Client(AbstractApplication):
         if self.algorithm in JWS_ALGS:
             return signing_key(self.algorithm)
         return super().jwk_key
+
+    @property
+    def security_profile(self) -> str:
+        """The profile this client is held to: the server-wide one, else its own ("" for none)."""
+        return conf.get("SECURITY_PROFILE") or self.profile
+
+    @property
+    def is_fapi2(self) -> bool:
+        """Held to the FAPI 2.0 Security Profile (registered so, or every client is)."""
+        return self.security_profile == FAPI2
 
     @property
     def is_public(self) -> bool:
@@ -166,7 +190,10 @@ class Client(AbstractApplication):
         return from_client(self)
 
     def allows_grant(self, *grants: str) -> bool:
-        """The client registered every one of these grants and the server has them switched on."""
+        """The client registered every one of these grants and the server has them switched on (and
+        its profile allows them: FAPI 2.0 has no password or implicit grant)."""
+        if self.is_fapi2 and set(grants) & set(FAPI2_REFUSED_GRANT_TYPES):
+            return False
         return all(grant in self.grant_types and grant_enabled(grant) for grant in grants)
 
     def allows_response_type(self, response_type: str) -> bool:

@@ -288,6 +288,7 @@ def _metadata_schema(field) -> dict:
     from oauthclients.grants import (
         JWS_ALGS,
         REQUEST_OBJECT_SIGNING_ALGS,
+        SECURITY_PROFILES,
         TOKEN_ENDPOINT_AUTH_METHODS,
         GrantType,
     )
@@ -298,7 +299,9 @@ def _metadata_schema(field) -> dict:
         "request_object_signing_alg": ["", *REQUEST_OBJECT_SIGNING_ALGS],
         # What the server may sign with (ES256 only with an EC key: oauthclients.keys).
         "userinfo_signed_response_alg": ["", *JWS_ALGS],
-        "id_token_signed_response_alg": JWS_ALGS,
+        # "": the default, RS256 (PS256 for a FAPI 2.0 client).
+        "id_token_signed_response_alg": ["", *JWS_ALGS],
+        "profile": SECURITY_PROFILES,
     }
     schema: dict[str, Any]
     if field.kind is Kind.LIST:

@@ -27,9 +27,15 @@ from oauthclients.grants import (
     CLIENT_CREDENTIALS,
     CONFIDENTIAL_ONLY_GRANT_TYPES,
     DEFAULT_ID_TOKEN_SIGNING_ALG,
+    FAPI2,
+    FAPI2_AUTH_METHODS,
+    FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG,
+    FAPI2_REFUSED_GRANT_TYPES,
+    FAPI2_SIGNING_ALGS,
     REDIRECTING_GRANT_TYPES,
     REFRESH_TOKEN,
     REQUEST_OBJECT_SIGNING_ALGS,
+    SECURITY_PROFILES,
     UNSIGNED_ALG,
     AccessTokenFormat,
     GrantType,
@@ -202,6 +208,7 @@ class ClientMetadataRules:
                 validator = getattr(self, f"validate_{field.name}")
                 value = metadata.get(field.name, field.initial())
                 cleaned[field.name] = validator(value, errors[field.name])
+        self.apply_profile(cleaned, metadata)
         for rule in self.RULES:
             for name, message in getattr(self, rule)(cleaned):
                 errors[name].append(message)
@@ -341,6 +348,12 @@ class ClientMetadataRules:
             problems.append("require_pushed_authorization_requests must be true or false.")
         return required
 
+    def validate_profile(self, profile, problems):
+        profile = profile or ""
+        if profile not in SECURITY_PROFILES:
+            problems.append(f"profile must be one of: {', '.join(repr(name) for name in SECURITY_PROFILES)}.")
+        return profile
+
     def validate_logo_uri(self, uri, problems):
         return _display_uri(uri, "logo_uri", problems)
 
@@ -350,8 +363,24 @@ class ClientMetadataRules:
     def validate_tos_uri(self, uri, problems):
         return _display_uri(uri, "tos_uri", problems)
 
+    def apply_profile(self, cleaned, metadata) -> None:
+        """What the client's profile implies, filled in before the rules run: a FAPI 2.0 client's
+        tokens are DPoP-bound and its requests pushed (the server enforces both whatever the
+        client registered), and its ID tokens are signed PS256 unless it chose an algorithm."""
+        if _profile(cleaned) != FAPI2:
+            return
+        cleaned["dpop_bound_access_tokens"] = True
+        cleaned["require_pushed_authorization_requests"] = True
+        if not metadata.get("id_token_signed_response_alg"):
+            offered = [alg for alg in FAPI2_SIGNING_ALGS if alg in server_signing_algs()]
+            if offered and FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG not in offered:
+                cleaned["id_token_signed_response_alg"] = offered[0]
+            else:
+                cleaned["id_token_signed_response_alg"] = FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG
+
     # The rules across fields.
     RULES = (
+        "rule_fapi2_profile",
         "rule_one_key_set",
         "rule_private_key_jwt_needs_keys",
         "rule_signed_request_objects_need_keys",
@@ -359,6 +388,32 @@ class ClientMetadataRules:
         "rule_redirecting_grants_need_redirect_uris",
         "rule_app_scopes_need_client_credentials",
     )
+
+    def rule_fapi2_profile(self, metadata):
+        """FAPI 2.0 Security Profile §5.3.2.1 and §5.4.1: a confidential client authenticating with
+        private_key_jwt, no password or implicit grant, and only PS256 or ES256 signatures."""
+        if _profile(metadata) != FAPI2:
+            return
+        if metadata["token_endpoint_auth_method"] not in FAPI2_AUTH_METHODS:
+            yield (
+                "token_endpoint_auth_method",
+                "A FAPI 2.0 client authenticates with private_key_jwt "
+                "(register your keys: jwks or jwks_uri).",
+            )
+        for grant in metadata["grant_types"] or []:
+            if grant in FAPI2_REFUSED_GRANT_TYPES:
+                yield "grant_types", f"A FAPI 2.0 client cannot use the {grant} grant."
+        algs = ", ".join(FAPI2_SIGNING_ALGS)
+        for name in ("id_token_signed_response_alg", "userinfo_signed_response_alg"):
+            alg = metadata[name]
+            if alg and alg not in FAPI2_SIGNING_ALGS:
+                yield name, f"A FAPI 2.0 client's {name} must be one of: {algs}."
+        alg = metadata["request_object_signing_alg"]
+        if alg and alg != UNSIGNED_ALG and alg not in FAPI2_SIGNING_ALGS:
+            yield (
+                "request_object_signing_alg",
+                f"A FAPI 2.0 client signs request objects with one of: {algs}.",
+            )
 
     def rule_one_key_set(self, metadata):
         """RFC 7591 §2: jwks or jwks_uri, never both."""
@@ -409,6 +464,11 @@ class ClientMetadataRules:
                 f"{', '.join(app_only)} can only be held by an application's own token; "
                 "register the client_credentials grant to ask for it.",
             )
+
+
+def _profile(metadata) -> str:
+    """The profile a client with this metadata is held to (the server-wide one first)."""
+    return conf.get("SECURITY_PROFILE") or metadata.get("profile") or ""
 
 
 def _keyless(metadata) -> bool:

@@ -69,7 +69,8 @@ def test_dcr_and_the_api_answer_exactly_the_described_members(basic_client):
     registered = basic_client.post(REGISTER, EVERY_MEMBER, format="json")
     assert registered.status_code == 201, registered.json()
     body = registered.json()
-    described = [name for name in NAMES if name != "jwks_uri"]
+    # jwks_uri excludes jwks; profile "fapi2" excludes client_secret_post (test_fapi2_profile.py).
+    described = [name for name in NAMES if name not in ("jwks_uri", "profile")]
     extra = [
         "registration_access_token",
         "registration_client_uri",
@@ -203,6 +204,12 @@ REFUSALS = [
         "require_pushed_authorization_requests: require_pushed_authorization_requests must be true or false.",
     ),
     (
+        "validate_profile",
+        {"profile": "fapi1"},
+        "invalid_client_metadata",
+        "profile: profile must be one of: '', 'fapi2'.",
+    ),
+    (
         "validate_logo_uri",
         {"logo_uri": "javascript:alert(1)"},
         "invalid_client_metadata",
@@ -219,6 +226,18 @@ REFUSALS = [
         {"tos_uri": ["https://rp.example.com/tos"]},
         "invalid_client_metadata",
         "tos_uri: tos_uri must be a non-empty URL.",
+    ),
+    (
+        "rule_fapi2_profile",
+        {
+            "profile": "fapi2",
+            "token_endpoint_auth_method": "client_secret_basic",
+            "id_token_signed_response_alg": "RS256",
+        },
+        "invalid_client_metadata",
+        "token_endpoint_auth_method: A FAPI 2.0 client authenticates with private_key_jwt (register your "
+        "keys: jwks or jwks_uri).; id_token_signed_response_alg: A FAPI 2.0 client's "
+        "id_token_signed_response_alg must be one of: PS256, ES256.",
     ),
     (
         "rule_one_key_set",

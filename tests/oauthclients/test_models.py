@@ -78,6 +78,7 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "userinfo_signed_response_alg": "",
         "id_token_signed_response_alg": "RS256",
         "require_pushed_authorization_requests": False,
+        "profile": "",
         "logo_uri": "",
         "policy_uri": "",
         "tos_uri": "",

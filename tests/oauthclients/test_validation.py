@@ -217,6 +217,7 @@ def test_result_is_normalised():
         "logo_uri": "",
         "policy_uri": "",
         "tos_uri": "",
+        "profile": "",
     }
 
 
