@@ -26,11 +26,12 @@ import base64
 import json
 import secrets
 import time
-from unittest import mock
 from datetime import timedelta
+from unittest import mock
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from django.test import Client as BrowserClient
 from django.utils import timezone
 from jwcrypto import jws
 from rest_framework.test import APIClient
@@ -41,15 +42,12 @@ from tests.oidc_conformance.fapi2 import (
     AUTHORIZE,
     FAPI2_ALLOWED_ALGS,
     ISSUER,
-    PAR,
     PAR_URL,
-    RESOURCE,
     REDIRECT_URI_2,
+    RESOURCE,
     RESOURCE_URL,
     SCOPE,
-    SERVER,
     TOKEN_URL,
-    USERINFO,
     assert_par_error,
     assert_token_error,
     auth_request,
@@ -63,7 +61,6 @@ from tests.oidc_conformance.fapi2 import (
     discovery,
     exchange,
     full_flow,
-    is_consent_page,
     is_error_page,
     make_fapi_client,
     push,
@@ -74,7 +71,7 @@ from tests.oidc_conformance.fapi2 import (
     validate_id_token,
     visit,
 )
-from tests.oidc_conformance.rp import LOGIN_PATH, sign_in
+from tests.oidc_conformance.rp import LOGIN_PATH, follow_sign_in, sign_in
 from tests.support.client_keys import ClientKey
 from tests.support.dpop import new_key
 
@@ -227,7 +224,7 @@ def test_fapi2_security_profile_final_ensure_authorization_request_with_64_char_
 def test_fapi2_security_profile_final_ensure_other_scope_order_succeeds(browser, api_client, client1):
     """fapi2-security-profile-final-ensure-other-scope-order-succeeds:
     ReverseScopeOrderInAuthorizationEndpointRequest (RFC 6749 §3.3: order does not matter)."""
-    reversed_scope = " ".join(reversed(client1_scope := "openid profile email beers:read".split()))
+    reversed_scope = " ".join(reversed(client1_scope := ["openid", "profile", "email", "beers:read"]))
     assert reversed_scope != " ".join(client1_scope)
     _request, tokens, _claims = full_flow(browser, api_client, client1, scope=reversed_scope)
     assert set(tokens["scope"].split()) == set(client1_scope)
@@ -396,7 +393,9 @@ def test_fapi2_security_profile_final_ensure_different_state_inside_and_outside_
         exchange(api_client, request, outcome["code"])
 
 
-def test_fapi2_security_profile_final_ensure_authorization_request_with_long_nonce(browser, api_client, client1):
+def test_fapi2_security_profile_final_ensure_authorization_request_with_long_nonce(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-ensure-authorization-request-with-long-nonce: a 384-character
     nonce: refused at PAR (EnsurePARInvalidRequestError), an error page, invalid_request, or
     accepted and returned whole (never truncated)."""
@@ -412,7 +411,9 @@ def test_fapi2_security_profile_final_ensure_authorization_request_with_long_non
         assert claims["nonce"] == nonce
 
 
-def test_fapi2_security_profile_final_ensure_authorization_request_with_long_state(browser, api_client, client1):
+def test_fapi2_security_profile_final_ensure_authorization_request_with_long_state(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-ensure-authorization-request-with-long-state: a
     1000-character state: refused at PAR (invalid_request), an error page, invalid_request with
     the state, or returned whole (CheckStateInAuthorizationResponse)."""
@@ -426,7 +427,9 @@ def test_fapi2_security_profile_final_ensure_authorization_request_with_long_sta
         exchange(api_client, request, outcome["code"])
 
 
-def test_fapi2_security_profile_final_state_only_outside_request_object_not_used(browser, api_client, client1):
+def test_fapi2_security_profile_final_state_only_outside_request_object_not_used(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-state-only-outside-request-object-not-used: no state pushed,
     one beside request_uri; only the pushed request counts, so success returns no state
     (VerifyNoStateInAuthorizationResponse); or an error page / invalid_request(_object) /
@@ -438,7 +441,12 @@ def test_fapi2_security_profile_final_state_only_outside_request_object_not_used
         return
     params = dict(parse_qsl(urlsplit(response["Location"]).query))
     if "error" in params:
-        assert params["error"] in ("invalid_request", "invalid_request_object", "invalid_request_uri", "access_denied")
+        assert params["error"] in (
+            "invalid_request",
+            "invalid_request_object",
+            "invalid_request_uri",
+            "access_denied",
+        )
         return
     code = code_from(response, request)  # state must be absent
     exchange(api_client, request, code)
@@ -463,7 +471,9 @@ def test_fapi2_security_profile_final_ensure_request_object_without_redirect_uri
 # --- Negative tests for the authorization request -------------------------------------------------
 
 
-def test_fapi2_security_profile_final_plain_fapi_tolerate_unregistered_redirect_uri(browser, api_client, client1):
+def test_fapi2_security_profile_final_plain_fapi_tolerate_unregistered_redirect_uri(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-plain-fapi-tolerate-unregistered-redirect-uri: a redirect URI
     the client never registered (CreateBadRedirectUriByAppending). RFC 9126 §2.4 lets a PAR
     endpoint allow it for an authenticated client; refusing it at PAR is
@@ -496,7 +506,9 @@ def test_fapi2_security_profile_final_ensure_unsigned_authorization_request_with
     assert set(params) <= {"error", "error_description", "error_uri", "state", "iss"}
 
 
-def test_fapi2_security_profile_final_ensure_redirect_uri_in_authorization_request(browser, api_client, client1):
+def test_fapi2_security_profile_final_ensure_redirect_uri_in_authorization_request(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-ensure-redirect-uri-in-authorization-request: the push has no
     redirect_uri (FAPI2-SP-FINAL-5.3.2.2-6): EnsurePARInvalidRequestOrInvalidRequestObjectError, or
     an error page."""
@@ -515,7 +527,9 @@ def test_fapi2_security_profile_final_ensure_redirect_uri_in_authorization_reque
         ("fapi2-security-profile-final-ensure-response-type-token-fails", "token"),
     ],
 )
-def test_fapi2_security_profile_final_ensure_response_type_fails(browser, api_client, client1, module, response_type):
+def test_fapi2_security_profile_final_ensure_response_type_fails(
+    browser, api_client, client1, module, response_type
+):
     """fapi2-security-profile-final-ensure-response-type-code-idtoken-fails and
     -ensure-response-type-token-fails (two modules; FAPI2-SP-FINAL-5.3.2.2-1: code only): refused
     at PAR (4xx, EnsurePARUnsupportedResponseTypeOrInvalidRequestOrUnauthorizedClientError), or an
@@ -525,7 +539,11 @@ def test_fapi2_security_profile_final_ensure_response_type_fails(browser, api_cl
     pushed = push(api_client, request)
     if pushed.status_code != 201:
         assert 400 <= pushed.status_code < 500
-        assert pushed.json()["error"] in ("unsupported_response_type", "invalid_request", "unauthorized_client")
+        assert pushed.json()["error"] in (
+            "unsupported_response_type",
+            "invalid_request",
+            "unauthorized_client",
+        )
         return
     response = visit(browser, redirect_url(request))
     if is_error_page(response):
@@ -537,7 +555,9 @@ def test_fapi2_security_profile_final_ensure_response_type_fails(browser, api_cl
 # --- Negative tests for the token endpoint ----------------------------------------------------------
 
 
-def test_fapi2_security_profile_final_ensure_client_id_in_token_endpoint(browser, api_client, client1, client2):
+def test_fapi2_security_profile_final_ensure_client_id_in_token_endpoint(
+    browser, api_client, client1, client2
+):
     """fapi2-security-profile-final-ensure-client-id-in-token-endpoint: client1's code, with
     client2's client_id and an assertion for client2 signed with client1's key:
     CheckTokenEndpointHttpStatusIs400Allowing401ForInvalidClientError +
@@ -610,7 +630,9 @@ def _assertion_refused(response, *errors):
     assert response.status_code == (401 if body["error"] == "invalid_client" else 400)
 
 
-def test_fapi2_security_profile_final_ensure_signed_client_assertion_with_rs256_fails(browser, api_client, client1):
+def test_fapi2_security_profile_final_ensure_signed_client_assertion_with_rs256_fails(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-ensure-signed-client-assertion-with-RS256-fails: client1's
     PS256 key (the module needs an RSA key) signs the assertion with RS256
     (ChangeClientJwksAlgToRS256; FAPI2-SP-FINAL-5.4): invalid_client."""
@@ -625,7 +647,9 @@ def test_fapi2_security_profile_final_ensure_client_assertion_in_token_endpoint(
     """fapi2-security-profile-final-ensure-client-assertion-in-token-endpoint: only client_id, no
     assertion (AddClientIdToRequest): invalid_client or invalid_request."""
     request, code = authorize(browser, api_client, client1)
-    response = token_call(api_client, client1, code_grant(request, code), auth={"client_id": client1.client_id})
+    response = token_call(
+        api_client, client1, code_grant(request, code), auth={"client_id": client1.client_id}
+    )
     _assertion_refused(response, "invalid_client", "invalid_request")
 
 
@@ -640,7 +664,9 @@ def test_fapi2_security_profile_final_ensure_client_assertion_with_exp_is_5_minu
     _assertion_refused(response, "invalid_client", "invalid_request")
 
 
-def test_fapi2_security_profile_final_ensure_client_assertion_with_wrong_aud_fails(browser, api_client, client1):
+def test_fapi2_security_profile_final_ensure_client_assertion_with_wrong_aud_fails(
+    browser, api_client, client1
+):
     """fapi2-security-profile-final-ensure-client-assertion-with-wrong-aud-fails:
     AddWrongAudToClientAssertionClaims (another server's URL): invalid_client or invalid_request."""
     request, code = authorize(browser, api_client, client1)
@@ -665,7 +691,9 @@ def _b64(data) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _resource_proof(client, token, *, header=None, claims=None, key=None, alg=None, unsigned=False, post=None):
+def _resource_proof(
+    client, token, *, header=None, claims=None, key=None, alg=None, unsigned=False, post=None
+):
     """CreateDpopHeader + CreateDpopClaims + SetDpopHtmHtuForResourceEndpoint +
     SetDpopAccessTokenHash + SignDpopProof, each open to the module's change: ``header`` and
     ``claims`` update (None removes) the JOSE header and the claims, ``key`` signs, ``alg``
@@ -753,7 +781,11 @@ def test_fapi2_security_profile_final_dpop_negative_tests(browser, api_client, c
         # #6 InvalidateDpopProofSignature.
         ("bad signature", lambda: call(good(post=_invalidate_signature)), refused),
         # #7 SetDpopHeaderJwkToPrivateKey.
-        ("private jwk", lambda: call(good(header={"jwk": client1.dpop_key.export_private(as_dict=True)})), refused),
+        (
+            "private jwk",
+            lambda: call(good(header={"jwk": client1.dpop_key.export_private(as_dict=True)})),
+            refused,
+        ),
         # #8 SetDpopHtmToPut.
         ("htm PUT", lambda: call(good(claims={"htm": "PUT"})), refused),
         # #9 AddQueryAndFragmentToDpopHtu / RemoveQueryAndFragmentFromDpopHtu (both compared
@@ -855,11 +887,211 @@ def test_fapi2_security_profile_final_refresh_token(browser, api_client, client1
             unauthenticated = _refresh(api_client, client, current, auth=False)
             assert_token_error(unauthenticated, "invalid_client", "invalid_grant", "invalid_request")
             unproved = _refresh(api_client, client, current, dpop=False)
-            assert_token_error(unproved, "invalid_request", "invalid_grant", "invalid_dpop_proof", statuses=(400,))
+            assert_token_error(
+                unproved, "invalid_request", "invalid_grant", "invalid_dpop_proof", statuses=(400,)
+            )
         issued[client.client_id] = (new["access_token"], current)
 
     access2, refresh2 = issued[client2.client_id]
     stolen = resource(api_client, client1, access2)
     assert 400 <= stolen.status_code < 500
     # RefreshTokenRequestExpectingErrorSteps: client2's refresh token, client1's credentials.
-    assert_token_error(_refresh(api_client, client1, refresh2), "invalid_grant", "invalid_request", "invalid_client")
+    assert_token_error(
+        _refresh(api_client, client1, refresh2), "invalid_grant", "invalid_request", "invalid_client"
+    )
+
+
+# --- PAR --------------------------------------------------------------------------------------------
+
+
+def test_fapi2_security_profile_final_par_ensure_reused_request_uri_prior_to_auth_completion_succeeds(
+    api_client, client1, end_user
+):
+    """fapi2-security-profile-final-par-ensure-reused-request-uri-prior-to-auth-completion-succeeds:
+    a browser without a session visits the authorization endpoint (ExpectLoginPage: the sign-in
+    page, nobody signs in), then visits the same URL again and the user signs in: one-time use is
+    enforced at the authorization, not at the first visit (FAPI2-SP-FINAL-5.3.2.2 note 3). An
+    invalid_request_uri error instead is the suite's WarningAboutRequestUriError."""
+    browser = BrowserClient()
+    request = auth_request(client1)
+    check_par_response(push(api_client, request))
+    url = redirect_url(request)
+    first = browser.get(url)
+    assert first.status_code == 302 and urlsplit(first["Location"]).path == LOGIN_PATH
+    second = browser.get(url)
+    assert second.status_code == 302 and urlsplit(second["Location"]).path == LOGIN_PATH
+    response = follow_sign_in(browser, end_user, second)
+    code = code_from(response, request)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+def test_fapi2_security_profile_final_par_attempt_reuse_request_uri(browser, api_client, client1):
+    """fapi2-security-profile-final-par-attempt-reuse-request_uri: the flow completes, then the
+    browser is sent with the same request_uri again: an error page or invalid_request_uri
+    (EnsureInvalidRequestUriError; PAR §7.3 single use), never a second code."""
+    request, tokens, _claims = full_flow(browser, api_client, client1)
+    response = visit(browser, redirect_url(request))
+    if not is_error_page(response):
+        authorization_error(response, request, "invalid_request_uri")
+
+
+def test_fapi2_security_profile_final_par_attempt_to_use_expired_request_uri(browser, api_client, client1):
+    """fapi2-security-profile-final-par-attempt-to-use-expired-request_uri: WaitForExpiry (the
+    push's expires_in, here ≤ 60 s) and then the browser: an error page or invalid_request_uri.
+    The server's clock is moved past expires_in instead of sleeping."""
+    request = auth_request(client1)
+    body = check_par_response(push(api_client, request))
+    later = timezone.now() + timedelta(seconds=body["expires_in"] + 1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        response = browser.get(redirect_url(request))
+    if not is_error_page(response):
+        authorization_error(response, request, "invalid_request_uri")
+
+
+def test_fapi2_security_profile_final_par_ensure_jwt_client_assertions_nbf_8_seconds_in_the_future_accepted(
+    browser, api_client, client1
+):
+    """fapi2-security-profile-final-par-ensure-jwt-client-assertions-nbf-8-seconds-in-the-future-is-accepted:
+    the PAR assertion's iat and nbf 8 s ahead
+    (AddIatNbf8SecondsInTheFutureToClientAuthenticationAssertionClaims,
+    FAPI2-SP-FINAL-5.3.2.1 clock skew): accepted, and the flow completes."""
+    ahead = int(time.time()) + 8
+    request = auth_request(client1)
+    check_par_response(push(api_client, request, auth=client1.client_auth(iat=ahead, nbf=ahead)))
+    code = code_from(visit(browser, redirect_url(request)), request)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+def test_fapi2_security_profile_final_par_ensure_jwt_client_assertions_nbf_over_60_s_in_the_future_fails(
+    api_client, client1
+):
+    """fapi2-security-profile-final-par-ensure-jwt-client-assertions-nbf-over-60-seconds-in-the-future-fails:
+    iat, nbf and exp 62 s later than usual (CreateClientAuthenticationAssertionClaims, whose aud
+    is the token endpoint, + AddIatNbfExpOver60SecondsInTheFuture...): 400/401 with
+    invalid_client or invalid_request
+    (CheckErrorFromParEndpointResponseErrorInvalidClientOrInvalidRequest)."""
+    now = int(time.time())
+    auth = client1.client_auth(aud=TOKEN_URL, iat=now + 62, nbf=now + 62, exp=now + 122)
+    assert_par_error(push(api_client, auth_request(client1), auth=auth), "invalid_client", "invalid_request")
+
+
+def test_fapi2_security_profile_final_par_attempt_to_use_request_uri_for_different_client(
+    browser, api_client, client1, client2
+):
+    """fapi2-security-profile-final-par-attempt-to-use-request_uri-for-different-client: client1's
+    request_uri sent with client2's client_id (AddClientIdToAuthorizationEndpointRequest): an
+    error page, or invalid_request / invalid_request_object / invalid_request_uri (PAR §3)."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request))
+    url = f"{AUTHORIZE}?{urlencode({'client_id': client2.client_id, 'request_uri': request.request_uri})}"
+    response = visit(browser, url)
+    if is_error_page(response):
+        return
+    assert "code=" not in response.get("Location", "")
+    params = dict(parse_qsl(urlsplit(response["Location"]).query))
+    assert params["error"] in ("invalid_request", "invalid_request_object", "invalid_request_uri")
+
+
+def test_fapi2_security_profile_final_par_authorization_request_containing_request_uri_form_param(
+    api_client, client1
+):
+    """fapi2-security-profile-final-par-authorization-request-containing-request_uri-form-param:
+    a request_uri among the pushed parameters (AddBadRequestUriToRequestParameters; PAR §2.1):
+    EnsurePARInvalidRequestOrInvalidRequestObjectOrRequestUriNotSupportedError."""
+    request = auth_request(
+        client1, request_uri="urn:ietf:params:oauth:request_uri:" + secrets.token_urlsafe(24)
+    )
+    assert_par_error(
+        push(api_client, request),
+        "invalid_request",
+        "invalid_request_object",
+        "request_uri_not_supported",
+        statuses=(400,),
+    )
+
+
+def test_fapi2_security_profile_final_par_attempt_invalid_http_method(api_client, client1):
+    """fapi2-security-profile-final-par-attempt-invalid-http-method: the push sent with PUT:
+    EnsureParHTTPError (an HTTP error status, PAR §2.3); nothing stored."""
+    request = auth_request(client1)
+    response = push(api_client, request, method="put")
+    assert 400 <= response.status_code < 600
+    assert request.request_uri is None
+
+
+def test_fapi2_security_profile_final_par_ensure_pkce_required(browser, api_client, client1):
+    """fapi2-security-profile-final-par-ensure-pkce-required: no code_challenge
+    (FAPI2-SP-FINAL-5.3.2.2-5): EnsurePARInvalidRequestError, or invalid_request at the
+    authorization endpoint, or an error page."""
+    request = auth_request(client1, pkce=False)
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", statuses=(400,))
+        return
+    response = visit(browser, redirect_url(request))
+    if not is_error_page(response):
+        authorization_error(response, request, "invalid_request")
+
+
+def test_fapi2_security_profile_final_ensure_pkce_code_verifier_required(browser, api_client, client1):
+    """fapi2-security-profile-final-ensure-pkce-code-verifier-required: the token request without
+    code_verifier: 400 invalid_grant (RFC 7636 §4.6)."""
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(api_client, client1, code_grant(request, code, code_verifier=None))
+    assert_token_error(response, "invalid_grant", statuses=(400,))
+
+
+def test_fapi2_security_profile_final_incorrect_pkce_code_verifier_rejected(browser, api_client, client1):
+    """fapi2-security-profile-final-incorrect-pkce-code-verifier-rejected: CreateRandomCodeVerifier,
+    another verifier than the challenge's: 400 invalid_grant."""
+    request, code = authorize(browser, api_client, client1)
+    response = token_call(
+        api_client, client1, code_grant(request, code, code_verifier=secrets.token_urlsafe(48))
+    )
+    assert_token_error(response, "invalid_grant", statuses=(400,))
+
+
+def test_fapi2_security_profile_final_par_plain_pkce_rejected(browser, api_client, client1):
+    """fapi2-security-profile-final-par-plain-pkce-rejected: code_challenge_method=plain
+    (CreatePlainCodeChallenge; FAPI2-SP-FINAL-5.3.2.2-5, S256 only): EnsurePARInvalidRequestError,
+    or invalid_request at the authorization endpoint, or an error page."""
+    verifier = secrets.token_urlsafe(48)
+    request = auth_request(client1, code_challenge=verifier, code_challenge_method="plain")
+    pushed = push(api_client, request)
+    if pushed.status_code != 201:
+        assert_par_error(pushed, "invalid_request", statuses=(400,))
+        return
+    response = visit(browser, redirect_url(request))
+    if not is_error_page(response):
+        authorization_error(response, request, "invalid_request")
+
+
+def test_fapi2_security_profile_final_par_without_duplicate_parameters(browser, api_client, client1):
+    """fapi2-security-profile-final-par-without-duplicate-parameters: the browser carries only
+    client_id and request_uri (BuildRequestObjectByReferenceRedirectToAuthorizationEndpointWithoutDuplicates;
+    RFC 9101 §5), which must succeed."""
+    request = auth_request(client1)
+    check_par_response(push(api_client, request))
+    code = code_from(visit(browser, redirect_url(request, duplicates=False)), request)
+    tokens, _claims = exchange(api_client, request, code)
+    check_resource(resource(api_client, client1, tokens["access_token"]))
+
+
+@pytest.mark.parametrize(
+    ("module", "audience"),
+    [
+        ("fapi2-security-profile-final-par-test-array-as-audience-fails", [ISSUER, TOKEN_URL]),
+        ("fapi2-security-profile-final-par-test-par-endpoint-url-as-audience-fails", PAR_URL),
+        ("fapi2-security-profile-final-par-test-token-endpoint-url-as-audience-fails", TOKEN_URL),
+    ],
+)
+def test_fapi2_security_profile_final_par_assertion_audience_fails(api_client, client1, module, audience):
+    """fapi2-security-profile-final-par-test-array-as-audience-fails,
+    -par-test-par-endpoint-url-as-audience-fails and -par-test-token-endpoint-url-as-audience-fails
+    (three modules; FAPI2-SP-FINAL-5.3.2.1-8: the issuer, as a single string, is the only audience
+    accepted): the PAR assertion's aud is an array with the issuer and the token endpoint, the PAR
+    endpoint, or the token endpoint: 400/401 with invalid_client or invalid_request."""
+    response = push(api_client, auth_request(client1), auth=client1.client_auth(aud=audience))
+    assert_par_error(response, "invalid_client", "invalid_request")
