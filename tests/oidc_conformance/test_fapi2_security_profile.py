@@ -90,13 +90,8 @@ PROFILE_CLAIMS = {
 
 
 @pytest.fixture
-def end_user(db):
-    return UserFactory(first_name="Ada", last_name="Lovelace", email="ada@example.com")
-
-
-@pytest.fixture
 def browser(end_user):
-    """The suite's browser, the user signed in with the password form."""
+    """The suite's browser, the user (conftest's end_user) signed in with the password form."""
     return sign_in(end_user)
 
 
