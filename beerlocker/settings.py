@@ -416,6 +416,9 @@ OAUTHCLIENTS = {
     "REQUIRE_PUSHED_AUTHORIZATION_REQUESTS": env.bool(
         "OAUTH2_REQUIRE_PUSHED_AUTHORIZATION_REQUESTS", default=False
     ),
+    # The FAPI 2.0 Security Profile for every client ("fapi2"; docs/oauth.md "The FAPI 2.0 Security
+    # Profile"); empty: only the clients registered with profile "fapi2" are held to it.
+    "SECURITY_PROFILE": env.str("OAUTH2_SECURITY_PROFILE", default=""),
 }
 
 # The key that signs ID tokens (docs/oauth.md "Rotating the signing keys"): OIDC_RSA_PRIVATE_KEY, or

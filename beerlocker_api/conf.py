@@ -29,7 +29,8 @@ DEFAULTS = {
     # (DPoP-Nonce) stays fresh: this window and the previous one.
     "DPOP_SIGNING_ALGS": ("ES256", "ES384", "PS256", "RS256", "EdDSA"),
     "DPOP_PROOF_MAX_AGE_SECONDS": 60,
-    "DPOP_PROOF_FUTURE_SECONDS": 5,
+    # FAPI 2.0 Security Profile §5.3.2.1: a JWT up to 10 s ahead of our clock is accepted.
+    "DPOP_PROOF_FUTURE_SECONDS": 10,
     "DPOP_NONCE_SECONDS": 300,
 }
 

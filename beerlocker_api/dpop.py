@@ -84,6 +84,7 @@ class Proof:
     htm: str
     htu: str
     iat: float
+    alg: str = ""  # the JWS algorithm that signed it (a FAPI 2.0 client may use PS256 and ES256 only)
 
 
 def signing_algs() -> list[str]:
@@ -242,7 +243,7 @@ def verify_proof(
     """
     if not proof:
         raise InvalidProof(gettext_noop("A DPoP proof is required (the DPoP header)."))
-    _header, key, claims = _header_and_claims(proof)
+    header, key, claims = _header_and_claims(proof)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > 255:
         raise InvalidProof(gettext_noop("The DPoP proof must have a jti."))
@@ -274,7 +275,7 @@ def verify_proof(
         raise InvalidProof(
             gettext_noop("The DPoP proof was used already (jti): make a fresh one for each request.")
         )
-    return Proof(jkt=jkt, jti=jti, htm=htm, htu=htu, iat=float(iat))
+    return Proof(jkt=jkt, jti=jti, htm=htm, htu=htu, iat=float(iat), alg=header["alg"])
 
 
 def verify_request_proof(request, *, access_token: str | None = None, nonce_required: bool = False) -> Proof:

@@ -27,7 +27,8 @@ def oidc_signing_key_check(app_configs, **kwargs):
 
 def signing_keys_check(app_configs, **kwargs):
     """The EC key and the inactive EC keys, when configured, are EC P-256 private keys (a key that
-    fails at the first ES256 token would fail them all); ``PAR_EXPIRES_SECONDS`` is short."""
+    fails at the first ES256 token would fail them all); ``PAR_EXPIRES_SECONDS`` is short;
+    ``SECURITY_PROFILE`` names a profile this server knows."""
     from django.core.exceptions import ImproperlyConfigured
 
     from oauthclients import conf, keys
@@ -52,6 +53,16 @@ def signing_keys_check(app_configs, **kwargs):
                 "OAUTHCLIENTS['PAR_EXPIRES_SECONDS'] must be a whole number of seconds under 600.",
                 hint="RFC 9126 §2.2: a request_uri lives briefly; 60 is the default.",
                 id="oauthclients.E005",
+            )
+        )
+    from oauthclients.grants import SECURITY_PROFILES
+
+    if conf.get("SECURITY_PROFILE") not in SECURITY_PROFILES:
+        errors.append(
+            checks.Error(
+                f"OAUTHCLIENTS['SECURITY_PROFILE'] must be one of {SECURITY_PROFILES!r}.",
+                hint='"fapi2" holds every client to the FAPI 2.0 Security Profile; "" (the default) none.',
+                id="oauthclients.E006",
             )
         )
     return errors

@@ -145,7 +145,7 @@ def _consent(url, authorize_url, username, password):
         allow_redirects=False,
         timeout=10,
     )
-    assert answer.status_code == 302, answer.text[:2000]
+    assert answer.status_code == 303, answer.text[:2000]
     return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
 
 

@@ -6,6 +6,7 @@ server.py                            the oauthlib server (OAUTH2_SERVER_CLASS / 
 validator.py                         the request validator: each client's registration and our rules, on public hooks
 compat.py                            every override of a private DOT / oauthlib name, with the version it targets
 urls.py                              the endpoints, under DOT's namespace
+profiles.py                          the FAPI 2.0 Security Profile at run time (a client's profile, or server-wide)
 
 endpoints/                           the views, one module per endpoint (as DOT's views/)
 endpoints/base.py                    RFC 6749 error JSON; the client endpoints' no-store and Basic challenge

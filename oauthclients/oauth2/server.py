@@ -35,8 +35,14 @@ def pkce_required(client_id: str) -> bool:
 
 def pkce_required_for(client) -> bool:
     """``pkce_required`` for a client already read (None: no such client). A client known by its
-    metadata document always: nobody vetted it, whatever keys it publishes."""
-    return client is None or client.is_public or client.registration_source == client.RegistrationSource.CIMD
+    metadata document always: nobody vetted it, whatever keys it publishes. A FAPI 2.0 client
+    always (its Security Profile §5.3.2.2)."""
+    return (
+        client is None
+        or client.is_public
+        or client.registration_source == client.RegistrationSource.CIMD
+        or client.is_fapi2
+    )
 
 
 def require_s256(request) -> dict:

@@ -32,7 +32,7 @@ from oauthclients.grants import (
 )
 from oauthclients.keys import server_signing_algs
 from oauthclients.models import Client
-from oauthclients.oauth2 import compat, server
+from oauthclients.oauth2 import compat, profiles, server
 from oauthclients.oauth2.clientauth import assertions
 from oauthclients.oauth2.clientauth.authenticate import (
     authenticate_client,
@@ -116,7 +116,9 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
         client = load_client(client_id, request)
-        if client is None or not client.is_public:
+        # FAPI 2.0 Security Profile §5.3.2.1: confidential clients only (the server-wide switch
+        # leaves a public client registered before it without a way in).
+        if client is None or not client.is_public or client.is_fapi2:
             return False
         request.client = client
         return True
@@ -184,6 +186,8 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
         # The code, the sign-in behind it and the session's record of the client: all or none.
         with transaction.atomic():
             grant = compat.create_authorization_code(self, request, stored)
+            if profiles.cap_code_lifetime(grant, request.client):  # FAPI 2.0: 60 s at most
+                grant.save(update_fields=["expires"])
             dpop.bind_code(grant, request)  # RFC 9449 §10: dpop_jkt
             authn.code_authentication_record(
                 grant=grant,
@@ -357,15 +361,23 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
             announce_reuse(refresh_token, client)
             return False
         # Rotation issues a new refresh token on every use, so the current one's age is the
-        # time since the client last refreshed: past the idle limit the session is over.
+        # time since the client last refreshed: past the idle limit the session is over. A token
+        # that is not rotated (FAPI 2.0) is stamped ``updated`` at each use (rotation.refresh_rotate).
         idle = timedelta(seconds=conf.get("REFRESH_TOKEN_IDLE_SECONDS"))
-        if request.refresh_token_instance.created + idle <= timezone.now():
+        instance = request.refresh_token_instance
+        last_used = instance.created if self.rotate_refresh_token(request) else instance.updated
+        if last_used + idle <= timezone.now():
             return False
         # Rotation would otherwise keep a deactivated user's session alive for ever.
         if account_disabled(request.user):
             return False
         # Nothing left that the client may still ask for: no token rather than an empty one.
         return bool(self.get_original_scopes(refresh_token, request).split())
+
+    def rotate_refresh_token(self, request):
+        # FAPI 2.0 Security Profile §5.3.2.1: no rotation (a lost response would end the session);
+        # everyone else's refresh tokens are rotated with reuse detection (ROTATE_REFRESH_TOKEN).
+        return profiles.rotates_refresh_tokens(request.client, super().rotate_refresh_token(request))
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
         # oauthlib lets a refresh keep (or ask for) whatever was granted, even after the owner

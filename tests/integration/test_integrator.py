@@ -264,7 +264,7 @@ def test_an_integrator_following_the_doc_gets_every_flow_and_page(site):
     )[:800]
     allow = next(f for f in forms(consent.text) if f["method"].lower() == "post")
     answer = post_form(browser, consent, allow, {"allow": "Authorize"}, allow_redirects=False)
-    assert answer.status_code == 302, answer.text[:2000]
+    assert answer.status_code == 303, answer.text[:2000]
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert query["iss"] == [f"{base}/api/oauth2"]  # RFC 9207, from the app's defaults
     token = oauth.fetch_token(

@@ -88,7 +88,7 @@ def allow(browser):
         response = browser.post(
             page.url, fields, headers={"Referer": page.url}, allow_redirects=False, timeout=10
         )
-        assert response.status_code == 302, response.text
+        assert response.status_code == 303, response.text
         return response.headers["Location"]
 
     return consent

@@ -99,7 +99,7 @@ def test_a_consent_form_tampered_to_name_another_resource_is_invalid_target(sign
 
     response = signed_in.post(AUTHORIZE, {**form, "resource": ELSEWHERE, "allow": "Allow"})
 
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert query(response["Location"])["error"] == "invalid_target"
     assert not Grant.objects.exists()
 
@@ -137,7 +137,7 @@ def consent_at(browser, url):
     assert page.status_code == 200, page.content
     form = {field: page.context["form"][field].value() or "" for field in page.context["form"].fields}
     response = browser.post(AUTHORIZE, {**form, "allow": "Allow"})
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     return response["Location"]
 
 

@@ -214,7 +214,7 @@ def bound_code(signed_in, client, key):
     form["allow"] = "Allow"
     # A browser posts the consent form to the page's own URL (authorize.html: get_full_path).
     response = signed_in.post(url, {k: v for k, v in form.items() if v != ""})
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     return query(response["Location"])["code"], verifier
 
 

@@ -57,7 +57,7 @@ def allow(browser, page):
         re.search(r'<form id="authorizationForm"[^>]* action="([^"]*)"', page.content.decode())[1]
     )
     response = browser.post(action, {name: value for name, value in form.items() if value != ""})
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content
     return response["Location"]
 
 

@@ -109,7 +109,7 @@ class _FormPostPage(HTMLParser):
 def callback(response, rp: RelyingParty) -> tuple[str, dict]:
     """(where the response went, its parameters): a redirect's query or fragment, or a form_post
     page's fields. CheckMatchingCallbackParameters: it goes to the registered redirect URI."""
-    if response.status_code == 302:
+    if response.status_code in (302, 303):  # 303 See Other after a POST (the consent form)
         location = response["Location"]
         parts = urlsplit(location)
         own = dict(parse_qsl(urlsplit(rp.redirect_uri).query))

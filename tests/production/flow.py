@@ -107,7 +107,7 @@ class CodeFlow:
         )
         assert page.status_code == 200, page.text[:500]
         answer = post_form(self.browser, page, "redirect_uri", timeout=TIMEOUT, allow="Allow")
-        assert answer.status_code == 302, answer.text[:500]
+        assert answer.status_code == 303, answer.text[:500]
         params = parse_qs(urlsplit(answer.headers["Location"]).query)
         assert params["state"] == [self.state]
         self.secrets["code"] = code = params["code"][0]

@@ -123,9 +123,9 @@ def peer_authorize(session, authorize_url, ours):
     response = session.get(authorize_url, allow_redirects=False, timeout=10)
     for _ in range(6):
         location = response.headers.get("Location", "")
-        if response.status_code == 302 and location.startswith(ours):
+        if response.status_code in (302, 303) and location.startswith(ours):
             return location
-        if response.status_code == 302:
+        if response.status_code in (302, 303):
             response = session.get(urljoin(response.url, location), allow_redirects=False, timeout=10)
         elif "/accounts/login" in response.url:
             response = post_form(session, response, "username", username=PEER_USER, password=PEER_PASSWORD)

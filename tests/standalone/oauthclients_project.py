@@ -52,7 +52,7 @@ def test_authorization_code_flow_with_pkce_reaches_a_protected_endpoint(client):
     form = {name: page.context["form"][name].value() or "" for name in page.context["form"].fields}
     form["allow"] = "Authorize"
     consent = client.post("/api/oauth2/authorize", {k: v for k, v in form.items() if v != ""})
-    assert consent.status_code == 302, consent.content
+    assert consent.status_code == 303, consent.content
     location = urlsplit(consent["Location"])
     answer = {key: values[0] for key, values in parse_qs(location.query).items()}
     assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT_URI

@@ -93,5 +93,5 @@ def session_approve(session, authorize_url):
     response = session.post(
         page.url, fields, headers={"Referer": page.url}, allow_redirects=False, timeout=10
     )
-    assert response.status_code == 302, response.text
+    assert response.status_code == 303, response.text  # See Other after a POST (FAPI 2.0)
     return response.headers["Location"]

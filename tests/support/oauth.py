@@ -111,7 +111,7 @@ def consent(browser, client, allow=True, **params):
     if allow:
         form["allow"] = "Allow"
     response = browser.post(AUTHORIZE, {k: v for k, v in form.items() if v != ""})
-    assert response.status_code == 302, response.content
+    assert response.status_code == 303, response.content  # See Other after a POST (FAPI 2.0)
     # The redirect carries the code (or the refusal) to the client: no Referer may go with it.
     assert response["Referrer-Policy"] == "no-referrer"
     return response["Location"]

@@ -17,6 +17,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from oauthclients.grants import JWT_BEARER_ASSERTION_TYPE, TokenEndpointAuthMethod
 from oauthclients.models import Client, ClientAssertionUse
+from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.clientauth.client_keys import UnverifiedJWT, unverified_payload, verified_claims
 
 # Clock skew tolerated on exp/iat/nbf, and how far ahead an assertion may expire: a client makes
@@ -74,14 +75,26 @@ def _jti_record(client: Client, jti: str, exp: int) -> bool:
     return True
 
 
+def _audience_problem(audience, client: Client, request) -> str | None:
+    """Any client may name the issuer, the token endpoint or the endpoint called (a string or in
+    a list); a FAPI 2.0 client only the issuer identifier, as a string (FAPI 2.0 Security Profile
+    §5.3.2.1: an assertion made for another server's endpoint is never accepted here)."""
+    if client.is_fapi2:
+        if audience != oauth2_settings.oidc_issuer(request):
+            return "aud must be the issuer identifier"
+        return None
+    audience = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audience, list) or not set(audience) & _accepted_audiences(request):
+        return "aud must name this server"
+    return None
+
+
 def _claims_problem(claims: dict, client: Client, request) -> str | None:
     now = time.time()
     if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
         return "iss and sub must be the client_id"
-    audience = claims.get("aud")
-    audience = [audience] if isinstance(audience, str) else audience
-    if not isinstance(audience, list) or not set(audience) & _accepted_audiences(request):
-        return "aud must name this server"
+    if problem := _audience_problem(claims.get("aud"), client, request):
+        return problem
     exp = claims.get("exp")
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         return "exp is required"
@@ -120,7 +133,7 @@ def authenticate(request) -> bool:
     if client is None or client.token_endpoint_auth_method != TokenEndpointAuthMethod.PRIVATE_KEY_JWT:
         return False
     try:
-        claims = verified_claims(client, assertion)
+        claims = verified_claims(client, assertion, algs=profiles.client_key_algs(client))
     except UnverifiedJWT:
         return False
     if _claims_problem(claims, client, request) or not _jti_record(client, claims["jti"], claims["exp"]):

@@ -81,7 +81,9 @@ def presented_client_credentials(request) -> bool:
 def _authenticate(request, client_id, secret, method) -> bool:
     client = load_client(client_id, request)
     # The method is part of the registration: a client_secret_post client never uses Basic, etc.
-    if client is None or client.token_endpoint_auth_method != method:
+    # A FAPI 2.0 client authenticates with private_key_jwt only, whatever it registered before the
+    # server-wide profile was switched on.
+    if client is None or client.token_endpoint_auth_method != method or client.is_fapi2:
         return False
     if not check_password(secret, client.client_secret):  # DOT's hasher; constant time
         return False

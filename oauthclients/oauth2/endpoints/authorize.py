@@ -134,6 +134,11 @@ class AuthorizationView(dot_views.AuthorizationView):
         response = super().redirect(redirect_to, application)  # checks the scheme
         if mode == response_modes.FORM_POST:
             return response_modes.form_post_response(self.request, redirect_to, redirect_uri)
+        if self.request.method == "POST" and response.status_code == 302:
+            # FAPI 2.0 Security Profile §5.3.2.2 (and RFC 9700 §4.12): after a POST (the consent
+            # form, a POSTed authorization request) 303, so the browser never re-POSTs the form,
+            # with the user's credentials or CSRF token, to the client.
+            response.status_code = 303
         return response
 
     def consent_required(self):

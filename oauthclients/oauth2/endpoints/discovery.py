@@ -24,6 +24,7 @@ from oauthclients.grants import (
 )
 from oauthclients.keys import public_jwks
 from oauthclients.models import grant_enabled
+from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.oidc import features
 
 
@@ -93,6 +94,8 @@ class DiscoveryMixin:
             )
             data["claims_supported"] = sorted({*data["claims_supported"], *features.ID_TOKEN_CLAIMS})
             data["prompt_values_supported"] = list(PROMPT_VALUES)
+        # OAUTHCLIENTS["SECURITY_PROFILE"] = "fapi2": only what the FAPI 2.0 profile allows.
+        data = profiles.discovery_metadata(data)
         cleaned = JsonResponse(data, status=response.status_code)
         cleaned["Access-Control-Allow-Origin"] = "*"
         return cleaned

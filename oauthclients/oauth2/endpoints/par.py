@@ -37,6 +37,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api.dpop import InvalidProof
 from oauthclients import conf
+from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.clientauth.authenticate import basic_credentials
 from oauthclients.oauth2.endpoints import authorization_requests
 from oauthclients.oauth2.endpoints.base import oauth_error
@@ -59,7 +60,9 @@ SESSION_KEY = "oauthclients.pushed"
 def required_for(client) -> bool:
     """The authorization endpoint takes only pushed requests from ``client`` (RFC 9126 §5/§6)."""
     return bool(
-        conf.get("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS") or client.require_pushed_authorization_requests
+        conf.get("REQUIRE_PUSHED_AUTHORIZATION_REQUESTS")
+        or client.require_pushed_authorization_requests
+        or client.is_fapi2  # FAPI 2.0 Security Profile §5.3.2.2
     )
 
 
@@ -134,6 +137,8 @@ class PushedAuthorizationRequestView(View):
                 raise errors.InvalidRequestError(description="Duplicate client_id parameter.")
             _authenticate(core.server.request_validator, oauthlib_request)
             client = oauthlib_request.client
+            if proof is not None and (problem := profiles.dpop_alg_problem(client, proof.alg)):
+                raise errors.CustomOAuth2Error(error="invalid_dpop_proof", description=problem)
             parameters = self.validated_parameters(request, client, body)
             parameters += bound_parameters(parameters, proof)
         except errors.OAuth2Error as error:
@@ -168,6 +173,11 @@ class PushedAuthorizationRequestView(View):
                 )
             except request_objects.RequestObjectError as problem:
                 raise errors.CustomOAuth2Error(error=problem.error, description=problem.description) from None
+        if client.is_fapi2 and not query.get("redirect_uri"):
+            # FAPI 2.0 Security Profile §5.3.2.2: named in each request, never taken as registered.
+            raise errors.InvalidRequestError(
+                description="A FAPI 2.0 client's pushed request must send redirect_uri."
+            )
         encoded = query.urlencode()
         if len(encoded) > MAX_PUSHED_REQUEST_BYTES:
             raise errors.InvalidRequestError(

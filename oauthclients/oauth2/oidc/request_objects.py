@@ -29,8 +29,9 @@ from django.http import QueryDict
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients import conf, outbound
-from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, UNSIGNED_ALG
+from oauthclients.grants import CLIENT_KEY_SIGNING_ALGS, FAPI2_MAX_FUTURE_SECONDS, UNSIGNED_ALG
 from oauthclients.models import Client
+from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.clientauth.client_keys import (
     UnverifiedJWT,
     fetch_limited,
@@ -42,6 +43,10 @@ from oauthclients.oauth2.clientauth.client_keys import (
 MAX_REQUEST_OBJECT_BYTES = 16 * 1024
 PARAMETERS = ("request", "request_uri")
 # JWT claims about the object itself, never authorization request parameters.
+# FAPI 2.0 Security Profile §5.3.2.1: a JWT more than 60 s ahead of our clock is refused.
+MAX_FUTURE_SECONDS = FAPI2_MAX_FUTURE_SECONDS
+# FAPI 2.0 Message Signing §5.3.1: a request object lives at most 60 minutes (exp - nbf).
+MAX_LIFETIME_SECONDS = 3600
 _ENVELOPE_CLAIMS = {"iss", "aud", "exp", "iat", "nbf", "jti", "request", "request_uri"}
 # A request_uri with a fragment not fetched before is fetched at most once in this many seconds.
 REFETCH_COOLDOWN_SECONDS = 10
@@ -115,6 +120,10 @@ def _claims(client: Client, token: str, issuer: str) -> dict:
         raise RequestObjectError(
             "invalid_request_object", f"The client registered request objects signed with {registered_alg}."
         )
+    if alg not in profiles.request_object_algs(client):
+        raise RequestObjectError(
+            "invalid_request_object", "A FAPI 2.0 client signs request objects with PS256 or ES256."
+        )
     try:
         if alg == UNSIGNED_ALG:
             return unverified_payload(token)
@@ -133,7 +142,35 @@ def _claims(client: Client, token: str, issuer: str) -> dict:
     exp = claims.get("exp")
     if exp is not None and (not isinstance(exp, int | float) or exp <= time.time()):
         raise RequestObjectError("invalid_request_object", "The request object has expired.")
+    if problem := _time_problem(client, claims):
+        raise RequestObjectError("invalid_request_object", problem)
     return claims
+
+
+def _time_problem(client: Client, claims: dict) -> str | None:
+    """The clock rules of a signed request object: ``iat`` and ``nbf`` no more than 60 s ahead of
+    our clock (FAPI 2.0 Security Profile §5.3.2.1, for every client); for a FAPI 2.0 client also
+    ``nbf`` and ``exp``, at most 60 minutes apart, ``nbf`` at most 60 minutes ago (FAPI 2.0
+    Message Signing §5.3.1)."""
+    now = time.time()
+    for name in ("iat", "nbf"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"The request object's {name} must be a number."
+        if value > now + MAX_FUTURE_SECONDS:
+            return f"The request object's {name} is in the future."
+    if not profiles.is_fapi2(client):
+        return None
+    nbf, exp = claims.get("nbf"), claims.get("exp")
+    if nbf is None or exp is None:
+        return "A FAPI 2.0 client's request object must have nbf and exp."
+    if exp - nbf > MAX_LIFETIME_SECONDS:
+        return "The request object's exp must be at most 60 minutes after its nbf."
+    if nbf < now - MAX_LIFETIME_SECONDS:
+        return "The request object's nbf is more than 60 minutes ago."
+    return None
 
 
 def _as_parameter(value) -> str:

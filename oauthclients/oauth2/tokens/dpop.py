@@ -24,12 +24,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.http import JsonResponse
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from beerlocker_api import dpop
 from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE, REFRESH_TOKEN
 from oauthclients.models import AccessTokenBinding, CodeBinding, RefreshTokenBinding
+from oauthclients.oauth2 import profiles
+from oauthclients.oauth2.tokens import rotation
 
 TOKEN_TYPE = "DPoP"  # noqa: S105 - a token type name
 # RFC 7638 SHA-256 thumbprints, base64url without padding: 43 characters.
@@ -37,6 +40,8 @@ _JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 # The thumbprint of the key that proved the current token request (set by the token view).
 proved_jkt: ContextVar[str | None] = ContextVar("proved_jkt", default=None)
+# The algorithm that signed that proof (a FAPI 2.0 client's must be PS256 or ES256).
+proved_alg: ContextVar[str | None] = ContextVar("proved_alg", default=None)
 
 
 def access_token_jkt(token) -> str | None:
@@ -82,10 +87,12 @@ def error_response(error: dpop.InvalidProof) -> JsonResponse:
 def proved(proof: dpop.Proof | None):
     """The token request runs with its proof's thumbprint in ``proved_jkt``."""
     reset = proved_jkt.set(proof.jkt if proof is not None else None)
+    reset_alg = proved_alg.set(proof.alg if proof is not None else None)
     try:
         yield
     finally:
         proved_jkt.reset(reset)
+        proved_alg.reset(reset_alg)
 
 
 def token_request_jkt(request) -> str | None:
@@ -93,10 +100,13 @@ def token_request_jkt(request) -> str | None:
     already made allow it; an OAuth2Error otherwise. Asked before anything is spent or saved."""
     jkt = proved_jkt.get()
     client = request.client
-    if jkt is None and client.dpop_bound_access_tokens:
+    if jkt is None and (client.dpop_bound_access_tokens or client.is_fapi2):
+        # FAPI 2.0 §5.3.2.1: sender-constrained access tokens only (DPoP here).
         raise InvalidDPoPProof(
             description="This client's access tokens are DPoP-bound: send a DPoP proof.", request=request
         )
+    if jkt is not None and (problem := profiles.dpop_alg_problem(client, proved_alg.get())):
+        raise InvalidDPoPProof(description=problem, request=request)
     bound = None
     if request.grant_type == AUTHORIZATION_CODE:
         from oauthclients.oauth2.tokens.codes import code_grant  # which the validator imports with this
@@ -120,17 +130,29 @@ def token_request_jkt(request) -> str | None:
 def bind_issued(jkt: str | None, token: dict, request) -> None:
     """Bind the tokens this request has just saved to ``jkt`` (inside the transaction that saved
     them), and say so in the response (``token_type``)."""
-    if jkt is None:
-        return
     from oauthclients.oauth2.compat import issued_access_token  # compat imports the validator's modules
 
     access_token = issued_access_token.get()
+    in_place = (
+        access_token is None
+        and request.grant_type == REFRESH_TOKEN
+        and not profiles.rotates_refresh_tokens(request.client, oauth2_settings.ROTATE_REFRESH_TOKEN)
+    )
+    if in_place:
+        # A refresh without rotation (FAPI 2.0): DOT gave the refresh token's access token row the
+        # new value in place; its binding follows the proof of this request (or goes).
+        access_token = rotation.refreshed_in_place(token, request)
+        if access_token is not None:
+            issued_access_token.set(access_token)  # for the token view's app_authorized
+            AccessTokenBinding.objects.filter(access_token=access_token).delete()
+    if jkt is None:
+        return
     if access_token is None or access_token.token_checksum != _checksum(token["access_token"]):
         # DOT's grace period re-issued an earlier token pair: nothing new to bind.
         return
     AccessTokenBinding.objects.create(access_token=access_token, jkt=jkt)
     token["token_type"] = TOKEN_TYPE
-    if token.get("refresh_token") and request.client.is_public:
+    if token.get("refresh_token") and request.client.is_public and not in_place:
         refresh_token = getattr(access_token, "refresh_token", None)  # set when DOT saved it: no query
         if refresh_token is not None:
             RefreshTokenBinding.objects.create(refresh_token=refresh_token, jkt=jkt)
