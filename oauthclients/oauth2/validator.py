@@ -240,6 +240,11 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 description="code_verifier sent, but the authorization request had no code_challenge.",
                 request=request,
             )
+        if challenge is not None and not request.code_verifier:
+            # RFC 7636 §4.6: the code is not redeemed without its verifier: invalid_grant, as for a
+            # wrong one (oauthlib says invalid_request; the OpenID conformance suite's FAPI 2.0
+            # module ensure-pkce-code-verifier-required expects invalid_grant).
+            raise errors.InvalidGrantError(description="code_verifier is required.", request=request)
         return challenge
 
     def get_code_challenge_method(self, code, request):
