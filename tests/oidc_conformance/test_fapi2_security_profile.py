@@ -908,6 +908,13 @@ def test_fapi2_security_profile_final_refresh_token(browser, api_client, client1
 # --- PAR --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the authorization endpoint spends a request_uri at the first visit, before the user has "
+    "signed in (oauthclients.oauth2.endpoints.par.take_pushed_request), so the second visit is an "
+    "invalid_request_uri error page; FAPI2-SP-FINAL-5.3.2.2 note 3 recommends one-time use at the "
+    "point of authorization (the suite reports this as a warning, not a failure)",
+)
 def test_fapi2_security_profile_final_par_ensure_reused_request_uri_prior_to_auth_completion_succeeds(
     api_client, client1, end_user
 ):
