@@ -1,5 +1,6 @@
-"""Users in the admin with one more action: sign out every session of the selected users; and a
-password set on the user's "change password" form goes through ``user_password_changed``.
+"""Users in the admin with one more action: sign out every session of the selected users; a
+password set on the user's "change password" form goes through ``user_password_changed``; and a
+user deleted here (one, or the selected ones) goes through ``user_delete``, tokens and all.
 
 Sessions have no admin page of their own: their primary key is the session key, which the admin
 would print in every link and checkbox.
@@ -26,6 +27,17 @@ def end_all_sessions(modeladmin, request, queryset):
     modeladmin.message_user(request, f"Ended {ended} session{'s' if ended != 1 else ''}.", messages.SUCCESS)
 
 
+def _token_models():
+    from oauth2_provider.models import (
+        get_access_token_model,
+        get_grant_model,
+        get_id_token_model,
+        get_refresh_token_model,
+    )
+
+    return (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
+
+
 if admin.site.is_registered(User):
     UserAdminBase = type(admin.site.get_model_admin(User))
     admin.site.unregister(User)
@@ -37,6 +49,22 @@ else:  # pragma: no cover - a project without django.contrib.auth's admin
 # The base is chosen at import (the admin the project registered for User): mypy cannot follow it.
 class UserAdmin(UserAdminBase):  # type: ignore[misc,valid-type]
     actions = [*(UserAdminBase.actions or []), end_all_sessions]
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # DOT's token admins refuse deletes (revocation is their way), which would block deleting
+        # any user who holds a token; deleting a user is meant to take their tokens along.
+        perms_needed -= {str(model._meta.verbose_name) for model in _token_models()}
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        services.user_delete(user=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # One by one through the service: each user's sessions end (back-channel logout) before
+        # the cascade takes their tokens (each revoked, JWT access tokens included).
+        for user in queryset:
+            services.user_delete(user=user, actor=request.user)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

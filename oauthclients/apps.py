@@ -152,7 +152,7 @@ class OAuthClientsConfig(AppConfig):
         # JWT access tokens are verified without the database: every deleted token row and every
         # deactivated account reaches the resources as a mark in the shared cache.
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_save
         from oauth2_provider.models import get_access_token_model
 
         from oauthclients.oauth2.tokens import jwt_access
@@ -162,8 +162,16 @@ class OAuthClientsConfig(AppConfig):
             sender=get_access_token_model(),
             dispatch_uid="oauthclients.jwt_access.access_token_deleted",
         )
+        pre_save.connect(
+            jwt_access.access_token_changing,
+            sender=get_access_token_model(),
+            dispatch_uid="oauthclients.jwt_access.access_token_changing",
+        )
         post_save.connect(
             jwt_access.account_saved,
             sender=get_user_model(),
             dispatch_uid="oauthclients.jwt_access.account_saved",
         )
+        # A queryset's update() sends no signal: deactivating users, or changing tokens, in bulk.
+        jwt_access.watch_bulk_changes(get_user_model(), jwt_access.UserBulkChangesMarked)
+        jwt_access.watch_bulk_changes(get_access_token_model(), jwt_access.AccessTokenBulkChangesMarked)

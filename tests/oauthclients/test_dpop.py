@@ -465,3 +465,36 @@ def test_a_dpop_bound_jwt_access_token_carries_cnf_and_is_refused_as_bearer(api_
     assert as_bearer.status_code == 401
     assert dpop_get(api_client, "http://testserver/api/stats", token, key).status_code == 200
     assert dpop_get(api_client, "http://testserver/api/stats", token, new_key()).status_code == 401
+
+
+def test_server_nonces_rotate_and_an_old_one_is_refused_with_a_new_one(
+    api_client, machine, settings, monkeypatch
+):
+    import time
+
+    settings.OAUTHCLIENTS = {**getattr(settings, "OAUTHCLIENTS", {}), "DPOP_NONCE": True}
+    window = 300  # BEERLOCKER_API["DPOP_NONCE_SECONDS"]'s default
+    client, secret = machine
+    key = new_key()
+    real_time, offset = time.time, [0]
+    monkeypatch.setattr(time, "time", lambda: real_time() + offset[0])
+
+    def token(nonce=None):
+        proof = make_proof(key, htm="POST", htu=TOKEN_URL, nonce=nonce)
+        return client_post_with(
+            api_client, TOKEN, client, secret, {"HTTP_DPOP": proof}, grant_type="client_credentials"
+        )
+
+    first = token()["DPoP-Nonce"]
+    assert token(first).status_code == 200
+    offset[0] += window  # the next window: the previous nonce still holds while clients catch up
+    answer = token(first)
+    assert answer.status_code == 200, answer.content
+    assert answer["DPoP-Nonce"] != first  # rotated
+
+    offset[0] += window  # two windows on: too old
+    stale = token(first)
+    assert stale.status_code == 400
+    assert stale.json()["error"] == "use_dpop_nonce"
+    assert stale["DPoP-Nonce"] not in (first, answer["DPoP-Nonce"])
+    assert token(stale["DPoP-Nonce"]).status_code == 200

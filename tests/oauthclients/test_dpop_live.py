@@ -1,17 +1,21 @@
 """DPoP (RFC 9449) end to end with a client library we do not write (requests-oauth2client),
-against a live server: a DPoP-bound code flow with PKCE, a refresh with the same key, the API and
-userinfo with DPoP tokens; then the attacks a stolen token or proof allows, and server nonces."""
+against a live server: a DPoP-bound code flow with PKCE (with a client secret; and as FAPI 2.0
+has it, pushed (PAR) with private_key_jwt by a client that must push), a refresh with the same
+key, the API and userinfo with DPoP tokens; then the attacks a stolen token or proof allows, and
+server nonces."""
 
 import re
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from requests_oauth2client import ClientSecretBasic, DPoPKey, DPoPToken, OAuth2Client
+from jwskate import Jwk
+from requests_oauth2client import ClientSecretBasic, DPoPKey, DPoPToken, OAuth2Client, PrivateKeyJwt
 
 from beerlocker_api.dpop import access_token_hash
+from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
-from oauthclients.models import AccessTokenBinding
+from oauthclients.models import AccessTokenBinding, Client
 from tests.factories import PASSWORD, REDIRECT_URI, make_client
 
 # Slow (a live server): skipped by make test-fast.
@@ -50,37 +54,73 @@ def approve(browser, authorize_url):
     return response.headers["Location"]
 
 
-def oauth_client(base, client_id, secret, **kwargs):
+def oauth_client(base, auth, **kwargs):
     discovery = requests.get(f"{base}/api/oauth2/.well-known/openid-configuration", timeout=10).json()
     assert "ES256" in discovery["dpop_signing_alg_values_supported"]
     return OAuth2Client(
         token_endpoint=discovery["token_endpoint"],
         authorization_endpoint=discovery["authorization_endpoint"],
+        pushed_authorization_request_endpoint=discovery["pushed_authorization_request_endpoint"],
         userinfo_endpoint=discovery["userinfo_endpoint"],
+        revocation_endpoint=discovery["revocation_endpoint"],
         issuer=discovery["issuer"],
         authorization_server_jwks=requests.get(discovery["jwks_uri"], timeout=10).json(),
-        auth=ClientSecretBasic(client_id, secret),  # as registered (the library defaults to _post)
+        auth=auth,
         redirect_uri=REDIRECT_URI,
         testing=True,  # the live server is plain http
         **kwargs,
     )
 
 
-@pytest.fixture
-def dpop_flow(live_server, user, http_cookies):
-    """A DPoP-bound code flow (PKCE, dpop_jkt, client_secret_basic): the client and its token."""
-    client, secret = make_client(
-        scope="openid profile beers:read",
+def par_private_key_jwt_client(user):
+    """A confidential client as FAPI 2.0 has them: private_key_jwt (PS256), pushed requests
+    required, DPoP-bound tokens; its private key."""
+    private = Jwk.generate(alg="PS256", kid="client-ps256")
+    client, _ = services.client_create(
+        owner=user,
+        client_name="Keyed and pushed",
+        redirect_uris=[REDIRECT_URI],
         grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+        token_endpoint_auth_method=Client.AuthMethod.PRIVATE_KEY_JWT,
+        scope="openid profile beers:read",
+        jwks={"keys": [private.public_jwk().to_dict()]},
         dpop_bound_access_tokens=True,
+        require_pushed_authorization_requests=True,
     )
+    return client, private
+
+
+@pytest.fixture(params=["client_secret_basic", "par_private_key_jwt"])
+def dpop_flow(request, live_server, user, http_cookies):
+    """A DPoP-bound code flow (PKCE, dpop_jkt): the client and its token. Either with a client
+    secret, the request in the URL; or as FAPI 2.0 does, with private_key_jwt and the request
+    pushed (PAR) by a client that must push it."""
     base = live_server.url
-    oauth = oauth_client(base, client.client_id, secret, dpop_bound_access_tokens=True)
-    request = oauth.authorization_request(scope="openid profile beers:read", dpop=True)
-    assert request.dpop_jkt is not None  # §10: the code is bound to the key
+    pushed = request.param == "par_private_key_jwt"
+    if pushed:
+        client, private = par_private_key_jwt_client(user)
+        auth = PrivateKeyJwt(client.client_id, private, alg="PS256")
+    else:
+        client, secret = make_client(
+            scope="openid profile beers:read",
+            grant_types=[AUTHORIZATION_CODE, REFRESH_TOKEN],
+            dpop_bound_access_tokens=True,
+        )
+        auth = ClientSecretBasic(client.client_id, secret)  # as registered (the library defaults to _post)
+    oauth = oauth_client(base, auth, dpop_bound_access_tokens=True)
+    authorization = oauth.authorization_request(scope="openid profile beers:read", dpop=True)
+    assert authorization.dpop_jkt is not None  # §10: the code is bound to the key
     browser = requests.Session()
     sign_in(browser, base, user)
-    response = request.validate_callback(approve(browser, str(request)))
+    if pushed:
+        # Not pushed, the request is refused (RFC 9126 §5): redirected with invalid_request.
+        refused = browser.get(str(authorization), allow_redirects=False, timeout=10)
+        assert "error=invalid_request" in refused.headers["Location"]
+        url = oauth.pushed_authorization_request(authorization).uri
+        assert set(parse_qs(urlsplit(url).query)) == {"client_id", "request_uri"}
+    else:
+        url = str(authorization)
+    response = authorization.validate_callback(approve(browser, url))
     # validate=False: requests-oauth2client 1.8's ID token check rebuilds the token without its
     # DPoP key (a TypeError); the ID token itself is tested with authlib (test_flows_authlib.py).
     token = oauth.authorization_code(response, validate=False)
@@ -181,7 +221,7 @@ def test_a_token_request_without_proof_from_a_dpop_bound_client_is_refused(live_
 def test_the_client_retries_with_the_servers_nonce(live_server, settings):
     settings.OAUTHCLIENTS = {**getattr(settings, "OAUTHCLIENTS", {}), "DPOP_NONCE": True}
     client, secret = make_client(grant_types=[CLIENT_CREDENTIALS], scope="stats:read")
-    oauth = oauth_client(live_server.url, client.client_id, secret)
+    oauth = oauth_client(live_server.url, ClientSecretBasic(client.client_id, secret))
     key = DPoPKey.generate(alg="PS256")
     token = oauth.client_credentials(scope="stats:read", dpop=True, dpop_key=key)
     assert isinstance(token, DPoPToken)

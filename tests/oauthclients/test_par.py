@@ -1,12 +1,14 @@
 """Pushed authorization requests (RFC 9126): the PAR endpoint, and its request_uri at the
 authorization endpoint (single use, short-lived, bound to the client, required when registered)."""
 
+import base64
 import hashlib
 import html
+import json
 import re
 import time
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -18,7 +20,7 @@ from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.models import Client, PushedAuthorizationRequest
 from tests.factories import REDIRECT_URI, make_client
 from tests.support.client_keys import ClientKey, assertion_body, public_jwks
-from tests.support.http import client_auth_header
+from tests.support.http import client_auth_header, signed_in_with_password
 from tests.support.oauth import AUTHORIZE, exchange_code, pkce_pair, query
 
 pytestmark = pytest.mark.django_db
@@ -514,3 +516,132 @@ def test_a_push_with_a_proof_that_does_not_hold_is_refused_and_stores_nothing(ap
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_dpop_proof"
     assert not PushedAuthorizationRequest.objects.exists()
+
+
+# --- Re-authentication (prompt=login, max_age) of a pushed request ---------------------------------
+
+
+def id_token_claims(token_response) -> dict:
+    payload = token_response.json()["id_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def sign_in_form(browser, login_location, user):
+    """The sign-in page's form, as a person fills it: back to where ``next`` says."""
+    from tests.factories import PASSWORD
+
+    assert urlsplit(login_location).path == "/accounts/login/"
+    back = browser.post(login_location, {"username": user.username, "password": PASSWORD})
+    assert back.status_code == 302, back.content
+    return back["Location"]
+
+
+@pytest.fixture
+def must_push():
+    client, secret = make_client(scope="openid beers:read")
+    client.require_pushed_authorization_requests = True
+    client.save()
+    return client, secret
+
+
+@pytest.mark.parametrize(
+    ("params", "who"),
+    [
+        ({"prompt": "login"}, "same"),
+        ({"prompt": "login"}, "other"),
+        ({"max_age": "0"}, "same"),
+        ({"prompt": "login consent"}, "same"),
+    ],
+)
+def test_a_pushed_request_asking_to_sign_in_again_survives_the_sign_in_once(
+    api_client, user, other_user, must_push, params, who
+):
+    client, secret = must_push
+    browser = signed_in_with_password(user)
+    before = time.time()
+    time.sleep(1.05)  # the new sign-in is later than the first, to the second
+    request_uri = push(api_client, client, secret, scope="openid beers:read", nonce="n-2", **params).json()[
+        "request_uri"
+    ]
+
+    to_login = browser.get(authorize_with(request_uri, client.client_id))
+    assert to_login.status_code == 302, to_login.content
+    # The request waits on the server: the sign-in page's next names a fresh request_uri, never the
+    # pushed parameters (nor the spent request_uri).
+    next_url = parse_qs(urlsplit(to_login["Location"]).query)["next"][0]
+    assert set(parse_qs(urlsplit(next_url).query)) == {"client_id", "request_uri"}
+    assert request_uri not in next_url
+    assert "n-2" not in next_url
+    signer = user if who == "same" else other_user
+    back = sign_in_form(browser, to_login["Location"], signer)
+    assert back == next_url
+
+    page = browser.get(back)
+    assert page.status_code == 200, page.content
+    assert page.context["form"]["state"].value() == "par-state"
+    location = allow(browser, page)
+    tokens = exchange_code(api_client, client, secret, query(location)["code"])
+    assert tokens.status_code == 200, tokens.content
+    claims = id_token_claims(tokens)
+    assert claims["nonce"] == "n-2"
+    assert claims["sub"] == str(signer.pk)
+    assert claims["auth_time"] > before
+    # Spent once: the sign-in's next URL cannot be replayed.
+    refused_page(browser.get(back))
+
+
+def test_a_pushed_prompt_login_sends_a_signed_out_browser_to_sign_in_and_back(api_client, user, must_push):
+    from django.test import Client as Browser
+
+    client, secret = must_push
+    browser = Browser()
+    request_uri = push(api_client, client, secret, prompt="login").json()["request_uri"]
+
+    to_login = browser.get(authorize_with(request_uri, client.client_id))
+    assert to_login.status_code == 302
+    page = browser.get(sign_in_form(browser, to_login["Location"], user))
+
+    assert page.status_code == 200, page.content
+    assert exchange_code(api_client, client, secret, query(allow(browser, page))["code"]).status_code == 200
+
+
+def test_the_sign_in_round_trip_of_a_pushed_request_outlives_a_push(api_client, user, must_push):
+    """Typing a password and a one-time code can take longer than a client's push may live
+    (60 s): the way back is pushed for the sign-in's own window, not the client's."""
+    client, secret = must_push
+    browser = signed_in_with_password(user)
+    request_uri = push(api_client, client, secret, prompt="login").json()["request_uri"]
+    to_login = browser.get(authorize_with(request_uri, client.client_id))
+    waiting = PushedAuthorizationRequest.objects.get()
+    # Five minutes at the sign-in page: past PAR_EXPIRES_SECONDS, within the round trip's window.
+    PushedAuthorizationRequest.objects.update(expires=waiting.expires - timedelta(minutes=5))
+
+    page = browser.get(sign_in_form(browser, to_login["Location"], user))
+
+    assert page.status_code == 200, page.content
+    assert exchange_code(api_client, client, secret, query(allow(browser, page))["code"]).status_code == 200
+
+
+def test_the_sign_in_round_trip_of_a_pushed_request_expires(api_client, user, must_push):
+    client, secret = must_push
+    browser = signed_in_with_password(user)
+    request_uri = push(api_client, client, secret, prompt="login").json()["request_uri"]
+    to_login = browser.get(authorize_with(request_uri, client.client_id))
+    assert PushedAuthorizationRequest.objects.count() == 1  # the one waiting for the sign-in
+    PushedAuthorizationRequest.objects.update(expires=timezone.now() - timedelta(seconds=1))
+
+    refused_page(browser.get(sign_in_form(browser, to_login["Location"], user)))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "refused"), [(60, False), (599, False), (600, True), (0, True), ("60", True)]
+)
+def test_a_request_uri_lifetime_must_be_under_600_seconds(settings, seconds, refused):
+    from django.core import checks
+
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "PAR_EXPIRES_SECONDS": seconds}
+
+    errors = [message for message in checks.run_checks() if message.id == "oauthclients.E005"]
+
+    assert len(errors) == refused
+    assert all(message.level == checks.ERROR for message in errors)

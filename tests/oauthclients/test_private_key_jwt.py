@@ -289,3 +289,36 @@ def test_forged_assertions_count_against_the_client_they_name_from_that_address(
     assert not AccessToken.objects.exists()
     elsewhere = assertion_call(api_client, RSA_KEY.assertion(client.client_id), "198.51.100.20")
     assert elsewhere.status_code == 200, elsewhere.content
+
+
+@pytest.mark.parametrize(
+    ("path", "audience"),
+    [
+        ("/api/oauth2/revoke_token", "http://testserver/api/oauth2/revoke_token"),
+        ("/api/oauth2/revoke_token", TOKEN_ENDPOINT),
+        ("/api/oauth2/introspect", "http://testserver/api/oauth2/introspect"),
+    ],
+)
+def test_the_revocation_and_introspection_endpoints_take_an_assertion_for_themselves(
+    api_client, user, path, audience
+):
+    # A library (requests-oauth2client) sets aud to the endpoint it calls (RFC 7523 allows it).
+    client = keyed_client(user)
+    client.allow_introspection = True
+    client.save()
+    token = token_call(api_client, client.client_id, RSA_KEY.assertion(client.client_id)).json()[
+        "access_token"
+    ]
+    body = {
+        "token": token,
+        "client_assertion_type": JWT_BEARER,
+        "client_assertion": RSA_KEY.assertion(client.client_id, audience=audience),
+    }
+
+    response = api_client.post(path, body)
+
+    assert response.status_code == 200, response.content
+    if "introspect" in path:
+        assert response.json()["active"] is True
+    else:
+        assert not AccessToken.objects.exists()

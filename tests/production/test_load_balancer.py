@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -136,3 +137,41 @@ def test_the_sign_up_limit_counts_across_instances(cluster):
     assert statuses == [201, 201, 201, 429, 429]
     created = set(get_user_model().objects.filter(username__in=names).values_list("username", flat=True))
     assert created == set(names[:SIGNUP_RATE])
+
+
+def test_a_dpop_proof_is_used_once_across_instances(cluster):
+    """RFC 9449 §11.1: a proof's jti is single use on every instance (the shared Redis), not only on
+    the one that saw it first. The proof names the load balancer's URL, as a client's would; it is
+    sent straight to each instance with the load balancer's Host, as nginx forwards it."""
+    from tests.factories import make_client
+    from tests.support.dpop import make_proof, new_key
+
+    a, b = cluster["instances"]
+    lb = cluster["lb"]
+    lb_host = {"Host": urlsplit(lb).netloc}
+    client, secret = make_client(grant_types=["client_credentials"], scope="stats:read")
+    key = new_key()
+
+    proof = make_proof(key, htm="POST", htu=f"{lb}/api/oauth2/token")
+    token_call = {"data": {"grant_type": "client_credentials"}, "auth": (client.client_id, secret)}
+    issued = requests.post(
+        f"{a}/api/oauth2/token", headers={**lb_host, "DPoP": proof}, timeout=15, **token_call
+    )
+    assert issued.status_code == 200, issued.text
+    assert issued.json()["token_type"] == "DPoP"
+    replayed = requests.post(
+        f"{b}/api/oauth2/token", headers={**lb_host, "DPoP": proof}, timeout=15, **token_call
+    )
+    assert replayed.status_code == 400
+    assert replayed.json()["error"] == "invalid_dpop_proof"
+    assert "used already" in replayed.json()["error_description"]
+
+    token = issued.json()["access_token"]
+    proof = make_proof(key, htm="GET", htu=f"{lb}/api/stats", token=token)
+    headers = {**lb_host, "Authorization": f"DPoP {token}", "DPoP": proof}
+    assert requests.get(f"{b}/api/stats", headers=headers, timeout=15).status_code == 200
+    again = requests.get(f"{a}/api/stats", headers=headers, timeout=15)
+    assert again.status_code == 401
+    assert again.headers["WWW-Authenticate"].startswith("DPoP ")
+    assert 'error="invalid_dpop_proof"' in again.headers["WWW-Authenticate"]
+    assert "used already" in again.json()["detail"]

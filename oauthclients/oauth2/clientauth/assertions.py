@@ -52,8 +52,12 @@ def _accepted_audiences(request) -> set[str]:
     """The issuer, the token endpoint, and the endpoint this request was sent to (without query)."""
     issuer = oauth2_settings.oidc_issuer(request)
     called = (request.uri or "").split("?", 1)[0]
-    origin = issuer.split("/", 3)
-    token_endpoint = "/".join(origin[:3]) + reverse("oauth2_provider:token")
+    origin = "/".join(issuer.split("/", 3)[:3])
+    if called.startswith("/"):
+        # DOT hands oauthlib the path alone at some endpoints (revocation): the endpoint called
+        # is the one on this server's origin.
+        called = origin + called
+    token_endpoint = origin + reverse("oauth2_provider:token")
     return {issuer, called, token_endpoint, called.rstrip("/"), token_endpoint + "/"}
 
 

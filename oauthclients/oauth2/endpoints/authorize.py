@@ -90,9 +90,28 @@ class AuthorizationView(dot_views.AuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         authn.reauthentication_requested(request)
-        return redirect_to_login(
-            request.get_full_path(), resolve_url(self.get_login_url()), self.get_redirect_field_name()
-        )
+        return self.sign_in_redirect()
+
+    def sign_in_redirect(self, *, prompt_done: str | None = None):
+        """To the sign-in page, then back to this authorization request. A pushed one (RFC 9126)
+        is pushed again server-side for the way back (``par.pushed_again``): its request_uri was
+        spent, and its parameters are not to travel in a URL."""
+        request = self.request
+        client = self.client
+        if client is None or client.client_id != request.GET.get("client_id"):
+            client = Client.objects.filter(client_id=request.GET.get("client_id") or "").first()
+        if client is not None and par.came_pushed(request):
+            back = par.pushed_again(request, client, prompt_done=prompt_done)
+        else:
+            back = request.get_full_path()
+        return redirect_to_login(back, resolve_url(self.get_login_url()), self.get_redirect_field_name())
+
+    def handle_prompt_login(self):
+        # OIDC prompt=login: DOT sends the browser to sign in with the prompt left out of the way
+        # back; a pushed request comes back pushed again (sign_in_redirect).
+        if par.came_pushed(self.request):
+            return self.sign_in_redirect(prompt_done="login")
+        return super().handle_prompt_login()
 
     def create_authorization_response(self, request, scopes, credentials, allow):
         # When and how the user signed in, for the ID token (auth_time, acr).
@@ -159,6 +178,8 @@ class AuthorizationView(dot_views.AuthorizationView):
                 return self.error_response(error, application=None)
             except OAuthToolkitError:
                 pass  # a redirectable error: the client hears about it once the user is back
+            if par.came_pushed(self.request):
+                return self.sign_in_redirect()
         return super().handle_no_permission()
 
     def form_valid(self, form):

@@ -13,9 +13,12 @@ At the authorization endpoint a ``request_uri`` of ours is spent and replaced by
 stands for; everything is validated again there (the user is known only then). A client that
 registered ``require_pushed_authorization_requests`` (or every client, when
 ``OAUTHCLIENTS["REQUIRE_PUSHED_AUTHORIZATION_REQUESTS"]``) gets ``invalid_request`` for any other
-request (§5). The browser may have to sign in first: the sign-in comes back to the request the
-request_uri stood for (its parameters in the URL, as for a request object), which this browser
-session alone may then use as a pushed request while it would have been valid.
+request (§5). The browser may have to sign in first (signed out, ``prompt=login``, ``max_age``):
+the request is then pushed again server-side (``pushed_again``) and the sign-in page's ``next``
+names only the new request_uri, spent once on the way back, whichever user signs in (a sign-in as
+another user replaces the session). A request taken by request_uri is also remembered in this
+browser session (its parameters' checksum, until the request_uri would have expired), so the same
+parameters in the URL count as pushed there.
 """
 
 import hashlib
@@ -243,6 +246,33 @@ def take_pushed_request(request) -> FatalClientError | None:
     taken[_query_checksum(request.META["QUERY_STRING"])] = time.time() + conf.get("PAR_EXPIRES_SECONDS")
     request.session[SESSION_KEY] = taken
     return None
+
+
+# How long the sign-in page's way back to a pushed request may be used: time to type a password and
+# a one-time code, or to find a security key. It never reaches the client (only the browser's
+# address bar), is spent once, and names a request the client already pushed.
+SIGN_IN_ROUND_TRIP_SECONDS = 10 * 60
+
+
+def pushed_again(request, client, *, prompt_done: str | None = None) -> str:
+    """The authorization endpoint's URL to come back to after a sign-in, for the pushed request
+    being served: the request is pushed again, server-side, for ``client`` (a fresh request_uri,
+    spent once, living ``SIGN_IN_ROUND_TRIP_SECONDS``: a sign-in with a second factor takes longer
+    than a client's push may live), so the sign-in page's ``next``
+    carries no parameter of it and it survives a sign-in that replaces the session (another user).
+    ``prompt_done``: the ``prompt`` value the sign-in satisfies (``login``), left out of the
+    request that comes back, as DOT leaves out the prompt of a request that is not pushed."""
+    parameters = []
+    for name, values in request.GET.lists():
+        for value in values:
+            if name == "prompt" and prompt_done:
+                value = " ".join(part for part in value.split() if part != prompt_done)
+            if value:
+                parameters.append((name, value))
+    request_uri, _expires_in = pushed_request_create(
+        client=client, parameters=parameters, expires_in=SIGN_IN_ROUND_TRIP_SECONDS
+    )
+    return f"{request.path}?{urlencode([('client_id', client.client_id), ('request_uri', request_uri)])}"
 
 
 def came_pushed(request) -> bool:

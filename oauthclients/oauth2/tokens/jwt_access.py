@@ -10,15 +10,25 @@ resources, so introspection, revocation, listing authorized applications and log
 
 A JWT access token is verified where it is spent without the database; its revocation reaches the
 resources through the shared cache: every place a token row is deleted (DOT's revocation, a
-rotation, ``services`` revoking a user's or a client's tokens, a cascade from a deleted user or
-client) passes through ``access_token_deleted``, and a deactivated account marks its user and
-its clients (``account_saved``).
+rotation, a refresh token's reuse revoking its family, ``services`` revoking a user's or a
+client's tokens, a queryset's ``delete()``, the admin's bulk delete, a cascade from a deleted user
+or client) passes through ``access_token_deleted``, and a deactivated account marks its user and
+its clients (``account_saved``, ``users_disabled``).
+
+What Django sends no signal for is watched too (``watch_bulk_changes``, installed in ``apps.py``):
+a queryset ``update()`` or ``bulk_update()`` of the user model that sets ``is_active`` to anything
+but ``True`` marks those users (and their clients), and one of the access token model that changes
+what a resource reads (expiry, scope, resources, user, client) marks those tokens revoked, as the
+row would refuse an opaque token. Only raw SQL bypasses both; a script that changes these tables
+with it calls ``users_disabled`` or ``beerlocker_api.jwt_access.revoke_tokens`` itself, or a
+token stays usable until it expires (``JWT_ACCESS_TOKEN_EXPIRE_SECONDS``).
 """
 
 import json
 import time
 import uuid
 
+from django.db import transaction
 from django.utils import timezone
 from jwcrypto import jwt
 from oauth2_provider.settings import oauth2_settings
@@ -167,14 +177,110 @@ def access_token_deleted(sender, instance, **kwargs) -> None:
         verification.revoke_tokens([(instance.token_checksum, instance.expires)])
 
 
+def access_token_changing(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """``pre_save`` of an access token row that exists already: when the save changes what the
+    token's claims say (``ACCESS_TOKEN_FIELDS_IN_CLAIMS``), the JWT the row stood for is refused
+    from now on. DOT saves a row again when a refresh does not rotate (the row gets the new
+    token's checksum: the old JWT would otherwise live on), and the admin's change form does.
+    One query, on such saves only (a new row is an INSERT and reads nothing)."""
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not ACCESS_TOKEN_FIELDS_IN_CLAIMS & set(update_fields):
+        return
+    fields = ("token_checksum", "expires", "scope", "resource", "user_id", "application_id")
+    stored = sender._base_manager.filter(pk=instance.pk).values_list(*fields).first()
+    if stored is not None and tuple(getattr(instance, name) for name in fields) != stored:
+        verification.revoke_tokens([(stored[0], stored[1])])
+
+
 def account_saved(sender, instance, **kwargs) -> None:
     """``post_save`` of a user: a deactivated account's JWT access tokens, and those of the clients
     it owns (which stop working with it, ``Client.is_usable``), are refused from now on."""
-    if instance.is_active:
+    if not instance.is_active:
+        users_disabled([instance.pk])
+
+
+def users_disabled(user_pks) -> None:
+    """Refuse from now on every JWT access token issued until now for these users, and for the
+    clients they own (which stop working with them, ``Client.is_usable``). One query, one cache
+    write."""
+    user_pks = list(user_pks)
+    if not user_pks:
         return
     from oauthclients.models import Client
 
-    client_ids = list(Client.objects.filter(user=instance).values_list("client_id", flat=True))
+    client_ids = list(Client.objects.filter(user__in=user_pks).values_list("client_id", flat=True))
     verification.refuse_tokens_issued_before_now(
-        user_pks=[instance.pk], client_ids=client_ids, ttl=conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
+        user_pks=user_pks, client_ids=client_ids, ttl=conf.get("JWT_ACCESS_TOKEN_EXPIRE_SECONDS")
     )
+
+
+# --- Bulk changes Django sends no signal for ---------------------------------------------------------
+
+# The access token fields a resource reads from the row of an opaque token and from the claims of
+# a JWT: a bulk change to any of them leaves the JWT saying something the row no longer does.
+ACCESS_TOKEN_FIELDS_IN_CLAIMS = frozenset(
+    {"expires", "scope", "resource", "user", "user_id", "application", "application_id", "token_checksum"}
+)
+
+
+class UserBulkChangesMarked:
+    """Mixed into the user model's default queryset: a bulk deactivation marks the users it
+    deactivates, as ``account_saved`` marks one saved. Anything but ``is_active=True`` counts (an
+    expression may deactivate): the rows it matched are marked, which fails closed."""
+
+    def update(self, **kwargs):
+        if "is_active" not in kwargs or kwargs["is_active"] is True:
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            user_pks = list(self.values_list("pk", flat=True))
+            rows = super().update(**kwargs)
+            users_disabled(user_pks)
+        return rows
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        if "is_active" in fields:
+            users_disabled([user.pk for user in objs if user.is_active is not True])
+        return rows
+
+
+class AccessTokenBulkChangesMarked:
+    """Mixed into the access token model's default queryset: a bulk change of what the claims
+    say (``ACCESS_TOKEN_FIELDS_IN_CLAIMS``, e.g. ``update(expires=now)``) revokes the JWTs of the
+    rows it changes, as deleting them would."""
+
+    def update(self, **kwargs):
+        if not ACCESS_TOKEN_FIELDS_IN_CLAIMS & set(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic(using=self.db):
+            changed = list(self.values_list("token_checksum", "expires"))
+            rows = super().update(**kwargs)
+            verification.revoke_tokens(changed)
+        return rows
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if ACCESS_TOKEN_FIELDS_IN_CLAIMS & set(fields):
+            # The checksums and expiries the resources know the tokens by: as they were.
+            pks = [token.pk for token in objs]
+            known = list(self.model._base_manager.filter(pk__in=pks).values_list("token_checksum", "expires"))
+            rows = super().bulk_update(objs, fields, *args, **kwargs)
+            verification.revoke_tokens(known)
+            return rows
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+def watch_bulk_changes(model, mixin) -> None:
+    """Make ``model``'s default manager (``Model.objects`` and every queryset made from it, the
+    admin's included) use its queryset class with ``mixin`` in front. Written against Django
+    5.2's ``Manager._queryset_class``; tests/oauthclients/test_jwt_revocation_paths.py fails if a
+    bulk change stops being seen."""
+    manager = model._default_manager
+    queryset_class = manager._queryset_class
+    if not issubclass(queryset_class, mixin):
+        name = f"{mixin.__name__}{queryset_class.__name__}"
+        combined = type(name, (mixin, queryset_class), {"__module__": __name__, "__qualname__": name})
+        globals()[name] = combined  # importable by name: a pickled queryset finds its class
+        manager._queryset_class = combined

@@ -35,10 +35,14 @@ def uri_checksum(request_uri: str) -> str:
     return hashlib.sha256(request_uri.encode()).hexdigest()
 
 
-def pushed_request_create(*, client: Client, parameters: list[tuple[str, str]]) -> tuple[str, int]:
+def pushed_request_create(
+    *, client: Client, parameters: list[tuple[str, str]], expires_in: int | None = None
+) -> tuple[str, int]:
     """Store a validated authorization request for ``client``: its request_uri (returned once,
-    stored only as a checksum) and how many seconds it may be used in."""
-    expires_in = conf.get("PAR_EXPIRES_SECONDS")
+    stored only as a checksum) and how many seconds it may be used in (``PAR_EXPIRES_SECONDS``
+    unless ``expires_in`` says otherwise)."""
+    if expires_in is None:
+        expires_in = conf.get("PAR_EXPIRES_SECONDS")
     request_uri = PUSHED_REQUEST_URI_PREFIX + secrets.token_urlsafe(_RANDOM_BYTES)
     row = PushedAuthorizationRequest(
         uri_checksum=uri_checksum(request_uri),
