@@ -16,10 +16,15 @@ fapi2-security-profile-final-ensure-server-handles-non-matching-intent-id (UK),
 fapi2-security-profile-final-test-essential-acr-sca-claim (UK),
 fapi2-security-profile-final-brazil-ensure-bad-payment-signature-fails and
 fapi2-security-profile-final-australia-connectid-test-claims-parameter-idtoken-identity-claims.
-The other 56 are the 56 tests here. TLS conditions (EnsureTLS12..., DisallowTLS10/11) belong to the
-TLS terminator in front of gunicorn, not to Django, and are not re-created; waits the suite makes
-(WaitFor30Seconds, the 60 s code and request_uri lifetimes) are made by moving the stored expiry
-instead of sleeping.
+The other 56 are the 56 tests here, one per module: 52 test functions, three of them parametrized
+over the modules that differ in one value only (2 + 2 + 3, each named in the docstring and the
+parameter id). One is xfail (strict) for a server
+behaviour not built yet: par-ensure-reused-request-uri-prior-to-auth-completion-succeeds.
+
+TLS conditions (EnsureTLS12..., DisallowTLS10/11) belong to the TLS terminator in front of
+gunicorn, not to Django, and are not re-created, nor is CheckForDateHeaderInResourceResponse (the
+HTTP server's). The suite's waits (WaitFor30Seconds, WaitFor62Seconds, WaitForExpiry of a
+request_uri) move the server's clock (django.utils.timezone.now) instead of sleeping.
 """
 
 import base64
