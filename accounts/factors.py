@@ -147,6 +147,15 @@ def factor_of(user, id_: str):
     return next((f.device for f in factors_of(user) if f.id == wanted), None)
 
 
+def step_up_levels(user) -> list[str]:
+    """The ``acr`` levels ``user`` can reach by confirming a factor (the step-up page): mfa with any
+    confirmed factor, phishing-resistant too with a passkey."""
+    kinds = {device_kind(device) for device in devices_for_user(user, confirmed=True)}
+    if not kinds:
+        return []
+    return [authn.ACR_MFA, authn.ACR_PHR] if KIND_PASSKEY in kinds else [authn.ACR_MFA]
+
+
 def code_devices(user, token: str):
     """The devices a typed ``token`` is checked against, locked for the check (``for_verify``: two
     requests with one code are checked one after the other, so django-otp's ``last_t`` lets only

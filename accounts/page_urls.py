@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/verify-email/<str:token>/", pages.EmailVerifyView.as_view(), name="email-verify"),
     path("accounts/password_set/", pages.PasswordSetView.as_view(), name="password-set"),
     path("accounts/login/verify/", pages.SignInVerifyView.as_view(), name="sign-in-verify"),
+    path("accounts/login/step-up/", pages.StepUpView.as_view(), name="step-up"),
     path("account/security/", pages.SecurityView.as_view(), name="security"),
     path("account/security/authenticator/", pages.TotpStartView.as_view(), name="totp-start"),
     path("account/security/authenticator/confirm/", pages.TotpConfirmView.as_view(), name="totp-confirm"),

@@ -1,4 +1,5 @@
 import base64
+import time
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -11,9 +12,10 @@ from django.contrib.auth.views import RedirectURLMixin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -299,6 +301,68 @@ class SignInVerifyView(FormView):
         if isinstance(device, RecoveryCodeDevice):
             services.recovery_code_spent(device=device)
         return complete_sign_in(request, pending=self.pending, device=device)
+
+
+class StepUpView(LoginRequiredMixin, FormView):
+    """An application asks for more than this session's sign-in (``acr``): the signed-in user
+    confirms a second factor without their password again, a code (authenticator app or recovery
+    code) or a passkey for ``mfa``, a passkey only for the phishing-resistant level. Then back to
+    the application's request (a safe ``next`` only). Wrong codes count like wrong passwords, as
+    on the sign-in's second step."""
+
+    template_name = "accounts/step_up.html"
+    form_class = CodeForm
+
+    def dispatch(self, request, *args, **kwargs):
+        wanted = request.GET.get("acr")
+        self.acr = wanted if wanted in authn.MINIMUM_ACR_VALUES else authn.ACR_MFA
+        nxt = request.GET.get("next") or ""
+        safe = url_has_allowed_host_and_scheme(
+            nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        self.next_url = nxt if safe else resolve_url(settings.LOGIN_REDIRECT_URL)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if authn.acr_satisfies(request.session.get(authn.SESSION_ACR), self.acr):
+            return redirect(self.next_url)  # confirmed already (another tab, the back button)
+        return super().get(request, *args, **kwargs)
+
+    def codes_accepted(self) -> bool:
+        return self.acr == authn.ACR_MFA
+
+    def get_context_data(self, **kwargs):
+        kinds = {factor.kind for factor in factors.factors_of(self.request.user)}
+        return super().get_context_data(
+            next_url=self.next_url,
+            phishing_resistant=self.acr == authn.ACR_PHR,
+            has_passkey=factors.KIND_PASSKEY in kinds,
+            has_codes=self.codes_accepted() and bool(kinds & {factors.KIND_TOTP, factors.KIND_RECOVERY}),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        request, user = self.request, self.request.user
+        if not self.codes_accepted():
+            form.add_error("token", _("This application asks for a passkey: a code is not enough."))
+            return self.form_invalid(form)
+        if limits.one_time_code_wait(request, user):
+            return limits.lockout_response(request)
+        device = _matching_device(user, form.cleaned_data["token"])
+        if device is None:
+            limits.one_time_code_failed(request, user)
+            form.add_error("token", _("That code is not right, or was used already."))
+            return self.form_invalid(form)
+        if isinstance(device, RecoveryCodeDevice):
+            services.recovery_code_spent(device=device)
+        otp_login(request, device)
+        authn.record_second_factor(request, methods=factors.amr_for(device))
+        # A second factor confirmed now is an authentication now (auth_time), as a passkey's is.
+        request.session[authn.SESSION_AUTH_TIME] = time.time()
+        return redirect(self.next_url)
+
+    def render_to_response(self, context, **response_kwargs):
+        return _no_store(super().render_to_response(context, **response_kwargs))
 
 
 def _matching_device(user, token: str):

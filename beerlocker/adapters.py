@@ -4,6 +4,9 @@ flows between them are wired here, and drawn in docs/development.md ("A provider
 """
 
 from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 from accounts import emails, factors, services
 from accounts.models import UserSession
@@ -32,6 +35,18 @@ class BeerLockerOAuthClientsAdapter(TokenExchangeAdapter):
     def email_verified(self, user) -> bool:
         """True only for an address verified by following its e-mailed link."""
         return emails.email_verified(user)
+
+    def second_factor_levels(self, user) -> list[str]:
+        """mfa with any confirmed factor, phr too with a passkey (accounts.factors)."""
+        return factors.step_up_levels(user)
+
+    def step_up_url(self, request, *, acr: str, next_url: str) -> str | None:
+        """accounts' step-up page: a code or a passkey for mfa, a passkey for phr."""
+        return f"{reverse('accounts:step-up')}?{urlencode({'acr': acr, 'next': next_url})}"
+
+    def second_factor_setup_url(self, request) -> str | None:
+        """The account security page, where authenticator apps and passkeys are added."""
+        return reverse("accounts:security")
 
 
 class BeerLockerSocialAccountsAdapter(SocialAccountsAdapter):

@@ -1,5 +1,6 @@
 import functools
 import hashlib
+from typing import NoReturn
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
@@ -145,7 +146,7 @@ class BearerAuthentication(OAuth2Authentication):
             request.oauth2_error = {"error": "invalid_token", "error_description": refusal}
             raise exceptions.AuthenticationFailed(_(refusal))
 
-    def refuse_dpop(self, request, error: str, description: str, detail: str | None = None):
+    def refuse_dpop(self, request, error: str, description: str, detail: str | None = None) -> NoReturn:
         """401 with a ``WWW-Authenticate: DPoP`` challenge naming ``error`` (RFC 9449 §7.1)."""
         request.dpop_error = {"error": error, "error_description": description}
         # The challenge's description stays English (ASCII); the JSON detail is the reader's language.
@@ -154,13 +155,35 @@ class BearerAuthentication(OAuth2Authentication):
     def authenticate_dpop(self, request):
         """``Authorization: DPoP <token>`` with a ``DPoP`` proof (RFC 9449 §7): the token must be
         bound to the key that signed the proof, and the proof made for this request and this token.
-        The same one query as a bearer token; the proof costs no query (its jti is kept in the cache)."""
+        The same one query as a bearer token; the proof costs no query (its jti is kept in the cache).
+        A JWT access token costs none either: its key is its ``cnf.jkt`` (``authenticate_dpop_jwt``)."""
         token = bearer_token(request, dpop.SCHEME)
+        if token and jwt_access.looks_like_jwt(token):
+            return self.authenticate_dpop_jwt(request, token)
         access_token = usable_access_token(request, token) if token else None
         if access_token is None:
             self.refuse_dpop(request, "invalid_token", self.invalid_token_message)
         jkt = dpop.bound_jkt(access_token)
-        if jkt is None:
+        self.check_proof(request, token, jkt)
+        self.refuse_other_audiences(request, access_token)
+        return access_token.user, access_token
+
+    def authenticate_dpop_jwt(self, request, token: str):
+        """A DPoP-bound JWT access token (RFC 9068 with RFC 9449 §6.1's ``cnf.jkt``), verified here
+        as a bearer JWT is (``jwt_access.verify``: no query), with a proof signed by its key."""
+        reads = self.cache_reads(request)
+        try:
+            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request), reads=reads)
+        except jwt_access.RefusedToken as refusal:
+            self.refuse_dpop(request, "invalid_token", str(refusal), refusal.detail())
+        self.check_proof(request, token, (claims.get("cnf") or {}).get("jkt"))
+        return self.jwt_authenticated(request, claims, reads)
+
+    def check_proof(self, request, token: str, jkt: str | None) -> None:
+        """401 with a DPoP challenge unless the token is bound to a key (``jkt``) and the request
+        carries a valid proof (``dpop.verify_request_proof``: made for this request and this token,
+        never used before) signed by that key."""
+        if not isinstance(jkt, str):
             self.refuse_dpop(
                 request,
                 "invalid_token",
@@ -176,8 +199,6 @@ class BearerAuthentication(OAuth2Authentication):
                 "invalid_dpop_proof",
                 gettext_noop("The DPoP proof is not signed by the token's key."),
             )
-        self.refuse_other_audiences(request, access_token)
-        return access_token.user, access_token
 
     def authenticate(self, request):
         if token_outside_header(request):
@@ -215,9 +236,15 @@ class BearerAuthentication(OAuth2Authentication):
         """A JWT access token (RFC 9068) verified here, without a query (``jwt_access.verify``: the
         server's keys, typ, alg, iss, exp, and the revocation marks in one cache round trip), then
         held to this resource's audience. ``request.user`` is the token's user, read from the
-        database only if a view uses more of it than its primary key (``jwt_access.deferred_user``)."""
+        database only if a view uses more of it than its primary key (``jwt_access.deferred_user``).
+
+        A view that reads the shared cache for the token's user names those entries in
+        ``prefetch_cache_keys(request, user_pk)``: they are fetched in the marks' round trip and
+        left in ``request.cache_reads`` (a ``jwt_access.CacheReads``, whose ``get_many`` the view
+        calls instead of the cache's)."""
+        reads = self.cache_reads(request)
         try:
-            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request))
+            claims = jwt_access.verify(token, issuer=jwt_access.issuer(request._request), reads=reads)
         except jwt_access.RefusedToken as refusal:
             request.oauth2_error = {"error": "invalid_token", "error_description": str(refusal)}
             raise exceptions.AuthenticationFailed(refusal.detail()) from None
@@ -228,9 +255,27 @@ class BearerAuthentication(OAuth2Authentication):
                 "invalid_token",
                 gettext_noop("This access token is DPoP-bound: send it as DPoP, with a proof."),
             )
+        return self.jwt_authenticated(request, claims, reads)
+
+    def jwt_authenticated(self, request, claims: dict, reads: jwt_access.CacheReads | None):
+        """(user, access token) of a verified JWT access token held to this resource's audience."""
         access_token = jwt_access.access_token_from_claims(claims)
         self.refuse_other_audiences(request, access_token)
+        if reads is not None:
+            request.cache_reads = reads
         return access_token.user, access_token
+
+    @staticmethod
+    def cache_reads(request) -> jwt_access.CacheReads | None:
+        """The view's ``prefetch_cache_keys`` as a ``CacheReads``, when it has one."""
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        keys = getattr(view, "prefetch_cache_keys", None)
+        if keys is None:
+            return None
+        # A client-credentials token's sub is its client (RFC 9068 §2.2): no user's entries.
+        return jwt_access.CacheReads(
+            lambda claims: keys(request, claims["sub"]) if claims["sub"] != claims["client_id"] else []
+        )
 
     def dpop_challenge(self, request) -> str | None:
         """The DPoP challenge when DPoP refused the request (``refuse_dpop``), else None."""

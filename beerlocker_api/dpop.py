@@ -19,6 +19,7 @@ so every instance issues and accepts the same ones without sharing anything.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -45,6 +46,8 @@ NONCE_HEADER = "DPoP-Nonce"
 BINDING_RELATED_NAME = "dpop_binding"
 # A proof larger than this is no proof anyone sends (a header jwk of RSA-4096 is under 1 KiB).
 MAX_PROOF_CHARS = 8 * 1024
+# How many clients' public keys a process keeps read (``_public_key``).
+PUBLIC_KEY_CACHE_SIZE = 1024
 # The members of a JWK that only a private key has (RFC 7518 §6): never in a proof's header.
 _PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -171,7 +174,7 @@ def proof_header(request) -> str | None:
     return value.strip()
 
 
-def _header_and_claims(proof: str) -> tuple[dict, jwk.JWK, dict]:
+def _header_and_claims(proof: str) -> tuple[dict, str, dict]:
     if not isinstance(proof, str) or len(proof) > MAX_PROOF_CHARS or proof.count(".") != 2:
         raise InvalidProof(gettext_noop("The DPoP proof is not a compact JWS."))
     parsed = jws.JWS()
@@ -197,11 +200,9 @@ def _header_and_claims(proof: str) -> tuple[dict, jwk.JWK, dict]:
             gettext_noop("The DPoP proof's jwk must be a public key: it carries private members.")
         )
     try:
-        key = jwk.JWK(**public)
+        key, jkt = _public_key(json.dumps(public, sort_keys=True))
     except (JWException, ValueError, TypeError) as exc:
         raise InvalidProof(gettext_noop("The DPoP proof's jwk is not a usable public key.")) from exc
-    if key.has_private or key.get("kty") == "oct":
-        raise InvalidProof(gettext_noop("The DPoP proof's jwk must be a public key."))
     try:
         parsed.verify(key, alg=alg)
     except (JWException, ValueError, TypeError) as exc:
@@ -212,7 +213,18 @@ def _header_and_claims(proof: str) -> tuple[dict, jwk.JWK, dict]:
         raise InvalidProof(gettext_noop("The DPoP proof's claims are not JSON.")) from exc
     if not isinstance(claims, dict):
         raise InvalidProof(gettext_noop("The DPoP proof's claims are not an object."))
-    return header, key, claims
+    return header, jkt, claims
+
+
+@functools.lru_cache(maxsize=PUBLIC_KEY_CACHE_SIZE)
+def _public_key(members: str) -> tuple[jwk.JWK, str]:
+    """The public key a proof's header carries (its JSON members, sorted) and its thumbprint. A
+    client signs every proof with the same key: kept per process (bounded), the key is read and
+    thumbprinted once, the signature is verified on every proof. An error is not kept."""
+    key = jwk.JWK(**json.loads(members))
+    if key.has_private or key.get("kty") == "oct":
+        raise InvalidProof(gettext_noop("The DPoP proof's jwk must be a public key."))
+    return key, thumbprint(key)
 
 
 def _proof_lifetime() -> int:
@@ -243,7 +255,7 @@ def verify_proof(
     """
     if not proof:
         raise InvalidProof(gettext_noop("A DPoP proof is required (the DPoP header)."))
-    header, key, claims = _header_and_claims(proof)
+    header, jkt, claims = _header_and_claims(proof)
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > 255:
         raise InvalidProof(gettext_noop("The DPoP proof must have a jti."))
@@ -270,7 +282,6 @@ def verify_proof(
             raise InvalidProof(gettext_noop("The DPoP proof's ath is not the hash of this access token."))
     if nonce_required and not nonce_is_fresh(claims.get("nonce")):
         raise UseNonce(gettext_noop("Make the DPoP proof again with the nonce in the DPoP-Nonce header."))
-    jkt = thumbprint(key)
     if not _first_use(jkt, jti):
         raise InvalidProof(
             gettext_noop("The DPoP proof was used already (jti): make a fresh one for each request.")

@@ -113,10 +113,39 @@ def refuse_tokens_issued_before_now(
         cache.set_many(marks, timeout=ttl + LEEWAY_SECONDS + 1)
 
 
-def _marked(claims: dict, checksum: str) -> str | None:
-    """Why the cache says the token may no longer be used, else None: one ``get_many``."""
+class CacheReads:
+    """Cache entries a view will read for the token's user, fetched in the round trip that reads
+    the token's revocation marks (``verify(..., reads=)``) instead of one of their own.
+
+    ``keys_for(claims)`` names them (the view's ``prefetch_cache_keys(request, user_pk)``, see
+    ``BearerAuthentication.authenticate_jwt``). ``get_many(keys)`` answers as the cache's
+    ``get_many`` does: from what was fetched when every key was, once (a second read of the same
+    keys, after a write perhaps, goes to the cache), else from the cache itself.
+    """
+
+    def __init__(self, keys_for):
+        self.keys_for = keys_for
+        self.fetched: dict = {}  # key -> value, or _ABSENT
+
+    def get_many(self, keys) -> dict:
+        keys = list(keys)
+        if not keys or any(key not in self.fetched for key in keys):
+            return cache.get_many(keys)
+        values = [self.fetched.pop(key) for key in keys]
+        return {key: value for key, value in zip(keys, values, strict=True) if value is not _ABSENT}
+
+
+_ABSENT = object()
+
+
+def _marked(claims: dict, checksum: str, reads: CacheReads | None = None) -> str | None:
+    """Why the cache says the token may no longer be used, else None: one ``get_many``, which also
+    fetches the entries ``reads`` names."""
     keys = [revoked_key(checksum), user_key(claims["sub"]), client_key(claims["client_id"])]
-    found = cache.get_many(keys)
+    extra = [key for key in reads.keys_for(claims) if key not in keys] if reads is not None else []
+    found = cache.get_many(keys + extra)
+    if reads is not None:
+        reads.fetched = {key: found.get(key, _ABSENT) for key in extra}
     if found.get(keys[0]):
         return gettext_noop("The access token was revoked.")
     issued = claims["iat"]
@@ -243,14 +272,14 @@ def _verified_claims(token: str, pems: tuple[str, ...]) -> dict:
     return claims
 
 
-def verify(token: str, *, issuer: str) -> dict:
+def verify(token: str, *, issuer: str, reads: CacheReads | None = None) -> dict:
     """The claims of ``token``, a JWT access token this server signed, valid and not revoked right
     now (signature, typ, alg, iss, exp, the cache's marks); RefusedToken otherwise. The caller
-    checks the audience."""
+    checks the audience. ``reads``: cache entries to fetch in the same round trip as the marks."""
     pems, _keys = server_keys()
     claims = dict(_verified_claims(token, pems))  # a copy: the verified claims are shared
     check_claims(claims, issuer=issuer)
-    refusal = _marked(claims, token_checksum(token))
+    refusal = _marked(claims, token_checksum(token), reads)
     if refusal is not None:
         raise RefusedToken(refusal)
     return claims

@@ -30,11 +30,17 @@ def _count_key(owner_id):
     return f"lockers:beers:count:{owner_id}"
 
 
-def beer_count(owner_id, count) -> int:
+def beer_count_keys(owner_id) -> list[str]:
+    """The cache entries ``beer_count`` reads first (for a caller that fetches them early)."""
+    return [_version_key(owner_id), _count_key(owner_id)]
+
+
+def beer_count(owner_id, count, *, reads=None) -> int:
     """The number of beers in ``owner_id``'s whole locker: from the cache when it was stored at the
-    locker's current version, else ``count()``, stored for the next caller."""
-    version_key, count_key = _version_key(owner_id), _count_key(owner_id)
-    found = cache.get_many([version_key, count_key])
+    locker's current version, else ``count()``, stored for the next caller. ``reads``: where the
+    entries were fetched already (anything with the cache's ``get_many``), else the cache."""
+    version_key, count_key = beer_count_keys(owner_id)
+    found = (reads or cache).get_many([version_key, count_key])
     version = found.get(version_key)
     if version is None:
         # Never set, or evicted: a value no earlier version had, so no stored count matches it.

@@ -47,10 +47,20 @@ class BeerListCreateView(OwnBeersMixin, generics.ListCreateAPIView):
 
     def cached_count(self, request):
         """How the page ``count`` of the whole locker comes from the cache (beerlocker_api.pagination);
-        None for a filtered, searched or reordered list, which is counted as asked."""
+        None for a filtered, searched or reordered list, which is counted as asked. The cache
+        entries may have been fetched already, with the token's revocation marks
+        (``prefetch_cache_keys``)."""
         if set(request.query_params) - self.PAGING_PARAMS:
             return None
-        return partial(caching.beer_count, request.user.pk)
+        return partial(caching.beer_count, request.user.pk, reads=getattr(request, "cache_reads", None))
+
+    def prefetch_cache_keys(self, request, user_pk):
+        """The cache entries this request will read for ``user_pk``: an authentication that reads
+        the cache anyway (a JWT access token's revocation marks) fetches them in the same round
+        trip (``beerlocker_api.authentication.BearerAuthentication.authenticate_jwt``)."""
+        if request.method != "GET" or set(request.query_params) - self.PAGING_PARAMS:
+            return []
+        return caching.beer_count_keys(user_pk)
 
     def perform_create(self, serializer):
         serializer.instance = services.beer_create(owner=self.request.user, **serializer.validated_data)

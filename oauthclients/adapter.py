@@ -85,6 +85,28 @@ class OAuthClientsAdapter:
         addresses (Beer Locker: by a signed link e-mailed to the address)."""
         return False
 
+    def second_factor_levels(self, user) -> list[str]:
+        """The ``acr`` levels above one factor that ``user`` can reach now by confirming a factor
+        they have: ``ACR_MFA`` with any second factor, ``ACR_PHR`` too with a passkey
+        (``oauthclients.oauth2.oidc.authn``). The authorization endpoint asks only when a request
+        (``acr_values``, ``default_acr_values``, an essential ``acr``) or the client's
+        ``minimum_acr`` wants more than the session has.
+
+        Default: none, no factors known, so such a level is out of reach (a voluntary request goes
+        on at the session's level; a required one is refused)."""
+        return []
+
+    def step_up_url(self, request, *, acr: str, next_url: str) -> str | None:
+        """Where the signed-in user confirms a second factor that brings the session to ``acr``
+        (recorded with ``authn.record_second_factor``), to come back to ``next_url`` (the
+        authorization request) afterwards; ``ACR_PHR`` must take a passkey. Default: None (none)."""
+        return None
+
+    def second_factor_setup_url(self, request) -> str | None:
+        """Where a user without a second factor sets one up: linked from the page that tells them a
+        client requires one (``minimum_acr``). Default: None (no link)."""
+        return None
+
 
 def get_adapter() -> OAuthClientsAdapter:
     """An instance of the adapter ``OAUTHCLIENTS["ADAPTER"]`` names (default ``OAuthClientsAdapter``)."""

@@ -15,6 +15,7 @@ from oauthclients import services
 from oauthclients.grants import SECRET_AUTH_METHODS
 from oauthclients.metadata import ADMIN_FIELDS
 from oauthclients.models import Client, LogoutDelivery
+from oauthclients.oauth2.oidc import authn
 from oauthclients.validation import SUPPORTED_GRANT_TYPES
 
 _TOKEN_MODELS = (get_access_token_model(), get_refresh_token_model(), get_grant_model(), get_id_token_model())
@@ -39,6 +40,16 @@ class ClientAdminForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Where RP-initiated logout may return the browser; one per line, as redirect URIs.",
+    )
+    default_acr_values = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Asked for when a request names no acr_values (voluntary); one per line, preferred first.",
+    )
+    minimum_acr = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any sign-in"), *((acr, acr) for acr in authn.MINIMUM_ACR_VALUES)],
+        help_text="Users must reach this level to sign in to this client (a second factor, or a passkey).",
     )
 
     class Meta:

@@ -18,6 +18,7 @@ from oauthclients.grants import (
 )
 from oauthclients.metadata import PORTAL_FIELDS
 from oauthclients.models import Client
+from oauthclients.oauth2.oidc import authn
 from oauthclients.scopes import scope_words
 
 GRANT_CHOICES = [
@@ -53,6 +54,12 @@ PROFILE_CHOICES = [
 ACCESS_TOKEN_FORMAT_CHOICES = [
     (AccessTokenFormat.OPAQUE, _("Opaque (looked up by the API, introspected by others)")),
     (AccessTokenFormat.JWT, _("JWT (RFC 9068, verified by the server's keys)")),
+]
+
+MINIMUM_ACR_CHOICES = [
+    ("", _("No: a password or another provider is enough")),
+    (authn.ACR_MFA, _("Yes: any second factor (authenticator app, recovery code or passkey)")),
+    (authn.ACR_PHR, _("Yes, phishing-resistant: a passkey")),
 ]
 
 
@@ -149,6 +156,24 @@ class ClientForm(forms.Form):
         required=False,
         help_text="require_pushed_authorization_requests: your app POSTs each authorization request to "
         "/api/oauth2/par first; any other is refused.",
+    )
+    default_acr_values = forms.CharField(
+        label=_("Default sign-in level (acr)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false", "autocapitalize": "off"}),
+        help_text=_(
+            "default_acr_values: asked for when your app's request names no acr_values; one per "
+            "line, preferred first. Users who cannot reach it sign in at the level they can."
+        ),
+    )
+    minimum_acr = forms.ChoiceField(
+        label=_("Require a second factor"),
+        choices=MINIMUM_ACR_CHOICES,
+        required=False,
+        help_text=_(
+            "minimum_acr: users must confirm a second factor (or a passkey) to sign in to your app; "
+            "users without one are asked to set one up."
+        ),
     )
     profile = forms.ChoiceField(
         label=_("Security profile"),

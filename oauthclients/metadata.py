@@ -126,6 +126,10 @@ FIELDS: tuple[MetadataField, ...] = (
     ),
     # RFC 9126 §6: the authorization endpoint accepts this client's requests only when pushed.
     MetadataField("require_pushed_authorization_requests", Kind.BOOL, default=False, **_SHOWN),
+    # OIDC Registration §2: the acr values asked for when a request names none (voluntary), and
+    # this server's own member: the lowest level the client accepts (oauthclients.oauth2.oidc.authn).
+    MetadataField("default_acr_values", Kind.LIST, default=(), space_separated=True, optional=True, **_SHOWN),
+    MetadataField("minimum_acr", Kind.CHOICE, default="", optional=True, **_SHOWN),
     # A security profile the client is held to: "" or "fapi2" (the FAPI 2.0 Security Profile,
     # oauthclients.oauth2.profiles); registering it also fills in what the profile implies.
     MetadataField("profile", Kind.CHOICE, default="", optional=True, **_SHOWN),

@@ -97,6 +97,13 @@ class Client(AbstractApplication):
     # REQUIRE_PUSHED_AUTHORIZATION_REQUESTS makes it so for every client).
     require_pushed_authorization_requests = models.BooleanField(default=False)
 
+    # OIDC Registration §2: the acr values asked for when a request names none (space-separated,
+    # in order of preference; voluntary, like acr_values).
+    default_acr_values = models.TextField(blank=True, default="")
+    # The lowest level this client accepts (empty: any): a sign-in below it is stepped up, or the
+    # client hears unmet_authentication_requirements (oauthclients.oauth2.oidc.authn).
+    minimum_acr = models.CharField(max_length=100, blank=True, default="")
+
     # A security profile this client is held to beyond the server's rules: "" or "fapi2" (the
     # FAPI 2.0 Security Profile; oauthclients.oauth2.profiles). OAUTHCLIENTS' SECURITY_PROFILE
     # holds every client to one, whatever this says.

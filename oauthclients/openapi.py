@@ -293,6 +293,7 @@ def _metadata_schema(field) -> dict:
         GrantType,
     )
     from oauthclients.metadata import Kind
+    from oauthclients.oauth2.oidc import authn
 
     choices = {
         "token_endpoint_auth_method": TOKEN_ENDPOINT_AUTH_METHODS,
@@ -301,6 +302,7 @@ def _metadata_schema(field) -> dict:
         "userinfo_signed_response_alg": ["", *JWS_ALGS],
         # "": the default, RS256 (PS256 for a FAPI 2.0 client).
         "id_token_signed_response_alg": ["", *JWS_ALGS],
+        "minimum_acr": ["", *authn.MINIMUM_ACR_VALUES],
         "profile": SECURITY_PROFILES,
     }
     schema: dict[str, Any]
@@ -308,6 +310,8 @@ def _metadata_schema(field) -> dict:
         items: dict[str, Any] = {"type": "string"}
         if field.name == "grant_types":
             items["enum"] = list(GrantType.values)
+        elif field.name == "default_acr_values":
+            items["enum"] = list(authn.ACR_VALUES_SUPPORTED)
         schema = {"type": "array", "items": items}
     elif field.kind is Kind.BOOL:
         schema = {"type": "boolean"}
@@ -600,6 +604,16 @@ def _authorize_parameters() -> list[dict]:
         },
         query("id_token_hint", "OpenID Connect: an ID token naming the user expected."),
         query(
+            "acr_values",
+            "OpenID Connect: space-separated acr values, preferred first (voluntary); a signed-in user "
+            "below the level confirms a second factor (docs/account-security.md).",
+        ),
+        query(
+            "claims",
+            "OpenID Connect §5.5: only `id_token.acr` is read; `essential` makes it a requirement "
+            "(`unmet_authentication_requirements` when the user cannot reach it).",
+        ),
+        query(
             "response_mode", "How the response is sent.", enum=list(response_modes.RESPONSE_MODES_SUPPORTED)
         ),
         query("resource", "RFC 8707: the protected resource the token is for."),
@@ -620,8 +634,10 @@ def _authorize_path() -> dict:
         "200": _html("The consent page (the user allows or denies), or form_post's auto-submitting form."),
         "302": _redirect(
             "To the client's redirect_uri with `code`, `state` and `iss` (RFC 9207), or with `error` "
-            "(`access_denied` when the user denies, `invalid_scope`, `login_required`, ...) and `state`; "
-            "or to the sign-in page first when the browser is not signed in."
+            "(`access_denied` when the user denies, `invalid_scope`, `login_required`, "
+            "`unmet_authentication_requirements`, ...) and `state`; "
+            "or to the sign-in page first when the browser is not signed in (to the step-up page when "
+            "the request or the client needs a second factor the session has not confirmed)."
         ),
         "400": _html(
             "An unknown client, or a redirect_uri it did not register: shown to the user, never redirected "

@@ -45,6 +45,7 @@ from oauthclients.grants import (
 from oauthclients.keys import server_signing_algs
 from oauthclients.metadata import FIELDS, NAMES
 from oauthclients.models import LOOPBACK_HOSTS, Client, grant_enabled
+from oauthclients.oauth2.oidc.authn import ACR_VALUES_SUPPORTED, MINIMUM_ACR_VALUES
 from oauthclients.outbound import host_problem
 
 SUPPORTED_GRANT_TYPES = tuple(GrantType.values)
@@ -347,6 +348,26 @@ class ClientMetadataRules:
         if not isinstance(required, bool):
             problems.append("require_pushed_authorization_requests must be true or false.")
         return required
+
+    def validate_default_acr_values(self, values, problems):
+        """OIDC Registration §2: levels this server achieves (discovery's acr_values_supported)."""
+        values = [] if values is None else values
+        if not _is_list_of_strings(values):
+            problems.append("default_acr_values must be a list of acr values.")
+            return None
+        for value in values:
+            if value not in ACR_VALUES_SUPPORTED:
+                problems.append(
+                    f"{value!r} is not an acr value of this server; use {', '.join(ACR_VALUES_SUPPORTED)}."
+                )
+        return list(dict.fromkeys(values))
+
+    def validate_minimum_acr(self, acr, problems):
+        """Empty (any sign-in), or a level above one factor: a second factor or a passkey."""
+        acr = acr or ""
+        if acr and acr not in MINIMUM_ACR_VALUES:
+            problems.append(f"minimum_acr must be empty or one of: {', '.join(MINIMUM_ACR_VALUES)}.")
+        return acr
 
     def validate_profile(self, profile, problems):
         profile = profile or ""

@@ -120,8 +120,4 @@ def discovery_metadata(data: dict) -> dict:
     ):
         if name in narrowed:
             narrowed[name] = [method for method in narrowed[name] if method in FAPI2_AUTH_METHODS]
-    if "response_modes_supported" in narrowed:
-        narrowed["response_modes_supported"] = [
-            mode for mode in narrowed["response_modes_supported"] if mode != "fragment"
-        ]
     return narrowed

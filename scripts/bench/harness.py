@@ -110,11 +110,13 @@ def mint_access_token(user, client, scope):
     return token["access_token"]
 
 
-def mint_jwt_access_token(user, client, scope, *, origin, lifetime):
+def mint_jwt_access_token(user, client, scope, *, origin, lifetime, jkt=None):
     """A JWT access token (RFC 9068) for ``user`` from a client that registered
     ``access_token_format: "jwt"``, made by the server's own bearer token (``Server``'s token
     generator) as the token endpoint at ``origin`` makes it, living ``lifetime`` seconds (a bench
-    outlasts the default 5 minutes), and saved; returns it raw."""
+    outlasts the default 5 minutes), and saved; returns it raw. With ``jkt`` (a key's RFC 7638
+    thumbprint) the token is DPoP-bound to that key as a token request with a proof binds it
+    (``proved_jkt``: ``cnf.jkt`` in the JWT, the validator saves the binding row)."""
     from urllib.parse import urlsplit
 
     from django.conf import settings
@@ -123,6 +125,7 @@ def mint_jwt_access_token(user, client, scope, *, origin, lifetime):
     from oauthlib.common import Request
 
     from oauthclients.grants import PASSWORD
+    from oauthclients.oauth2.tokens.dpop import proved_jkt
 
     parts = urlsplit(origin)
     headers = {"HTTP_HOST": parts.netloc, "SERVER_NAME": parts.hostname, "SERVER_PORT": str(parts.port or 80)}
@@ -131,13 +134,50 @@ def mint_jwt_access_token(user, client, scope, *, origin, lifetime):
     request.scopes, request.grant_type = scope.split(), PASSWORD
     validator = oauth2_settings.OAUTH2_VALIDATOR_CLASS()
     server = oauth2_settings.OAUTH2_SERVER_CLASS(validator, **oauth2_settings.server_kwargs)
-    with override_settings(
-        OAUTHCLIENTS={**settings.OAUTHCLIENTS, "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
-    ):
-        # The token endpoint's bearer token (oauthlib's userinfo endpoint replaces ``server.bearer``).
-        token = server.default_token_type.create_token(request)
-        validator.save_bearer_token(token, request)
+    reset = proved_jkt.set(jkt)
+    try:
+        with override_settings(
+            OAUTHCLIENTS={**settings.OAUTHCLIENTS, "JWT_ACCESS_TOKEN_EXPIRE_SECONDS": lifetime}
+        ):
+            # The token endpoint's bearer token (oauthlib's userinfo endpoint replaces ``server.bearer``).
+            token = server.default_token_type.create_token(request)
+            validator.save_bearer_token(token, request)
+    finally:
+        proved_jkt.reset(reset)
     return token["access_token"]
+
+
+class DPoPKey:
+    """A client's DPoP key (ES256) making proofs (RFC 9449 §4) with PyJWT, for a load generator."""
+
+    def __init__(self):
+        import json
+
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from jwcrypto import jwk
+
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        public = jwk.JWK.from_pyca(self.private.public_key())
+        self.jkt = public.thumbprint()
+        self.header = {"typ": "dpop+jwt", "jwk": json.loads(public.export_public())}
+
+    def proof(self, method, url, access_token):
+        """A fresh proof (a new jti, iat now) for one ``method`` request to ``url`` with ``access_token``."""
+        import time
+        import uuid
+
+        import jwt
+
+        from beerlocker_api.dpop import access_token_hash
+
+        claims = {
+            "jti": uuid.uuid4().hex,
+            "htm": method,
+            "htu": url,
+            "iat": int(time.time()),
+            "ath": access_token_hash(access_token),
+        }
+        return jwt.encode(claims, self.private, algorithm="ES256", headers=self.header)
 
 
 # --- Requests and measurements -------------------------------------------------------------------

@@ -4,8 +4,15 @@ Seeds a PostgreSQL database through the services, starts the project (``beerlock
 the baselines (``scripts.bench.baseline_settings``: a bare Django view after one indexed query, and
 a plain DRF list of the same beers) under gunicorn with the same gunicorn.conf.py, worker count,
 database and Redis, then alternates baseline and project rounds at each connection count and
-prints each hot path's ratio, requests/s and p99, plus the SQL statements per request of each hot
-path and of the whole authorization-code flow (authorize page, consent, token).
+prints each hot path's ratio, requests/s and p99, the CPU time the servers' workers spent per
+request (read from /proc on Linux: less disturbed than the rates by other load on a shared machine),
+plus the SQL statements per request of each hot path and of the whole authorization-code flow
+(authorize page, consent, token).
+
+DPoP (RFC 9449, ``beers_dpop``): the JWT access token bound to a key, sent with a fresh proof per
+request, against the same token's list sent as a bearer token: the ratio, each one's worker CPU per
+request (the difference is the proof's cost on the server) and the proof verification alone, timed
+in this process. Its load is always the Python load generator, with proofs made before each round.
 
     .venv/bin/python -m scripts.bench.served [--seconds 10] [--rounds 3] [--connections 16 64]
     .venv/bin/python -m scripts.bench.served --growth [--scale 1.0]    # + 1,000,000 beers etc.
@@ -41,6 +48,8 @@ HOST = "127.0.0.1"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bl_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/1"
 TARGETS = {"beers": 1.0, "beers_jwt": 1.0, "token": 0.35, "introspect": 0.5}
+# Measured against the JWT bearer list rather than a baseline, with no target: the proof's cost.
+DPOP = "beers_dpop"
 # The JWT access token the load sends outlives the run (the default lifetime is 5 minutes).
 JWT_BENCH_LIFETIME = 6 * 3600
 
@@ -96,12 +105,22 @@ class Seeded:
             scope="openid beers:read",
             access_token_format="jwt",  # noqa: S106 - a format, not a secret
         )
-        self.jwt_token = self.mint_jwt("http://testserver")
+        self.dpop_key = harness.DPoPKey()
+        self.mint_jwts("http://testserver")
 
-    def mint_jwt(self, origin):
-        """A JWT access token of ``jwt_app`` for the user, as the server at ``origin`` issues it."""
-        return harness.mint_jwt_access_token(
+    def mint_jwts(self, origin):
+        """JWT access tokens of ``jwt_app`` for the user, as the server at ``origin`` issues them: a
+        bearer one and one DPoP-bound to ``dpop_key``."""
+        self.jwt_token = harness.mint_jwt_access_token(
             self.user, self.jwt_app, "beers:read", origin=origin, lifetime=JWT_BENCH_LIFETIME
+        )
+        self.dpop_token = harness.mint_jwt_access_token(
+            self.user,
+            self.jwt_app,
+            "beers:read",
+            origin=origin,
+            lifetime=JWT_BENCH_LIFETIME,
+            jkt=self.dpop_key.jkt,
         )
 
     def hot_paths(self):
@@ -216,6 +235,14 @@ def statement_counts(seeded):
                 lambda path=path, data=data, meta=meta: http.post(path, data, **meta)
             )
         harness.expect_ok(response, name)
+    counts[DPOP], response = statements(
+        lambda: http.get(
+            "/api/beers",
+            HTTP_AUTHORIZATION=f"DPoP {seeded.dpop_token}",
+            HTTP_DPOP=seeded.dpop_key.proof("GET", "http://testserver/api/beers", seeded.dpop_token),
+        )
+    )
+    harness.expect_ok(response, DPOP)
     counts["authorization code flow"] = authorization_code_flow_statements(seeded)
     return counts
 
@@ -266,6 +293,18 @@ class Server:
             time.sleep(0.2)
         raise SystemExit(f"gunicorn did not answer in {timeout}s; see {self.log.name}")
 
+    def cpu_seconds(self):
+        """User and system CPU time of the workers so far (Linux's /proc), else None."""
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+            total = 0
+            for pid in children:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except (OSError, ValueError, IndexError):
+            return None
+        return total / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -279,8 +318,9 @@ class Server:
 
 
 class Measured:
-    def __init__(self, per_second, p99_ms, errors):
-        self.per_second, self.p99_ms, self.errors = per_second, p99_ms, errors
+    def __init__(self, per_second, p99_ms, errors, requests):
+        self.per_second, self.p99_ms, self.errors, self.requests = per_second, p99_ms, errors, requests
+        self.cpu_us = None  # the server's worker CPU per request, when known
 
 
 def wrk(url, method, headers, body, connections, seconds, workdir):
@@ -309,15 +349,18 @@ def wrk(url, method, headers, body, connections, seconds, workdir):
     p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket_errors = re.search(r"Socket errors:.*", output)
-    return Measured(per_second, p99, int(errors.group(1)) if errors else 0), socket_errors
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return Measured(per_second, p99, int(errors.group(1)) if errors else 0, requests), socket_errors
 
 
 def lua_string(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def python_load(url, method, headers, body, connections, seconds):
-    """The fallback: ``connections`` threads, each sending requests on its own connection."""
+def python_load(url, method, headers, body, connections, seconds, per_request=None):
+    """The fallback: ``connections`` threads, each sending requests on its own connection.
+    ``per_request``: an iterator of headers added to one request each (a DPoP proof); the round
+    ends early when it runs out."""
     parts = urllib.parse.urlsplit(url)
     latencies, errors, lock = [], [0], threading.Lock()
     deadline = time.perf_counter() + seconds
@@ -325,10 +368,17 @@ def python_load(url, method, headers, body, connections, seconds):
     def worker():
         mine, bad = [], 0
         while time.perf_counter() < deadline:
+            sent = headers
+            if per_request is not None:
+                with lock:
+                    extra = next(per_request, None)
+                if extra is None:
+                    break
+                sent = {**headers, **extra}
             started = time.perf_counter()
             try:
                 connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                connection.request(method, parts.path, body=body or None, headers=headers)
+                connection.request(method, parts.path, body=body or None, headers=sent)
                 response = connection.getresponse()
                 response.read()
                 connection.close()
@@ -350,17 +400,30 @@ def python_load(url, method, headers, body, connections, seconds):
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
     p99 = ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000 if ordered else float("nan")
-    return Measured(len(latencies) / elapsed, p99, errors[0]), None
+    return Measured(len(latencies) / elapsed, p99, errors[0], len(latencies)), None
 
 
-def load(loader, url, method, headers, body, connections, seconds, workdir):
+def load(loader, server, url, method, headers, body, connections, seconds, workdir, per_request=None):
+    cpu_before = server.cpu_seconds()
     if loader == "wrk":
         measured, _ = wrk(url, method, headers, body, connections, seconds, workdir)
     else:
-        measured, _ = python_load(url, method, headers, body, connections, seconds)
+        measured, _ = python_load(url, method, headers, body, connections, seconds, per_request)
+    cpu_after = server.cpu_seconds()
     if measured.errors:
         raise SystemExit(f"{method} {url}: {measured.errors} responses were not 2xx; not a measurement")
+    if cpu_before is not None and cpu_after is not None and cpu_after >= cpu_before and measured.requests:
+        measured.cpu_us = (cpu_after - cpu_before) / measured.requests * 1e6
     return measured
+
+
+def warm(url, method, headers, body, seconds=1.0):
+    python_load(url, method, headers, body, connections=4, seconds=seconds)
+
+
+def median_cpu(rounds):
+    known = [m.cpu_us for m in rounds if m.cpu_us is not None]
+    return statistics.median(known) if known else None
 
 
 def measure(seeded, project, baseline, args, loader, workdir):
@@ -369,12 +432,16 @@ def measure(seeded, project, baseline, args, loader, workdir):
     for name, (method, path, headers, body, baseline_path) in seeded.hot_paths().items():
         if args.paths and name not in args.paths:
             continue
+        # Untimed: each worker's first requests (imports, connections, caches) are not per request.
+        warm(baseline.url + baseline_path, "GET", {}, "")
+        warm(project.url + path, method, headers, body)
         for connections in args.connections:
             base_rounds, project_rounds = [], []
             for _ in range(args.rounds):
                 base_rounds.append(
                     load(
                         loader,
+                        baseline,
                         baseline.url + baseline_path,
                         "GET",
                         {},
@@ -386,7 +453,15 @@ def measure(seeded, project, baseline, args, loader, workdir):
                 )
                 project_rounds.append(
                     load(
-                        loader, project.url + path, method, headers, body, connections, args.seconds, workdir
+                        loader,
+                        project,
+                        project.url + path,
+                        method,
+                        headers,
+                        body,
+                        connections,
+                        args.seconds,
+                        workdir,
                     )
                 )
             base = statistics.median(m.per_second for m in base_rounds)
@@ -401,13 +476,117 @@ def measure(seeded, project, baseline, args, loader, workdir):
                     "baseline": base,
                     "baseline_p99": statistics.median(m.p99_ms for m in base_rounds),
                     "baseline_name": baseline_path,
+                    "project_cpu": median_cpu(project_rounds),
+                    "baseline_cpu": median_cpu(base_rounds),
                 }
             )
+            cpu = f"{cpu_text(rows[-1]['project_cpu'])} vs {cpu_text(rows[-1]['baseline_cpu'])}"
             print(
-                f"  {name:<10} c={connections:<3} {mine:8.0f}/s vs {base:8.0f}/s  ratio {mine / base:.2f}",
+                f"  {name:<10} c={connections:<3} {mine:8.0f}/s vs {base:8.0f}/s  ratio {mine / base:.2f}"
+                f"  worker CPU/request {cpu}",
                 flush=True,
             )
     return rows
+
+
+def cpu_text(microseconds):
+    return "n/a" if microseconds is None else f"{microseconds:.0f} µs"
+
+
+# --- DPoP ----------------------------------------------------------------------------------------
+
+
+def proof_verification_us(seeded, rounds=300):
+    """Microseconds per DPoP proof verification in this process (signature, claims, the jti spent
+    in the shared cache), on proofs made beforehand."""
+    from beerlocker_api import dpop
+
+    url = "http://testserver/api/beers"
+    proofs = [seeded.dpop_key.proof("GET", url, seeded.dpop_token) for _ in range(rounds + 20)]
+    for proof in proofs[:20]:  # warm
+        dpop.verify_proof(proof, method="GET", uri=url, access_token=seeded.dpop_token)
+    started = time.perf_counter()
+    for proof in proofs[20:]:
+        dpop.verify_proof(proof, method="GET", uri=url, access_token=seeded.dpop_token)
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
+def measure_dpop(seeded, project, args, workdir):
+    """Alternate rounds of the JWT bearer list and of the same list with a DPoP-bound JWT and a
+    fresh proof per request (made before the round: the load generator's signing is not timed)."""
+    rows = []
+    url = project.url + "/api/beers"
+    bearer_headers = {"Authorization": f"Bearer {seeded.jwt_token}"}
+    dpop_headers = {"Authorization": f"DPoP {seeded.dpop_token}"}
+    proofs = iter([{"DPoP": seeded.dpop_key.proof("GET", url, seeded.dpop_token)} for _ in range(500)])
+    python_load(url, "GET", dpop_headers, "", 4, 1.0, proofs)  # untimed, as in measure()
+    for connections in args.connections:
+        bearer_rounds, dpop_rounds = [], []
+        for _ in range(args.rounds):
+            bearer_rounds.append(
+                load("python", project, url, "GET", bearer_headers, "", connections, args.seconds, workdir)
+            )
+            # Enough proofs for this round: DPoP is no faster than the bearer round just measured.
+            count = int(bearer_rounds[-1].requests * 1.5) + 200
+            proofs = iter(
+                [{"DPoP": seeded.dpop_key.proof("GET", url, seeded.dpop_token)} for _ in range(count)]
+            )
+            dpop_rounds.append(
+                load(
+                    "python",
+                    project,
+                    url,
+                    "GET",
+                    dpop_headers,
+                    "",
+                    connections,
+                    args.seconds,
+                    workdir,
+                    per_request=proofs,
+                )
+            )
+        bearer = statistics.median(m.per_second for m in bearer_rounds)
+        bound = statistics.median(m.per_second for m in dpop_rounds)
+        row = {
+            "connections": connections,
+            "ratio": bound / bearer,
+            "dpop": bound,
+            "bearer": bearer,
+            "dpop_cpu": median_cpu(dpop_rounds),
+            "bearer_cpu": median_cpu(bearer_rounds),
+        }
+        rows.append(row)
+        cpu = f"{cpu_text(row['dpop_cpu'])} vs {cpu_text(row['bearer_cpu'])}"
+        print(
+            f"  {DPOP:<10} c={connections:<3} {bound:8.0f}/s vs {bearer:8.0f}/s JWT bearer  ratio "
+            f"{bound / bearer:.2f}  worker CPU/request {cpu}",
+            flush=True,
+        )
+    return rows
+
+
+def dpop_table(rows, counts, verification_us):
+    lines = [
+        "\n| DPoP-bound JWT list vs JWT bearer list | conns | DPoP req/s | bearer req/s | ratio "
+        "| worker CPU/request DPoP | bearer | proof's share | SQL/request |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        share = (
+            f"{row['dpop_cpu'] - row['bearer_cpu']:.0f} µs"
+            if row["dpop_cpu"] is not None and row["bearer_cpu"] is not None
+            else "n/a"
+        )
+        lines.append(
+            f"| `GET /api/beers, DPoP JWT + proof` | {row['connections']} | {row['dpop']:.0f} "
+            f"| {row['bearer']:.0f} | **{row['ratio']:.2f}×** | {cpu_text(row['dpop_cpu'])} "
+            f"| {cpu_text(row['bearer_cpu'])} | {share} | {counts[DPOP]} |"
+        )
+    lines.append(
+        f"\nDPoP proof verification alone (ES256 signature, claims, jti spent in the cache), in this "
+        f"process: {verification_us:.0f} µs per proof"
+    )
+    return "\n".join(lines)
 
 
 LABELS = {
@@ -421,8 +600,8 @@ LABELS = {
 def table(rows, counts):
     lines = [
         "| hot path | conns | project req/s | p99 ms | baseline req/s | p99 ms | ratio | target "
-        "| SQL/request |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| worker CPU/request project | baseline | SQL/request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         label, baseline = LABELS[row["name"]]
@@ -431,7 +610,8 @@ def table(rows, counts):
         lines.append(
             f"| `{label}` | {row['connections']} | {row['project']:.0f} | {row['project_p99']:.1f} "
             f"| {row['baseline']:.0f} ({baseline}) | {row['baseline_p99']:.1f} | **{row['ratio']:.2f}×** "
-            f"| ≥ {target}× ({met}) | {counts[row['name']]} |"
+            f"| ≥ {target}× ({met}) | {cpu_text(row['project_cpu'])} | {cpu_text(row['baseline_cpu'])} "
+            f"| {counts[row['name']]} |"
         )
     flow = counts["authorization code flow"]
     lines.append(
@@ -451,7 +631,7 @@ def main(argv=None):
         "--workers", type=int, default=2, help="gunicorn workers of each server (issue: 2 on 2 cores)."
     )
     parser.add_argument(
-        "--paths", nargs="+", choices=sorted(TARGETS), help="Only these hot paths (default: all)."
+        "--paths", nargs="+", choices=[*sorted(TARGETS), DPOP], help="Only these hot paths (default: all)."
     )
     parser.add_argument(
         "--port",
@@ -504,7 +684,7 @@ def main(argv=None):
                 "baseline", "scripts.bench.baseline_settings", environment, workdir, port=ports[1]
             )
             # The JWT names the origin it is sent to (iss, aud), as a token endpoint there issues it.
-            seeded.jwt_token = seeded.mint_jwt(project.url)
+            seeded.mint_jwts(project.url)
             try:
                 project.wait_ready()
                 baseline.wait_ready()
@@ -513,10 +693,16 @@ def main(argv=None):
                     flush=True,
                 )
                 rows = measure(seeded, project, baseline, args, loader, workdir)
+                dpop_rows = None
+                if not args.paths or DPOP in args.paths:
+                    dpop_rows = measure_dpop(seeded, project, args, workdir)
             finally:
                 project.stop()
                 baseline.stop()
-        harness.report("", table(rows, counts))
+        if rows:
+            harness.report("", table(rows, counts))
+        if dpop_rows is not None:
+            harness.report(dpop_table(dpop_rows, counts, proof_verification_us(seeded)))
     if args.growth or args.growth_only:
         growth.run(seeded, scale=args.scale)
 

@@ -149,7 +149,12 @@ def excluded(name):
 
 
 # Walked by test_the_second_factor_pages_have_no_axe_violations, in the order a person meets them.
-SECOND_FACTOR = ["accounts:totp-confirm", "accounts:recovery-codes", "accounts:sign-in-verify"]
+SECOND_FACTOR = [
+    "accounts:totp-confirm",
+    "accounts:recovery-codes",
+    "accounts:step-up",
+    "accounts:sign-in-verify",
+]
 
 
 def test_every_named_page_is_checked_or_excluded_with_a_reason():
@@ -354,7 +359,7 @@ def test_every_page_has_no_axe_violations(walk, live_server, width):
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_the_second_factor_pages_have_no_axe_violations(walk, live_server, width, settings):
     """The pages met only mid-flow: adding an authenticator app (its QR code and key), the recovery
-    codes shown once, and the second sign-in step."""
+    codes shown once, an application's step-up, and the second sign-in step."""
     from tests.support.otp import code, secret_from_page
 
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
@@ -372,6 +377,9 @@ def test_the_second_factor_pages_have_no_axe_violations(walk, live_server, width
     page.get_by_role("button", name="Add").click()
     expect(page.locator(".recovery-codes li")).to_have_count(10)
     checker.check("accounts:recovery-codes")  # the confirming POST's answer, at the confirm URL
+    # Signed in with the password before the app was added: an application's step-up asks for it.
+    checker.visit("accounts:step-up")
+    expect(page.get_by_label("Code")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill("tess")

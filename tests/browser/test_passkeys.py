@@ -21,6 +21,7 @@ from oauthclients.oauth2.oidc import authn
 from tests.factories import PASSWORD, REDIRECT_URI, make_client
 from tests.support.browser import screenshot
 from tests.support.oauth import query
+from tests.support.otp import code, secret_from_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -204,3 +205,78 @@ def test_confirm_a_password_sign_in_with_a_passkey(page, authenticator):
     assert session[authn.SESSION_ACR] == authn.ACR_PHR
     assert session[authn.SESSION_AMR] == ["pwd", "hwk", "user", "mfa"]
     assert session["otp_device_id"] == WebAuthnCredential.objects.get(name="Laptop").persistent_id
+
+
+def test_an_application_asking_for_the_phishing_resistant_level_gets_the_passkey_confirmed(
+    page, authenticator, live_server, settings
+):
+    """Step-up: signed in with a password and an authenticator app's code (mfa), the user is asked
+    by an application for acr_values=phr, confirms with the passkey (no password typed again), and
+    the ID token says phr with the passkey's amr."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    sign_up(page, "sasha")
+    add_passkey(page, "Laptop")
+    page.goto("/account/security/")
+    page.get_by_role("button", name="Add an authenticator app").click()
+    key = secret_from_page(f'id="totp-secret">{page.locator("#totp-secret").inner_text()}<')
+    page.get_by_label("Name").fill("Phone")
+    page.get_by_label("Code from the app").fill(code(key))
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    sign_out(page)
+    # Password and the app's code: a second factor, but not a phishing-resistant one.
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("sasha")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Code").fill(code(key, 1))
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_text("Signed in as sasha")).to_be_visible()
+    assert session_of(page)[authn.SESSION_ACR] == authn.ACR_MFA
+
+    client, secret = make_client(scope="openid profile")
+    base = live_server.url
+    discovery = requests.get(f"{base}/api/oauth2/.well-known/openid-configuration", timeout=10).json()
+    session = OAuth2Session(
+        client.client_id,
+        secret,
+        scope="openid profile",
+        redirect_uri=REDIRECT_URI,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="client_secret_basic",
+    )
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
+    url, _state = session.create_authorization_url(
+        discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce, acr_values=authn.ACR_PHR
+    )
+    callback = urlsplit(REDIRECT_URI)
+    page.route(f"{callback.scheme}://{callback.netloc}/**", lambda route: route.fulfill(body="client"))
+    page.goto(url)
+
+    # The step-up page: the passkey only (a code is not phishing-resistant), no password.
+    page.wait_for_url(lambda url: urlsplit(url).path == "/accounts/login/step-up/")
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+    expect(page.get_by_label("Code")).to_have_count(0)
+    screenshot(page, "step-up-passkey")
+    page.get_by_role("button", name="Confirm with a passkey").click()
+    # Back to the authorization request: the consent dialog, then the client.
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{REDIRECT_URI}**")
+
+    token = session.fetch_token(
+        discovery["token_endpoint"], authorization_response=page.url, code_verifier=verifier
+    )
+    keys = JsonWebKey.import_key_set(requests.get(discovery["jwks_uri"], timeout=10).json())
+    claims = jwt.decode(
+        token["id_token"],
+        keys,
+        claims_cls=CodeIDToken,
+        claims_options={"iss": {"essential": True, "value": discovery["issuer"]}},
+        claims_params={"nonce": nonce, "client_id": client.client_id, "access_token": token["access_token"]},
+    )
+    claims.validate()
+    assert claims["acr"] == authn.ACR_PHR
+    assert {"hwk", "swk"} & set(claims["amr"]) and "user" in claims["amr"]
+    assert {"pwd", "otp", "mfa"} <= set(claims["amr"])
+    session.close()

@@ -6,19 +6,22 @@ import json
 import jwt
 import pytest
 from django.dispatch import Signal
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from oauthlib.oauth2.rfc6749.grant_types.base import GrantTypeBase
 
 from accounts.models import UserSession
 from accounts.services import EndedBy
 from accounts.signals import session_ended
+from oauthclients import services as client_services
 from oauthclients.adapter import OAuthClientsAdapter
 from oauthclients.apps import adapter_check
 from oauthclients.models import LogoutDelivery, SessionClient
 from oauthclients.oauth2.endpoints.token import TokenView
 from oauthclients.oauth2.logout import backchannel
+from oauthclients.oauth2.oidc import authn
 from tests.factories import make_client
 from tests.support.http import basic_auth_header, signed_in_with_password
-from tests.support.oauth import user_tokens
+from tests.support.oauth import authorize_url, query, user_tokens
 
 pytestmark = pytest.mark.django_db
 DISCOVERY = "/api/oauth2/.well-known/openid-configuration"
@@ -207,3 +210,28 @@ def test_the_replaced_settings_keys_and_a_bad_adapter_are_reported(settings):
     for path in ("nowhere.Adapter", f"{__name__}.EchoGrant"):
         settings.OAUTHCLIENTS = {"ADAPTER": path}
         assert [error.id for error in adapter_check(None)] == ["oauthclients.E002"], path
+
+
+def test_the_base_adapter_knows_no_second_factors_so_acr_above_one_factor_is_out_of_reach(base_adapter, user):
+    """A project without step-up hooks: a voluntary acr_values goes on at the password level, an
+    essential one and a client's minimum_acr are unmet (the page without a set-up link)."""
+    browser = signed_in_with_password(user)
+    # Even with a factor: the project has not told the app about it.
+    TOTPDevice.objects.create(user=user, name="Phone", confirmed=True)
+    client, _secret = make_client(scope="openid beers:read")
+
+    voluntary = browser.get(authorize_url(client, scope="openid", acr_values=authn.ACR_MFA))
+    essential = browser.get(
+        authorize_url(
+            client,
+            scope="openid",
+            claims=json.dumps({"id_token": {"acr": {"essential": True, "value": authn.ACR_MFA}}}),
+        )
+    )
+    client_services.client_update(client=client, minimum_acr=authn.ACR_MFA)
+    required = browser.get(authorize_url(client, scope="openid"))
+
+    assert voluntary.status_code == 200  # the consent dialog
+    assert query(essential["Location"])["error"] == "unmet_authentication_requirements"
+    assert required.status_code == 403 and required.context["setup_url"] is None
+    assert "Set up a second factor" not in required.content.decode()

@@ -312,3 +312,24 @@ def test_the_registration_form_lists_every_scope_one_can_ask_for_with_its_descri
     assert "first-party applications only" in body
     # Tied to the field, so a screen reader reads the list with it.
     assert 'aria-describedby="id_scope_helptext"' in body
+
+
+def test_a_developer_requires_a_second_factor_and_sets_default_acr_values(signed_in, user):
+    response = register(
+        signed_in,
+        minimum_acr="urn:beerlocker:acr:mfa",
+        default_acr_values="urn:beerlocker:acr:phr\r\nurn:beerlocker:acr:mfa",
+    )
+    assert response.status_code == 200, response.content
+    client = Client.objects.get(user=user)
+    assert client.minimum_acr == "urn:beerlocker:acr:mfa"
+    assert client.metadata()["default_acr_values"] == ["urn:beerlocker:acr:phr", "urn:beerlocker:acr:mfa"]
+    page = signed_in.get(f"/account/developer/{client.client_id}/").content.decode()
+    assert "<code>urn:beerlocker:acr:mfa</code>" in page and "<code>urn:beerlocker:acr:phr</code>" in page
+
+
+def test_an_unknown_acr_on_the_developer_page_is_refused_and_registers_nothing(signed_in):
+    response = register(signed_in, default_acr_values="urn:example:gold")
+    assert response.status_code == 200
+    assert "is not an acr value of this server" in response.content.decode()
+    assert not Client.objects.exists()

@@ -12,14 +12,25 @@ from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from oauth2_provider.models import get_access_token_model
+from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from beerlocker_api import jwt_access
 from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, REFRESH_TOKEN
-from tests.factories import make_client
-from tests.support.http import bearer_api
-from tests.support.oauth import INTROSPECT, REVOKE, TOKEN, client_post, refresh, user_tokens
+from tests.factories import REDIRECT_URI, make_client
+from tests.support.dpop import make_proof, new_key
+from tests.support.http import bearer_api, client_auth_header
+from tests.support.oauth import (
+    INTROSPECT,
+    REVOKE,
+    TOKEN,
+    client_post,
+    consent,
+    query,
+    refresh,
+    user_tokens,
+)
 
 pytestmark = pytest.mark.django_db
 AccessToken = get_access_token_model()
@@ -104,6 +115,159 @@ def test_the_api_accepts_a_jwt_without_a_query_for_the_token(django_assert_num_q
 
     assert response.status_code == 200
     assert [beer["name"] for beer in response.json()["results"]] == ["Orval"]
+
+
+def count_cache_reads(monkeypatch) -> list[str]:
+    """The names of the cache read methods called from here on, in order (each one round trip to
+    a shared cache, such as Redis); the calls go through to the cache unchanged. A read the cache
+    makes of itself (the local-memory cache's ``get_many`` calls ``get``) is not another one."""
+    from django.core.cache import caches
+
+    backend, called, depth = caches["default"], [], [0]
+    for name in ("get", "get_many", "has_key", "get_or_set"):
+        method = getattr(backend, name)
+
+        def counted(*args, _name=name, _method=method, **kwargs):
+            if not depth[0]:
+                called.append(_name)
+            depth[0] += 1
+            try:
+                return _method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(backend, name, counted)
+    return called
+
+
+def test_the_jwt_list_costs_one_query_and_one_cache_round_trip(
+    django_assert_num_queries, jwt_tokens, user, monkeypatch
+):
+    """The revocation marks and the locker's page count are read together (issue 20's speed
+    target: the JWT bearer list at least as fast as a plain DRF list, which makes two queries)."""
+    from lockers.services import beer_create
+
+    beer_create(owner=user, name="Orval", quantity=2)
+    api = bearer_api(jwt_tokens["access_token"])
+    api.get("/api/beers")  # warm: the locker's count goes to the cache
+    reads = count_cache_reads(monkeypatch)
+
+    with django_assert_num_queries(1):
+        response = api.get("/api/beers")
+
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert reads == ["get_many"]
+
+
+def test_the_jwt_list_count_follows_the_locker(jwt_tokens, user):
+    from lockers.services import beer_create, beer_delete
+
+    api = bearer_api(jwt_tokens["access_token"])
+    beer = beer_create(owner=user, name="Orval", quantity=2)
+    assert api.get("/api/beers").json()["count"] == 1
+    beer_create(owner=user, name="Westmalle", quantity=1)
+    assert api.get("/api/beers").json()["count"] == 2
+    beer_delete(beer=beer)
+    listed = api.get("/api/beers", {"page_size": 1}).json()
+    assert listed["count"] == 1 and [row["name"] for row in listed["results"]] == ["Westmalle"]
+
+
+def test_a_revoked_jwt_is_refused_although_the_list_reads_the_cache_with_its_marks(
+    api_client, jwt_app, jwt_tokens, user
+):
+    from lockers.services import beer_create
+
+    beer_create(owner=user, name="Orval", quantity=2)
+    api = bearer_api(jwt_tokens["access_token"])
+    assert api.get("/api/beers").status_code == 200
+    client, secret = jwt_app
+    client_post(api_client, REVOKE, client, secret, token=jwt_tokens["access_token"])
+
+    response = api.get("/api/beers")
+
+    assert response.status_code == 401 and "revoked" in response["WWW-Authenticate"]
+
+
+@pytest.fixture
+def dpop_jwt(signed_in, api_client, jwt_app):
+    """(a JWT access token DPoP-bound to a new key, that key): the code exchanged with a proof."""
+    client, secret = jwt_app
+    key = new_key()
+    code = query(consent(signed_in, client, scope="openid beers:read"))["code"]
+    proof = make_proof(key, htm="POST", htu="http://testserver" + TOKEN)
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    response = api_client.post(
+        TOKEN, data, HTTP_AUTHORIZATION=client_auth_header(client, secret), HTTP_DPOP=proof
+    )
+    assert response.status_code == 200 and response.json()["token_type"] == "DPoP", response.content
+    return response.json()["access_token"], key
+
+
+def dpop_list(token, key, **params):
+    proof = make_proof(key, htu="http://testserver/api/beers", token=token)
+    return APIClient().get("/api/beers", params, HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+
+
+def test_a_dpop_bound_jwt_is_verified_without_a_query_for_the_token(
+    django_assert_num_queries, dpop_jwt, user, monkeypatch
+):
+    from lockers.services import beer_create
+
+    token, key = dpop_jwt
+    assert header_and_claims(token)[1]["cnf"] == {"jkt": key.thumbprint()}
+    beer_create(owner=user, name="Orval", quantity=2)
+    warm = dpop_list(token, key)  # warm: the locker's count goes to the cache
+    assert warm.status_code == 200, (warm.content, warm.get("WWW-Authenticate"))
+    reads = count_cache_reads(monkeypatch)
+
+    # The page of beers only; the cache: the marks with the count, then the proof's jti spent.
+    with django_assert_num_queries(1):
+        response = dpop_list(token, key)
+
+    assert response.status_code == 200 and response.json()["count"] == 1
+    assert reads == ["get_many"]
+
+
+def test_a_dpop_bound_jwt_needs_a_fresh_proof_by_its_key_and_is_no_bearer_token(dpop_jwt):
+    token, key = dpop_jwt
+    api = APIClient()
+    proof = make_proof(key, htu="http://testserver/api/beers", token=token)
+
+    assert api.get("/api/beers", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof).status_code == 200
+    replayed = api.get("/api/beers", HTTP_AUTHORIZATION=f"DPoP {token}", HTTP_DPOP=proof)
+    other_key = dpop_list(token, new_key())
+    no_proof = api.get("/api/beers", HTTP_AUTHORIZATION=f"DPoP {token}")
+    as_bearer = bearer_api(token).get("/api/beers")
+
+    for response in (replayed, other_key, no_proof, as_bearer):
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("DPoP ")
+    assert 'error="invalid_dpop_proof"' in replayed["WWW-Authenticate"]
+    assert 'error="invalid_dpop_proof"' in other_key["WWW-Authenticate"]
+    assert 'error="invalid_token"' in as_bearer["WWW-Authenticate"]
+
+
+def test_a_revoked_dpop_bound_jwt_is_refused_with_a_dpop_challenge(api_client, jwt_app, dpop_jwt):
+    token, key = dpop_jwt
+    assert dpop_list(token, key).status_code == 200
+    client, secret = jwt_app
+    assert client_post(api_client, REVOKE, client, secret, token=token).status_code == 200
+
+    response = dpop_list(token, key)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('DPoP realm="api", error="invalid_token"')
+    assert "revoked" in response["WWW-Authenticate"]
+
+
+def test_an_unbound_jwt_with_the_dpop_scheme_is_invalid_token(jwt_tokens):
+    token, key = jwt_tokens["access_token"], new_key()
+
+    response = dpop_list(token, key)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('DPoP realm="api", error="invalid_token"')
+    assert "not DPoP-bound" in response["WWW-Authenticate"]
 
 
 def test_the_user_of_a_jwt_is_read_once_when_a_view_needs_more_than_its_id(jwt_tokens, user):

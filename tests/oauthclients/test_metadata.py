@@ -34,6 +34,8 @@ EVERY_MEMBER = {
     "userinfo_signed_response_alg": "ES256",
     "id_token_signed_response_alg": "PS256",
     "require_pushed_authorization_requests": True,
+    "default_acr_values": ["urn:beerlocker:acr:phr", "urn:beerlocker:acr:mfa"],
+    "minimum_acr": "urn:beerlocker:acr:mfa",
     "logo_uri": "https://rp.example.com/logo.png",
     "policy_uri": "https://rp.example.com/policy",
     "tos_uri": "https://rp.example.com/tos",
@@ -202,6 +204,20 @@ REFUSALS = [
         {"require_pushed_authorization_requests": "yes"},
         "invalid_client_metadata",
         "require_pushed_authorization_requests: require_pushed_authorization_requests must be true or false.",
+    ),
+    (
+        "validate_default_acr_values",
+        {"default_acr_values": ["urn:beerlocker:acr:mfa", "urn:example:gold"]},
+        "invalid_client_metadata",
+        "default_acr_values: 'urn:example:gold' is not an acr value of this server; use "
+        "urn:beerlocker:acr:password, urn:beerlocker:acr:provider, urn:beerlocker:acr:mfa, "
+        "urn:beerlocker:acr:phr.",
+    ),
+    (
+        "validate_minimum_acr",
+        {"minimum_acr": "urn:beerlocker:acr:password"},
+        "invalid_client_metadata",
+        "minimum_acr: minimum_acr must be empty or one of: urn:beerlocker:acr:mfa, urn:beerlocker:acr:phr.",
     ),
     (
         "validate_profile",

@@ -78,6 +78,8 @@ def test_metadata_is_the_registration_under_rfc7591_names(user):
         "userinfo_signed_response_alg": "",
         "id_token_signed_response_alg": "RS256",
         "require_pushed_authorization_requests": False,
+        "default_acr_values": [],
+        "minimum_acr": "",
         "profile": "",
         "logo_uri": "",
         "policy_uri": "",

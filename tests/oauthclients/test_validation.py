@@ -214,6 +214,8 @@ def test_result_is_normalised():
         "userinfo_signed_response_alg": "",
         "id_token_signed_response_alg": "RS256",
         "require_pushed_authorization_requests": False,
+        "default_acr_values": [],
+        "minimum_acr": "",
         "logo_uri": "",
         "policy_uri": "",
         "tos_uri": "",

@@ -35,4 +35,4 @@ def test_every_page_renders_from_the_apps_own_templates():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 passed" in result.stdout
+    assert "11 passed" in result.stdout

@@ -148,6 +148,21 @@ def test_consent_error_page(signed_in):
     assert "This authorization request cannot be completed" in body
 
 
+def test_a_client_requiring_a_second_factor_the_project_knows_nothing_of(signed_in, app):
+    # The base adapter knows no second factors: the page says so, without a set-up link.
+    services.client_update(client=app, minimum_acr="urn:beerlocker:acr:mfa")
+    params, _verifier = authorize_params(client_id=app.client_id)
+
+    body = page(
+        signed_in.get(f"/api/oauth2/authorize?{urlencode(params)}"),
+        "oauthclients/second_factor_required.html",
+        403,
+    )
+
+    assert "<strong>Pages App</strong> requires you to confirm your sign-in" in body
+    assert "error=unmet_authentication_requirements" in body and "Set up a second factor" not in body
+
+
 def test_device_code_and_confirmation(signed_in, user):
     tv, _secret = services.client_create(
         owner=user,

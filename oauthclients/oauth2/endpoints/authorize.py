@@ -5,7 +5,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import resolve_url
+from django.http import HttpResponseRedirect
+from django.shortcuts import render, resolve_url
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from jwcrypto import jwt
@@ -17,6 +18,7 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauthclients import scopes, signals
+from oauthclients.adapter import get_adapter
 from oauthclients.keys import verification_key_set
 from oauthclients.models import Client
 from oauthclients.oauth2.compat import add_iss_to_redirect
@@ -36,6 +38,9 @@ class AuthorizationView(dot_views.AuthorizationView):
     # for the consent form's answer, by form_valid; oauthlib gets it with the credentials instead
     # of reading it again. One request's: a view instance serves one request.
     client = None
+    # Whether validating the request also checks the session's level (acr) against what the
+    # request and the client ask for: not while sending the user to sign in again anyway.
+    check_level = True
 
     def get(self, request, *args, **kwargs):
         prompt = request.GET.get("prompt", "").split()
@@ -45,7 +50,10 @@ class AuthorizationView(dot_views.AuthorizationView):
             # OIDC prompt=consent: ask again even if these scopes were granted before.
             request.GET = request.GET.copy()
             request.GET["approval_prompt"] = "force"
-        response = super().get(request, *args, **kwargs)
+        try:
+            response = super().get(request, *args, **kwargs)
+        except LevelNotReached as interruption:
+            return interruption.response
         if "none" in prompt and response.status_code == 200 and getattr(self, "oauth2_data", None):
             # OIDC Core §3.1.2.1: prompt=none never shows a page; the dialog was about to be shown
             # because these scopes were not granted before, so the client hears consent_required.
@@ -81,10 +89,77 @@ class AuthorizationView(dot_views.AuthorizationView):
                 state=credentials.get("state"), description="max_age has passed since the user signed in."
             )
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
+        if self.check_level and request.user.is_authenticated and "login" not in prompt:
+            self.require_level(request, credentials, prompt)
         return scopes, credentials
+
+    def require_level(self, request, credentials, prompt):
+        """The session's sign-in must reach what the request (``acr_values``, the claims
+        parameter's ``id_token.acr``, else the client's ``default_acr_values``) prefers and can
+        get, and the client's ``minimum_acr``: the user confirms a second factor on the project's
+        step-up page (``LevelNotReached``), without typing their password again. A level out of
+        the user's reach is an error for the client when it was essential (or the client's
+        minimum, under prompt=none); a voluntary one is dropped, and the ID token says the level
+        the user has (OIDC Core §3.1.2.1)."""
+        adapter = get_adapter()
+        _auth_time, achieved = authn.session_authentication(request)
+
+        def decide(reachable):
+            return authn.step_up_decision(
+                achieved=achieved,
+                wanted=authn.requested_acr(request.GET, self.client),
+                minimum=getattr(self.client, "minimum_acr", "") or "",
+                reachable=reachable,
+            )
+
+        decision = decide(lambda: adapter.second_factor_levels(request.user))
+        if decision.acr is not None:
+            if "none" in prompt:
+                # OIDC Core §3.1.2.6: asking for the second factor is interaction prompt=none forbids.
+                error = errors.CustomOAuth2Error(
+                    error="interaction_required",
+                    description="The request needs a second factor the user has not confirmed.",
+                    state=credentials.get("state"),
+                )
+                raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
+            url = adapter.step_up_url(request, acr=decision.acr, next_url=self.way_back())
+            if url:
+                raise LevelNotReached(HttpResponseRedirect(url))
+            decision = decide(list)  # the project offers no step-up page: nothing is reachable
+        if decision.unmet is None:
+            return
+        error = unmet_authentication_requirements(
+            credentials, client_minimum=decision.unmet == authn.UNMET_MINIMUM
+        )
+        if decision.unmet == authn.UNMET_MINIMUM and "none" not in prompt:
+            # The user can fix this (add a second factor): tell them how, and let them tell the
+            # client they could not, rather than sending them back empty-handed without a word.
+            raise LevelNotReached(self.second_factor_required_page(request, error, adapter))
+        raise error
+
+    def way_back(self) -> str:
+        """This authorization request's URL, to come back to after a page of the project's: a pushed
+        request (RFC 9126) is pushed again server-side, as for a sign-in (``sign_in_redirect``)."""
+        if self.client is not None and par.came_pushed(self.request):
+            return par.pushed_again(self.request, self.client)
+        return self.request.get_full_path()
+
+    def second_factor_required_page(self, request, error, adapter):
+        """The page telling a user without a second factor that this client requires one."""
+        back = self.error_response(error, application=self.client)
+        context = {
+            "application": self.client,
+            "setup_url": adapter.second_factor_setup_url(request),
+            # The client hears unmet_authentication_requirements when the user goes back.
+            "back_url": back["Location"] if back.has_header("Location") else "",
+        }
+        response = render(request, "oauthclients/second_factor_required.html", context, status=403)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def reauthenticate(self, request):
         """max_age has passed since the user signed in: sign in again, then back to this request."""
+        self.check_level = False  # the sign-in asks for what it asks; the level is checked after
         try:
             self.validate_authorization_request(request)
         except OAuthToolkitError as error:
@@ -188,6 +263,20 @@ class AuthorizationView(dot_views.AuthorizationView):
         self.client = clients.filter(client_id=form.cleaned_data["client_id"]).first()
         if self.client is None:
             return self.form_invalid(form)
+        # The dialog was shown only once the session reached the level the request and the client
+        # require; a consent form answered from a weaker session (another tab, a forged form) is not.
+        wanted = authn.requested_acr({"claims": form.cleaned_data.get("claims") or ""}, None)
+        _auth_time, achieved = authn.session_authentication(self.request)
+        decision = authn.step_up_decision(
+            achieved=achieved,
+            wanted=wanted if wanted.essential else authn.AcrRequest(),
+            minimum=self.client.minimum_acr,
+            reachable=list,  # nothing more can be reached from here
+        )
+        if decision.unmet is not None:
+            client_minimum = decision.unmet == authn.UNMET_MINIMUM
+            error = unmet_authentication_requirements(form.cleaned_data, client_minimum=client_minimum)
+            return self.error_response(error, self.client)
         # The consent form carries the request's resources in a hidden field (DOT's): checked again.
         resources = (form.cleaned_data.get("resource") or "").split()
         try:
@@ -243,6 +332,28 @@ class AuthorizationView(dot_views.AuthorizationView):
         )
         response["Referrer-Policy"] = "same-origin" if is_page else "no-referrer"
         return response
+
+
+class LevelNotReached(Exception):  # noqa: N818 - an interruption, not an error
+    """Raised while validating an authorization request whose session is below the level needed:
+    ``response`` (the step-up page, or the page saying a second factor is required) answers it."""
+
+    def __init__(self, response):
+        super().__init__("The session's sign-in is below the level the request needs.")
+        self.response = response
+
+
+def unmet_authentication_requirements(credentials, *, client_minimum: bool) -> OAuthToolkitError:
+    """The error for a level the user cannot reach (OIDC Core errata §3.1.2.6), to the client."""
+    description = (
+        "This client requires a sign-in with a second factor, which the user has not set up."
+        if client_minimum
+        else "The user cannot reach the essential acr the request asked for."
+    )
+    error = errors.CustomOAuth2Error(
+        error=authn.UNMET_AUTHENTICATION_REQUIREMENTS, description=description, state=credentials.get("state")
+    )
+    return OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
 
 
 def refuse_unknown_resources(request, resources, credentials) -> None:

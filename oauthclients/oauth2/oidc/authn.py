@@ -10,7 +10,9 @@ which has no browser session, can put them in the ID token.
 """
 
 import hashlib
+import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.contrib.auth import BACKEND_SESSION_KEY
@@ -29,6 +31,11 @@ ACR_PROVIDER = "urn:beerlocker:acr:provider"
 ACR_MFA = "urn:beerlocker:acr:mfa"
 ACR_PHR = "urn:beerlocker:acr:phr"
 ACR_VALUES_SUPPORTED = [ACR_PASSWORD, ACR_PROVIDER, ACR_MFA, ACR_PHR]
+# How strong each level is: a password and a provider are one factor each (neither is stronger),
+# a second factor is more, a phishing-resistant one the most. A level satisfies any at or below it.
+ACR_RANK = {ACR_PASSWORD: 1, ACR_PROVIDER: 1, ACR_MFA: 2, ACR_PHR: 3}
+# What a client may register as its ``minimum_acr``: the levels above one factor.
+MINIMUM_ACR_VALUES = [ACR_MFA, ACR_PHR]
 
 # RFC 8176 authentication method references (the ID token's ``amr``), the ones this server uses.
 AMR_PASSWORD = "pwd"  # noqa: S105 - a name, not a secret
@@ -55,6 +62,112 @@ SESSION_REAUTH_PENDING = "oidc_reauth_pending"
 # are kept: the session stays small whatever a page makes the browser open.
 REAUTH_PENDING_SECONDS = 3600
 REAUTH_PENDING_MAX = 8
+
+
+def acr_rank(acr: str | None) -> int:
+    """How strong ``acr`` is (``ACR_RANK``); 0 for None or a value this server does not know."""
+    return ACR_RANK.get(acr or "", 0)
+
+
+def acr_satisfies(achieved: str | None, wanted: str | None) -> bool:
+    """True when a sign-in at level ``achieved`` is at least the level ``wanted``: ``mfa`` satisfies
+    ``password`` and ``provider``, ``phr`` satisfies ``mfa``, nothing satisfies an unknown level and
+    an unknown (or no) sign-in level satisfies nothing; nothing wanted (None) is always satisfied."""
+    if not wanted:
+        return True
+    return acr_rank(wanted) > 0 and acr_rank(achieved) >= acr_rank(wanted)
+
+
+@dataclass(frozen=True)
+class AcrRequest:
+    """The levels an authorization request asks for: known ``values`` in order of preference, and
+    whether the client said they are ``essential`` (the claims parameter's ``id_token.acr``)."""
+
+    values: tuple[str, ...] = ()
+    essential: bool = False
+
+
+def _claims_acr(claims) -> AcrRequest | None:
+    """The claims parameter's ``id_token.acr`` request (OIDC Core §5.5.1.1), or None without one.
+    ``claims`` is the parameter's JSON text or oauthlib's parsed object."""
+    if isinstance(claims, str):
+        try:
+            claims = json.loads(claims)
+        except ValueError:
+            return None  # oauthlib answers invalid_request for JSON it cannot read
+    id_token = claims.get("id_token") if isinstance(claims, dict) else None
+    acr = id_token.get("acr") if isinstance(id_token, dict) else None
+    if not isinstance(acr, dict):
+        return None
+    listed = acr.get("values")
+    values: list = listed if isinstance(listed, list) else [acr.get("value")]
+    asked = [value for value in values if isinstance(value, str) and value]
+    essential = acr.get("essential") is True
+    known = tuple(value for value in asked if value in ACR_RANK)
+    if essential and asked and not known:
+        # Essential, yet only levels this server never reaches: nothing can satisfy it.
+        return AcrRequest(values=tuple(asked), essential=True)
+    return AcrRequest(values=known, essential=essential)
+
+
+def requested_acr(params, client) -> AcrRequest:
+    """What the request asks for: the claims parameter's ``id_token.acr`` (voluntary unless
+    essential), else ``acr_values`` (voluntary), else the client's ``default_acr_values``. Values
+    this server does not know are left out of a voluntary request (OIDC Core §3.1.2.1)."""
+    if (from_claims := _claims_acr(params.get("claims"))) is not None and from_claims.values:
+        return from_claims
+    values = (params.get("acr_values") or "").split()
+    if not values and client is not None:
+        values = (getattr(client, "default_acr_values", "") or "").split()
+    return AcrRequest(values=tuple(value for value in values if value in ACR_RANK))
+
+
+@dataclass(frozen=True)
+class StepUp:
+    """What the authorization endpoint does about the session's level: nothing (both None), ask
+    for a second factor to reach ``acr``, or give up because a required level is out of reach
+    (``unmet``: ``UNMET_ESSENTIAL`` for the request's, ``UNMET_MINIMUM`` for the client's)."""
+
+    acr: str | None = None
+    unmet: str | None = None
+
+
+UNMET_ESSENTIAL = "essential"
+UNMET_MINIMUM = "minimum"
+# OpenID Connect Core 1.0 errata set 2, §3.1.2.6: the OP could not authenticate the user as an
+# essential acr (or the client's own minimum) demands.
+UNMET_AUTHENTICATION_REQUIREMENTS = "unmet_authentication_requirements"
+
+
+def step_up_decision(*, achieved: str | None, wanted: AcrRequest, minimum: str, reachable) -> StepUp:
+    """Decide what a signed-in session at level ``achieved`` needs for a request asking ``wanted``
+    from a client whose floor is ``minimum`` ("" for none). ``reachable()`` lists the levels the
+    user can reach by confirming a factor they have; it is called only when the session is not
+    already enough (it costs queries).
+
+    The first wanted level the user has or can reach is the target; a voluntary request nobody
+    can meet goes on at the session's level (the ID token says which). The client's minimum is
+    always a requirement."""
+    wanted_values = wanted.values
+    if all(acr_satisfies(achieved, value) for value in wanted_values[:1]) and acr_satisfies(
+        achieved, minimum
+    ):
+        return StepUp()  # the preferred level, and the floor, are met already
+    levels = [level for level in reachable() if level in ACR_RANK]
+
+    def can_reach(level: str) -> bool:
+        return acr_satisfies(achieved, level) or any(acr_satisfies(have, level) for have in levels)
+
+    target = next((value for value in wanted_values if can_reach(value)), None)
+    if target is None and wanted.essential and wanted_values:
+        return StepUp(unmet=UNMET_ESSENTIAL)
+    if minimum and not acr_satisfies(target or achieved, minimum):
+        if not can_reach(minimum):
+            return StepUp(unmet=UNMET_MINIMUM)
+        target = minimum
+    if target is not None and not acr_satisfies(achieved, target):
+        return StepUp(acr=target)
+    return StepUp()
 
 
 def acr_for_backend(backend_path: str | None) -> str | None:

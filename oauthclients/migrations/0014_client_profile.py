@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oauthclients', '0012_pushed_requests_signing_algs'),
+        ('oauthclients', '0013_client_acr'),
     ]
 
     operations = [
