@@ -8,7 +8,8 @@ oauthlib's OpenID Connect server, plus:
 - the device grant (RFC 8628) issuing ID tokens like the code grant: oauthlib's ``DeviceCodeGrant``
   in its OpenID Connect wrapper (``OpenIDDeviceCodeGrant``);
 - PKCE held to S256 (RFC 9700 §2.1.1), a custom ``pre_auth`` validator on every grant that issues
-  codes, so a "plain" challenge is refused before the user is asked anything.
+  codes, so a "plain" challenge is refused before the user is asked anything; another refuses a
+  nonce longer than the code's row keeps.
 
 Imported by settings (``pkce_required``), so models are imported inside functions only.
 """
@@ -54,6 +55,20 @@ def require_s256(request) -> dict:
     return {}
 
 
+def limit_nonce(request) -> dict:
+    """Refuse a nonce longer than the code's row keeps (DOT's ``Grant.nonce``, 255 characters):
+    ``invalid_request`` before the user is asked anything, never a database error when the code
+    is saved (PostgreSQL refuses the longer value; SQLite would keep it)."""
+    from oauth2_provider.models import get_grant_model  # settings import this module
+
+    limit = get_grant_model()._meta.get_field("nonce").max_length
+    if isinstance(request.nonce, str) and len(request.nonce) > limit:
+        raise errors.InvalidRequestError(
+            description=f"nonce is too long (at most {limit} characters).", request=request
+        )
+    return {}
+
+
 class OpenIDDeviceCodeGrant(OpenIDGrantTypeBase):
     """The device grant with OpenID Connect: an ID token when ``openid`` was allowed (OIDC Core
     §3.1.3.3 as for a code; the device flow has no nonce)."""
@@ -84,6 +99,7 @@ class Server(OpenIDServer):
         super().__init__(request_validator, *args, **kwargs)
         for grant in (self.auth_grant, self.openid_connect_auth, self.openid_connect_hybrid):
             grant.custom_validators.pre_auth.append(require_s256)
+            grant.custom_validators.pre_auth.append(limit_nonce)
         # oauthlib's server builds its device grant the same way (with the server's keyword arguments).
         self.device_code_grant = OpenIDDeviceCodeGrant(request_validator, **kwargs)
         extra = {

@@ -272,6 +272,11 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
                 description="code_verifier sent, but the authorization request had no code_challenge.",
                 request=request,
             )
+        if challenge is not None and not request.code_verifier:
+            # RFC 7636 §4.6: the code is not redeemed without its verifier: invalid_grant, as for a
+            # wrong one (oauthlib says invalid_request; the OpenID conformance suite's FAPI 2.0
+            # module ensure-pkce-code-verifier-required expects invalid_grant).
+            raise errors.InvalidGrantError(description="code_verifier is required.", request=request)
         return challenge
 
     def get_code_challenge_method(self, code, request):
@@ -288,7 +293,13 @@ class BeerLockerValidator(CompatValidatorMixin, OAuth2Validator):
 
     def finalize_id_token(self, id_token, token, token_handler, request):
         if request.grant_type != AUTHORIZATION_CODE:
-            return super().finalize_id_token(id_token, token, token_handler, request)
+            # Signed as the code grant signs (the server's key for the client's algorithm, with the
+            # kid the JWKS publishes for it; DOT's own puts no kid on a PS256 or ES256 token and a
+            # bare thumbprint on an RS256 one), the row saved as DOT saves it.
+            signed, expires = compat.signed_id_token(self, id_token, token, token_handler, request)
+            with transaction.atomic():
+                compat.save_id_token(self, request, id_token["jti"], expires)
+            return signed
         # DOT's, except that the ID token's row waits for the tokens the code buys and is saved
         # with them, in the transaction that spends the code (save_bearer_token): a code found
         # spent leaves no ID token behind, and the row costs no transaction of its own.

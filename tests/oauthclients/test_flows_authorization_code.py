@@ -394,7 +394,8 @@ class TestPKCE:
         ]
         response = exchange_code(api_client, client, secret, code)
         assert response.status_code == 400
-        assert response.json()["error"] == "invalid_request"
+        # RFC 7636 §4.6, as for a wrong verifier (and as the OpenID conformance suite expects).
+        assert response.json()["error"] == "invalid_grant"
         assert not AccessToken.objects.exists()
 
     def test_public_client_cannot_skip_client_id(self, api_client, signed_in):

@@ -293,3 +293,17 @@ def test_unverifiable_id_token_hint_gets_login_required_not_a_500(signed_in, id_
 
     assert response.status_code == 302
     assert query(response["Location"])["error"] == "login_required"
+
+
+def test_a_nonce_longer_than_a_code_keeps_is_invalid_request_before_consent(signed_in, api_client):
+    """A nonce the code's row cannot keep (over 255 characters) is refused to the client with
+    its state, before the user is asked; 255 characters are kept whole."""
+    client, secret = make_client(scope="openid")
+    response = signed_in.get(authorize_url(client, scope="openid", nonce="n" * 256))
+    assert response.status_code == 302
+    params = query(response["Location"])
+    assert params["error"] == "invalid_request" and params["state"] == "xyz-state"
+    assert not get_grant_model().objects.exists()
+
+    tokens = user_tokens(signed_in, api_client, client, secret, scope="openid", nonce="n" * 255)
+    assert id_token_claims(api_client, tokens["id_token"])["nonce"] == "n" * 255
