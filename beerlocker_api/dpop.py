@@ -184,9 +184,9 @@ def _header_and_claims(proof: str) -> tuple[dict, str, dict]:
     except (JWException, ValueError, TypeError) as exc:
         raise InvalidProof(gettext_noop("The DPoP proof is not a JWS.")) from exc
     if not isinstance(header, dict) or not isinstance(header.get("typ"), str):
-        raise InvalidProof(gettext_noop('The DPoP proof must have typ "dpop+jwt".'))
+        raise InvalidProof(gettext_noop("The DPoP proof must have typ dpop+jwt."))
     if header["typ"].lower() != JWT_TYPE:
-        raise InvalidProof(gettext_noop('The DPoP proof must have typ "dpop+jwt".'))
+        raise InvalidProof(gettext_noop("The DPoP proof must have typ dpop+jwt."))
     alg = header.get("alg")
     if alg not in signing_algs():
         raise InvalidProof(

@@ -50,7 +50,7 @@ def require_s256(request) -> dict:
     """Refuse "plain", or no method (which RFC 7636 reads as plain), when a challenge is sent."""
     if request.code_challenge is not None and request.code_challenge_method != CODE_CHALLENGE_METHOD:
         raise errors.InvalidRequestError(
-            description=f'code_challenge_method must be "{CODE_CHALLENGE_METHOD}".', request=request
+            description=f"code_challenge_method must be {CODE_CHALLENGE_METHOD}.", request=request
         )
     return {}
 

@@ -4,6 +4,8 @@ from django.http import JsonResponse
 
 # RFC 6749 §5.2: a client that failed to authenticate is told which scheme to use.
 CLIENT_CHALLENGE = 'Basic realm="oauth2"'
+# What an invalid_client answer says: why, never which part (client, method, secret, assertion).
+CLIENT_AUTHENTICATION_FAILED = "Client authentication failed."
 
 
 def oauth_error(error, description, status=400):

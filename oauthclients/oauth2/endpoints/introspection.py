@@ -21,7 +21,7 @@ from beerlocker_api.dpop import BINDING_RELATED_NAME
 from beerlocker_api.stepup import SIGN_IN_RELATED_NAME, token_sign_in
 from oauthclients import conf
 from oauthclients.models import AccessTokenBinding, AccessTokenSignIn
-from oauthclients.oauth2.endpoints.base import oauth_error
+from oauthclients.oauth2.endpoints.base import CLIENT_AUTHENTICATION_FAILED, oauth_error
 from oauthclients.oauth2.tokens.dpop import TOKEN_TYPE, access_token_jkt
 from oauthclients.oauth2.validator import account_disabled
 
@@ -43,7 +43,7 @@ class IntrospectTokenView(OAuthLibMixin, View):
                 response[header] = value
             return response
         if client is None:
-            return oauth_error("invalid_client", "Client authentication failed.", status=401)
+            return oauth_error("invalid_client", CLIENT_AUTHENTICATION_FAILED, status=401)
         if not client.allow_introspection:
             return oauth_error("unauthorized_client", "This client may not introspect tokens.", status=403)
         token = request.POST.get("token")
