@@ -8,7 +8,8 @@ import json
 import re
 import time
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
+from unittest import mock
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 from django.db import connection
@@ -18,6 +19,7 @@ from django.utils import timezone
 from oauthclients import services
 from oauthclients.grants import AUTHORIZATION_CODE
 from oauthclients.models import Client, PushedAuthorizationRequest
+from oauthclients.oauth2.endpoints import par
 from tests.factories import REDIRECT_URI, make_client
 from tests.support.client_keys import ClientKey, assertion_body, public_jwks
 from tests.support.http import client_auth_header, signed_in_with_password
@@ -66,6 +68,51 @@ def allow(browser, page):
 @pytest.fixture
 def confidential():
     return make_client(scope="openid beers:read")
+
+
+# RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E (printable ASCII without " or \\).
+ERROR_DESCRIPTION = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]*")
+CHECKED_ENDPOINTS = (PAR, "/api/oauth2/token")
+
+
+def assert_error_description_charset(response) -> None:
+    """An RFC 6749 error answer's error_description uses only the characters §5.2 allows."""
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return
+    body = json.loads(response.content)
+    if isinstance(body, dict) and "error" in body:
+        description = body.get("error_description", "")
+        assert ERROR_DESCRIPTION.fullmatch(description), (body["error"], description)
+
+
+@pytest.fixture(autouse=True)
+def error_descriptions_are_rfc6749(monkeypatch):
+    """Every answer of the PAR and token endpoints in these tests: its error_description is in
+    RFC 6749's charset (a description with a section sign or a quote breaks strict clients)."""
+    from django.test.client import Client as DjangoClient
+
+    original = DjangoClient.request
+
+    def request(self, **environ):
+        response = original(self, **environ)
+        if environ.get("PATH_INFO", "").rstrip("/") in CHECKED_ENDPOINTS:
+            assert_error_description_charset(response)
+        return response
+
+    monkeypatch.setattr(DjangoClient, "request", request)
+
+
+def test_the_error_description_check_catches_what_rfc_6749_forbids():
+    from django.http import JsonResponse
+
+    for bad in ("RFC 9126 \u00a72.1", 'must be "S256"', "a\\b"):
+        with pytest.raises(AssertionError):
+            assert_error_description_charset(
+                JsonResponse({"error": "invalid_request", "error_description": bad})
+            )
+    assert_error_description_charset(
+        JsonResponse({"error": "invalid_request", "error_description": "RFC 9126 section 2.1."})
+    )
 
 
 # --- The PAR endpoint -----------------------------------------------------------------------------
@@ -128,6 +175,8 @@ def test_a_wrong_secret_is_invalid_client_with_a_challenge_and_nothing_is_stored
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
+    # Why, in words a client developer can act on, without saying which part was wrong.
+    assert response.json()["error_description"] == "Client authentication failed."
     assert response["WWW-Authenticate"] == 'Basic realm="oauth2"'
     assert not PushedAuthorizationRequest.objects.exists()
 
@@ -266,12 +315,96 @@ def refused_page(response):
     assert not response.has_header("Location")
 
 
-def test_a_request_uri_is_used_once(api_client, signed_in, confidential):
+def test_a_request_uri_is_used_once_by_the_authorization_it_starts(api_client, user, confidential):
+    """FAPI 2.0 Security Profile §5.3.2.2 note 3: the browser may reload the page (same session)
+    until the authorization completes; then the request_uri is refused."""
+    client, secret = confidential
+    browser = signed_in_with_password(user)
+    request_uri = push(api_client, client, secret).json()["request_uri"]
+    url = authorize_with(request_uri, client.client_id)
+
+    assert browser.get(url).status_code == 200
+    reloaded = browser.get(url)
+    assert reloaded.status_code == 200, reloaded.content
+    assert reloaded.context["form"]["state"].value() == "par-state"
+    location = allow(browser, reloaded)
+    assert exchange_code(api_client, client, secret, query(location)["code"]).status_code == 200
+
+    refused_page(browser.get(url))
+    assert not browser.session.get(par.SESSION_KEY)  # forgotten: nothing kept once it is over
+
+
+def test_a_spent_request_uri_is_refused_to_another_browser(api_client, user, other_user, confidential):
     client, secret = confidential
     request_uri = push(api_client, client, secret).json()["request_uri"]
+    url = authorize_with(request_uri, client.client_id)
 
-    assert signed_in.get(authorize_with(request_uri, client.client_id)).status_code == 200
-    refused_page(signed_in.get(authorize_with(request_uri, client.client_id)))
+    assert signed_in_with_password(user).get(url).status_code == 200
+    refused_page(signed_in_with_password(other_user).get(url))
+    refused_page(signed_in_with_password(user).get(url))  # the same user, another session
+
+
+def test_a_request_uri_is_refused_after_the_user_denies(api_client, user, confidential):
+    client, secret = confidential
+    browser = signed_in_with_password(user)
+    url = authorize_with(push(api_client, client, secret).json()["request_uri"], client.client_id)
+    page = browser.get(url)
+    form = {field: page.context["form"][field].value() or "" for field in page.context["form"].fields}
+    action = html.unescape(
+        re.search(r'<form id="authorizationForm"[^>]* action="([^"]*)"', page.content.decode())[1]
+    )
+
+    denied = browser.post(action, {name: value for name, value in form.items() if value and name != "allow"})
+
+    assert denied.status_code == 303
+    assert query(denied["Location"])["error"] == "access_denied"
+    refused_page(browser.get(url))
+
+
+def test_a_request_uri_is_refused_after_an_automatic_approval(api_client, user, confidential):
+    """A first-party client (skip_authorization): the code is issued on the first visit, so the
+    next visit of the same request_uri is refused."""
+    client, secret = confidential
+    client.skip_authorization = True
+    client.save()
+    browser = signed_in_with_password(user)
+    url = authorize_with(push(api_client, client, secret).json()["request_uri"], client.client_id)
+
+    approved = browser.get(url)
+
+    assert approved.status_code == 302 and "code" in query(approved["Location"])
+    refused_page(browser.get(url))
+
+
+def test_a_reload_past_the_request_uri_lifetime_is_refused(api_client, user, confidential):
+    client, secret = confidential
+    browser = signed_in_with_password(user)
+    response = push(api_client, client, secret)
+    url = authorize_with(response.json()["request_uri"], client.client_id)
+    assert browser.get(url).status_code == 200
+
+    later = timezone.now() + timedelta(seconds=response.json()["expires_in"] + 1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        refused_page(browser.get(url))
+
+
+def test_a_session_keeps_only_the_last_few_request_uris_it_took(api_client, user, confidential):
+    client, secret = confidential
+    browser = signed_in_with_password(user)
+    urls = [
+        authorize_with(
+            push(api_client, client, secret, state=f"s-{n}").json()["request_uri"], client.client_id
+        )
+        for n in range(par.MAX_REMEMBERED + 1)
+    ]
+    for url in urls:
+        assert browser.get(url).status_code == 200
+
+    remembered = browser.session[par.SESSION_KEY]
+    assert len(remembered) == par.MAX_REMEMBERED
+    assert not any(unquote(url.split("request_uri=")[1]) in json.dumps(remembered) for url in urls)
+    refused_page(browser.get(urls[0]))  # the oldest was let go
+    assert browser.get(urls[-1]).context["form"]["state"].value() == f"s-{par.MAX_REMEMBERED}"
 
 
 def test_an_expired_request_uri_is_refused(api_client, signed_in, confidential, settings):

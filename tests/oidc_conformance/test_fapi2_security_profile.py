@@ -18,8 +18,7 @@ fapi2-security-profile-final-brazil-ensure-bad-payment-signature-fails and
 fapi2-security-profile-final-australia-connectid-test-claims-parameter-idtoken-identity-claims.
 The other 56 are the 56 tests here, one per module: 52 test functions, three of them parametrized
 over the modules that differ in one value only (2 + 2 + 3, each named in the docstring and the
-parameter id). One is xfail (strict) for a server
-behaviour not built yet: par-ensure-reused-request-uri-prior-to-auth-completion-succeeds.
+parameter id).
 
 TLS conditions (EnsureTLS12..., DisallowTLS10/11) belong to the TLS terminator in front of
 gunicorn, not to Django, and are not re-created, nor is CheckForDateHeaderInResourceResponse (the
@@ -913,13 +912,6 @@ def test_fapi2_security_profile_final_refresh_token(browser, api_client, client1
 # --- PAR --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the authorization endpoint spends a request_uri at the first visit, before the user has "
-    "signed in (oauthclients.oauth2.endpoints.par.take_pushed_request), so the second visit is an "
-    "invalid_request_uri error page; FAPI2-SP-FINAL-5.3.2.2 note 3 recommends one-time use at the "
-    "point of authorization (the suite reports this as a warning, not a failure)",
-)
 def test_fapi2_security_profile_final_par_ensure_reused_request_uri_prior_to_auth_completion_succeeds(
     api_client, client1, end_user
 ):

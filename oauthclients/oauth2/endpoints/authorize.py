@@ -226,6 +226,11 @@ class AuthorizationView(dot_views.AuthorizationView):
             # Errors included: DOT and oauthlib put an error in the query whatever the mode.
             redirect_to = response_modes.in_fragment(redirect_to, redirect_uri)
         response = super().redirect(redirect_to, application)  # checks the scheme
+        # A code or an error goes to the client: this authorization is over, and the request_uris
+        # this browser took for it are refused from now on (par.take_pushed_request).
+        par.forget_taken(
+            self.request, application.client_id if application else self.request.GET.get("client_id")
+        )
         if mode == response_modes.FORM_POST:
             return response_modes.form_post_response(self.request, redirect_to, redirect_uri)
         if self.request.method == "POST" and response.status_code == 302:

@@ -7,7 +7,7 @@ private_key_jwt; a public client names itself with ``client_id``), and the reque
 the authorization endpoint validates it (client, redirect URI, response type, scope, PKCE S256,
 RFC 8707 resources, a ``request`` object verified with the client's keys), so a bad request fails
 here, in JSON, before any browser is involved. The answer is 201 with a ``request_uri`` the client
-alone may use, once, within ``expires_in`` (oauthclients.oauth2.tokens.pushed_requests).
+alone may use, for one authorization, within ``expires_in`` (oauthclients.oauth2.tokens.pushed_requests).
 
 At the authorization endpoint a ``request_uri`` of ours is spent and replaced by the request it
 stands for; everything is validated again there (the user is known only then). A client that
@@ -17,15 +17,19 @@ request (§5). The browser may have to sign in first (signed out, ``prompt=login
 the request is then pushed again server-side (``pushed_again``) and the sign-in page's ``next``
 names only the new request_uri, spent once on the way back, whichever user signs in (a sign-in as
 another user replaces the session). A request taken by request_uri is also remembered in this
-browser session (its parameters' checksum, until the request_uri would have expired), so the same
-parameters in the URL count as pushed there.
+browser session (a keyed digest of the request_uri, the client, the parameters, until the
+request_uri would have expired; the newest ``MAX_REMEMBERED``): until the authorization completes
+(a code or an error goes to the client: ``forget_taken``), the same browser may present the same
+request_uri again (a reload: FAPI 2.0 Security Profile §5.3.2.2 note 3), and the same parameters
+in the URL (the consent form's action) count as pushed there. Another browser is refused it.
 """
 
 import hashlib
-import time
 
 from django.http import JsonResponse, QueryDict
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -43,7 +47,7 @@ from oauthclients import conf
 from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.clientauth.authenticate import basic_credentials
 from oauthclients.oauth2.endpoints import authorization_requests
-from oauthclients.oauth2.endpoints.base import oauth_error
+from oauthclients.oauth2.endpoints.base import CLIENT_AUTHENTICATION_FAILED, oauth_error
 from oauthclients.oauth2.oidc import request_objects
 from oauthclients.oauth2.tokens import audience, dpop
 from oauthclients.oauth2.tokens.pushed_requests import (
@@ -56,8 +60,10 @@ from oauthclients.oauth2.tokens.pushed_requests import (
 CLIENT_AUTHENTICATION_PARAMETERS = {"client_secret", "client_assertion", "client_assertion_type"}
 # The pushed request, as it would travel in a URL, is at most this large (a request object's cap).
 MAX_PUSHED_REQUEST_BYTES = request_objects.MAX_REQUEST_OBJECT_BYTES
-# The session key of the requests this browser took by request_uri (checksum of the query: until).
-SESSION_KEY = "oauthclients.pushed"
+# The session key of the requests this browser took by request_uri, until the authorization
+# completes (``take_pushed_request``), and how many it keeps at most (the newest).
+SESSION_KEY = "oauthclients.pushed_requests"
+MAX_REMEMBERED = 3
 
 
 def required_for(client) -> bool:
@@ -87,7 +93,10 @@ def bound_parameters(parameters, proof) -> list[tuple[str, str]]:
 
 def _error(error: errors.OAuth2Error) -> JsonResponse:
     status = 401 if error.error == "invalid_client" else error.status_code
-    response = oauth_error(error.error, error.description, status=status)
+    description = error.description
+    if not description and error.error == "invalid_client":
+        description = CLIENT_AUTHENTICATION_FAILED  # oauthlib says nothing; never which part failed
+    response = oauth_error(error.error, description, status=status)
     for name, value in error.headers.items():
         if name != "WWW-Authenticate":
             response[name] = value
@@ -160,7 +169,9 @@ class PushedAuthorizationRequestView(View):
             if name not in CLIENT_AUTHENTICATION_PARAMETERS:
                 query.appendlist(name, value)
         if "request_uri" in query:
-            raise errors.InvalidRequestError(description="request_uri may not be pushed (RFC 9126 §2.1).")
+            raise errors.InvalidRequestError(
+                description="request_uri may not be pushed (RFC 9126 section 2.1)."
+            )
         if query.get("client_id", client.client_id) != client.client_id:
             raise errors.InvalidRequestError(description="client_id is not the client that authenticated.")
         query["client_id"] = client.client_id
@@ -212,39 +223,91 @@ def _query_checksum(query_string: str) -> str:
     return hashlib.sha256(query_string.encode()).hexdigest()
 
 
+def _session_digest(request_uri: str) -> str:
+    """How this browser session names a request_uri it took: keyed (the SECRET_KEY), so not the
+    database's checksum of it either; the request_uri itself is never stored in a session."""
+    return salted_hmac("oauthclients.par.session", request_uri, algorithm="sha256").hexdigest()
+
+
+def _remembered(request) -> dict[str, dict]:
+    """The requests this browser session took by request_uri and may take again, those still
+    within their request_uri's lifetime (digest: client_id, parameters, query checksum, until)."""
+    now = timezone.now().timestamp()
+    taken = request.session.get(SESSION_KEY)
+    if not isinstance(taken, dict):
+        return {}
+    return {
+        digest: entry
+        for digest, entry in taken.items()
+        if isinstance(entry, dict) and isinstance(entry.get("until"), int | float) and entry["until"] > now
+    }
+
+
+def _remember(request, request_uri: str, client_id: str, parameters, until: float) -> None:
+    taken = _remembered(request)
+    taken.pop(_session_digest(request_uri), None)
+    taken[_session_digest(request_uri)] = {
+        "client_id": client_id,
+        "parameters": [[name, value] for name, value in parameters],
+        "query": _query_checksum(request.META["QUERY_STRING"]),
+        "until": until,
+    }
+    # Bounded: the newest few (dicts keep insertion order), so the session stays small.
+    request.session[SESSION_KEY] = dict(list(taken.items())[-MAX_REMEMBERED:])
+
+
+def forget_taken(request, client_id: str | None) -> None:
+    """The authorization request of ``client_id`` is over in this browser (a code or an error went
+    to the client): the request_uris this session took for it may not be used again (RFC 9126 §4,
+    one-time use at the point of authorization: FAPI 2.0 Security Profile §5.3.2.2 note 3)."""
+    if SESSION_KEY not in request.session:
+        return
+    taken = _remembered(request)
+    kept = {digest: entry for digest, entry in taken.items() if entry.get("client_id") != client_id}
+    if kept:
+        request.session[SESSION_KEY] = kept
+    else:
+        del request.session[SESSION_KEY]
+
+
 def take_pushed_request(request) -> FatalClientError | None:
     """At the authorization endpoint: when the request names a request_uri of ours, spend it and
     make the request the one pushed (so DOT, the sign-in redirect and the consent form all see
     that). The error to show when it cannot be used (unknown, expired, spent, another client's):
-    no redirect URI of the client is known, so an error page (RFC 9126 §4)."""
+    no redirect URI of the client is known, so an error page (RFC 9126 §4).
+
+    A request_uri is spent at the first visit, yet this browser session may present it again
+    until the authorization completes (a reload, a second visit after the sign-in page): it gets
+    the same request back, for the same client, within the request_uri's lifetime (FAPI 2.0
+    Security Profile §5.3.2.2 note 3). ``forget_taken`` ends that when a response goes to the
+    client; another browser is refused a spent request_uri."""
     query = request.GET
-    if not is_pushed_request_uri(query.get("request_uri")):
+    request_uri = query.get("request_uri")
+    if not is_pushed_request_uri(request_uri):
         return None
-    parameters = pushed_request_redeem(
-        client_id=query.get("client_id") or "", request_uri=query["request_uri"]
-    )
-    if parameters is None:
-        return FatalClientError(
-            error=errors.CustomOAuth2Error(
-                error="invalid_request_uri",
-                description="The request_uri is unknown, expired, already used or not this client's.",
+    client_id = query.get("client_id") or ""
+    entry = _remembered(request).get(_session_digest(request_uri))
+    if entry is not None and entry["client_id"] == client_id:
+        parameters, until = entry["parameters"], entry["until"]
+    else:
+        redeemed = pushed_request_redeem(client_id=client_id, request_uri=request_uri)
+        if redeemed is None:
+            return FatalClientError(
+                error=errors.CustomOAuth2Error(
+                    error="invalid_request_uri",
+                    description="The request_uri is unknown, expired, already used or not this client's.",
+                )
             )
-        )
+        parameters, until = redeemed.parameters, redeemed.expires.timestamp()
     pushed = QueryDict(mutable=True)
     for name, value in parameters:
         pushed.appendlist(name, value)
     request.GET = pushed
     request.META["QUERY_STRING"] = pushed.urlencode()
     request.pushed_authorization = True
-    # Should the browser sign in first, the request comes back with these parameters in the URL:
-    # this session may use exactly them as a pushed request until the request_uri would expire.
-    taken = {
-        checksum: until
-        for checksum, until in request.session.get(SESSION_KEY, {}).items()
-        if until > time.time()
-    }
-    taken[_query_checksum(request.META["QUERY_STRING"])] = time.time() + conf.get("PAR_EXPIRES_SECONDS")
-    request.session[SESSION_KEY] = taken
+    # Should the browser sign in first or reload, the request comes back (by this request_uri, or
+    # with these parameters in the URL: the consent form's action) as a pushed request.
+    _remember(request, request_uri, client_id, parameters, until)
     return None
 
 
@@ -280,8 +343,8 @@ def came_pushed(request) -> bool:
     this browser session (then back from the sign-in page) and not yet past its lifetime."""
     if getattr(request, "pushed_authorization", False):
         return True
-    until = request.session.get(SESSION_KEY, {}).get(_query_checksum(request.META.get("QUERY_STRING", "")))
-    return until is not None and until > time.time()
+    checksum = _query_checksum(request.META.get("QUERY_STRING", ""))
+    return any(entry.get("query") == checksum for entry in _remembered(request).values())
 
 
 def refuse_unless_pushed(request, client, credentials) -> None:

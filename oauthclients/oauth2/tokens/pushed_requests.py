@@ -14,7 +14,8 @@ store every instance already shares with the same guarantees (tests/concurrency 
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -58,8 +59,14 @@ def pushed_request_create(
     return request_uri, expires_in
 
 
-def pushed_request_redeem(*, client_id: str, request_uri: str) -> list[tuple[str, str]] | None:
-    """The parameters pushed as ``request_uri`` by the client ``client_id``, spending it; None when
+class Redeemed(NamedTuple):
+    parameters: list[tuple[str, str]]
+    expires: datetime  # when the request_uri would have expired, had it not been spent
+
+
+def pushed_request_redeem(*, client_id: str, request_uri: str) -> Redeemed | None:
+    """The parameters pushed as ``request_uri`` by the client ``client_id`` and its expiry,
+    spending it; None when
     there is no such request for this client, it has expired, or another request spent it first.
     A request_uri named with another client's client_id is not spent (nor revealed)."""
     if not isinstance(client_id, str) or "\x00" in client_id or not is_pushed_request_uri(request_uri):
@@ -78,7 +85,7 @@ def pushed_request_redeem(*, client_id: str, request_uri: str) -> list[tuple[str
     deleted, _ = PushedAuthorizationRequest.objects.filter(pk=pushed.pk).delete()
     if not deleted or pushed.expires <= timezone.now():
         return None
-    return [(name, value) for name, value in pushed.parameters]
+    return Redeemed([(name, value) for name, value in pushed.parameters], pushed.expires)
 
 
 def pushed_requests_prune() -> int:
