@@ -32,6 +32,7 @@ from beerlocker_api.dpop import challenge as dpop_challenge
 from oauthclients import conf
 from oauthclients.grants import AUTHORIZATION_CODE, JWS_ALGS
 from oauthclients.keys import sign_jwt
+from oauthclients.oauth2 import profiles
 from oauthclients.oauth2.tokens import dpop
 from oauthclients.oauth2.tokens.codes import code_grant
 
@@ -248,7 +249,7 @@ def signed_id_token(validator, id_token: dict, token, token_handler, request):
     # DOT's workaround for oauthlib bug #746.
     if "nonce" not in id_token and request.nonce:
         id_token["nonce"] = request.nonce
-    algorithm = request.client.algorithm
+    algorithm = profiles.response_signing_alg(request.client, request.client.algorithm)
     if algorithm in JWS_ALGS:
         # The client's id_token_signed_response_alg (RS256, PS256 or ES256) with the server's key
         # for it, and the kid the JWKS publishes for that key and algorithm (DOT: RS256 only).

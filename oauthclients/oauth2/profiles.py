@@ -29,6 +29,7 @@ from oauthclients.grants import (
     CLIENT_KEY_SIGNING_ALGS,
     FAPI2,
     FAPI2_AUTH_METHODS,
+    FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG,
     FAPI2_MAX_CODE_LIFETIME_SECONDS,
     FAPI2_REFUSED_GRANT_TYPES,
     FAPI2_RESPONSE_TYPES,
@@ -65,6 +66,16 @@ def dpop_alg_problem(client, alg) -> str | None:
     if is_fapi2(client) and alg not in FAPI2_SIGNING_ALGS:
         return f"A FAPI 2.0 client signs DPoP proofs with {' or '.join(FAPI2_SIGNING_ALGS)}."
     return None
+
+
+def response_signing_alg(client, alg: str) -> str:
+    """The algorithm that signs what ``client`` registered ``alg`` for (ID tokens, signed userinfo,
+    logout tokens): ``alg``, except that a FAPI 2.0 client registered with another one (RS256,
+    before the server-wide switch was turned on) gets PS256 (the same RSA key, §5.4.1). ``""``
+    (no OpenID Connect, no signed userinfo) stays ``""``."""
+    if alg and is_fapi2(client) and alg not in FAPI2_SIGNING_ALGS:
+        return FAPI2_DEFAULT_ID_TOKEN_SIGNING_ALG
+    return alg
 
 
 def rotates_refresh_tokens(client, default: bool) -> bool:

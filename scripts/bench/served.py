@@ -210,7 +210,7 @@ def authorization_code_flow_statements(seeded):
         inputs = _Inputs()
         inputs.feed(page.content.decode())
         answer = browser.post("/api/oauth2/authorize", {**inputs.fields, "allow": "Allow"})
-        if answer.status_code != 302:
+        if answer.status_code != 303:  # See Other, after the consent form's POST
             raise SystemExit(f"consent failed: {answer.status_code}")
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(answer["Location"]).query)["code"][0]
         token = browser.post(

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 import requests
 from django.core.exceptions import ValidationError
@@ -676,3 +677,27 @@ def test_a_server_wide_profile_the_server_does_not_know_fails_the_system_check(s
     assert "oauthclients.E006" not in [error.id for error in signing_keys_check(None)]
     settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "SECURITY_PROFILE": "fapi1"}
     assert "oauthclients.E006" in [error.id for error in signing_keys_check(None)]
+
+
+def test_with_the_switch_on_a_client_registered_for_rs256_gets_ps256_signatures(
+    api_client, signed_in, user, settings
+):
+    """FAPI 2.0 §5.4.1 (PS256, ES256 or EdDSA only) holds for a client registered RS256 before the
+    server-wide switch: its ID tokens and signed userinfo come signed PS256 (the same RSA key)."""
+    client = register(user, profile="", userinfo_signed_response_alg="RS256")
+    assert client.algorithm == "RS256"
+    settings.OAUTHCLIENTS = {**settings.OAUTHCLIENTS, "SECURITY_PROFILE": "fapi2"}
+    key = new_key()
+
+    code, verifier = code_for(api_client, signed_in, client, key)
+    tokens = exchange(api_client, client, code, verifier, key).json()
+    userinfo = signed_in.get(
+        USERINFO,
+        HTTP_AUTHORIZATION=f"DPoP {tokens['access_token']}",
+        HTTP_DPOP=make_proof(key, htu=f"http://testserver{USERINFO}", token=tokens["access_token"]),
+    )
+
+    assert jwt.get_unverified_header(tokens["id_token"])["alg"] == "PS256"
+    assert userinfo.status_code == 200, userinfo.content
+    assert userinfo["Content-Type"].startswith("application/jwt")
+    assert jwt.get_unverified_header(userinfo.content.decode())["alg"] == "PS256"

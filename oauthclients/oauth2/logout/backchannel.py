@@ -40,6 +40,7 @@ from oauthclients.adapter import EndedSession, get_adapter
 from oauthclients.grants import JWS_ALGS
 from oauthclients.keys import sign_jwt
 from oauthclients.models import Client, LogoutDelivery, SessionClient
+from oauthclients.oauth2 import profiles
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +146,10 @@ def logout_token(delivery: LogoutDelivery) -> str:
     }
     if delivery.sid:
         claims["sid"] = delivery.sid
-    if client.algorithm in JWS_ALGS:
+    algorithm = profiles.response_signing_alg(client, client.algorithm)
+    if algorithm in JWS_ALGS:
         # Signed as the client's ID tokens are (§2.4: the same key and algorithm).
-        return sign_jwt(claims, alg=client.algorithm, typ=LOGOUT_TOKEN_TYPE)
+        return sign_jwt(claims, alg=algorithm, typ=LOGOUT_TOKEN_TYPE)
     header = {"typ": LOGOUT_TOKEN_TYPE, "alg": client.algorithm}  # DOT's HS256
     token = jwt.JWT(header=json.dumps(header), claims=json.dumps(claims))
     token.make_signed_token(client.jwk_key)

@@ -8,12 +8,13 @@ and ``aud`` added. oauthlib's userinfo endpoint answers a string from ``get_user
 from oauth2_provider.settings import oauth2_settings
 
 from oauthclients.keys import sign_jwt
+from oauthclients.oauth2 import profiles
 
 
 def signed_userinfo(claims: dict, request) -> dict | str:
     """``claims`` as the client registered them: the dict (plain JSON), or a signed JWT."""
     client = request.client
-    alg = getattr(client, "userinfo_signed_response_alg", "")
+    alg = profiles.response_signing_alg(client, getattr(client, "userinfo_signed_response_alg", ""))
     if not alg:
         return claims
     payload = {**claims, "iss": oauth2_settings.oidc_issuer(request), "aud": client.client_id}
