@@ -324,6 +324,8 @@ def test_a_request_uri_is_used_once_by_the_authorization_it_starts(api_client, u
     url = authorize_with(request_uri, client.client_id)
 
     assert browser.get(url).status_code == 200
+    other, _ = make_client(scope="openid beers:read")
+    refused_page(browser.get(authorize_with(request_uri, other.client_id)))  # its client only
     reloaded = browser.get(url)
     assert reloaded.status_code == 200, reloaded.content
     assert reloaded.context["form"]["state"].value() == "par-state"
