@@ -44,6 +44,8 @@ def register_client(page, oauth_client, name="Beer Tracker"):
     expect(page.get_by_text("Copy the client secret now.")).to_be_visible()
     oauth_client.client_id = page.locator("#client-id").inner_text().strip()
     oauth_client.client_secret = page.locator("#client-secret").inner_text().strip()
+    # The clipboard answers a focused document only: this tab, not one an earlier test left in front.
+    page.bring_to_front()
     page.get_by_role("button", name="Copy secret").click()
     expect(page.locator("#client-secret-status")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == oauth_client.client_secret

@@ -7,7 +7,11 @@ document.querySelectorAll("button[data-copy]").forEach((button) => {
     const text = document.getElementById(button.dataset.copy).textContent.trim();
     const status = document.getElementById(button.dataset.copy + "-status");
     try {
-      await navigator.clipboard.writeText(text);
+      // A clipboard that never answers (a document without focus) gets the fallback after 3 s.
+      await Promise.race([
+        navigator.clipboard.writeText(text),
+        new Promise((resolve, reject) => setTimeout(() => reject(new Error("timeout")), 3000)),
+      ]);
       status.textContent = button.dataset.copied || "Copied.";
     } catch {
       status.textContent = button.dataset.copyFailed || "Select the text and copy it by hand.";
